@@ -1,0 +1,390 @@
+//! A dossier (hồ sơ): its applicant, its public code and key, and its
+//! projection — the row every list and page reads — folded from its events.
+
+use crate::calendar::{Date, OffsetDateTime, ProcessingTime, WorkCalendar};
+use crate::lifecycle::{Action, Status};
+use crate::text::nfc;
+use crate::{Problem, ProblemKind};
+use serde::{Deserialize, Serialize};
+
+/// The applicant as typed by the citizen or the officer (raw, untrusted).
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct ApplicantInput {
+    #[serde(default)]
+    pub full_name: String,
+    #[serde(default)]
+    pub id_number: String,
+    #[serde(default)]
+    pub date_of_birth: String,
+    #[serde(default)]
+    pub phone: String,
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub address: String,
+}
+
+/// A validated applicant (NFC text, normalized phone).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Applicant {
+    pub full_name: String,
+    pub id_number: String,
+    pub date_of_birth: Date,
+    pub phone: String,
+    pub email: Option<String>,
+    pub address: String,
+}
+
+fn field_err(code: &'static str, field: &str, msg: &str) -> Problem {
+    Problem::invalid(code, format!("applicant.{field}"), msg)
+}
+
+/// Normalize a Vietnamese phone number to 10 digits starting with 0.
+pub fn normalize_phone(raw: &str) -> Option<String> {
+    let digits: String = raw.chars().filter(|c| !matches!(c, ' ' | '.' | '-' | '(' | ')')).collect();
+    let local = if let Some(rest) = digits.strip_prefix("+84") {
+        format!("0{rest}")
+    } else if let Some(rest) = digits.strip_prefix("84").filter(|r| r.len() == 9) {
+        format!("0{rest}")
+    } else {
+        digits
+    };
+    (local.len() == 10 && local.starts_with('0') && local.bytes().all(|b| b.is_ascii_digit())).then_some(local)
+}
+
+impl ApplicantInput {
+    /// Validate against `today` (local date) so a birth date in the future is refused.
+    pub fn validate(&self, today: Date) -> Result<Applicant, Problem> {
+        let full_name = nfc(&self.full_name);
+        let name_len = full_name.chars().count();
+        if !(2..=100).contains(&name_len)
+            || !full_name.chars().all(|c| c.is_alphabetic() || c == ' ' || c == '\'' || c == '-')
+        {
+            return Err(field_err("bad_full_name", "full_name", "Họ và tên phải có từ 2 đến 100 chữ cái"));
+        }
+        let id_number = self.id_number.trim().to_string();
+        if id_number.len() != 12 || !id_number.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(field_err("bad_id_number", "id_number", "Số định danh cá nhân (CCCD) phải gồm đúng 12 chữ số"));
+        }
+        let date_of_birth = Date::parse(self.date_of_birth.trim(), time::macros::format_description!("[year]-[month]-[day]"))
+            .map_err(|_| field_err("bad_date_of_birth", "date_of_birth", "Ngày sinh phải có dạng YYYY-MM-DD"))?;
+        if date_of_birth > today || date_of_birth.year() < 1900 {
+            return Err(field_err("bad_date_of_birth", "date_of_birth", "Ngày sinh không hợp lệ"));
+        }
+        let phone = normalize_phone(&self.phone)
+            .ok_or_else(|| field_err("bad_phone", "phone", "Số điện thoại phải gồm 10 chữ số, bắt đầu bằng 0"))?;
+        let email = match self.email.as_deref().map(str::trim).filter(|e| !e.is_empty()) {
+            None => None,
+            Some(e) => {
+                let ok = e.len() <= 254
+                    && e.split_once('@').is_some_and(|(user, host)| !user.is_empty() && host.contains('.') && !host.starts_with('.') && !host.ends_with('.'))
+                    && !e.contains(char::is_whitespace);
+                if !ok {
+                    return Err(field_err("bad_email", "email", "Địa chỉ thư điện tử không hợp lệ"));
+                }
+                Some(e.to_string())
+            }
+        };
+        let address = nfc(&self.address);
+        if !(5..=300).contains(&address.chars().count()) {
+            return Err(field_err("bad_address", "address", "Địa chỉ phải có từ 5 đến 300 ký tự"));
+        }
+        Ok(Applicant { full_name, id_number, date_of_birth, phone, email, address })
+    }
+}
+
+/// The dossier's free-form fields: a JSON object of bounded size.
+pub fn validate_fields(fields: &serde_json::Value) -> Result<(), Problem> {
+    let ok_shape = fields.as_object().is_some_and(|o| o.len() <= 100);
+    if !ok_shape || fields.to_string().len() > 32 * 1024 {
+        return Err(Problem::invalid("bad_fields", "fields", "Trường \"fields\" phải là một đối tượng JSON, tối đa 32 KB"));
+    }
+    Ok(())
+}
+
+/// Public dossier code: `<unit code>-<yymmdd>-<sequence of the day>`, e.g.
+/// `28261-260213-0007`. The sequence restarts each day per unit, so the code
+/// says where and when the dossier was filed, and the counter never skips.
+pub fn dossier_code(unit_code: &str, day: Date, seq: i64) -> String {
+    format!(
+        "{unit_code}-{:02}{:02}{:02}-{seq:04}",
+        day.year().rem_euclid(100),
+        u8::from(day.month()),
+        day.day()
+    )
+}
+
+/// Check the shape of a code typed by a citizen before touching the database.
+pub fn is_well_formed_code(code: &str) -> bool {
+    let mut parts = code.split('-');
+    let (Some(unit), Some(day), Some(seq), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+        return false;
+    };
+    unit.len() == 5
+        && day.len() == 6
+        && (4..=9).contains(&seq.len())
+        && [unit, day, seq].iter().all(|p| p.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// Characters of lookup keys: no 0/O, 1/I/L, easy to read aloud and type.
+const KEY_ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";
+pub const KEY_LEN: usize = 10;
+
+/// A lookup key from 8 random bytes (31^10 ≈ 8·10^14 keys).
+pub fn lookup_key(random: [u8; 8]) -> String {
+    let mut n = u64::from_le_bytes(random);
+    let base = KEY_ALPHABET.len() as u64;
+    (0..KEY_LEN)
+        .map(|_| {
+            let c = KEY_ALPHABET[(n % base) as usize] as char;
+            n /= base;
+            c
+        })
+        .collect()
+}
+
+/// Normalize a key typed by a person (case, spaces, look-alike letters).
+pub fn normalize_key(raw: &str) -> String {
+    raw.chars()
+        .filter(|c| !c.is_whitespace() && *c != '-')
+        .map(|c| match c.to_ascii_uppercase() {
+            'O' => '0',
+            c => c,
+        })
+        .collect()
+}
+
+/// One event as the projection needs it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Event {
+    pub seq: i64,
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    pub actor: String,
+    pub role: String,
+    pub action: Action,
+    pub from_status: Option<Status>,
+    pub to_status: Status,
+    pub note: Option<String>,
+    pub payload: serde_json::Value,
+}
+
+/// The dossier row, as derived from its events. The store writes exactly this
+/// after each event, and a consistency check can refold the events to compare.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Projection {
+    pub status: Status,
+    pub paused_from: Option<Status>,
+    pub assignee: Option<String>,
+    pub received_at: Option<OffsetDateTime>,
+    /// The statutory due instant; while paused, the one that stood when the pause began.
+    pub due_at: Option<OffsetDateTime>,
+    /// Working minutes left when the clock was paused for a supplement.
+    pub pause_remaining: Option<i64>,
+    pub finished_at: Option<OffsetDateTime>,
+    pub returned_at: Option<OffsetDateTime>,
+    pub apologized: bool,
+    pub version: i64,
+}
+
+fn payload_instant(ev: &Event, key: &str) -> Result<OffsetDateTime, Problem> {
+    ev.payload
+        .get(key)
+        .and_then(|v| v.as_str())
+        .and_then(|s| OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok())
+        .ok_or_else(|| Problem::invalid("bad_event", key, format!("Sự kiện {} thiếu {key}", ev.action)))
+}
+
+impl Projection {
+    /// Fold a dossier's events, oldest first.
+    pub fn fold(events: &[Event], processing: ProcessingTime, cal: &WorkCalendar) -> Result<Self, Problem> {
+        let mut iter = events.iter();
+        let first = iter
+            .next()
+            .ok_or_else(|| Problem::invalid("bad_event", "events", "Hồ sơ không có sự kiện nào"))?;
+        let mut p = Self::start(first, processing, cal)?;
+        for ev in iter {
+            p.apply(ev, processing, cal)?;
+        }
+        Ok(p)
+    }
+
+    /// The projection after a dossier's first event (submit or create at counter).
+    pub fn start(ev: &Event, processing: ProcessingTime, cal: &WorkCalendar) -> Result<Self, Problem> {
+        let mut p = Projection {
+            status: Status::Submitted,
+            paused_from: None,
+            assignee: None,
+            received_at: None,
+            due_at: None,
+            pause_remaining: None,
+            finished_at: None,
+            returned_at: None,
+            apologized: false,
+            version: ev.seq,
+        };
+        match ev.action {
+            Action::Submit => {}
+            Action::CreateAtCounter => {
+                p.status = Status::Received;
+                p.received_at = Some(ev.at);
+                p.due_at = Some(cal.due(ev.at, processing));
+            }
+            other => {
+                return Err(Problem::invalid(
+                    "bad_event",
+                    "action",
+                    format!("Hồ sơ không thể bắt đầu bằng \"{}\"", other.label_vi()),
+                ));
+            }
+        }
+        Ok(p)
+    }
+
+    /// Apply one more event. The transition was already checked; this is the
+    /// arithmetic of time: reception starts the clock, a supplement request
+    /// pauses it, the supplement resumes it, an apology moves the date.
+    pub fn apply(&mut self, ev: &Event, processing: ProcessingTime, cal: &WorkCalendar) -> Result<(), Problem> {
+        if ev.seq != self.version + 1 {
+            return Err(Problem::new(ProblemKind::Conflict, "bad_event_order", "Thứ tự sự kiện không liền mạch"));
+        }
+        match ev.action {
+            Action::Receive => {
+                self.received_at = Some(ev.at);
+                self.due_at = Some(cal.due(ev.at, processing));
+            }
+            Action::Assign => {
+                self.assignee = ev.payload.get("assignee").and_then(|v| v.as_str()).map(str::to_string);
+            }
+            Action::RequestSupplement => {
+                self.paused_from = Some(self.status);
+                self.pause_remaining = Some(self.due_at.map_or(0, |due| cal.working_minutes_between(ev.at, due)));
+            }
+            Action::Supplement => {
+                if let Some(remaining) = self.pause_remaining.take().filter(|m| *m > 0) {
+                    self.due_at = Some(cal.add_working_minutes(cal.next_working_instant(ev.at), remaining));
+                }
+                self.paused_from = None;
+            }
+            Action::Approve | Action::Reject | Action::RefuseIntake | Action::Withdraw => {
+                self.finished_at = Some(ev.at);
+                self.pause_remaining = None;
+                self.paused_from = None;
+            }
+            Action::ReturnResult => self.returned_at = Some(ev.at),
+            Action::Apologize => {
+                self.due_at = Some(payload_instant(ev, "new_due")?);
+                self.apologized = true;
+                if self.pause_remaining.is_some() {
+                    // A new date given while paused: the clock resumes toward it.
+                    self.pause_remaining = self.due_at.map(|d| cal.working_minutes_between(ev.at, d));
+                }
+            }
+            Action::Propose | Action::SendBack | Action::Submit | Action::CreateAtCounter => {}
+        }
+        self.status = ev.to_status;
+        self.version = ev.seq;
+        Ok(())
+    }
+
+    /// Late: settled after its due instant, still open past it, paused when
+    /// already overdue, or apologized for (an apology stays counted as late).
+    pub fn is_late(&self, now: OffsetDateTime) -> bool {
+        if self.apologized {
+            return true;
+        }
+        match self.status {
+            Status::Submitted | Status::Refused | Status::Withdrawn => false,
+            Status::AwaitingSupplement => self.pause_remaining == Some(0),
+            s if s.is_settled() => matches!((self.finished_at, self.due_at), (Some(f), Some(d)) if f > d),
+            _ => self.due_at.is_some_and(|d| now > d),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::{date, datetime};
+
+    fn input() -> ApplicantInput {
+        ApplicantInput {
+            full_name: "Nguyễn Văn An".into(),
+            id_number: "082090001234".into(),
+            date_of_birth: "1990-05-17".into(),
+            phone: "+84 912 345 678".into(),
+            email: None,
+            address: "Ấp 3, xã Mỹ Hiệp, Đồng Tháp".into(),
+        }
+    }
+
+    #[test]
+    fn applicant_validation() {
+        let a = input().validate(date!(2026 - 02 - 13)).expect("valid");
+        assert_eq!(a.phone, "0912345678");
+        let mut bad = input();
+        bad.id_number = "12345".into();
+        assert_eq!(bad.validate(date!(2026 - 02 - 13)).expect_err("id").field.as_deref(), Some("applicant.id_number"));
+        let mut bad = input();
+        bad.date_of_birth = "2030-01-01".into();
+        assert_eq!(bad.validate(date!(2026 - 02 - 13)).expect_err("dob").code, "bad_date_of_birth");
+        let mut bad = input();
+        bad.email = Some("an@".into());
+        assert_eq!(bad.validate(date!(2026 - 02 - 13)).expect_err("email").code, "bad_email");
+    }
+
+    #[test]
+    fn codes_and_keys() {
+        let code = dossier_code("28261", date!(2026 - 02 - 13), 7);
+        assert_eq!(code, "28261-260213-0007");
+        assert!(is_well_formed_code(&code));
+        assert!(!is_well_formed_code("28261-260213"));
+        assert!(!is_well_formed_code("2826a-260213-0007"));
+        let k = lookup_key([1, 2, 3, 4, 5, 6, 7, 8]);
+        assert_eq!(k.len(), KEY_LEN);
+        assert_ne!(k, lookup_key([8, 7, 6, 5, 4, 3, 2, 1]));
+        assert_eq!(normalize_key(&k.to_lowercase()), k);
+    }
+
+    fn ev(seq: i64, at: OffsetDateTime, action: Action, to: Status, payload: serde_json::Value) -> Event {
+        Event { seq, at, actor: "t".into(), role: "receptionist".into(), action, from_status: None, to_status: to, note: None, payload }
+    }
+
+    #[test]
+    fn pause_moves_due_by_the_paused_working_time() {
+        let cal = WorkCalendar::vietnam();
+        let p = ProcessingTime::WorkingDays { amount: 3 };
+        // Received Monday 2026-03-02 09:00, due Thursday 09:00.
+        let events = vec![
+            ev(1, datetime!(2026-03-02 09:00 +7), Action::CreateAtCounter, Status::Received, serde_json::Value::Null),
+            ev(2, datetime!(2026-03-02 10:00 +7), Action::Assign, Status::Processing, serde_json::json!({"assignee": "cv"})),
+            ev(3, datetime!(2026-03-03 09:00 +7), Action::RequestSupplement, Status::AwaitingSupplement, serde_json::Value::Null),
+            ev(4, datetime!(2026-03-05 09:00 +7), Action::Supplement, Status::Processing, serde_json::Value::Null),
+        ];
+        let proj = Projection::fold(&events[..1], p, &cal).expect("fold");
+        assert_eq!(proj.due_at, Some(datetime!(2026-03-05 09:00 +7)));
+        let proj = Projection::fold(&events, p, &cal).expect("fold");
+        // Paused two working days → due two working days later.
+        assert_eq!(proj.due_at, Some(datetime!(2026-03-09 09:00 +7)));
+        assert_eq!(proj.assignee.as_deref(), Some("cv"));
+        assert_eq!(proj.status, Status::Processing);
+        assert!(!proj.is_late(datetime!(2026-03-06 09:00 +7)));
+        assert!(proj.is_late(datetime!(2026-03-09 09:01 +7)));
+    }
+
+    #[test]
+    fn apology_sets_new_date_and_counts_late() {
+        let cal = WorkCalendar::vietnam();
+        let p = ProcessingTime::WorkingDays { amount: 1 };
+        let events = vec![
+            ev(1, datetime!(2026-03-02 09:00 +7), Action::CreateAtCounter, Status::Received, serde_json::Value::Null),
+            ev(2, datetime!(2026-03-03 08:00 +7), Action::Apologize, Status::Received, serde_json::json!({"new_due": "2026-03-10T10:00:00+07:00"})),
+        ];
+        let proj = Projection::fold(&events, p, &cal).expect("fold");
+        assert_eq!(proj.due_at, Some(datetime!(2026-03-10 10:00 +7)));
+        assert!(proj.is_late(datetime!(2026-03-04 09:00 +7)));
+        let mut out_of_order = events.clone();
+        out_of_order[1].seq = 5;
+        assert!(Projection::fold(&out_of_order, p, &cal).is_err());
+    }
+}

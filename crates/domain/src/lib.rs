@@ -1,0 +1,16 @@
+//! Pure rules of a one-stop public administration service center.
+//!
+//! No I/O and no async here: the catalog, the dossier lifecycle, the working
+//! calendar, dossier codes and the Vietnamese text rules. The storage and web
+//! crates call into this one; it never calls out.
+
+pub mod calendar;
+pub mod catalog;
+pub mod documents;
+pub mod dossier;
+pub mod lifecycle;
+pub mod problem;
+pub mod text;
+pub mod units;
+
+pub use problem::{Problem, ProblemKind};

@@ -1,0 +1,243 @@
+//! The dossier state machine: which action moves a dossier from which status
+//! to which, and who may take it. Pure: the store applies the result in one
+//! transaction with its event.
+
+use crate::{Problem, ProblemKind};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+macro_rules! string_enum {
+    ($(#[$m:meta])* $name:ident { $($variant:ident = $text:literal / $vi:literal),+ $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($variant),+ }
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+            pub fn as_str(self) -> &'static str { match self { $($name::$variant => $text),+ } }
+            /// Vietnamese label for people.
+            pub fn label_vi(self) -> &'static str { match self { $($name::$variant => $vi),+ } }
+        }
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result { f.write_str(self.as_str()) }
+        }
+        impl FromStr for $name {
+            type Err = Problem;
+            fn from_str(s: &str) -> Result<Self, Problem> {
+                match s { $($text => Ok($name::$variant),)+ _ => Err(Problem::invalid(
+                    concat!("unknown_", stringify!($name)),
+                    stringify!($name),
+                    format!("Giá trị \"{s}\" không hợp lệ"),
+                )) }
+            }
+        }
+    };
+}
+
+string_enum!(
+    /// Where a dossier stands.
+    Status {
+        Submitted = "submitted" / "Đã nộp trực tuyến, chờ tiếp nhận",
+        Received = "received" / "Đã tiếp nhận",
+        Processing = "processing" / "Đang xử lý",
+        AwaitingSupplement = "awaiting_supplement" / "Chờ bổ sung hồ sơ",
+        AwaitingApproval = "awaiting_approval" / "Chờ phê duyệt",
+        ResultReady = "result_ready" / "Có kết quả, chờ trả",
+        Returned = "returned" / "Đã trả kết quả",
+        Refused = "refused" / "Từ chối tiếp nhận",
+        Rejected = "rejected" / "Từ chối giải quyết",
+        Withdrawn = "withdrawn" / "Đã rút hồ sơ",
+    }
+);
+
+string_enum!(
+    /// What someone does to a dossier. Each is one event.
+    Action {
+        Submit = "submit" / "Nộp hồ sơ trực tuyến",
+        CreateAtCounter = "create_at_counter" / "Tiếp nhận tại quầy",
+        Receive = "receive" / "Tiếp nhận hồ sơ",
+        RefuseIntake = "refuse_intake" / "Từ chối tiếp nhận",
+        Assign = "assign" / "Chuyển xử lý",
+        RequestSupplement = "request_supplement" / "Yêu cầu bổ sung",
+        Supplement = "supplement" / "Bổ sung hồ sơ",
+        Propose = "propose" / "Trình phê duyệt",
+        Approve = "approve" / "Phê duyệt",
+        SendBack = "send_back" / "Trả lại để xử lý lại",
+        Reject = "reject" / "Từ chối giải quyết",
+        ReturnResult = "return_result" / "Trả kết quả",
+        Withdraw = "withdraw" / "Rút hồ sơ",
+        Apologize = "apologize" / "Xin lỗi và hẹn lại ngày trả",
+    }
+);
+
+string_enum!(
+    /// Staff roles; each user has one or more, scoped to units.
+    Role {
+        Receptionist = "receptionist" / "Cán bộ tiếp nhận",
+        Specialist = "specialist" / "Chuyên viên xử lý",
+        Leader = "leader" / "Lãnh đạo",
+        UnitAdmin = "unit_admin" / "Quản trị đơn vị",
+        ProvinceSupervisor = "province_supervisor" / "Giám sát cấp tỉnh",
+        Admin = "admin" / "Quản trị hệ thống",
+    }
+);
+
+string_enum!(
+    /// How a dossier reached the center.
+    Channel {
+        Online = "online" / "Trực tuyến",
+        Counter = "counter" / "Trực tiếp tại quầy",
+        Kiosk = "kiosk" / "Ki-ốt tự phục vụ",
+        Mobile = "mobile" / "Tổ lưu động",
+        Postal = "postal" / "Bưu chính công ích",
+        Medical = "medical" / "Cơ sở y tế",
+    }
+);
+
+impl Status {
+    /// No action leads out of these.
+    pub fn is_terminal(self) -> bool {
+        matches!(self, Status::Returned | Status::Refused | Status::Rejected | Status::Withdrawn)
+    }
+    /// Settled: the center's work is finished (on time or late).
+    pub fn is_settled(self) -> bool {
+        matches!(self, Status::ResultReady | Status::Returned | Status::Rejected)
+    }
+}
+
+/// Who acts: the citizen (holding the dossier's lookup key) or a staff role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Principal {
+    Citizen,
+    Staff(Role),
+}
+
+impl Principal {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Principal::Citizen => "citizen",
+            Principal::Staff(r) => r.as_str(),
+        }
+    }
+}
+
+/// Roles allowed to take an action (the citizen is listed separately).
+pub fn allowed_roles(action: Action) -> &'static [Role] {
+    use Role::*;
+    match action {
+        Action::Submit => &[],
+        Action::CreateAtCounter | Action::Receive | Action::RefuseIntake | Action::ReturnResult => &[Receptionist],
+        Action::Assign => &[Receptionist, Leader],
+        Action::RequestSupplement => &[Receptionist, Specialist],
+        Action::Supplement | Action::Withdraw => &[Receptionist],
+        Action::Propose => &[Specialist],
+        Action::Approve | Action::SendBack | Action::Reject => &[Leader],
+        Action::Apologize => &[Receptionist, Leader],
+    }
+}
+
+/// Whether the citizen may take this action on their own dossier.
+pub fn citizen_may(action: Action) -> bool {
+    matches!(action, Action::Submit | Action::Supplement | Action::Withdraw)
+}
+
+pub fn may_act(principal: Principal, action: Action) -> bool {
+    match principal {
+        Principal::Citizen => citizen_may(action),
+        Principal::Staff(role) => allowed_roles(action).contains(&role),
+    }
+}
+
+/// Actions that need a reason written by the person who takes them.
+pub fn needs_note(action: Action) -> bool {
+    matches!(
+        action,
+        Action::RefuseIntake | Action::RequestSupplement | Action::SendBack | Action::Reject | Action::Apologize | Action::Withdraw
+    )
+}
+
+/// The status an action leads to from `status`, or why it cannot.
+/// `paused_from` is where a dossier awaiting supplement came from.
+pub fn next_status(status: Status, paused_from: Option<Status>, action: Action) -> Result<Status, Problem> {
+    use Status::*;
+    let to = match (action, status) {
+        (Action::Receive, Submitted) => Some(Received),
+        (Action::RefuseIntake, Submitted) => Some(Refused),
+        (Action::Assign, Received | Processing) => Some(Processing),
+        (Action::RequestSupplement, Received | Processing) => Some(AwaitingSupplement),
+        (Action::Supplement, AwaitingSupplement) => Some(paused_from.unwrap_or(Processing)),
+        (Action::Propose, Processing) => Some(AwaitingApproval),
+        (Action::Approve, AwaitingApproval) => Some(ResultReady),
+        (Action::SendBack, AwaitingApproval) => Some(Processing),
+        (Action::Reject, Processing | AwaitingApproval) => Some(Rejected),
+        (Action::ReturnResult, ResultReady) => Some(Returned),
+        (Action::Withdraw, Submitted | Received | Processing | AwaitingSupplement) => Some(Withdrawn),
+        (Action::Apologize, Received | Processing | AwaitingSupplement | AwaitingApproval | ResultReady) => Some(status),
+        _ => None,
+    };
+    to.ok_or_else(|| {
+        Problem::new(
+            ProblemKind::Conflict,
+            "illegal_transition",
+            format!(
+                "Không thể thực hiện \"{}\" khi hồ sơ ở trạng thái \"{}\"",
+                action.label_vi(),
+                status.label_vi()
+            ),
+        )
+        .with_field("action")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for s in Status::ALL {
+            assert_eq!(s.as_str().parse::<Status>().ok(), Some(*s));
+        }
+        for a in Action::ALL {
+            assert_eq!(a.as_str().parse::<Action>().ok(), Some(*a));
+        }
+        assert!("nope".parse::<Role>().is_err());
+    }
+
+    #[test]
+    fn terminal_states_allow_nothing() {
+        for s in Status::ALL.iter().filter(|s| s.is_terminal()) {
+            for a in Action::ALL {
+                assert!(next_status(*s, None, *a).is_err(), "{a} from {s}");
+            }
+        }
+    }
+
+    #[test]
+    fn supplement_returns_where_it_paused() {
+        assert_eq!(
+            next_status(Status::AwaitingSupplement, Some(Status::Received), Action::Supplement).ok(),
+            Some(Status::Received)
+        );
+        assert_eq!(
+            next_status(Status::AwaitingSupplement, Some(Status::Processing), Action::Supplement).ok(),
+            Some(Status::Processing)
+        );
+    }
+
+    #[test]
+    fn illegal_transition_is_a_conflict_with_vietnamese_reason() {
+        let err = next_status(Status::Submitted, None, Action::Approve).expect_err("illegal");
+        assert_eq!(err.kind, ProblemKind::Conflict);
+        assert!(err.message.contains("Phê duyệt"), "{}", err.message);
+    }
+
+    #[test]
+    fn citizens_only_submit_supplement_withdraw() {
+        let allowed: Vec<_> = Action::ALL.iter().filter(|a| may_act(Principal::Citizen, **a)).collect();
+        assert_eq!(allowed, vec![&Action::Submit, &Action::Supplement, &Action::Withdraw]);
+        assert!(!may_act(Principal::Staff(Role::Admin), Action::Approve));
+        assert!(may_act(Principal::Staff(Role::Leader), Action::Approve));
+    }
+}

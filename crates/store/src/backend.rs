@@ -1,0 +1,693 @@
+//! The SQL of the store, written once and compiled for each backend.
+//!
+//! `$1` placeholders, `RETURNING` and `ON CONFLICT` mean the same on SQLite
+//! and PostgreSQL, so one macro body serves both; the few differences live in
+//! the migrations. Parameters are always numbered in order of first use.
+
+use crate::model::*;
+use crate::{Result, StoreError};
+use motcua_domain::calendar::{CalendarOverride, Date, OverrideKind};
+use motcua_domain::dossier::Event;
+use motcua_domain::lifecycle::Status;
+use motcua_domain::units::{Province, Unit, UnitList};
+use motcua_domain::{Problem, ProblemKind};
+
+/// What a dossier's first transaction writes.
+pub(crate) struct Creation<'a> {
+    pub unit_code: &'a str,
+    pub local_day: Date,
+    pub procedure_code: &'a str,
+    pub channel: &'a str,
+    pub applicant: &'a motcua_domain::dossier::Applicant,
+    pub fields: String,
+    pub lookup_key: String,
+    pub event: &'a Event,
+    pub projection: &'a motcua_domain::dossier::Projection,
+    pub documents: &'a [DocumentRef],
+    pub actor: &'a str,
+}
+
+/// What an action writes, decided from the row read inside the transaction.
+pub(crate) struct Decision {
+    pub event: Event,
+    pub projection: motcua_domain::dossier::Projection,
+    pub documents: Vec<DocumentRef>,
+}
+
+pub(crate) fn day_text(d: Date) -> String {
+    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+}
+
+fn parse_day(s: &str) -> Option<Date> {
+    Date::parse(s, time::macros::format_description!("[year]-[month]-[day]")).ok()
+}
+
+fn bad_upload(code: &str) -> StoreError {
+    Problem::invalid(
+        "bad_upload",
+        format!("documents.{code}"),
+        format!("Tệp đính kèm cho giấy tờ \"{code}\" không tồn tại hoặc đã được dùng cho hồ sơ khác"),
+    )
+    .into()
+}
+
+#[derive(sqlx::FromRow)]
+struct UserRow {
+    id: i64,
+    username: String,
+    full_name: String,
+    password_hash: String,
+    roles: String,
+    province_code: Option<String>,
+    active: bool,
+}
+
+#[derive(sqlx::FromRow)]
+struct DocRow {
+    id: String,
+    doc_code: Option<String>,
+    sha256: Option<String>,
+    size: i64,
+    content_type: Option<String>,
+    filename: Option<String>,
+    paper: bool,
+    created_at: i64,
+}
+
+impl From<DocRow> for DocumentMeta {
+    fn from(r: DocRow) -> Self {
+        DocumentMeta {
+            id: r.id,
+            code: r.doc_code,
+            sha256: r.sha256,
+            size: r.size,
+            content_type: r.content_type,
+            filename: r.filename,
+            paper: r.paper,
+            created_at: from_ms(r.created_at),
+        }
+    }
+}
+
+macro_rules! backend {
+    ($db:ty) => {
+        use super::*;
+        use sqlx::{Pool, QueryBuilder, Row, Transaction};
+
+        type Db = $db;
+
+        #[derive(Debug, Clone)]
+        pub(crate) struct Inner {
+            pub read: Pool<Db>,
+            pub write: Pool<Db>,
+        }
+
+        async fn user_from_row(conn: &Pool<Db>, r: UserRow) -> Result<User> {
+            let units: Vec<String> = if let Some(p) = &r.province_code {
+                sqlx::query_scalar("SELECT code FROM units WHERE province_code = $1 ORDER BY code")
+                    .bind(p)
+                    .fetch_all(conn)
+                    .await?
+            } else {
+                sqlx::query_scalar("SELECT unit_code FROM user_units WHERE user_id = $1 ORDER BY unit_code")
+                    .bind(r.id)
+                    .fetch_all(conn)
+                    .await?
+            };
+            let roles = r.roles.split(',').filter(|s| !s.is_empty()).map(str::parse).collect::<Result<Vec<_>, _>>()?;
+            Ok(User {
+                id: r.id,
+                username: r.username,
+                full_name: r.full_name,
+                roles,
+                units,
+                province_code: r.province_code,
+                password_hash: r.password_hash,
+                active: r.active,
+            })
+        }
+
+        impl Inner {
+            pub async fn import_units(&self, list: &UnitList) -> Result<()> {
+                let mut tx = self.write.begin().await?;
+                for p in &list.provinces {
+                    sqlx::query(
+                        "INSERT INTO provinces (code, name, kind) VALUES ($1, $2, $3) \
+                         ON CONFLICT (code) DO UPDATE SET name = excluded.name, kind = excluded.kind",
+                    )
+                    .bind(&p.code)
+                    .bind(&p.name)
+                    .bind(&p.kind)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                for u in &list.units {
+                    sqlx::query(
+                        "INSERT INTO units (code, province_code, name, kind, name_folded) VALUES ($1, $2, $3, $4, $5) \
+                         ON CONFLICT (code) DO UPDATE SET province_code = excluded.province_code, name = excluded.name, \
+                         kind = excluded.kind, name_folded = excluded.name_folded",
+                    )
+                    .bind(&u.code)
+                    .bind(&u.province_code)
+                    .bind(&u.name)
+                    .bind(&u.kind)
+                    .bind(motcua_domain::text::fold(&u.name))
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            pub async fn provinces(&self) -> Result<Vec<Province>> {
+                let rows = sqlx::query("SELECT code, name, kind FROM provinces ORDER BY code").fetch_all(&self.read).await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|r| Province { code: r.get(0), name: r.get(1), kind: r.get(2) })
+                    .collect())
+            }
+
+            pub async fn units(&self, province: Option<&str>) -> Result<Vec<Unit>> {
+                let rows = match province {
+                    Some(p) => {
+                        sqlx::query("SELECT code, name, kind, province_code FROM units WHERE province_code = $1 ORDER BY name_folded")
+                            .bind(p)
+                            .fetch_all(&self.read)
+                            .await?
+                    }
+                    None => {
+                        sqlx::query("SELECT code, name, kind, province_code FROM units ORDER BY province_code, name_folded")
+                            .fetch_all(&self.read)
+                            .await?
+                    }
+                };
+                Ok(rows
+                    .into_iter()
+                    .map(|r| Unit { code: r.get(0), name: r.get(1), kind: r.get(2), province_code: r.get(3) })
+                    .collect())
+            }
+
+            pub async fn unit(&self, code: &str) -> Result<Option<Unit>> {
+                let row = sqlx::query("SELECT code, name, kind, province_code FROM units WHERE code = $1")
+                    .bind(code)
+                    .fetch_optional(&self.read)
+                    .await?;
+                Ok(row.map(|r| Unit { code: r.get(0), name: r.get(1), kind: r.get(2), province_code: r.get(3) }))
+            }
+
+            /// (spec JSON, active) of every procedure ever imported.
+            pub async fn procedure_specs(&self) -> Result<Vec<(String, bool)>> {
+                let rows = sqlx::query("SELECT spec, active FROM procedures ORDER BY code").fetch_all(&self.read).await?;
+                Ok(rows.into_iter().map(|r| (r.get(0), r.get(1))).collect())
+            }
+
+            pub async fn save_catalog(
+                &self,
+                procs: &[(String, String, String, String, String)],
+                retired: &[String],
+                now: i64,
+            ) -> Result<()> {
+                let mut tx = self.write.begin().await?;
+                for (code, name, field, folded, spec) in procs {
+                    sqlx::query(
+                        "INSERT INTO procedures (code, name, field, name_folded, spec, active, updated_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (code) DO UPDATE SET name = excluded.name, \
+                         field = excluded.field, name_folded = excluded.name_folded, spec = excluded.spec, \
+                         active = excluded.active, updated_at = excluded.updated_at",
+                    )
+                    .bind(code)
+                    .bind(name)
+                    .bind(field)
+                    .bind(folded)
+                    .bind(spec)
+                    .bind(true)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                for code in retired {
+                    sqlx::query("UPDATE procedures SET active = $1, updated_at = $2 WHERE code = $3")
+                        .bind(false)
+                        .bind(now)
+                        .bind(code)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            /// Overrides of the national scope ('') and of `unit` (if given).
+            pub async fn overrides(&self, unit: Option<&str>) -> Result<Vec<(String, CalendarOverride)>> {
+                let rows = sqlx::query(
+                    "SELECT scope, day, kind, name FROM calendar_overrides WHERE scope = '' OR scope = $1 ORDER BY day, scope",
+                )
+                .bind(unit.unwrap_or(""))
+                .fetch_all(&self.read)
+                .await?;
+                let mut out = Vec::with_capacity(rows.len());
+                for r in rows {
+                    let day: String = r.get(1);
+                    let kind: String = r.get(2);
+                    let date = parse_day(&day).ok_or_else(|| Problem::conflict("corrupt_row", "Ngày ngoại lệ hỏng"))?;
+                    let kind = if kind == "working_day" { OverrideKind::WorkingDay } else { OverrideKind::DayOff };
+                    out.push((r.get(0), CalendarOverride { date, kind, name: r.get(3) }));
+                }
+                Ok(out)
+            }
+
+            pub async fn put_override(&self, scope: &str, o: &CalendarOverride, by: &str, now: i64) -> Result<()> {
+                let kind = match o.kind {
+                    OverrideKind::DayOff => "day_off",
+                    OverrideKind::WorkingDay => "working_day",
+                };
+                sqlx::query(
+                    "INSERT INTO calendar_overrides (scope, day, kind, name, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6) \
+                     ON CONFLICT (scope, day) DO UPDATE SET kind = excluded.kind, name = excluded.name, \
+                     created_by = excluded.created_by, created_at = excluded.created_at",
+                )
+                .bind(scope)
+                .bind(day_text(o.date))
+                .bind(kind)
+                .bind(&o.name)
+                .bind(by)
+                .bind(now)
+                .execute(&self.write)
+                .await?;
+                Ok(())
+            }
+
+            pub async fn delete_override(&self, scope: &str, day: Date) -> Result<bool> {
+                let done = sqlx::query("DELETE FROM calendar_overrides WHERE scope = $1 AND day = $2")
+                    .bind(scope)
+                    .bind(day_text(day))
+                    .execute(&self.write)
+                    .await?;
+                Ok(done.rows_affected() > 0)
+            }
+
+            pub async fn unit_hours(&self, unit: &str) -> Result<Option<String>> {
+                Ok(sqlx::query_scalar("SELECT sessions FROM unit_hours WHERE unit_code = $1")
+                    .bind(unit)
+                    .fetch_optional(&self.read)
+                    .await?)
+            }
+
+            pub async fn set_unit_hours(&self, unit: &str, sessions: &str) -> Result<()> {
+                sqlx::query(
+                    "INSERT INTO unit_hours (unit_code, sessions) VALUES ($1, $2) \
+                     ON CONFLICT (unit_code) DO UPDATE SET sessions = excluded.sessions",
+                )
+                .bind(unit)
+                .bind(sessions)
+                .execute(&self.write)
+                .await?;
+                Ok(())
+            }
+
+            pub async fn create_user(&self, u: &NewUser, now: i64) -> Result<i64> {
+                let mut tx = self.write.begin().await?;
+                let roles: Vec<&str> = u.roles.iter().map(|r| r.as_str()).collect();
+                let id: i64 = sqlx::query_scalar(
+                    "INSERT INTO users (username, full_name, password_hash, roles, province_code, active, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (username) DO UPDATE SET full_name = excluded.full_name, \
+                     password_hash = excluded.password_hash, roles = excluded.roles, province_code = excluded.province_code, \
+                     active = excluded.active RETURNING id",
+                )
+                .bind(&u.username)
+                .bind(&u.full_name)
+                .bind(&u.password_hash)
+                .bind(roles.join(","))
+                .bind(&u.province_code)
+                .bind(true)
+                .bind(now)
+                .fetch_one(&mut *tx)
+                .await?;
+                sqlx::query("DELETE FROM user_units WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
+                for unit in &u.units {
+                    sqlx::query("INSERT INTO user_units (user_id, unit_code) VALUES ($1, $2)")
+                        .bind(id)
+                        .bind(unit)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
+                Ok(id)
+            }
+
+            pub async fn user_by_username(&self, username: &str) -> Result<Option<User>> {
+                let row: Option<UserRow> = sqlx::query_as(
+                    "SELECT id, username, full_name, password_hash, roles, province_code, active FROM users WHERE username = $1",
+                )
+                .bind(username)
+                .fetch_optional(&self.read)
+                .await?;
+                match row {
+                    Some(r) => Ok(Some(user_from_row(&self.read, r).await?)),
+                    None => Ok(None),
+                }
+            }
+
+            pub async fn create_session(&self, token_hash: &str, user_id: i64, now: i64, expires: i64) -> Result<()> {
+                sqlx::query("INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
+                    .bind(token_hash)
+                    .bind(user_id)
+                    .bind(now)
+                    .bind(expires)
+                    .execute(&self.write)
+                    .await?;
+                Ok(())
+            }
+
+            pub async fn session_user(&self, token_hash: &str, now: i64) -> Result<Option<User>> {
+                let row: Option<UserRow> = sqlx::query_as(
+                    "SELECT u.id, u.username, u.full_name, u.password_hash, u.roles, u.province_code, u.active \
+                     FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1 AND s.expires_at > $2",
+                )
+                .bind(token_hash)
+                .bind(now)
+                .fetch_optional(&self.read)
+                .await?;
+                match row {
+                    Some(r) if r.active => Ok(Some(user_from_row(&self.read, r).await?)),
+                    _ => Ok(None),
+                }
+            }
+
+            pub async fn delete_session(&self, token_hash: &str) -> Result<()> {
+                sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(&self.write).await?;
+                Ok(())
+            }
+
+            pub async fn insert_document(&self, d: &DocumentMeta, by: &str) -> Result<()> {
+                sqlx::query(
+                    "INSERT INTO documents (id, dossier_id, doc_code, sha256, size, content_type, filename, paper, uploaded_by, created_at) \
+                     VALUES ($1, NULL, NULL, $2, $3, $4, $5, $6, $7, $8)",
+                )
+                .bind(&d.id)
+                .bind(&d.sha256)
+                .bind(d.size)
+                .bind(&d.content_type)
+                .bind(&d.filename)
+                .bind(d.paper)
+                .bind(by)
+                .bind(to_ms(d.created_at))
+                .execute(&self.write)
+                .await?;
+                Ok(())
+            }
+
+            pub async fn document(&self, id: &str) -> Result<Option<(Option<i64>, DocumentMeta)>> {
+                let row = sqlx::query(
+                    "SELECT dossier_id, id, doc_code, sha256, size, content_type, filename, paper, created_at FROM documents WHERE id = $1",
+                )
+                .bind(id)
+                .fetch_optional(&self.read)
+                .await?;
+                Ok(row.map(|r| {
+                    (
+                        r.get(0),
+                        DocumentMeta {
+                            id: r.get(1),
+                            code: r.get(2),
+                            sha256: r.get(3),
+                            size: r.get(4),
+                            content_type: r.get(5),
+                            filename: r.get(6),
+                            paper: r.get(7),
+                            created_at: from_ms(r.get(8)),
+                        },
+                    )
+                }))
+            }
+
+            async fn attach(tx: &mut Transaction<'static, Db>, dossier_id: i64, docs: &[DocumentRef], by: &str, now: i64) -> Result<()> {
+                for (i, d) in docs.iter().enumerate() {
+                    if let Some(upload) = &d.upload_id {
+                        let done = sqlx::query(
+                            "UPDATE documents SET dossier_id = $1, doc_code = $2 WHERE id = $3 AND dossier_id IS NULL",
+                        )
+                        .bind(dossier_id)
+                        .bind(&d.code)
+                        .bind(upload)
+                        .execute(&mut **tx)
+                        .await?;
+                        if done.rows_affected() != 1 {
+                            return Err(bad_upload(&d.code));
+                        }
+                    } else if d.paper {
+                        sqlx::query(
+                            "INSERT INTO documents (id, dossier_id, doc_code, sha256, size, content_type, filename, paper, uploaded_by, created_at) \
+                             VALUES ($1, $2, $3, NULL, 0, NULL, NULL, $4, $5, $6)",
+                        )
+                        .bind(format!("paper-{dossier_id}-{now}-{i}"))
+                        .bind(dossier_id)
+                        .bind(&d.code)
+                        .bind(true)
+                        .bind(by)
+                        .bind(now)
+                        .execute(&mut **tx)
+                        .await?;
+                    }
+                }
+                Ok(())
+            }
+
+            async fn insert_event(tx: &mut Transaction<'static, Db>, dossier_id: i64, e: &Event) -> Result<()> {
+                sqlx::query(
+                    "INSERT INTO dossier_events (dossier_id, seq, at, actor, role, action, from_status, to_status, note, payload) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                )
+                .bind(dossier_id)
+                .bind(e.seq)
+                .bind(to_ms(e.at))
+                .bind(&e.actor)
+                .bind(&e.role)
+                .bind(e.action.as_str())
+                .bind(e.from_status.map(Status::as_str))
+                .bind(e.to_status.as_str())
+                .bind(&e.note)
+                .bind(e.payload.to_string())
+                .execute(&mut **tx)
+                .await?;
+                Ok(())
+            }
+
+            /// Allocate the code and write the dossier, its first event and its
+            /// documents in one transaction. The per-unit, per-day counter row is
+            /// locked by the upsert until commit, so codes never repeat or skip.
+            pub async fn create_dossier(&self, c: Creation<'_>) -> Result<DossierRow> {
+                let mut tx = self.write.begin().await?;
+                let day = day_text(c.local_day);
+                let seq: i64 = sqlx::query_scalar(
+                    "INSERT INTO code_counters (unit_code, day, last) VALUES ($1, $2, 1) \
+                     ON CONFLICT (unit_code, day) DO UPDATE SET last = code_counters.last + 1 RETURNING last",
+                )
+                .bind(c.unit_code)
+                .bind(&day)
+                .fetch_one(&mut *tx)
+                .await?;
+                let code = motcua_domain::dossier::dossier_code(c.unit_code, c.local_day, seq);
+                let now = to_ms(c.event.at);
+                let mut row = DossierRow {
+                    id: 0,
+                    code,
+                    unit_code: c.unit_code.to_string(),
+                    procedure_code: c.procedure_code.to_string(),
+                    channel: c.channel.to_string(),
+                    status: String::new(),
+                    paused_from: None,
+                    assignee: None,
+                    applicant_name: c.applicant.full_name.clone(),
+                    applicant_id_number: c.applicant.id_number.clone(),
+                    applicant_dob: day_text(c.applicant.date_of_birth),
+                    applicant_phone: c.applicant.phone.clone(),
+                    applicant_email: c.applicant.email.clone(),
+                    applicant_address: c.applicant.address.clone(),
+                    fields: c.fields,
+                    lookup_key: c.lookup_key,
+                    version: 0,
+                    submitted_at: now,
+                    received_at: None,
+                    due_at: None,
+                    pause_remaining: None,
+                    finished_at: None,
+                    returned_at: None,
+                    apologized: false,
+                    updated_at: now,
+                };
+                row.set_projection(c.projection);
+                let id: i64 = sqlx::query_scalar(
+                    "INSERT INTO dossiers (code, unit_code, procedure_code, channel, status, paused_from, assignee, \
+                     applicant_name, applicant_id_number, applicant_dob, applicant_phone, applicant_email, applicant_address, \
+                     fields, lookup_key, version, submitted_at, received_at, due_at, pause_remaining, finished_at, returned_at, \
+                     apologized, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
+                     $17, $18, $19, $20, $21, $22, $23, $24) RETURNING id",
+                )
+                .bind(&row.code)
+                .bind(&row.unit_code)
+                .bind(&row.procedure_code)
+                .bind(&row.channel)
+                .bind(&row.status)
+                .bind(&row.paused_from)
+                .bind(&row.assignee)
+                .bind(&row.applicant_name)
+                .bind(&row.applicant_id_number)
+                .bind(&row.applicant_dob)
+                .bind(&row.applicant_phone)
+                .bind(&row.applicant_email)
+                .bind(&row.applicant_address)
+                .bind(&row.fields)
+                .bind(&row.lookup_key)
+                .bind(row.version)
+                .bind(row.submitted_at)
+                .bind(row.received_at)
+                .bind(row.due_at)
+                .bind(row.pause_remaining)
+                .bind(row.finished_at)
+                .bind(row.returned_at)
+                .bind(row.apologized)
+                .bind(row.updated_at)
+                .fetch_one(&mut *tx)
+                .await?;
+                row.id = id;
+                Self::insert_event(&mut tx, id, c.event).await?;
+                Self::attach(&mut tx, id, c.documents, c.actor, now).await?;
+                tx.commit().await?;
+                Ok(row)
+            }
+
+            /// Take an action: read the row inside the transaction, let `decide`
+            /// check and compute, then write the event and the new projection
+            /// guarded by the version that was read.
+            pub async fn act<F>(&self, code: &str, decide: F, by: &str) -> Result<DossierRow>
+            where
+                F: FnOnce(&DossierRow) -> Result<Decision>,
+            {
+                let mut tx = self.write.begin().await?;
+                let mut row: DossierRow = sqlx::query_as(concat!("SELECT ", dossier_columns!(), " FROM dossiers WHERE code = $1"))
+                    .bind(code)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .ok_or_else(|| Problem::not_found("dossier_not_found", "Không tìm thấy hồ sơ"))?;
+                let decision = decide(&row)?;
+                let old_version = row.version;
+                let at = to_ms(decision.event.at);
+                row.set_projection(&decision.projection);
+                row.updated_at = at;
+                Self::insert_event(&mut tx, row.id, &decision.event).await?;
+                let done = sqlx::query(
+                    "UPDATE dossiers SET status = $1, paused_from = $2, assignee = $3, version = $4, received_at = $5, \
+                     due_at = $6, pause_remaining = $7, finished_at = $8, returned_at = $9, apologized = $10, updated_at = $11 \
+                     WHERE id = $12 AND version = $13",
+                )
+                .bind(&row.status)
+                .bind(&row.paused_from)
+                .bind(&row.assignee)
+                .bind(row.version)
+                .bind(row.received_at)
+                .bind(row.due_at)
+                .bind(row.pause_remaining)
+                .bind(row.finished_at)
+                .bind(row.returned_at)
+                .bind(row.apologized)
+                .bind(row.updated_at)
+                .bind(row.id)
+                .bind(old_version)
+                .execute(&mut *tx)
+                .await?;
+                if done.rows_affected() != 1 {
+                    return Err(Problem::new(
+                        ProblemKind::Conflict,
+                        "version_conflict",
+                        "Hồ sơ vừa được người khác cập nhật; vui lòng tải lại và thử lại",
+                    )
+                    .into());
+                }
+                Self::attach(&mut tx, row.id, &decision.documents, by, at).await?;
+                tx.commit().await?;
+                Ok(row)
+            }
+
+            pub async fn dossier_by_code(&self, code: &str) -> Result<Option<DossierRow>> {
+                Ok(sqlx::query_as(concat!("SELECT ", dossier_columns!(), " FROM dossiers WHERE code = $1"))
+                    .bind(code).fetch_optional(&self.read).await?)
+            }
+
+            pub async fn events(&self, dossier_id: i64) -> Result<Vec<Event>> {
+                let rows: Vec<EventRow> = sqlx::query_as(
+                    "SELECT seq, at, actor, role, action, from_status, to_status, note, payload FROM dossier_events \
+                     WHERE dossier_id = $1 ORDER BY seq",
+                )
+                .bind(dossier_id)
+                .fetch_all(&self.read)
+                .await?;
+                rows.into_iter().map(|r| r.into_event().map_err(StoreError::from)).collect()
+            }
+
+            pub async fn documents(&self, dossier_id: i64) -> Result<Vec<DocumentMeta>> {
+                let rows: Vec<DocRow> = sqlx::query_as(
+                    "SELECT id, doc_code, sha256, size, content_type, filename, paper, created_at FROM documents \
+                     WHERE dossier_id = $1 ORDER BY created_at, id",
+                )
+                .bind(dossier_id)
+                .fetch_all(&self.read)
+                .await?;
+                Ok(rows.into_iter().map(DocumentMeta::from).collect())
+            }
+
+            pub async fn list(&self, f: &ListFilter, now: i64) -> Result<Vec<DossierRow>> {
+                let mut q = QueryBuilder::<Db>::new(concat!("SELECT ", dossier_columns!(), " FROM dossiers WHERE 1 = 1"));
+                if let Scope::Units(units) = &f.scope {
+                    if units.is_empty() {
+                        return Ok(Vec::new());
+                    }
+                    q.push(" AND unit_code IN (");
+                    let mut sep = q.separated(", ");
+                    for u in units {
+                        sep.push_bind(u.clone());
+                    }
+                    q.push(")");
+                }
+                if let Some(s) = f.status {
+                    q.push(" AND status = ").push_bind(s.as_str());
+                }
+                if let Some(a) = &f.assignee {
+                    q.push(" AND assignee = ").push_bind(a.clone());
+                }
+                if let Some(late) = f.late {
+                    q.push(if late { " AND " } else { " AND NOT " });
+                    q.push(
+                        "COALESCE((apologized = TRUE \
+                         OR (status IN ('result_ready', 'returned', 'rejected') AND finished_at > due_at) \
+                         OR (status = 'awaiting_supplement' AND pause_remaining = 0) \
+                         OR (status IN ('received', 'processing', 'awaiting_approval') AND due_at < ",
+                    );
+                    q.push_bind(now);
+                    q.push(")), FALSE)");
+                }
+                if let Some(before) = f.before_id {
+                    q.push(" AND id < ").push_bind(before);
+                }
+                q.push(" ORDER BY id DESC LIMIT ").push_bind(f.limit);
+                Ok(q.build_query_as().fetch_all(&self.read).await?)
+            }
+
+            pub async fn count_dossiers(&self) -> Result<i64> {
+                Ok(sqlx::query_scalar("SELECT COUNT(*) FROM dossiers").fetch_one(&self.read).await?)
+            }
+
+            pub async fn all_dossier_codes(&self) -> Result<Vec<String>> {
+                Ok(sqlx::query_scalar("SELECT code FROM dossiers ORDER BY id").fetch_all(&self.read).await?)
+            }
+        }
+    };
+}
+
+pub(crate) mod sqlite {
+    backend!(sqlx::Sqlite);
+}
+
+pub(crate) mod postgres {
+    backend!(sqlx::Postgres);
+}

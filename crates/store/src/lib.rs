@@ -1,0 +1,622 @@
+//! Storage of motcua: SQLite (one file, the default) or PostgreSQL (by URL),
+//! through the same operations, plus document bytes on disk.
+//!
+//! [`Store`] is the port the rest of the system uses. Each operation checks
+//! the domain's rules, then runs one transaction on whichever backend is
+//! configured (see `backend.rs`, where the SQL is written once for both).
+
+mod backend;
+pub mod blobs;
+mod error;
+pub mod model;
+
+pub use error::{Result, StoreError};
+pub use model::*;
+
+use backend::{Creation, Decision};
+use blobs::BlobStore;
+use motcua_domain::calendar::{CalendarOverride, Date, OffsetDateTime, VN_OFFSET, WorkCalendar, WorkingHours};
+use motcua_domain::catalog::{ImportReport, Procedure, diff_catalog};
+use motcua_domain::dossier::{Event, Projection};
+use motcua_domain::lifecycle::{Action, Channel, Principal, Role, Status};
+use motcua_domain::units::{Province, Unit, UnitList};
+use motcua_domain::{Problem, ProblemKind};
+use sqlx::postgres::PgPoolOptions;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use std::collections::HashMap;
+use std::path::Path;
+use std::str::FromStr;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+#[derive(Debug, Clone)]
+enum Db {
+    Sqlite(backend::sqlite::Inner),
+    Postgres(backend::postgres::Inner),
+}
+
+/// Run the same call on whichever backend is configured.
+macro_rules! on_db {
+    ($self:ident . $method:ident ( $($arg:expr),* $(,)? )) => {
+        match &$self.db {
+            Db::Sqlite(inner) => inner.$method($($arg),*).await,
+            Db::Postgres(inner) => inner.$method($($arg),*).await,
+        }
+    };
+}
+
+#[derive(Default)]
+struct Caches {
+    catalog: RwLock<Option<Arc<Vec<(Procedure, bool)>>>>,
+    calendars: RwLock<HashMap<String, WorkCalendar>>,
+}
+
+/// Upload limits.
+pub const DEFAULT_MAX_UPLOAD: usize = 10 * 1024 * 1024;
+
+#[derive(Clone)]
+pub struct Store {
+    db: Db,
+    blobs: BlobStore,
+    caches: Arc<Caches>,
+    pub max_upload: usize,
+}
+
+fn lock_poisoned() -> StoreError {
+    StoreError::Config("cache lock poisoned".into())
+}
+
+fn random_bytes<const N: usize>() -> Result<[u8; N]> {
+    let mut b = [0u8; N];
+    getrandom::fill(&mut b).map_err(|e| StoreError::Config(format!("no randomness: {e}")))?;
+    Ok(b)
+}
+
+fn local_day(t: OffsetDateTime) -> Date {
+    t.to_offset(VN_OFFSET).date()
+}
+
+impl Store {
+    /// Open the database at `url` (`sqlite://…` / a file path, or `postgres://…`),
+    /// apply migrations, and keep document bytes under `blob_dir`.
+    pub async fn open(url: &str, blob_dir: &Path) -> Result<Self> {
+        let db = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect(url)
+                .await?;
+            sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+            Db::Postgres(backend::postgres::Inner { read: pool.clone(), write: pool })
+        } else {
+            let path = url.strip_prefix("sqlite://").unwrap_or(url);
+            let opts = SqliteConnectOptions::from_str(&format!("sqlite://{path}"))?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(10));
+            // One writer connection: SQLite has one writer anyway, and queuing in
+            // the pool avoids SQLITE_BUSY storms at peak times.
+            let write = SqlitePoolOptions::new().max_connections(1).connect_with(opts.clone()).await?;
+            sqlx::migrate!("./migrations/sqlite").run(&write).await?;
+            let read = SqlitePoolOptions::new().max_connections(8).connect_with(opts.read_only(true)).await?;
+            Db::Sqlite(backend::sqlite::Inner { read, write })
+        };
+        Ok(Store { db, blobs: BlobStore::new(blob_dir), caches: Arc::default(), max_upload: DEFAULT_MAX_UPLOAD })
+    }
+
+    pub fn backend_name(&self) -> &'static str {
+        match self.db {
+            Db::Sqlite(_) => "sqlite",
+            Db::Postgres(_) => "postgres",
+        }
+    }
+
+    pub fn blobs(&self) -> &BlobStore {
+        &self.blobs
+    }
+
+    // ---- units -------------------------------------------------------------
+
+    pub async fn import_units(&self, list: &UnitList) -> Result<()> {
+        on_db!(self.import_units(list))
+    }
+    pub async fn provinces(&self) -> Result<Vec<Province>> {
+        on_db!(self.provinces())
+    }
+    pub async fn units(&self, province: Option<&str>) -> Result<Vec<Unit>> {
+        on_db!(self.units(province))
+    }
+    pub async fn unit(&self, code: &str) -> Result<Option<Unit>> {
+        on_db!(self.unit(code))
+    }
+
+    // ---- catalog -----------------------------------------------------------
+
+    /// Every procedure with whether it is still offered (retired ones stay for old dossiers).
+    pub async fn catalog(&self) -> Result<Arc<Vec<(Procedure, bool)>>> {
+        if let Some(c) = self.caches.catalog.read().map_err(|_| lock_poisoned())?.as_ref() {
+            return Ok(c.clone());
+        }
+        let specs = on_db!(self.procedure_specs())?;
+        let mut procs = Vec::with_capacity(specs.len());
+        for (spec, active) in specs {
+            let text = format!("{{\"procedures\":[{spec}]}}");
+            let mut parsed = motcua_domain::catalog::parse_catalog(&text)?;
+            if let Some(p) = parsed.pop() {
+                procs.push((p, active));
+            }
+        }
+        let procs = Arc::new(procs);
+        *self.caches.catalog.write().map_err(|_| lock_poisoned())? = Some(procs.clone());
+        Ok(procs)
+    }
+
+    /// Procedures currently offered.
+    pub async fn procedures(&self) -> Result<Vec<Procedure>> {
+        Ok(self.catalog().await?.iter().filter(|(_, a)| *a).map(|(p, _)| p.clone()).collect())
+    }
+
+    pub async fn procedure(&self, code: &str) -> Result<Option<(Procedure, bool)>> {
+        Ok(self.catalog().await?.iter().find(|(p, _)| p.code == code).cloned())
+    }
+
+    /// Replace (`replace`: retire what the file omits) or update the catalog.
+    pub async fn import_catalog(&self, incoming: &[Procedure], replace: bool, now: OffsetDateTime) -> Result<ImportReport> {
+        let current: Vec<Procedure> = self.catalog().await?.iter().filter(|(_, a)| *a).map(|(p, _)| p.clone()).collect();
+        let mut report = diff_catalog(&current, incoming, replace);
+        // A procedure that was retired and comes back counts as added again.
+        let all = self.catalog().await?;
+        for p in incoming {
+            if all.iter().any(|(c, active)| c.code == p.code && !active) && !report.added.contains(&p.code) {
+                report.added.push(p.code.clone());
+                report.updated.remove(&p.code);
+                report.unchanged = report.unchanged.saturating_sub(1);
+            }
+        }
+        let rows: Vec<(String, String, String, String, String)> = incoming
+            .iter()
+            .map(|p| {
+                let spec = serde_json::to_string(p).map_err(|e| StoreError::Config(e.to_string()))?;
+                Ok((p.code.clone(), p.name.clone(), p.field.clone(), p.folded_name(), spec))
+            })
+            .collect::<Result<_>>()?;
+        on_db!(self.save_catalog(&rows, &report.retired, model::to_ms(now)))?;
+        *self.caches.catalog.write().map_err(|_| lock_poisoned())? = None;
+        Ok(report)
+    }
+
+    // ---- calendar ----------------------------------------------------------
+
+    /// The working calendar of a unit (national overrides, the unit's own, its hours).
+    pub async fn calendar(&self, unit: Option<&str>) -> Result<WorkCalendar> {
+        let key = unit.unwrap_or("").to_string();
+        if let Some(c) = self.caches.calendars.read().map_err(|_| lock_poisoned())?.get(&key) {
+            return Ok(c.clone());
+        }
+        let overrides: Vec<CalendarOverride> = on_db!(self.overrides(unit))?.into_iter().map(|(_, o)| o).collect();
+        let hours = match unit {
+            Some(u) => match on_db!(self.unit_hours(u))? {
+                Some(text) => parse_sessions(&text)?,
+                None => WorkingHours::default(),
+            },
+            None => WorkingHours::default(),
+        };
+        let cal = WorkCalendar::new(hours, overrides);
+        self.caches.calendars.write().map_err(|_| lock_poisoned())?.insert(key, cal.clone());
+        Ok(cal)
+    }
+
+    pub async fn overrides(&self, unit: Option<&str>) -> Result<Vec<(String, CalendarOverride)>> {
+        on_db!(self.overrides(unit))
+    }
+
+    /// Add or change a day off / make-up working day; `unit` None = national.
+    pub async fn put_override(&self, unit: Option<&str>, o: &CalendarOverride, by: &str, now: OffsetDateTime) -> Result<()> {
+        if let Some(u) = unit {
+            self.require_unit(u).await?;
+        }
+        let name = motcua_domain::text::nfc(&o.name);
+        if name.is_empty() || name.chars().count() > 200 {
+            return Err(Problem::invalid("bad_name", "name", "Tên ngày nghỉ/ngày làm bù phải có từ 1 đến 200 ký tự").into());
+        }
+        let o = CalendarOverride { name, ..o.clone() };
+        on_db!(self.put_override(unit.unwrap_or(""), &o, by, model::to_ms(now)))?;
+        self.caches.calendars.write().map_err(|_| lock_poisoned())?.clear();
+        Ok(())
+    }
+
+    pub async fn delete_override(&self, unit: Option<&str>, day: Date) -> Result<bool> {
+        let done = on_db!(self.delete_override(unit.unwrap_or(""), day))?;
+        self.caches.calendars.write().map_err(|_| lock_poisoned())?.clear();
+        Ok(done)
+    }
+
+    /// Set a unit's working sessions, e.g. "07:30-11:30,13:00-17:00".
+    pub async fn set_unit_hours(&self, unit: &str, sessions: &str) -> Result<WorkingHours> {
+        self.require_unit(unit).await?;
+        let hours = parse_sessions(sessions)?;
+        on_db!(self.set_unit_hours(unit, sessions))?;
+        self.caches.calendars.write().map_err(|_| lock_poisoned())?.remove(unit);
+        Ok(hours)
+    }
+
+    async fn require_unit(&self, code: &str) -> Result<Unit> {
+        self.unit(code).await?.ok_or_else(|| {
+            Problem::invalid("unknown_unit", "unit_code", format!("Không có đơn vị hành chính mã \"{code}\"")).into()
+        })
+    }
+
+    // ---- users and sessions ------------------------------------------------
+
+    pub async fn create_user(&self, u: &NewUser, now: OffsetDateTime) -> Result<i64> {
+        let name_ok = (3..=64).contains(&u.username.len())
+            && u.username.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'_' || b == b'-');
+        if !name_ok {
+            return Err(Problem::invalid("bad_username", "username", "Tên đăng nhập: 3–64 ký tự a-z, 0-9, '.', '_', '-'").into());
+        }
+        if u.roles.is_empty() {
+            return Err(Problem::invalid("no_role", "roles", "Cần ít nhất một vai trò").into());
+        }
+        for unit in &u.units {
+            self.require_unit(unit).await?;
+        }
+        if let Some(p) = &u.province_code {
+            if !self.provinces().await?.iter().any(|x| &x.code == p) {
+                return Err(Problem::invalid("unknown_province", "province", format!("Không có tỉnh mã \"{p}\"")).into());
+            }
+        }
+        let unit_scoped = u.roles.iter().any(|r| !matches!(r, Role::Admin | Role::ProvinceSupervisor));
+        if unit_scoped && u.units.is_empty() && u.province_code.is_none() {
+            return Err(Problem::invalid("no_unit", "units", "Vai trò này cần ít nhất một đơn vị").into());
+        }
+        on_db!(self.create_user(u, model::to_ms(now)))
+    }
+
+    pub async fn user_by_username(&self, username: &str) -> Result<Option<User>> {
+        on_db!(self.user_by_username(username))
+    }
+    pub async fn create_session(&self, token_hash: &str, user_id: i64, now: OffsetDateTime, ttl: Duration) -> Result<()> {
+        let now_ms = model::to_ms(now);
+        on_db!(self.create_session(token_hash, user_id, now_ms, now_ms + ttl.as_millis() as i64))
+    }
+    pub async fn session_user(&self, token_hash: &str, now: OffsetDateTime) -> Result<Option<User>> {
+        on_db!(self.session_user(token_hash, model::to_ms(now)))
+    }
+    pub async fn delete_session(&self, token_hash: &str) -> Result<()> {
+        on_db!(self.delete_session(token_hash))
+    }
+
+    // ---- documents ---------------------------------------------------------
+
+    /// Keep an uploaded file (PDF, JPEG or PNG, told by its content) and
+    /// return its id, to be named in a submission or a supplement.
+    pub async fn upload(&self, bytes: &[u8], filename: Option<&str>, by: &str, now: OffsetDateTime) -> Result<DocumentMeta> {
+        if bytes.is_empty() {
+            return Err(Problem::invalid("empty_file", "file", "Tệp tải lên trống").into());
+        }
+        if bytes.len() > self.max_upload {
+            return Err(Problem::new(
+                ProblemKind::TooLarge,
+                "file_too_large",
+                format!("Tệp quá lớn: tối đa {} MB", self.max_upload / (1024 * 1024)),
+            )
+            .with_field("file")
+            .into());
+        }
+        let content_type = motcua_domain::documents::sniff(bytes).ok_or_else(|| {
+            Problem::new(ProblemKind::UnsupportedMedia, "unsupported_file_type", "Chỉ nhận tệp PDF, JPEG hoặc PNG").with_field("file")
+        })?;
+        let sha = self.blobs.put(bytes).await?;
+        let id = hex(&random_bytes::<16>()?);
+        let filename = filename
+            .map(|f| motcua_domain::text::nfc(f).chars().filter(|c| !c.is_control() && *c != '/' && *c != '\\').take(200).collect::<String>())
+            .filter(|f| !f.is_empty());
+        let meta = DocumentMeta {
+            id,
+            code: None,
+            sha256: Some(sha),
+            size: bytes.len() as i64,
+            content_type: Some(content_type.to_string()),
+            filename,
+            paper: false,
+            created_at: now,
+        };
+        on_db!(self.insert_document(&meta, by))?;
+        Ok(meta)
+    }
+
+    /// A document's metadata and, when attached, its dossier id.
+    pub async fn document(&self, id: &str) -> Result<Option<(Option<i64>, DocumentMeta)>> {
+        on_db!(self.document(id))
+    }
+
+    // ---- dossiers ----------------------------------------------------------
+
+    /// File a new dossier: online by the citizen (`submitted`), or at the
+    /// counter by a receptionist (received at once, the clock starts).
+    pub async fn create_dossier(&self, new: NewDossier, actor: &Actor, now: OffsetDateTime) -> Result<DossierRecord> {
+        let action = match actor {
+            Actor::Citizen => Action::Submit,
+            Actor::Staff(_) => Action::CreateAtCounter,
+        };
+        let principal = actor.principal_for(action).ok_or_else(|| {
+            Problem::forbidden("forbidden_action", format!("Bạn không có quyền \"{}\"", action.label_vi()))
+        })?;
+        let unit = self.require_unit(&new.unit_code).await?;
+        if let Actor::Staff(u) = actor {
+            if !u.sees_unit(&unit.code) {
+                return Err(Problem::forbidden("other_unit", "Bạn không làm việc tại đơn vị này").into());
+            }
+        }
+        let (procedure, active) = self.procedure(&new.procedure_code).await?.ok_or_else(|| {
+            Problem::invalid("unknown_procedure", "procedure_code", format!("Không có thủ tục mã \"{}\"", new.procedure_code))
+        })?;
+        if !active {
+            return Err(Problem::invalid("retired_procedure", "procedure_code", "Thủ tục này không còn được áp dụng").into());
+        }
+        let applicant = new.applicant.validate(local_day(now))?;
+        motcua_domain::dossier::validate_fields(&new.fields)?;
+        self.check_documents(&procedure, &new.documents, matches!(actor, Actor::Staff(_)), true).await?;
+        let cal = self.calendar(Some(&unit.code)).await?;
+        let event = Event {
+            seq: 1,
+            at: now,
+            actor: actor.name().to_string(),
+            role: principal.as_str().to_string(),
+            action,
+            from_status: None,
+            to_status: if action == Action::Submit { Status::Submitted } else { Status::Received },
+            note: None,
+            payload: serde_json::json!({ "channel": new.channel.as_str() }),
+        };
+        let projection = Projection::start(&event, procedure.processing, &cal)?;
+        let channel = if action == Action::Submit { Channel::Online } else { new.channel };
+        let key = motcua_domain::dossier::lookup_key(random_bytes::<8>()?);
+        let row = on_db!(self.create_dossier(Creation {
+            unit_code: &unit.code,
+            local_day: local_day(now),
+            procedure_code: &procedure.code,
+            channel: channel.as_str(),
+            applicant: &applicant,
+            fields: new.fields.to_string(),
+            lookup_key: key,
+            event: &event,
+            projection: &projection,
+            documents: &new.documents,
+            actor: actor.name(),
+        }))?;
+        let documents = on_db!(self.documents(row.id))?;
+        Ok(DossierRecord { row, events: vec![event], documents })
+    }
+
+    /// Documents named in a submission: known codes, no duplicates, uploads
+    /// that exist and are free; with `complete`, every required one present.
+    async fn check_documents(&self, procedure: &Procedure, docs: &[DocumentRef], staff: bool, complete: bool) -> Result<()> {
+        let mut seen = std::collections::HashSet::new();
+        for d in docs {
+            let field = format!("documents.{}", d.code);
+            if !procedure.documents.iter().any(|s| s.code == d.code) {
+                return Err(Problem::invalid("unknown_document", field, format!("Thủ tục không có giấy tờ mã \"{}\"", d.code)).into());
+            }
+            if !seen.insert(d.code.as_str()) {
+                return Err(Problem::invalid("duplicate_document", field, "Giấy tờ được nêu hai lần").into());
+            }
+            match (&d.upload_id, d.paper) {
+                (Some(id), _) => match self.document(id).await? {
+                    Some((None, _)) => {}
+                    _ => return Err(Problem::invalid("bad_upload", field, format!("Tệp đính kèm cho giấy tờ \"{}\" không tồn tại hoặc đã được dùng", d.code)).into()),
+                },
+                (None, true) if staff => {}
+                (None, true) => return Err(Problem::invalid("paper_needs_counter", field, "Chỉ cán bộ tiếp nhận mới xác nhận giấy tờ bản giấy").into()),
+                (None, false) => return Err(Problem::invalid("missing_upload", field, "Cần tải lên tệp cho giấy tờ này").into()),
+            }
+        }
+        if complete {
+            if let Some(missing) = procedure.required_documents().find(|r| !seen.contains(r.code.as_str())) {
+                return Err(Problem::invalid(
+                    "missing_document",
+                    format!("documents.{}", missing.code),
+                    format!("Thiếu giấy tờ bắt buộc: {}", missing.name),
+                )
+                .into());
+            }
+        }
+        Ok(())
+    }
+
+    /// Take an action on a dossier. Role, unit, state and version are checked;
+    /// the event and the new row are written in one transaction.
+    pub async fn act(&self, code: &str, req: &ActionRequest, actor: &Actor, now: OffsetDateTime) -> Result<DossierRecord> {
+        let action: Action = req.action.parse().map_err(|_| {
+            Problem::invalid("unknown_action", "action", format!("Không có thao tác \"{}\"", req.action))
+        })?;
+        if matches!(action, Action::Submit | Action::CreateAtCounter) {
+            return Err(Problem::invalid("unknown_action", "action", "Thao tác này chỉ dùng khi nộp hồ sơ mới").into());
+        }
+        let principal = actor.principal_for(action).ok_or_else(|| {
+            Problem::forbidden("forbidden_action", format!("Bạn không có quyền \"{}\"", action.label_vi()))
+        })?;
+        let current = self
+            .dossier_row(code)
+            .await?
+            .ok_or_else(|| Problem::not_found("dossier_not_found", "Không tìm thấy hồ sơ"))?;
+        if let Actor::Staff(u) = actor {
+            if !u.sees_unit(&current.unit_code) {
+                // Same answer as an unknown code: other units' dossiers are not disclosed.
+                return Err(Problem::not_found("dossier_not_found", "Không tìm thấy hồ sơ").into());
+            }
+        }
+        let note = req.note.as_deref().map(motcua_domain::text::nfc).filter(|n| !n.is_empty());
+        if motcua_domain::lifecycle::needs_note(action) && note.is_none() {
+            return Err(Problem::invalid("note_required", "note", "Cần ghi rõ lý do").into());
+        }
+        if note.as_ref().is_some_and(|n| n.chars().count() > 2000) {
+            return Err(Problem::invalid("note_too_long", "note", "Ghi chú tối đa 2000 ký tự").into());
+        }
+        let (procedure, _) = self.procedure(&current.procedure_code).await?.ok_or_else(|| {
+            Problem::conflict("corrupt_row", "Hồ sơ trỏ tới thủ tục không còn trong danh mục")
+        })?;
+        let cal = self.calendar(Some(&current.unit_code)).await?;
+        let mut payload = serde_json::Map::new();
+        match action {
+            Action::Assign => {
+                let name = req.assignee.as_deref().unwrap_or("");
+                let ok = match self.user_by_username(name).await? {
+                    Some(u) => u.active && u.has_role(Role::Specialist) && u.units.contains(&current.unit_code),
+                    None => false,
+                };
+                if !ok {
+                    return Err(Problem::invalid("bad_assignee", "assignee", "Người được giao phải là chuyên viên của đơn vị").into());
+                }
+                payload.insert("assignee".into(), name.into());
+            }
+            Action::Apologize => {
+                let raw = req.new_due.as_deref().unwrap_or("");
+                let new_due = motcua_domain::calendar::parse_instant(raw)
+                    .map_err(|_| Problem::invalid("bad_new_due", "new_due", "Ngày hẹn mới phải có dạng YYYY-MM-DDTHH:MM"))?;
+                let floor = current.due_at.map(from_ms).map_or(now, |d| d.max(now));
+                if new_due <= floor {
+                    return Err(Problem::invalid("bad_new_due", "new_due", "Ngày hẹn mới phải sau ngày hẹn hiện tại và sau thời điểm này").into());
+                }
+                let text = new_due
+                    .to_offset(VN_OFFSET)
+                    .format(&time::format_description::well_known::Rfc3339)
+                    .map_err(|e| StoreError::Config(e.to_string()))?;
+                payload.insert("new_due".into(), text.into());
+            }
+            Action::RequestSupplement => {
+                for m in &req.missing {
+                    if !procedure.documents.iter().any(|d| &d.code == m) {
+                        return Err(Problem::invalid("unknown_document", "missing", format!("Thủ tục không có giấy tờ mã \"{m}\"")).into());
+                    }
+                }
+                payload.insert("missing".into(), serde_json::json!(req.missing));
+            }
+            Action::Supplement => {
+                self.check_documents(&procedure, &req.documents, matches!(actor, Actor::Staff(_)), false).await?;
+                let codes: Vec<&str> = req.documents.iter().map(|d| d.code.as_str()).collect();
+                payload.insert("documents".into(), serde_json::json!(codes));
+            }
+            _ => {}
+        }
+        let documents = if action == Action::Supplement { req.documents.clone() } else { Vec::new() };
+        let actor_name = actor.name().to_string();
+        let version = req.version;
+        let decide = |row: &DossierRow| -> Result<Decision> {
+            if row.version != version {
+                return Err(Problem::new(
+                    ProblemKind::Conflict,
+                    "stale_version",
+                    format!("Hồ sơ đã thay đổi (phiên bản {} thay vì {}); vui lòng tải lại", row.version, version),
+                )
+                .with_field("version")
+                .into());
+            }
+            let mut projection = row.projection()?;
+            let status = projection.status;
+            let to = motcua_domain::lifecycle::next_status(status, projection.paused_from, action)?;
+            if let (Principal::Staff(Role::Specialist), Some(assignee)) = (principal, &projection.assignee) {
+                if assignee != &actor_name && matches!(action, Action::Propose | Action::RequestSupplement) {
+                    return Err(Problem::forbidden("not_assignee", "Hồ sơ được giao cho chuyên viên khác").into());
+                }
+            }
+            let event = Event {
+                seq: row.version + 1,
+                at: now,
+                actor: actor_name.clone(),
+                role: principal.as_str().to_string(),
+                action,
+                from_status: Some(status),
+                to_status: to,
+                note: note.clone(),
+                payload: serde_json::Value::Object(payload),
+            };
+            projection.apply(&event, procedure.processing, &cal)?;
+            Ok(Decision { event, projection, documents })
+        };
+        let row = on_db!(self.act(code, decide, &actor_name))?;
+        self.record_for(row).await
+    }
+
+    async fn record_for(&self, row: DossierRow) -> Result<DossierRecord> {
+        let events = on_db!(self.events(row.id))?;
+        let documents = on_db!(self.documents(row.id))?;
+        Ok(DossierRecord { row, events, documents })
+    }
+
+    pub async fn dossier_row(&self, code: &str) -> Result<Option<DossierRow>> {
+        if !motcua_domain::dossier::is_well_formed_code(code) {
+            return Ok(None);
+        }
+        on_db!(self.dossier_by_code(code))
+    }
+
+    pub async fn dossier(&self, code: &str) -> Result<Option<DossierRecord>> {
+        match self.dossier_row(code).await? {
+            Some(row) => Ok(Some(self.record_for(row).await?)),
+            None => Ok(None),
+        }
+    }
+
+    pub async fn list_dossiers(&self, filter: &ListFilter, now: OffsetDateTime) -> Result<Vec<DossierRow>> {
+        on_db!(self.list(filter, model::to_ms(now)))
+    }
+
+    pub async fn count_dossiers(&self) -> Result<i64> {
+        on_db!(self.count_dossiers())
+    }
+
+    /// Refold a dossier's events and compare with its stored row: the row
+    /// must be exactly the projection of its history.
+    pub async fn check_consistency(&self, code: &str) -> Result<()> {
+        let rec = self.dossier(code).await?.ok_or_else(|| Problem::not_found("dossier_not_found", "Không tìm thấy hồ sơ"))?;
+        let (procedure, _) = self
+            .procedure(&rec.row.procedure_code)
+            .await?
+            .ok_or_else(|| Problem::conflict("corrupt_row", "Thủ tục không còn trong danh mục"))?;
+        let cal = self.calendar(Some(&rec.row.unit_code)).await?;
+        let folded = Projection::fold(&rec.events, procedure.processing, &cal)?;
+        let stored = rec.row.projection()?;
+        if folded != stored {
+            return Err(Problem::conflict(
+                "inconsistent_dossier",
+                format!("Hồ sơ {code}: dữ liệu lưu khác với lịch sử sự kiện ({stored:?} ≠ {folded:?})"),
+            )
+            .into());
+        }
+        Ok(())
+    }
+
+    /// Check every dossier; returns how many were checked.
+    pub async fn check_all(&self) -> Result<usize> {
+        let codes = on_db!(self.all_dossier_codes())?;
+        for code in &codes {
+            self.check_consistency(code).await?;
+        }
+        Ok(codes.len())
+    }
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(s, "{b:02x}");
+    }
+    s
+}
+
+/// Parse working sessions "HH:MM-HH:MM,HH:MM-HH:MM".
+pub fn parse_sessions(text: &str) -> Result<WorkingHours> {
+    let bad = || Problem::invalid("bad_hours", "sessions", "Giờ làm việc phải có dạng 07:30-11:30,13:00-17:00");
+    let mut sessions = Vec::new();
+    for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (a, b) = part.split_once('-').ok_or_else(bad)?;
+        let a = motcua_domain::catalog::parse_hhmm(a.trim()).ok_or_else(bad)?;
+        let b = motcua_domain::catalog::parse_hhmm(b.trim()).ok_or_else(bad)?;
+        sessions.push((a, b));
+    }
+    WorkingHours::new(sessions).map_err(|e| Problem::invalid("bad_hours", "sessions", e.to_string()).into())
+}

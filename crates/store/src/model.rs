@@ -1,0 +1,269 @@
+//! What the store hands out and takes in.
+
+use motcua_domain::calendar::OffsetDateTime;
+use motcua_domain::dossier::{ApplicantInput, Event, Projection};
+use motcua_domain::lifecycle::{Action, Channel, Principal, Role, Status};
+use motcua_domain::{Problem, ProblemKind};
+use serde::Serialize;
+
+pub(crate) fn to_ms(t: OffsetDateTime) -> i64 {
+    (t.unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+pub(crate) fn from_ms(ms: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+        .to_offset(motcua_domain::calendar::VN_OFFSET)
+}
+
+/// A staff account with its roles and the units it may see.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct User {
+    pub id: i64,
+    pub username: String,
+    pub full_name: String,
+    pub roles: Vec<Role>,
+    /// Units the user works for (all units of `province_code` for a supervisor).
+    pub units: Vec<String>,
+    pub province_code: Option<String>,
+    #[serde(skip)]
+    pub password_hash: String,
+    pub active: bool,
+}
+
+impl User {
+    pub fn has_role(&self, role: Role) -> bool {
+        self.roles.contains(&role)
+    }
+    /// Whether the user may see dossiers of `unit`.
+    pub fn sees_unit(&self, unit: &str) -> bool {
+        self.has_role(Role::Admin) || self.units.iter().any(|u| u == unit)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub username: String,
+    pub full_name: String,
+    pub password_hash: String,
+    pub roles: Vec<Role>,
+    pub units: Vec<String>,
+    pub province_code: Option<String>,
+}
+
+/// Who takes an action.
+#[derive(Debug, Clone)]
+pub enum Actor {
+    /// The applicant, who proved it with the dossier's lookup key.
+    Citizen,
+    Staff(User),
+}
+
+impl Actor {
+    pub fn name(&self) -> &str {
+        match self {
+            Actor::Citizen => "citizen",
+            Actor::Staff(u) => &u.username,
+        }
+    }
+    /// The principal under which `action` is allowed for this actor, if any.
+    pub fn principal_for(&self, action: Action) -> Option<Principal> {
+        match self {
+            Actor::Citizen => motcua_domain::lifecycle::citizen_may(action).then_some(Principal::Citizen),
+            Actor::Staff(u) => u
+                .roles
+                .iter()
+                .copied()
+                .find(|r| motcua_domain::lifecycle::allowed_roles(action).contains(r))
+                .map(Principal::Staff),
+        }
+    }
+}
+
+/// A document named in a submission: an earlier upload, or a paper the officer saw.
+#[derive(Debug, Clone, serde::Deserialize, Serialize)]
+pub struct DocumentRef {
+    pub code: String,
+    #[serde(default)]
+    pub upload_id: Option<String>,
+    /// Presented on paper at the counter (only staff may say so).
+    #[serde(default)]
+    pub paper: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewDossier {
+    pub unit_code: String,
+    pub procedure_code: String,
+    pub channel: Channel,
+    pub applicant: ApplicantInput,
+    pub fields: serde_json::Value,
+    pub documents: Vec<DocumentRef>,
+}
+
+/// A request to act on a dossier.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct ActionRequest {
+    pub action: String,
+    pub version: i64,
+    #[serde(default)]
+    pub note: Option<String>,
+    /// For assign: the specialist's username.
+    #[serde(default)]
+    pub assignee: Option<String>,
+    /// For apologize: the new appointment instant.
+    #[serde(default)]
+    pub new_due: Option<String>,
+    /// For request_supplement: the document codes that are missing.
+    #[serde(default)]
+    pub missing: Vec<String>,
+    /// For supplement: documents added.
+    #[serde(default)]
+    pub documents: Vec<DocumentRef>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DocumentMeta {
+    pub id: String,
+    pub code: Option<String>,
+    pub sha256: Option<String>,
+    pub size: i64,
+    pub content_type: Option<String>,
+    pub filename: Option<String>,
+    pub paper: bool,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+/// The dossier row as stored (a projection of its events).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct DossierRow {
+    pub id: i64,
+    pub code: String,
+    pub unit_code: String,
+    pub procedure_code: String,
+    pub channel: String,
+    pub status: String,
+    pub paused_from: Option<String>,
+    pub assignee: Option<String>,
+    pub applicant_name: String,
+    pub applicant_id_number: String,
+    pub applicant_dob: String,
+    pub applicant_phone: String,
+    pub applicant_email: Option<String>,
+    pub applicant_address: String,
+    pub fields: String,
+    pub lookup_key: String,
+    pub version: i64,
+    pub submitted_at: i64,
+    pub received_at: Option<i64>,
+    pub due_at: Option<i64>,
+    pub pause_remaining: Option<i64>,
+    pub finished_at: Option<i64>,
+    pub returned_at: Option<i64>,
+    pub apologized: bool,
+    pub updated_at: i64,
+}
+
+/// The columns of [`DossierRow`], as a literal so queries stay static strings.
+macro_rules! dossier_columns {
+    () => {
+        "id, code, unit_code, procedure_code, channel, status, paused_from, assignee, \
+    applicant_name, applicant_id_number, applicant_dob, applicant_phone, applicant_email, applicant_address, fields, \
+    lookup_key, version, submitted_at, received_at, due_at, pause_remaining, finished_at, returned_at, apologized, updated_at"
+    };
+}
+pub(crate) use dossier_columns;
+
+fn corrupt(what: &str) -> Problem {
+    Problem::new(ProblemKind::Conflict, "corrupt_row", format!("Dữ liệu hồ sơ hỏng: {what}"))
+}
+
+impl DossierRow {
+    pub fn status(&self) -> Result<Status, Problem> {
+        self.status.parse().map_err(|_| corrupt("status"))
+    }
+
+    pub fn projection(&self) -> Result<Projection, Problem> {
+        Ok(Projection {
+            status: self.status()?,
+            paused_from: self.paused_from.as_deref().map(str::parse).transpose().map_err(|_| corrupt("paused_from"))?,
+            assignee: self.assignee.clone(),
+            received_at: self.received_at.map(from_ms),
+            due_at: self.due_at.map(from_ms),
+            pause_remaining: self.pause_remaining,
+            finished_at: self.finished_at.map(from_ms),
+            returned_at: self.returned_at.map(from_ms),
+            apologized: self.apologized,
+            version: self.version,
+        })
+    }
+
+    pub(crate) fn set_projection(&mut self, p: &Projection) {
+        self.status = p.status.as_str().to_string();
+        self.paused_from = p.paused_from.map(|s| s.as_str().to_string());
+        self.assignee = p.assignee.clone();
+        self.received_at = p.received_at.map(to_ms);
+        self.due_at = p.due_at.map(to_ms);
+        self.pause_remaining = p.pause_remaining;
+        self.finished_at = p.finished_at.map(to_ms);
+        self.returned_at = p.returned_at.map(to_ms);
+        self.apologized = p.apologized;
+        self.version = p.version;
+    }
+}
+
+/// A dossier with its history, for staff and for API answers.
+#[derive(Debug, Clone)]
+pub struct DossierRecord {
+    pub row: DossierRow,
+    pub events: Vec<Event>,
+    pub documents: Vec<DocumentMeta>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(crate) struct EventRow {
+    pub seq: i64,
+    pub at: i64,
+    pub actor: String,
+    pub role: String,
+    pub action: String,
+    pub from_status: Option<String>,
+    pub to_status: String,
+    pub note: Option<String>,
+    pub payload: String,
+}
+
+impl EventRow {
+    pub(crate) fn into_event(self) -> Result<Event, Problem> {
+        Ok(Event {
+            seq: self.seq,
+            at: from_ms(self.at),
+            actor: self.actor,
+            role: self.role,
+            action: self.action.parse().map_err(|_| corrupt("event action"))?,
+            from_status: self.from_status.as_deref().map(str::parse).transpose().map_err(|_| corrupt("event status"))?,
+            to_status: self.to_status.parse().map_err(|_| corrupt("event status"))?,
+            note: self.note,
+            payload: serde_json::from_str(&self.payload).map_err(|_| corrupt("event payload"))?,
+        })
+    }
+}
+
+/// Which dossiers a list may show.
+#[derive(Debug, Clone)]
+pub enum Scope {
+    All,
+    Units(Vec<String>),
+}
+
+#[derive(Debug, Clone)]
+pub struct ListFilter {
+    pub scope: Scope,
+    pub status: Option<Status>,
+    pub late: Option<bool>,
+    pub assignee: Option<String>,
+    /// Keyset: only dossiers with id below this one (newest first).
+    pub before_id: Option<i64>,
+    pub limit: i64,
+}
