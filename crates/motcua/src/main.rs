@@ -1,1 +1,336 @@
-fn main() {}
+//! The motcua binary: serve, migrate, import, user, calendar, check.
+
+mod demo;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Parser, Subcommand};
+use motcua_domain::calendar::{
+    CalendarOverride, OverrideKind, ProcessingTime, WorkCalendar, lunar, parse_date, parse_instant,
+};
+use motcua_domain::lifecycle::Role;
+use motcua_store::{NewUser, Store};
+use std::path::PathBuf;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+#[derive(Parser)]
+#[command(name = "motcua", version, about = "Một cửa: phần mềm cho Trung tâm Phục vụ hành chính công cấp xã")]
+struct Cli {
+    #[command(flatten)]
+    settings: Settings,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Clone)]
+struct Settings {
+    /// Folder for the SQLite file and uploaded documents.
+    #[arg(long, global = true, env = "MOTCUA_DATA_DIR", default_value = "motcua-data")]
+    data_dir: PathBuf,
+    /// Database URL: a SQLite file (default: <data-dir>/motcua.sqlite) or postgres://…
+    #[arg(long, global = true, env = "MOTCUA_DATABASE")]
+    database: Option<String>,
+}
+
+impl Settings {
+    fn database_url(&self) -> String {
+        self.database
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("motcua.sqlite").display()))
+    }
+
+    async fn open(&self) -> Result<Store> {
+        std::fs::create_dir_all(&self.data_dir).with_context(|| format!("cannot create {}", self.data_dir.display()))?;
+        let store = Store::open(&self.database_url(), &self.data_dir.join("blobs"))
+            .await
+            .with_context(|| "cannot open the database")?;
+        seed_reference_data(&store).await?;
+        Ok(store)
+    }
+
+    /// The calendar for read-only commands: from the database if there is one,
+    /// the statutory calendar otherwise (no file is created just to read).
+    async fn calendar(&self, unit: Option<&str>) -> Result<WorkCalendar> {
+        let exists = self.database.is_some() || self.data_dir.join("motcua.sqlite").exists();
+        if !exists {
+            if unit.is_some() {
+                bail!("no database yet: run `motcua migrate` first to use a unit's calendar");
+            }
+            return Ok(WorkCalendar::vietnam());
+        }
+        Ok(self.open().await?.calendar(unit).await?)
+    }
+}
+
+/// A new database gets the national units and the shipped catalog.
+async fn seed_reference_data(store: &Store) -> Result<()> {
+    if store.provinces().await?.is_empty() {
+        let list = motcua_domain::units::parse_units_csv(motcua_domain::units::NATIONAL_UNITS_CSV)?;
+        store.import_units(&list).await?;
+    }
+    if store.catalog().await?.is_empty() {
+        let procs = motcua_domain::catalog::parse_catalog(motcua_domain::catalog::DEFAULT_CATALOG_JSON)?;
+        store.import_catalog(&procs, false, OffsetDateTime::now_utc()).await?;
+    }
+    Ok(())
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server.
+    Serve {
+        #[arg(long, env = "MOTCUA_LISTEN", default_value = "127.0.0.1:8080")]
+        listen: String,
+        /// Start on a fresh demo database of Đồng Tháp with staff and dossiers.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Create or update the database schema.
+    Migrate,
+    /// Import reference data.
+    #[command(subcommand)]
+    Import(ImportCmd),
+    /// Manage staff accounts.
+    #[command(subcommand)]
+    User(UserCmd),
+    /// Working calendar: holidays, due dates, lunar dates, overrides.
+    #[command(subcommand)]
+    Calendar(CalendarCmd),
+    /// Check that every dossier's row equals the projection of its events.
+    Check,
+}
+
+#[derive(Subcommand)]
+enum ImportCmd {
+    /// The national list of units (CSV like data/admin-units-2025.csv).
+    Units { file: PathBuf },
+    /// The procedure catalog (JSON like data/catalog.json).
+    Catalog {
+        file: PathBuf,
+        /// Retire the procedures the file does not list (default: only add and update).
+        #[arg(long)]
+        replace: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCmd {
+    /// Add (or update) a staff account.
+    Add {
+        #[arg(long)]
+        username: String,
+        #[arg(long, default_value = "")]
+        full_name: String,
+        /// Password; better given by the environment than on the command line.
+        #[arg(long, env = "MOTCUA_USER_PASSWORD", hide_env_values = true)]
+        password: String,
+        /// receptionist, specialist, leader, unit_admin, province_supervisor, admin (repeat or comma-separate).
+        #[arg(long = "role", value_delimiter = ',', required = true)]
+        roles: Vec<String>,
+        /// Unit codes the user works for (repeat or comma-separate).
+        #[arg(long = "unit", value_delimiter = ',')]
+        units: Vec<String>,
+        /// Province code, for a province supervisor.
+        #[arg(long)]
+        province: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum CalendarCmd {
+    /// List the days off of a year as `YYYY-MM-DD<TAB>name`.
+    Holidays {
+        year: i32,
+        #[arg(long)]
+        unit: Option<String>,
+    },
+    /// Print the due instant of a processing time started at --from.
+    Due {
+        /// Start instant, `YYYY-MM-DDTHH:MM` in Vietnam time, or RFC 3339.
+        #[arg(long)]
+        from: String,
+        #[arg(long, group = "amount")]
+        working_days: Option<u32>,
+        #[arg(long, group = "amount")]
+        working_hours: Option<u32>,
+        #[arg(long, group = "amount")]
+        days: Option<u32>,
+        /// Same-day processing with this cutoff (HH:MM).
+        #[arg(long, group = "amount")]
+        same_day: Option<String>,
+        #[arg(long)]
+        unit: Option<String>,
+    },
+    /// Print the Vietnamese lunar date of a solar date as `YYYY-MM-DD` (` nhuận` after a leap month).
+    Lunar { date: String },
+    /// Declare a day off (`--kind day-off`) or a make-up working day (`--kind working-day`).
+    Set {
+        date: String,
+        #[arg(long, value_parser = ["day-off", "working-day"])]
+        kind: String,
+        #[arg(long)]
+        name: String,
+        /// Only for this unit (default: national).
+        #[arg(long)]
+        unit: Option<String>,
+    },
+    /// Remove an override.
+    Unset {
+        date: String,
+        #[arg(long)]
+        unit: Option<String>,
+    },
+    /// Set a unit's working sessions, e.g. "07:30-11:30,13:00-17:00".
+    Hours { unit: String, sessions: String },
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("MOTCUA_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=warn"));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let cli = Cli::parse();
+    init_tracing();
+    match cli.command {
+        Command::Serve { listen, demo } => serve(cli.settings, &listen, demo).await,
+        Command::Migrate => {
+            let store = cli.settings.open().await?;
+            println!("Cơ sở dữ liệu sẵn sàng ({}).", store.backend_name());
+            Ok(())
+        }
+        Command::Import(cmd) => import(cli.settings, cmd).await,
+        Command::User(UserCmd::Add { username, full_name, password, roles, units, province }) => {
+            let roles = roles.iter().map(|r| r.trim().parse::<Role>()).collect::<Result<Vec<_>, _>>()?;
+            if password.chars().count() < 10 {
+                bail!("mật khẩu cần ít nhất 10 ký tự (password must have at least 10 characters)");
+            }
+            let store = cli.settings.open().await?;
+            let hash = motcua_web::auth::hash_password(&password)?;
+            let full_name = if full_name.is_empty() { username.clone() } else { full_name };
+            let new = NewUser { username: username.clone(), full_name, password_hash: hash, roles, units, province_code: province };
+            store.create_user(&new, OffsetDateTime::now_utc()).await?;
+            println!("Đã lưu tài khoản {username}.");
+            Ok(())
+        }
+        Command::Calendar(cmd) => calendar(cli.settings, cmd).await,
+        Command::Check => {
+            let store = cli.settings.open().await?;
+            let n = store.check_all().await?;
+            println!("{n} hồ sơ khớp với lịch sử sự kiện.");
+            Ok(())
+        }
+    }
+}
+
+async fn import(settings: Settings, cmd: ImportCmd) -> Result<()> {
+    match cmd {
+        ImportCmd::Units { file } => {
+            let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let list = motcua_domain::units::parse_units_csv(&text)?;
+            let store = settings.open().await?;
+            store.import_units(&list).await?;
+            println!("Đã nhập {} tỉnh, {} đơn vị cấp xã.", list.provinces.len(), list.units.len());
+        }
+        ImportCmd::Catalog { file, replace } => {
+            let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let procs = motcua_domain::catalog::parse_catalog(&text)?;
+            let store = settings.open().await?;
+            let report = store.import_catalog(&procs, replace, OffsetDateTime::now_utc()).await?;
+            println!("Thêm mới: {}", report.added.len());
+            for c in &report.added {
+                println!("  + {c}");
+            }
+            println!("Cập nhật: {}", report.updated.len());
+            for (c, fields) in &report.updated {
+                println!("  ~ {c}: {}", fields.join(", "));
+            }
+            println!("Ngừng áp dụng: {}", report.retired.len());
+            for c in &report.retired {
+                println!("  - {c}");
+            }
+            println!("Không đổi: {}", report.unchanged);
+        }
+    }
+    Ok(())
+}
+
+async fn calendar(settings: Settings, cmd: CalendarCmd) -> Result<()> {
+    match cmd {
+        CalendarCmd::Holidays { year, unit } => {
+            if !(1900..=2199).contains(&year) {
+                bail!("năm phải từ 1900 đến 2199 (year must be 1900–2199)");
+            }
+            let cal = settings.calendar(unit.as_deref()).await?;
+            for h in cal.holidays(year) {
+                println!("{}\t{}", h.date, h.name);
+            }
+        }
+        CalendarCmd::Due { from, working_days, working_hours, days, same_day, unit } => {
+            let from = parse_instant(&from)?;
+            let p = match (working_days, working_hours, days, same_day) {
+                (Some(n), ..) => ProcessingTime::WorkingDays { amount: n },
+                (_, Some(n), ..) => ProcessingTime::WorkingHours { amount: n },
+                (_, _, Some(n), _) => ProcessingTime::Days { amount: n },
+                (_, _, _, Some(c)) => ProcessingTime::SameDay {
+                    cutoff: motcua_domain::calendar::parse_time(&c)?,
+                },
+                _ => bail!("cần một trong --working-days, --working-hours, --days, --same-day"),
+            };
+            let cal = settings.calendar(unit.as_deref()).await?;
+            println!("{}", cal.due(from, p).format(&Rfc3339)?);
+        }
+        CalendarCmd::Lunar { date } => {
+            println!("{}", lunar::solar_to_lunar(parse_date(&date)?));
+        }
+        CalendarCmd::Set { date, kind, name, unit } => {
+            let kind = if kind == "working-day" { OverrideKind::WorkingDay } else { OverrideKind::DayOff };
+            let o = CalendarOverride { date: parse_date(&date)?, kind, name };
+            let store = settings.open().await?;
+            store.put_override(unit.as_deref(), &o, "cli", OffsetDateTime::now_utc()).await?;
+            println!("Đã lưu {} ({}).", o.date, o.name);
+        }
+        CalendarCmd::Unset { date, unit } => {
+            let store = settings.open().await?;
+            if !store.delete_override(unit.as_deref(), parse_date(&date)?).await? {
+                bail!("không có ngày ngoại lệ {date}");
+            }
+            println!("Đã xoá {date}.");
+        }
+        CalendarCmd::Hours { unit, sessions } => {
+            let store = settings.open().await?;
+            let h = store.set_unit_hours(&unit, &sessions).await?;
+            println!("Đã lưu giờ làm việc của {unit}: {} phút mỗi ngày.", h.minutes_per_day());
+        }
+    }
+    Ok(())
+}
+
+async fn serve(mut settings: Settings, listen: &str, demo: bool) -> Result<()> {
+    if demo {
+        if settings.database.as_deref().is_some_and(|d| !d.starts_with("sqlite")) {
+            bail!("--demo uses its own SQLite database; leave --database unset");
+        }
+        let dir = std::env::temp_dir().join(format!("motcua-demo-{}", std::process::id()));
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir)?;
+        }
+        settings = Settings { data_dir: dir, database: None };
+    }
+    let store = settings.open().await?;
+    let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
+    let addr = listener.local_addr()?;
+    if demo {
+        let summary = demo::seed(&store, OffsetDateTime::now_utc()).await?;
+        println!("{summary}");
+    }
+    println!("motcua đang chạy tại http://{addr} (cơ sở dữ liệu: {}, thư mục: {})", store.backend_name(), settings.data_dir.display());
+    let state = motcua_web::AppState { store };
+    motcua_web::serve(listener, state, async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
+    Ok(())
+}

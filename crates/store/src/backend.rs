@@ -673,6 +673,10 @@ macro_rules! backend {
                 Ok(q.build_query_as().fetch_all(&self.read).await?)
             }
 
+            pub async fn dossier_unit(&self, id: i64) -> Result<Option<String>> {
+                Ok(sqlx::query_scalar("SELECT unit_code FROM dossiers WHERE id = $1").bind(id).fetch_optional(&self.read).await?)
+            }
+
             pub async fn count_dossiers(&self) -> Result<i64> {
                 Ok(sqlx::query_scalar("SELECT COUNT(*) FROM dossiers").fetch_one(&self.read).await?)
             }

@@ -564,6 +564,11 @@ impl Store {
         on_db!(self.list(filter, model::to_ms(now)))
     }
 
+    /// The unit of a dossier, by its internal id.
+    pub async fn dossier_unit(&self, id: i64) -> Result<Option<String>> {
+        on_db!(self.dossier_unit(id))
+    }
+
     pub async fn count_dossiers(&self) -> Result<i64> {
         on_db!(self.count_dossiers())
     }

@@ -1,0 +1,48 @@
+//! The HTTP face of motcua: the JSON API under `/api/v1` (documented at
+//! `/api/openapi.json`) and the pages. Handlers are thin: parse, authorize,
+//! call the store, render.
+
+pub mod api;
+pub mod auth;
+pub mod error;
+pub mod extract;
+pub mod pages;
+pub mod view;
+
+use axum::Router;
+use axum::http::{HeaderValue, header};
+use motcua_store::Store;
+use std::net::SocketAddr;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+}
+
+/// The whole application as one router.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .merge(api::routes())
+        .merge(pages::routes())
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Serve until `shutdown` resolves.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+}

@@ -1,0 +1,252 @@
+//! The demo: Đồng Tháp (province 82), staff for a few of its units, and a
+//! few hundred dossiers walked through the real lifecycle with past
+//! timestamps, so every state, some late and some paused, is on screen.
+
+use anyhow::Result;
+use motcua_domain::calendar::{OffsetDateTime, VN_OFFSET};
+use motcua_domain::catalog::Procedure;
+use motcua_domain::dossier::ApplicantInput;
+use motcua_domain::lifecycle::{Channel, Role};
+use motcua_store::{ActionRequest, Actor, DocumentRef, NewDossier, NewUser, Store, User};
+use std::fmt::Write;
+use time::Duration;
+
+pub const DEMO_PASSWORD: &str = "motcua-demo-2026";
+const UNITS: [(&str, &str); 3] = [("30112", "myhiep"), ("28261", "mytho"), ("29869", "caolanh")];
+const DOSSIERS: usize = 360;
+
+/// A small deterministic generator: the same demo every time.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+    fn chance(&mut self, percent: u64) -> bool {
+        self.below(100) < percent
+    }
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len() as u64) as usize]
+    }
+}
+
+const FAMILY: [&str; 12] = ["Nguyễn", "Trần", "Lê", "Phạm", "Huỳnh", "Võ", "Phan", "Trương", "Đặng", "Bùi", "Đỗ", "Lâm"];
+const MIDDLE: [&str; 8] = ["Văn", "Thị", "Hữu", "Minh", "Ngọc", "Thanh", "Quốc", "Hoàng"];
+const GIVEN: [&str; 16] = [
+    "An", "Bình", "Châu", "Dũng", "Hạnh", "Hòa", "Khánh", "Lan", "Lộc", "Mai", "Nhung", "Phúc", "Quyên", "Sơn", "Tâm", "Yến",
+];
+const HAMLETS: [&str; 6] = ["Ấp 1", "Ấp 2", "Ấp Mỹ Thạnh", "Ấp Tân Phú", "Khóm 3", "Khóm 5"];
+
+/// A tiny but valid one-page PDF, standing in for a citizen's scan.
+fn scan_pdf(title: &str) -> Vec<u8> {
+    let content = format!("BT /F1 12 Tf 72 720 Td ({title}) Tj ET");
+    let objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>".to_string(),
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_string(),
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>".to_string(),
+        format!("<< /Length {} >>\nstream\n{content}\nendstream", content.len()),
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_string(),
+    ];
+    let mut pdf = b"%PDF-1.4\n".to_vec();
+    let mut offsets = Vec::new();
+    for (i, o) in objects.iter().enumerate() {
+        offsets.push(pdf.len());
+        pdf.extend_from_slice(format!("{} 0 obj\n{o}\nendobj\n", i + 1).as_bytes());
+    }
+    let xref = pdf.len();
+    let mut tail = format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1);
+    for off in offsets {
+        let _ = writeln!(tail, "{off:010} 00000 n ");
+    }
+    let _ = write!(tail, "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n", objects.len() + 1);
+    pdf.extend_from_slice(tail.as_bytes());
+    pdf
+}
+
+struct Staff {
+    receptionist: User,
+    specialist: User,
+    leader: User,
+}
+
+async fn add_user(store: &Store, hash: &str, username: &str, full_name: &str, roles: Vec<Role>, units: Vec<String>, province: Option<String>, now: OffsetDateTime) -> Result<User> {
+    let new = NewUser { username: username.into(), full_name: full_name.into(), password_hash: hash.into(), roles, units, province_code: province };
+    store.create_user(&new, now).await?;
+    store.user_by_username(username).await?.ok_or_else(|| anyhow::anyhow!("user {username} vanished"))
+}
+
+fn req(action: &str, version: i64) -> ActionRequest {
+    ActionRequest { action: action.into(), version, ..ActionRequest::default() }
+}
+
+/// Seed the demo and return the text to print for the operator.
+pub async fn seed(store: &Store, now: OffsetDateTime) -> Result<String> {
+    let hash = motcua_web::auth::hash_password(DEMO_PASSWORD)?;
+    let mut out = String::from("Tài khoản thử nghiệm (mật khẩu chung: ");
+    out.push_str(DEMO_PASSWORD);
+    out.push_str(")\n");
+    let mut staff = Vec::new();
+    for (code, short) in UNITS {
+        let unit = store.unit(code).await?.ok_or_else(|| anyhow::anyhow!("unit {code} missing"))?;
+        let units = vec![code.to_string()];
+        let r = add_user(store, &hash, &format!("tiepnhan.{short}"), "Cán bộ tiếp nhận", vec![Role::Receptionist], units.clone(), None, now).await?;
+        let s = add_user(store, &hash, &format!("chuyenvien.{short}"), "Chuyên viên", vec![Role::Specialist], units.clone(), None, now).await?;
+        let l = add_user(store, &hash, &format!("lanhdao.{short}"), "Lãnh đạo UBND", vec![Role::Leader], units.clone(), None, now).await?;
+        add_user(store, &hash, &format!("quantri.{short}"), "Quản trị đơn vị", vec![Role::UnitAdmin], units, None, now).await?;
+        let _ = writeln!(out, "  {} ({code}): tiepnhan.{short}, chuyenvien.{short}, lanhdao.{short}, quantri.{short}", unit.name);
+        staff.push((code, Staff { receptionist: r, specialist: s, leader: l }));
+    }
+    add_user(store, &hash, "giamsat.dongthap", "Giám sát tỉnh Đồng Tháp", vec![Role::ProvinceSupervisor], vec![], Some("82".into()), now).await?;
+    add_user(store, &hash, "admin", "Quản trị hệ thống", vec![Role::Admin], vec![], None, now).await?;
+    out.push_str("  Tỉnh Đồng Tháp: giamsat.dongthap · hệ thống: admin\n");
+
+    let procedures = store.procedures().await?;
+    let mut rng = Rng(0x6d6f_7463_7561_2026);
+    let mut sample = None;
+    let mut by_status = std::collections::BTreeMap::<String, usize>::new();
+    for i in 0..DOSSIERS {
+        let (unit_code, st) = &staff[i % staff.len()];
+        let procedure: &Procedure = rng.pick(&procedures);
+        // Filed during the last 45 days, in office hours (most recent last).
+        let days_ago = 45 - (i as i64 * 45 / DOSSIERS as i64);
+        let filed = (now - Duration::days(days_ago)).to_offset(VN_OFFSET).replace_time(time::Time::MIDNIGHT)
+            + Duration::minutes(7 * 60 + 30 + rng.below(9 * 60) as i64);
+        if filed >= now {
+            continue;
+        }
+        let online = rng.chance(85);
+        let mut documents = Vec::new();
+        for d in procedure.required_documents() {
+            if online {
+                let meta = store.upload(&scan_pdf(&format!("{} - {}", procedure.code, d.code)), Some(&format!("{}.pdf", d.code)), "citizen", filed).await?;
+                documents.push(DocumentRef { code: d.code.clone(), upload_id: Some(meta.id), paper: false });
+            } else {
+                documents.push(DocumentRef { code: d.code.clone(), upload_id: None, paper: true });
+            }
+        }
+        let name = format!("{} {} {}", rng.pick(&FAMILY), rng.pick(&MIDDLE), rng.pick(&GIVEN));
+        let birth_year = 1950 + rng.below(55);
+        // CCCD: province of birth (087), gender and century digit, year of birth, six digits.
+        let gender_century = if birth_year < 2000 { rng.below(2) } else { 2 + rng.below(2) };
+        let applicant = ApplicantInput {
+            full_name: name,
+            id_number: format!("087{gender_century}{:02}{:06}", birth_year % 100, rng.below(1_000_000)),
+            date_of_birth: format!("{birth_year}-{:02}-{:02}", 1 + rng.below(12), 1 + rng.below(28)),
+            phone: format!("09{:08}", rng.below(100_000_000)),
+            email: None,
+            address: format!("{}, {}", rng.pick(&HAMLETS), store.unit(unit_code).await?.map(|u| u.name).unwrap_or_default()),
+        };
+        let new = NewDossier {
+            unit_code: unit_code.to_string(),
+            procedure_code: procedure.code.clone(),
+            channel: if online { Channel::Online } else { Channel::Counter },
+            applicant,
+            fields: serde_json::json!({}),
+            documents,
+        };
+        let rec = if online {
+            store.create_dossier(new, &Actor::Citizen, filed).await?
+        } else {
+            store.create_dossier(new, &Actor::Staff(st.receptionist.clone()), filed).await?
+        };
+        let code = rec.row.code.clone();
+        let mut version = rec.row.version;
+        let mut at = filed;
+        // Walk forward while the steps stay in the past; stop at a random depth.
+        let depth = rng.below(9);
+        let steps: Vec<(&str, &User, i64)> = {
+            let mut v: Vec<(&str, &User, i64)> = Vec::new();
+            if online {
+                v.push(("receive", &st.receptionist, 30 + rng.below(600) as i64));
+            }
+            v.push(("assign", &st.receptionist, 10 + rng.below(120) as i64));
+            if rng.chance(12) {
+                v.push(("request_supplement", &st.specialist, 60 + rng.below(1440) as i64));
+                v.push(("supplement", &st.receptionist, 600 + rng.below(4 * 1440) as i64));
+            }
+            // Some specialists are slow: those dossiers end up late.
+            let slow = rng.chance(15);
+            v.push(("propose", &st.specialist, if slow { 6 * 1440 } else { 60 + rng.below(1440) as i64 }));
+            v.push(("approve", &st.leader, 30 + rng.below(600) as i64));
+            v.push(("return_result", &st.receptionist, 60 + rng.below(2 * 1440) as i64));
+            v
+        };
+        for (n, (action, user, minutes)) in steps.iter().enumerate() {
+            if n as u64 >= depth {
+                break;
+            }
+            let next = at + Duration::minutes(*minutes);
+            if next >= now {
+                break;
+            }
+            at = next;
+            let mut r = req(action, version);
+            match *action {
+                "assign" => r.assignee = Some(st.specialist.username.clone()),
+                "request_supplement" => {
+                    r.note = Some("Bản sao giấy tờ tùy thân bị mờ, đề nghị bổ sung bản rõ nét".into());
+                    r.missing = procedure.required_documents().take(1).map(|d| d.code.clone()).collect();
+                }
+                _ => {}
+            }
+            let actor = if *action == "supplement" && online { Actor::Citizen } else { Actor::Staff((*user).clone()) };
+            let rec = store.act(&code, &r, &actor, at).await?;
+            version = rec.row.version;
+        }
+        // A few end otherwise: refused, rejected, withdrawn, apologized.
+        let row = store.dossier_row(&code).await?.ok_or_else(|| anyhow::anyhow!("dossier {code} vanished"))?;
+        let roll = rng.below(100);
+        let later = at + Duration::minutes(30);
+        if later < now {
+            let mut r = req("", version);
+            let actor;
+            match (row.status.as_str(), roll) {
+                ("submitted", 0..=20) => {
+                    r.action = "refuse_intake".into();
+                    r.note = Some("Thủ tục không thuộc thẩm quyền của UBND xã".into());
+                    actor = Actor::Staff(st.receptionist.clone());
+                }
+                ("processing", 0..=8) => {
+                    r.action = "reject".into();
+                    r.note = Some("Không đủ điều kiện theo quy định".into());
+                    actor = Actor::Staff(st.leader.clone());
+                }
+                ("received", 0..=10) => {
+                    r.action = "withdraw".into();
+                    r.note = Some("Công dân xin rút hồ sơ".into());
+                    actor = Actor::Staff(st.receptionist.clone());
+                }
+                ("processing", 9..=25) if row.due_at.is_some_and(|d| d < motcua_store_ms(now)) => {
+                    r.action = "apologize".into();
+                    r.note = Some("Hồ sơ cần xác minh thêm".into());
+                    let new_due = (now + Duration::days(3)).to_offset(VN_OFFSET);
+                    r.new_due = Some(new_due.format(&time::format_description::well_known::Rfc3339)?);
+                    actor = Actor::Staff(st.leader.clone());
+                }
+                _ => actor = Actor::Citizen,
+            }
+            if !r.action.is_empty() {
+                store.act(&code, &r, &actor, later).await?;
+            }
+        }
+        let row = store.dossier_row(&code).await?.ok_or_else(|| anyhow::anyhow!("dossier {code} vanished"))?;
+        *by_status.entry(row.status.clone()).or_default() += 1;
+        if sample.is_none() && row.status == "processing" {
+            sample = Some((row.code.clone(), row.lookup_key.clone()));
+        }
+    }
+    let _ = writeln!(out, "Hồ sơ mẫu theo trạng thái: {by_status:?}");
+    if let Some((code, key)) = sample {
+        let _ = writeln!(out, "Tra cứu thử: /tra-cuu?code={code}&key={key}");
+    }
+    Ok(out)
+}
+
+fn motcua_store_ms(t: OffsetDateTime) -> i64 {
+    (t.unix_timestamp_nanos() / 1_000_000) as i64
+}
