@@ -9,6 +9,7 @@ mod backend;
 pub mod blobs;
 mod error;
 pub mod model;
+pub mod testing;
 
 pub use error::{Result, StoreError};
 pub use model::*;
