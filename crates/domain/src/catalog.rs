@@ -40,7 +40,13 @@ impl Fee {
     pub fn amount(&self, online: bool, pages: u32) -> Option<u64> {
         match self {
             Fee::Free { .. } => Some(0),
-            Fee::Flat { vnd, online_vnd, .. } => Some(if online { online_vnd.unwrap_or(*vnd) } else { *vnd }),
+            Fee::Flat {
+                vnd, online_vnd, ..
+            } => Some(if online {
+                online_vnd.unwrap_or(*vnd)
+            } else {
+                *vnd
+            }),
             Fee::PerPage {
                 first_pages,
                 first_vnd_per_page,
@@ -89,9 +95,21 @@ pub struct ProcessingSpec {
 impl ProcessingSpec {
     pub fn from_time(p: ProcessingTime) -> Self {
         match p {
-            ProcessingTime::WorkingDays { amount } => Self { amount, unit: "working_days".into(), cutoff: None },
-            ProcessingTime::WorkingHours { amount } => Self { amount, unit: "working_hours".into(), cutoff: None },
-            ProcessingTime::Days { amount } => Self { amount, unit: "days".into(), cutoff: None },
+            ProcessingTime::WorkingDays { amount } => Self {
+                amount,
+                unit: "working_days".into(),
+                cutoff: None,
+            },
+            ProcessingTime::WorkingHours { amount } => Self {
+                amount,
+                unit: "working_hours".into(),
+                cutoff: None,
+            },
+            ProcessingTime::Days { amount } => Self {
+                amount,
+                unit: "days".into(),
+                cutoff: None,
+            },
             ProcessingTime::SameDay { cutoff } => Self {
                 amount: 0,
                 unit: "same_day".into(),
@@ -114,9 +132,15 @@ impl ProcessingSpec {
             }
         };
         match self.unit.as_str() {
-            "working_days" => Ok(ProcessingTime::WorkingDays { amount: need_amount(self.amount)? }),
-            "working_hours" => Ok(ProcessingTime::WorkingHours { amount: need_amount(self.amount)? }),
-            "days" => Ok(ProcessingTime::Days { amount: need_amount(self.amount)? }),
+            "working_days" => Ok(ProcessingTime::WorkingDays {
+                amount: need_amount(self.amount)?,
+            }),
+            "working_hours" => Ok(ProcessingTime::WorkingHours {
+                amount: need_amount(self.amount)?,
+            }),
+            "days" => Ok(ProcessingTime::Days {
+                amount: need_amount(self.amount)?,
+            }),
             "same_day" => {
                 let cutoff = self.cutoff.as_deref().unwrap_or("15:00");
                 let cutoff = parse_hhmm(cutoff).ok_or_else(|| {
@@ -203,7 +227,10 @@ struct RawCatalog {
 pub const DEFAULT_CATALOG_JSON: &str = include_str!("../../../data/catalog.json");
 
 fn valid_code(s: &str) -> bool {
-    !s.is_empty() && s.len() <= 40 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
+    !s.is_empty()
+        && s.len() <= 40
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
 }
 
 /// Parse and validate a catalog file. Refused whole at the first fault, with
@@ -216,7 +243,12 @@ pub fn parse_catalog(text: &str) -> Result<Vec<Procedure>, Problem> {
         Problem::invalid(
             "bad_catalog",
             format!("line {}, {}", inner.line(), path),
-            format!("Tệp danh mục lỗi ở dòng {}, trường {}: {}", inner.line(), path, inner),
+            format!(
+                "Tệp danh mục lỗi ở dòng {}, trường {}: {}",
+                inner.line(),
+                path,
+                inner
+            ),
         )
     })?;
     let mut seen = HashSet::new();
@@ -255,7 +287,10 @@ pub fn parse_catalog(text: &str) -> Result<Vec<Procedure>, Problem> {
                 return Err(Problem::invalid(
                     "bad_document_code",
                     format!("{at}.documents[{j}].code"),
-                    format!("Thủ tục {code}: mã giấy tờ \"{}\" không hợp lệ hoặc bị trùng", d.code),
+                    format!(
+                        "Thủ tục {code}: mã giấy tờ \"{}\" không hợp lệ hoặc bị trùng",
+                        d.code
+                    ),
                 ));
             }
             if d.name.trim().is_empty() {
@@ -265,7 +300,10 @@ pub fn parse_catalog(text: &str) -> Result<Vec<Procedure>, Problem> {
                     format!("Thủ tục {code}: tên giấy tờ trống"),
                 ));
             }
-            documents.push(DocumentSpec { name: nfc(&d.name), ..d });
+            documents.push(DocumentSpec {
+                name: nfc(&d.name),
+                ..d
+            });
         }
         out.push(Procedure {
             code,
@@ -281,7 +319,11 @@ pub fn parse_catalog(text: &str) -> Result<Vec<Procedure>, Problem> {
         });
     }
     if out.is_empty() {
-        return Err(Problem::invalid("empty_catalog", "procedures", "Danh mục không có thủ tục nào"));
+        return Err(Problem::invalid(
+            "empty_catalog",
+            "procedures",
+            "Danh mục không có thủ tục nào",
+        ));
     }
     Ok(out)
 }
@@ -313,14 +355,30 @@ pub fn diff_catalog(current: &[Procedure], incoming: &[Procedure], replace: bool
             Some(c) if c == p => report.unchanged += 1,
             Some(c) => {
                 let mut fields = Vec::new();
-                if c.name != p.name { fields.push("name".to_string()); }
-                if c.field != p.field { fields.push("field".to_string()); }
-                if c.processing != p.processing { fields.push("processing".to_string()); }
-                if c.fee != p.fee { fields.push("fee".to_string()); }
-                if c.online_level != p.online_level { fields.push("online_level".to_string()); }
-                if c.documents != p.documents { fields.push("documents".to_string()); }
-                if c.legal_basis != p.legal_basis { fields.push("legal_basis".to_string()); }
-                if c.result != p.result || c.note != p.note { fields.push("note".to_string()); }
+                if c.name != p.name {
+                    fields.push("name".to_string());
+                }
+                if c.field != p.field {
+                    fields.push("field".to_string());
+                }
+                if c.processing != p.processing {
+                    fields.push("processing".to_string());
+                }
+                if c.fee != p.fee {
+                    fields.push("fee".to_string());
+                }
+                if c.online_level != p.online_level {
+                    fields.push("online_level".to_string());
+                }
+                if c.documents != p.documents {
+                    fields.push("documents".to_string());
+                }
+                if c.legal_basis != p.legal_basis {
+                    fields.push("legal_basis".to_string());
+                }
+                if c.result != p.result || c.note != p.note {
+                    fields.push("note".to_string());
+                }
                 report.updated.insert(p.code.clone(), fields);
             }
         }
@@ -365,7 +423,10 @@ mod tests {
           {"code": "A", "name": "X", "field": "F", "processing": {"amount": 0, "unit": "working_days"},
            "fee": {"kind": "free"}, "online_level": "full", "documents": []}]}"#;
         let err = parse_catalog(text).expect_err("zero days");
-        assert_eq!(err.field.as_deref(), Some("procedures[0].processing.amount"));
+        assert_eq!(
+            err.field.as_deref(),
+            Some("procedures[0].processing.amount")
+        );
         let dup = r#"{"procedures": [
           {"code": "A", "name": "X", "field": "F", "processing": {"unit": "same_day", "cutoff": "15:00"},
            "fee": {"kind": "free"}, "online_level": "full", "documents": []},
@@ -380,21 +441,34 @@ mod tests {
         let current = parse_catalog(DEFAULT_CATALOG_JSON).expect("catalog");
         let mut incoming = current.clone();
         incoming.retain(|p| p.code != "KN-L1");
-        incoming[0].fee = Fee::Flat { vnd: 5000, online_vnd: None, note: None };
+        incoming[0].fee = Fee::Flat {
+            vnd: 5000,
+            online_vnd: None,
+            note: None,
+        };
         let mut extra = incoming[1].clone();
         extra.code = "NEW-1".into();
         incoming.push(extra);
         let report = diff_catalog(&current, &incoming, true);
         assert_eq!(report.added, vec!["NEW-1".to_string()]);
         assert_eq!(report.retired, vec!["KN-L1".to_string()]);
-        assert_eq!(report.updated.get(&current[0].code), Some(&vec!["fee".to_string()]));
+        assert_eq!(
+            report.updated.get(&current[0].code),
+            Some(&vec!["fee".to_string()])
+        );
         assert_eq!(report.unchanged, current.len() - 2);
         assert!(diff_catalog(&current, &incoming, false).retired.is_empty());
     }
 
     #[test]
     fn per_page_fee_is_capped() {
-        let fee = Fee::PerPage { first_pages: 2, first_vnd_per_page: 2000, then_vnd_per_page: 1000, max_vnd_per_copy: 200_000, note: None };
+        let fee = Fee::PerPage {
+            first_pages: 2,
+            first_vnd_per_page: 2000,
+            then_vnd_per_page: 1000,
+            max_vnd_per_copy: 200_000,
+            note: None,
+        };
         assert_eq!(fee.amount(false, 1), Some(2000));
         assert_eq!(fee.amount(false, 5), Some(7000));
         assert_eq!(fee.amount(false, 1000), Some(200_000));

@@ -41,7 +41,10 @@ fn field_err(code: &'static str, field: &str, msg: &str) -> Problem {
 
 /// Normalize a Vietnamese phone number to 10 digits starting with 0.
 pub fn normalize_phone(raw: &str) -> Option<String> {
-    let digits: String = raw.chars().filter(|c| !matches!(c, ' ' | '.' | '-' | '(' | ')')).collect();
+    let digits: String = raw
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '.' | '-' | '(' | ')'))
+        .collect();
     let local = if let Some(rest) = digits.strip_prefix("+84") {
         format!("0{rest}")
     } else if let Some(rest) = digits.strip_prefix("84").filter(|r| r.len() == 9) {
@@ -49,7 +52,8 @@ pub fn normalize_phone(raw: &str) -> Option<String> {
     } else {
         digits
     };
-    (local.len() == 10 && local.starts_with('0') && local.bytes().all(|b| b.is_ascii_digit())).then_some(local)
+    (local.len() == 10 && local.starts_with('0') && local.bytes().all(|b| b.is_ascii_digit()))
+        .then_some(local)
 }
 
 impl ApplicantInput {
@@ -58,38 +62,91 @@ impl ApplicantInput {
         let full_name = nfc(&self.full_name);
         let name_len = full_name.chars().count();
         if !(2..=100).contains(&name_len)
-            || !full_name.chars().all(|c| c.is_alphabetic() || c == ' ' || c == '\'' || c == '-')
+            || !full_name
+                .chars()
+                .all(|c| c.is_alphabetic() || c == ' ' || c == '\'' || c == '-')
         {
-            return Err(field_err("bad_full_name", "full_name", "Họ và tên phải có từ 2 đến 100 chữ cái"));
+            return Err(field_err(
+                "bad_full_name",
+                "full_name",
+                "Họ và tên phải có từ 2 đến 100 chữ cái",
+            ));
         }
         let id_number = self.id_number.trim().to_string();
         if id_number.len() != 12 || !id_number.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(field_err("bad_id_number", "id_number", "Số định danh cá nhân (CCCD) phải gồm đúng 12 chữ số"));
+            return Err(field_err(
+                "bad_id_number",
+                "id_number",
+                "Số định danh cá nhân (CCCD) phải gồm đúng 12 chữ số",
+            ));
         }
-        let date_of_birth = Date::parse(self.date_of_birth.trim(), time::macros::format_description!("[year]-[month]-[day]"))
-            .map_err(|_| field_err("bad_date_of_birth", "date_of_birth", "Ngày sinh phải có dạng YYYY-MM-DD"))?;
+        let date_of_birth = Date::parse(
+            self.date_of_birth.trim(),
+            time::macros::format_description!("[year]-[month]-[day]"),
+        )
+        .map_err(|_| {
+            field_err(
+                "bad_date_of_birth",
+                "date_of_birth",
+                "Ngày sinh phải có dạng YYYY-MM-DD",
+            )
+        })?;
         if date_of_birth > today || date_of_birth.year() < 1900 {
-            return Err(field_err("bad_date_of_birth", "date_of_birth", "Ngày sinh không hợp lệ"));
+            return Err(field_err(
+                "bad_date_of_birth",
+                "date_of_birth",
+                "Ngày sinh không hợp lệ",
+            ));
         }
-        let phone = normalize_phone(&self.phone)
-            .ok_or_else(|| field_err("bad_phone", "phone", "Số điện thoại phải gồm 10 chữ số, bắt đầu bằng 0"))?;
-        let email = match self.email.as_deref().map(str::trim).filter(|e| !e.is_empty()) {
+        let phone = normalize_phone(&self.phone).ok_or_else(|| {
+            field_err(
+                "bad_phone",
+                "phone",
+                "Số điện thoại phải gồm 10 chữ số, bắt đầu bằng 0",
+            )
+        })?;
+        let email = match self
+            .email
+            .as_deref()
+            .map(str::trim)
+            .filter(|e| !e.is_empty())
+        {
             None => None,
             Some(e) => {
                 let ok = e.len() <= 254
-                    && e.split_once('@').is_some_and(|(user, host)| !user.is_empty() && host.contains('.') && !host.starts_with('.') && !host.ends_with('.'))
+                    && e.split_once('@').is_some_and(|(user, host)| {
+                        !user.is_empty()
+                            && host.contains('.')
+                            && !host.starts_with('.')
+                            && !host.ends_with('.')
+                    })
                     && !e.contains(char::is_whitespace);
                 if !ok {
-                    return Err(field_err("bad_email", "email", "Địa chỉ thư điện tử không hợp lệ"));
+                    return Err(field_err(
+                        "bad_email",
+                        "email",
+                        "Địa chỉ thư điện tử không hợp lệ",
+                    ));
                 }
                 Some(e.to_string())
             }
         };
         let address = nfc(&self.address);
         if !(5..=300).contains(&address.chars().count()) {
-            return Err(field_err("bad_address", "address", "Địa chỉ phải có từ 5 đến 300 ký tự"));
+            return Err(field_err(
+                "bad_address",
+                "address",
+                "Địa chỉ phải có từ 5 đến 300 ký tự",
+            ));
         }
-        Ok(Applicant { full_name, id_number, date_of_birth, phone, email, address })
+        Ok(Applicant {
+            full_name,
+            id_number,
+            date_of_birth,
+            phone,
+            email,
+            address,
+        })
     }
 }
 
@@ -97,7 +154,11 @@ impl ApplicantInput {
 pub fn validate_fields(fields: &serde_json::Value) -> Result<(), Problem> {
     let ok_shape = fields.as_object().is_some_and(|o| o.len() <= 100);
     if !ok_shape || fields.to_string().len() > 32 * 1024 {
-        return Err(Problem::invalid("bad_fields", "fields", "Trường \"fields\" phải là một đối tượng JSON, tối đa 32 KB"));
+        return Err(Problem::invalid(
+            "bad_fields",
+            "fields",
+            "Trường \"fields\" phải là một đối tượng JSON, tối đa 32 KB",
+        ));
     }
     Ok(())
 }
@@ -117,13 +178,17 @@ pub fn dossier_code(unit_code: &str, day: Date, seq: i64) -> String {
 /// Check the shape of a code typed by a citizen before touching the database.
 pub fn is_well_formed_code(code: &str) -> bool {
     let mut parts = code.split('-');
-    let (Some(unit), Some(day), Some(seq), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+    let (Some(unit), Some(day), Some(seq), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
         return false;
     };
     unit.len() == 5
         && day.len() == 6
         && (4..=9).contains(&seq.len())
-        && [unit, day, seq].iter().all(|p| p.bytes().all(|b| b.is_ascii_digit()))
+        && [unit, day, seq]
+            .iter()
+            .all(|p| p.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// Characters of lookup keys: no 0/O, 1/I/L, easy to read aloud and type.
@@ -192,12 +257,22 @@ fn payload_instant(ev: &Event, key: &str) -> Result<OffsetDateTime, Problem> {
         .get(key)
         .and_then(|v| v.as_str())
         .and_then(|s| OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok())
-        .ok_or_else(|| Problem::invalid("bad_event", key, format!("Sự kiện {} thiếu {key}", ev.action)))
+        .ok_or_else(|| {
+            Problem::invalid(
+                "bad_event",
+                key,
+                format!("Sự kiện {} thiếu {key}", ev.action),
+            )
+        })
 }
 
 impl Projection {
     /// Fold a dossier's events, oldest first.
-    pub fn fold(events: &[Event], processing: ProcessingTime, cal: &WorkCalendar) -> Result<Self, Problem> {
+    pub fn fold(
+        events: &[Event],
+        processing: ProcessingTime,
+        cal: &WorkCalendar,
+    ) -> Result<Self, Problem> {
         let mut iter = events.iter();
         let first = iter
             .next()
@@ -210,7 +285,11 @@ impl Projection {
     }
 
     /// The projection after a dossier's first event (submit or create at counter).
-    pub fn start(ev: &Event, processing: ProcessingTime, cal: &WorkCalendar) -> Result<Self, Problem> {
+    pub fn start(
+        ev: &Event,
+        processing: ProcessingTime,
+        cal: &WorkCalendar,
+    ) -> Result<Self, Problem> {
         let mut p = Projection {
             status: Status::Submitted,
             paused_from: None,
@@ -244,9 +323,18 @@ impl Projection {
     /// Apply one more event. The transition was already checked; this is the
     /// arithmetic of time: reception starts the clock, a supplement request
     /// pauses it, the supplement resumes it, an apology moves the date.
-    pub fn apply(&mut self, ev: &Event, processing: ProcessingTime, cal: &WorkCalendar) -> Result<(), Problem> {
+    pub fn apply(
+        &mut self,
+        ev: &Event,
+        processing: ProcessingTime,
+        cal: &WorkCalendar,
+    ) -> Result<(), Problem> {
         if ev.seq != self.version + 1 {
-            return Err(Problem::new(ProblemKind::Conflict, "bad_event_order", "Thứ tự sự kiện không liền mạch"));
+            return Err(Problem::new(
+                ProblemKind::Conflict,
+                "bad_event_order",
+                "Thứ tự sự kiện không liền mạch",
+            ));
         }
         match ev.action {
             Action::Receive => {
@@ -254,15 +342,23 @@ impl Projection {
                 self.due_at = Some(cal.due(ev.at, processing));
             }
             Action::Assign => {
-                self.assignee = ev.payload.get("assignee").and_then(|v| v.as_str()).map(str::to_string);
+                self.assignee = ev
+                    .payload
+                    .get("assignee")
+                    .and_then(|v| v.as_str())
+                    .map(str::to_string);
             }
             Action::RequestSupplement => {
                 self.paused_from = Some(self.status);
-                self.pause_remaining = Some(self.due_at.map_or(0, |due| cal.working_minutes_between(ev.at, due)));
+                self.pause_remaining = Some(
+                    self.due_at
+                        .map_or(0, |due| cal.working_minutes_between(ev.at, due)),
+                );
             }
             Action::Supplement => {
                 if let Some(remaining) = self.pause_remaining.take().filter(|m| *m > 0) {
-                    self.due_at = Some(cal.add_working_minutes(cal.next_working_instant(ev.at), remaining));
+                    self.due_at =
+                        Some(cal.add_working_minutes(cal.next_working_instant(ev.at), remaining));
                 }
                 self.paused_from = None;
             }
@@ -277,7 +373,8 @@ impl Projection {
                 self.apologized = true;
                 if self.pause_remaining.is_some() {
                     // A new date given while paused: the clock resumes toward it.
-                    self.pause_remaining = self.due_at.map(|d| cal.working_minutes_between(ev.at, d));
+                    self.pause_remaining =
+                        self.due_at.map(|d| cal.working_minutes_between(ev.at, d));
                 }
             }
             Action::Propose | Action::SendBack | Action::Submit | Action::CreateAtCounter => {}
@@ -296,7 +393,9 @@ impl Projection {
         match self.status {
             Status::Submitted | Status::Refused | Status::Withdrawn => false,
             Status::AwaitingSupplement => self.pause_remaining == Some(0),
-            s if s.is_settled() => matches!((self.finished_at, self.due_at), (Some(f), Some(d)) if f > d),
+            s if s.is_settled() => {
+                matches!((self.finished_at, self.due_at), (Some(f), Some(d)) if f > d)
+            }
             _ => self.due_at.is_some_and(|d| now > d),
         }
     }
@@ -324,13 +423,25 @@ mod tests {
         assert_eq!(a.phone, "0912345678");
         let mut bad = input();
         bad.id_number = "12345".into();
-        assert_eq!(bad.validate(date!(2026 - 02 - 13)).expect_err("id").field.as_deref(), Some("applicant.id_number"));
+        assert_eq!(
+            bad.validate(date!(2026 - 02 - 13))
+                .expect_err("id")
+                .field
+                .as_deref(),
+            Some("applicant.id_number")
+        );
         let mut bad = input();
         bad.date_of_birth = "2030-01-01".into();
-        assert_eq!(bad.validate(date!(2026 - 02 - 13)).expect_err("dob").code, "bad_date_of_birth");
+        assert_eq!(
+            bad.validate(date!(2026 - 02 - 13)).expect_err("dob").code,
+            "bad_date_of_birth"
+        );
         let mut bad = input();
         bad.email = Some("an@".into());
-        assert_eq!(bad.validate(date!(2026 - 02 - 13)).expect_err("email").code, "bad_email");
+        assert_eq!(
+            bad.validate(date!(2026 - 02 - 13)).expect_err("email").code,
+            "bad_email"
+        );
     }
 
     #[test]
@@ -346,8 +457,24 @@ mod tests {
         assert_eq!(normalize_key(&k.to_lowercase()), k);
     }
 
-    fn ev(seq: i64, at: OffsetDateTime, action: Action, to: Status, payload: serde_json::Value) -> Event {
-        Event { seq, at, actor: "t".into(), role: "receptionist".into(), action, from_status: None, to_status: to, note: None, payload }
+    fn ev(
+        seq: i64,
+        at: OffsetDateTime,
+        action: Action,
+        to: Status,
+        payload: serde_json::Value,
+    ) -> Event {
+        Event {
+            seq,
+            at,
+            actor: "t".into(),
+            role: "receptionist".into(),
+            action,
+            from_status: None,
+            to_status: to,
+            note: None,
+            payload,
+        }
     }
 
     #[test]
@@ -356,10 +483,34 @@ mod tests {
         let p = ProcessingTime::WorkingDays { amount: 3 };
         // Received Monday 2026-03-02 09:00, due Thursday 09:00.
         let events = vec![
-            ev(1, datetime!(2026-03-02 09:00 +7), Action::CreateAtCounter, Status::Received, serde_json::Value::Null),
-            ev(2, datetime!(2026-03-02 10:00 +7), Action::Assign, Status::Processing, serde_json::json!({"assignee": "cv"})),
-            ev(3, datetime!(2026-03-03 09:00 +7), Action::RequestSupplement, Status::AwaitingSupplement, serde_json::Value::Null),
-            ev(4, datetime!(2026-03-05 09:00 +7), Action::Supplement, Status::Processing, serde_json::Value::Null),
+            ev(
+                1,
+                datetime!(2026-03-02 09:00 +7),
+                Action::CreateAtCounter,
+                Status::Received,
+                serde_json::Value::Null,
+            ),
+            ev(
+                2,
+                datetime!(2026-03-02 10:00 +7),
+                Action::Assign,
+                Status::Processing,
+                serde_json::json!({"assignee": "cv"}),
+            ),
+            ev(
+                3,
+                datetime!(2026-03-03 09:00 +7),
+                Action::RequestSupplement,
+                Status::AwaitingSupplement,
+                serde_json::Value::Null,
+            ),
+            ev(
+                4,
+                datetime!(2026-03-05 09:00 +7),
+                Action::Supplement,
+                Status::Processing,
+                serde_json::Value::Null,
+            ),
         ];
         let proj = Projection::fold(&events[..1], p, &cal).expect("fold");
         assert_eq!(proj.due_at, Some(datetime!(2026-03-05 09:00 +7)));
@@ -377,8 +528,20 @@ mod tests {
         let cal = WorkCalendar::vietnam();
         let p = ProcessingTime::WorkingDays { amount: 1 };
         let events = vec![
-            ev(1, datetime!(2026-03-02 09:00 +7), Action::CreateAtCounter, Status::Received, serde_json::Value::Null),
-            ev(2, datetime!(2026-03-03 08:00 +7), Action::Apologize, Status::Received, serde_json::json!({"new_due": "2026-03-10T10:00:00+07:00"})),
+            ev(
+                1,
+                datetime!(2026-03-02 09:00 +7),
+                Action::CreateAtCounter,
+                Status::Received,
+                serde_json::Value::Null,
+            ),
+            ev(
+                2,
+                datetime!(2026-03-03 08:00 +7),
+                Action::Apologize,
+                Status::Received,
+                serde_json::json!({"new_due": "2026-03-10T10:00:00+07:00"}),
+            ),
         ];
         let proj = Projection::fold(&events, p, &cal).expect("fold");
         assert_eq!(proj.due_at, Some(datetime!(2026-03-10 10:00 +7)));

@@ -98,11 +98,17 @@ string_enum!(
 impl Status {
     /// No action leads out of these.
     pub fn is_terminal(self) -> bool {
-        matches!(self, Status::Returned | Status::Refused | Status::Rejected | Status::Withdrawn)
+        matches!(
+            self,
+            Status::Returned | Status::Refused | Status::Rejected | Status::Withdrawn
+        )
     }
     /// Settled: the center's work is finished (on time or late).
     pub fn is_settled(self) -> bool {
-        matches!(self, Status::ResultReady | Status::Returned | Status::Rejected)
+        matches!(
+            self,
+            Status::ResultReady | Status::Returned | Status::Rejected
+        )
     }
 }
 
@@ -127,7 +133,9 @@ pub fn allowed_roles(action: Action) -> &'static [Role] {
     use Role::*;
     match action {
         Action::Submit => &[],
-        Action::CreateAtCounter | Action::Receive | Action::RefuseIntake | Action::ReturnResult => &[Receptionist],
+        Action::CreateAtCounter | Action::Receive | Action::RefuseIntake | Action::ReturnResult => {
+            &[Receptionist]
+        }
         Action::Assign => &[Receptionist, Leader],
         Action::RequestSupplement => &[Receptionist, Specialist],
         Action::Supplement | Action::Withdraw => &[Receptionist],
@@ -139,7 +147,10 @@ pub fn allowed_roles(action: Action) -> &'static [Role] {
 
 /// Whether the citizen may take this action on their own dossier.
 pub fn citizen_may(action: Action) -> bool {
-    matches!(action, Action::Submit | Action::Supplement | Action::Withdraw)
+    matches!(
+        action,
+        Action::Submit | Action::Supplement | Action::Withdraw
+    )
 }
 
 pub fn may_act(principal: Principal, action: Action) -> bool {
@@ -153,13 +164,22 @@ pub fn may_act(principal: Principal, action: Action) -> bool {
 pub fn needs_note(action: Action) -> bool {
     matches!(
         action,
-        Action::RefuseIntake | Action::RequestSupplement | Action::SendBack | Action::Reject | Action::Apologize | Action::Withdraw
+        Action::RefuseIntake
+            | Action::RequestSupplement
+            | Action::SendBack
+            | Action::Reject
+            | Action::Apologize
+            | Action::Withdraw
     )
 }
 
 /// The status an action leads to from `status`, or why it cannot.
 /// `paused_from` is where a dossier awaiting supplement came from.
-pub fn next_status(status: Status, paused_from: Option<Status>, action: Action) -> Result<Status, Problem> {
+pub fn next_status(
+    status: Status,
+    paused_from: Option<Status>,
+    action: Action,
+) -> Result<Status, Problem> {
     use Status::*;
     let to = match (action, status) {
         (Action::Receive, Submitted) => Some(Received),
@@ -172,8 +192,13 @@ pub fn next_status(status: Status, paused_from: Option<Status>, action: Action) 
         (Action::SendBack, AwaitingApproval) => Some(Processing),
         (Action::Reject, Processing | AwaitingApproval) => Some(Rejected),
         (Action::ReturnResult, ResultReady) => Some(Returned),
-        (Action::Withdraw, Submitted | Received | Processing | AwaitingSupplement) => Some(Withdrawn),
-        (Action::Apologize, Received | Processing | AwaitingSupplement | AwaitingApproval | ResultReady) => Some(status),
+        (Action::Withdraw, Submitted | Received | Processing | AwaitingSupplement) => {
+            Some(Withdrawn)
+        }
+        (
+            Action::Apologize,
+            Received | Processing | AwaitingSupplement | AwaitingApproval | ResultReady,
+        ) => Some(status),
         _ => None,
     };
     to.ok_or_else(|| {
@@ -217,11 +242,21 @@ mod tests {
     #[test]
     fn supplement_returns_where_it_paused() {
         assert_eq!(
-            next_status(Status::AwaitingSupplement, Some(Status::Received), Action::Supplement).ok(),
+            next_status(
+                Status::AwaitingSupplement,
+                Some(Status::Received),
+                Action::Supplement
+            )
+            .ok(),
             Some(Status::Received)
         );
         assert_eq!(
-            next_status(Status::AwaitingSupplement, Some(Status::Processing), Action::Supplement).ok(),
+            next_status(
+                Status::AwaitingSupplement,
+                Some(Status::Processing),
+                Action::Supplement
+            )
+            .ok(),
             Some(Status::Processing)
         );
     }
@@ -235,8 +270,14 @@ mod tests {
 
     #[test]
     fn citizens_only_submit_supplement_withdraw() {
-        let allowed: Vec<_> = Action::ALL.iter().filter(|a| may_act(Principal::Citizen, **a)).collect();
-        assert_eq!(allowed, vec![&Action::Submit, &Action::Supplement, &Action::Withdraw]);
+        let allowed: Vec<_> = Action::ALL
+            .iter()
+            .filter(|a| may_act(Principal::Citizen, **a))
+            .collect();
+        assert_eq!(
+            allowed,
+            vec![&Action::Submit, &Action::Supplement, &Action::Withdraw]
+        );
         assert!(!may_act(Principal::Staff(Role::Admin), Action::Approve));
         assert!(may_act(Principal::Staff(Role::Leader), Action::Approve));
     }

@@ -50,7 +50,11 @@ impl Problem {
             field: None,
         }
     }
-    pub fn invalid(code: &'static str, field: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn invalid(
+        code: &'static str,
+        field: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
         Self::new(ProblemKind::Invalid, code, message).with_field(field)
     }
     pub fn not_found(code: &'static str, message: impl Into<String>) -> Self {

@@ -133,7 +133,11 @@ mod tests {
         let list = parse_units_csv(NATIONAL_UNITS_CSV).expect("shipped list parses");
         assert_eq!(list.provinces.len(), 34);
         assert_eq!(list.units.len(), 3321);
-        let dong_thap = list.units.iter().filter(|u| u.province_code == "82").count();
+        let dong_thap = list
+            .units
+            .iter()
+            .filter(|u| u.province_code == "82")
+            .count();
         assert_eq!(dong_thap, 102);
         let p = list.provinces.iter().find(|p| p.code == "82").expect("82");
         assert_eq!(p.name, "Đồng Tháp");
@@ -141,7 +145,10 @@ mod tests {
 
     #[test]
     fn bad_line_is_refused_with_its_number() {
-        let csv = format!("{}\n01,Hà Nội,thành phố,00070,Phường Hoàn Kiếm,phường\n01,Hà Nội,thành phố,7x,Phường X,phường\n", HEADER.join(","));
+        let csv = format!(
+            "{}\n01,Hà Nội,thành phố,00070,Phường Hoàn Kiếm,phường\n01,Hà Nội,thành phố,7x,Phường X,phường\n",
+            HEADER.join(",")
+        );
         let err = parse_units_csv(&csv).expect_err("bad code");
         assert_eq!(err.code, "bad_unit_code");
         assert_eq!(err.field.as_deref(), Some("line 3, unit_code"));

@@ -12,7 +12,11 @@ use std::fmt::Write;
 use time::Duration;
 
 pub const DEMO_PASSWORD: &str = "motcua-demo-2026";
-const UNITS: [(&str, &str); 3] = [("30112", "myhiep"), ("28261", "mytho"), ("29869", "caolanh")];
+const UNITS: [(&str, &str); 3] = [
+    ("30112", "myhiep"),
+    ("28261", "mytho"),
+    ("29869", "caolanh"),
+];
 const DOSSIERS: usize = 360;
 
 /// A small deterministic generator: the same demo every time.
@@ -35,12 +39,24 @@ impl Rng {
     }
 }
 
-const FAMILY: [&str; 12] = ["Nguyễn", "Trần", "Lê", "Phạm", "Huỳnh", "Võ", "Phan", "Trương", "Đặng", "Bùi", "Đỗ", "Lâm"];
-const MIDDLE: [&str; 8] = ["Văn", "Thị", "Hữu", "Minh", "Ngọc", "Thanh", "Quốc", "Hoàng"];
-const GIVEN: [&str; 16] = [
-    "An", "Bình", "Châu", "Dũng", "Hạnh", "Hòa", "Khánh", "Lan", "Lộc", "Mai", "Nhung", "Phúc", "Quyên", "Sơn", "Tâm", "Yến",
+const FAMILY: [&str; 12] = [
+    "Nguyễn", "Trần", "Lê", "Phạm", "Huỳnh", "Võ", "Phan", "Trương", "Đặng", "Bùi", "Đỗ", "Lâm",
 ];
-const HAMLETS: [&str; 6] = ["Ấp 1", "Ấp 2", "Ấp Mỹ Thạnh", "Ấp Tân Phú", "Khóm 3", "Khóm 5"];
+const MIDDLE: [&str; 8] = [
+    "Văn", "Thị", "Hữu", "Minh", "Ngọc", "Thanh", "Quốc", "Hoàng",
+];
+const GIVEN: [&str; 16] = [
+    "An", "Bình", "Châu", "Dũng", "Hạnh", "Hòa", "Khánh", "Lan", "Lộc", "Mai", "Nhung", "Phúc",
+    "Quyên", "Sơn", "Tâm", "Yến",
+];
+const HAMLETS: [&str; 6] = [
+    "Ấp 1",
+    "Ấp 2",
+    "Ấp Mỹ Thạnh",
+    "Ấp Tân Phú",
+    "Khóm 3",
+    "Khóm 5",
+];
 
 /// A tiny but valid one-page PDF, standing in for a citizen's scan.
 fn scan_pdf(title: &str) -> Vec<u8> {
@@ -63,7 +79,11 @@ fn scan_pdf(title: &str) -> Vec<u8> {
     for off in offsets {
         let _ = writeln!(tail, "{off:010} 00000 n ");
     }
-    let _ = write!(tail, "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n", objects.len() + 1);
+    let _ = write!(
+        tail,
+        "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+        objects.len() + 1
+    );
     pdf.extend_from_slice(tail.as_bytes());
     pdf
 }
@@ -74,14 +94,38 @@ struct Staff {
     leader: User,
 }
 
-async fn add_user(store: &Store, hash: &str, username: &str, full_name: &str, roles: Vec<Role>, units: Vec<String>, province: Option<String>, now: OffsetDateTime) -> Result<User> {
-    let new = NewUser { username: username.into(), full_name: full_name.into(), password_hash: hash.into(), roles, units, province_code: province };
+async fn add_user(store: &Store, new: NewUser, now: OffsetDateTime) -> Result<User> {
     store.create_user(&new, now).await?;
-    store.user_by_username(username).await?.ok_or_else(|| anyhow::anyhow!("user {username} vanished"))
+    let name = new.username;
+    store
+        .user_by_username(&name)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("user {name} vanished"))
+}
+
+fn account(
+    hash: &str,
+    username: String,
+    full_name: &str,
+    roles: Vec<Role>,
+    units: Vec<String>,
+) -> NewUser {
+    NewUser {
+        username,
+        full_name: full_name.into(),
+        password_hash: hash.into(),
+        roles,
+        units,
+        province_code: None,
+    }
 }
 
 fn req(action: &str, version: i64) -> ActionRequest {
-    ActionRequest { action: action.into(), version, ..ActionRequest::default() }
+    ActionRequest {
+        action: action.into(),
+        version,
+        ..ActionRequest::default()
+    }
 }
 
 /// Seed the demo and return the text to print for the operator.
@@ -92,17 +136,96 @@ pub async fn seed(store: &Store, now: OffsetDateTime) -> Result<String> {
     out.push_str(")\n");
     let mut staff = Vec::new();
     for (code, short) in UNITS {
-        let unit = store.unit(code).await?.ok_or_else(|| anyhow::anyhow!("unit {code} missing"))?;
+        let unit = store
+            .unit(code)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("unit {code} missing"))?;
         let units = vec![code.to_string()];
-        let r = add_user(store, &hash, &format!("tiepnhan.{short}"), "Cán bộ tiếp nhận", vec![Role::Receptionist], units.clone(), None, now).await?;
-        let s = add_user(store, &hash, &format!("chuyenvien.{short}"), "Chuyên viên", vec![Role::Specialist], units.clone(), None, now).await?;
-        let l = add_user(store, &hash, &format!("lanhdao.{short}"), "Lãnh đạo UBND", vec![Role::Leader], units.clone(), None, now).await?;
-        add_user(store, &hash, &format!("quantri.{short}"), "Quản trị đơn vị", vec![Role::UnitAdmin], units, None, now).await?;
-        let _ = writeln!(out, "  {} ({code}): tiepnhan.{short}, chuyenvien.{short}, lanhdao.{short}, quantri.{short}", unit.name);
-        staff.push((code, Staff { receptionist: r, specialist: s, leader: l }));
+        let r = add_user(
+            store,
+            account(
+                &hash,
+                format!("tiepnhan.{short}"),
+                "Cán bộ tiếp nhận",
+                vec![Role::Receptionist],
+                units.clone(),
+            ),
+            now,
+        )
+        .await?;
+        let s = add_user(
+            store,
+            account(
+                &hash,
+                format!("chuyenvien.{short}"),
+                "Chuyên viên",
+                vec![Role::Specialist],
+                units.clone(),
+            ),
+            now,
+        )
+        .await?;
+        let l = add_user(
+            store,
+            account(
+                &hash,
+                format!("lanhdao.{short}"),
+                "Lãnh đạo UBND",
+                vec![Role::Leader],
+                units.clone(),
+            ),
+            now,
+        )
+        .await?;
+        add_user(
+            store,
+            account(
+                &hash,
+                format!("quantri.{short}"),
+                "Quản trị đơn vị",
+                vec![Role::UnitAdmin],
+                units,
+            ),
+            now,
+        )
+        .await?;
+        let _ = writeln!(
+            out,
+            "  {} ({code}): tiepnhan.{short}, chuyenvien.{short}, lanhdao.{short}, quantri.{short}",
+            unit.name
+        );
+        staff.push((
+            code,
+            Staff {
+                receptionist: r,
+                specialist: s,
+                leader: l,
+            },
+        ));
     }
-    add_user(store, &hash, "giamsat.dongthap", "Giám sát tỉnh Đồng Tháp", vec![Role::ProvinceSupervisor], vec![], Some("82".into()), now).await?;
-    add_user(store, &hash, "admin", "Quản trị hệ thống", vec![Role::Admin], vec![], None, now).await?;
+    let supervisor = NewUser {
+        province_code: Some("82".into()),
+        ..account(
+            &hash,
+            "giamsat.dongthap".into(),
+            "Giám sát tỉnh Đồng Tháp",
+            vec![Role::ProvinceSupervisor],
+            vec![],
+        )
+    };
+    add_user(store, supervisor, now).await?;
+    add_user(
+        store,
+        account(
+            &hash,
+            "admin".into(),
+            "Quản trị hệ thống",
+            vec![Role::Admin],
+            vec![],
+        ),
+        now,
+    )
+    .await?;
     out.push_str("  Tỉnh Đồng Tháp: giamsat.dongthap · hệ thống: admin\n");
 
     let procedures = store.procedures().await?;
@@ -114,7 +237,9 @@ pub async fn seed(store: &Store, now: OffsetDateTime) -> Result<String> {
         let procedure: &Procedure = rng.pick(&procedures);
         // Filed during the last 45 days, in office hours (most recent last).
         let days_ago = 45 - (i as i64 * 45 / DOSSIERS as i64);
-        let filed = (now - Duration::days(days_ago)).to_offset(VN_OFFSET).replace_time(time::Time::MIDNIGHT)
+        let filed = (now - Duration::days(days_ago))
+            .to_offset(VN_OFFSET)
+            .replace_time(time::Time::MIDNIGHT)
             + Duration::minutes(7 * 60 + 30 + rng.below(9 * 60) as i64);
         if filed >= now {
             continue;
@@ -123,28 +248,72 @@ pub async fn seed(store: &Store, now: OffsetDateTime) -> Result<String> {
         let mut documents = Vec::new();
         for d in procedure.required_documents() {
             if online {
-                let meta = store.upload(&scan_pdf(&format!("{} - {}", procedure.code, d.code)), Some(&format!("{}.pdf", d.code)), "citizen", filed).await?;
-                documents.push(DocumentRef { code: d.code.clone(), upload_id: Some(meta.id), paper: false });
+                let meta = store
+                    .upload(
+                        &scan_pdf(&format!("{} - {}", procedure.code, d.code)),
+                        Some(&format!("{}.pdf", d.code)),
+                        "citizen",
+                        filed,
+                    )
+                    .await?;
+                documents.push(DocumentRef {
+                    code: d.code.clone(),
+                    upload_id: Some(meta.id),
+                    paper: false,
+                });
             } else {
-                documents.push(DocumentRef { code: d.code.clone(), upload_id: None, paper: true });
+                documents.push(DocumentRef {
+                    code: d.code.clone(),
+                    upload_id: None,
+                    paper: true,
+                });
             }
         }
-        let name = format!("{} {} {}", rng.pick(&FAMILY), rng.pick(&MIDDLE), rng.pick(&GIVEN));
+        let name = format!(
+            "{} {} {}",
+            rng.pick(&FAMILY),
+            rng.pick(&MIDDLE),
+            rng.pick(&GIVEN)
+        );
         let birth_year = 1950 + rng.below(55);
         // CCCD: province of birth (087), gender and century digit, year of birth, six digits.
-        let gender_century = if birth_year < 2000 { rng.below(2) } else { 2 + rng.below(2) };
+        let gender_century = if birth_year < 2000 {
+            rng.below(2)
+        } else {
+            2 + rng.below(2)
+        };
         let applicant = ApplicantInput {
             full_name: name,
-            id_number: format!("087{gender_century}{:02}{:06}", birth_year % 100, rng.below(1_000_000)),
-            date_of_birth: format!("{birth_year}-{:02}-{:02}", 1 + rng.below(12), 1 + rng.below(28)),
+            id_number: format!(
+                "087{gender_century}{:02}{:06}",
+                birth_year % 100,
+                rng.below(1_000_000)
+            ),
+            date_of_birth: format!(
+                "{birth_year}-{:02}-{:02}",
+                1 + rng.below(12),
+                1 + rng.below(28)
+            ),
             phone: format!("09{:08}", rng.below(100_000_000)),
             email: None,
-            address: format!("{}, {}", rng.pick(&HAMLETS), store.unit(unit_code).await?.map(|u| u.name).unwrap_or_default()),
+            address: format!(
+                "{}, {}",
+                rng.pick(&HAMLETS),
+                store
+                    .unit(unit_code)
+                    .await?
+                    .map(|u| u.name)
+                    .unwrap_or_default()
+            ),
         };
         let new = NewDossier {
             unit_code: unit_code.to_string(),
             procedure_code: procedure.code.clone(),
-            channel: if online { Channel::Online } else { Channel::Counter },
+            channel: if online {
+                Channel::Online
+            } else {
+                Channel::Counter
+            },
             applicant,
             fields: serde_json::json!({}),
             documents,
@@ -152,7 +321,9 @@ pub async fn seed(store: &Store, now: OffsetDateTime) -> Result<String> {
         let rec = if online {
             store.create_dossier(new, &Actor::Citizen, filed).await?
         } else {
-            store.create_dossier(new, &Actor::Staff(st.receptionist.clone()), filed).await?
+            store
+                .create_dossier(new, &Actor::Staff(st.receptionist.clone()), filed)
+                .await?
         };
         let code = rec.row.code.clone();
         let mut version = rec.row.version;
@@ -166,14 +337,34 @@ pub async fn seed(store: &Store, now: OffsetDateTime) -> Result<String> {
             }
             v.push(("assign", &st.receptionist, 10 + rng.below(120) as i64));
             if rng.chance(12) {
-                v.push(("request_supplement", &st.specialist, 60 + rng.below(1440) as i64));
-                v.push(("supplement", &st.receptionist, 600 + rng.below(4 * 1440) as i64));
+                v.push((
+                    "request_supplement",
+                    &st.specialist,
+                    60 + rng.below(1440) as i64,
+                ));
+                v.push((
+                    "supplement",
+                    &st.receptionist,
+                    600 + rng.below(4 * 1440) as i64,
+                ));
             }
             // Some specialists are slow: those dossiers end up late.
             let slow = rng.chance(15);
-            v.push(("propose", &st.specialist, if slow { 6 * 1440 } else { 60 + rng.below(1440) as i64 }));
+            v.push((
+                "propose",
+                &st.specialist,
+                if slow {
+                    6 * 1440
+                } else {
+                    60 + rng.below(1440) as i64
+                },
+            ));
             v.push(("approve", &st.leader, 30 + rng.below(600) as i64));
-            v.push(("return_result", &st.receptionist, 60 + rng.below(2 * 1440) as i64));
+            v.push((
+                "return_result",
+                &st.receptionist,
+                60 + rng.below(2 * 1440) as i64,
+            ));
             v
         };
         for (n, (action, user, minutes)) in steps.iter().enumerate() {
@@ -189,19 +380,32 @@ pub async fn seed(store: &Store, now: OffsetDateTime) -> Result<String> {
             match *action {
                 "assign" => r.assignee = Some(st.specialist.username.clone()),
                 "request_supplement" => {
-                    r.note = Some("Bản sao giấy tờ tùy thân bị mờ, đề nghị bổ sung bản rõ nét".into());
-                    r.missing = procedure.required_documents().take(1).map(|d| d.code.clone()).collect();
+                    r.note =
+                        Some("Bản sao giấy tờ tùy thân bị mờ, đề nghị bổ sung bản rõ nét".into());
+                    r.missing = procedure
+                        .required_documents()
+                        .take(1)
+                        .map(|d| d.code.clone())
+                        .collect();
                 }
                 _ => {}
             }
-            let actor = if *action == "supplement" && online { Actor::Citizen } else { Actor::Staff((*user).clone()) };
+            let actor = if *action == "supplement" && online {
+                Actor::Citizen
+            } else {
+                Actor::Staff((*user).clone())
+            };
             let rec = store.act(&code, &r, &actor, at).await?;
             version = rec.row.version;
         }
         // A few end otherwise: refused, rejected, withdrawn, apologized.
-        let row = store.dossier_row(&code).await?.ok_or_else(|| anyhow::anyhow!("dossier {code} vanished"))?;
+        let row = store
+            .dossier_row(&code)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("dossier {code} vanished"))?;
         let roll = rng.below(100);
         let later = at + Duration::minutes(30);
+        let mut apology_at = None;
         if later < now {
             let mut r = req("", version);
             let actor;
@@ -224,17 +428,29 @@ pub async fn seed(store: &Store, now: OffsetDateTime) -> Result<String> {
                 ("processing", 9..=25) if row.due_at.is_some_and(|d| d < motcua_store_ms(now)) => {
                     r.action = "apologize".into();
                     r.note = Some("Hồ sơ cần xác minh thêm".into());
-                    let new_due = (now + Duration::days(3)).to_offset(VN_OFFSET);
-                    r.new_due = Some(new_due.format(&time::format_description::well_known::Rfc3339)?);
+                    // Apologize when the date is missed; promise three working days more, at 16:00.
+                    let missed = motcua_store_from_ms(row.due_at.unwrap_or_default()).max(later);
+                    let cal = store.calendar(Some(unit_code)).await?;
+                    let new_due = cal
+                        .add_working_minutes(missed, 3 * cal.hours().minutes_per_day())
+                        .replace_time(time::macros::time!(16:00));
+                    r.new_due =
+                        Some(new_due.format(&time::format_description::well_known::Rfc3339)?);
                     actor = Actor::Staff(st.leader.clone());
+                    apology_at = Some(missed);
                 }
                 _ => actor = Actor::Citizen,
             }
             if !r.action.is_empty() {
-                store.act(&code, &r, &actor, later).await?;
+                store
+                    .act(&code, &r, &actor, apology_at.unwrap_or(later).min(now))
+                    .await?;
             }
         }
-        let row = store.dossier_row(&code).await?.ok_or_else(|| anyhow::anyhow!("dossier {code} vanished"))?;
+        let row = store
+            .dossier_row(&code)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("dossier {code} vanished"))?;
         *by_status.entry(row.status.clone()).or_default() += 1;
         if sample.is_none() && row.status == "processing" {
             sample = Some((row.code.clone(), row.lookup_key.clone()));
@@ -249,4 +465,10 @@ pub async fn seed(store: &Store, now: OffsetDateTime) -> Result<String> {
 
 fn motcua_store_ms(t: OffsetDateTime) -> i64 {
     (t.unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+fn motcua_store_from_ms(ms: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+        .to_offset(VN_OFFSET)
 }

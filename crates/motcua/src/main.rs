@@ -14,7 +14,11 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 #[derive(Parser)]
-#[command(name = "motcua", version, about = "Một cửa: phần mềm cho Trung tâm Phục vụ hành chính công cấp xã")]
+#[command(
+    name = "motcua",
+    version,
+    about = "Một cửa: phần mềm cho Trung tâm Phục vụ hành chính công cấp xã"
+)]
 struct Cli {
     #[command(flatten)]
     settings: Settings,
@@ -25,7 +29,12 @@ struct Cli {
 #[derive(Args, Clone)]
 struct Settings {
     /// Folder for the SQLite file and uploaded documents.
-    #[arg(long, global = true, env = "MOTCUA_DATA_DIR", default_value = "motcua-data")]
+    #[arg(
+        long,
+        global = true,
+        env = "MOTCUA_DATA_DIR",
+        default_value = "motcua-data"
+    )]
     data_dir: PathBuf,
     /// Database URL: a SQLite file (default: <data-dir>/motcua.sqlite) or postgres://…
     #[arg(long, global = true, env = "MOTCUA_DATABASE")]
@@ -34,13 +43,14 @@ struct Settings {
 
 impl Settings {
     fn database_url(&self) -> String {
-        self.database
-            .clone()
-            .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("motcua.sqlite").display()))
+        self.database.clone().unwrap_or_else(|| {
+            format!("sqlite://{}", self.data_dir.join("motcua.sqlite").display())
+        })
     }
 
     async fn open(&self) -> Result<Store> {
-        std::fs::create_dir_all(&self.data_dir).with_context(|| format!("cannot create {}", self.data_dir.display()))?;
+        std::fs::create_dir_all(&self.data_dir)
+            .with_context(|| format!("cannot create {}", self.data_dir.display()))?;
         let store = Store::open(&self.database_url(), &self.data_dir.join("blobs"))
             .await
             .with_context(|| "cannot open the database")?;
@@ -69,8 +79,11 @@ async fn seed_reference_data(store: &Store) -> Result<()> {
         store.import_units(&list).await?;
     }
     if store.catalog().await?.is_empty() {
-        let procs = motcua_domain::catalog::parse_catalog(motcua_domain::catalog::DEFAULT_CATALOG_JSON)?;
-        store.import_catalog(&procs, false, OffsetDateTime::now_utc()).await?;
+        let procs =
+            motcua_domain::catalog::parse_catalog(motcua_domain::catalog::DEFAULT_CATALOG_JSON)?;
+        store
+            .import_catalog(&procs, false, OffsetDateTime::now_utc())
+            .await?;
     }
     Ok(())
 }
@@ -187,7 +200,10 @@ enum CalendarCmd {
 fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("MOTCUA_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=warn"));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
 }
 
 #[tokio::main]
@@ -202,15 +218,36 @@ async fn main() -> Result<()> {
             Ok(())
         }
         Command::Import(cmd) => import(cli.settings, cmd).await,
-        Command::User(UserCmd::Add { username, full_name, password, roles, units, province }) => {
-            let roles = roles.iter().map(|r| r.trim().parse::<Role>()).collect::<Result<Vec<_>, _>>()?;
+        Command::User(UserCmd::Add {
+            username,
+            full_name,
+            password,
+            roles,
+            units,
+            province,
+        }) => {
+            let roles = roles
+                .iter()
+                .map(|r| r.trim().parse::<Role>())
+                .collect::<Result<Vec<_>, _>>()?;
             if password.chars().count() < 10 {
                 bail!("mật khẩu cần ít nhất 10 ký tự (password must have at least 10 characters)");
             }
             let store = cli.settings.open().await?;
             let hash = motcua_web::auth::hash_password(&password)?;
-            let full_name = if full_name.is_empty() { username.clone() } else { full_name };
-            let new = NewUser { username: username.clone(), full_name, password_hash: hash, roles, units, province_code: province };
+            let full_name = if full_name.is_empty() {
+                username.clone()
+            } else {
+                full_name
+            };
+            let new = NewUser {
+                username: username.clone(),
+                full_name,
+                password_hash: hash,
+                roles,
+                units,
+                province_code: province,
+            };
             store.create_user(&new, OffsetDateTime::now_utc()).await?;
             println!("Đã lưu tài khoản {username}.");
             Ok(())
@@ -228,17 +265,25 @@ async fn main() -> Result<()> {
 async fn import(settings: Settings, cmd: ImportCmd) -> Result<()> {
     match cmd {
         ImportCmd::Units { file } => {
-            let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
             let list = motcua_domain::units::parse_units_csv(&text)?;
             let store = settings.open().await?;
             store.import_units(&list).await?;
-            println!("Đã nhập {} tỉnh, {} đơn vị cấp xã.", list.provinces.len(), list.units.len());
+            println!(
+                "Đã nhập {} tỉnh, {} đơn vị cấp xã.",
+                list.provinces.len(),
+                list.units.len()
+            );
         }
         ImportCmd::Catalog { file, replace } => {
-            let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
             let procs = motcua_domain::catalog::parse_catalog(&text)?;
             let store = settings.open().await?;
-            let report = store.import_catalog(&procs, replace, OffsetDateTime::now_utc()).await?;
+            let report = store
+                .import_catalog(&procs, replace, OffsetDateTime::now_utc())
+                .await?;
             println!("Thêm mới: {}", report.added.len());
             for c in &report.added {
                 println!("  + {c}");
@@ -268,7 +313,14 @@ async fn calendar(settings: Settings, cmd: CalendarCmd) -> Result<()> {
                 println!("{}\t{}", h.date, h.name);
             }
         }
-        CalendarCmd::Due { from, working_days, working_hours, days, same_day, unit } => {
+        CalendarCmd::Due {
+            from,
+            working_days,
+            working_hours,
+            days,
+            same_day,
+            unit,
+        } => {
             let from = parse_instant(&from)?;
             let p = match (working_days, working_hours, days, same_day) {
                 (Some(n), ..) => ProcessingTime::WorkingDays { amount: n },
@@ -285,16 +337,34 @@ async fn calendar(settings: Settings, cmd: CalendarCmd) -> Result<()> {
         CalendarCmd::Lunar { date } => {
             println!("{}", lunar::solar_to_lunar(parse_date(&date)?));
         }
-        CalendarCmd::Set { date, kind, name, unit } => {
-            let kind = if kind == "working-day" { OverrideKind::WorkingDay } else { OverrideKind::DayOff };
-            let o = CalendarOverride { date: parse_date(&date)?, kind, name };
+        CalendarCmd::Set {
+            date,
+            kind,
+            name,
+            unit,
+        } => {
+            let kind = if kind == "working-day" {
+                OverrideKind::WorkingDay
+            } else {
+                OverrideKind::DayOff
+            };
+            let o = CalendarOverride {
+                date: parse_date(&date)?,
+                kind,
+                name,
+            };
             let store = settings.open().await?;
-            store.put_override(unit.as_deref(), &o, "cli", OffsetDateTime::now_utc()).await?;
+            store
+                .put_override(unit.as_deref(), &o, "cli", OffsetDateTime::now_utc())
+                .await?;
             println!("Đã lưu {} ({}).", o.date, o.name);
         }
         CalendarCmd::Unset { date, unit } => {
             let store = settings.open().await?;
-            if !store.delete_override(unit.as_deref(), parse_date(&date)?).await? {
+            if !store
+                .delete_override(unit.as_deref(), parse_date(&date)?)
+                .await?
+            {
                 bail!("không có ngày ngoại lệ {date}");
             }
             println!("Đã xoá {date}.");
@@ -302,7 +372,10 @@ async fn calendar(settings: Settings, cmd: CalendarCmd) -> Result<()> {
         CalendarCmd::Hours { unit, sessions } => {
             let store = settings.open().await?;
             let h = store.set_unit_hours(&unit, &sessions).await?;
-            println!("Đã lưu giờ làm việc của {unit}: {} phút mỗi ngày.", h.minutes_per_day());
+            println!(
+                "Đã lưu giờ làm việc của {unit}: {} phút mỗi ngày.",
+                h.minutes_per_day()
+            );
         }
     }
     Ok(())
@@ -310,23 +383,36 @@ async fn calendar(settings: Settings, cmd: CalendarCmd) -> Result<()> {
 
 async fn serve(mut settings: Settings, listen: &str, demo: bool) -> Result<()> {
     if demo {
-        if settings.database.as_deref().is_some_and(|d| !d.starts_with("sqlite")) {
+        if settings
+            .database
+            .as_deref()
+            .is_some_and(|d| !d.starts_with("sqlite"))
+        {
             bail!("--demo uses its own SQLite database; leave --database unset");
         }
         let dir = std::env::temp_dir().join(format!("motcua-demo-{}", std::process::id()));
         if dir.exists() {
             std::fs::remove_dir_all(&dir)?;
         }
-        settings = Settings { data_dir: dir, database: None };
+        settings = Settings {
+            data_dir: dir,
+            database: None,
+        };
     }
     let store = settings.open().await?;
-    let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
     let addr = listener.local_addr()?;
     if demo {
         let summary = demo::seed(&store, OffsetDateTime::now_utc()).await?;
         println!("{summary}");
     }
-    println!("motcua đang chạy tại http://{addr} (cơ sở dữ liệu: {}, thư mục: {})", store.backend_name(), settings.data_dir.display());
+    println!(
+        "motcua đang chạy tại http://{addr} (cơ sở dữ liệu: {}, thư mục: {})",
+        store.backend_name(),
+        settings.data_dir.display()
+    );
     let state = motcua_web::AppState { store };
     motcua_web::serve(listener, state, async {
         let _ = tokio::signal::ctrl_c().await;

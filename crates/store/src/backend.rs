@@ -46,7 +46,9 @@ fn bad_upload(code: &str) -> StoreError {
     Problem::invalid(
         "bad_upload",
         format!("documents.{code}"),
-        format!("Tệp đính kèm cho giấy tờ \"{code}\" không tồn tại hoặc đã được dùng cho hồ sơ khác"),
+        format!(
+            "Tệp đính kèm cho giấy tờ \"{code}\" không tồn tại hoặc đã được dùng cho hồ sơ khác"
+        ),
     )
     .into()
 }

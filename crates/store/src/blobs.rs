@@ -30,8 +30,11 @@ impl BlobStore {
 
     fn path_of(&self, sha: &str) -> Option<PathBuf> {
         // Only well-formed hashes name files: no path tricks from input.
-        (sha.len() == 64 && sha.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()))
-            .then(|| self.root.join(&sha[..2]).join(sha))
+        (sha.len() == 64
+            && sha
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()))
+        .then(|| self.root.join(&sha[..2]).join(sha))
     }
 
     /// Write the bytes (if not already there) and return their hash.
@@ -43,7 +46,10 @@ impl BlobStore {
         if tokio::fs::try_exists(&path).await.unwrap_or(false) {
             return Ok(sha);
         }
-        let dir = path.parent().map(Path::to_path_buf).unwrap_or_else(|| self.root.clone());
+        let dir = path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| self.root.clone());
         tokio::fs::create_dir_all(&dir).await?;
         // Write then rename, so a crash never leaves a half file under a hash name.
         let mut random = [0u8; 8];
@@ -59,7 +65,10 @@ impl BlobStore {
     pub async fn get(&self, sha: &str) -> std::io::Result<Vec<u8>> {
         match self.path_of(sha) {
             Some(path) => tokio::fs::read(path).await,
-            None => Err(std::io::Error::new(std::io::ErrorKind::NotFound, "bad hash")),
+            None => Err(std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                "bad hash",
+            )),
         }
     }
 }

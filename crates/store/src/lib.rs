@@ -16,7 +16,9 @@ pub use model::*;
 
 use backend::{Creation, Decision};
 use blobs::BlobStore;
-use motcua_domain::calendar::{CalendarOverride, Date, OffsetDateTime, VN_OFFSET, WorkCalendar, WorkingHours};
+use motcua_domain::calendar::{
+    CalendarOverride, Date, OffsetDateTime, VN_OFFSET, WorkCalendar, WorkingHours,
+};
 use motcua_domain::catalog::{ImportReport, Procedure, diff_catalog};
 use motcua_domain::dossier::{Event, Projection};
 use motcua_domain::lifecycle::{Action, Channel, Principal, Role, Status};
@@ -46,9 +48,12 @@ macro_rules! on_db {
     };
 }
 
+/// Every procedure ever imported, with whether it is still offered.
+pub type Catalog = Arc<Vec<(Procedure, bool)>>;
+
 #[derive(Default)]
 struct Caches {
-    catalog: RwLock<Option<Arc<Vec<(Procedure, bool)>>>>,
+    catalog: RwLock<Option<Catalog>>,
     calendars: RwLock<HashMap<String, WorkCalendar>>,
 }
 
@@ -88,7 +93,10 @@ impl Store {
                 .connect(url)
                 .await?;
             sqlx::migrate!("./migrations/postgres").run(&pool).await?;
-            Db::Postgres(backend::postgres::Inner { read: pool.clone(), write: pool })
+            Db::Postgres(backend::postgres::Inner {
+                read: pool.clone(),
+                write: pool,
+            })
         } else {
             let path = url.strip_prefix("sqlite://").unwrap_or(url);
             let opts = SqliteConnectOptions::from_str(&format!("sqlite://{path}"))?
@@ -99,12 +107,23 @@ impl Store {
                 .busy_timeout(Duration::from_secs(10));
             // One writer connection: SQLite has one writer anyway, and queuing in
             // the pool avoids SQLITE_BUSY storms at peak times.
-            let write = SqlitePoolOptions::new().max_connections(1).connect_with(opts.clone()).await?;
+            let write = SqlitePoolOptions::new()
+                .max_connections(1)
+                .connect_with(opts.clone())
+                .await?;
             sqlx::migrate!("./migrations/sqlite").run(&write).await?;
-            let read = SqlitePoolOptions::new().max_connections(8).connect_with(opts.read_only(true)).await?;
+            let read = SqlitePoolOptions::new()
+                .max_connections(8)
+                .connect_with(opts.read_only(true))
+                .await?;
             Db::Sqlite(backend::sqlite::Inner { read, write })
         };
-        Ok(Store { db, blobs: BlobStore::new(blob_dir), caches: Arc::default(), max_upload: DEFAULT_MAX_UPLOAD })
+        Ok(Store {
+            db,
+            blobs: BlobStore::new(blob_dir),
+            caches: Arc::default(),
+            max_upload: DEFAULT_MAX_UPLOAD,
+        })
     }
 
     pub fn backend_name(&self) -> &'static str {
@@ -136,8 +155,14 @@ impl Store {
     // ---- catalog -----------------------------------------------------------
 
     /// Every procedure with whether it is still offered (retired ones stay for old dossiers).
-    pub async fn catalog(&self) -> Result<Arc<Vec<(Procedure, bool)>>> {
-        if let Some(c) = self.caches.catalog.read().map_err(|_| lock_poisoned())?.as_ref() {
+    pub async fn catalog(&self) -> Result<Catalog> {
+        if let Some(c) = self
+            .caches
+            .catalog
+            .read()
+            .map_err(|_| lock_poisoned())?
+            .as_ref()
+        {
             return Ok(c.clone());
         }
         let specs = on_db!(self.procedure_specs())?;
@@ -156,21 +181,45 @@ impl Store {
 
     /// Procedures currently offered.
     pub async fn procedures(&self) -> Result<Vec<Procedure>> {
-        Ok(self.catalog().await?.iter().filter(|(_, a)| *a).map(|(p, _)| p.clone()).collect())
+        Ok(self
+            .catalog()
+            .await?
+            .iter()
+            .filter(|(_, a)| *a)
+            .map(|(p, _)| p.clone())
+            .collect())
     }
 
     pub async fn procedure(&self, code: &str) -> Result<Option<(Procedure, bool)>> {
-        Ok(self.catalog().await?.iter().find(|(p, _)| p.code == code).cloned())
+        Ok(self
+            .catalog()
+            .await?
+            .iter()
+            .find(|(p, _)| p.code == code)
+            .cloned())
     }
 
     /// Replace (`replace`: retire what the file omits) or update the catalog.
-    pub async fn import_catalog(&self, incoming: &[Procedure], replace: bool, now: OffsetDateTime) -> Result<ImportReport> {
-        let current: Vec<Procedure> = self.catalog().await?.iter().filter(|(_, a)| *a).map(|(p, _)| p.clone()).collect();
+    pub async fn import_catalog(
+        &self,
+        incoming: &[Procedure],
+        replace: bool,
+        now: OffsetDateTime,
+    ) -> Result<ImportReport> {
+        let current: Vec<Procedure> = self
+            .catalog()
+            .await?
+            .iter()
+            .filter(|(_, a)| *a)
+            .map(|(p, _)| p.clone())
+            .collect();
         let mut report = diff_catalog(&current, incoming, replace);
         // A procedure that was retired and comes back counts as added again.
         let all = self.catalog().await?;
         for p in incoming {
-            if all.iter().any(|(c, active)| c.code == p.code && !active) && !report.added.contains(&p.code) {
+            if all.iter().any(|(c, active)| c.code == p.code && !active)
+                && !report.added.contains(&p.code)
+            {
                 report.added.push(p.code.clone());
                 report.updated.remove(&p.code);
                 report.unchanged = report.unchanged.saturating_sub(1);
@@ -179,8 +228,15 @@ impl Store {
         let rows: Vec<(String, String, String, String, String)> = incoming
             .iter()
             .map(|p| {
-                let spec = serde_json::to_string(p).map_err(|e| StoreError::Config(e.to_string()))?;
-                Ok((p.code.clone(), p.name.clone(), p.field.clone(), p.folded_name(), spec))
+                let spec =
+                    serde_json::to_string(p).map_err(|e| StoreError::Config(e.to_string()))?;
+                Ok((
+                    p.code.clone(),
+                    p.name.clone(),
+                    p.field.clone(),
+                    p.folded_name(),
+                    spec,
+                ))
             })
             .collect::<Result<_>>()?;
         on_db!(self.save_catalog(&rows, &report.retired, model::to_ms(now)))?;
@@ -193,10 +249,19 @@ impl Store {
     /// The working calendar of a unit (national overrides, the unit's own, its hours).
     pub async fn calendar(&self, unit: Option<&str>) -> Result<WorkCalendar> {
         let key = unit.unwrap_or("").to_string();
-        if let Some(c) = self.caches.calendars.read().map_err(|_| lock_poisoned())?.get(&key) {
+        if let Some(c) = self
+            .caches
+            .calendars
+            .read()
+            .map_err(|_| lock_poisoned())?
+            .get(&key)
+        {
             return Ok(c.clone());
         }
-        let overrides: Vec<CalendarOverride> = on_db!(self.overrides(unit))?.into_iter().map(|(_, o)| o).collect();
+        let overrides: Vec<CalendarOverride> = on_db!(self.overrides(unit))?
+            .into_iter()
+            .map(|(_, o)| o)
+            .collect();
         let hours = match unit {
             Some(u) => match on_db!(self.unit_hours(u))? {
                 Some(text) => parse_sessions(&text)?,
@@ -205,7 +270,11 @@ impl Store {
             None => WorkingHours::default(),
         };
         let cal = WorkCalendar::new(hours, overrides);
-        self.caches.calendars.write().map_err(|_| lock_poisoned())?.insert(key, cal.clone());
+        self.caches
+            .calendars
+            .write()
+            .map_err(|_| lock_poisoned())?
+            .insert(key, cal.clone());
         Ok(cal)
     }
 
@@ -214,23 +283,42 @@ impl Store {
     }
 
     /// Add or change a day off / make-up working day; `unit` None = national.
-    pub async fn put_override(&self, unit: Option<&str>, o: &CalendarOverride, by: &str, now: OffsetDateTime) -> Result<()> {
+    pub async fn put_override(
+        &self,
+        unit: Option<&str>,
+        o: &CalendarOverride,
+        by: &str,
+        now: OffsetDateTime,
+    ) -> Result<()> {
         if let Some(u) = unit {
             self.require_unit(u).await?;
         }
         let name = motcua_domain::text::nfc(&o.name);
         if name.is_empty() || name.chars().count() > 200 {
-            return Err(Problem::invalid("bad_name", "name", "Tên ngày nghỉ/ngày làm bù phải có từ 1 đến 200 ký tự").into());
+            return Err(Problem::invalid(
+                "bad_name",
+                "name",
+                "Tên ngày nghỉ/ngày làm bù phải có từ 1 đến 200 ký tự",
+            )
+            .into());
         }
         let o = CalendarOverride { name, ..o.clone() };
         on_db!(self.put_override(unit.unwrap_or(""), &o, by, model::to_ms(now)))?;
-        self.caches.calendars.write().map_err(|_| lock_poisoned())?.clear();
+        self.caches
+            .calendars
+            .write()
+            .map_err(|_| lock_poisoned())?
+            .clear();
         Ok(())
     }
 
     pub async fn delete_override(&self, unit: Option<&str>, day: Date) -> Result<bool> {
         let done = on_db!(self.delete_override(unit.unwrap_or(""), day))?;
-        self.caches.calendars.write().map_err(|_| lock_poisoned())?.clear();
+        self.caches
+            .calendars
+            .write()
+            .map_err(|_| lock_poisoned())?
+            .clear();
         Ok(done)
     }
 
@@ -239,13 +327,22 @@ impl Store {
         self.require_unit(unit).await?;
         let hours = parse_sessions(sessions)?;
         on_db!(self.set_unit_hours(unit, sessions))?;
-        self.caches.calendars.write().map_err(|_| lock_poisoned())?.remove(unit);
+        self.caches
+            .calendars
+            .write()
+            .map_err(|_| lock_poisoned())?
+            .remove(unit);
         Ok(hours)
     }
 
     async fn require_unit(&self, code: &str) -> Result<Unit> {
         self.unit(code).await?.ok_or_else(|| {
-            Problem::invalid("unknown_unit", "unit_code", format!("Không có đơn vị hành chính mã \"{code}\"")).into()
+            Problem::invalid(
+                "unknown_unit",
+                "unit_code",
+                format!("Không có đơn vị hành chính mã \"{code}\""),
+            )
+            .into()
         })
     }
 
@@ -253,9 +350,16 @@ impl Store {
 
     pub async fn create_user(&self, u: &NewUser, now: OffsetDateTime) -> Result<i64> {
         let name_ok = (3..=64).contains(&u.username.len())
-            && u.username.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'_' || b == b'-');
+            && u.username.bytes().all(|b| {
+                b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'_' || b == b'-'
+            });
         if !name_ok {
-            return Err(Problem::invalid("bad_username", "username", "Tên đăng nhập: 3–64 ký tự a-z, 0-9, '.', '_', '-'").into());
+            return Err(Problem::invalid(
+                "bad_username",
+                "username",
+                "Tên đăng nhập: 3–64 ký tự a-z, 0-9, '.', '_', '-'",
+            )
+            .into());
         }
         if u.roles.is_empty() {
             return Err(Problem::invalid("no_role", "roles", "Cần ít nhất một vai trò").into());
@@ -263,14 +367,24 @@ impl Store {
         for unit in &u.units {
             self.require_unit(unit).await?;
         }
-        if let Some(p) = &u.province_code {
-            if !self.provinces().await?.iter().any(|x| &x.code == p) {
-                return Err(Problem::invalid("unknown_province", "province", format!("Không có tỉnh mã \"{p}\"")).into());
-            }
+        if let Some(p) = &u.province_code
+            && !self.provinces().await?.iter().any(|x| &x.code == p)
+        {
+            return Err(Problem::invalid(
+                "unknown_province",
+                "province",
+                format!("Không có tỉnh mã \"{p}\""),
+            )
+            .into());
         }
-        let unit_scoped = u.roles.iter().any(|r| !matches!(r, Role::Admin | Role::ProvinceSupervisor));
+        let unit_scoped = u
+            .roles
+            .iter()
+            .any(|r| !matches!(r, Role::Admin | Role::ProvinceSupervisor));
         if unit_scoped && u.units.is_empty() && u.province_code.is_none() {
-            return Err(Problem::invalid("no_unit", "units", "Vai trò này cần ít nhất một đơn vị").into());
+            return Err(
+                Problem::invalid("no_unit", "units", "Vai trò này cần ít nhất một đơn vị").into(),
+            );
         }
         on_db!(self.create_user(u, model::to_ms(now)))
     }
@@ -278,11 +392,21 @@ impl Store {
     pub async fn user_by_username(&self, username: &str) -> Result<Option<User>> {
         on_db!(self.user_by_username(username))
     }
-    pub async fn create_session(&self, token_hash: &str, user_id: i64, now: OffsetDateTime, ttl: Duration) -> Result<()> {
+    pub async fn create_session(
+        &self,
+        token_hash: &str,
+        user_id: i64,
+        now: OffsetDateTime,
+        ttl: Duration,
+    ) -> Result<()> {
         let now_ms = model::to_ms(now);
         on_db!(self.create_session(token_hash, user_id, now_ms, now_ms + ttl.as_millis() as i64))
     }
-    pub async fn session_user(&self, token_hash: &str, now: OffsetDateTime) -> Result<Option<User>> {
+    pub async fn session_user(
+        &self,
+        token_hash: &str,
+        now: OffsetDateTime,
+    ) -> Result<Option<User>> {
         on_db!(self.session_user(token_hash, model::to_ms(now)))
     }
     pub async fn delete_session(&self, token_hash: &str) -> Result<()> {
@@ -293,7 +417,13 @@ impl Store {
 
     /// Keep an uploaded file (PDF, JPEG or PNG, told by its content) and
     /// return its id, to be named in a submission or a supplement.
-    pub async fn upload(&self, bytes: &[u8], filename: Option<&str>, by: &str, now: OffsetDateTime) -> Result<DocumentMeta> {
+    pub async fn upload(
+        &self,
+        bytes: &[u8],
+        filename: Option<&str>,
+        by: &str,
+        now: OffsetDateTime,
+    ) -> Result<DocumentMeta> {
         if bytes.is_empty() {
             return Err(Problem::invalid("empty_file", "file", "Tệp tải lên trống").into());
         }
@@ -307,12 +437,23 @@ impl Store {
             .into());
         }
         let content_type = motcua_domain::documents::sniff(bytes).ok_or_else(|| {
-            Problem::new(ProblemKind::UnsupportedMedia, "unsupported_file_type", "Chỉ nhận tệp PDF, JPEG hoặc PNG").with_field("file")
+            Problem::new(
+                ProblemKind::UnsupportedMedia,
+                "unsupported_file_type",
+                "Chỉ nhận tệp PDF, JPEG hoặc PNG",
+            )
+            .with_field("file")
         })?;
         let sha = self.blobs.put(bytes).await?;
         let id = hex(&random_bytes::<16>()?);
         let filename = filename
-            .map(|f| motcua_domain::text::nfc(f).chars().filter(|c| !c.is_control() && *c != '/' && *c != '\\').take(200).collect::<String>())
+            .map(|f| {
+                motcua_domain::text::nfc(f)
+                    .chars()
+                    .filter(|c| !c.is_control() && *c != '/' && *c != '\\')
+                    .take(200)
+                    .collect::<String>()
+            })
             .filter(|f| !f.is_empty());
         let meta = DocumentMeta {
             id,
@@ -337,29 +478,54 @@ impl Store {
 
     /// File a new dossier: online by the citizen (`submitted`), or at the
     /// counter by a receptionist (received at once, the clock starts).
-    pub async fn create_dossier(&self, new: NewDossier, actor: &Actor, now: OffsetDateTime) -> Result<DossierRecord> {
+    pub async fn create_dossier(
+        &self,
+        new: NewDossier,
+        actor: &Actor,
+        now: OffsetDateTime,
+    ) -> Result<DossierRecord> {
         let action = match actor {
             Actor::Citizen => Action::Submit,
             Actor::Staff(_) => Action::CreateAtCounter,
         };
         let principal = actor.principal_for(action).ok_or_else(|| {
-            Problem::forbidden("forbidden_action", format!("Bạn không có quyền \"{}\"", action.label_vi()))
+            Problem::forbidden(
+                "forbidden_action",
+                format!("Bạn không có quyền \"{}\"", action.label_vi()),
+            )
         })?;
         let unit = self.require_unit(&new.unit_code).await?;
-        if let Actor::Staff(u) = actor {
-            if !u.sees_unit(&unit.code) {
-                return Err(Problem::forbidden("other_unit", "Bạn không làm việc tại đơn vị này").into());
-            }
+        if let Actor::Staff(u) = actor
+            && !u.sees_unit(&unit.code)
+        {
+            return Err(
+                Problem::forbidden("other_unit", "Bạn không làm việc tại đơn vị này").into(),
+            );
         }
         let (procedure, active) = self.procedure(&new.procedure_code).await?.ok_or_else(|| {
-            Problem::invalid("unknown_procedure", "procedure_code", format!("Không có thủ tục mã \"{}\"", new.procedure_code))
+            Problem::invalid(
+                "unknown_procedure",
+                "procedure_code",
+                format!("Không có thủ tục mã \"{}\"", new.procedure_code),
+            )
         })?;
         if !active {
-            return Err(Problem::invalid("retired_procedure", "procedure_code", "Thủ tục này không còn được áp dụng").into());
+            return Err(Problem::invalid(
+                "retired_procedure",
+                "procedure_code",
+                "Thủ tục này không còn được áp dụng",
+            )
+            .into());
         }
         let applicant = new.applicant.validate(local_day(now))?;
         motcua_domain::dossier::validate_fields(&new.fields)?;
-        self.check_documents(&procedure, &new.documents, matches!(actor, Actor::Staff(_)), true).await?;
+        self.check_documents(
+            &procedure,
+            &new.documents,
+            matches!(actor, Actor::Staff(_)),
+            true,
+        )
+        .await?;
         let cal = self.calendar(Some(&unit.code)).await?;
         let event = Event {
             seq: 1,
@@ -368,12 +534,20 @@ impl Store {
             role: principal.as_str().to_string(),
             action,
             from_status: None,
-            to_status: if action == Action::Submit { Status::Submitted } else { Status::Received },
+            to_status: if action == Action::Submit {
+                Status::Submitted
+            } else {
+                Status::Received
+            },
             note: None,
             payload: serde_json::json!({ "channel": new.channel.as_str() }),
         };
         let projection = Projection::start(&event, procedure.processing, &cal)?;
-        let channel = if action == Action::Submit { Channel::Online } else { new.channel };
+        let channel = if action == Action::Submit {
+            Channel::Online
+        } else {
+            new.channel
+        };
         let key = motcua_domain::dossier::lookup_key(random_bytes::<8>()?);
         let row = on_db!(self.create_dossier(Creation {
             unit_code: &unit.code,
@@ -389,97 +563,192 @@ impl Store {
             actor: actor.name(),
         }))?;
         let documents = on_db!(self.documents(row.id))?;
-        Ok(DossierRecord { row, events: vec![event], documents })
+        Ok(DossierRecord {
+            row,
+            events: vec![event],
+            documents,
+        })
     }
 
     /// Documents named in a submission: known codes, no duplicates, uploads
     /// that exist and are free; with `complete`, every required one present.
-    async fn check_documents(&self, procedure: &Procedure, docs: &[DocumentRef], staff: bool, complete: bool) -> Result<()> {
+    async fn check_documents(
+        &self,
+        procedure: &Procedure,
+        docs: &[DocumentRef],
+        staff: bool,
+        complete: bool,
+    ) -> Result<()> {
         let mut seen = std::collections::HashSet::new();
         for d in docs {
             let field = format!("documents.{}", d.code);
             if !procedure.documents.iter().any(|s| s.code == d.code) {
-                return Err(Problem::invalid("unknown_document", field, format!("Thủ tục không có giấy tờ mã \"{}\"", d.code)).into());
-            }
-            if !seen.insert(d.code.as_str()) {
-                return Err(Problem::invalid("duplicate_document", field, "Giấy tờ được nêu hai lần").into());
-            }
-            match (&d.upload_id, d.paper) {
-                (Some(id), _) => match self.document(id).await? {
-                    Some((None, _)) => {}
-                    _ => return Err(Problem::invalid("bad_upload", field, format!("Tệp đính kèm cho giấy tờ \"{}\" không tồn tại hoặc đã được dùng", d.code)).into()),
-                },
-                (None, true) if staff => {}
-                (None, true) => return Err(Problem::invalid("paper_needs_counter", field, "Chỉ cán bộ tiếp nhận mới xác nhận giấy tờ bản giấy").into()),
-                (None, false) => return Err(Problem::invalid("missing_upload", field, "Cần tải lên tệp cho giấy tờ này").into()),
-            }
-        }
-        if complete {
-            if let Some(missing) = procedure.required_documents().find(|r| !seen.contains(r.code.as_str())) {
                 return Err(Problem::invalid(
-                    "missing_document",
-                    format!("documents.{}", missing.code),
-                    format!("Thiếu giấy tờ bắt buộc: {}", missing.name),
+                    "unknown_document",
+                    field,
+                    format!("Thủ tục không có giấy tờ mã \"{}\"", d.code),
                 )
                 .into());
             }
+            if !seen.insert(d.code.as_str()) {
+                return Err(Problem::invalid(
+                    "duplicate_document",
+                    field,
+                    "Giấy tờ được nêu hai lần",
+                )
+                .into());
+            }
+            match (&d.upload_id, d.paper) {
+                (Some(id), _) => {
+                    match self.document(id).await? {
+                        Some((None, _)) => {}
+                        _ => return Err(Problem::invalid(
+                            "bad_upload",
+                            field,
+                            format!(
+                                "Tệp đính kèm cho giấy tờ \"{}\" không tồn tại hoặc đã được dùng",
+                                d.code
+                            ),
+                        )
+                        .into()),
+                    }
+                }
+                (None, true) if staff => {}
+                (None, true) => {
+                    return Err(Problem::invalid(
+                        "paper_needs_counter",
+                        field,
+                        "Chỉ cán bộ tiếp nhận mới xác nhận giấy tờ bản giấy",
+                    )
+                    .into());
+                }
+                (None, false) => {
+                    return Err(Problem::invalid(
+                        "missing_upload",
+                        field,
+                        "Cần tải lên tệp cho giấy tờ này",
+                    )
+                    .into());
+                }
+            }
+        }
+        if complete
+            && let Some(missing) = procedure
+                .required_documents()
+                .find(|r| !seen.contains(r.code.as_str()))
+        {
+            return Err(Problem::invalid(
+                "missing_document",
+                format!("documents.{}", missing.code),
+                format!("Thiếu giấy tờ bắt buộc: {}", missing.name),
+            )
+            .into());
         }
         Ok(())
     }
 
     /// Take an action on a dossier. Role, unit, state and version are checked;
     /// the event and the new row are written in one transaction.
-    pub async fn act(&self, code: &str, req: &ActionRequest, actor: &Actor, now: OffsetDateTime) -> Result<DossierRecord> {
+    pub async fn act(
+        &self,
+        code: &str,
+        req: &ActionRequest,
+        actor: &Actor,
+        now: OffsetDateTime,
+    ) -> Result<DossierRecord> {
         let action: Action = req.action.parse().map_err(|_| {
-            Problem::invalid("unknown_action", "action", format!("Không có thao tác \"{}\"", req.action))
+            Problem::invalid(
+                "unknown_action",
+                "action",
+                format!("Không có thao tác \"{}\"", req.action),
+            )
         })?;
         if matches!(action, Action::Submit | Action::CreateAtCounter) {
-            return Err(Problem::invalid("unknown_action", "action", "Thao tác này chỉ dùng khi nộp hồ sơ mới").into());
+            return Err(Problem::invalid(
+                "unknown_action",
+                "action",
+                "Thao tác này chỉ dùng khi nộp hồ sơ mới",
+            )
+            .into());
         }
         let principal = actor.principal_for(action).ok_or_else(|| {
-            Problem::forbidden("forbidden_action", format!("Bạn không có quyền \"{}\"", action.label_vi()))
+            Problem::forbidden(
+                "forbidden_action",
+                format!("Bạn không có quyền \"{}\"", action.label_vi()),
+            )
         })?;
         let current = self
             .dossier_row(code)
             .await?
             .ok_or_else(|| Problem::not_found("dossier_not_found", "Không tìm thấy hồ sơ"))?;
-        if let Actor::Staff(u) = actor {
-            if !u.sees_unit(&current.unit_code) {
-                // Same answer as an unknown code: other units' dossiers are not disclosed.
-                return Err(Problem::not_found("dossier_not_found", "Không tìm thấy hồ sơ").into());
-            }
+        if let Actor::Staff(u) = actor
+            && !u.sees_unit(&current.unit_code)
+        {
+            // Same answer as an unknown code: other units' dossiers are not disclosed.
+            return Err(Problem::not_found("dossier_not_found", "Không tìm thấy hồ sơ").into());
         }
-        let note = req.note.as_deref().map(motcua_domain::text::nfc).filter(|n| !n.is_empty());
+        let note = req
+            .note
+            .as_deref()
+            .map(motcua_domain::text::nfc)
+            .filter(|n| !n.is_empty());
         if motcua_domain::lifecycle::needs_note(action) && note.is_none() {
             return Err(Problem::invalid("note_required", "note", "Cần ghi rõ lý do").into());
         }
         if note.as_ref().is_some_and(|n| n.chars().count() > 2000) {
-            return Err(Problem::invalid("note_too_long", "note", "Ghi chú tối đa 2000 ký tự").into());
+            return Err(
+                Problem::invalid("note_too_long", "note", "Ghi chú tối đa 2000 ký tự").into(),
+            );
         }
-        let (procedure, _) = self.procedure(&current.procedure_code).await?.ok_or_else(|| {
-            Problem::conflict("corrupt_row", "Hồ sơ trỏ tới thủ tục không còn trong danh mục")
-        })?;
+        let (procedure, _) = self
+            .procedure(&current.procedure_code)
+            .await?
+            .ok_or_else(|| {
+                Problem::conflict(
+                    "corrupt_row",
+                    "Hồ sơ trỏ tới thủ tục không còn trong danh mục",
+                )
+            })?;
         let cal = self.calendar(Some(&current.unit_code)).await?;
         let mut payload = serde_json::Map::new();
         match action {
             Action::Assign => {
                 let name = req.assignee.as_deref().unwrap_or("");
                 let ok = match self.user_by_username(name).await? {
-                    Some(u) => u.active && u.has_role(Role::Specialist) && u.units.contains(&current.unit_code),
+                    Some(u) => {
+                        u.active
+                            && u.has_role(Role::Specialist)
+                            && u.units.contains(&current.unit_code)
+                    }
                     None => false,
                 };
                 if !ok {
-                    return Err(Problem::invalid("bad_assignee", "assignee", "Người được giao phải là chuyên viên của đơn vị").into());
+                    return Err(Problem::invalid(
+                        "bad_assignee",
+                        "assignee",
+                        "Người được giao phải là chuyên viên của đơn vị",
+                    )
+                    .into());
                 }
                 payload.insert("assignee".into(), name.into());
             }
             Action::Apologize => {
                 let raw = req.new_due.as_deref().unwrap_or("");
-                let new_due = motcua_domain::calendar::parse_instant(raw)
-                    .map_err(|_| Problem::invalid("bad_new_due", "new_due", "Ngày hẹn mới phải có dạng YYYY-MM-DDTHH:MM"))?;
+                let new_due = motcua_domain::calendar::parse_instant(raw).map_err(|_| {
+                    Problem::invalid(
+                        "bad_new_due",
+                        "new_due",
+                        "Ngày hẹn mới phải có dạng YYYY-MM-DDTHH:MM",
+                    )
+                })?;
                 let floor = current.due_at.map(from_ms).map_or(now, |d| d.max(now));
                 if new_due <= floor {
-                    return Err(Problem::invalid("bad_new_due", "new_due", "Ngày hẹn mới phải sau ngày hẹn hiện tại và sau thời điểm này").into());
+                    return Err(Problem::invalid(
+                        "bad_new_due",
+                        "new_due",
+                        "Ngày hẹn mới phải sau ngày hẹn hiện tại và sau thời điểm này",
+                    )
+                    .into());
                 }
                 let text = new_due
                     .to_offset(VN_OFFSET)
@@ -490,19 +759,34 @@ impl Store {
             Action::RequestSupplement => {
                 for m in &req.missing {
                     if !procedure.documents.iter().any(|d| &d.code == m) {
-                        return Err(Problem::invalid("unknown_document", "missing", format!("Thủ tục không có giấy tờ mã \"{m}\"")).into());
+                        return Err(Problem::invalid(
+                            "unknown_document",
+                            "missing",
+                            format!("Thủ tục không có giấy tờ mã \"{m}\""),
+                        )
+                        .into());
                     }
                 }
                 payload.insert("missing".into(), serde_json::json!(req.missing));
             }
             Action::Supplement => {
-                self.check_documents(&procedure, &req.documents, matches!(actor, Actor::Staff(_)), false).await?;
+                self.check_documents(
+                    &procedure,
+                    &req.documents,
+                    matches!(actor, Actor::Staff(_)),
+                    false,
+                )
+                .await?;
                 let codes: Vec<&str> = req.documents.iter().map(|d| d.code.as_str()).collect();
                 payload.insert("documents".into(), serde_json::json!(codes));
             }
             _ => {}
         }
-        let documents = if action == Action::Supplement { req.documents.clone() } else { Vec::new() };
+        let documents = if action == Action::Supplement {
+            req.documents.clone()
+        } else {
+            Vec::new()
+        };
         let actor_name = actor.name().to_string();
         let version = req.version;
         let decide = |row: &DossierRow| -> Result<Decision> {
@@ -510,7 +794,10 @@ impl Store {
                 return Err(Problem::new(
                     ProblemKind::Conflict,
                     "stale_version",
-                    format!("Hồ sơ đã thay đổi (phiên bản {} thay vì {}); vui lòng tải lại", row.version, version),
+                    format!(
+                        "Hồ sơ đã thay đổi (phiên bản {} thay vì {}); vui lòng tải lại",
+                        row.version, version
+                    ),
                 )
                 .with_field("version")
                 .into());
@@ -518,10 +805,16 @@ impl Store {
             let mut projection = row.projection()?;
             let status = projection.status;
             let to = motcua_domain::lifecycle::next_status(status, projection.paused_from, action)?;
-            if let (Principal::Staff(Role::Specialist), Some(assignee)) = (principal, &projection.assignee) {
-                if assignee != &actor_name && matches!(action, Action::Propose | Action::RequestSupplement) {
-                    return Err(Problem::forbidden("not_assignee", "Hồ sơ được giao cho chuyên viên khác").into());
-                }
+            if let (Principal::Staff(Role::Specialist), Some(assignee)) =
+                (principal, &projection.assignee)
+                && assignee != &actor_name
+                && matches!(action, Action::Propose | Action::RequestSupplement)
+            {
+                return Err(Problem::forbidden(
+                    "not_assignee",
+                    "Hồ sơ được giao cho chuyên viên khác",
+                )
+                .into());
             }
             let event = Event {
                 seq: row.version + 1,
@@ -535,7 +828,11 @@ impl Store {
                 payload: serde_json::Value::Object(payload),
             };
             projection.apply(&event, procedure.processing, &cal)?;
-            Ok(Decision { event, projection, documents })
+            Ok(Decision {
+                event,
+                projection,
+                documents,
+            })
         };
         let row = on_db!(self.act(code, decide, &actor_name))?;
         self.record_for(row).await
@@ -544,7 +841,11 @@ impl Store {
     async fn record_for(&self, row: DossierRow) -> Result<DossierRecord> {
         let events = on_db!(self.events(row.id))?;
         let documents = on_db!(self.documents(row.id))?;
-        Ok(DossierRecord { row, events, documents })
+        Ok(DossierRecord {
+            row,
+            events,
+            documents,
+        })
     }
 
     pub async fn dossier_row(&self, code: &str) -> Result<Option<DossierRow>> {
@@ -561,7 +862,11 @@ impl Store {
         }
     }
 
-    pub async fn list_dossiers(&self, filter: &ListFilter, now: OffsetDateTime) -> Result<Vec<DossierRow>> {
+    pub async fn list_dossiers(
+        &self,
+        filter: &ListFilter,
+        now: OffsetDateTime,
+    ) -> Result<Vec<DossierRow>> {
         on_db!(self.list(filter, model::to_ms(now)))
     }
 
@@ -577,7 +882,10 @@ impl Store {
     /// Refold a dossier's events and compare with its stored row: the row
     /// must be exactly the projection of its history.
     pub async fn check_consistency(&self, code: &str) -> Result<()> {
-        let rec = self.dossier(code).await?.ok_or_else(|| Problem::not_found("dossier_not_found", "Không tìm thấy hồ sơ"))?;
+        let rec = self
+            .dossier(code)
+            .await?
+            .ok_or_else(|| Problem::not_found("dossier_not_found", "Không tìm thấy hồ sơ"))?;
         let (procedure, _) = self
             .procedure(&rec.row.procedure_code)
             .await?
@@ -588,7 +896,9 @@ impl Store {
         if folded != stored {
             return Err(Problem::conflict(
                 "inconsistent_dossier",
-                format!("Hồ sơ {code}: dữ liệu lưu khác với lịch sử sự kiện ({stored:?} ≠ {folded:?})"),
+                format!(
+                    "Hồ sơ {code}: dữ liệu lưu khác với lịch sử sự kiện ({stored:?} ≠ {folded:?})"
+                ),
             )
             .into());
         }
@@ -616,7 +926,13 @@ pub fn hex(bytes: &[u8]) -> String {
 
 /// Parse working sessions "HH:MM-HH:MM,HH:MM-HH:MM".
 pub fn parse_sessions(text: &str) -> Result<WorkingHours> {
-    let bad = || Problem::invalid("bad_hours", "sessions", "Giờ làm việc phải có dạng 07:30-11:30,13:00-17:00");
+    let bad = || {
+        Problem::invalid(
+            "bad_hours",
+            "sessions",
+            "Giờ làm việc phải có dạng 07:30-11:30,13:00-17:00",
+        )
+    };
     let mut sessions = Vec::new();
     for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         let (a, b) = part.split_once('-').ok_or_else(bad)?;
@@ -624,5 +940,6 @@ pub fn parse_sessions(text: &str) -> Result<WorkingHours> {
         let b = motcua_domain::catalog::parse_hhmm(b.trim()).ok_or_else(bad)?;
         sessions.push((a, b));
     }
-    WorkingHours::new(sessions).map_err(|e| Problem::invalid("bad_hours", "sessions", e.to_string()).into())
+    WorkingHours::new(sessions)
+        .map_err(|e| Problem::invalid("bad_hours", "sessions", e.to_string()).into())
 }

@@ -69,7 +69,9 @@ impl Actor {
     /// The principal under which `action` is allowed for this actor, if any.
     pub fn principal_for(&self, action: Action) -> Option<Principal> {
         match self {
-            Actor::Citizen => motcua_domain::lifecycle::citizen_may(action).then_some(Principal::Citizen),
+            Actor::Citizen => {
+                motcua_domain::lifecycle::citizen_may(action).then_some(Principal::Citizen)
+            }
             Actor::Staff(u) => u
                 .roles
                 .iter()
@@ -176,7 +178,11 @@ macro_rules! dossier_columns {
 pub(crate) use dossier_columns;
 
 fn corrupt(what: &str) -> Problem {
-    Problem::new(ProblemKind::Conflict, "corrupt_row", format!("Dữ liệu hồ sơ hỏng: {what}"))
+    Problem::new(
+        ProblemKind::Conflict,
+        "corrupt_row",
+        format!("Dữ liệu hồ sơ hỏng: {what}"),
+    )
 }
 
 impl DossierRow {
@@ -187,7 +193,12 @@ impl DossierRow {
     pub fn projection(&self) -> Result<Projection, Problem> {
         Ok(Projection {
             status: self.status()?,
-            paused_from: self.paused_from.as_deref().map(str::parse).transpose().map_err(|_| corrupt("paused_from"))?,
+            paused_from: self
+                .paused_from
+                .as_deref()
+                .map(str::parse)
+                .transpose()
+                .map_err(|_| corrupt("paused_from"))?,
             assignee: self.assignee.clone(),
             received_at: self.received_at.map(from_ms),
             due_at: self.due_at.map(from_ms),
@@ -242,8 +253,16 @@ impl EventRow {
             actor: self.actor,
             role: self.role,
             action: self.action.parse().map_err(|_| corrupt("event action"))?,
-            from_status: self.from_status.as_deref().map(str::parse).transpose().map_err(|_| corrupt("event status"))?,
-            to_status: self.to_status.parse().map_err(|_| corrupt("event status"))?,
+            from_status: self
+                .from_status
+                .as_deref()
+                .map(str::parse)
+                .transpose()
+                .map_err(|_| corrupt("event status"))?,
+            to_status: self
+                .to_status
+                .parse()
+                .map_err(|_| corrupt("event status"))?,
             note: self.note,
             payload: serde_json::from_str(&self.payload).map_err(|_| corrupt("event payload"))?,
         })

@@ -21,11 +21,17 @@ fn unique() -> String {
 
 /// Database URLs to test against, each new and empty: SQLite, and PostgreSQL if configured.
 pub async fn databases(dir: &Path) -> Result<Vec<TestDb>> {
-    let mut out = vec![TestDb { url: format!("sqlite://{}", dir.join("test.sqlite").display()), dir: dir.join("sqlite") }];
-    if let Ok(admin) = std::env::var(POSTGRES_ENV) {
-        if !admin.is_empty() {
-            out.push(TestDb { url: create_postgres_database(&admin).await?, dir: dir.join("postgres") });
-        }
+    let mut out = vec![TestDb {
+        url: format!("sqlite://{}", dir.join("test.sqlite").display()),
+        dir: dir.join("sqlite"),
+    }];
+    if let Ok(admin) = std::env::var(POSTGRES_ENV)
+        && !admin.is_empty()
+    {
+        out.push(TestDb {
+            url: create_postgres_database(&admin).await?,
+            dir: dir.join("postgres"),
+        });
     }
     Ok(out)
 }
@@ -35,8 +41,13 @@ pub async fn create_postgres_database(admin_url: &str) -> Result<String> {
     use sqlx::Connection;
     let name = format!("motcua_test_{}", unique());
     let mut conn = sqlx::PgConnection::connect(admin_url).await?;
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut conn).await?;
-    let base = admin_url.rsplit_once('/').map(|(b, _)| b).ok_or_else(|| StoreError::Config("bad postgres URL".into()))?;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut conn)
+        .await?;
+    let base = admin_url
+        .rsplit_once('/')
+        .map(|(b, _)| b)
+        .ok_or_else(|| StoreError::Config("bad postgres URL".into()))?;
     Ok(format!("{base}/{name}"))
 }
 
@@ -45,7 +56,10 @@ pub async fn open_seeded(db: &TestDb) -> Result<Store> {
     let store = Store::open(&db.url, &db.dir.join("blobs")).await?;
     let list = motcua_domain::units::parse_units_csv(motcua_domain::units::NATIONAL_UNITS_CSV)?;
     store.import_units(&list).await?;
-    let procs = motcua_domain::catalog::parse_catalog(motcua_domain::catalog::DEFAULT_CATALOG_JSON)?;
-    store.import_catalog(&procs, false, time::OffsetDateTime::now_utc()).await?;
+    let procs =
+        motcua_domain::catalog::parse_catalog(motcua_domain::catalog::DEFAULT_CATALOG_JSON)?;
+    store
+        .import_catalog(&procs, false, time::OffsetDateTime::now_utc())
+        .await?;
     Ok(store)
 }

@@ -4,9 +4,13 @@
 
 use motcua_domain::ProblemKind;
 use motcua_domain::dossier::ApplicantInput;
-use motcua_domain::lifecycle::{Action, Channel, Role, Status, allowed_roles, citizen_may, next_status};
+use motcua_domain::lifecycle::{
+    Action, Channel, Role, Status, allowed_roles, citizen_may, next_status,
+};
 use motcua_store::testing::{databases, open_seeded};
-use motcua_store::{ActionRequest, Actor, DocumentRef, NewDossier, NewUser, Store, StoreError, User};
+use motcua_store::{
+    ActionRequest, Actor, DocumentRef, NewDossier, NewUser, Store, StoreError, User,
+};
 use std::collections::HashSet;
 use time::OffsetDateTime;
 use time::macros::datetime;
@@ -40,7 +44,11 @@ struct Env {
 
 impl Env {
     fn user(&self, role: Role) -> User {
-        self.staff.iter().find(|(r, _)| *r == role).map(|(_, u)| u.clone()).expect("user for role")
+        self.staff
+            .iter()
+            .find(|(r, _)| *r == role)
+            .map(|(_, u)| u.clone())
+            .expect("user for role")
     }
     fn actor(&self, role: Role) -> Actor {
         Actor::Staff(self.user(role))
@@ -60,11 +68,22 @@ async fn envs() -> Vec<Env> {
                 full_name: "Cán bộ".into(),
                 password_hash: "x".into(),
                 roles: vec![*role],
-                units: if *role == Role::Admin { vec![] } else if *role == Role::ProvinceSupervisor { vec![] } else { vec![UNIT.into()] },
+                units: if matches!(role, Role::Admin | Role::ProvinceSupervisor) {
+                    vec![]
+                } else {
+                    vec![UNIT.into()]
+                },
                 province_code: (*role == Role::ProvinceSupervisor).then(|| "82".to_string()),
             };
             store.create_user(&new, now()).await.expect("user");
-            staff.push((*role, store.user_by_username(&new.username).await.expect("read").expect("user")));
+            staff.push((
+                *role,
+                store
+                    .user_by_username(&new.username)
+                    .await
+                    .expect("read")
+                    .expect("user"),
+            ));
         }
         let other = NewUser {
             username: "other.receptionist".into(),
@@ -75,8 +94,17 @@ async fn envs() -> Vec<Env> {
             province_code: None,
         };
         store.create_user(&other, now()).await.expect("user");
-        let other_unit_receptionist = store.user_by_username("other.receptionist").await.expect("read").expect("user");
-        out.push(Env { store, staff, other_unit_receptionist, _dir: dir.clone() });
+        let other_unit_receptionist = store
+            .user_by_username("other.receptionist")
+            .await
+            .expect("read")
+            .expect("user");
+        out.push(Env {
+            store,
+            staff,
+            other_unit_receptionist,
+            _dir: dir.clone(),
+        });
     }
     out
 }
@@ -88,8 +116,21 @@ fn pdf(tag: &str) -> Vec<u8> {
 async fn submit_online(env: &Env, at: OffsetDateTime) -> (String, i64) {
     let mut docs = Vec::new();
     for code in ["to-khai", "giay-to-tuy-than"] {
-        let meta = env.store.upload(&pdf(&format!("{code}{at}")), Some("scan.pdf"), "citizen", at).await.expect("upload");
-        docs.push(DocumentRef { code: code.into(), upload_id: Some(meta.id), paper: false });
+        let meta = env
+            .store
+            .upload(
+                &pdf(&format!("{code}{at}")),
+                Some("scan.pdf"),
+                "citizen",
+                at,
+            )
+            .await
+            .expect("upload");
+        docs.push(DocumentRef {
+            code: code.into(),
+            upload_id: Some(meta.id),
+            paper: false,
+        });
     }
     let rec = env
         .store
@@ -111,11 +152,22 @@ fn new_dossier(documents: Vec<DocumentRef>) -> NewDossier {
 }
 
 fn paper_docs() -> Vec<DocumentRef> {
-    ["to-khai", "giay-to-tuy-than"].iter().map(|c| DocumentRef { code: (*c).into(), upload_id: None, paper: true }).collect()
+    ["to-khai", "giay-to-tuy-than"]
+        .iter()
+        .map(|c| DocumentRef {
+            code: (*c).into(),
+            upload_id: None,
+            paper: true,
+        })
+        .collect()
 }
 
 fn request(action: Action, version: i64) -> ActionRequest {
-    let mut r = ActionRequest { action: action.as_str().into(), version, ..ActionRequest::default() };
+    let mut r = ActionRequest {
+        action: action.as_str().into(),
+        version,
+        ..ActionRequest::default()
+    };
     if motcua_domain::lifecycle::needs_note(action) {
         r.note = Some("Lý do cụ thể".into());
     }
@@ -134,13 +186,22 @@ async fn dossier_in(env: &Env, status: Status) -> (String, i64) {
         Status::Submitted => &[],
         Status::Received => &[(Receive, Role::Receptionist)],
         Status::Processing => &[(Receive, Role::Receptionist), (Assign, Role::Receptionist)],
-        Status::AwaitingSupplement => {
-            &[(Receive, Role::Receptionist), (Assign, Role::Receptionist), (RequestSupplement, Role::Specialist)]
-        }
-        Status::AwaitingApproval => &[(Receive, Role::Receptionist), (Assign, Role::Receptionist), (Propose, Role::Specialist)],
-        Status::ResultReady => {
-            &[(Receive, Role::Receptionist), (Assign, Role::Receptionist), (Propose, Role::Specialist), (Approve, Role::Leader)]
-        }
+        Status::AwaitingSupplement => &[
+            (Receive, Role::Receptionist),
+            (Assign, Role::Receptionist),
+            (RequestSupplement, Role::Specialist),
+        ],
+        Status::AwaitingApproval => &[
+            (Receive, Role::Receptionist),
+            (Assign, Role::Receptionist),
+            (Propose, Role::Specialist),
+        ],
+        Status::ResultReady => &[
+            (Receive, Role::Receptionist),
+            (Assign, Role::Receptionist),
+            (Propose, Role::Specialist),
+            (Approve, Role::Leader),
+        ],
         Status::Returned => &[
             (Receive, Role::Receptionist),
             (Assign, Role::Receptionist),
@@ -149,16 +210,32 @@ async fn dossier_in(env: &Env, status: Status) -> (String, i64) {
             (ReturnResult, Role::Receptionist),
         ],
         Status::Refused => &[(RefuseIntake, Role::Receptionist)],
-        Status::Rejected => &[(Receive, Role::Receptionist), (Assign, Role::Receptionist), (Reject, Role::Leader)],
+        Status::Rejected => &[
+            (Receive, Role::Receptionist),
+            (Assign, Role::Receptionist),
+            (Reject, Role::Leader),
+        ],
         Status::Withdrawn => &[(Withdraw, Role::Receptionist)],
     };
     let (code, mut version) = submit_online(env, now()).await;
     for (i, (action, role)) in path.iter().enumerate() {
         let at = now() + time::Duration::minutes(10 * (i as i64 + 1));
-        let rec = env.store.act(&code, &request(*action, version), &env.actor(*role), at).await.expect("walk");
+        let rec = env
+            .store
+            .act(&code, &request(*action, version), &env.actor(*role), at)
+            .await
+            .expect("walk");
         version = rec.row.version;
     }
-    assert_eq!(env.store.dossier_row(&code).await.expect("read").expect("row").status, status.as_str());
+    assert_eq!(
+        env.store
+            .dossier_row(&code)
+            .await
+            .expect("read")
+            .expect("row")
+            .status,
+        status.as_str()
+    );
     (code, version)
 }
 
@@ -174,21 +251,65 @@ async fn whole_loop_with_pause_and_send_back() {
     for env in envs().await {
         let (code, v) = submit_online(&env, datetime!(2026-03-02 08:00 +7)).await;
         let at = |h: i64| datetime!(2026-03-02 09:00 +7) + time::Duration::hours(h);
-        let rec = env.store.act(&code, &request(Action::Receive, v), &env.actor(Role::Receptionist), at(0)).await.expect("receive");
+        let rec = env
+            .store
+            .act(
+                &code,
+                &request(Action::Receive, v),
+                &env.actor(Role::Receptionist),
+                at(0),
+            )
+            .await
+            .expect("receive");
         // 3 working days from Monday 09:00 → Thursday 09:00.
         assert_eq!(rec.row.due_at, Some(ms(datetime!(2026-03-05 09:00 +7))));
-        let rec = env.store.act(&code, &request(Action::Assign, rec.row.version), &env.actor(Role::Receptionist), at(1)).await.expect("assign");
+        let rec = env
+            .store
+            .act(
+                &code,
+                &request(Action::Assign, rec.row.version),
+                &env.actor(Role::Receptionist),
+                at(1),
+            )
+            .await
+            .expect("assign");
         assert_eq!(rec.row.assignee.as_deref(), Some("u.specialist"));
         let mut r = request(Action::RequestSupplement, rec.row.version);
         r.missing = vec!["giay-to-tuy-than".into()];
-        let rec = env.store.act(&code, &r, &env.actor(Role::Specialist), datetime!(2026-03-03 09:00 +7)).await.expect("pause");
+        let rec = env
+            .store
+            .act(
+                &code,
+                &r,
+                &env.actor(Role::Specialist),
+                datetime!(2026-03-03 09:00 +7),
+            )
+            .await
+            .expect("pause");
         assert_eq!(rec.row.status, "awaiting_supplement");
         assert_eq!(rec.row.pause_remaining, Some(2 * 8 * 60));
         // The citizen supplements two working days later.
-        let meta = env.store.upload(&pdf("cccd-ro-net"), None, "citizen", datetime!(2026-03-05 09:00 +7)).await.expect("upload");
+        let meta = env
+            .store
+            .upload(
+                &pdf("cccd-ro-net"),
+                None,
+                "citizen",
+                datetime!(2026-03-05 09:00 +7),
+            )
+            .await
+            .expect("upload");
         let mut r = request(Action::Supplement, rec.row.version);
-        r.documents = vec![DocumentRef { code: "giay-to-tuy-than".into(), upload_id: Some(meta.id), paper: false }];
-        let rec = env.store.act(&code, &r, &Actor::Citizen, datetime!(2026-03-05 09:00 +7)).await.expect("supplement");
+        r.documents = vec![DocumentRef {
+            code: "giay-to-tuy-than".into(),
+            upload_id: Some(meta.id),
+            paper: false,
+        }];
+        let rec = env
+            .store
+            .act(&code, &r, &Actor::Citizen, datetime!(2026-03-05 09:00 +7))
+            .await
+            .expect("supplement");
         assert_eq!(rec.row.status, "processing");
         // Paused two working days → due two working days later.
         assert_eq!(rec.row.due_at, Some(ms(datetime!(2026-03-09 09:00 +7))));
@@ -201,17 +322,37 @@ async fn whole_loop_with_pause_and_send_back() {
             (Action::Approve, Role::Leader),
             (Action::ReturnResult, Role::Receptionist),
         ] {
-            let rec = env.store.act(&code, &request(action, v), &env.actor(role), datetime!(2026-03-06 10:00 +7)).await.expect("step");
+            let rec = env
+                .store
+                .act(
+                    &code,
+                    &request(action, v),
+                    &env.actor(role),
+                    datetime!(2026-03-06 10:00 +7),
+                )
+                .await
+                .expect("step");
             v = rec.row.version;
         }
-        let rec = env.store.dossier(&code).await.expect("read").expect("dossier");
+        let rec = env
+            .store
+            .dossier(&code)
+            .await
+            .expect("read")
+            .expect("dossier");
         assert_eq!(rec.row.status, "returned");
         assert_eq!(rec.events.len(), 10);
-        assert_eq!(rec.events.iter().map(|e| e.seq).collect::<Vec<_>>(), (1..=10).collect::<Vec<_>>());
+        assert_eq!(
+            rec.events.iter().map(|e| e.seq).collect::<Vec<_>>(),
+            (1..=10).collect::<Vec<_>>()
+        );
         assert_eq!(rec.events[2].actor, "u.receptionist");
         assert_eq!(rec.events[4].role, "citizen");
         assert!(!rec.row.projection().expect("projection").is_late(now()));
-        env.store.check_consistency(&code).await.expect("row equals the projection of its events");
+        env.store
+            .check_consistency(&code)
+            .await
+            .expect("row equals the projection of its events");
     }
 }
 
@@ -239,16 +380,36 @@ async fn each_action_succeeds_for_its_roles_only() {
         for (action, status) in cases {
             let mut actors: Vec<(String, Actor, bool)> = Role::ALL
                 .iter()
-                .map(|r| (r.as_str().to_string(), env.actor(*r), allowed_roles(*action).contains(r)))
+                .map(|r| {
+                    (
+                        r.as_str().to_string(),
+                        env.actor(*r),
+                        allowed_roles(*action).contains(r),
+                    )
+                })
                 .collect();
             actors.push(("citizen".into(), Actor::Citizen, citizen_may(*action)));
             for (who, actor, allowed) in actors {
                 let (code, v) = dossier_in(&env, *status).await;
-                let result = env.store.act(&code, &request(*action, v), &actor, now() + time::Duration::hours(2)).await;
+                let result = env
+                    .store
+                    .act(
+                        &code,
+                        &request(*action, v),
+                        &actor,
+                        now() + time::Duration::hours(2),
+                    )
+                    .await;
                 match (allowed, &result) {
                     (true, Ok(rec)) => assert_eq!(rec.row.version, v + 1),
-                    (false, Err(e)) => assert_eq!(kind(e), Some((ProblemKind::Forbidden, "forbidden_action")), "{who} {action}"),
-                    _ => panic!("{who} doing {action} from {status}: allowed={allowed}, got {result:?}"),
+                    (false, Err(e)) => assert_eq!(
+                        kind(e),
+                        Some((ProblemKind::Forbidden, "forbidden_action")),
+                        "{who} {action}"
+                    ),
+                    _ => panic!(
+                        "{who} doing {action} from {status}: allowed={allowed}, got {result:?}"
+                    ),
                 }
             }
         }
@@ -256,10 +417,18 @@ async fn each_action_succeeds_for_its_roles_only() {
         let (code, v) = dossier_in(&env, Status::Submitted).await;
         let err = env
             .store
-            .act(&code, &request(Action::Receive, v), &Actor::Staff(env.other_unit_receptionist.clone()), now())
+            .act(
+                &code,
+                &request(Action::Receive, v),
+                &Actor::Staff(env.other_unit_receptionist.clone()),
+                now(),
+            )
             .await
             .expect_err("other unit");
-        assert_eq!(kind(&err), Some((ProblemKind::NotFound, "dossier_not_found")));
+        assert_eq!(
+            kind(&err),
+            Some((ProblemKind::NotFound, "dossier_not_found"))
+        );
     }
 }
 
@@ -276,17 +445,44 @@ async fn every_illegal_transition_is_refused_and_writes_nothing() {
             province_code: None,
         };
         env.store.create_user(&new, now()).await.expect("user");
-        let all = Actor::Staff(env.store.user_by_username("u.all").await.expect("read").expect("user"));
+        let all = Actor::Staff(
+            env.store
+                .user_by_username("u.all")
+                .await
+                .expect("read")
+                .expect("user"),
+        );
         for status in Status::ALL {
             let (code, v) = dossier_in(&env, *status).await;
-            for action in Action::ALL.iter().filter(|a| !matches!(a, Action::Submit | Action::CreateAtCounter)) {
+            for action in Action::ALL
+                .iter()
+                .filter(|a| !matches!(a, Action::Submit | Action::CreateAtCounter))
+            {
                 if next_status(*status, Some(Status::Processing), *action).is_ok() {
                     continue;
                 }
-                let err = env.store.act(&code, &request(*action, v), &all, now() + time::Duration::hours(3)).await.expect_err("illegal");
-                assert_eq!(kind(&err), Some((ProblemKind::Conflict, "illegal_transition")), "{action} from {status}");
+                let err = env
+                    .store
+                    .act(
+                        &code,
+                        &request(*action, v),
+                        &all,
+                        now() + time::Duration::hours(3),
+                    )
+                    .await
+                    .expect_err("illegal");
+                assert_eq!(
+                    kind(&err),
+                    Some((ProblemKind::Conflict, "illegal_transition")),
+                    "{action} from {status}"
+                );
             }
-            let rec = env.store.dossier(&code).await.expect("read").expect("dossier");
+            let rec = env
+                .store
+                .dossier(&code)
+                .await
+                .expect("read")
+                .expect("dossier");
             assert_eq!(rec.row.version, v, "nothing written for {status}");
             assert_eq!(rec.events.len() as i64, v);
         }
@@ -297,22 +493,48 @@ async fn every_illegal_transition_is_refused_and_writes_nothing() {
 async fn stale_version_and_simultaneous_officers() {
     for env in envs().await {
         let (code, v) = dossier_in(&env, Status::Submitted).await;
-        let err = env.store.act(&code, &request(Action::Receive, v + 5), &env.actor(Role::Receptionist), now()).await.expect_err("stale");
+        let err = env
+            .store
+            .act(
+                &code,
+                &request(Action::Receive, v + 5),
+                &env.actor(Role::Receptionist),
+                now(),
+            )
+            .await
+            .expect_err("stale");
         assert_eq!(kind(&err), Some((ProblemKind::Conflict, "stale_version")));
         // Two receptionists click "receive" at the same time with the same version.
         let (a, b) = (env.store.clone(), env.store.clone());
         let (actor_a, actor_b) = (env.actor(Role::Receptionist), env.actor(Role::Receptionist));
         let (ca, cb) = (code.clone(), code.clone());
-        let ta = tokio::spawn(async move { a.act(&ca, &request(Action::Receive, v), &actor_a, now()).await });
-        let tb = tokio::spawn(async move { b.act(&cb, &request(Action::RefuseIntake, v), &actor_b, now()).await });
+        let ta = tokio::spawn(async move {
+            a.act(&ca, &request(Action::Receive, v), &actor_a, now())
+                .await
+        });
+        let tb = tokio::spawn(async move {
+            b.act(&cb, &request(Action::RefuseIntake, v), &actor_b, now())
+                .await
+        });
         let results = [ta.await.expect("join"), tb.await.expect("join")];
         let ok = results.iter().filter(|r| r.is_ok()).count();
         assert_eq!(ok, 1, "exactly one wins: {results:?}");
-        let loser = results.iter().find_map(|r| r.as_ref().err()).expect("one error");
+        let loser = results
+            .iter()
+            .find_map(|r| r.as_ref().err())
+            .expect("one error");
         assert_eq!(kind(loser).map(|k| k.0), Some(ProblemKind::Conflict));
-        let rec = env.store.dossier(&code).await.expect("read").expect("dossier");
+        let rec = env
+            .store
+            .dossier(&code)
+            .await
+            .expect("read")
+            .expect("dossier");
         assert_eq!(rec.events.len(), 2);
-        env.store.check_consistency(&code).await.expect("consistent");
+        env.store
+            .check_consistency(&code)
+            .await
+            .expect("consistent");
     }
 }
 
@@ -332,9 +554,15 @@ async fn a_thousand_concurrent_submissions_get_a_thousand_gapless_codes() {
         let mut codes = HashSet::new();
         for t in tasks {
             let rec = t.await.expect("join").expect("created");
-            assert!(codes.insert(rec.row.code.clone()), "duplicate {}", rec.row.code);
+            assert!(
+                codes.insert(rec.row.code.clone()),
+                "duplicate {}",
+                rec.row.code
+            );
         }
-        let expected: HashSet<String> = (1..=1000).map(|n| format!("{UNIT}-260302-{n:04}")).collect();
+        let expected: HashSet<String> = (1..=1000)
+            .map(|n| format!("{UNIT}-260302-{n:04}"))
+            .collect();
         assert_eq!(codes, expected);
         assert_eq!(env.store.count_dossiers().await.expect("count"), 1000);
     }
@@ -346,30 +574,73 @@ async fn a_failed_submission_writes_nothing_and_leaves_no_gap() {
         // Unknown procedure / unit / missing document / bad applicant: refused before any write.
         let mut bad = new_dossier(paper_docs());
         bad.procedure_code = "KHONG-CO".into();
-        let e = env.store.create_dossier(bad, &env.actor(Role::Receptionist), now()).await.expect_err("procedure");
+        let e = env
+            .store
+            .create_dossier(bad, &env.actor(Role::Receptionist), now())
+            .await
+            .expect_err("procedure");
         assert_eq!(kind(&e), Some((ProblemKind::Invalid, "unknown_procedure")));
         let mut bad = new_dossier(paper_docs());
         bad.unit_code = "99999".into();
-        let e = env.store.create_dossier(bad, &env.actor(Role::Receptionist), now()).await.expect_err("unit");
+        let e = env
+            .store
+            .create_dossier(bad, &env.actor(Role::Receptionist), now())
+            .await
+            .expect_err("unit");
         assert_eq!(kind(&e), Some((ProblemKind::Invalid, "unknown_unit")));
-        let e = env.store.create_dossier(new_dossier(paper_docs()[..1].to_vec()), &env.actor(Role::Receptionist), now()).await.expect_err("doc");
+        let e = env
+            .store
+            .create_dossier(
+                new_dossier(paper_docs()[..1].to_vec()),
+                &env.actor(Role::Receptionist),
+                now(),
+            )
+            .await
+            .expect_err("doc");
         assert_eq!(kind(&e), Some((ProblemKind::Invalid, "missing_document")));
-        let e = env.store.create_dossier(new_dossier(paper_docs()), &Actor::Citizen, now()).await.expect_err("paper online");
-        assert_eq!(kind(&e), Some((ProblemKind::Invalid, "paper_needs_counter")));
+        let e = env
+            .store
+            .create_dossier(new_dossier(paper_docs()), &Actor::Citizen, now())
+            .await
+            .expect_err("paper online");
+        assert_eq!(
+            kind(&e),
+            Some((ProblemKind::Invalid, "paper_needs_counter"))
+        );
         assert_eq!(env.store.count_dossiers().await.expect("count"), 0);
 
         // Two submissions race for the same upload: one wins, the other is
         // rolled back whole, its code number included.
-        let shared = env.store.upload(&pdf("shared"), None, "citizen", now()).await.expect("upload");
+        let shared = env
+            .store
+            .upload(&pdf("shared"), None, "citizen", now())
+            .await
+            .expect("upload");
         let mut attempts = Vec::new();
         for i in 0..2 {
-            let other = env.store.upload(&pdf(&format!("own{i}")), None, "citizen", now()).await.expect("upload");
+            let other = env
+                .store
+                .upload(&pdf(&format!("own{i}")), None, "citizen", now())
+                .await
+                .expect("upload");
             let docs = vec![
-                DocumentRef { code: "to-khai".into(), upload_id: Some(other.id), paper: false },
-                DocumentRef { code: "giay-to-tuy-than".into(), upload_id: Some(shared.id.clone()), paper: false },
+                DocumentRef {
+                    code: "to-khai".into(),
+                    upload_id: Some(other.id),
+                    paper: false,
+                },
+                DocumentRef {
+                    code: "giay-to-tuy-than".into(),
+                    upload_id: Some(shared.id.clone()),
+                    paper: false,
+                },
             ];
             let store = env.store.clone();
-            attempts.push(tokio::spawn(async move { store.create_dossier(new_dossier(docs), &Actor::Citizen, now()).await }));
+            attempts.push(tokio::spawn(async move {
+                store
+                    .create_dossier(new_dossier(docs), &Actor::Citizen, now())
+                    .await
+            }));
         }
         let mut ok = 0;
         for a in attempts {
@@ -381,25 +652,58 @@ async fn a_failed_submission_writes_nothing_and_leaves_no_gap() {
         assert_eq!(ok, 1);
         assert_eq!(env.store.count_dossiers().await.expect("count"), 1);
         let (code, _) = submit_online(&env, now()).await;
-        assert_eq!(code, format!("{UNIT}-260302-0002"), "no gap after a rolled-back submission");
+        assert_eq!(
+            code,
+            format!("{UNIT}-260302-0002"),
+            "no gap after a rolled-back submission"
+        );
     }
 }
 
 #[tokio::test]
 async fn uploads_are_checked_by_content_and_size() {
     for mut env in envs().await {
-        let e = env.store.upload(b"GIF89a....", Some("a.pdf"), "citizen", now()).await.expect_err("gif named pdf");
-        assert_eq!(kind(&e), Some((ProblemKind::UnsupportedMedia, "unsupported_file_type")));
+        let e = env
+            .store
+            .upload(b"GIF89a....", Some("a.pdf"), "citizen", now())
+            .await
+            .expect_err("gif named pdf");
+        assert_eq!(
+            kind(&e),
+            Some((ProblemKind::UnsupportedMedia, "unsupported_file_type"))
+        );
         env.store.max_upload = 16;
-        let e = env.store.upload(&pdf("this one is too long for the limit"), None, "citizen", now()).await.expect_err("large");
+        let e = env
+            .store
+            .upload(
+                &pdf("this one is too long for the limit"),
+                None,
+                "citizen",
+                now(),
+            )
+            .await
+            .expect_err("large");
         assert_eq!(kind(&e), Some((ProblemKind::TooLarge, "file_too_large")));
         env.store.max_upload = motcua_store::DEFAULT_MAX_UPLOAD;
-        let a = env.store.upload(&pdf("same"), Some("../../etc/passwd"), "citizen", now()).await.expect("upload");
-        let b = env.store.upload(&pdf("same"), None, "citizen", now()).await.expect("upload");
+        let a = env
+            .store
+            .upload(&pdf("same"), Some("../../etc/passwd"), "citizen", now())
+            .await
+            .expect("upload");
+        let b = env
+            .store
+            .upload(&pdf("same"), None, "citizen", now())
+            .await
+            .expect("upload");
         assert_eq!(a.sha256, b.sha256, "content-addressed");
         assert_ne!(a.id, b.id);
         assert_eq!(a.filename.as_deref(), Some("....etcpasswd"));
-        let bytes = env.store.blobs().get(a.sha256.as_deref().expect("sha")).await.expect("bytes on disk");
+        let bytes = env
+            .store
+            .blobs()
+            .get(a.sha256.as_deref().expect("sha"))
+            .await
+            .expect("bytes on disk");
         assert_eq!(bytes, pdf("same"));
     }
 }
@@ -410,10 +714,18 @@ async fn apology_moves_the_date_and_counts_late() {
         let (code, v) = dossier_in(&env, Status::Processing).await;
         let mut r = request(Action::Apologize, v);
         r.new_due = Some("2026-03-01T10:00".into());
-        let e = env.store.act(&code, &r, &env.actor(Role::Leader), now()).await.expect_err("earlier date");
+        let e = env
+            .store
+            .act(&code, &r, &env.actor(Role::Leader), now())
+            .await
+            .expect_err("earlier date");
         assert_eq!(kind(&e), Some((ProblemKind::Invalid, "bad_new_due")));
         r.new_due = Some("2026-03-20T10:00".into());
-        let rec = env.store.act(&code, &r, &env.actor(Role::Leader), now()).await.expect("apologize");
+        let rec = env
+            .store
+            .act(&code, &r, &env.actor(Role::Leader), now())
+            .await
+            .expect("apologize");
         assert_eq!(rec.row.due_at, Some(ms(datetime!(2026-03-20 10:00 +7))));
         assert!(rec.row.projection().expect("projection").is_late(now()));
         let late = env
@@ -431,24 +743,51 @@ async fn apology_moves_the_date_and_counts_late() {
             )
             .await
             .expect("list");
-        assert_eq!(late.iter().map(|r| r.code.as_str()).collect::<Vec<_>>(), vec![code.as_str()]);
-        env.store.check_consistency(&code).await.expect("consistent");
+        assert_eq!(
+            late.iter().map(|r| r.code.as_str()).collect::<Vec<_>>(),
+            vec![code.as_str()]
+        );
+        env.store
+            .check_consistency(&code)
+            .await
+            .expect("consistent");
     }
 }
 
 #[tokio::test]
 async fn catalog_import_reports_changes_and_retires() {
     for env in envs().await {
-        let mut procs = motcua_domain::catalog::parse_catalog(motcua_domain::catalog::DEFAULT_CATALOG_JSON).expect("catalog");
+        let mut procs =
+            motcua_domain::catalog::parse_catalog(motcua_domain::catalog::DEFAULT_CATALOG_JSON)
+                .expect("catalog");
         procs.retain(|p| p.code != "KN-L1");
         procs[0].name = "Đăng ký khai sinh (sửa)".into();
-        let report = env.store.import_catalog(&procs, true, now()).await.expect("import");
+        let report = env
+            .store
+            .import_catalog(&procs, true, now())
+            .await
+            .expect("import");
         assert_eq!(report.retired, vec!["KN-L1".to_string()]);
-        assert_eq!(report.updated.keys().cloned().collect::<Vec<_>>(), vec![procs[0].code.clone()]);
-        assert!(env.store.procedure("KN-L1").await.expect("read").is_some_and(|(_, active)| !active));
+        assert_eq!(
+            report.updated.keys().cloned().collect::<Vec<_>>(),
+            vec![procs[0].code.clone()]
+        );
+        assert!(
+            env.store
+                .procedure("KN-L1")
+                .await
+                .expect("read")
+                .is_some_and(|(_, active)| !active)
+        );
         assert_eq!(env.store.procedures().await.expect("list").len(), 27);
-        let full = motcua_domain::catalog::parse_catalog(motcua_domain::catalog::DEFAULT_CATALOG_JSON).expect("catalog");
-        let report = env.store.import_catalog(&full, false, now()).await.expect("import");
+        let full =
+            motcua_domain::catalog::parse_catalog(motcua_domain::catalog::DEFAULT_CATALOG_JSON)
+                .expect("catalog");
+        let report = env
+            .store
+            .import_catalog(&full, false, now())
+            .await
+            .expect("import");
         assert_eq!(report.added, vec!["KN-L1".to_string()]);
     }
 }

@@ -3,12 +3,12 @@
 
 use crate::AppState;
 use crate::error::ApiError;
+use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
-use argon2::Argon2;
 use axum::extract::FromRequestParts;
-use axum::http::request::Parts;
 use axum::http::header;
+use axum::http::request::Parts;
 use motcua_domain::{Problem, ProblemKind};
 use motcua_store::User;
 use sha2::{Digest, Sha256};
@@ -36,7 +36,11 @@ pub fn hash_password(password: &str) -> Result<String, AuthError> {
 
 pub fn verify_password(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash)
-        .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+        .map(|parsed| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
         .unwrap_or(false)
 }
 
@@ -56,10 +60,13 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 }
 
 fn token_from(parts: &Parts) -> Option<String> {
-    if let Some(v) = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
-        if let Some(t) = v.strip_prefix("Bearer ") {
-            return Some(t.trim().to_string());
-        }
+    if let Some(v) = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        && let Some(t) = v.strip_prefix("Bearer ")
+    {
+        return Some(t.trim().to_string());
     }
     parts
         .headers
@@ -78,7 +85,13 @@ pub struct Staff(pub User);
 impl FromRequestParts<AppState> for Staff {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let unauthorized = || Problem::new(ProblemKind::Unauthorized, "unauthorized", "Vui lòng đăng nhập");
+        let unauthorized = || {
+            Problem::new(
+                ProblemKind::Unauthorized,
+                "unauthorized",
+                "Vui lòng đăng nhập",
+            )
+        };
         let token = token_from(parts).ok_or_else(unauthorized)?;
         let user = state
             .store
@@ -91,7 +104,10 @@ impl FromRequestParts<AppState> for Staff {
 
 impl axum::extract::OptionalFromRequestParts<AppState> for Staff {
     type Rejection = ApiError;
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Option<Self>, ApiError> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Option<Self>, ApiError> {
         match token_from(parts) {
             None => Ok(None),
             Some(token) => Ok(state

@@ -21,13 +21,21 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
                         "json_expected",
                         "Cần gửi dữ liệu JSON (Content-Type: application/json)".to_string(),
                     ),
-                    JsonRejection::JsonSyntaxError(_) => {
-                        (ProblemKind::BadRequest, "malformed_json", format!("JSON không hợp lệ: {}", rej.body_text()))
-                    }
-                    JsonRejection::JsonDataError(_) => {
-                        (ProblemKind::Invalid, "invalid_json", format!("Dữ liệu JSON sai cấu trúc: {}", rej.body_text()))
-                    }
-                    _ => (ProblemKind::BadRequest, "bad_body", format!("Không đọc được nội dung yêu cầu: {}", rej.body_text())),
+                    JsonRejection::JsonSyntaxError(_) => (
+                        ProblemKind::BadRequest,
+                        "malformed_json",
+                        format!("JSON không hợp lệ: {}", rej.body_text()),
+                    ),
+                    JsonRejection::JsonDataError(_) => (
+                        ProblemKind::Invalid,
+                        "invalid_json",
+                        format!("Dữ liệu JSON sai cấu trúc: {}", rej.body_text()),
+                    ),
+                    _ => (
+                        ProblemKind::BadRequest,
+                        "bad_body",
+                        format!("Không đọc được nội dung yêu cầu: {}", rej.body_text()),
+                    ),
                 };
                 Err(Problem::new(kind, code, msg).with_field("body").into())
             }
@@ -44,7 +52,12 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
             .await
             .map(|axum::extract::Query(v)| Query(v))
             .map_err(|rej: QueryRejection| {
-                Problem::invalid("bad_query", "query", format!("Tham số truy vấn không hợp lệ: {}", rej.body_text())).into()
+                Problem::invalid(
+                    "bad_query",
+                    "query",
+                    format!("Tham số truy vấn không hợp lệ: {}", rej.body_text()),
+                )
+                .into()
             })
     }
 }

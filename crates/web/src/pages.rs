@@ -4,10 +4,10 @@
 use crate::AppState;
 use crate::error::ApiResult;
 use crate::extract::Query;
+use axum::Router;
 use axum::extract::State;
 use axum::response::Html;
 use axum::routing::get;
-use axum::Router;
 use motcua_domain::calendar::{OffsetDateTime, format_vn};
 use motcua_domain::text::{fold, format_vnd};
 use serde::Deserialize;
@@ -57,18 +57,29 @@ async fn home(State(s): State<AppState>, Query(q): Query<HomeQuery>) -> ApiResul
     let words = q.q.as_deref().map(fold).unwrap_or_default();
     let procs = s.store.procedures().await?;
     let mut rows = String::new();
-    for p in procs.iter().filter(|p| words.split(' ').all(|w| p.folded_name().contains(w))) {
+    for p in procs
+        .iter()
+        .filter(|p| words.split(' ').all(|w| p.folded_name().contains(w)))
+    {
         let fee = match p.fee.amount(false, 1) {
             Some(0) => "Miễn phí".to_string(),
             Some(v) => format_vnd(v),
             None => "Theo quy định của tỉnh".to_string(),
         };
         let time = match p.processing {
-            motcua_domain::calendar::ProcessingTime::WorkingDays { amount } => format!("{amount} ngày làm việc"),
-            motcua_domain::calendar::ProcessingTime::WorkingHours { amount } => format!("{amount} giờ làm việc"),
+            motcua_domain::calendar::ProcessingTime::WorkingDays { amount } => {
+                format!("{amount} ngày làm việc")
+            }
+            motcua_domain::calendar::ProcessingTime::WorkingHours { amount } => {
+                format!("{amount} giờ làm việc")
+            }
             motcua_domain::calendar::ProcessingTime::Days { amount } => format!("{amount} ngày"),
             motcua_domain::calendar::ProcessingTime::SameDay { cutoff } => {
-                format!("Trong ngày (nhận trước {:02}:{:02})", cutoff.hour(), cutoff.minute())
+                format!(
+                    "Trong ngày (nhận trước {:02}:{:02})",
+                    cutoff.hour(),
+                    cutoff.minute()
+                )
             }
         };
         rows.push_str(&format!(
@@ -98,11 +109,19 @@ pub struct LookupQuery {
     key: Option<String>,
 }
 
-async fn lookup(State(s): State<AppState>, Query(q): Query<LookupQuery>) -> ApiResult<Html<String>> {
+async fn lookup(
+    State(s): State<AppState>,
+    Query(q): Query<LookupQuery>,
+) -> ApiResult<Html<String>> {
     let code = q.code.unwrap_or_default();
     let key = motcua_domain::dossier::normalize_key(q.key.as_deref().unwrap_or(""));
     let found = match s.store.dossier(code.trim()).await? {
-        Some(rec) if !key.is_empty() && crate::auth::constant_time_eq(key.as_bytes(), rec.row.lookup_key.as_bytes()) => Some(rec),
+        Some(rec)
+            if !key.is_empty()
+                && crate::auth::constant_time_eq(key.as_bytes(), rec.row.lookup_key.as_bytes()) =>
+        {
+            Some(rec)
+        }
         _ => None,
     };
     let Some(rec) = found else {
@@ -117,19 +136,30 @@ async fn lookup(State(s): State<AppState>, Query(q): Query<LookupQuery>) -> ApiR
     let status = proj.as_ref().map(|p| p.status.label_vi()).unwrap_or("");
     let due = match proj.as_ref() {
         Some(p) if p.pause_remaining.is_some() => "Tạm dừng, chờ bổ sung hồ sơ".to_string(),
-        Some(p) => p.due_at.map(format_vn).unwrap_or_else(|| "Chưa tiếp nhận".into()),
+        Some(p) => p
+            .due_at
+            .map(format_vn)
+            .unwrap_or_else(|| "Chưa tiếp nhận".into()),
         None => String::new(),
     };
     let mut steps = String::new();
     for e in &rec.events {
-        steps.push_str(&format!("<li>{} — {}</li>", escape(&format_vn(e.at)), escape(e.action.label_vi())));
+        steps.push_str(&format!(
+            "<li>{} — {}</li>",
+            escape(&format_vn(e.at)),
+            escape(e.action.label_vi())
+        ));
     }
     let body = format!(
         "<h1>Hồ sơ {}</h1><p>Người nộp: {}</p><p>Trạng thái: <strong>{}</strong>{}</p><p>Ngày hẹn trả: {}</p><h2>Các bước</h2><ol>{steps}</ol>",
         escape(&rec.row.code),
         escape(&motcua_domain::text::mask_name(&rec.row.applicant_name)),
         escape(status),
-        if late { " <span class=\"late\">(trễ hạn)</span>" } else { "" },
+        if late {
+            " <span class=\"late\">(trễ hạn)</span>"
+        } else {
+            ""
+        },
         escape(&due)
     );
     Ok(page(&format!("Hồ sơ {}", rec.row.code), &body))

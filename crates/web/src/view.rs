@@ -8,11 +8,16 @@ use serde_json::{Value, json};
 use time::format_description::well_known::Rfc3339;
 
 pub fn instant(t: OffsetDateTime) -> Value {
-    t.to_offset(VN_OFFSET).format(&Rfc3339).map(Value::String).unwrap_or(Value::Null)
+    t.to_offset(VN_OFFSET)
+        .format(&Rfc3339)
+        .map(Value::String)
+        .unwrap_or(Value::Null)
 }
 
 pub fn instant_ms(ms: Option<i64>) -> Value {
-    match ms.and_then(|ms| OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).ok()) {
+    match ms
+        .and_then(|ms| OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).ok())
+    {
         Some(t) => instant(t),
         None => Value::Null,
     }
@@ -24,7 +29,9 @@ fn status_of(row: &DossierRow) -> Option<Status> {
 
 /// Actions the given actor could take now on this dossier.
 pub fn allowed_actions(row: &DossierRow, actor: &Actor) -> Vec<&'static str> {
-    let Ok(p) = row.projection() else { return Vec::new() };
+    let Ok(p) = row.projection() else {
+        return Vec::new();
+    };
     Action::ALL
         .iter()
         .filter(|a| !matches!(a, Action::Submit | Action::CreateAtCounter))
@@ -40,7 +47,11 @@ pub fn is_late(row: &DossierRow, now: OffsetDateTime) -> bool {
 
 /// Due instant as shown: none while the clock is paused.
 fn shown_due(row: &DossierRow) -> Value {
-    if row.pause_remaining.is_some() { Value::Null } else { instant_ms(row.due_at) }
+    if row.pause_remaining.is_some() {
+        Value::Null
+    } else {
+        instant_ms(row.due_at)
+    }
 }
 
 pub fn summary(row: &DossierRow, procedure_name: &str, now: OffsetDateTime) -> Value {
@@ -79,7 +90,13 @@ pub fn event(e: &Event) -> Value {
     })
 }
 
-pub fn full(rec: &DossierRecord, procedure_name: &str, unit_name: &str, actor: &Actor, now: OffsetDateTime) -> Value {
+pub fn full(
+    rec: &DossierRecord,
+    procedure_name: &str,
+    unit_name: &str,
+    actor: &Actor,
+    now: OffsetDateTime,
+) -> Value {
     let r = &rec.row;
     let mut v = summary(r, procedure_name, now);
     if let Some(o) = v.as_object_mut() {
@@ -95,21 +112,32 @@ pub fn full(rec: &DossierRecord, procedure_name: &str, unit_name: &str, actor: &
                 "address": r.applicant_address,
             }),
         );
-        o.insert("fields".into(), serde_json::from_str(&r.fields).unwrap_or(Value::Null));
+        o.insert(
+            "fields".into(),
+            serde_json::from_str(&r.fields).unwrap_or(Value::Null),
+        );
         o.insert("lookup_key".into(), r.lookup_key.clone().into());
         o.insert("returned_at".into(), instant_ms(r.returned_at));
         o.insert("apologized".into(), r.apologized.into());
         o.insert("paused_from".into(), r.paused_from.clone().into());
         o.insert("pause_remaining_minutes".into(), r.pause_remaining.into());
         o.insert("events".into(), rec.events.iter().map(event).collect());
-        o.insert("documents".into(), serde_json::to_value(&rec.documents).unwrap_or(Value::Null));
+        o.insert(
+            "documents".into(),
+            serde_json::to_value(&rec.documents).unwrap_or(Value::Null),
+        );
         o.insert("allowed_actions".into(), json!(allowed_actions(r, actor)));
     }
     v
 }
 
 /// The public view: progress only, the name masked, no ID number or phone.
-pub fn public(rec: &DossierRecord, procedure_name: &str, unit_name: &str, now: OffsetDateTime) -> Value {
+pub fn public(
+    rec: &DossierRecord,
+    procedure_name: &str,
+    unit_name: &str,
+    now: OffsetDateTime,
+) -> Value {
     let r = &rec.row;
     let missing = rec
         .events

@@ -18,7 +18,10 @@ pub struct UnitQuery {
     province: Option<String>,
 }
 
-pub async fn units(State(s): State<AppState>, Query(q): Query<UnitQuery>) -> ApiResult<Json<Vec<Unit>>> {
+pub async fn units(
+    State(s): State<AppState>,
+    Query(q): Query<UnitQuery>,
+) -> ApiResult<Json<Vec<Unit>>> {
     Ok(Json(s.store.units(q.province.as_deref()).await?))
 }
 
@@ -29,8 +32,18 @@ pub struct ProcedureQuery {
     field: Option<String>,
 }
 
-pub async fn procedures(State(s): State<AppState>, Query(q): Query<ProcedureQuery>) -> ApiResult<Json<Vec<Procedure>>> {
-    let words: Vec<String> = q.q.as_deref().map(fold).unwrap_or_default().split(' ').filter(|w| !w.is_empty()).map(String::from).collect();
+pub async fn procedures(
+    State(s): State<AppState>,
+    Query(q): Query<ProcedureQuery>,
+) -> ApiResult<Json<Vec<Procedure>>> {
+    let words: Vec<String> =
+        q.q.as_deref()
+            .map(fold)
+            .unwrap_or_default()
+            .split(' ')
+            .filter(|w| !w.is_empty())
+            .map(String::from)
+            .collect();
     let field = q.field.as_deref().map(fold);
     let list = s
         .store
@@ -39,15 +52,23 @@ pub async fn procedures(State(s): State<AppState>, Query(q): Query<ProcedureQuer
         .into_iter()
         .filter(|p| {
             let name = p.folded_name();
-            words.iter().all(|w| name.contains(w.as_str())) && field.as_ref().is_none_or(|f| &fold(&p.field) == f)
+            words.iter().all(|w| name.contains(w.as_str()))
+                && field.as_ref().is_none_or(|f| &fold(&p.field) == f)
         })
         .collect();
     Ok(Json(list))
 }
 
-pub async fn procedure(State(s): State<AppState>, Path(code): Path<String>) -> ApiResult<Json<Procedure>> {
+pub async fn procedure(
+    State(s): State<AppState>,
+    Path(code): Path<String>,
+) -> ApiResult<Json<Procedure>> {
     match s.store.procedure(&code).await? {
         Some((p, _)) => Ok(Json(p)),
-        None => Err(Problem::not_found("procedure_not_found", format!("Không có thủ tục mã \"{code}\"")).into()),
+        None => Err(Problem::not_found(
+            "procedure_not_found",
+            format!("Không có thủ tục mã \"{code}\""),
+        )
+        .into()),
     }
 }

@@ -10,7 +10,9 @@ use axum::response::{IntoResponse, Response};
 use motcua_domain::dossier::{ApplicantInput, normalize_key};
 use motcua_domain::lifecycle::{Channel, Role, Status};
 use motcua_domain::{Problem, ProblemKind};
-use motcua_store::{ActionRequest, Actor, DocumentRef, DossierRecord, ListFilter, NewDossier, Scope, User};
+use motcua_store::{
+    ActionRequest, Actor, DocumentRef, DossierRecord, ListFilter, NewDossier, Scope, User,
+};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
@@ -30,11 +32,20 @@ pub async fn upload(
 ) -> ApiResult<Response> {
     let limit = s.store.max_upload;
     let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| {
-        Problem::new(ProblemKind::TooLarge, "file_too_large", format!("Tệp quá lớn: tối đa {} MB", limit / (1024 * 1024)))
-            .with_field("file")
+        Problem::new(
+            ProblemKind::TooLarge,
+            "file_too_large",
+            format!("Tệp quá lớn: tối đa {} MB", limit / (1024 * 1024)),
+        )
+        .with_field("file")
     })?;
-    let by = staff.as_ref().map_or("citizen", |Staff(u)| u.username.as_str());
-    let meta = s.store.upload(&bytes, q.filename.as_deref(), by, OffsetDateTime::now_utc()).await?;
+    let by = staff
+        .as_ref()
+        .map_or("citizen", |Staff(u)| u.username.as_str());
+    let meta = s
+        .store
+        .upload(&bytes, q.filename.as_deref(), by, OffsetDateTime::now_utc())
+        .await?;
     Ok((StatusCode::CREATED, axum::Json(meta)).into_response())
 }
 
@@ -56,12 +67,27 @@ fn empty_object() -> Value {
 }
 
 async fn names(s: &AppState, rec: &motcua_store::DossierRow) -> ApiResult<(String, String)> {
-    let procedure = s.store.procedure(&rec.procedure_code).await?.map(|(p, _)| p.name).unwrap_or_default();
-    let unit = s.store.unit(&rec.unit_code).await?.map(|u| u.name).unwrap_or_default();
+    let procedure = s
+        .store
+        .procedure(&rec.procedure_code)
+        .await?
+        .map(|(p, _)| p.name)
+        .unwrap_or_default();
+    let unit = s
+        .store
+        .unit(&rec.unit_code)
+        .await?
+        .map(|u| u.name)
+        .unwrap_or_default();
     Ok((procedure, unit))
 }
 
-async fn create(s: &AppState, body: Submission, actor: Actor, channel: Channel) -> ApiResult<DossierRecord> {
+async fn create(
+    s: &AppState,
+    body: Submission,
+    actor: Actor,
+    channel: Channel,
+) -> ApiResult<DossierRecord> {
     let new = NewDossier {
         unit_code: body.unit_code.trim().to_string(),
         procedure_code: body.procedure_code.trim().to_string(),
@@ -70,11 +96,16 @@ async fn create(s: &AppState, body: Submission, actor: Actor, channel: Channel) 
         fields: body.fields,
         documents: body.documents,
     };
-    Ok(s.store.create_dossier(new, &actor, OffsetDateTime::now_utc()).await?)
+    Ok(s.store
+        .create_dossier(new, &actor, OffsetDateTime::now_utc())
+        .await?)
 }
 
 /// Online submission by a citizen (no account needed).
-pub async fn submit(State(s): State<AppState>, Json(body): Json<Submission>) -> ApiResult<Response> {
+pub async fn submit(
+    State(s): State<AppState>,
+    Json(body): Json<Submission>,
+) -> ApiResult<Response> {
     let rec = create(&s, body, Actor::Citizen, Channel::Online).await?;
     let r = &rec.row;
     let out = json!({
@@ -88,18 +119,31 @@ pub async fn submit(State(s): State<AppState>, Json(body): Json<Submission>) -> 
 }
 
 /// A receptionist types the dossier for the citizen; it is received at once.
-pub async fn create_at_counter(State(s): State<AppState>, Staff(user): Staff, Json(body): Json<Submission>) -> ApiResult<Response> {
+pub async fn create_at_counter(
+    State(s): State<AppState>,
+    Staff(user): Staff,
+    Json(body): Json<Submission>,
+) -> ApiResult<Response> {
     let channel = match body.channel.as_deref() {
         None => Channel::Counter,
         Some(c) => c.parse::<Channel>().map_err(|p| p.with_field("channel"))?,
     };
     if channel == Channel::Online {
-        return Err(Problem::invalid("bad_channel", "channel", "Hồ sơ trực tuyến do người dân tự nộp").into());
+        return Err(Problem::invalid(
+            "bad_channel",
+            "channel",
+            "Hồ sơ trực tuyến do người dân tự nộp",
+        )
+        .into());
     }
     let actor = Actor::Staff(user);
     let rec = create(&s, body, actor.clone(), channel).await?;
     let (p, u) = names(&s, &rec.row).await?;
-    Ok((StatusCode::CREATED, axum::Json(view::full(&rec, &p, &u, &actor, OffsetDateTime::now_utc()))).into_response())
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(view::full(&rec, &p, &u, &actor, OffsetDateTime::now_utc())),
+    )
+        .into_response())
 }
 
 #[derive(Deserialize)]
@@ -115,49 +159,93 @@ pub struct ListQuery {
 fn scope_for(user: &User, unit: Option<&str>) -> Result<Scope, ApiError> {
     match unit {
         Some(u) if user.sees_unit(u) => Ok(Scope::Units(vec![u.to_string()])),
-        Some(_) => Err(Problem::forbidden("other_unit", "Bạn không làm việc tại đơn vị này").with_field("unit").into()),
+        Some(_) => Err(
+            Problem::forbidden("other_unit", "Bạn không làm việc tại đơn vị này")
+                .with_field("unit")
+                .into(),
+        ),
         None if user.has_role(Role::Admin) => Ok(Scope::All),
         None => Ok(Scope::Units(user.units.clone())),
     }
 }
 
 /// Staff work list, newest first, in keyset pages.
-pub async fn list(State(s): State<AppState>, Staff(user): Staff, Query(q): Query<ListQuery>) -> ApiResult<axum::Json<Value>> {
-    let status = q.status.as_deref().filter(|s| !s.is_empty()).map(str::parse::<Status>).transpose().map_err(|p| p.with_field("status"))?;
-    let before_id = match q.cursor.as_deref().filter(|c| !c.is_empty()) {
-        Some(c) => Some(c.parse::<i64>().map_err(|_| Problem::invalid("bad_cursor", "cursor", "Con trỏ trang không hợp lệ"))?),
-        None => None,
-    };
+pub async fn list(
+    State(s): State<AppState>,
+    Staff(user): Staff,
+    Query(q): Query<ListQuery>,
+) -> ApiResult<axum::Json<Value>> {
+    let status = q
+        .status
+        .as_deref()
+        .filter(|s| !s.is_empty())
+        .map(str::parse::<Status>)
+        .transpose()
+        .map_err(|p| p.with_field("status"))?;
+    let before_id =
+        match q.cursor.as_deref().filter(|c| !c.is_empty()) {
+            Some(c) => Some(c.parse::<i64>().map_err(|_| {
+                Problem::invalid("bad_cursor", "cursor", "Con trỏ trang không hợp lệ")
+            })?),
+            None => None,
+        };
     let limit = q.limit.unwrap_or(50);
     if !(1..=200).contains(&limit) {
-        return Err(Problem::invalid("bad_limit", "limit", "Số dòng mỗi trang từ 1 đến 200").into());
+        return Err(
+            Problem::invalid("bad_limit", "limit", "Số dòng mỗi trang từ 1 đến 200").into(),
+        );
     }
-    let filter = ListFilter { scope: scope_for(&user, q.unit.as_deref())?, status, late: q.late, assignee: q.assignee, before_id, limit };
+    let filter = ListFilter {
+        scope: scope_for(&user, q.unit.as_deref())?,
+        status,
+        late: q.late,
+        assignee: q.assignee,
+        before_id,
+        limit,
+    };
     let now = OffsetDateTime::now_utc();
     let rows = s.store.list_dossiers(&filter, now).await?;
     let catalog = s.store.catalog().await?;
-    let next_cursor = (rows.len() as i64 == limit).then(|| rows.last().map(|r| r.id.to_string())).flatten();
+    let next_cursor = (rows.len() as i64 == limit)
+        .then(|| rows.last().map(|r| r.id.to_string()))
+        .flatten();
     let items: Vec<Value> = rows
         .iter()
         .map(|r| {
-            let name = catalog.iter().find(|(p, _)| p.code == r.procedure_code).map(|(p, _)| p.name.as_str()).unwrap_or("");
+            let name = catalog
+                .iter()
+                .find(|(p, _)| p.code == r.procedure_code)
+                .map(|(p, _)| p.name.as_str())
+                .unwrap_or("");
             view::summary(r, name, now)
         })
         .collect();
-    Ok(axum::Json(json!({ "items": items, "next_cursor": next_cursor })))
+    Ok(axum::Json(
+        json!({ "items": items, "next_cursor": next_cursor }),
+    ))
 }
 
 fn not_found() -> ApiError {
     Problem::not_found("dossier_not_found", "Không tìm thấy hồ sơ").into()
 }
 
-pub async fn show(State(s): State<AppState>, Staff(user): Staff, Path(code): Path<String>) -> ApiResult<axum::Json<Value>> {
+pub async fn show(
+    State(s): State<AppState>,
+    Staff(user): Staff,
+    Path(code): Path<String>,
+) -> ApiResult<axum::Json<Value>> {
     let rec = s.store.dossier(&code).await?.ok_or_else(not_found)?;
     if !user.sees_unit(&rec.row.unit_code) {
         return Err(not_found());
     }
     let (p, u) = names(&s, &rec.row).await?;
-    Ok(axum::Json(view::full(&rec, &p, &u, &Actor::Staff(user), OffsetDateTime::now_utc())))
+    Ok(axum::Json(view::full(
+        &rec,
+        &p,
+        &u,
+        &Actor::Staff(user),
+        OffsetDateTime::now_utc(),
+    )))
 }
 
 pub async fn act(
@@ -174,26 +262,52 @@ pub async fn act(
 }
 
 /// A document's bytes, for staff of its unit.
-pub async fn document(State(s): State<AppState>, Staff(user): Staff, Path(id): Path<String>) -> ApiResult<Response> {
-    let missing = || ApiError::from(Problem::not_found("document_not_found", "Không tìm thấy tài liệu"));
+pub async fn document(
+    State(s): State<AppState>,
+    Staff(user): Staff,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let missing = || {
+        ApiError::from(Problem::not_found(
+            "document_not_found",
+            "Không tìm thấy tài liệu",
+        ))
+    };
     let (dossier_id, meta) = s.store.document(&id).await?.ok_or_else(missing)?;
     let allowed = match dossier_id {
-        Some(id) => s.store.dossier_unit(id).await?.is_some_and(|unit| user.sees_unit(&unit)),
+        Some(id) => s
+            .store
+            .dossier_unit(id)
+            .await?
+            .is_some_and(|unit| user.sees_unit(&unit)),
         None => user.has_role(Role::Admin),
     };
     let sha = meta.sha256.clone().ok_or_else(missing)?;
     if !allowed {
         return Err(missing());
     }
-    let bytes = s.store.blobs().get(&sha).await.map_err(|e| ApiError::Store(e.into()))?;
-    let ct = meta.content_type.unwrap_or_else(|| "application/octet-stream".into());
+    let bytes = s
+        .store
+        .blobs()
+        .get(&sha)
+        .await
+        .map_err(|e| ApiError::Store(e.into()))?;
+    let ct = meta
+        .content_type
+        .unwrap_or_else(|| "application/octet-stream".into());
     let mut resp = (StatusCode::OK, bytes).into_response();
     let h = resp.headers_mut();
     if let Ok(v) = HeaderValue::from_str(&ct) {
         h.insert(header::CONTENT_TYPE, v);
     }
-    h.insert(header::CONTENT_DISPOSITION, HeaderValue::from_static("inline"));
-    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'; sandbox"));
+    h.insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_static("inline"),
+    );
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; sandbox"),
+    );
     Ok(resp)
 }
 
@@ -213,10 +327,19 @@ async fn by_key(s: &AppState, code: &str, key: Option<&str>) -> ApiResult<Dossie
 }
 
 /// Public progress of a dossier, by its code and lookup key.
-pub async fn lookup(State(s): State<AppState>, Path(code): Path<String>, Query(q): Query<KeyQuery>) -> ApiResult<axum::Json<Value>> {
+pub async fn lookup(
+    State(s): State<AppState>,
+    Path(code): Path<String>,
+    Query(q): Query<KeyQuery>,
+) -> ApiResult<axum::Json<Value>> {
     let rec = by_key(&s, &code, q.key.as_deref()).await?;
     let (p, u) = names(&s, &rec.row).await?;
-    Ok(axum::Json(view::public(&rec, &p, &u, OffsetDateTime::now_utc())))
+    Ok(axum::Json(view::public(
+        &rec,
+        &p,
+        &u,
+        OffsetDateTime::now_utc(),
+    )))
 }
 
 /// The citizen supplements or withdraws their own dossier, proven by its key.
@@ -228,7 +351,10 @@ pub async fn citizen_act(
 ) -> ApiResult<axum::Json<Value>> {
     let rec = by_key(&s, &code, q.key.as_deref()).await?;
     let now = OffsetDateTime::now_utc();
-    let rec = s.store.act(&rec.row.code, &req, &Actor::Citizen, now).await?;
+    let rec = s
+        .store
+        .act(&rec.row.code, &req, &Actor::Citizen, now)
+        .await?;
     let (p, u) = names(&s, &rec.row).await?;
     Ok(axum::Json(view::public(&rec, &p, &u, now)))
 }

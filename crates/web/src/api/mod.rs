@@ -19,14 +19,23 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/units/{code}/hours", put(calendar::set_hours))
         .route("/api/v1/procedures", get(catalog::procedures))
         .route("/api/v1/procedures/{code}", get(catalog::procedure))
-        .route("/api/v1/session", post(session::login).delete(session::logout))
+        .route(
+            "/api/v1/session",
+            post(session::login).delete(session::logout),
+        )
         .route("/api/v1/me", get(session::me))
         .route(
             "/api/v1/uploads",
             post(dossiers::upload).layer(axum::extract::DefaultBodyLimit::disable()),
         )
-        .route("/api/v1/dossiers", post(dossiers::submit).get(dossiers::list))
-        .route("/api/v1/counter/dossiers", post(dossiers::create_at_counter))
+        .route(
+            "/api/v1/dossiers",
+            post(dossiers::submit).get(dossiers::list),
+        )
+        .route(
+            "/api/v1/counter/dossiers",
+            post(dossiers::create_at_counter),
+        )
         .route("/api/v1/dossiers/{code}", get(dossiers::show))
         .route("/api/v1/dossiers/{code}/actions", post(dossiers::act))
         .route("/api/v1/documents/{id}", get(dossiers::document))
@@ -44,9 +53,13 @@ pub fn routes() -> Router<AppState> {
 }
 
 async fn openapi() -> impl axum::response::IntoResponse {
-    ([(axum::http::header::CONTENT_TYPE, "application/json")], OPENAPI_JSON)
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        OPENAPI_JSON,
+    )
 }
 
 async fn not_found(uri: axum::http::Uri) -> crate::error::ApiError {
-    motcua_domain::Problem::not_found("not_found", format!("Không có đường dẫn {}", uri.path())).into()
+    motcua_domain::Problem::not_found("not_found", format!("Không có đường dẫn {}", uri.path()))
+        .into()
 }

@@ -1,9 +1,11 @@
 use crate::AppState;
-use crate::auth::{SESSION_COOKIE, SESSION_TTL, Staff, hash_password, new_token, token_hash, verify_password};
+use crate::auth::{
+    SESSION_COOKIE, SESSION_TTL, Staff, hash_password, new_token, token_hash, verify_password,
+};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Json;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use motcua_domain::{Problem, ProblemKind};
 use motcua_store::{StoreError, User};
@@ -30,7 +32,10 @@ fn decoy_hash() -> &'static str {
 
 pub async fn login(State(s): State<AppState>, Json(body): Json<Login>) -> ApiResult<Response> {
     let user = s.store.user_by_username(body.username.trim()).await?;
-    let hash = user.as_ref().map(|u| u.password_hash.clone()).unwrap_or_else(|| decoy_hash().to_string());
+    let hash = user
+        .as_ref()
+        .map(|u| u.password_hash.clone())
+        .unwrap_or_else(|| decoy_hash().to_string());
     let password = body.password;
     let ok = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
         .await
@@ -38,21 +43,44 @@ pub async fn login(State(s): State<AppState>, Json(body): Json<Login>) -> ApiRes
     let user = match user {
         Some(u) if ok && u.active => u,
         _ => {
-            return Err(Problem::new(ProblemKind::Unauthorized, "bad_credentials", "Tên đăng nhập hoặc mật khẩu không đúng").into());
+            return Err(Problem::new(
+                ProblemKind::Unauthorized,
+                "bad_credentials",
+                "Tên đăng nhập hoặc mật khẩu không đúng",
+            )
+            .into());
         }
     };
     let token = new_token().map_err(|e| ApiError::Store(StoreError::Config(e.to_string())))?;
-    s.store.create_session(&token_hash(&token), user.id, OffsetDateTime::now_utc(), SESSION_TTL).await?;
-    let cookie = format!("{SESSION_COOKIE}={token}; HttpOnly; SameSite=Lax; Path=/; Max-Age={}", SESSION_TTL.as_secs());
+    s.store
+        .create_session(
+            &token_hash(&token),
+            user.id,
+            OffsetDateTime::now_utc(),
+            SESSION_TTL,
+        )
+        .await?;
+    let cookie = format!(
+        "{SESSION_COOKIE}={token}; HttpOnly; SameSite=Lax; Path=/; Max-Age={}",
+        SESSION_TTL.as_secs()
+    );
     let mut headers = HeaderMap::new();
     if let Ok(v) = HeaderValue::from_str(&cookie) {
         headers.insert(header::SET_COOKIE, v);
     }
-    Ok((StatusCode::OK, headers, axum::Json(json!({ "token": token, "user": user_json(&user) }))).into_response())
+    Ok((
+        StatusCode::OK,
+        headers,
+        axum::Json(json!({ "token": token, "user": user_json(&user) })),
+    )
+        .into_response())
 }
 
 pub async fn logout(State(s): State<AppState>, headers: HeaderMap) -> ApiResult<Response> {
-    let bearer = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
     let cookie = headers
         .get_all(header::COOKIE)
         .iter()
