@@ -56,12 +56,15 @@ pub fn normalize_phone(raw: &str) -> Option<String> {
         .then_some(local)
 }
 
-impl ApplicantInput {
-    /// Validate against `today` (local date) so a birth date in the future is refused.
-    pub fn validate(&self, today: Date) -> Result<Applicant, Problem> {
-        let full_name = nfc(&self.full_name);
-        let name_len = full_name.chars().count();
-        if !(2..=100).contains(&name_len)
+/// One validator per applicant field, so a one-question-per-page form can
+/// check each answer on its own page with the same rules as the API.
+pub mod field {
+    use super::*;
+
+    pub fn full_name(raw: &str) -> Result<String, Problem> {
+        let full_name = nfc(raw);
+        let len = full_name.chars().count();
+        if !(2..=100).contains(&len)
             || !full_name
                 .chars()
                 .all(|c| c.is_alphabetic() || c == ' ' || c == '\'' || c == '-')
@@ -72,46 +75,64 @@ impl ApplicantInput {
                 "Họ và tên phải có từ 2 đến 100 chữ cái",
             ));
         }
-        let id_number = self.id_number.trim().to_string();
-        if id_number.len() != 12 || !id_number.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(full_name)
+    }
+
+    pub fn id_number(raw: &str) -> Result<String, Problem> {
+        let id: String = raw.chars().filter(|c| !c.is_whitespace()).collect();
+        if id.len() != 12 || !id.bytes().all(|b| b.is_ascii_digit()) {
             return Err(field_err(
                 "bad_id_number",
                 "id_number",
                 "Số định danh cá nhân (CCCD) phải gồm đúng 12 chữ số",
             ));
         }
-        let date_of_birth = Date::parse(
-            self.date_of_birth.trim(),
+        Ok(id)
+    }
+
+    /// `YYYY-MM-DD` or `dd/mm/yyyy`; not in the future, not before 1900.
+    pub fn date_of_birth(raw: &str, today: Date) -> Result<Date, Problem> {
+        let raw = raw.trim();
+        let parsed = Date::parse(
+            raw,
             time::macros::format_description!("[year]-[month]-[day]"),
         )
-        .map_err(|_| {
+        .or_else(|_| {
+            Date::parse(
+                raw,
+                time::macros::format_description!("[day padding:none]/[month padding:none]/[year]"),
+            )
+        });
+        let d = parsed.map_err(|_| {
             field_err(
                 "bad_date_of_birth",
                 "date_of_birth",
-                "Ngày sinh phải có dạng YYYY-MM-DD",
+                "Ngày sinh phải có dạng ngày/tháng/năm, ví dụ 17/05/1990",
             )
         })?;
-        if date_of_birth > today || date_of_birth.year() < 1900 {
+        if d > today || d.year() < 1900 {
             return Err(field_err(
                 "bad_date_of_birth",
                 "date_of_birth",
                 "Ngày sinh không hợp lệ",
             ));
         }
-        let phone = normalize_phone(&self.phone).ok_or_else(|| {
+        Ok(d)
+    }
+
+    pub fn phone(raw: &str) -> Result<String, Problem> {
+        normalize_phone(raw).ok_or_else(|| {
             field_err(
                 "bad_phone",
                 "phone",
                 "Số điện thoại phải gồm 10 chữ số, bắt đầu bằng 0",
             )
-        })?;
-        let email = match self
-            .email
-            .as_deref()
-            .map(str::trim)
-            .filter(|e| !e.is_empty())
-        {
-            None => None,
+        })
+    }
+
+    pub fn email(raw: Option<&str>) -> Result<Option<String>, Problem> {
+        match raw.map(str::trim).filter(|e| !e.is_empty()) {
+            None => Ok(None),
             Some(e) => {
                 let ok = e.len() <= 254
                     && e.split_once('@').is_some_and(|(user, host)| {
@@ -121,17 +142,21 @@ impl ApplicantInput {
                             && !host.ends_with('.')
                     })
                     && !e.contains(char::is_whitespace);
-                if !ok {
-                    return Err(field_err(
+                if ok {
+                    Ok(Some(e.to_string()))
+                } else {
+                    Err(field_err(
                         "bad_email",
                         "email",
                         "Địa chỉ thư điện tử không hợp lệ",
-                    ));
+                    ))
                 }
-                Some(e.to_string())
             }
-        };
-        let address = nfc(&self.address);
+        }
+    }
+
+    pub fn address(raw: &str) -> Result<String, Problem> {
+        let address = nfc(raw);
         if !(5..=300).contains(&address.chars().count()) {
             return Err(field_err(
                 "bad_address",
@@ -139,13 +164,20 @@ impl ApplicantInput {
                 "Địa chỉ phải có từ 5 đến 300 ký tự",
             ));
         }
+        Ok(address)
+    }
+}
+
+impl ApplicantInput {
+    /// Validate against `today` (local date) so a birth date in the future is refused.
+    pub fn validate(&self, today: Date) -> Result<Applicant, Problem> {
         Ok(Applicant {
-            full_name,
-            id_number,
-            date_of_birth,
-            phone,
-            email,
-            address,
+            full_name: field::full_name(&self.full_name)?,
+            id_number: field::id_number(&self.id_number)?,
+            date_of_birth: field::date_of_birth(&self.date_of_birth, today)?,
+            phone: field::phone(&self.phone)?,
+            email: field::email(self.email.as_deref())?,
+            address: field::address(&self.address)?,
         })
     }
 }

@@ -8,7 +8,7 @@ use std::fmt;
 use std::str::FromStr;
 
 macro_rules! string_enum {
-    ($(#[$m:meta])* $name:ident { $($variant:ident = $text:literal / $vi:literal),+ $(,)? }) => {
+    ($(#[$m:meta])* $name:ident / $err:literal { $($variant:ident = $text:literal / $vi:literal),+ $(,)? }) => {
         $(#[$m])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
         #[serde(rename_all = "snake_case")]
@@ -26,8 +26,8 @@ macro_rules! string_enum {
             type Err = Problem;
             fn from_str(s: &str) -> Result<Self, Problem> {
                 match s { $($text => Ok($name::$variant),)+ _ => Err(Problem::invalid(
-                    concat!("unknown_", stringify!($name)),
-                    stringify!($name),
+                    concat!("unknown_", $err),
+                    $err,
                     format!("Giá trị \"{s}\" không hợp lệ"),
                 )) }
             }
@@ -37,7 +37,7 @@ macro_rules! string_enum {
 
 string_enum!(
     /// Where a dossier stands.
-    Status {
+    Status / "status" {
         Submitted = "submitted" / "Đã nộp trực tuyến, chờ tiếp nhận",
         Received = "received" / "Đã tiếp nhận",
         Processing = "processing" / "Đang xử lý",
@@ -53,7 +53,7 @@ string_enum!(
 
 string_enum!(
     /// What someone does to a dossier. Each is one event.
-    Action {
+    Action / "action" {
         Submit = "submit" / "Nộp hồ sơ trực tuyến",
         CreateAtCounter = "create_at_counter" / "Tiếp nhận tại quầy",
         Receive = "receive" / "Tiếp nhận hồ sơ",
@@ -73,7 +73,7 @@ string_enum!(
 
 string_enum!(
     /// Staff roles; each user has one or more, scoped to units.
-    Role {
+    Role / "role" {
         Receptionist = "receptionist" / "Cán bộ tiếp nhận",
         Specialist = "specialist" / "Chuyên viên xử lý",
         Leader = "leader" / "Lãnh đạo",
@@ -85,7 +85,7 @@ string_enum!(
 
 string_enum!(
     /// How a dossier reached the center.
-    Channel {
+    Channel / "channel" {
         Online = "online" / "Trực tuyến",
         Counter = "counter" / "Trực tiếp tại quầy",
         Kiosk = "kiosk" / "Ki-ốt tự phục vụ",

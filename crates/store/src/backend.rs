@@ -577,7 +577,6 @@ macro_rules! backend {
                 let at = to_ms(decision.event.at);
                 row.set_projection(&decision.projection);
                 row.updated_at = at;
-                Self::insert_event(&mut tx, row.id, &decision.event).await?;
                 let done = sqlx::query(
                     "UPDATE dossiers SET status = $1, paused_from = $2, assignee = $3, version = $4, received_at = $5, \
                      due_at = $6, pause_remaining = $7, finished_at = $8, returned_at = $9, apologized = $10, updated_at = $11 \
@@ -606,6 +605,10 @@ macro_rules! backend {
                     )
                     .into());
                 }
+                // The event goes in after the guarded update: on PostgreSQL a
+                // concurrent action waits on the row lock above and finds the
+                // version moved, instead of colliding on the event number.
+                Self::insert_event(&mut tx, row.id, &decision.event).await?;
                 Self::attach(&mut tx, row.id, &decision.documents, by, at).await?;
                 tx.commit().await?;
                 Ok(row)

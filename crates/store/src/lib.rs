@@ -431,7 +431,7 @@ impl Store {
             return Err(Problem::new(
                 ProblemKind::TooLarge,
                 "file_too_large",
-                format!("Tệp quá lớn: tối đa {} MB", self.max_upload / (1024 * 1024)),
+                format!("Tệp quá lớn: tối đa {}", human_size(self.max_upload)),
             )
             .with_field("file")
             .into());
@@ -912,6 +912,15 @@ impl Store {
             self.check_consistency(code).await?;
         }
         Ok(codes.len())
+    }
+}
+
+/// "10 MB", "16 KB": sizes as people read them.
+pub fn human_size(bytes: usize) -> String {
+    if bytes >= 1024 * 1024 {
+        format!("{} MB", bytes / (1024 * 1024))
+    } else {
+        format!("{} KB", bytes.div_ceil(1024))
     }
 }
 

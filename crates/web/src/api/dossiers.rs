@@ -35,7 +35,7 @@ pub async fn upload(
         Problem::new(
             ProblemKind::TooLarge,
             "file_too_large",
-            format!("Tệp quá lớn: tối đa {} MB", limit / (1024 * 1024)),
+            format!("Tệp quá lớn: tối đa {}", motcua_store::human_size(limit)),
         )
         .with_field("file")
     })?;
