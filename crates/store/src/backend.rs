@@ -129,6 +129,22 @@ macro_rules! backend {
             })
         }
 
+        /// Restrict a query to the scope's units (an empty list matches nothing).
+        fn push_scope(q: &mut QueryBuilder<Db>, scope: &Scope) {
+            if let Scope::Units(units) = scope {
+                if units.is_empty() {
+                    q.push(" AND 1 = 0");
+                    return;
+                }
+                q.push(" AND unit_code IN (");
+                let mut sep = q.separated(", ");
+                for u in units {
+                    sep.push_bind(u.clone());
+                }
+                q.push(")");
+            }
+        }
+
         impl Inner {
             pub async fn import_units(&self, list: &UnitList) -> Result<()> {
                 let mut tx = self.write.begin().await?;
@@ -643,16 +659,12 @@ macro_rules! backend {
 
             pub async fn list(&self, f: &ListFilter, now: i64) -> Result<Vec<DossierRow>> {
                 let mut q = QueryBuilder::<Db>::new(concat!("SELECT ", dossier_columns!(), " FROM dossiers WHERE 1 = 1"));
-                if let Scope::Units(units) = &f.scope {
-                    if units.is_empty() {
-                        return Ok(Vec::new());
-                    }
-                    q.push(" AND unit_code IN (");
-                    let mut sep = q.separated(", ");
-                    for u in units {
-                        sep.push_bind(u.clone());
-                    }
-                    q.push(")");
+                push_scope(&mut q, &f.scope);
+                if f.open_clock {
+                    q.push(" AND status IN ('received', 'processing', 'awaiting_approval')");
+                }
+                if let Some(before) = f.due_before {
+                    q.push(" AND due_at < ").push_bind(before);
                 }
                 if let Some(s) = f.status {
                     q.push(" AND status = ").push_bind(s.as_str());
@@ -676,6 +688,59 @@ macro_rules! backend {
                 }
                 q.push(" ORDER BY id DESC LIMIT ").push_bind(f.limit);
                 Ok(q.build_query_as().fetch_all(&self.read).await?)
+            }
+
+            pub async fn put_draft(&self, d: &Draft) -> Result<()> {
+                sqlx::query(
+                    "INSERT INTO drafts (id, procedure_code, data, dossier_code, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6) \
+                     ON CONFLICT (id) DO UPDATE SET data = excluded.data, dossier_code = excluded.dossier_code, updated_at = excluded.updated_at",
+                )
+                .bind(&d.id)
+                .bind(&d.procedure_code)
+                .bind(d.data.to_string())
+                .bind(&d.dossier_code)
+                .bind(d.created_at)
+                .bind(d.updated_at)
+                .execute(&self.write)
+                .await?;
+                Ok(())
+            }
+
+            pub async fn draft(&self, id: &str, not_before: i64) -> Result<Option<Draft>> {
+                let row = sqlx::query(
+                    "SELECT id, procedure_code, data, dossier_code, created_at, updated_at FROM drafts WHERE id = $1 AND updated_at >= $2",
+                )
+                .bind(id)
+                .bind(not_before)
+                .fetch_optional(&self.read)
+                .await?;
+                match row {
+                    None => Ok(None),
+                    Some(r) => {
+                        let data: String = r.get(2);
+                        Ok(Some(Draft {
+                            id: r.get(0),
+                            procedure_code: r.get(1),
+                            data: serde_json::from_str(&data).unwrap_or_else(|_| serde_json::json!({})),
+                            dossier_code: r.get(3),
+                            created_at: r.get(4),
+                            updated_at: r.get(5),
+                        }))
+                    }
+                }
+            }
+
+            pub async fn delete_drafts_before(&self, before: i64) -> Result<u64> {
+                Ok(sqlx::query("DELETE FROM drafts WHERE updated_at < $1").bind(before).execute(&self.write).await?.rows_affected())
+            }
+
+            /// Dossiers per status in the scope, for the work queues' counters.
+            pub async fn count_by_status(&self, scope: &Scope) -> Result<Vec<(String, i64)>> {
+                let mut q = QueryBuilder::<Db>::new("SELECT status, COUNT(*) FROM dossiers WHERE 1 = 1");
+                push_scope(&mut q, scope);
+                q.push(" GROUP BY status");
+                let rows = q.build().fetch_all(&self.read).await?;
+                Ok(rows.into_iter().map(|r| (r.get(0), r.get(1))).collect())
             }
 
             pub async fn dossier_unit(&self, id: i64) -> Result<Option<String>> {

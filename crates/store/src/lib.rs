@@ -57,6 +57,8 @@ struct Caches {
     calendars: RwLock<HashMap<String, WorkCalendar>>,
 }
 
+const DRAFT_TTL_MS: i64 = 24 * 3600 * 1000;
+
 /// Upload limits.
 pub const DEFAULT_MAX_UPLOAD: usize = 10 * 1024 * 1024;
 
@@ -868,6 +870,48 @@ impl Store {
         now: OffsetDateTime,
     ) -> Result<Vec<DossierRow>> {
         on_db!(self.list(filter, model::to_ms(now)))
+    }
+
+    /// Start a draft for a procedure that is offered.
+    pub async fn new_draft(&self, procedure_code: &str, now: OffsetDateTime) -> Result<Draft> {
+        match self.procedure(procedure_code).await? {
+            Some((_, true)) => {}
+            _ => {
+                return Err(
+                    Problem::not_found("procedure_not_found", "Không có thủ tục này").into(),
+                );
+            }
+        }
+        let at = model::to_ms(now);
+        let d = Draft {
+            id: hex(&random_bytes::<16>()?),
+            procedure_code: procedure_code.to_string(),
+            data: serde_json::json!({}),
+            dossier_code: None,
+            created_at: at,
+            updated_at: at,
+        };
+        on_db!(self.put_draft(&d))?;
+        Ok(d)
+    }
+
+    /// Drafts live a day after their last answer.
+    pub async fn draft(&self, id: &str, now: OffsetDateTime) -> Result<Option<Draft>> {
+        let not_before = model::to_ms(now) - DRAFT_TTL_MS;
+        on_db!(self.draft(id, not_before))
+    }
+
+    pub async fn save_draft(&self, d: &Draft) -> Result<()> {
+        on_db!(self.put_draft(d))
+    }
+
+    /// Forget drafts untouched for a day (they hold personal data).
+    pub async fn purge_drafts(&self, now: OffsetDateTime) -> Result<u64> {
+        on_db!(self.delete_drafts_before(model::to_ms(now) - DRAFT_TTL_MS))
+    }
+
+    pub async fn count_by_status(&self, scope: &Scope) -> Result<Vec<(String, i64)>> {
+        on_db!(self.count_by_status(scope))
     }
 
     /// The unit of a dossier, by its internal id.

@@ -285,4 +285,35 @@ pub struct ListFilter {
     /// Keyset: only dossiers with id below this one (newest first).
     pub before_id: Option<i64>,
     pub limit: i64,
+    /// Only dossiers whose clock runs (received, processing, awaiting approval).
+    pub open_clock: bool,
+    /// Only dossiers due before this instant (UTC ms).
+    pub due_before: Option<i64>,
+}
+
+impl ListFilter {
+    pub fn new(scope: Scope, limit: i64) -> Self {
+        ListFilter {
+            scope,
+            status: None,
+            late: None,
+            assignee: None,
+            before_id: None,
+            limit,
+            open_clock: false,
+            due_before: None,
+        }
+    }
+}
+
+/// An online submission in progress: the answers of a one-question-per-page flow.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Draft {
+    pub id: String,
+    pub procedure_code: String,
+    pub data: serde_json::Value,
+    /// Set once submitted: the dossier it became.
+    pub dossier_code: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
 }

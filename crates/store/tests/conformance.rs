@@ -732,12 +732,11 @@ async fn apology_moves_the_date_and_counts_late() {
             .store
             .list_dossiers(
                 &motcua_store::ListFilter {
-                    scope: motcua_store::Scope::Units(vec![UNIT.into()]),
-                    status: None,
                     late: Some(true),
-                    assignee: None,
-                    before_id: None,
-                    limit: 50,
+                    ..motcua_store::ListFilter::new(
+                        motcua_store::Scope::Units(vec![UNIT.into()]),
+                        50,
+                    )
                 },
                 now(),
             )

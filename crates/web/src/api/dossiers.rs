@@ -202,6 +202,8 @@ pub async fn list(
         assignee: q.assignee,
         before_id,
         limit,
+        open_clock: false,
+        due_before: None,
     };
     let now = OffsetDateTime::now_utc();
     let rows = s.store.list_dossiers(&filter, now).await?;

@@ -1,0 +1,416 @@
+//! Server-rendered pages: the citizen portal (no login) and the officers'
+//! back office. Every page works without JavaScript; `static/app.js` only
+//! adds upload progress and double-submit protection. Text is Vietnamese
+//! first, English when the visitor switches.
+
+pub mod citizen;
+pub mod office;
+
+use crate::AppState;
+use crate::error::ApiError;
+use askama::Template;
+use axum::Router;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use motcua_domain::calendar::{OffsetDateTime, format_vn};
+use motcua_domain::{Problem, ProblemKind};
+use motcua_store::{StoreError, User};
+use serde::Deserialize;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/static/app.css",
+            get(|| {
+                asset(
+                    "text/css; charset=utf-8",
+                    include_str!("../../static/app.css"),
+                )
+            }),
+        )
+        .route(
+            "/static/app.js",
+            get(|| {
+                asset(
+                    "text/javascript; charset=utf-8",
+                    include_str!("../../static/app.js"),
+                )
+            }),
+        )
+        .route("/cai-dat", get(settings))
+        .route("/healthz", get(|| async { "ok" }))
+        .merge(citizen::routes())
+        .merge(office::routes())
+}
+
+async fn asset(content_type: &'static str, body: &'static str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// Policy for pages: only our own scripts, styles, images and frames.
+pub const PAGE_CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
+    frame-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    Vi,
+    En,
+}
+
+/// What every page needs: language, text size, who is signed in, where we are.
+pub struct Ctx {
+    pub lang: Lang,
+    pub large: bool,
+    pub user: Option<User>,
+    pub path: String,
+}
+
+impl Ctx {
+    /// Vietnamese, or English when chosen.
+    pub fn tr<'a>(&self, vi: &'a str, en: &'a str) -> &'a str {
+        match self.lang {
+            Lang::Vi => vi,
+            Lang::En => en,
+        }
+    }
+    pub fn lang_code(&self) -> &'static str {
+        match self.lang {
+            Lang::Vi => "vi",
+            Lang::En => "en",
+        }
+    }
+    pub fn other_lang(&self) -> &'static str {
+        match self.lang {
+            Lang::Vi => "en",
+            Lang::En => "vi",
+        }
+    }
+    pub fn is_staff(&self) -> bool {
+        self.user.is_some()
+    }
+    pub fn username(&self) -> &str {
+        self.user.as_ref().map_or("", |u| u.username.as_str())
+    }
+    /// The current path, for the settings links to come back to.
+    pub fn back(&self) -> String {
+        url_encode(&self.path)
+    }
+}
+
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|c| c.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+impl FromRequestParts<AppState> for Ctx {
+    type Rejection = PageError;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, PageError> {
+        let lang = if cookie(&parts.headers, "lang") == Some("en") {
+            Lang::En
+        } else {
+            Lang::Vi
+        };
+        let large = cookie(&parts.headers, "size") == Some("large");
+        let user = match cookie(&parts.headers, crate::auth::SESSION_COOKIE) {
+            Some(token) => state
+                .store
+                .session_user(&crate::auth::token_hash(token), OffsetDateTime::now_utc())
+                .await
+                .map_err(|e| PageError::new(lang, e.into()))?,
+            None => None,
+        };
+        let path = parts
+            .uri
+            .path_and_query()
+            .map_or("/", |p| p.as_str())
+            .to_string();
+        Ok(Ctx {
+            lang,
+            large,
+            user,
+            path,
+        })
+    }
+}
+
+/// Percent-encode for a query value.
+pub fn url_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// Only local paths: never redirect off-site from a query parameter.
+pub fn local_path(p: &str) -> &str {
+    if p.starts_with('/') && !p.starts_with("//") && !p.contains('\\') {
+        p
+    } else {
+        "/"
+    }
+}
+
+#[derive(Deserialize)]
+struct SettingsQuery {
+    lang: Option<String>,
+    size: Option<String>,
+    back: Option<String>,
+}
+
+/// Language and text size are cookies set by plain links, so they work without JS.
+async fn settings(crate::extract::Query(q): crate::extract::Query<SettingsQuery>) -> Response {
+    let mut headers = HeaderMap::new();
+    let year = 365 * 24 * 3600;
+    if let Some(lang) = q.lang.as_deref().filter(|l| *l == "vi" || *l == "en") {
+        if let Ok(v) = HeaderValue::from_str(&format!(
+            "lang={lang}; Path=/; Max-Age={year}; SameSite=Lax"
+        )) {
+            headers.append(header::SET_COOKIE, v);
+        }
+    }
+    if let Some(size) = q
+        .size
+        .as_deref()
+        .filter(|s| *s == "large" || *s == "normal")
+    {
+        if let Ok(v) = HeaderValue::from_str(&format!(
+            "size={size}; Path=/; Max-Age={year}; SameSite=Lax"
+        )) {
+            headers.append(header::SET_COOKIE, v);
+        }
+    }
+    (
+        headers,
+        Redirect::to(local_path(q.back.as_deref().unwrap_or("/"))),
+    )
+        .into_response()
+}
+
+/// Render a template as a page with the page security policy.
+pub fn render<T: Template>(t: &T) -> Result<Response, PageError> {
+    let html = t.render().map_err(|e| PageError {
+        lang: Lang::Vi,
+        err: ApiError::Store(StoreError::Config(e.to_string())),
+    })?;
+    let mut resp = Html(html).into_response();
+    resp.headers_mut().insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(PAGE_CSP),
+    );
+    Ok(resp)
+}
+
+pub fn render_status<T: Template>(status: StatusCode, t: &T) -> Result<Response, PageError> {
+    let mut resp = render(t)?;
+    *resp.status_mut() = status;
+    Ok(resp)
+}
+
+/// An error shown as a page (not JSON), with the right status.
+#[derive(Debug)]
+pub struct PageError {
+    pub lang: Lang,
+    pub err: ApiError,
+}
+
+impl PageError {
+    pub fn new(lang: Lang, err: ApiError) -> Self {
+        PageError { lang, err }
+    }
+}
+
+impl From<ApiError> for PageError {
+    fn from(err: ApiError) -> Self {
+        PageError {
+            lang: Lang::Vi,
+            err,
+        }
+    }
+}
+impl From<StoreError> for PageError {
+    fn from(e: StoreError) -> Self {
+        PageError {
+            lang: Lang::Vi,
+            err: e.into(),
+        }
+    }
+}
+impl From<Problem> for PageError {
+    fn from(p: Problem) -> Self {
+        PageError {
+            lang: Lang::Vi,
+            err: p.into(),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    c: Ctx,
+    title: String,
+    message: String,
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let (status, title, message) = match &self.err {
+            ApiError::Problem(p) => {
+                let title = match p.kind {
+                    ProblemKind::NotFound => "Không tìm thấy trang / Not found",
+                    ProblemKind::Forbidden => "Không có quyền truy cập / Forbidden",
+                    ProblemKind::Unauthorized => "Cần đăng nhập / Please sign in",
+                    ProblemKind::Conflict => "Không thực hiện được / Conflict",
+                    _ => "Yêu cầu không hợp lệ / Invalid request",
+                };
+                (crate::error::status_of(p.kind), title, p.message.clone())
+            }
+            ApiError::Store(e) => {
+                tracing::error!(error = %e, "page failed");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Hệ thống đang gặp sự cố / System error",
+                    "Vui lòng thử lại sau ít phút. Please try again in a few minutes.".to_string(),
+                )
+            }
+        };
+        let page = ErrorPage {
+            c: Ctx {
+                lang: self.lang,
+                large: false,
+                user: None,
+                path: "/".into(),
+            },
+            title: title.to_string(),
+            message,
+        };
+        match render_status(status, &page) {
+            Ok(r) => r,
+            Err(_) => (status, message_fallback()).into_response(),
+        }
+    }
+}
+
+fn message_fallback() -> &'static str {
+    "Lỗi hệ thống / System error"
+}
+
+pub type PageResult = Result<Response, PageError>;
+
+/// Instants as people read them: dd/mm/yyyy HH:MM, Vietnam time.
+pub fn when(ms: Option<i64>) -> String {
+    ms.and_then(|ms| OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).ok())
+        .map(format_vn)
+        .unwrap_or_default()
+}
+
+/// A plain-words processing time.
+pub fn processing_words(c: &Ctx, p: motcua_domain::calendar::ProcessingTime) -> String {
+    use motcua_domain::calendar::ProcessingTime as P;
+    match p {
+        P::WorkingDays { amount } => format!("{amount} {}", c.tr("ngày làm việc", "working days")),
+        P::WorkingHours { amount } => format!("{amount} {}", c.tr("giờ làm việc", "working hours")),
+        P::Days { amount } => format!("{amount} {}", c.tr("ngày", "days")),
+        P::SameDay { cutoff } => match c.lang {
+            Lang::Vi => format!(
+                "Trong ngày (nộp trước {:02}:{:02}; sau giờ đó trả vào ngày làm việc tiếp theo)",
+                cutoff.hour(),
+                cutoff.minute()
+            ),
+            Lang::En => format!(
+                "Same day (if received before {:02}:{:02}; otherwise the next working day)",
+                cutoff.hour(),
+                cutoff.minute()
+            ),
+        },
+    }
+}
+
+/// The fee in words.
+pub fn fee_words(c: &Ctx, fee: &motcua_domain::catalog::Fee) -> String {
+    use motcua_domain::catalog::Fee;
+    use motcua_domain::text::format_vnd;
+    match fee {
+        Fee::Free { .. } => c.tr("Miễn phí", "Free").to_string(),
+        Fee::Flat {
+            vnd,
+            online_vnd: Some(o),
+            ..
+        } => {
+            format!(
+                "{} ({} {})",
+                format_vnd(*vnd),
+                c.tr("nộp trực tuyến:", "online:"),
+                format_vnd(*o)
+            )
+        }
+        Fee::Flat { vnd, .. } => format_vnd(*vnd),
+        Fee::PerPage {
+            first_pages,
+            first_vnd_per_page,
+            then_vnd_per_page,
+            max_vnd_per_copy,
+            ..
+        } => match c.lang {
+            Lang::Vi => format!(
+                "{} mỗi trang cho {first_pages} trang đầu, {} mỗi trang tiếp theo, tối đa {} một bản",
+                format_vnd(*first_vnd_per_page),
+                format_vnd(*then_vnd_per_page),
+                format_vnd(*max_vnd_per_copy)
+            ),
+            Lang::En => format!(
+                "{} a page for the first {first_pages} pages, {} a page after, at most {} a copy",
+                format_vnd(*first_vnd_per_page),
+                format_vnd(*then_vnd_per_page),
+                format_vnd(*max_vnd_per_copy)
+            ),
+        },
+        Fee::SetByProvince { note } => note.clone().unwrap_or_else(|| {
+            c.tr("Theo mức thu của tỉnh", "Set by the province")
+                .to_string()
+        }),
+    }
+}
+
+/// A QR code as inline SVG (no external service).
+pub fn qr_svg(text: &str) -> String {
+    match qrcode::QrCode::new(text.as_bytes()) {
+        Ok(code) => code
+            .render::<qrcode::render::svg::Color>()
+            .min_dimensions(180, 180)
+            .quiet_zone(true)
+            .build(),
+        Err(_) => String::new(),
+    }
+}
+
+/// The absolute base URL of this server, as the visitor reached it.
+pub fn base_url(headers: &HeaderMap) -> String {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("127.0.0.1:8080");
+    format!("http://{host}")
+}

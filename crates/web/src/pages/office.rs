@@ -1,0 +1,8 @@
+//! The officers' back office.
+
+use crate::AppState;
+use axum::Router;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+}

@@ -1,0 +1,34 @@
+// Small enhancements; every page works without this file.
+(function () {
+  "use strict";
+  // Focus the error summary so screen readers and keyboards land on it.
+  var summary = document.querySelector(".error-summary");
+  if (summary) { summary.focus(); }
+  document.addEventListener("submit", function (ev) {
+    var form = ev.target;
+    // A double click never submits twice.
+    if (form.dataset.sent === "1") { ev.preventDefault(); return; }
+    form.dataset.sent = "1";
+    Array.prototype.forEach.call(form.querySelectorAll("button[type=submit],button:not([type])"), function (b) {
+      setTimeout(function () { b.disabled = true; }, 0);
+    });
+    // Uploads show their progress.
+    if (form.dataset.upload === "1" && window.XMLHttpRequest && window.FormData) {
+      var bar = form.querySelector("progress");
+      if (!bar) { return; }
+      ev.preventDefault();
+      var data = new FormData(form);
+      if (ev.submitter && ev.submitter.name) { data.append(ev.submitter.name, ev.submitter.value); }
+      var xhr = new XMLHttpRequest();
+      xhr.open("POST", form.action);
+      bar.hidden = false;
+      xhr.upload.onprogress = function (e) { if (e.lengthComputable) { bar.value = e.loaded / e.total; } };
+      xhr.onload = function () {
+        if (xhr.responseURL && xhr.responseURL !== form.action) { window.location = xhr.responseURL; return; }
+        document.open(); document.write(xhr.responseText); document.close();
+      };
+      xhr.onerror = function () { form.dataset.sent = ""; form.submit(); };
+      xhr.send(data);
+    }
+  });
+})();
