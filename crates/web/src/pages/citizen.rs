@@ -407,7 +407,7 @@ async fn question_page(
             q.autocomplete = "street-address";
         }
         _ => {
-            let code = step.trim_start_matches("giay-to-");
+            let code = step.strip_prefix("giay-to-").unwrap_or_default();
             let Some(doc) = p.documents.iter().find(|d| d.code == code) else {
                 return Err(PageError::new(
                     c.lang,
@@ -596,7 +596,10 @@ async fn answer(
             data.insert("address".into(), v.into());
         }),
         other if other.starts_with("giay-to-") => {
-            let code = other.trim_start_matches("giay-to-").to_string();
+            let code = other
+                .strip_prefix("giay-to-")
+                .unwrap_or_default()
+                .to_string();
             let doc = p.documents.iter().find(|d| d.code == code).cloned();
             let skip = form.get("go").map(String::as_str) == Some("skip");
             let has = data.get("documents").and_then(|m| m.get(&code)).is_some();
@@ -753,7 +756,10 @@ async fn check_page(
                 "applicant.email" => "email".to_string(),
                 "applicant.address" => "dia-chi".to_string(),
                 f if f.starts_with("documents.") => {
-                    format!("giay-to-{}", f.trim_start_matches("documents."))
+                    format!(
+                        "giay-to-{}",
+                        f.strip_prefix("documents.").unwrap_or_default()
+                    )
                 }
                 _ => "tinh".to_string(),
             };

@@ -1,0 +1,540 @@
+//! End to end in a real browser: Debian's Chromium driven through
+//! chromedriver's W3C WebDriver protocol (plain JSON over loopback), against
+//! the real server on a real SQLite file. Screenshots of every step are kept
+//! in target/browser-artifacts/.
+//!
+//! Without chromedriver on the machine these tests say so and pass, unless
+//! MOTCUA_REQUIRE_BROWSER is set (scripts/test sets it after installing
+//! chromium and chromium-driver), in which case they fail.
+
+use base64::Engine;
+use motcua_domain::lifecycle::Role;
+use motcua_store::testing::{databases, open_seeded};
+use motcua_store::{NewUser, Store};
+use motcua_web::AppState;
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+use time::OffsetDateTime;
+
+const PASSWORD: &str = "mat-khau-thu-nghiem";
+const UNIT: &str = "30112";
+const OTHER_UNIT: &str = "28261";
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+fn chromedriver() -> Option<PathBuf> {
+    let p = PathBuf::from(
+        std::env::var("MOTCUA_CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into()),
+    );
+    if p.exists() {
+        return Some(p);
+    }
+    assert!(
+        std::env::var_os("MOTCUA_REQUIRE_BROWSER").is_none(),
+        "MOTCUA_REQUIRE_BROWSER is set but {} is missing",
+        p.display()
+    );
+    eprintln!("chromedriver not found: browser tests skipped (scripts/test installs it)");
+    None
+}
+
+fn artifacts() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/browser-artifacts");
+    let _ = std::fs::create_dir_all(&dir);
+    dir
+}
+
+struct Driver {
+    child: Child,
+    base: String,
+    http: reqwest::Client,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+async fn start_driver(path: &Path) -> Driver {
+    let port = free_port();
+    let child = Command::new(path)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start chromedriver");
+    let base = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Ok(r) = http.get(format!("{base}/status")).send().await {
+            if r.status().is_success() {
+                break;
+            }
+        }
+        assert!(Instant::now() < deadline, "chromedriver did not start");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Driver { child, base, http }
+}
+
+/// One browser window.
+struct Browser<'a> {
+    d: &'a Driver,
+    session: String,
+    name: String,
+    shots: usize,
+    _profile: tempfile::TempDir,
+}
+
+impl<'a> Browser<'a> {
+    async fn open(d: &'a Driver, name: &str) -> Browser<'a> {
+        let profile = tempfile::tempdir().expect("profile");
+        let caps = json!({"capabilities": {"alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": std::env::var("MOTCUA_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()),
+                "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
+                         "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                         "--window-size=1200,1000", format!("--user-data-dir={}", profile.path().display())]
+            }
+        }}});
+        let v: Value = d
+            .http
+            .post(format!("{}/session", d.base))
+            .json(&caps)
+            .send()
+            .await
+            .expect("session")
+            .json()
+            .await
+            .expect("json");
+        let session = v["value"]["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no session: {v}"))
+            .to_string();
+        Browser {
+            d,
+            session,
+            name: name.into(),
+            shots: 0,
+            _profile: profile,
+        }
+    }
+
+    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+        let url = format!("{}/session/{}{}", self.d.base, self.session, path);
+        let mut req = self.d.http.request(method, url);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let v: Value = req
+            .send()
+            .await
+            .expect("webdriver call")
+            .json()
+            .await
+            .expect("webdriver json");
+        v["value"].clone()
+    }
+
+    async fn go(&self, url: &str) {
+        self.call(reqwest::Method::POST, "/url", Some(json!({ "url": url })))
+            .await;
+    }
+
+    async fn url(&self) -> String {
+        self.call(reqwest::Method::GET, "/url", None)
+            .await
+            .as_str()
+            .unwrap_or("")
+            .to_string()
+    }
+
+    async fn source(&self) -> String {
+        self.call(reqwest::Method::GET, "/source", None)
+            .await
+            .as_str()
+            .unwrap_or("")
+            .to_string()
+    }
+
+    async fn try_find(&self, css: &str) -> Option<String> {
+        let v = self
+            .call(
+                reqwest::Method::POST,
+                "/element",
+                Some(json!({"using": "css selector", "value": css})),
+            )
+            .await;
+        v.get(ELEMENT).and_then(Value::as_str).map(str::to_string)
+    }
+
+    /// Wait for an element: pages load and navigate on their own time.
+    async fn find(&mut self, css: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            if let Some(e) = self.try_find(css).await {
+                return e;
+            }
+            if Instant::now() > deadline {
+                self.shot("missing-element").await;
+                panic!(
+                    "no element {css} on {} in:\n{}",
+                    self.url().await,
+                    self.source().await
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    async fn text(&mut self, css: &str) -> String {
+        let e = self.find(css).await;
+        self.call(reqwest::Method::GET, &format!("/element/{e}/text"), None)
+            .await
+            .as_str()
+            .unwrap_or("")
+            .to_string()
+    }
+
+    async fn click(&mut self, css: &str) {
+        let e = self.find(css).await;
+        self.call(
+            reqwest::Method::POST,
+            &format!("/element/{e}/click"),
+            Some(json!({})),
+        )
+        .await;
+    }
+
+    async fn type_in(&mut self, css: &str, text: &str) {
+        let e = self.find(css).await;
+        self.call(
+            reqwest::Method::POST,
+            &format!("/element/{e}/clear"),
+            Some(json!({})),
+        )
+        .await;
+        self.call(
+            reqwest::Method::POST,
+            &format!("/element/{e}/value"),
+            Some(json!({ "text": text })),
+        )
+        .await;
+    }
+
+    /// Wait until the page's path (and query) starts with `prefix`.
+    async fn wait_path(&mut self, prefix: &str) {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let url = self.url().await;
+            let path = url
+                .splitn(4, '/')
+                .nth(3)
+                .map(|p| format!("/{p}"))
+                .unwrap_or_default();
+            if path.starts_with(prefix) {
+                return;
+            }
+            if Instant::now() > deadline {
+                self.shot("wrong-page").await;
+                panic!(
+                    "expected {prefix}, still on {url}:\n{}",
+                    self.source().await
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Keep a PNG of the page as a test artifact.
+    async fn shot(&mut self, step: &str) {
+        self.shots += 1;
+        let b64 = self.call(reqwest::Method::GET, "/screenshot", None).await;
+        if let Some(data) = b64
+            .as_str()
+            .and_then(|s| base64::engine::general_purpose::STANDARD.decode(s).ok())
+        {
+            let _ = std::fs::write(
+                artifacts().join(format!("{}-{:02}-{step}.png", self.name, self.shots)),
+                data,
+            );
+        }
+    }
+
+    async fn close(self) {
+        let _ = self
+            .d
+            .http
+            .delete(format!("{}/session/{}", self.d.base, self.session))
+            .send()
+            .await;
+    }
+}
+
+fn password_hash() -> &'static str {
+    static HASH: OnceLock<String> = OnceLock::new();
+    HASH.get_or_init(|| motcua_web::auth::hash_password(PASSWORD).expect("hash"))
+}
+
+struct Server {
+    base: String,
+    store: Store,
+    _dir: tempfile::TempDir,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+async fn server() -> Server {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = databases(dir.path())
+        .await
+        .expect("db")
+        .into_iter()
+        .next()
+        .expect("sqlite");
+    let store = open_seeded(&db).await.expect("store");
+    for (name, role, unit) in [
+        ("tiepnhan.myhiep", Role::Receptionist, UNIT),
+        ("chuyenvien.myhiep", Role::Specialist, UNIT),
+        ("lanhdao.myhiep", Role::Leader, UNIT),
+        ("tiepnhan.mytho", Role::Receptionist, OTHER_UNIT),
+    ] {
+        let new = NewUser {
+            username: name.into(),
+            full_name: format!("Cán bộ {name}"),
+            password_hash: password_hash().into(),
+            roles: vec![role],
+            units: vec![unit.into()],
+            province_code: None,
+        };
+        store
+            .create_user(&new, OffsetDateTime::now_utc())
+            .await
+            .expect("user");
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let state = AppState {
+        store: store.clone(),
+    };
+    tokio::spawn(motcua_web::serve(listener, state, async {
+        let _ = stopped.await;
+    }));
+    Server {
+        base,
+        store,
+        _dir: dir,
+        _stop: stop,
+    }
+}
+
+/// A small real PDF, as a scanner would give.
+fn scan(dir: &Path, name: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, format!("%PDF-1.4\n% {name}\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n")).expect("pdf");
+    path
+}
+
+/// The citizen's whole online submission; returns (code, key).
+async fn submit_online(b: &mut Browser<'_>, base: &str, files: &Path) -> (String, String) {
+    b.go(&format!("{base}/")).await;
+    b.type_in("#q", "xac nhan tinh trang hon nhan").await;
+    b.click("form[role=search] button").await;
+    b.click("a[href='/thu-tuc/HT-XNHN']").await;
+    b.shot("procedure").await;
+    b.click("form[action='/thu-tuc/HT-XNHN/nop'] button").await;
+    b.wait_path("/nop/").await;
+    b.click("#answer option[value='82']").await;
+    b.click("button[value=next]").await;
+    b.wait_path("/nop/").await;
+    b.click(&format!("#answer option[value='{UNIT}']")).await;
+    b.click("button[value=next]").await;
+    for (value, step) in [
+        ("Nguyễn Thị Bé Ba", "ho-ten"),
+        ("087190001234", "so-dinh-danh"),
+        ("17/05/1990", "ngay-sinh"),
+        ("0912 345 678", "dien-thoai"),
+        ("", "email"),
+        ("Ấp Mỹ Thạnh, xã Mỹ Hiệp, Đồng Tháp", "dia-chi"),
+    ] {
+        b.wait_path(&format!("/nop/")).await;
+        let _ = step;
+        if !value.is_empty() {
+            b.type_in("#answer", value).await;
+        }
+        b.click("button[value=next]").await;
+    }
+    for doc in ["to-khai", "giay-to-tuy-than"] {
+        b.find("input[type=file]").await;
+        let file = scan(files, &format!("{doc}.pdf"));
+        b.type_in("input[type=file]", &file.display().to_string())
+            .await;
+        b.shot(&format!("upload-{doc}")).await;
+        b.click("button[value=next]").await;
+        // The upload goes by XHR with progress, then the page moves on.
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while b.source().await.contains(&format!("giay-to-{doc}\"")) && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    b.wait_path("/nop/").await;
+    b.find("dl.summary").await;
+    let check = b.source().await;
+    assert!(
+        check.contains("Nguyễn Thị Bé Ba")
+            && check.contains("to-khai.pdf")
+            && check.contains("17/05/1990"),
+        "{check}"
+    );
+    b.shot("check-answers").await;
+    b.click("form[action$='/gui'] button").await;
+    let code = b.text("#dossier-code").await;
+    let key = b.text("#lookup-key").await;
+    assert!(
+        b.source().await.contains("<svg"),
+        "QR code on the confirmation page"
+    );
+    b.shot("confirmation").await;
+    (code, key)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn citizen_submits_online_and_follows_the_dossier() {
+    let Some(path) = chromedriver() else { return };
+    let srv = server().await;
+    let driver = start_driver(&path).await;
+    let files = tempfile::tempdir().expect("files");
+    let mut b = Browser::open(&driver, "citizen").await;
+    let (code, key) = submit_online(&mut b, &srv.base, files.path()).await;
+    let rec = srv
+        .store
+        .dossier(&code)
+        .await
+        .expect("read")
+        .expect("dossier exists");
+    assert_eq!(rec.row.status, "submitted");
+    assert_eq!(rec.row.applicant_name, "Nguyễn Thị Bé Ba");
+    assert_eq!(rec.row.applicant_phone, "0912345678");
+    assert_eq!(rec.documents.len(), 2);
+    assert_eq!(rec.row.lookup_key, key);
+    b.click("a.button").await;
+    b.wait_path("/tra-cuu").await;
+    assert_eq!(b.text("#status").await, "Đã nộp trực tuyến, chờ tiếp nhận");
+    b.shot("lookup").await;
+    // A wrong key looks like an unknown dossier.
+    b.go(&format!("{}/tra-cuu?code={code}&key=AAAAAAAAAA", srv.base))
+        .await;
+    assert!(b.source().await.contains("Không tìm thấy hồ sơ"));
+    b.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_question_shows_its_error_and_keeps_the_answer() {
+    let Some(path) = chromedriver() else { return };
+    let srv = server().await;
+    let driver = start_driver(&path).await;
+    let mut b = Browser::open(&driver, "validation").await;
+    b.go(&format!("{}/thu-tuc/HT-XNHN", srv.base)).await;
+    b.click("form[action='/thu-tuc/HT-XNHN/nop'] button").await;
+    b.wait_path("/nop/").await;
+    // Continue without choosing: each select and field says what is wrong.
+    b.click("button[value=next]").await;
+    assert!(b.text(".error-summary").await.contains("Hãy chọn tỉnh"));
+    b.click("#answer option[value='82']").await;
+    b.click("button[value=next]").await;
+    b.wait_path("/nop/").await;
+    b.click("button[value=next]").await;
+    assert!(b.text(".error-summary").await.contains("Hãy chọn xã"));
+    b.click(&format!("#answer option[value='{UNIT}']")).await;
+    b.click("button[value=next]").await;
+    for (bad, good, message) in [
+        ("X", "Lê Văn Tám", "Họ và tên"),
+        ("12345", "087190001234", "12 chữ số"),
+        ("31/02/1990", "01/02/1990", "Ngày sinh"),
+        ("12345", "0912345678", "10 chữ số"),
+        ("an@", "", "thư điện tử"),
+        ("Ấp", "Ấp 1, xã Mỹ Hiệp", "Địa chỉ"),
+    ] {
+        b.type_in("#answer", bad).await;
+        b.click("button[value=next]").await;
+        let summary = b.text(".error-summary").await;
+        assert!(summary.contains(message), "{summary}");
+        // The answer is kept, the error summary links to the field.
+        let src = b.source().await;
+        assert!(
+            src.contains(&format!("value=\"{bad}\"")) && src.contains("href=\"#answer\""),
+            "{src}"
+        );
+        b.shot("field-error").await;
+        b.type_in("#answer", good).await;
+        b.click("button[value=next]").await;
+    }
+    // A required document cannot be skipped; a wrong file type is refused.
+    b.find("input[type=file]").await;
+    b.click("button[value=next]").await;
+    assert!(b.text(".error-summary").await.contains("Hãy chọn tệp"));
+    let dir = tempfile::tempdir().expect("dir");
+    let gif = dir.path().join("anh.gif");
+    std::fs::write(&gif, b"GIF89a\x01\x00\x01\x00").expect("gif");
+    b.type_in("input[type=file]", &gif.display().to_string())
+        .await;
+    b.click("button[value=next]").await;
+    assert!(
+        b.text(".error-summary")
+            .await
+            .contains("PDF, JPEG hoặc PNG")
+    );
+    b.shot("wrong-file-type").await;
+    b.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn search_finds_procedures_with_or_without_diacritics() {
+    let Some(path) = chromedriver() else { return };
+    let srv = server().await;
+    let driver = start_driver(&path).await;
+    let mut b = Browser::open(&driver, "search").await;
+    for q in [
+        "khai sinh",
+        "KHAI SINH",
+        "dang ky ket hon",
+        "Đăng ký kết hôn",
+        "đang ky ket hon",
+    ] {
+        b.go(&format!("{}/", srv.base)).await;
+        b.type_in("#q", q).await;
+        b.click("form[role=search] button").await;
+        b.wait_path("/?q=").await;
+        let src = b.source().await;
+        let expect = if q.to_lowercase().contains("sinh") {
+            "/thu-tuc/HT-KS\""
+        } else {
+            "/thu-tuc/HT-KH\""
+        };
+        let results = src
+            .split("Kết quả tìm kiếm")
+            .nth(1)
+            .unwrap_or("")
+            .split("Theo lĩnh vực")
+            .next()
+            .unwrap_or("");
+        assert!(results.contains(expect), "{q}: {results}");
+    }
+    b.shot("search").await;
+    b.close().await;
+}
