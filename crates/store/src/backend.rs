@@ -366,6 +366,22 @@ macro_rules! backend {
                 }
             }
 
+            pub async fn users_of_unit(&self, unit: &str) -> Result<Vec<User>> {
+                let rows: Vec<UserRow> = sqlx::query_as(
+                    "SELECT u.id, u.username, u.full_name, u.password_hash, u.roles, u.province_code, u.active \
+                     FROM users u JOIN user_units uu ON uu.user_id = u.id WHERE uu.unit_code = $1 AND u.active = TRUE \
+                     ORDER BY u.username",
+                )
+                .bind(unit)
+                .fetch_all(&self.read)
+                .await?;
+                let mut out = Vec::with_capacity(rows.len());
+                for r in rows {
+                    out.push(user_from_row(&self.read, r).await?);
+                }
+                Ok(out)
+            }
+
             pub async fn create_session(&self, token_hash: &str, user_id: i64, now: i64, expires: i64) -> Result<()> {
                 sqlx::query("INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
                     .bind(token_hash)

@@ -394,6 +394,10 @@ impl Store {
     pub async fn user_by_username(&self, username: &str) -> Result<Option<User>> {
         on_db!(self.user_by_username(username))
     }
+    /// Active staff who work for `unit` (to choose whom to assign a dossier).
+    pub async fn users_of_unit(&self, unit: &str) -> Result<Vec<User>> {
+        on_db!(self.users_of_unit(unit))
+    }
     pub async fn create_session(
         &self,
         token_hash: &str,
