@@ -4,6 +4,7 @@
 //! calendar, dossier codes and the Vietnamese text rules. The storage and web
 //! crates call into this one; it never calls out.
 
+pub mod audit;
 pub mod calendar;
 pub mod catalog;
 pub mod documents;

@@ -237,3 +237,28 @@ fn user_add_checks_roles_and_units() {
     assert!(!bad_unit.status.success());
     assert!(String::from_utf8_lossy(&bad_unit.stderr).contains("00000"));
 }
+
+#[test]
+fn audit_verify_and_checkpoint() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    stdout(&motcua(dir.path(), &["migrate"]));
+    let out = stdout(&motcua(dir.path(), &["audit", "checkpoint"]));
+    assert!(out.contains("điểm kiểm soát"), "{out}");
+    let out = stdout(&motcua(dir.path(), &["audit", "verify"]));
+    assert!(
+        out.contains("1 điểm kiểm soát") && out.contains("nguyên vẹn"),
+        "{out}"
+    );
+    // The key is private to its owner.
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(dir.path().join("audit.key"))
+        .expect("key")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o077, 0, "audit.key readable by others: {mode:o}");
+    // A different key cannot vouch for the checkpoint.
+    std::fs::write(dir.path().join("audit.key"), [7u8; 32]).expect("write");
+    let o = motcua(dir.path(), &["audit", "verify"]);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("checkpoint"));
+}

@@ -92,7 +92,8 @@ impl From<DocRow> for DocumentMeta {
 }
 
 macro_rules! backend {
-    ($db:ty) => {
+    // `$lock` locks a row read for update where the database needs it.
+    ($db:ty, $lock:literal) => {
         use super::*;
         use sqlx::{Pool, QueryBuilder, Row, Transaction};
 
@@ -487,10 +488,27 @@ macro_rules! backend {
                 Ok(())
             }
 
-            async fn insert_event(tx: &mut Transaction<'static, Db>, dossier_id: i64, e: &Event) -> Result<()> {
+            /// Append an event as the next link of its unit's chain. The
+            /// head row is locked (PostgreSQL) or the writer is alone (SQLite),
+            /// so links never fork.
+            async fn insert_event(
+                tx: &mut Transaction<'static, Db>,
+                dossier_id: i64,
+                dossier_code: &str,
+                unit_code: &str,
+                e: &Event,
+            ) -> Result<()> {
+                let head: Option<(i64, String)> =
+                    sqlx::query_as(concat!("SELECT seq, hash FROM audit_heads WHERE unit_code = $1", $lock))
+                        .bind(unit_code)
+                        .fetch_optional(&mut **tx)
+                        .await?;
+                let (prev_seq, prev_hash) = head.unwrap_or_else(|| (0, motcua_domain::audit::GENESIS.to_string()));
+                let link = motcua_domain::audit::Link { unit_code, unit_seq: prev_seq + 1, prev_hash: &prev_hash, dossier_code };
+                let hash = motcua_domain::audit::event_hash(&link, e);
                 sqlx::query(
-                    "INSERT INTO dossier_events (dossier_id, seq, at, actor, role, action, from_status, to_status, note, payload) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                    "INSERT INTO dossier_events (dossier_id, seq, at, actor, role, action, from_status, to_status, note, payload, \
+                     unit_code, unit_seq, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
                 )
                 .bind(dossier_id)
                 .bind(e.seq)
@@ -502,6 +520,19 @@ macro_rules! backend {
                 .bind(e.to_status.as_str())
                 .bind(&e.note)
                 .bind(e.payload.to_string())
+                .bind(unit_code)
+                .bind(link.unit_seq)
+                .bind(&prev_hash)
+                .bind(&hash)
+                .execute(&mut **tx)
+                .await?;
+                sqlx::query(
+                    "INSERT INTO audit_heads (unit_code, seq, hash) VALUES ($1, $2, $3) \
+                     ON CONFLICT (unit_code) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
+                )
+                .bind(unit_code)
+                .bind(link.unit_seq)
+                .bind(&hash)
                 .execute(&mut **tx)
                 .await?;
                 Ok(())
@@ -585,7 +616,7 @@ macro_rules! backend {
                 .fetch_one(&mut *tx)
                 .await?;
                 row.id = id;
-                Self::insert_event(&mut tx, id, c.event).await?;
+                Self::insert_event(&mut tx, id, &row.code, &row.unit_code, c.event).await?;
                 Self::attach(&mut tx, id, c.documents, c.actor, now).await?;
                 tx.commit().await?;
                 Ok(row)
@@ -640,7 +671,7 @@ macro_rules! backend {
                 // The event goes in after the guarded update: on PostgreSQL a
                 // concurrent action waits on the row lock above and finds the
                 // version moved, instead of colliding on the event number.
-                Self::insert_event(&mut tx, row.id, &decision.event).await?;
+                Self::insert_event(&mut tx, row.id, &row.code, &row.unit_code, &decision.event).await?;
                 Self::attach(&mut tx, row.id, &decision.documents, by, at).await?;
                 tx.commit().await?;
                 Ok(row)
@@ -759,6 +790,65 @@ macro_rules! backend {
                 Ok(rows.into_iter().map(|r| (r.get(0), r.get(1))).collect())
             }
 
+            /// One page of the chains, in chain order, after (unit, seq).
+            pub async fn chain_page(&self, after_unit: &str, after_seq: i64, limit: i64) -> Result<Vec<ChainRow>> {
+                Ok(sqlx::query_as(
+                    "SELECT e.unit_code, e.unit_seq, e.prev_hash, e.hash, d.code AS dossier_code, e.seq, e.at, e.actor, e.role, \
+                     e.action, e.from_status, e.to_status, e.note, e.payload FROM dossier_events e JOIN dossiers d ON d.id = e.dossier_id \
+                     WHERE e.unit_code > $1 OR (e.unit_code = $2 AND e.unit_seq > $3) ORDER BY e.unit_code, e.unit_seq LIMIT $4",
+                )
+                .bind(after_unit)
+                .bind(after_unit)
+                .bind(after_seq)
+                .bind(limit)
+                .fetch_all(&self.read)
+                .await?)
+            }
+
+            /// Events outside any chain (written around the store), and the total.
+            pub async fn unchained_events(&self) -> Result<(i64, i64)> {
+                let row = sqlx::query("SELECT COUNT(*), COALESCE(SUM(CASE WHEN hash IS NULL OR unit_code IS NULL THEN 1 ELSE 0 END), 0) FROM dossier_events")
+                    .fetch_one(&self.read)
+                    .await?;
+                Ok((row.get(1), row.get(0)))
+            }
+
+            pub async fn audit_heads(&self) -> Result<Vec<(String, i64, String)>> {
+                Ok(sqlx::query_as("SELECT unit_code, seq, hash FROM audit_heads ORDER BY unit_code").fetch_all(&self.read).await?)
+            }
+
+            pub async fn add_checkpoint(&self, at: i64, heads: &str, mac: &str) -> Result<()> {
+                sqlx::query("INSERT INTO audit_checkpoints (at, heads, mac) VALUES ($1, $2, $3)")
+                    .bind(at)
+                    .bind(heads)
+                    .bind(mac)
+                    .execute(&self.write)
+                    .await?;
+                Ok(())
+            }
+
+            pub async fn checkpoints(&self) -> Result<Vec<(i64, i64, String, String)>> {
+                Ok(sqlx::query_as("SELECT id, at, heads, mac FROM audit_checkpoints ORDER BY id").fetch_all(&self.read).await?)
+            }
+
+            pub async fn log_access(&self, at: i64, username: &str, dossier_code: &str, what: &str) -> Result<()> {
+                sqlx::query("INSERT INTO access_log (at, username, dossier_code, what) VALUES ($1, $2, $3, $4)")
+                    .bind(at)
+                    .bind(username)
+                    .bind(dossier_code)
+                    .bind(what)
+                    .execute(&self.write)
+                    .await?;
+                Ok(())
+            }
+
+            pub async fn access_log(&self, dossier_code: &str) -> Result<Vec<(i64, String, String)>> {
+                Ok(sqlx::query_as("SELECT at, username, what FROM access_log WHERE dossier_code = $1 ORDER BY at, id")
+                    .bind(dossier_code)
+                    .fetch_all(&self.read)
+                    .await?)
+            }
+
             pub async fn dossier_unit(&self, id: i64) -> Result<Option<String>> {
                 Ok(sqlx::query_scalar("SELECT unit_code FROM dossiers WHERE id = $1").bind(id).fetch_optional(&self.read).await?)
             }
@@ -775,9 +865,9 @@ macro_rules! backend {
 }
 
 pub(crate) mod sqlite {
-    backend!(sqlx::Sqlite);
+    backend!(sqlx::Sqlite, "");
 }
 
 pub(crate) mod postgres {
-    backend!(sqlx::Postgres);
+    backend!(sqlx::Postgres, " FOR UPDATE");
 }

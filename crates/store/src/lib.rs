@@ -26,7 +26,7 @@ use motcua_domain::units::{Province, Unit, UnitList};
 use motcua_domain::{Problem, ProblemKind};
 use sqlx::postgres::PgPoolOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::str::FromStr;
 use std::sync::{Arc, RwLock};
@@ -916,6 +916,178 @@ impl Store {
 
     pub async fn count_by_status(&self, scope: &Scope) -> Result<Vec<(String, i64)>> {
         on_db!(self.count_by_status(scope))
+    }
+
+    // ---- audit -----------------------------------------------------------
+
+    /// Sign the current chain heads with the audit key: after this, no
+    /// rewrite of history up to now can go unnoticed without the key.
+    pub async fn audit_checkpoint(&self, key: &[u8], now: OffsetDateTime) -> Result<usize> {
+        let heads = on_db!(self.audit_heads())?;
+        let text = serde_json::to_string(&heads).map_err(|e| StoreError::Config(e.to_string()))?;
+        let at = model::to_ms(now);
+        let mac = motcua_domain::audit::checkpoint_mac(key, format!("{at}\n{text}").as_bytes());
+        on_db!(self.add_checkpoint(at, &text, &mac))?;
+        Ok(heads.len())
+    }
+
+    /// Walk every unit's chain: recompute each link, find gaps, compare with
+    /// the heads and, with the key, with every signed checkpoint. Reports the
+    /// first broken link of each chain.
+    pub async fn audit_verify(&self, key: Option<&[u8]>) -> Result<AuditReport> {
+        use std::collections::{BTreeMap, HashMap};
+        let mut report = AuditReport::default();
+        // What the checkpoints say each chain held at their time.
+        let mut expected: HashMap<(String, i64), (i64, String)> = HashMap::new();
+        for (id, at, heads, mac) in on_db!(self.checkpoints())? {
+            report.checkpoints += 1;
+            if let Some(key) = key {
+                if motcua_domain::audit::checkpoint_mac(key, format!("{at}\n{heads}").as_bytes())
+                    != mac
+                {
+                    report.problems.push(format!(
+                        "Điểm kiểm soát số {id}: chữ ký không khớp (checkpoint {id} was altered)"
+                    ));
+                    continue;
+                }
+            }
+            let list: Vec<(String, i64, String)> = serde_json::from_str(&heads).unwrap_or_default();
+            for (unit, seq, hash) in list {
+                expected.insert((unit, seq), (id, hash));
+            }
+        }
+        let heads: BTreeMap<String, (i64, String)> = on_db!(self.audit_heads())?
+            .into_iter()
+            .map(|(u, s, h)| (u, (s, h)))
+            .collect();
+        let (unchained, total) = on_db!(self.unchained_events())?;
+        if unchained > 0 {
+            report.problems.push(format!(
+                "{unchained} sự kiện nằm ngoài chuỗi băm (events outside any chain)"
+            ));
+        }
+        let mut broken: HashSet<String> = HashSet::new();
+        let mut last: HashMap<String, (i64, String)> = HashMap::new();
+        let (mut after_unit, mut after_seq) = (String::new(), 0i64);
+        loop {
+            let page = on_db!(self.chain_page(&after_unit, after_seq, 5000))?;
+            let Some(tail) = page.last() else { break };
+            (after_unit, after_seq) = (tail.unit_code.clone(), tail.unit_seq);
+            for r in &page {
+                report.events += 1;
+                if broken.contains(&r.unit_code) {
+                    continue;
+                }
+                let (prev_seq, prev_hash) = last
+                    .get(&r.unit_code)
+                    .cloned()
+                    .unwrap_or_else(|| (0, motcua_domain::audit::GENESIS.to_string()));
+                let place = format!(
+                    "đơn vị {} mắt xích {} (hồ sơ {}, sự kiện {})",
+                    r.unit_code, r.unit_seq, r.dossier_code, r.seq
+                );
+                let problem = if r.unit_seq != prev_seq + 1 {
+                    Some(format!(
+                        "{place}: thiếu mắt xích {} (a link is missing)",
+                        prev_seq + 1
+                    ))
+                } else if r.prev_hash.as_deref() != Some(prev_hash.as_str()) {
+                    Some(format!(
+                        "{place}: không nối với mắt xích trước (reordered or replaced)"
+                    ))
+                } else {
+                    let link = motcua_domain::audit::Link {
+                        unit_code: &r.unit_code,
+                        unit_seq: r.unit_seq,
+                        prev_hash: &prev_hash,
+                        dossier_code: &r.dossier_code,
+                    };
+                    match r.event() {
+                        Ok(ev)
+                            if r.hash.as_deref()
+                                == Some(motcua_domain::audit::event_hash(&link, &ev).as_str()) =>
+                        {
+                            None
+                        }
+                        _ => Some(format!("{place}: nội dung đã bị sửa (content changed)")),
+                    }
+                };
+                let problem =
+                    problem.or_else(|| match expected.get(&(r.unit_code.clone(), r.unit_seq)) {
+                        Some((id, h)) if Some(h.as_str()) != r.hash.as_deref() => Some(format!(
+                            "{place}: khác điểm kiểm soát số {id} (history rewritten)"
+                        )),
+                        _ => None,
+                    });
+                match problem {
+                    Some(p) => {
+                        report.problems.push(p);
+                        broken.insert(r.unit_code.clone());
+                    }
+                    None => {
+                        last.insert(
+                            r.unit_code.clone(),
+                            (r.unit_seq, r.hash.clone().unwrap_or_default()),
+                        );
+                    }
+                }
+            }
+        }
+        // Links deleted at the end of a chain, or a chain gone.
+        for (unit, (seq, hash)) in &heads {
+            if broken.contains(unit) {
+                continue;
+            }
+            match last.get(unit) {
+                Some((s, h)) if s == seq && h == hash => {}
+                Some((s, _)) => report.problems.push(format!("đơn vị {unit}: chuỗi dừng ở mắt xích {s}, đầu chuỗi ghi {seq} (links deleted at the end)")),
+                None => report.problems.push(format!("đơn vị {unit}: mất toàn bộ chuỗi (chain deleted)")),
+            }
+        }
+        for ((unit, seq), (id, _)) in &expected {
+            if !broken.contains(unit) && last.get(unit).is_none_or(|(s, _)| s < seq) {
+                report.problems.push(format!(
+                    "đơn vị {unit}: mắt xích {seq} của điểm kiểm soát số {id} không còn (deleted)"
+                ));
+            }
+        }
+        report.units = heads.len();
+        if report.events != total - unchained && unchained == 0 {
+            report
+                .problems
+                .push("Số sự kiện trong chuỗi khác tổng số sự kiện".to_string());
+        }
+        report.problems.sort();
+        report.problems.dedup();
+        Ok(report)
+    }
+
+    /// Run SQL around every rule of the store. Only for tests that play an
+    /// intruder with database access (tamper detection, crash recovery).
+    #[doc(hidden)]
+    pub async fn execute_raw(&self, sql: &str) -> Result<()> {
+        let sql = sqlx::AssertSqlSafe(sql.to_string());
+        match &self.db {
+            Db::Sqlite(i) => sqlx::raw_sql(sql).execute(&i.write).await.map(|_| ())?,
+            Db::Postgres(i) => sqlx::raw_sql(sql).execute(&i.write).await.map(|_| ())?,
+        }
+        Ok(())
+    }
+
+    /// Record that a staff member read a dossier's personal data.
+    pub async fn log_access(
+        &self,
+        username: &str,
+        dossier_code: &str,
+        what: &str,
+        now: OffsetDateTime,
+    ) -> Result<()> {
+        on_db!(self.log_access(model::to_ms(now), username, dossier_code, what))
+    }
+
+    /// Who read a dossier's personal data, oldest first: (instant ms, username, what).
+    pub async fn access_log(&self, dossier_code: &str) -> Result<Vec<(i64, String, String)>> {
+        on_db!(self.access_log(dossier_code))
     }
 
     /// The unit of a dossier, by its internal id.

@@ -317,3 +317,55 @@ pub struct Draft {
     pub created_at: i64,
     pub updated_at: i64,
 }
+
+/// One link of a unit's event chain, as stored.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ChainRow {
+    pub unit_code: String,
+    pub unit_seq: i64,
+    pub prev_hash: Option<String>,
+    pub hash: Option<String>,
+    pub dossier_code: String,
+    pub seq: i64,
+    pub at: i64,
+    pub actor: String,
+    pub role: String,
+    pub action: String,
+    pub from_status: Option<String>,
+    pub to_status: String,
+    pub note: Option<String>,
+    pub payload: String,
+}
+
+impl ChainRow {
+    pub(crate) fn event(&self) -> Result<Event, Problem> {
+        EventRow {
+            seq: self.seq,
+            at: self.at,
+            actor: self.actor.clone(),
+            role: self.role.clone(),
+            action: self.action.clone(),
+            from_status: self.from_status.clone(),
+            to_status: self.to_status.clone(),
+            note: self.note.clone(),
+            payload: self.payload.clone(),
+        }
+        .into_event()
+    }
+}
+
+/// What `audit verify` found.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct AuditReport {
+    pub units: usize,
+    pub events: i64,
+    pub checkpoints: usize,
+    /// The first broken link of each broken chain, in words.
+    pub problems: Vec<String>,
+}
+
+impl AuditReport {
+    pub fn ok(&self) -> bool {
+        self.problems.is_empty()
+    }
+}

@@ -790,3 +790,124 @@ async fn catalog_import_reports_changes_and_retires() {
         assert_eq!(report.added, vec!["KN-L1".to_string()]);
     }
 }
+
+/// A small history: three dossiers walked a few steps, checkpointed.
+async fn history(env: &Env) -> Vec<String> {
+    let mut codes = Vec::new();
+    for status in [Status::Processing, Status::ResultReady, Status::Received] {
+        codes.push(dossier_in(env, status).await.0);
+    }
+    let report = env.store.audit_verify(Some(b"k")).await.expect("verify");
+    assert!(report.ok(), "{report:?}");
+    assert_eq!(report.events, 3 + 2 + 4 + 1);
+    env.store
+        .audit_checkpoint(b"k", now())
+        .await
+        .expect("checkpoint");
+    codes
+}
+
+async fn intrude(env: &Env, sql: &str) {
+    let unlock = if env.store.backend_name() == "sqlite" {
+        "DROP TRIGGER IF EXISTS dossier_events_no_update; DROP TRIGGER IF EXISTS dossier_events_no_delete;"
+    } else {
+        "ALTER TABLE dossier_events DISABLE TRIGGER USER;"
+    };
+    env.store
+        .execute_raw(&format!("{unlock} {sql}"))
+        .await
+        .expect("intrude");
+}
+
+async fn broken(env: &Env) -> String {
+    let report = env.store.audit_verify(Some(b"k")).await.expect("verify");
+    assert!(!report.ok(), "tampering went unnoticed");
+    report.problems.join("\n")
+}
+
+#[tokio::test]
+async fn history_is_append_only_through_the_store() {
+    for env in envs().await {
+        history(&env).await;
+        // The database itself refuses to change history.
+        assert!(
+            env.store
+                .execute_raw("UPDATE dossier_events SET note = 'x'")
+                .await
+                .is_err()
+        );
+        assert!(
+            env.store
+                .execute_raw("DELETE FROM dossier_events")
+                .await
+                .is_err()
+        );
+    }
+}
+
+#[tokio::test]
+async fn audit_names_a_changed_event() {
+    for env in envs().await {
+        let codes = history(&env).await;
+        intrude(&env, &format!("UPDATE dossier_events SET actor = 'ke-gian' WHERE seq = 2 AND dossier_id = (SELECT id FROM dossiers WHERE code = '{}')", codes[1])).await;
+        let p = broken(&env).await;
+        assert!(
+            p.contains(&format!("hồ sơ {}, sự kiện 2", codes[1])) && p.contains("content changed"),
+            "{p}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn audit_names_a_deleted_event() {
+    for env in envs().await {
+        let codes = history(&env).await;
+        intrude(&env, &format!("DELETE FROM dossier_events WHERE seq = 2 AND dossier_id = (SELECT id FROM dossiers WHERE code = '{}')", codes[0])).await;
+        let p = broken(&env).await;
+        assert!(p.contains("missing"), "{p}");
+        // Deleting the newest link is caught by the head and the checkpoint.
+        let env2 = envs()
+            .await
+            .into_iter()
+            .find(|e| e.store.backend_name() == env.store.backend_name())
+            .expect("env");
+        let codes = history(&env2).await;
+        intrude(&env2, &format!("DELETE FROM dossier_events WHERE seq = 2 AND dossier_id = (SELECT id FROM dossiers WHERE code = '{}')", codes[2])).await;
+        let p = broken(&env2).await;
+        assert!(p.contains("deleted"), "{p}");
+    }
+}
+
+#[tokio::test]
+async fn audit_names_reordered_events() {
+    for env in envs().await {
+        let codes = history(&env).await;
+        let d = format!("(SELECT id FROM dossiers WHERE code = '{}')", codes[1]);
+        intrude(
+            &env,
+            &format!(
+                "UPDATE dossier_events SET seq = 100 WHERE seq = 2 AND dossier_id = {d}; \
+                 UPDATE dossier_events SET seq = 2 WHERE seq = 3 AND dossier_id = {d}; \
+                 UPDATE dossier_events SET seq = 3 WHERE seq = 100 AND dossier_id = {d};"
+            ),
+        )
+        .await;
+        let p = broken(&env).await;
+        assert!(p.contains(&codes[1]), "{p}");
+    }
+}
+
+#[tokio::test]
+async fn a_rewritten_checkpoint_is_caught() {
+    for env in envs().await {
+        history(&env).await;
+        env.store
+            .execute_raw("UPDATE audit_checkpoints SET heads = '[]'")
+            .await
+            .expect("rewrite");
+        let p = broken(&env).await;
+        assert!(p.contains("checkpoint"), "{p}");
+        // Without the key the checkpoint cannot be checked, the chains still are.
+        assert!(env.store.audit_verify(None).await.expect("verify").ok());
+    }
+}
