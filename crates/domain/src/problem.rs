@@ -22,6 +22,8 @@ pub enum ProblemKind {
     TooLarge,
     /// Wrong media type (415).
     UnsupportedMedia,
+    /// Too many attempts; try again later (429).
+    RateLimited,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -383,6 +383,36 @@ macro_rules! backend {
                 Ok(out)
             }
 
+            /// Count a failed sign-in; lock the account once `max` is reached.
+            pub async fn login_failed(&self, username: &str, max: i64, lock_until: i64) -> Result<()> {
+                sqlx::query(
+                    "UPDATE users SET failed_logins = failed_logins + 1, \
+                     locked_until = CASE WHEN failed_logins + 1 >= $1 THEN $2 ELSE locked_until END WHERE username = $3",
+                )
+                .bind(max)
+                .bind(lock_until)
+                .bind(username)
+                .execute(&self.write)
+                .await?;
+                Ok(())
+            }
+
+            pub async fn login_succeeded(&self, username: &str) -> Result<()> {
+                sqlx::query("UPDATE users SET failed_logins = 0, locked_until = 0 WHERE username = $1")
+                    .bind(username)
+                    .execute(&self.write)
+                    .await?;
+                Ok(())
+            }
+
+            pub async fn locked_until(&self, username: &str) -> Result<i64> {
+                Ok(sqlx::query_scalar("SELECT locked_until FROM users WHERE username = $1")
+                    .bind(username)
+                    .fetch_optional(&self.read)
+                    .await?
+                    .unwrap_or(0))
+            }
+
             pub async fn create_session(&self, token_hash: &str, user_id: i64, now: i64, expires: i64) -> Result<()> {
                 sqlx::query("INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
                     .bind(token_hash)

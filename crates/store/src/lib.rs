@@ -7,6 +7,7 @@
 
 mod backend;
 pub mod blobs;
+pub mod bulk;
 mod error;
 pub mod model;
 pub mod testing;
@@ -389,6 +390,30 @@ impl Store {
             );
         }
         on_db!(self.create_user(u, model::to_ms(now)))
+    }
+
+    /// Failed sign-ins before an account is locked, and for how long.
+    pub const MAX_FAILED_LOGINS: i64 = 5;
+    pub const LOCKOUT: Duration = Duration::from_secs(15 * 60);
+
+    /// Until when (UTC ms) the account is locked; 0 when it is not.
+    pub async fn locked_until(&self, username: &str) -> Result<i64> {
+        on_db!(self.locked_until(username))
+    }
+
+    /// Record a sign-in attempt's outcome (unknown usernames are ignored).
+    pub async fn record_login(
+        &self,
+        username: &str,
+        success: bool,
+        now: OffsetDateTime,
+    ) -> Result<()> {
+        if success {
+            on_db!(self.login_succeeded(username))
+        } else {
+            let until = model::to_ms(now) + Self::LOCKOUT.as_millis() as i64;
+            on_db!(self.login_failed(username, Self::MAX_FAILED_LOGINS, until))
+        }
     }
 
     pub async fn user_by_username(&self, username: &str) -> Result<Option<User>> {

@@ -118,3 +118,93 @@ impl axum::extract::OptionalFromRequestParts<AppState> for Staff {
         }
     }
 }
+
+/// A hash to verify against when the user is unknown, so both cases take the same time.
+fn decoy_hash() -> &'static str {
+    static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DECOY.get_or_init(|| hash_password("decoy-password-for-timing").unwrap_or_default())
+}
+
+pub fn rate_limited(retry_after: u64) -> Problem {
+    Problem::new(
+        ProblemKind::RateLimited,
+        "rate_limited",
+        format!(
+            "Bạn thao tác quá nhanh, vui lòng thử lại sau {retry_after} giây (too many requests)"
+        ),
+    )
+}
+
+/// Sign a staff member in: per-client rate limit, account lockout after
+/// repeated failures, Argon2id off the async threads, a new session.
+/// Returns the user and the session token.
+pub async fn sign_in(
+    store: &motcua_store::Store,
+    limits: &crate::limits::Limits,
+    client: std::net::IpAddr,
+    username: &str,
+    password: String,
+) -> Result<(User, String), ApiError> {
+    limits.login.check(client).map_err(rate_limited)?;
+    let now = OffsetDateTime::now_utc();
+    let username = username.trim();
+    let locked_until = store.locked_until(username).await?;
+    let now_ms = (now.unix_timestamp_nanos() / 1_000_000) as i64;
+    if locked_until > now_ms {
+        let minutes = ((locked_until - now_ms) / 60_000).max(1);
+        return Err(Problem::new(
+            ProblemKind::RateLimited,
+            "account_locked",
+            format!("Tài khoản tạm khóa do đăng nhập sai nhiều lần; thử lại sau {minutes} phút (account locked)"),
+        )
+        .into());
+    }
+    let user = store.user_by_username(username).await?;
+    let hash = user
+        .as_ref()
+        .map(|u| u.password_hash.clone())
+        .unwrap_or_else(|| decoy_hash().to_string());
+    let ok = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
+        .await
+        .map_err(|e| ApiError::Store(motcua_store::StoreError::Config(e.to_string())))?;
+    let user = match user {
+        Some(u) if ok && u.active => u,
+        Some(u) => {
+            store.record_login(&u.username, false, now).await?;
+            return Err(bad_credentials());
+        }
+        None => return Err(bad_credentials()),
+    };
+    store.record_login(&user.username, true, now).await?;
+    let token = new_token()
+        .map_err(|e| ApiError::Store(motcua_store::StoreError::Config(e.to_string())))?;
+    store
+        .create_session(&token_hash(&token), user.id, now, SESSION_TTL)
+        .await?;
+    Ok((user, token))
+}
+
+fn bad_credentials() -> ApiError {
+    Problem::new(
+        ProblemKind::Unauthorized,
+        "bad_credentials",
+        "Tên đăng nhập hoặc mật khẩu không đúng",
+    )
+    .into()
+}
+
+/// The session cookie for a new token.
+pub fn session_cookie(token: &str) -> String {
+    format!(
+        "{SESSION_COOKIE}={token}; HttpOnly; SameSite=Lax; Path=/; Max-Age={}",
+        SESSION_TTL.as_secs()
+    )
+}
+
+/// The client's address (the TCP peer; a reverse proxy must be trusted explicitly, see SECURITY.md).
+pub fn client_ip(parts: &axum::http::Extensions) -> std::net::IpAddr {
+    parts
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip())
+        .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST))
+}

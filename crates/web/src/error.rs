@@ -34,6 +34,7 @@ pub fn status_of(kind: ProblemKind) -> StatusCode {
         ProblemKind::Conflict => StatusCode::CONFLICT,
         ProblemKind::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         ProblemKind::UnsupportedMedia => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        ProblemKind::RateLimited => StatusCode::TOO_MANY_REQUESTS,
     }
 }
 
@@ -41,7 +42,14 @@ pub fn problem_response(p: &Problem) -> Response {
     let body = serde_json::json!({
         "error": { "code": p.code, "message": p.message, "field": p.field }
     });
-    (status_of(p.kind), axum::Json(body)).into_response()
+    let mut resp = (status_of(p.kind), axum::Json(body)).into_response();
+    if p.kind == ProblemKind::RateLimited {
+        resp.headers_mut().insert(
+            axum::http::header::RETRY_AFTER,
+            axum::http::HeaderValue::from_static("60"),
+        );
+    }
+    resp
 }
 
 impl IntoResponse for ApiError {

@@ -6,6 +6,7 @@ pub mod api;
 pub mod auth;
 pub mod error;
 pub mod extract;
+pub mod limits;
 pub mod pages;
 pub mod view;
 
@@ -33,6 +34,19 @@ pub fn router(state: AppState) -> Router {
             header::REFERRER_POLICY,
             HeaderValue::from_static("same-origin"),
         ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
+        ))
+        // Cross-site form posts are refused (Sec-Fetch-Site / Origin checks).
+        .layer(tower_http::csrf::CsrfLayer::new())
+        .layer(axum::Extension(std::sync::Arc::new(
+            limits::Limits::from_env(),
+        )))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -2,9 +2,11 @@ use crate::AppState;
 use crate::auth::{Staff, constant_time_eq};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Query};
+use crate::limits::Limits;
 use crate::view;
+use axum::Extension;
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use motcua_domain::dossier::{ApplicantInput, normalize_key};
@@ -15,6 +17,8 @@ use motcua_store::{
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
+use std::net::SocketAddr;
+use std::sync::Arc;
 use time::OffsetDateTime;
 
 #[derive(Deserialize)]
@@ -331,9 +335,15 @@ async fn by_key(s: &AppState, code: &str, key: Option<&str>) -> ApiResult<Dossie
 /// Public progress of a dossier, by its code and lookup key.
 pub async fn lookup(
     State(s): State<AppState>,
+    Extension(limits): Extension<Arc<Limits>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(code): Path<String>,
     Query(q): Query<KeyQuery>,
 ) -> ApiResult<axum::Json<Value>> {
+    limits
+        .lookup
+        .check(peer.ip())
+        .map_err(crate::auth::rate_limited)?;
     let rec = by_key(&s, &code, q.key.as_deref()).await?;
     let (p, u) = names(&s, &rec.row).await?;
     Ok(axum::Json(view::public(
@@ -347,10 +357,16 @@ pub async fn lookup(
 /// The citizen supplements or withdraws their own dossier, proven by its key.
 pub async fn citizen_act(
     State(s): State<AppState>,
+    Extension(limits): Extension<Arc<Limits>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(code): Path<String>,
     Query(q): Query<KeyQuery>,
     Json(req): Json<ActionRequest>,
 ) -> ApiResult<axum::Json<Value>> {
+    limits
+        .lookup
+        .check(peer.ip())
+        .map_err(crate::auth::rate_limited)?;
     let rec = by_key(&s, &code, q.key.as_deref()).await?;
     let now = OffsetDateTime::now_utc();
     let rec = s

@@ -1,18 +1,17 @@
 use crate::AppState;
-use crate::auth::{
-    SESSION_COOKIE, SESSION_TTL, Staff, hash_password, new_token, token_hash, verify_password,
-};
-use crate::error::{ApiError, ApiResult};
+use crate::auth::{SESSION_COOKIE, Staff, session_cookie, sign_in, token_hash};
+use crate::error::ApiResult;
 use crate::extract::Json;
-use axum::extract::State;
+use crate::limits::Limits;
+use axum::Extension;
+use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use motcua_domain::{Problem, ProblemKind};
-use motcua_store::{StoreError, User};
+use motcua_store::User;
 use serde::Deserialize;
 use serde_json::json;
-use std::sync::OnceLock;
-use time::OffsetDateTime;
+use std::net::SocketAddr;
+use std::sync::Arc;
 
 #[derive(Deserialize)]
 pub struct Login {
@@ -24,48 +23,16 @@ fn user_json(u: &User) -> serde_json::Value {
     json!({ "username": u.username, "full_name": u.full_name, "roles": u.roles, "units": u.units, "province_code": u.province_code })
 }
 
-/// A hash to verify against when the user is unknown, so both cases take the same time.
-fn decoy_hash() -> &'static str {
-    static DECOY: OnceLock<String> = OnceLock::new();
-    DECOY.get_or_init(|| hash_password("decoy-password-for-timing").unwrap_or_default())
-}
-
-pub async fn login(State(s): State<AppState>, Json(body): Json<Login>) -> ApiResult<Response> {
-    let user = s.store.user_by_username(body.username.trim()).await?;
-    let hash = user
-        .as_ref()
-        .map(|u| u.password_hash.clone())
-        .unwrap_or_else(|| decoy_hash().to_string());
-    let password = body.password;
-    let ok = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
-        .await
-        .map_err(|e| ApiError::Store(StoreError::Config(e.to_string())))?;
-    let user = match user {
-        Some(u) if ok && u.active => u,
-        _ => {
-            return Err(Problem::new(
-                ProblemKind::Unauthorized,
-                "bad_credentials",
-                "Tên đăng nhập hoặc mật khẩu không đúng",
-            )
-            .into());
-        }
-    };
-    let token = new_token().map_err(|e| ApiError::Store(StoreError::Config(e.to_string())))?;
-    s.store
-        .create_session(
-            &token_hash(&token),
-            user.id,
-            OffsetDateTime::now_utc(),
-            SESSION_TTL,
-        )
-        .await?;
-    let cookie = format!(
-        "{SESSION_COOKIE}={token}; HttpOnly; SameSite=Lax; Path=/; Max-Age={}",
-        SESSION_TTL.as_secs()
-    );
+pub async fn login(
+    State(s): State<AppState>,
+    Extension(limits): Extension<Arc<Limits>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Json(body): Json<Login>,
+) -> ApiResult<Response> {
+    let (user, token) =
+        sign_in(&s.store, &limits, peer.ip(), &body.username, body.password).await?;
     let mut headers = HeaderMap::new();
-    if let Ok(v) = HeaderValue::from_str(&cookie) {
+    if let Ok(v) = HeaderValue::from_str(&session_cookie(&token)) {
         headers.insert(header::SET_COOKIE, v);
     }
     Ok((

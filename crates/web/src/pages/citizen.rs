@@ -8,8 +8,11 @@ use super::{
 use crate::AppState;
 use crate::auth::constant_time_eq;
 use crate::extract::Query;
+use crate::limits::Limits;
 use askama::Template;
+use axum::Extension;
 use axum::Router;
+use axum::extract::ConnectInfo;
 use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Path, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect};
@@ -24,6 +27,8 @@ use motcua_store::{ActionRequest, Actor, DocumentRef, DossierRecord, Draft, NewD
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
 
 /// Room for a 10 MB scan plus the form around it.
 const UPLOAD_BODY_LIMIT: usize = 12 * 1024 * 1024;
@@ -66,22 +71,25 @@ struct HomeQuery {
 
 /// Every word of the query must appear in the folded name or field.
 pub fn search(procs: &[Procedure], q: &str) -> Vec<Procedure> {
-    let words: Vec<String> = fold(q)
-        .split(' ')
-        .filter(|w| !w.is_empty())
-        .map(String::from)
-        .collect();
+    let phrase = fold(q);
+    let words: Vec<&str> = phrase.split(' ').filter(|w| !w.is_empty()).collect();
     if words.is_empty() {
         return Vec::new();
     }
-    procs
+    let mut hits: Vec<(bool, &Procedure)> = procs
         .iter()
-        .filter(|p| {
-            let hay = format!("{} {} {}", fold(&p.name), fold(&p.field), fold(&p.code));
-            words.iter().all(|w| hay.contains(w.as_str()))
+        .filter_map(|p| {
+            let name = fold(&p.name);
+            let hay = format!("{name} {} {}", fold(&p.field), fold(&p.code));
+            words
+                .iter()
+                .all(|w| hay.contains(w))
+                .then(|| (name.contains(&phrase), p))
         })
-        .cloned()
-        .collect()
+        .collect();
+    // Names holding the whole phrase first, then the catalog order.
+    hits.sort_by_key(|(phrase_hit, _)| !*phrase_hit);
+    hits.into_iter().map(|(_, p)| p.clone()).collect()
 }
 
 async fn home(c: Ctx, State(s): State<AppState>, Query(q): Query<HomeQuery>) -> PageResult {
@@ -1092,12 +1100,24 @@ pub fn action_words(c: &Ctx, a: Action) -> String {
     }
 }
 
-async fn lookup(c: Ctx, State(s): State<AppState>, Query(q): Query<LookupQuery>) -> PageResult {
+async fn lookup(
+    c: Ctx,
+    State(s): State<AppState>,
+    Extension(limits): Extension<Arc<Limits>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Query(q): Query<LookupQuery>,
+) -> PageResult {
     let (code, key) = split_scanned(
         q.code.as_deref().unwrap_or(""),
         q.key.as_deref().unwrap_or(""),
     );
     let searched = !code.is_empty() || !key.is_empty();
+    if searched {
+        limits
+            .lookup
+            .check(peer.ip())
+            .map_err(|wait| PageError::new(c.lang, crate::auth::rate_limited(wait).into()))?;
+    }
     let rec = if searched {
         find_by_key(&s, &code, &key).await?
     } else {
@@ -1133,7 +1153,17 @@ async fn lookup(c: Ctx, State(s): State<AppState>, Query(q): Query<LookupQuery>)
 }
 
 /// The citizen sends the missing papers from the lookup page.
-async fn supplement(c: Ctx, State(s): State<AppState>, req: Request) -> PageResult {
+async fn supplement(
+    c: Ctx,
+    State(s): State<AppState>,
+    Extension(limits): Extension<Arc<Limits>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    req: Request,
+) -> PageResult {
+    limits
+        .lookup
+        .check(peer.ip())
+        .map_err(|wait| PageError::new(c.lang, crate::auth::rate_limited(wait).into()))?;
     let lang = c.lang;
     let mut mp = Multipart::from_request(req, &s).await.map_err(|e| {
         PageError::new(
@@ -1283,8 +1313,11 @@ mod tests {
         };
         assert!(codes("khai sinh").contains(&"HT-KS".to_string()));
         assert!(codes("khai sinh").contains(&"HT-KSL".to_string()));
-        assert_eq!(codes("dang ky ket hon"), vec!["HT-KH".to_string()]);
-        assert_eq!(codes("ĐĂNG KÝ KẾT HÔN"), vec!["HT-KH".to_string()]);
+        assert_eq!(
+            codes("dang ky ket hon"),
+            vec!["HT-KH".to_string(), "HT-KHL".to_string()]
+        );
+        assert_eq!(codes("ĐĂNG KÝ KẾT HÔN"), codes("dang ky ket hon"));
         assert!(codes("tam tru").contains(&"CTR-TAM".to_string()));
         assert!(codes("xyz không có").is_empty());
     }

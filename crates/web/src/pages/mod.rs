@@ -283,6 +283,7 @@ impl IntoResponse for PageError {
                     ProblemKind::Forbidden => "Không có quyền truy cập / Forbidden",
                     ProblemKind::Unauthorized => "Cần đăng nhập / Please sign in",
                     ProblemKind::Conflict => "Không thực hiện được / Conflict",
+                    ProblemKind::RateLimited => "Vui lòng thử lại sau / Try again later",
                     _ => "Yêu cầu không hợp lệ / Invalid request",
                 };
                 (crate::error::status_of(p.kind), title, p.message.clone())
@@ -307,7 +308,13 @@ impl IntoResponse for PageError {
             message,
         };
         match render_status(status, &page) {
-            Ok(r) => r,
+            Ok(mut r) => {
+                if status == StatusCode::TOO_MANY_REQUESTS {
+                    r.headers_mut()
+                        .insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
+                }
+                r
+            }
             Err(_) => (status, message_fallback()).into_response(),
         }
     }

@@ -1,0 +1,428 @@
+//! What SECURITY.md promises, proved over real HTTP: roles and unit scope
+//! for every action, lockout, rate limits, CSRF, headers, sessions.
+
+use motcua_domain::lifecycle::{Action, Role, Status, allowed_roles, next_status};
+use motcua_store::testing::{databases, open_seeded};
+use motcua_store::{ActionRequest, Actor, DocumentRef, NewDossier, NewUser, Store, User};
+use motcua_web::AppState;
+use serde_json::{Value, json};
+use std::sync::OnceLock;
+use time::OffsetDateTime;
+
+const PASSWORD: &str = "mat-khau-thu-nghiem";
+const UNIT: &str = "30112";
+const OTHER_UNIT: &str = "28261";
+
+fn hash() -> &'static str {
+    static H: OnceLock<String> = OnceLock::new();
+    H.get_or_init(|| motcua_web::auth::hash_password(PASSWORD).expect("hash"))
+}
+
+struct Env {
+    store: Store,
+    base: String,
+    http: reqwest::Client,
+    _dir: std::sync::Arc<tempfile::TempDir>,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+async fn user(
+    store: &Store,
+    name: &str,
+    roles: Vec<Role>,
+    units: &[&str],
+    province: Option<&str>,
+) -> User {
+    let new = NewUser {
+        username: name.into(),
+        full_name: name.into(),
+        password_hash: hash().into(),
+        roles,
+        units: units.iter().map(|u| u.to_string()).collect(),
+        province_code: province.map(str::to_string),
+    };
+    store
+        .create_user(&new, OffsetDateTime::now_utc())
+        .await
+        .expect("user");
+    store
+        .user_by_username(name)
+        .await
+        .expect("read")
+        .expect("user")
+}
+
+async fn envs() -> Vec<Env> {
+    let dir = std::sync::Arc::new(tempfile::tempdir().expect("dir"));
+    let mut out = Vec::new();
+    for db in databases(dir.path()).await.expect("dbs") {
+        let store = open_seeded(&db).await.expect("store");
+        for role in Role::ALL {
+            let (units, province): (&[&str], Option<&str>) = match role {
+                Role::Admin => (&[], None),
+                Role::ProvinceSupervisor => (&[], Some("82")),
+                _ => (&[UNIT], None),
+            };
+            user(
+                &store,
+                &format!("own.{}", role.as_str().replace('_', "-")),
+                vec![*role],
+                units,
+                province,
+            )
+            .await;
+            if !matches!(role, Role::Admin | Role::ProvinceSupervisor) {
+                user(
+                    &store,
+                    &format!("other.{}", role.as_str().replace('_', "-")),
+                    vec![*role],
+                    &[OTHER_UNIT],
+                    None,
+                )
+                .await;
+            }
+        }
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("addr"));
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(motcua_web::serve(
+            listener,
+            AppState {
+                store: store.clone(),
+            },
+            async {
+                let _ = stopped.await;
+            },
+        ));
+        out.push(Env {
+            store,
+            base,
+            http: reqwest::Client::new(),
+            _dir: dir.clone(),
+            _stop: stop,
+        });
+    }
+    out
+}
+
+impl Env {
+    async fn login(&self, name: &str, password: &str) -> reqwest::Response {
+        self.http
+            .post(format!("{}/api/v1/session", self.base))
+            .json(&json!({"username": name, "password": password}))
+            .send()
+            .await
+            .expect("login")
+    }
+    async fn token(&self, name: &str) -> String {
+        let v: Value = self.login(name, PASSWORD).await.json().await.expect("json");
+        v["token"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no token for {name}: {v}"))
+            .to_string()
+    }
+}
+
+fn paper() -> Vec<DocumentRef> {
+    ["to-khai", "giay-to-tuy-than"]
+        .iter()
+        .map(|c| DocumentRef {
+            code: (*c).into(),
+            upload_id: None,
+            paper: true,
+        })
+        .collect()
+}
+
+/// A dossier of unit 30112 in `status`, walked through the store.
+async fn own(env: &Env, name: &str) -> Actor {
+    Actor::Staff(
+        env.store
+            .user_by_username(name)
+            .await
+            .expect("read")
+            .expect("user"),
+    )
+}
+
+async fn dossier_in(env: &Env, status: Status) -> (String, i64) {
+    let rec = env
+        .store
+        .create_dossier(
+            NewDossier {
+                unit_code: UNIT.into(),
+                procedure_code: "HT-XNHN".into(),
+                channel: motcua_domain::lifecycle::Channel::Counter,
+                applicant: motcua_domain::dossier::ApplicantInput {
+                    full_name: "Võ Thị Sáu".into(),
+                    id_number: "087190001234".into(),
+                    date_of_birth: "1990-01-01".into(),
+                    phone: "0912345678".into(),
+                    email: None,
+                    address: "Ấp 1, xã Mỹ Hiệp".into(),
+                },
+                fields: json!({}),
+                documents: paper(),
+            },
+            &own(env, "own.receptionist").await,
+            OffsetDateTime::now_utc(),
+        )
+        .await
+        .expect("create");
+    let path: &[(&str, &str)] = match status {
+        Status::Received => &[],
+        Status::Processing => &[("assign", "own.receptionist")],
+        Status::AwaitingSupplement => &[("request_supplement", "own.receptionist")],
+        Status::AwaitingApproval => &[
+            ("assign", "own.receptionist"),
+            ("propose", "own.specialist"),
+        ],
+        Status::ResultReady => &[
+            ("assign", "own.receptionist"),
+            ("propose", "own.specialist"),
+            ("approve", "own.leader"),
+        ],
+        _ => panic!("not used"),
+    };
+    let mut version = rec.row.version;
+    for (action, who) in path {
+        let req = ActionRequest {
+            action: (*action).into(),
+            version,
+            assignee: Some("own.specialist".into()),
+            note: Some("lý do".into()),
+            ..ActionRequest::default()
+        };
+        version = env
+            .store
+            .act(
+                &rec.row.code,
+                &req,
+                &own(env, who).await,
+                OffsetDateTime::now_utc(),
+            )
+            .await
+            .expect("walk")
+            .row
+            .version;
+    }
+    (rec.row.code, version)
+}
+
+#[tokio::test]
+async fn every_role_in_every_scope_for_every_staff_action() {
+    for env in envs().await {
+        let cases: &[(Action, Status)] = &[
+            (Action::Assign, Status::Received),
+            (Action::RequestSupplement, Status::Received),
+            (Action::Supplement, Status::AwaitingSupplement),
+            (Action::Propose, Status::Processing),
+            (Action::Approve, Status::AwaitingApproval),
+            (Action::SendBack, Status::AwaitingApproval),
+            (Action::Reject, Status::AwaitingApproval),
+            (Action::ReturnResult, Status::ResultReady),
+            (Action::Withdraw, Status::Received),
+            (Action::Apologize, Status::Processing),
+        ];
+        let mut tokens = Vec::new();
+        for role in Role::ALL {
+            let r = role.as_str().replace('_', "-");
+            tokens.push((*role, "own", env.token(&format!("own.{r}")).await));
+            if !matches!(role, Role::Admin | Role::ProvinceSupervisor) {
+                tokens.push((*role, "other", env.token(&format!("other.{r}")).await));
+            }
+        }
+        for (action, status) in cases {
+            assert!(next_status(*status, Some(Status::Received), *action).is_ok());
+            for (role, scope, token) in &tokens {
+                let (code, version) = dossier_in(&env, *status).await;
+                let body = json!({
+                    "action": action.as_str(), "version": version, "note": "lý do",
+                    "assignee": "own.specialist", "new_due": "2030-01-02T10:00"
+                });
+                let resp = env
+                    .http
+                    .post(format!("{}/api/v1/dossiers/{code}/actions", env.base))
+                    .bearer_auth(token)
+                    .json(&body)
+                    .send()
+                    .await
+                    .expect("act");
+                let status_code = resp.status().as_u16();
+                // The province supervisor and the admin see every unit but act on none.
+                let expected = if !allowed_roles(*action).contains(role) {
+                    403
+                } else if *scope == "other" {
+                    404
+                } else {
+                    200
+                };
+                assert_eq!(
+                    status_code,
+                    expected,
+                    "{role} ({scope} unit) doing {action}: {:?}",
+                    resp.text().await
+                );
+                // Reading the dossier: own unit, the province, the admin; never another unit.
+                let read = env
+                    .http
+                    .get(format!("{}/api/v1/dossiers/{code}", env.base))
+                    .bearer_auth(token)
+                    .send()
+                    .await
+                    .expect("read");
+                let can_read = *scope == "own";
+                assert_eq!(
+                    read.status().is_success(),
+                    can_read,
+                    "{role} ({scope}) reading"
+                );
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn repeated_failed_sign_ins_lock_the_account() {
+    for env in envs().await {
+        for _ in 0..motcua_store::Store::MAX_FAILED_LOGINS {
+            assert_eq!(
+                env.login("own.leader", "sai-mat-khau")
+                    .await
+                    .status()
+                    .as_u16(),
+                401
+            );
+        }
+        // Now even the right password is refused for a while, and says why.
+        let resp = env.login("own.leader", PASSWORD).await;
+        assert_eq!(resp.status().as_u16(), 429);
+        let v: Value = resp.json().await.expect("json");
+        assert_eq!(v["error"]["code"], "account_locked");
+        // Other accounts are not affected; an unknown user is just refused.
+        assert_eq!(
+            env.login("own.specialist", PASSWORD)
+                .await
+                .status()
+                .as_u16(),
+            200
+        );
+        assert_eq!(
+            env.login("khong-co-ai", PASSWORD).await.status().as_u16(),
+            401
+        );
+    }
+}
+
+#[tokio::test]
+async fn sign_ins_and_lookups_are_rate_limited_per_client() {
+    for env in envs().await {
+        let mut statuses = Vec::new();
+        for _ in 0..12 {
+            statuses.push(env.login("khong-co-ai", "x").await.status().as_u16());
+        }
+        assert_eq!(&statuses[..10], &[401; 10]);
+        assert_eq!(statuses[11], 429);
+        let (code, _) = dossier_in(&env, Status::Received).await;
+        let mut last = None;
+        for _ in 0..40 {
+            let r = env
+                .http
+                .get(format!("{}/api/v1/lookup/{code}?key=AAAAAAAAAA", env.base))
+                .send()
+                .await
+                .expect("lookup");
+            if r.status().as_u16() == 429 {
+                last = Some(r);
+                break;
+            }
+            assert_eq!(r.status().as_u16(), 404);
+        }
+        let r = last.expect("lookups are limited");
+        assert!(r.headers().get("retry-after").is_some());
+        let v: Value = r.json().await.expect("json");
+        assert_eq!(v["error"]["code"], "rate_limited");
+        // The page says it in words, with the same status.
+        let page = env
+            .http
+            .get(format!("{}/tra-cuu?code={code}&key=AAAAAAAAAA", env.base))
+            .send()
+            .await
+            .expect("page");
+        assert_eq!(page.status().as_u16(), 429);
+        assert!(page.text().await.expect("text").contains("thử lại sau"));
+    }
+}
+
+#[tokio::test]
+async fn cross_site_posts_are_refused_and_headers_are_set() {
+    for env in envs().await {
+        let token = env.token("own.receptionist").await;
+        let (code, version) = dossier_in(&env, Status::Received).await;
+        let resp = env
+            .http
+            .post(format!("{}/api/v1/dossiers/{code}/actions", env.base))
+            .header("Cookie", format!("motcua_session={token}"))
+            .header("Sec-Fetch-Site", "cross-site")
+            .header("Origin", "https://evil.example")
+            .json(&json!({"action": "withdraw", "version": version, "note": "x"}))
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(resp.status().as_u16(), 403);
+        assert_eq!(
+            env.store
+                .dossier_row(&code)
+                .await
+                .expect("read")
+                .expect("row")
+                .status,
+            "received"
+        );
+        let api = env
+            .http
+            .get(format!("{}/api/v1/procedures", env.base))
+            .send()
+            .await
+            .expect("api");
+        let page = env
+            .http
+            .get(format!("{}/", env.base))
+            .send()
+            .await
+            .expect("page");
+        for r in [&api, &page] {
+            let h = r.headers();
+            assert_eq!(
+                h.get("x-content-type-options")
+                    .and_then(|v| v.to_str().ok()),
+                Some("nosniff")
+            );
+            assert!(
+                h.get("content-security-policy")
+                    .and_then(|v| v.to_str().ok())
+                    .is_some_and(|v| v.contains("frame-ancestors 'none'"))
+            );
+            assert!(h.get("referrer-policy").is_some());
+        }
+        // Signing out ends the session.
+        let out = env
+            .http
+            .delete(format!("{}/api/v1/session", env.base))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("logout");
+        assert_eq!(out.status().as_u16(), 204);
+        let me = env
+            .http
+            .get(format!("{}/api/v1/me", env.base))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("me");
+        assert_eq!(me.status().as_u16(), 401);
+    }
+}
