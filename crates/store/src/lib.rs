@@ -475,6 +475,10 @@ impl Store {
             )
             .with_field("file")
         })?;
+        if content_type != "application/pdf" {
+            motcua_domain::documents::check_image(bytes)
+                .map_err(|m| Problem::invalid("bad_image", "file", m))?;
+        }
         let sha = self.blobs.put(bytes).await?;
         let id = hex(&random_bytes::<16>()?);
         let filename = filename
