@@ -114,6 +114,28 @@ enum Command {
     /// Tamper-evident history: verify the hash chains, or sign a checkpoint.
     #[command(subcommand)]
     Audit(AuditCmd),
+    /// Personal data: what the system holds about a person.
+    #[command(subcommand)]
+    Privacy(PrivacyCmd),
+    /// Copy the database (online) and the documents into an empty folder.
+    Backup {
+        #[arg(long)]
+        to: PathBuf,
+    },
+    /// Bring a backup back into the data folder (which must hold no database yet).
+    Restore {
+        #[arg(long)]
+        from: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum PrivacyCmd {
+    /// Print, as JSON, everything held about the holder of an ID number (Decree 13/2023).
+    Export {
+        #[arg(long)]
+        id_number: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -316,6 +338,24 @@ async fn main() -> Result<()> {
             }
             Ok(())
         }
+        Command::Privacy(PrivacyCmd::Export { id_number }) => {
+            let store = cli.settings.open().await?;
+            let data = store.personal_data(id_number.trim()).await?;
+            println!("{}", serde_json::to_string_pretty(&data)?);
+            Ok(())
+        }
+        Command::Backup { to } => {
+            let store = cli.settings.open().await?;
+            let report = store.backup(&to).await?;
+            println!(
+                "Đã sao lưu {} hồ sơ và {} tệp vào {}.",
+                report.dossiers,
+                report.files,
+                to.display()
+            );
+            Ok(())
+        }
+        Command::Restore { from } => restore(&cli.settings, &from),
         Command::Check => {
             let store = cli.settings.open().await?;
             let n = store.check_all().await?;
@@ -323,6 +363,42 @@ async fn main() -> Result<()> {
             Ok(())
         }
     }
+}
+
+/// Put a backup in place: the SQLite file and the documents. Refuses to
+/// overwrite an existing database: restoring is a deliberate act.
+fn restore(settings: &Settings, from: &std::path::Path) -> Result<()> {
+    if settings
+        .database
+        .as_deref()
+        .is_some_and(|d| d.starts_with("postgres"))
+    {
+        bail!(
+            "PostgreSQL: restore the database with pg_restore (see README), then copy the blobs folder"
+        );
+    }
+    let source = from.join("motcua.sqlite");
+    if !source.exists() {
+        bail!(
+            "{} không phải bản sao lưu của motcua (no motcua.sqlite)",
+            from.display()
+        );
+    }
+    let target = settings.data_dir.join("motcua.sqlite");
+    if target.exists() {
+        bail!(
+            "{} đã có cơ sở dữ liệu; hãy chọn thư mục dữ liệu trống (refusing to overwrite)",
+            settings.data_dir.display()
+        );
+    }
+    std::fs::create_dir_all(&settings.data_dir)?;
+    std::fs::copy(&source, &target)?;
+    let files = motcua_store::copy_tree(&from.join("blobs"), &settings.data_dir.join("blobs"))?;
+    println!(
+        "Đã khôi phục cơ sở dữ liệu và {files} tệp vào {}.",
+        settings.data_dir.display()
+    );
+    Ok(())
 }
 
 async fn import(settings: Settings, cmd: ImportCmd) -> Result<()> {
@@ -488,6 +564,17 @@ async fn serve(mut settings: Settings, listen: &str, demo: bool) -> Result<()> {
                 .await
             {
                 tracing::warn!(error = %e, "audit checkpoint failed");
+            }
+        }
+    });
+    // Drafts of online submissions hold personal data: forget them after a day.
+    let drafts = store.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
+        loop {
+            every.tick().await;
+            if let Err(e) = drafts.purge_drafts(OffsetDateTime::now_utc()).await {
+                tracing::warn!(error = %e, "purging drafts failed");
             }
         }
     });

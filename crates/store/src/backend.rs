@@ -879,6 +879,13 @@ macro_rules! backend {
                     .await?)
             }
 
+            pub async fn codes_by_id_number(&self, id_number: &str) -> Result<Vec<String>> {
+                Ok(sqlx::query_scalar("SELECT code FROM dossiers WHERE applicant_id_number = $1 ORDER BY id")
+                    .bind(id_number)
+                    .fetch_all(&self.read)
+                    .await?)
+            }
+
             pub async fn dossier_unit(&self, id: i64) -> Result<Option<String>> {
                 Ok(sqlx::query_scalar("SELECT unit_code FROM dossiers WHERE id = $1").bind(id).fetch_optional(&self.read).await?)
             }

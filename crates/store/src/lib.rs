@@ -102,6 +102,12 @@ impl Store {
             })
         } else {
             let path = url.strip_prefix("sqlite://").unwrap_or(url);
+            if let Some(parent) = Path::new(path)
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+            {
+                std::fs::create_dir_all(parent)?;
+            }
             let opts = SqliteConnectOptions::from_str(&format!("sqlite://{path}"))?
                 .create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)
@@ -1119,6 +1125,64 @@ impl Store {
         on_db!(self.access_log(dossier_code))
     }
 
+    /// Every dossier filed by the holder of an ID number, with its history
+    /// and who read it: what the system holds about that person.
+    pub async fn personal_data(&self, id_number: &str) -> Result<serde_json::Value> {
+        let mut dossiers = Vec::new();
+        for code in on_db!(self.codes_by_id_number(id_number))? {
+            let Some(rec) = self.dossier(&code).await? else {
+                continue;
+            };
+            let reads: Vec<serde_json::Value> = self
+                .access_log(&code)
+                .await?
+                .into_iter()
+                .map(|(at, who, what)| serde_json::json!({"at": from_ms(at).to_string(), "by": who, "what": what}))
+                .collect();
+            let r = &rec.row;
+            dossiers.push(serde_json::json!({
+                "code": r.code, "unit_code": r.unit_code, "procedure_code": r.procedure_code, "status": r.status,
+                "applicant": {"full_name": r.applicant_name, "id_number": r.applicant_id_number, "date_of_birth": r.applicant_dob,
+                              "phone": r.applicant_phone, "email": r.applicant_email, "address": r.applicant_address},
+                "fields": serde_json::from_str::<serde_json::Value>(&r.fields).unwrap_or_default(),
+                "events": rec.events, "documents": rec.documents, "read_by_staff": reads,
+            }));
+        }
+        Ok(serde_json::json!({ "id_number": id_number, "dossiers": dossiers }))
+    }
+
+    /// Back up the database and the document files into `dir` (a new or
+    /// empty folder). SQLite is copied online with VACUUM INTO; document
+    /// files never change once written, so copying them after is safe.
+    pub async fn backup(&self, dir: &Path) -> Result<BackupReport> {
+        std::fs::create_dir_all(dir)?;
+        if std::fs::read_dir(dir)?.next().is_some() {
+            return Err(StoreError::Config(format!(
+                "{} is not empty",
+                dir.display()
+            )));
+        }
+        match &self.db {
+            Db::Sqlite(inner) => {
+                let target = dir.join("motcua.sqlite");
+                sqlx::query("VACUUM INTO $1")
+                    .bind(target.display().to_string())
+                    .execute(&inner.write)
+                    .await?;
+            }
+            Db::Postgres(_) => {
+                return Err(StoreError::Config(
+                    "PostgreSQL: back up the database with pg_dump (see README), then copy the blobs folder".into(),
+                ));
+            }
+        }
+        let files = copy_tree(self.blobs.root(), &dir.join("blobs"))?;
+        Ok(BackupReport {
+            dossiers: self.count_dossiers().await?,
+            files,
+        })
+    }
+
     /// The unit of a dossier, by its internal id.
     pub async fn dossier_unit(&self, id: i64) -> Result<Option<String>> {
         on_db!(self.dossier_unit(id))
@@ -1171,6 +1235,32 @@ pub fn human_size(bytes: usize) -> String {
     } else {
         format!("{} KB", bytes.div_ceil(1024))
     }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BackupReport {
+    pub dossiers: i64,
+    pub files: usize,
+}
+
+/// Copy a folder tree (document blobs); returns the number of files copied.
+pub fn copy_tree(from: &Path, to: &Path) -> std::io::Result<usize> {
+    std::fs::create_dir_all(to)?;
+    let mut n = 0;
+    let Ok(entries) = std::fs::read_dir(from) else {
+        return Ok(0);
+    };
+    for entry in entries {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            n += copy_tree(&entry.path(), &target)?;
+        } else if !entry.file_name().to_string_lossy().starts_with(".tmp-") {
+            std::fs::copy(entry.path(), &target)?;
+            n += 1;
+        }
+    }
+    Ok(n)
 }
 
 pub fn hex(bytes: &[u8]) -> String {
