@@ -244,6 +244,8 @@ pub async fn show(
     if !user.sees_unit(&rec.row.unit_code) {
         return Err(not_found());
     }
+    // Reads of personal data by staff are kept (who, when, which dossier).
+    s.store.log_access(&user.username, &rec.row.code, "api:dossier", OffsetDateTime::now_utc()).await?;
     let (p, u) = names(&s, &rec.row).await?;
     Ok(axum::Json(view::full(
         &rec,
