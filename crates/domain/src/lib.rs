@@ -9,6 +9,7 @@ pub mod calendar;
 pub mod catalog;
 pub mod documents;
 pub mod dossier;
+pub mod identity;
 pub mod lifecycle;
 pub mod problem;
 pub mod text;

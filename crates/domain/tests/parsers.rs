@@ -50,6 +50,12 @@ proptest! {
         let _ = check_image(&data);
     }
 
+}
+
+proptest! {
+    // Each case parses a whole file (the national list is 190 KB): fewer cases.
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
     #[test]
     fn catalog_parser_never_panics(cut in 0usize..27_000, junk in "\\PC{0,8}") {
         let mut text = DEFAULT_CATALOG_JSON.to_string();
@@ -65,5 +71,23 @@ proptest! {
         let at = text.char_indices().map(|(i, _)| i).take_while(|i| *i <= cut).last().unwrap_or(0);
         text.insert_str(at, &junk);
         let _ = parse_units_csv(&text);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn card_readers_never_panic(s in "\\PC{0,200}", fields in proptest::collection::vec("[0-9A-Za-zÀ-ỹ ,]{0,20}", 0..10)) {
+        let today = time::macros::date!(2026 - 11 - 23);
+        let _ = motcua_domain::identity::parse_card(&s, today);
+        let _ = motcua_domain::identity::parse_card(&fields.join("|"), today);
+        let _ = motcua_domain::identity::parse_card(&fields.join("\n"), today);
+        let _ = motcua_domain::identity::check_digit(&s);
+    }
+
+    #[test]
+    fn mrz_shaped_noise_never_panics(l in proptest::collection::vec("[A-Z0-9<]{30}", 3)) {
+        let _ = motcua_domain::identity::parse_mrz_td1(&l.join("\n"), time::macros::date!(2026 - 11 - 23));
     }
 }
