@@ -3,9 +3,11 @@
 //! multi-row INSERTs in large transactions on a connection of their own.
 //!
 //! The caller computes each row with the domain's [`Projection`] of its
-//! events, exactly as [`Store::act`] does, so generated data passes the same
-//! consistency check as real data. As in `backend.rs`, the SQL is written
-//! once for both backends; only the few differences are macro arguments.
+//! events, exactly as [`Store::act`] does, and the loader links every event
+//! into its unit's hash chain as `backend.rs` does, so generated data passes
+//! the same checks as real data (`check_all`, `audit_verify`). As in
+//! `backend.rs`, the SQL is written once for both backends; only the few
+//! differences are macro arguments.
 
 use crate::backend::day_text;
 use crate::model::to_ms;
@@ -52,7 +54,7 @@ pub struct BulkDocument {
 
 /// Rows per statement: under SQLite's 32,766 and PostgreSQL's 65,535 parameters.
 const DOSSIER_ROWS: usize = 1000; // × 25 columns
-const EVENT_ROWS: usize = 3000; // × 10
+const EVENT_ROWS: usize = 2000; // × 14
 const DOCUMENT_ROWS: usize = 3000; // × 10
 const COUNTER_ROWS: usize = 5000; // × 3
 
@@ -60,9 +62,13 @@ const DOSSIER_HEAD: &str = "INSERT INTO dossiers (id, code, unit_code, procedure
      assignee, applicant_name, applicant_id_number, applicant_dob, applicant_phone, applicant_email, applicant_address, \
      fields, lookup_key, version, submitted_at, received_at, due_at, pause_remaining, finished_at, returned_at, \
      apologized, updated_at)";
-const EVENT_HEAD: &str = "INSERT INTO dossier_events (dossier_id, seq, at, actor, role, action, from_status, to_status, note, payload)";
+const EVENT_HEAD: &str = "INSERT INTO dossier_events (dossier_id, seq, at, actor, role, action, from_status, to_status, note, payload, \
+     unit_code, unit_seq, prev_hash, hash)";
 const DOCUMENT_HEAD: &str = "INSERT INTO documents (id, dossier_id, doc_code, sha256, size, content_type, filename, paper, \
      uploaded_by, created_at)";
+const HEAD_HEAD: &str = "INSERT INTO audit_heads (unit_code, seq, hash)";
+const HEAD_TAIL: &str =
+    " ON CONFLICT (unit_code) DO UPDATE SET seq = excluded.seq, hash = excluded.hash";
 const COUNTER_HEAD: &str = "INSERT INTO code_counters (unit_code, day, last)";
 const COUNTER_TAIL: &str = " ON CONFLICT (unit_code, day) DO UPDATE SET last = \
      CASE WHEN excluded.last > code_counters.last THEN excluded.last ELSE code_counters.last END";
@@ -109,6 +115,60 @@ impl SqlCache {
     }
 }
 
+/// An event ready to write: its place in the unit's chain computed.
+pub(crate) struct Linked<'a> {
+    dossier_id: i64,
+    unit_code: &'a str,
+    event: &'a Event,
+    payload: String,
+    unit_seq: i64,
+    prev_hash: String,
+    hash: String,
+}
+
+/// The newest link of each unit's chain, as the loader extends them.
+#[derive(Default)]
+struct Chains {
+    heads: HashMap<String, (i64, String)>,
+    /// Units whose head moved since the last commit.
+    dirty: std::collections::BTreeSet<String>,
+}
+
+impl Chains {
+    fn link<'a>(&mut self, d: &'a BulkDossier) -> Vec<Linked<'a>> {
+        if !self.dirty.contains(&d.unit_code) {
+            self.dirty.insert(d.unit_code.clone());
+        }
+        let head = self
+            .heads
+            .entry(d.unit_code.clone())
+            .or_insert_with(|| (0, motcua_domain::audit::GENESIS.to_string()));
+        d.events
+            .iter()
+            .map(|e| {
+                let link = motcua_domain::audit::Link {
+                    unit_code: &d.unit_code,
+                    unit_seq: head.0 + 1,
+                    prev_hash: &head.1,
+                    dossier_code: &d.code,
+                };
+                let hash = motcua_domain::audit::event_hash(&link, e);
+                let prev_hash = std::mem::replace(&mut head.1, hash.clone());
+                head.0 += 1;
+                Linked {
+                    dossier_id: d.id,
+                    unit_code: &d.unit_code,
+                    event: e,
+                    payload: e.payload.to_string(),
+                    unit_seq: head.0,
+                    prev_hash,
+                    hash,
+                }
+            })
+            .collect()
+    }
+}
+
 macro_rules! bulk {
     ($db:ty, $conn:ty, $overriding:literal, $size_sql:literal) => {
         use super::*;
@@ -144,6 +204,30 @@ macro_rules! bulk {
                 .collect())
         }
 
+        pub(crate) async fn heads(conn: &mut Conn) -> Result<Vec<(String, i64, String)>> {
+            Ok(
+                sqlx::query_as("SELECT unit_code, seq, hash FROM audit_heads")
+                    .fetch_all(&mut *conn)
+                    .await?,
+            )
+        }
+
+        pub(crate) async fn save_heads(
+            conn: &mut Conn,
+            sql: &mut SqlCache,
+            rows: &[(&str, i64, &str)],
+        ) -> Result<()> {
+            for chunk in rows.chunks(COUNTER_ROWS) {
+                let text = sql.get(HEAD_HEAD, "", HEAD_TAIL, 3, chunk.len());
+                let mut q = sqlx::query::<Db>(AssertSqlSafe(text));
+                for (unit, seq, hash) in chunk {
+                    q = q.bind(*unit).bind(*seq).bind(*hash);
+                }
+                q.execute(&mut *conn).await?;
+            }
+            Ok(())
+        }
+
         pub(crate) async fn save_counters(
             conn: &mut Conn,
             sql: &mut SqlCache,
@@ -164,6 +248,7 @@ macro_rules! bulk {
             conn: &mut Conn,
             sql: &mut SqlCache,
             batch: &[BulkDossier],
+            events: &[Linked<'_>],
         ) -> Result<()> {
             for chunk in batch.chunks(DOSSIER_ROWS) {
                 let text = sql.get(DOSSIER_HEAD, $overriding, "", 25, chunk.len());
@@ -201,16 +286,13 @@ macro_rules! bulk {
                 }
                 q.execute(&mut *conn).await?;
             }
-            let events: Vec<(i64, &Event)> = batch
-                .iter()
-                .flat_map(|d| d.events.iter().map(move |e| (d.id, e)))
-                .collect();
             for chunk in events.chunks(EVENT_ROWS) {
-                let text = sql.get(EVENT_HEAD, "", "", 10, chunk.len());
+                let text = sql.get(EVENT_HEAD, "", "", 14, chunk.len());
                 let mut q = sqlx::query::<Db>(AssertSqlSafe(text));
-                for (id, e) in chunk {
+                for l in chunk {
+                    let e = l.event;
                     q = q
-                        .bind(*id)
+                        .bind(l.dossier_id)
                         .bind(e.seq)
                         .bind(to_ms(e.at))
                         .bind(e.actor.as_str())
@@ -219,7 +301,11 @@ macro_rules! bulk {
                         .bind(e.from_status.map(Status::as_str))
                         .bind(e.to_status.as_str())
                         .bind(e.note.as_deref())
-                        .bind(e.payload.to_string());
+                        .bind(l.payload.as_str())
+                        .bind(l.unit_code)
+                        .bind(l.unit_seq)
+                        .bind(l.prev_hash.as_str())
+                        .bind(l.hash.as_str());
                 }
                 q.execute(&mut *conn).await?;
             }
@@ -327,11 +413,12 @@ macro_rules! on_conn {
 }
 
 /// Writes [`BulkDossier`]s in large transactions on its own connection.
-/// Nothing else should write dossiers while it loads (ids are taken from
-/// `MAX(id) + 1` once, at the start).
+/// Nothing else may write dossiers or events while it loads: ids are taken
+/// from `MAX(id) + 1` and the chain heads read once, at the start.
 pub struct BulkLoader {
     conn: Conn,
     sql: SqlCache,
+    chains: Chains,
     next_id: i64,
     in_tx: bool,
     rows_in_tx: usize,
@@ -351,11 +438,17 @@ impl Store {
                     .clone()
                     .foreign_keys(false)
                     .pragma("cache_size", "-1048576")
-                    .pragma("temp_store", "memory");
+                    .pragma("temp_store", "memory")
+                    // Statements of thousands of parameters would flood the log.
+                    .disable_statement_logging();
                 Conn::Sqlite(opts.connect().await?)
             }
             Db::Postgres(inner) => {
-                let mut c = (*inner.write.connect_options()).clone().connect().await?;
+                let mut c = (*inner.write.connect_options())
+                    .clone()
+                    .disable_statement_logging()
+                    .connect()
+                    .await?;
                 // A lost load on a crash is acceptable; waiting for each commit's flush is not.
                 postgres::exec(&mut c, "SET synchronous_commit = off").await?;
                 Conn::Postgres(c)
@@ -366,9 +459,17 @@ impl Store {
             Conn::Sqlite(c) => sqlite::scalar_i64(c, sql).await?,
             Conn::Postgres(c) => postgres::scalar_i64(c, sql).await?,
         };
+        let heads = match &mut conn {
+            Conn::Sqlite(c) => sqlite::heads(c).await?,
+            Conn::Postgres(c) => postgres::heads(c).await?,
+        };
         Ok(BulkLoader {
             conn,
             sql: SqlCache::default(),
+            chains: Chains {
+                heads: heads.into_iter().map(|(u, s, h)| (u, (s, h))).collect(),
+                dirty: Default::default(),
+            },
             next_id: max + 1,
             in_tx: false,
             rows_in_tx: 0,
@@ -426,8 +527,24 @@ impl BulkLoader {
         Ok(())
     }
 
-    async fn commit(&mut self) -> Result<()> {
+    /// Commit what is pending, with the chain heads it moved.
+    pub async fn commit(&mut self) -> Result<()> {
         if self.in_tx {
+            let dirty = std::mem::take(&mut self.chains.dirty);
+            let rows: Vec<(&str, i64, &str)> = dirty
+                .iter()
+                .filter_map(|u| {
+                    self.chains
+                        .heads
+                        .get(u)
+                        .map(|(s, h)| (u.as_str(), *s, h.as_str()))
+                })
+                .collect();
+            let sql = &mut self.sql;
+            match &mut self.conn {
+                Conn::Sqlite(c) => sqlite::save_heads(c, sql, &rows).await?,
+                Conn::Postgres(c) => postgres::save_heads(c, sql, &rows).await?,
+            }
             on_conn!(self, exec("COMMIT"))?;
             self.in_tx = false;
             self.rows_in_tx = 0;
@@ -448,10 +565,14 @@ impl BulkLoader {
             }
         }
         self.begin().await?;
+        let mut events = Vec::with_capacity(batch.len() * 8);
+        for d in batch {
+            events.extend(self.chains.link(d));
+        }
         let sql = &mut self.sql;
         match &mut self.conn {
-            Conn::Sqlite(c) => sqlite::insert(c, sql, batch).await?,
-            Conn::Postgres(c) => postgres::insert(c, sql, batch).await?,
+            Conn::Sqlite(c) => sqlite::insert(c, sql, batch, &events).await?,
+            Conn::Postgres(c) => postgres::insert(c, sql, batch, &events).await?,
         }
         self.next_id += batch.len() as i64;
         self.rows_in_tx += batch.len();

@@ -976,15 +976,14 @@ impl Store {
         let mut expected: HashMap<(String, i64), (i64, String)> = HashMap::new();
         for (id, at, heads, mac) in on_db!(self.checkpoints())? {
             report.checkpoints += 1;
-            if let Some(key) = key {
-                if motcua_domain::audit::checkpoint_mac(key, format!("{at}\n{heads}").as_bytes())
+            if let Some(key) = key
+                && motcua_domain::audit::checkpoint_mac(key, format!("{at}\n{heads}").as_bytes())
                     != mac
-                {
-                    report.problems.push(format!(
-                        "Điểm kiểm soát số {id}: chữ ký không khớp (checkpoint {id} was altered)"
-                    ));
-                    continue;
-                }
+            {
+                report.problems.push(format!(
+                    "Điểm kiểm soát số {id}: chữ ký không khớp (checkpoint {id} was altered)"
+                ));
+                continue;
             }
             let list: Vec<(String, i64, String)> = serde_json::from_str(&heads).unwrap_or_default();
             for (unit, seq, hash) in list {

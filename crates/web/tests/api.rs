@@ -983,14 +983,16 @@ async fn uploads_are_checked_for_size_and_type() {
         .await
         .error(422, "empty_file", Some("file"));
 
-        // JPEG and PNG are accepted and named for what they are.
-        let jpeg = [0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10, b'J', b'F', b'I', b'F'].to_vec();
+        // JPEG and PNG are accepted and named for what they are (with a readable size).
+        let mut jpeg = vec![0xFF, 0xD8, 0xFF, 0xE0, 0, 0x04, b'J', b'F'];
+        jpeg.extend_from_slice(&[0xFF, 0xC0, 0x00, 0x11, 0x08, 0x06, 0x40, 0x04, 0xB0, 3, 1, 0x22, 0]);
         let v = env
             .call(Method::POST, "/api/v1/uploads", None, Body::Raw(jpeg, None))
             .await
             .ok(201);
         assert_eq!(v["content_type"], "image/jpeg");
-        let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+        let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+        png.extend_from_slice(&[0, 0, 4, 0xB0, 0, 0, 6, 0x40, 8, 2, 0, 0, 0]);
         let v = env
             .call(
                 Method::POST,
@@ -1001,6 +1003,12 @@ async fn uploads_are_checked_for_size_and_type() {
             .await
             .ok(201);
         assert_eq!(v["content_type"], "image/png");
+        // A picture claiming 100,000 × 100,000 pixels is a decompression bomb.
+        let mut bomb = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+        bomb.extend_from_slice(&[0, 1, 0x86, 0xA0, 0, 1, 0x86, 0xA0, 8, 2, 0, 0, 0]);
+        env.call(Method::POST, "/api/v1/uploads", None, Body::Raw(bomb, None))
+            .await
+            .error(422, "bad_image", Some("file"));
         assert_eq!(
             v["code"],
             Value::Null,

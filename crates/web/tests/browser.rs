@@ -78,10 +78,10 @@ async fn start_driver(path: &Path) -> Driver {
     let http = reqwest::Client::new();
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        if let Ok(r) = http.get(format!("{base}/status")).send().await {
-            if r.status().is_success() {
-                break;
-            }
+        if let Ok(r) = http.get(format!("{base}/status")).send().await
+            && r.status().is_success()
+        {
+            break;
         }
         assert!(Instant::now() < deadline, "chromedriver did not start");
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -364,16 +364,15 @@ async fn submit_online(b: &mut Browser<'_>, base: &str, files: &Path) -> (String
     b.wait_path("/nop/").await;
     b.click(&format!("#answer option[value='{UNIT}']")).await;
     b.click("button[value=next]").await;
-    for (value, step) in [
-        ("Nguyễn Thị Bé Ba", "ho-ten"),
-        ("087190001234", "so-dinh-danh"),
-        ("17/05/1990", "ngay-sinh"),
-        ("0912 345 678", "dien-thoai"),
-        ("", "email"),
-        ("Ấp Mỹ Thạnh, xã Mỹ Hiệp, Đồng Tháp", "dia-chi"),
+    for value in [
+        "Nguyễn Thị Bé Ba",
+        "087190001234",
+        "17/05/1990",
+        "0912 345 678",
+        "",
+        "Ấp Mỹ Thạnh, xã Mỹ Hiệp, Đồng Tháp",
     ] {
-        b.wait_path(&format!("/nop/")).await;
-        let _ = step;
+        b.wait_path("/nop/").await;
         if !value.is_empty() {
             b.type_in("#answer", value).await;
         }
@@ -536,5 +535,189 @@ async fn search_finds_procedures_with_or_without_diacritics() {
         assert!(results.contains(expect), "{q}: {results}");
     }
     b.shot("search").await;
+    b.close().await;
+}
+
+async fn sign_in(b: &mut Browser<'_>, base: &str, username: &str) {
+    b.go(&format!("{base}/dang-nhap")).await;
+    b.type_in("#username", username).await;
+    b.type_in("#password", PASSWORD).await;
+    b.click("#login-submit").await;
+    // The login page has no queues: their list means the sign-in went through.
+    b.find("ul.queues").await;
+}
+
+/// On the dossier page, take an action and wait for its confirmation.
+async fn act(b: &mut Browser<'_>, base: &str, code: &str, action: &str) {
+    b.go(&format!("{base}/can-bo/ho-so/{code}")).await;
+    b.click(&format!("#act-{action}")).await;
+    b.wait_path(&format!("/can-bo/ho-so/{code}?ok={action}"))
+        .await;
+    b.find("#notice").await;
+    b.shot(action).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn officers_carry_an_online_dossier_to_returned() {
+    let Some(path) = chromedriver() else { return };
+    let srv = server().await;
+    let driver = start_driver(&path).await;
+    let files = tempfile::tempdir().expect("files");
+    let mut citizen = Browser::open(&driver, "loop-citizen").await;
+    let (code, key) = submit_online(&mut citizen, &srv.base, files.path()).await;
+
+    let mut b = Browser::open(&driver, "loop-officers").await;
+    sign_in(&mut b, &srv.base, "tiepnhan.myhiep").await;
+    // The new dossier waits in the receptionist's queue.
+    assert!(b.source().await.contains(&code), "queue lists the dossier");
+    b.shot("queue").await;
+    act(&mut b, &srv.base, &code, "receive").await;
+    b.go(&format!("{}/can-bo/ho-so/{code}", srv.base)).await;
+    b.click("#assignee option[value='chuyenvien.myhiep']").await;
+    b.click("#act-assign").await;
+    b.wait_path(&format!("/can-bo/ho-so/{code}?ok=assign"))
+        .await;
+    sign_in(&mut b, &srv.base, "chuyenvien.myhiep").await;
+    act(&mut b, &srv.base, &code, "propose").await;
+    sign_in(&mut b, &srv.base, "lanhdao.myhiep").await;
+    act(&mut b, &srv.base, &code, "approve").await;
+    sign_in(&mut b, &srv.base, "tiepnhan.myhiep").await;
+    act(&mut b, &srv.base, &code, "return_result").await;
+    // Only what this officer may do now is offered: nothing, once returned.
+    assert!(b.try_find("[id^=act-]").await.is_none());
+
+    citizen
+        .go(&format!("{}/tra-cuu?code={code}&key={key}", srv.base))
+        .await;
+    assert_eq!(citizen.text("#status").await, "Đã trả kết quả");
+    assert!(
+        citizen.source().await.contains("Phê duyệt"),
+        "the timeline lists every step"
+    );
+    citizen.shot("returned").await;
+    assert_eq!(
+        srv.store
+            .dossier_row(&code)
+            .await
+            .expect("read")
+            .expect("row")
+            .status,
+        "returned"
+    );
+    b.close().await;
+    citizen.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_supplement_request_goes_to_the_citizen_and_back() {
+    let Some(path) = chromedriver() else { return };
+    let srv = server().await;
+    let driver = start_driver(&path).await;
+    let files = tempfile::tempdir().expect("files");
+    let mut citizen = Browser::open(&driver, "supplement-citizen").await;
+    let (code, key) = submit_online(&mut citizen, &srv.base, files.path()).await;
+    let mut b = Browser::open(&driver, "supplement-officers").await;
+    sign_in(&mut b, &srv.base, "tiepnhan.myhiep").await;
+    act(&mut b, &srv.base, &code, "receive").await;
+    b.go(&format!("{}/can-bo/ho-so/{code}", srv.base)).await;
+    b.click("#assignee option[value='chuyenvien.myhiep']").await;
+    b.click("#act-assign").await;
+    b.wait_path(&format!("/can-bo/ho-so/{code}?ok=assign"))
+        .await;
+    sign_in(&mut b, &srv.base, "chuyenvien.myhiep").await;
+    b.go(&format!("{}/can-bo/ho-so/{code}", srv.base)).await;
+    b.click("#missing-giay-to-tuy-than").await;
+    b.type_in(
+        "#note-request_supplement",
+        "Ảnh căn cước bị mờ, xin chụp lại rõ nét",
+    )
+    .await;
+    b.click("#act-request_supplement").await;
+    b.wait_path(&format!("/can-bo/ho-so/{code}?ok=request_supplement"))
+        .await;
+    b.shot("requested").await;
+
+    citizen
+        .go(&format!("{}/tra-cuu?code={code}&key={key}", srv.base))
+        .await;
+    assert!(
+        citizen.source().await.contains("Ảnh căn cước bị mờ"),
+        "the citizen sees what is missing"
+    );
+    citizen.shot("asked").await;
+    let scan_path = scan(files.path(), "can-cuoc-ro.pdf");
+    citizen
+        .type_in("#doc-giay-to-tuy-than", &scan_path.display().to_string())
+        .await;
+    citizen
+        .click("form[action='/tra-cuu/bo-sung'] button")
+        .await;
+    citizen.wait_path("/tra-cuu?code=").await;
+    citizen.find("[role=status]").await;
+    assert_eq!(citizen.text("#status").await, "Đang xử lý");
+    citizen.shot("supplemented").await;
+    let rec = srv
+        .store
+        .dossier(&code)
+        .await
+        .expect("read")
+        .expect("dossier");
+    assert_eq!(rec.row.status, "processing");
+    assert_eq!(rec.documents.len(), 3);
+    b.close().await;
+    citizen.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn counter_intake_prints_a_receipt_and_other_communes_cannot_look() {
+    let Some(path) = chromedriver() else { return };
+    let srv = server().await;
+    let driver = start_driver(&path).await;
+    let mut b = Browser::open(&driver, "counter").await;
+    sign_in(&mut b, &srv.base, "tiepnhan.myhiep").await;
+    b.go(&format!("{}/can-bo/tiep-nhan?thu_tuc=HT-XNHN", srv.base))
+        .await;
+    for (id, value) in [
+        ("full_name", "Huỳnh Văn Chín"),
+        ("id_number", "087160004321"),
+        ("date_of_birth", "09/09/1960"),
+        ("phone", "0939123456"),
+        ("address", "Ấp 2, xã Mỹ Hiệp, Đồng Tháp"),
+    ] {
+        b.type_in(&format!("#{id}"), value).await;
+    }
+    b.click("#paper-to-khai").await;
+    b.click("#paper-giay-to-tuy-than").await;
+    b.shot("typed-for-the-citizen").await;
+    b.click("#intake-submit").await;
+    b.wait_path("/can-bo/ho-so/").await;
+    let code = b.text("#receipt-code").await;
+    assert!(
+        b.source()
+            .await
+            .contains("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM")
+    );
+    b.shot("receipt").await;
+    let row = srv
+        .store
+        .dossier_row(&code)
+        .await
+        .expect("read")
+        .expect("row");
+    assert_eq!(
+        (row.status.as_str(), row.channel.as_str()),
+        ("received", "counter")
+    );
+    assert!(row.due_at.is_some());
+
+    // An officer of another commune gets "not found", in the browser too.
+    sign_in(&mut b, &srv.base, "tiepnhan.mytho").await;
+    b.go(&format!("{}/can-bo/ho-so/{code}", srv.base)).await;
+    assert!(
+        b.source().await.contains("Không tìm thấy"),
+        "another unit's dossier is hidden"
+    );
+    assert!(!b.source().await.contains("Huỳnh Văn Chín"));
+    b.shot("other-unit").await;
     b.close().await;
 }

@@ -245,7 +245,14 @@ pub async fn show(
         return Err(not_found());
     }
     // Reads of personal data by staff are kept (who, when, which dossier).
-    s.store.log_access(&user.username, &rec.row.code, "api:dossier", OffsetDateTime::now_utc()).await?;
+    s.store
+        .log_access(
+            &user.username,
+            &rec.row.code,
+            "api:dossier",
+            OffsetDateTime::now_utc(),
+        )
+        .await?;
     let (p, u) = names(&s, &rec.row).await?;
     Ok(axum::Json(view::full(
         &rec,

@@ -254,16 +254,26 @@ struct FlowQuery {
 }
 
 /// Build the question page of `step`, with `value` and `error` when re-shown.
+/// What a question page shows again after an answer was refused.
+struct Reshow {
+    value: Option<String>,
+    error: Option<String>,
+    from_check: bool,
+}
+
 async fn question_page(
     s: &AppState,
     c: Ctx,
     draft: &Draft,
     p: &Procedure,
     step: &str,
-    value: Option<String>,
-    error: Option<String>,
-    from_check: bool,
+    again: Reshow,
 ) -> PageResult {
+    let Reshow {
+        value,
+        error,
+        from_check,
+    } = again;
     let all = steps(p);
     let Some(pos) = all.iter().position(|x| x == step) else {
         return Err(PageError::new(
@@ -471,9 +481,11 @@ async fn question(
         &draft,
         &p,
         &step,
-        None,
-        None,
-        q.tu.as_deref() == Some("kiem-tra"),
+        Reshow {
+            value: None,
+            error: None,
+            from_check: q.tu.as_deref() == Some("kiem-tra"),
+        },
     )
     .await
 }
@@ -648,9 +660,11 @@ async fn answer(
             &draft,
             &p,
             &step,
-            Some(value),
-            Some(problem.message),
-            from_check,
+            Reshow {
+                value: Some(value),
+                error: Some(problem.message),
+                from_check,
+            },
         )
         .await;
     }
@@ -855,10 +869,10 @@ async fn submit(c: Ctx, State(s): State<AppState>, Path(id): Path<String>) -> Pa
         }
         Err(motcua_store::StoreError::Problem(pr)) => {
             // A second click may have lost the race to the first: show the first's result.
-            if let Ok(Some(fresh)) = s.store.draft(&id, OffsetDateTime::now_utc()).await {
-                if fresh.dossier_code.is_some() {
-                    return Ok(Redirect::to(&format!("/nop/{id}/xong")).into_response());
-                }
+            if let Ok(Some(fresh)) = s.store.draft(&id, OffsetDateTime::now_utc()).await
+                && fresh.dossier_code.is_some()
+            {
+                return Ok(Redirect::to(&format!("/nop/{id}/xong")).into_response());
             }
             check_page(c, &s, &draft, &p, Some(pr)).await
         }

@@ -183,23 +183,22 @@ struct SettingsQuery {
 async fn settings(crate::extract::Query(q): crate::extract::Query<SettingsQuery>) -> Response {
     let mut headers = HeaderMap::new();
     let year = 365 * 24 * 3600;
-    if let Some(lang) = q.lang.as_deref().filter(|l| *l == "vi" || *l == "en") {
-        if let Ok(v) = HeaderValue::from_str(&format!(
+    if let Some(lang) = q.lang.as_deref().filter(|l| *l == "vi" || *l == "en")
+        && let Ok(v) = HeaderValue::from_str(&format!(
             "lang={lang}; Path=/; Max-Age={year}; SameSite=Lax"
-        )) {
-            headers.append(header::SET_COOKIE, v);
-        }
+        ))
+    {
+        headers.append(header::SET_COOKIE, v);
     }
     if let Some(size) = q
         .size
         .as_deref()
         .filter(|s| *s == "large" || *s == "normal")
-    {
-        if let Ok(v) = HeaderValue::from_str(&format!(
+        && let Ok(v) = HeaderValue::from_str(&format!(
             "size={size}; Path=/; Max-Age={year}; SameSite=Lax"
-        )) {
-            headers.append(header::SET_COOKIE, v);
-        }
+        ))
+    {
+        headers.append(header::SET_COOKIE, v);
     }
     (
         headers,
