@@ -88,16 +88,16 @@ pub fn check_personal_number(
         _ => 1800,
     };
     let year = century + i32::from((id.as_bytes()[4] - b'0') * 10 + (id.as_bytes()[5] - b'0'));
-    if let Some(d) = dob {
-        if d.year() != year {
-            return Err(bad(
-                "id_number_mismatch",
-                "id_number",
-                format!("Số định danh ứng với năm sinh {year}, không khớp ngày sinh {d}"),
-            ));
-        }
+    if let Some(d) = dob
+        && d.year() != year
+    {
+        return Err(bad(
+            "id_number_mismatch",
+            "id_number",
+            format!("Số định danh ứng với năm sinh {year}, không khớp ngày sinh {d}"),
+        ));
     }
-    let coded = if gc % 2 == 0 {
+    let coded = if gc.is_multiple_of(2) {
         Gender::Male
     } else {
         Gender::Female

@@ -47,7 +47,12 @@ async fn submit(http: &reqwest::Client, base: &str, n: usize) -> Option<String> 
                       "phone": "0912345678", "address": "Ấp 1, xã Mỹ Hiệp"},
         "documents": docs
     });
-    let r = http.post(format!("{base}/api/v1/dossiers")).json(&body).send().await.ok()?;
+    let r = http
+        .post(format!("{base}/api/v1/dossiers"))
+        .json(&body)
+        .send()
+        .await
+        .ok()?;
     if r.status().as_u16() != 201 {
         return None;
     }
@@ -59,7 +64,10 @@ async fn submit(http: &reqwest::Client, base: &str, n: usize) -> Option<String> 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn acknowledged_dossiers_survive_a_sigkill() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("port");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("port");
     let base = format!("http://127.0.0.1:{port}");
     let http = reqwest::Client::new();
     let mut server = start(dir.path(), port);
@@ -98,13 +106,22 @@ async fn acknowledged_dossiers_survive_a_sigkill() {
     let _ = server.wait();
 
     let url = format!("sqlite://{}", dir.path().join("motcua.sqlite").display());
-    let store = motcua_store::Store::open(&url, &dir.path().join("blobs")).await.expect("open");
+    let store = motcua_store::Store::open(&url, &dir.path().join("blobs"))
+        .await
+        .expect("open");
     let unique: HashSet<&String> = acked.iter().collect();
     assert_eq!(unique.len(), acked.len(), "a code was acknowledged twice");
     for code in &acked {
-        let rec = store.dossier(code).await.expect("read").unwrap_or_else(|| panic!("acknowledged {code} lost"));
+        let rec = store
+            .dossier(code)
+            .await
+            .expect("read")
+            .unwrap_or_else(|| panic!("acknowledged {code} lost"));
         assert_eq!(rec.documents.len(), 2, "{code} lost its documents");
-        store.check_consistency(code).await.expect("row equals its events");
+        store
+            .check_consistency(code)
+            .await
+            .expect("row equals its events");
     }
     // Nothing half-written either: every stored dossier is whole.
     assert!(store.check_all().await.expect("check") >= acked.len());
