@@ -760,10 +760,10 @@ macro_rules! backend {
                     q.push_bind(now);
                     q.push(")), FALSE)");
                 }
-                if let Some(before) = f.before_id {
-                    q.push(" AND id < ").push_bind(before);
+                if let Some(cursor) = f.before_id {
+                    q.push(if f.oldest_first { " AND id > " } else { " AND id < " }).push_bind(cursor);
                 }
-                q.push(" ORDER BY id DESC LIMIT ").push_bind(f.limit);
+                q.push(if f.oldest_first { " ORDER BY id ASC LIMIT " } else { " ORDER BY id DESC LIMIT " }).push_bind(f.limit);
                 Ok(q.build_query_as().fetch_all(&self.read).await?)
             }
 

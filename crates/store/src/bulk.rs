@@ -73,8 +73,18 @@ const COUNTER_HEAD: &str = "INSERT INTO code_counters (unit_code, day, last)";
 const COUNTER_TAIL: &str = " ON CONFLICT (unit_code, day) DO UPDATE SET last = \
      CASE WHEN excluded.last > code_counters.last THEN excluded.last ELSE code_counters.last END";
 
-/// `head [middle] VALUES ($1, …), (…)` for `rows` rows of `cols` columns.
-fn insert_sql(head: &str, middle: &str, tail: &str, cols: usize, rows: usize) -> Arc<str> {
+/// `head [middle] VALUES ($1, …), (…)` for `rows` rows of `cols` columns;
+/// with `numbered` false, `?` instead of `$n`: SQLite looks a numbered
+/// parameter's name up by a linear scan, which makes binding thousands of
+/// them quadratic (minutes per statement), while `?` binds by position.
+fn insert_sql(
+    numbered: bool,
+    head: &str,
+    middle: &str,
+    tail: &str,
+    cols: usize,
+    rows: usize,
+) -> Arc<str> {
     let mut s = String::with_capacity(head.len() + rows * cols * 7 + tail.len() + 32);
     s.push_str(head);
     s.push_str(middle);
@@ -86,7 +96,11 @@ fn insert_sql(head: &str, middle: &str, tail: &str, cols: usize, rows: usize) ->
             if c > 0 {
                 s.push(',');
             }
-            let _ = write!(s, "${n}");
+            if numbered {
+                let _ = write!(s, "${n}");
+            } else {
+                s.push('?');
+            }
             n += 1;
         }
         s.push(')');
@@ -96,8 +110,10 @@ fn insert_sql(head: &str, middle: &str, tail: &str, cols: usize, rows: usize) ->
 }
 
 /// Statements by (table, rows), built once: the connection caches them prepared.
-#[derive(Default)]
-struct SqlCache(HashMap<(&'static str, usize), Arc<str>>);
+struct SqlCache {
+    numbered: bool,
+    cache: HashMap<(&'static str, usize), Arc<str>>,
+}
 
 impl SqlCache {
     fn get(
@@ -108,9 +124,10 @@ impl SqlCache {
         cols: usize,
         rows: usize,
     ) -> Arc<str> {
-        self.0
+        let numbered = self.numbered;
+        self.cache
             .entry((head, rows))
-            .or_insert_with(|| insert_sql(head, middle, tail, cols, rows))
+            .or_insert_with(|| insert_sql(numbered, head, middle, tail, cols, rows))
             .clone()
     }
 }
@@ -463,9 +480,13 @@ impl Store {
             Conn::Sqlite(c) => sqlite::heads(c).await?,
             Conn::Postgres(c) => postgres::heads(c).await?,
         };
+        let numbered = matches!(conn, Conn::Postgres(_));
         Ok(BulkLoader {
             conn,
-            sql: SqlCache::default(),
+            sql: SqlCache {
+                numbered,
+                cache: HashMap::new(),
+            },
             chains: Chains {
                 heads: heads.into_iter().map(|(u, s, h)| (u, (s, h))).collect(),
                 dirty: Default::default(),

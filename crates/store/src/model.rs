@@ -282,8 +282,11 @@ pub struct ListFilter {
     pub status: Option<Status>,
     pub late: Option<bool>,
     pub assignee: Option<String>,
-    /// Keyset: only dossiers with id below this one (newest first).
+    /// Keyset: only dossiers past this id in the list's order (below it
+    /// newest first, above it oldest first).
     pub before_id: Option<i64>,
+    /// Oldest first (the queue order of a counter) instead of newest first.
+    pub oldest_first: bool,
     pub limit: i64,
     /// Only dossiers whose clock runs (received, processing, awaiting approval).
     pub open_clock: bool,
@@ -299,6 +302,7 @@ impl ListFilter {
             late: None,
             assignee: None,
             before_id: None,
+            oldest_first: false,
             limit,
             open_clock: false,
             due_before: None,

@@ -911,3 +911,38 @@ async fn a_rewritten_checkpoint_is_caught() {
         assert!(env.store.audit_verify(None).await.expect("verify").ok());
     }
 }
+
+#[tokio::test]
+async fn lists_page_by_keyset_in_both_orders() {
+    for env in envs().await {
+        let mut made = Vec::new();
+        for _ in 0..7 {
+            made.push(submit_online(&env, now()).await.0);
+        }
+        for oldest_first in [false, true] {
+            let mut seen = Vec::new();
+            let mut cursor = None;
+            loop {
+                let f = motcua_store::ListFilter {
+                    before_id: cursor,
+                    oldest_first,
+                    ..motcua_store::ListFilter::new(
+                        motcua_store::Scope::Units(vec![UNIT.into()]),
+                        3,
+                    )
+                };
+                let page = env.store.list_dossiers(&f, now()).await.expect("list");
+                seen.extend(page.iter().map(|r| r.code.clone()));
+                if page.len() < 3 {
+                    break;
+                }
+                cursor = page.last().map(|r| r.id);
+            }
+            let mut expected = made.clone();
+            if !oldest_first {
+                expected.reverse();
+            }
+            assert_eq!(seen, expected, "oldest_first={oldest_first}");
+        }
+    }
+}

@@ -158,6 +158,8 @@ pub struct ListQuery {
     assignee: Option<String>,
     cursor: Option<String>,
     limit: Option<i64>,
+    /// `newest` (default) or `oldest`.
+    sort: Option<String>,
 }
 
 fn scope_for(user: &User, unit: Option<&str>) -> Result<Scope, ApiError> {
@@ -205,6 +207,7 @@ pub async fn list(
         late: q.late,
         assignee: q.assignee,
         before_id,
+        oldest_first: q.sort.as_deref() == Some("oldest"),
         limit,
         open_clock: false,
         due_before: None,

@@ -565,6 +565,8 @@ struct QueuesPage {
     rows: Vec<Row>,
     next_href: Option<String>,
     first_href: Option<String>,
+    oldest_first: bool,
+    sort_href: String,
 }
 
 #[derive(Deserialize)]
@@ -572,6 +574,8 @@ struct QueueQuery {
     q: Option<String>,
     unit: Option<String>,
     cursor: Option<String>,
+    /// "cu-nhat": oldest first; newest first otherwise.
+    sort: Option<String>,
 }
 
 /// The dossiers `user` may see, narrowed to `unit` when given (403 for others).
@@ -633,11 +637,13 @@ async fn queues(c: Ctx, State(s): State<AppState>, Query(q): Query<QueueQuery>) 
         .into_iter()
         .filter(|x| *x != Queue::Mine || user.has_role(Role::Specialist))
         .collect();
+    let oldest_first = q.sort.as_deref() == Some("cu-nhat");
     let unit_q = if unit.is_empty() {
         String::new()
     } else {
         format!("&unit={}", url_encode(&unit))
     };
+    let sort_q = if oldest_first { "&sort=cu-nhat" } else { "" };
     let mut links = Vec::new();
     for x in &shown {
         let count = if x.counted_by_status() {
@@ -665,6 +671,7 @@ async fn queues(c: Ctx, State(s): State<AppState>, Query(q): Query<QueueQuery>) 
     }
     let mut filter = current.filter(scope, &user, now, PAGE_ROWS);
     filter.before_id = before_id;
+    filter.oldest_first = oldest_first;
     let rows = s
         .store
         .list_dossiers(&filter, now)
@@ -674,8 +681,13 @@ async fn queues(c: Ctx, State(s): State<AppState>, Query(q): Query<QueueQuery>) 
     let next_href = (rows.len() as i64 == PAGE_ROWS)
         .then(|| rows.last().map(|r| r.id))
         .flatten()
-        .map(|id| format!("/can-bo?q={}{unit_q}&cursor={id}", current.slug()));
-    let first_href = before_id.map(|_| format!("/can-bo?q={}{unit_q}", current.slug()));
+        .map(|id| format!("/can-bo?q={}{unit_q}{sort_q}&cursor={id}", current.slug()));
+    let first_href = before_id.map(|_| format!("/can-bo?q={}{unit_q}{sort_q}", current.slug()));
+    let sort_href = format!(
+        "/can-bo?q={}{unit_q}{}",
+        current.slug(),
+        if oldest_first { "" } else { "&sort=cu-nhat" }
+    );
     let rows = rows
         .iter()
         .map(|r| {
@@ -732,6 +744,8 @@ async fn queues(c: Ctx, State(s): State<AppState>, Query(q): Query<QueueQuery>) 
         rows,
         next_href,
         first_href,
+        oldest_first,
+        sort_href,
     })
 }
 

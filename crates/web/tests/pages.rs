@@ -1,0 +1,131 @@
+//! The quality bar of the pages: weight on the wire, the language and
+//! text-size switches, and the policy that keeps scripts our own.
+
+use motcua_store::testing::{databases, open_seeded};
+use motcua_web::AppState;
+
+struct Srv {
+    base: String,
+    http: reqwest::Client,
+    _dir: tempfile::TempDir,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+async fn server() -> Srv {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = databases(dir.path())
+        .await
+        .expect("db")
+        .into_iter()
+        .next()
+        .expect("sqlite");
+    let store = open_seeded(&db).await.expect("store");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(motcua_web::serve(listener, AppState { store }, async {
+        let _ = stopped.await;
+    }));
+    Srv {
+        base,
+        http: reqwest::Client::new(),
+        _dir: dir,
+        _stop: stop,
+    }
+}
+
+async fn get(
+    s: &Srv,
+    path: &str,
+    cookie: Option<&str>,
+) -> (u16, String, reqwest::header::HeaderMap) {
+    let mut req = s.http.get(format!("{}{path}", s.base));
+    if let Some(c) = cookie {
+        req = req.header("Cookie", c);
+    }
+    let resp = req.send().await.expect("get");
+    let status = resp.status().as_u16();
+    let headers = resp.headers().clone();
+    (status, resp.text().await.expect("body"), headers)
+}
+
+#[tokio::test]
+async fn every_page_with_its_assets_stays_under_150_kb() {
+    let s = server().await;
+    let assets: usize = {
+        let (_, css, _) = get(&s, "/static/app.css", None).await;
+        let (_, js, _) = get(&s, "/static/app.js", None).await;
+        css.len() + js.len()
+    };
+    for path in [
+        "/",
+        "/?q=khai+sinh",
+        "/thu-tuc/HT-KS",
+        "/tra-cuu",
+        "/dang-nhap",
+    ] {
+        let (status, body, headers) = get(&s, path, None).await;
+        assert_eq!(status, 200, "{path}");
+        assert!(
+            body.len() + assets < 150 * 1024,
+            "{path}: {} bytes",
+            body.len() + assets
+        );
+        // Only our own scripts and styles; no CDN anywhere.
+        let csp = headers
+            .get("content-security-policy")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        assert!(
+            csp.contains("script-src 'self'") && csp.contains("style-src 'self'"),
+            "{path}: {csp}"
+        );
+        assert!(
+            !body.contains("http://") && !body.contains("https://"),
+            "{path} loads something from elsewhere"
+        );
+        assert!(
+            body.starts_with("<!doctype html>") && body.contains("<html lang=\"vi\">"),
+            "{path}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn english_and_larger_text_by_a_link() {
+    let s = server().await;
+    let (_, vi, _) = get(&s, "/", None).await;
+    assert!(vi.contains("Tìm thủ tục") && vi.contains("href=\"/cai-dat?lang=en&amp;back=/\""));
+    // The switch sets a cookie and comes back; no off-site redirect is possible.
+    let no_redirect = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let r = no_redirect
+        .get(format!("{}/cai-dat?lang=en&back=//evil.example/", s.base))
+        .send()
+        .await
+        .expect("switch");
+    assert_eq!(
+        r.headers().get("location").and_then(|v| v.to_str().ok()),
+        Some("/")
+    );
+    assert!(
+        r.headers()
+            .get("set-cookie")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|c| c.starts_with("lang=en"))
+    );
+    let (_, en, _) = get(&s, "/", Some("lang=en")).await;
+    assert!(
+        en.contains("<html lang=\"en\">")
+            && en.contains("Find a procedure")
+            && !en.contains("Tìm thủ tục")
+    );
+    let (_, large, _) = get(&s, "/thu-tuc/HT-KS", Some("size=large")).await;
+    assert!(large.contains("<body class=\"large\">"));
+    let (_, en_proc, _) = get(&s, "/thu-tuc/HT-KS", Some("lang=en")).await;
+    assert!(en_proc.contains("Processing time"));
+}
