@@ -557,6 +557,16 @@ async fn act(b: &mut Browser<'_>, base: &str, code: &str, action: &str) {
     b.shot(action).await;
 }
 
+/// The receptionist receives the dossier and hands it to the specialist.
+async fn receive_and_assign(b: &mut Browser<'_>, base: &str, code: &str) {
+    act(b, base, code, "receive").await;
+    b.go(&format!("{base}/can-bo/ho-so/{code}")).await;
+    b.click("#assignee option[value='chuyenvien.myhiep']").await;
+    b.click("#act-assign").await;
+    b.wait_path(&format!("/can-bo/ho-so/{code}?ok=assign"))
+        .await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn officers_carry_an_online_dossier_to_returned() {
     let Some(path) = chromedriver() else { return };
@@ -571,12 +581,7 @@ async fn officers_carry_an_online_dossier_to_returned() {
     // The new dossier waits in the receptionist's queue.
     assert!(b.source().await.contains(&code), "queue lists the dossier");
     b.shot("queue").await;
-    act(&mut b, &srv.base, &code, "receive").await;
-    b.go(&format!("{}/can-bo/ho-so/{code}", srv.base)).await;
-    b.click("#assignee option[value='chuyenvien.myhiep']").await;
-    b.click("#act-assign").await;
-    b.wait_path(&format!("/can-bo/ho-so/{code}?ok=assign"))
-        .await;
+    receive_and_assign(&mut b, &srv.base, &code).await;
     sign_in(&mut b, &srv.base, "chuyenvien.myhiep").await;
     act(&mut b, &srv.base, &code, "propose").await;
     sign_in(&mut b, &srv.base, "lanhdao.myhiep").await;
@@ -618,12 +623,7 @@ async fn a_supplement_request_goes_to_the_citizen_and_back() {
     let (code, key) = submit_online(&mut citizen, &srv.base, files.path()).await;
     let mut b = Browser::open(&driver, "supplement-officers").await;
     sign_in(&mut b, &srv.base, "tiepnhan.myhiep").await;
-    act(&mut b, &srv.base, &code, "receive").await;
-    b.go(&format!("{}/can-bo/ho-so/{code}", srv.base)).await;
-    b.click("#assignee option[value='chuyenvien.myhiep']").await;
-    b.click("#act-assign").await;
-    b.wait_path(&format!("/can-bo/ho-so/{code}?ok=assign"))
-        .await;
+    receive_and_assign(&mut b, &srv.base, &code).await;
     sign_in(&mut b, &srv.base, "chuyenvien.myhiep").await;
     b.go(&format!("{}/can-bo/ho-so/{code}", srv.base)).await;
     b.click("#missing-giay-to-tuy-than").await;
