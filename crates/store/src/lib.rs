@@ -10,6 +10,7 @@ pub mod blobs;
 pub mod bulk;
 mod error;
 pub mod model;
+pub mod queue;
 pub mod testing;
 
 pub use error::{Result, StoreError};
@@ -68,6 +69,8 @@ pub struct Store {
     db: Db,
     blobs: BlobStore,
     caches: Arc<Caches>,
+    /// Calls of the queue, published to the display boards.
+    bus: Arc<queue::Bus>,
     pub max_upload: usize,
 }
 
@@ -131,6 +134,7 @@ impl Store {
             db,
             blobs: BlobStore::new(blob_dir),
             caches: Arc::default(),
+            bus: Arc::default(),
             max_upload: DEFAULT_MAX_UPLOAD,
         })
     }

@@ -985,7 +985,9 @@ async fn uploads_are_checked_for_size_and_type() {
 
         // JPEG and PNG are accepted and named for what they are (with a readable size).
         let mut jpeg = vec![0xFF, 0xD8, 0xFF, 0xE0, 0, 0x04, b'J', b'F'];
-        jpeg.extend_from_slice(&[0xFF, 0xC0, 0x00, 0x11, 0x08, 0x06, 0x40, 0x04, 0xB0, 3, 1, 0x22, 0]);
+        jpeg.extend_from_slice(&[
+            0xFF, 0xC0, 0x00, 0x11, 0x08, 0x06, 0x40, 0x04, 0xB0, 3, 1, 0x22, 0,
+        ]);
         let v = env
             .call(Method::POST, "/api/v1/uploads", None, Body::Raw(jpeg, None))
             .await

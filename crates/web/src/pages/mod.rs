@@ -5,6 +5,7 @@
 
 pub mod citizen;
 pub mod office;
+pub mod queue;
 
 use crate::AppState;
 use crate::error::ApiError;
@@ -44,6 +45,7 @@ pub fn routes() -> Router<AppState> {
         .route("/healthz", get(|| async { "ok" }))
         .merge(citizen::routes())
         .merge(office::routes())
+        .merge(queue::routes())
 }
 
 async fn asset(content_type: &'static str, body: &'static str) -> Response {

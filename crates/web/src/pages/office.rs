@@ -1801,6 +1801,10 @@ struct IntakePage {
     unit_error: Option<String>,
     procedure_error: Option<String>,
     files_lost: bool,
+    /// The text of "Quét thẻ căn cước" (kept when it could not be read).
+    card: String,
+    card_error: Option<String>,
+    card_filled: bool,
 }
 
 #[derive(Deserialize)]
@@ -1924,6 +1928,8 @@ struct IntakeInput {
     nonce: String,
     errors: Vec<Problem>,
     files_lost: bool,
+    card: String,
+    card_filled: bool,
 }
 
 async fn intake_page(s: &AppState, c: Ctx, user: &User, i: IntakeInput) -> PageResult {
@@ -2006,6 +2012,8 @@ async fn intake_page(s: &AppState, c: Ctx, user: &User, i: IntakeInput) -> PageR
                 "unit".to_string()
             } else if f == "channel" {
                 "channel".to_string()
+            } else if f == "card" || f.starts_with("card.") {
+                "card-scan".to_string()
             } else {
                 "procedure".to_string()
             };
@@ -2034,6 +2042,17 @@ async fn intake_page(s: &AppState, c: Ctx, user: &User, i: IntakeInput) -> PageR
         unit_error: field_error("unit_code"),
         procedure_error: field_error("procedure_code"),
         files_lost: i.files_lost && !i.errors.is_empty(),
+        card_error: i
+            .errors
+            .iter()
+            .find(|p| {
+                p.field
+                    .as_deref()
+                    .is_some_and(|f| f == "card" || f.starts_with("card."))
+            })
+            .map(|p| p.message.clone()),
+        card: i.card,
+        card_filled: i.card_filled,
         errors,
         c,
     };
@@ -2064,6 +2083,8 @@ async fn intake_form(
         nonce: new_nonce(),
         errors: Vec::new(),
         files_lost: false,
+        card: String::new(),
+        card_filled: false,
     };
     intake_page(&s, c, &user, input).await
 }
@@ -2110,7 +2131,51 @@ async fn intake(c: Ctx, State(s): State<AppState>, req: Request) -> PageResult {
         nonce: nonce.clone(),
         errors: Vec::new(),
         files_lost,
+        card: String::new(),
+        card_filled: false,
     };
+    // "Điền từ thẻ": the ID card's QR code (or MRZ), as a scanner types it,
+    // fills the applicant for the officer to check with the person; nothing
+    // is saved until the dossier is received.
+    if form.get("go") == "scan" {
+        let raw = form.get("card_scan").trim();
+        let today = OffsetDateTime::now_utc().to_offset(VN_OFFSET).date();
+        let read = if raw.is_empty() {
+            Err(Problem::invalid(
+                "no_card",
+                "card",
+                c.tr(
+                    "Hãy quét mã QR trên thẻ căn cước vào ô \"Quét thẻ căn cước\"",
+                    "Scan the ID card's QR code into \"Scan the ID card\"",
+                ),
+            ))
+        } else {
+            motcua_domain::identity::parse_card(raw, today)
+        };
+        match read {
+            Ok(card) => {
+                let a = card.to_applicant();
+                let dob = card.date_of_birth;
+                input.values[0] = a.full_name;
+                input.values[1] = a.id_number;
+                input.values[2] = format!(
+                    "{:02}/{:02}/{}",
+                    dob.day(),
+                    u8::from(dob.month()),
+                    dob.year()
+                );
+                if !a.address.is_empty() {
+                    input.values[5] = a.address;
+                }
+                input.card_filled = true;
+            }
+            Err(p) => {
+                input.card = raw.to_string();
+                input.errors = vec![p];
+            }
+        }
+        return intake_page(&s, c, &user, input).await;
+    }
     // "Chọn": show the chosen procedure's documents, keeping what was typed.
     if form.get("go") == "chon" || !user.has_role(Role::Receptionist) {
         input.files_lost = false;

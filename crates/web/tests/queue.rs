@@ -1,0 +1,813 @@
+//! The queue over real HTTP, as a browser without JavaScript uses it (and
+//! as the board's EventSource reads its feed): the kiosk, the ticket page,
+//! the officer's counter panel, the board and its event stream, the card
+//! scan on the counter intake form, appointments and the figures. Runs on
+//! every test database (SQLite always, PostgreSQL when
+//! `MOTCUA_TEST_POSTGRES` is set).
+
+use motcua_domain::lifecycle::Role;
+use motcua_store::testing::{databases, open_seeded};
+use motcua_store::{NewUser, Store};
+use motcua_web::AppState;
+use reqwest::header::{CONTENT_TYPE, COOKIE, HeaderMap, LOCATION, SET_COOKIE};
+use std::sync::OnceLock;
+use time::OffsetDateTime;
+use tokio::sync::oneshot;
+
+const UNIT: &str = "30112"; // Xã Mỹ Hiệp, Đồng Tháp
+const OTHER_UNIT: &str = "28261";
+const PASSWORD: &str = "mat-khau-thu-nghiem-2026";
+const CARD: &str = "087190001234|341234567|Nguyễn Thị Bé Ba|17051990|Nữ|Ấp Mỹ Thạnh, Xã Mỹ Hiệp, Đồng Tháp|10082021";
+
+fn password_hash() -> &'static str {
+    static HASH: OnceLock<String> = OnceLock::new();
+    HASH.get_or_init(|| motcua_web::auth::hash_password(PASSWORD).expect("hash"))
+}
+
+async fn add_user(store: &Store, username: &str, role: Role, unit: &str) {
+    let new = NewUser {
+        username: username.into(),
+        full_name: format!("Cán bộ {username}"),
+        password_hash: password_hash().into(),
+        roles: vec![role],
+        units: vec![unit.into()],
+        province_code: None,
+    };
+    store
+        .create_user(&new, OffsetDateTime::now_utc())
+        .await
+        .expect("create user");
+}
+
+struct Env {
+    store: Store,
+    base: String,
+    http: reqwest::Client,
+    _stop: oneshot::Sender<()>,
+}
+
+struct Envs {
+    list: Vec<Env>,
+    _dir: tempfile::TempDir,
+}
+
+async fn envs() -> Envs {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut list = Vec::new();
+    for db in databases(dir.path()).await.expect("test databases") {
+        let store = open_seeded(&db).await.expect("seeded store");
+        add_user(&store, "tiepnhan.myhiep", Role::Receptionist, UNIT).await;
+        add_user(&store, "chuyenvien.myhiep", Role::Specialist, UNIT).await;
+        add_user(&store, "quantri.myhiep", Role::UnitAdmin, UNIT).await;
+        add_user(&store, "tiepnhan.mytho", Role::Receptionist, OTHER_UNIT).await;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("addr"));
+        let (stop, stopped) = oneshot::channel::<()>();
+        let state = AppState {
+            store: store.clone(),
+        };
+        tokio::spawn(motcua_web::serve(listener, state, async move {
+            let _ = stopped.await;
+        }));
+        let http = reqwest::Client::builder()
+            .no_proxy()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client");
+        list.push(Env {
+            store,
+            base,
+            http,
+            _stop: stop,
+        });
+    }
+    Envs { list, _dir: dir }
+}
+
+struct Resp {
+    status: u16,
+    headers: HeaderMap,
+    body: String,
+}
+
+impl Resp {
+    fn header(&self, name: &str) -> &str {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    }
+    fn location(&self) -> &str {
+        self.header(LOCATION.as_str())
+    }
+    fn expect(&self, status: u16) -> &Self {
+        assert_eq!(self.status, status, "body: {}", self.body);
+        self
+    }
+    fn has(&self, text: &str) -> bool {
+        self.body.contains(text)
+    }
+}
+
+impl Env {
+    async fn send(&self, req: reqwest::RequestBuilder) -> Resp {
+        let resp = req.send().await.expect("request");
+        Resp {
+            status: resp.status().as_u16(),
+            headers: resp.headers().clone(),
+            body: resp.text().await.expect("body"),
+        }
+    }
+    async fn get(&self, path: &str, cookie: Option<&str>) -> Resp {
+        let mut req = self.http.get(format!("{}{path}", self.base));
+        if let Some(c) = cookie {
+            req = req.header(COOKIE, c);
+        }
+        self.send(req).await
+    }
+    async fn post_form(&self, path: &str, cookie: Option<&str>, form: &[(&str, &str)]) -> Resp {
+        let mut req = self.http.post(format!("{}{path}", self.base)).form(form);
+        if let Some(c) = cookie {
+            req = req.header(COOKIE, c);
+        }
+        self.send(req).await
+    }
+    /// A multipart form of text fields, as the intake form posts.
+    async fn post_multipart(&self, path: &str, cookie: &str, fields: &[(&str, &str)]) -> Resp {
+        let boundary = "----motcua-queue-test-3f9a";
+        let mut body = String::new();
+        for (k, v) in fields {
+            body.push_str(&format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"
+            ));
+        }
+        body.push_str(&format!("--{boundary}--\r\n"));
+        let req = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header(COOKIE, cookie)
+            .header(
+                CONTENT_TYPE,
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .body(body);
+        self.send(req).await
+    }
+    async fn login(&self, username: &str) -> String {
+        let r = self
+            .post_form(
+                "/dang-nhap",
+                None,
+                &[
+                    ("username", username),
+                    ("password", PASSWORD),
+                    ("next", "/can-bo"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, 303, "{}", r.body);
+        let set = r.header(SET_COOKIE.as_str()).to_string();
+        set.split(';').next().expect("cookie").trim().to_string()
+    }
+    async fn service(&self, unit: &str, name: &str) -> i64 {
+        let (services, _) = self.store.queue().setup(unit).await.expect("setup");
+        services
+            .iter()
+            .find(|s| s.name == name)
+            .map(|s| s.id)
+            .expect("service")
+    }
+    /// Take a ticket at the kiosk; returns the ticket page's path.
+    async fn take(&self, unit: &str, service: i64, phone: &str) -> String {
+        let r = self
+            .post_form(
+                &format!("/kiosk/{unit}/ve"),
+                None,
+                &[("service", &service.to_string()), ("phone", phone)],
+            )
+            .await;
+        r.expect(303);
+        assert!(
+            r.location().starts_with(&format!("/kiosk/{unit}/ve/")),
+            "{}",
+            r.location()
+        );
+        r.location().to_string()
+    }
+}
+
+/// The text of the element with `id` (its first text, tags stripped).
+fn text_of(body: &str, id: &str) -> String {
+    let start = body
+        .find(&format!("id=\"{id}\""))
+        .unwrap_or_else(|| panic!("no #{id} in {body}"));
+    let rest = &body[start..];
+    let open = rest.find('>').expect("tag end") + 1;
+    let close = rest[open..].find("</").expect("close") + open;
+    rest[open..close].trim().to_string()
+}
+
+/// Server-sent events as (id, event, data).
+fn events(body: &str) -> Vec<(String, String, serde_json::Value)> {
+    body.split("\n\n")
+        .filter_map(|block| {
+            let mut id = String::new();
+            let mut event = String::new();
+            let mut data = None;
+            for line in block.lines() {
+                if let Some(v) = line.strip_prefix("id: ") {
+                    id = v.to_string();
+                } else if let Some(v) = line.strip_prefix("event: ") {
+                    event = v.to_string();
+                } else if let Some(v) = line.strip_prefix("data: ") {
+                    data = serde_json::from_str(v).ok();
+                }
+            }
+            data.map(|d| (id, event, d))
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_citizen_takes_a_ticket_at_the_kiosk() {
+    let envs = envs().await;
+    for env in &envs.list {
+        let kiosk = env.get(&format!("/kiosk/{UNIT}"), None).await;
+        kiosk.expect(200);
+        assert!(
+            kiosk
+                .header("content-security-policy")
+                .contains("script-src 'self'")
+        );
+        for text in [
+            "Hộ tịch",
+            "Chứng thực",
+            "Cư trú và khác",
+            "Xã Mỹ Hiệp",
+            "id=\"phone\"",
+        ] {
+            assert!(kiosk.has(text), "{text}");
+        }
+        let ho_tich = env.service(UNIT, "Hộ tịch").await;
+        let first = env.take(UNIT, ho_tich, "").await;
+        let second = env.take(UNIT, ho_tich, "0912 345 678").await;
+        let page = env.get(&first, None).await;
+        page.expect(200);
+        assert_eq!(text_of(&page.body, "ticket-number"), "1");
+        assert_eq!(text_of(&page.body, "ticket-service"), "Hộ tịch");
+        assert_eq!(text_of(&page.body, "ticket-ahead"), "0");
+        let page = env.get(&second, None).await;
+        assert_eq!(text_of(&page.body, "ticket-number"), "2");
+        assert_eq!(text_of(&page.body, "ticket-ahead"), "1");
+        // One person ahead, 6 minutes each by default, over the 2 counters serving civil status.
+        assert_eq!(text_of(&page.body, "ticket-wait"), "3");
+        assert!(page.has("nhắn tin"), "the phone was taken for a message");
+        // The kiosk counts who waits.
+        let kiosk = env.get(&format!("/kiosk/{UNIT}"), None).await;
+        assert!(kiosk.has("2 người đang chờ"), "{}", kiosk.body);
+        // Printing on an 80 mm thermal printer: the ticket's own print layout.
+        let css = env.get("/static/app.css", None).await;
+        assert!(css.has("@page ticket{size:80mm") && css.has(".ticket{page:ticket"));
+        let printing = env.get(&format!("{first}?in=1"), None).await;
+        assert!(printing.has("data-autoprint=\"1\"") && printing.has("/static/kiosk.js"));
+        env.get("/static/kiosk.js", None).await.expect(200);
+        // Mistakes are explained on the kiosk page, nothing is issued.
+        let r = env
+            .post_form(
+                &format!("/kiosk/{UNIT}/ve"),
+                None,
+                &[("service", &ho_tich.to_string()), ("phone", "12345")],
+            )
+            .await;
+        r.expect(422);
+        assert!(r.has("href=\"#phone\"") && r.has("value=\"12345\""));
+        let r = env
+            .post_form(&format!("/kiosk/{UNIT}/ve"), None, &[("phone", "")])
+            .await;
+        r.expect(422);
+        assert!(r.has("Hãy chạm vào một dịch vụ"));
+        let other_service = env.service(OTHER_UNIT, "Hộ tịch").await;
+        env.post_form(
+            &format!("/kiosk/{UNIT}/ve"),
+            None,
+            &[("service", &other_service.to_string())],
+        )
+        .await
+        .expect(422);
+        let third = env.take(UNIT, ho_tich, "").await;
+        assert_eq!(
+            text_of(&env.get(&third, None).await.body, "ticket-number"),
+            "3",
+            "refused tickets used no number"
+        );
+        // Unknown units and tickets, or a ticket under another unit, are not found.
+        env.get("/kiosk/99999", None).await.expect(404);
+        env.get(&format!("/kiosk/{UNIT}/ve/NOSUCHTICKET"), None)
+            .await
+            .expect(404);
+        let token = first.rsplit('/').next().expect("token");
+        env.get(&format!("/kiosk/{OTHER_UNIT}/ve/{token}"), None)
+            .await
+            .expect(404);
+    }
+}
+
+#[tokio::test]
+async fn the_officer_calls_numbers_and_the_board_shows_them() {
+    let envs = envs().await;
+    for env in &envs.list {
+        let ho_tich = env.service(UNIT, "Hộ tịch").await;
+        let cu_tru = env.service(UNIT, "Cư trú và khác").await;
+        let t1 = env.take(UNIT, ho_tich, "0912345678").await;
+        env.take(UNIT, ho_tich, "").await;
+        // Not signed in: to the sign-in page and back.
+        let r = env.get("/can-bo/quay", None).await;
+        r.expect(303);
+        assert!(r.location().starts_with("/dang-nhap?next=/can-bo/quay"));
+        let cookie = env.login("tiepnhan.myhiep").await;
+        let r = env.get("/can-bo/quay", Some(&cookie)).await;
+        r.expect(200);
+        assert!(r.has("id=\"quay\"") && r.has("Quầy 4 · Đa năng"));
+        let panel = format!("/can-bo/quay?unit={UNIT}&quay=1");
+        let r = env.get(&panel, Some(&cookie)).await;
+        r.expect(200);
+        assert!(r.has("id=\"no-current\"") && r.has("id=\"call-next\""));
+        assert_eq!(text_of(&r.body, "waiting-total"), "2");
+        // Call next: number 1 to counter 1, shown on the panel and the board.
+        let call = |quay: &'static str| {
+            let cookie = cookie.clone();
+            async move {
+                env.post_form(
+                    "/can-bo/quay",
+                    Some(&cookie),
+                    &[("unit", UNIT), ("quay", quay), ("go", "call")],
+                )
+                .await
+            }
+        };
+        let r = call("1").await;
+        r.expect(303);
+        assert_eq!(
+            r.location(),
+            format!("/can-bo/quay?unit={UNIT}&quay=1&ok=call&so=1")
+        );
+        let r = env.get(r.location(), Some(&cookie)).await;
+        assert_eq!(text_of(&r.body, "current-number"), "1");
+        assert_eq!(text_of(&r.body, "notice"), "Đã mời số 1 đến quầy số 1.");
+        assert!(r.has("href=\"tel:0912345678\""));
+        assert!(r.has(&format!("href=\"/can-bo/tiep-nhan?unit={UNIT}\"")));
+        let board = env.get(&format!("/bang/{UNIT}"), None).await;
+        board.expect(200);
+        assert_eq!(text_of(&board.body, "counter-1"), "1");
+        assert_eq!(text_of(&board.body, "now-number"), "1");
+        assert_eq!(
+            text_of(&board.body, "now-words"),
+            "Mời công dân số 1 đến quầy số 1"
+        );
+        assert!(board.has("<noscript><meta http-equiv=\"refresh\" content=\"5\"></noscript>"));
+        assert!(board.has("/static/board.js") && board.has("data-after=\"1\""));
+        env.get("/static/board.js", None).await.expect(200);
+        // The ticket page tells the citizen where to go.
+        let page = env.get(&t1, None).await;
+        assert!(text_of(&page.body, "ticket-called").contains("quầy số 1"));
+        // Counter 4 calls: number 2; counter 1's ticket is not counter 4's to act on.
+        let r = call("4").await;
+        assert!(
+            r.location().ends_with("&quay=4&ok=call&so=2"),
+            "{}",
+            r.location()
+        );
+        let ticket_id = {
+            let t = env
+                .store
+                .queue()
+                .tickets(
+                    UNIT,
+                    OffsetDateTime::now_utc()
+                        .to_offset(time::macros::offset!(+7))
+                        .date(),
+                    &[],
+                )
+                .await
+                .expect("tickets");
+            t[0].id.to_string()
+        };
+        let act = |quay: &'static str, go: &'static str, extra: Vec<(&'static str, String)>| {
+            let cookie = cookie.clone();
+            let ticket_id = ticket_id.clone();
+            async move {
+                let mut form: Vec<(&str, String)> = vec![
+                    ("unit", UNIT.to_string()),
+                    ("quay", quay.to_string()),
+                    ("ticket", ticket_id),
+                    ("go", go.to_string()),
+                ];
+                form.extend(extra);
+                let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                env.post_form("/can-bo/quay", Some(&cookie), &pairs).await
+            }
+        };
+        let r = act("4", "finish", vec![]).await;
+        r.expect(409);
+        assert!(r.has("Số này vừa thay đổi"));
+        // Recall, start, hold, resume, link (bad code), transfer.
+        for go in ["recall", "start", "hold", "resume"] {
+            let r = act("1", go, vec![]).await;
+            r.expect(303);
+            assert!(
+                r.location().contains(&format!("ok={go}")),
+                "{go}: {}",
+                r.location()
+            );
+        }
+        let r = act("1", "link", vec![("dossier_code", "abc".into())]).await;
+        r.expect(422);
+        assert!(r.has("href=\"#dossier-code\"") && r.has("value=\"abc\""));
+        let r = act(
+            "1",
+            "transfer",
+            vec![
+                ("service", cu_tru.to_string()),
+                ("to_counter", String::new()),
+            ],
+        )
+        .await;
+        r.expect(303);
+        // Counter 3 (residence) gets it first.
+        let r = call("3").await;
+        assert!(r.location().ends_with("ok=call&so=1"), "{}", r.location());
+        let board = env.get(&format!("/bang/{UNIT}"), None).await;
+        assert_eq!(text_of(&board.body, "counter-3"), "1");
+        assert_eq!(text_of(&board.body, "counter-4"), "2");
+        // Nobody left for counter 2.
+        let r = call("2").await;
+        assert!(r.location().ends_with("ok=empty"), "{}", r.location());
+        let r = env.get(r.location(), Some(&cookie)).await;
+        assert!(r.has("Không còn ai chờ"));
+        // No counter chosen: said so.
+        let r = env
+            .post_form(
+                "/can-bo/quay",
+                Some(&cookie),
+                &[("unit", UNIT), ("go", "call")],
+            )
+            .await;
+        r.expect(422);
+        assert!(r.has("Hãy chọn quầy"));
+        // A specialist, or a receptionist of another unit, does not call here.
+        let specialist = env.login("chuyenvien.myhiep").await;
+        env.get(&panel, Some(&specialist)).await.expect(403);
+        let other = env.login("tiepnhan.mytho").await;
+        let r = env
+            .post_form(
+                "/can-bo/quay",
+                Some(&other),
+                &[("unit", UNIT), ("quay", "1"), ("go", "call")],
+            )
+            .await;
+        r.expect(403);
+        env.get("/bang/99999", None).await.expect(404);
+        // The figures count today's tickets.
+        let r = env.get("/can-bo/thong-ke-quay", Some(&cookie)).await;
+        r.expect(200);
+        assert!(r.has("id=\"by-service\"") && r.has("Hộ tịch") && r.has("Quầy 4"));
+        env.get(
+            &format!("/can-bo/thong-ke-quay?unit={OTHER_UNIT}"),
+            Some(&cookie),
+        )
+        .await
+        .expect(403);
+    }
+}
+
+#[tokio::test]
+async fn the_board_stream_sends_each_call_once_in_order_and_resumes() {
+    let envs = envs().await;
+    for env in &envs.list {
+        let s = env.service(UNIT, "Chứng thực").await;
+        for _ in 0..4 {
+            env.take(UNIT, s, "").await;
+        }
+        let cookie = env.login("tiepnhan.myhiep").await;
+        for _ in 0..3 {
+            env.post_form(
+                "/can-bo/quay",
+                Some(&cookie),
+                &[("unit", UNIT), ("quay", "2"), ("go", "call")],
+            )
+            .await
+            .expect(303);
+        }
+        let r = env
+            .get(&format!("/bang/{UNIT}/su-kien?after=0"), None)
+            .await;
+        r.expect(200);
+        assert!(r.header("content-type").starts_with("text/event-stream"));
+        assert!(r.body.starts_with("retry: "));
+        let got = events(&r.body);
+        let ids: Vec<&str> = got.iter().map(|(id, _, _)| id.as_str()).collect();
+        assert_eq!(ids, ["1", "2", "3"], "{}", r.body);
+        for (i, (_, event, data)) in got.iter().enumerate() {
+            assert_eq!(event, "call");
+            assert_eq!(data["number"], i as i64 + 1);
+            assert_eq!(data["counter"], 2);
+            assert_eq!(
+                data["say"],
+                format!("Mời công dân số {} đến quầy số 2", i + 1)
+            );
+        }
+        // A reconnecting EventSource sends the last id it saw.
+        let r = env
+            .send(
+                env.http
+                    .get(format!("{}/bang/{UNIT}/su-kien?after=0", env.base))
+                    .header("Last-Event-ID", "1"),
+            )
+            .await;
+        let ids: Vec<String> = events(&r.body).into_iter().map(|(id, _, _)| id).collect();
+        assert_eq!(ids, ["2", "3"]);
+        // Live: a board waiting after the last call gets the next one when it is made.
+        let waiting = {
+            let http = env.http.clone();
+            let url = format!("{}/bang/{UNIT}/su-kien?after=3", env.base);
+            tokio::spawn(async move {
+                http.get(url)
+                    .send()
+                    .await
+                    .expect("stream")
+                    .text()
+                    .await
+                    .expect("body")
+            })
+        };
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        env.post_form(
+            "/can-bo/quay",
+            Some(&cookie),
+            &[("unit", UNIT), ("quay", "4"), ("go", "call")],
+        )
+        .await
+        .expect(303);
+        let body = tokio::time::timeout(std::time::Duration::from_secs(10), waiting)
+            .await
+            .expect("in time")
+            .expect("task");
+        let got = events(&body);
+        assert_eq!(got.len(), 1, "{body}");
+        assert_eq!(got[0].0, "4");
+        assert_eq!(got[0].2["number"], 4);
+        assert_eq!(got[0].2["counter"], 4);
+        env.get("/bang/99999/su-kien", None).await.expect(404);
+    }
+}
+
+#[tokio::test]
+async fn scanning_an_id_card_fills_the_counter_intake_form() {
+    let envs = envs().await;
+    for env in &envs.list {
+        let cookie = env.login("tiepnhan.myhiep").await;
+        let form = env.get("/can-bo/tiep-nhan", Some(&cookie)).await;
+        form.expect(200);
+        assert!(form.has("id=\"card-scan\"") && form.has("id=\"card-fill\""));
+        let before = env.store.count_dossiers().await.expect("count");
+        let r = env
+            .post_multipart(
+                "/can-bo/tiep-nhan",
+                &cookie,
+                &[
+                    ("unit", UNIT),
+                    ("procedure", "HT-XNHN"),
+                    ("phone", "0912345678"),
+                    ("card_scan", &format!("{CARD}\n")),
+                    ("go", "scan"),
+                ],
+            )
+            .await;
+        r.expect(200);
+        for value in [
+            "value=\"Nguyễn Thị Bé Ba\"",
+            "value=\"087190001234\"",
+            "value=\"17/05/1990\"",
+            "value=\"Ấp Mỹ Thạnh, Xã Mỹ Hiệp, Đồng Tháp\"",
+            "value=\"0912345678\"",
+            "id=\"card-filled\"",
+            "id=\"chosen-procedure\"",
+        ] {
+            assert!(r.has(value), "{value}: {}", r.body);
+        }
+        assert_eq!(
+            env.store.count_dossiers().await.expect("count"),
+            before,
+            "nothing saved by a scan"
+        );
+        // A card that cannot be read: said clearly, linked to the field, text kept.
+        for (raw, message) in [("087190001234|341234567", "card"), ("", "Hãy quét mã QR")] {
+            let r = env
+                .post_multipart(
+                    "/can-bo/tiep-nhan",
+                    &cookie,
+                    &[("unit", UNIT), ("card_scan", raw), ("go", "scan")],
+                )
+                .await;
+            r.expect(422);
+            assert!(
+                r.has("href=\"#card-scan\"") && r.has("id=\"card-scan-error\""),
+                "{}",
+                r.body
+            );
+            if message != "card" {
+                assert!(r.has(message), "{}", r.body);
+            } else {
+                assert!(r.has(&format!(">{raw}</textarea>")), "{}", r.body);
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_kiosk_reads_a_card_and_books_and_checks_in_appointments() {
+    let envs = envs().await;
+    for env in &envs.list {
+        let r = env
+            .post_form(&format!("/kiosk/{UNIT}/the"), None, &[("card", CARD)])
+            .await;
+        r.expect(200);
+        assert!(r.has("id=\"card-data\"") && r.has("Nguyễn Thị Bé Ba") && r.has("17/05/1990"));
+        assert!(!r.has(CARD), "the card's text is not kept on the page");
+        let r = env
+            .post_form(&format!("/kiosk/{UNIT}/the"), None, &[("card", "xin chào")])
+            .await;
+        r.expect(422);
+        assert!(r.has("href=\"#kiosk-card\""));
+        // Book the first time of the last day offered, through the form.
+        let s = env.service(UNIT, "Chứng thực").await;
+        let r = env
+            .get(&format!("/dat-lich/{UNIT}?service={s}"), None)
+            .await;
+        r.expect(200);
+        let day = {
+            let marker = "<option value=\"20";
+            let last = r.body.rfind(marker).expect("a day") + "<option value=\"".len();
+            r.body[last..last + 10].to_string()
+        };
+        let r = env
+            .post_form(
+                &format!("/dat-lich/{UNIT}"),
+                None,
+                &[("service", &s.to_string()), ("day", &day), ("go", "show")],
+            )
+            .await;
+        r.expect(200);
+        assert!(r.has("name=\"slot\" value=\"07:30\""), "{}", r.body);
+        let r = env
+            .post_form(
+                &format!("/dat-lich/{UNIT}"),
+                None,
+                &[
+                    ("service", &s.to_string()),
+                    ("day", &day),
+                    ("slot", "07:30"),
+                    ("full_name", ""),
+                    ("go", "book"),
+                ],
+            )
+            .await;
+        r.expect(422);
+        assert!(r.has("href=\"#full_name\""));
+        let r = env
+            .post_form(
+                &format!("/dat-lich/{UNIT}"),
+                None,
+                &[
+                    ("service", &s.to_string()),
+                    ("day", &day),
+                    ("slot", "07:30"),
+                    ("full_name", "Lê Văn Tám"),
+                    ("phone", "0912345678"),
+                    ("go", "book"),
+                ],
+            )
+            .await;
+        r.expect(303);
+        let page = env.get(r.location(), None).await;
+        page.expect(200);
+        let code = text_of(&page.body, "appointment-code");
+        assert_eq!(code.len(), 6);
+        assert!(text_of(&page.body, "appointment-when").ends_with("07:30"));
+        assert!(!page.has("Lê Văn Tám"), "the name is masked");
+        // At the kiosk on another day: told when to come.
+        let r = env
+            .post_form(&format!("/kiosk/{UNIT}/hen"), None, &[("code", &code)])
+            .await;
+        r.expect(422);
+        assert!(r.has("Lịch hẹn này vào ngày") && r.has("href=\"#appointment-code\""));
+        let r = env
+            .post_form(&format!("/kiosk/{UNIT}/hen"), None, &[("code", "")])
+            .await;
+        r.expect(422);
+        env.get(&format!("/dat-lich/{UNIT}/ZZZZZZ"), None)
+            .await
+            .expect(404);
+    }
+}
+
+#[tokio::test]
+async fn a_unit_admin_sets_up_counters_and_services() {
+    let envs = envs().await;
+    for env in &envs.list {
+        let admin = env.login("quantri.myhiep").await;
+        let r = env
+            .get(&format!("/can-bo/quay/cau-hinh?unit={UNIT}"), Some(&admin))
+            .await;
+        r.expect(200);
+        assert!(r.has("id=\"counter-form-4\"") && r.has("value=\"5\""));
+        let chung_thuc = env.service(UNIT, "Chứng thực").await.to_string();
+        let r = env
+            .post_form(
+                "/can-bo/quay/cau-hinh",
+                Some(&admin),
+                &[
+                    ("unit", UNIT),
+                    ("number", "5"),
+                    ("name", "Quầy 5 · Chứng thực nhanh"),
+                    ("service", &chung_thuc),
+                    ("active", "1"),
+                    ("go", "counter"),
+                ],
+            )
+            .await;
+        r.expect(303);
+        let counters = env.store.queue().counters(UNIT).await.expect("counters");
+        let five = counters.iter().find(|k| k.number == 5).expect("counter 5");
+        assert_eq!(five.name, "Quầy 5 · Chứng thực nhanh");
+        assert_eq!(five.services, vec![chung_thuc.parse::<i64>().expect("id")]);
+        // The new counter calls at once.
+        let cookie = env.login("tiepnhan.myhiep").await;
+        let r = env
+            .get(&format!("/can-bo/quay?unit={UNIT}&quay=5"), Some(&cookie))
+            .await;
+        assert!(r.has("Quầy 5 · Chứng thực nhanh"));
+        assert!(!r.has("id=\"setup-link\""), "only unit admins set up");
+        // A new service shows on the kiosk.
+        let r = env
+            .post_form(
+                "/can-bo/quay/cau-hinh",
+                Some(&admin),
+                &[
+                    ("unit", UNIT),
+                    ("name", "Đất đai"),
+                    ("field", "Hoạt động xây dựng"),
+                    ("active", "1"),
+                    ("go", "service"),
+                ],
+            )
+            .await;
+        r.expect(303);
+        assert!(
+            env.get(&format!("/kiosk/{UNIT}"), None)
+                .await
+                .has("Đất đai")
+        );
+        // Mistakes and other people.
+        let r = env
+            .post_form(
+                "/can-bo/quay/cau-hinh",
+                Some(&admin),
+                &[
+                    ("unit", UNIT),
+                    ("number", "6"),
+                    ("name", ""),
+                    ("go", "counter"),
+                ],
+            )
+            .await;
+        r.expect(422);
+        assert!(r.has("Tên quầy"));
+        env.get(&format!("/can-bo/quay/cau-hinh?unit={UNIT}"), Some(&cookie))
+            .await
+            .expect(403);
+        env.post_form(
+            "/can-bo/quay/cau-hinh",
+            Some(&cookie),
+            &[
+                ("unit", UNIT),
+                ("number", "7"),
+                ("name", "X"),
+                ("go", "counter"),
+            ],
+        )
+        .await
+        .expect(403);
+        assert_eq!(
+            env.store
+                .queue()
+                .counters(UNIT)
+                .await
+                .expect("counters")
+                .len(),
+            5
+        );
+    }
+}
