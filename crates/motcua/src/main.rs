@@ -1,5 +1,6 @@
 //! The motcua binary: serve, migrate, import, user, calendar, check.
 
+mod bench;
 mod demo;
 
 use anyhow::{Context, Result, bail};
@@ -111,6 +112,9 @@ enum Command {
     Calendar(CalendarCmd),
     /// Check that every dossier's row equals the projection of its events.
     Check,
+    /// Benchmarks: generate a synthetic province, run a load on the server.
+    #[command(subcommand)]
+    Bench(bench::BenchCmd),
     /// Tamper-evident history: verify the hash chains, or sign a checkpoint.
     #[command(subcommand)]
     Audit(AuditCmd),
@@ -285,8 +289,8 @@ async fn main() -> Result<()> {
                 .iter()
                 .map(|r| r.trim().parse::<Role>())
                 .collect::<Result<Vec<_>, _>>()?;
-            if password.chars().count() < 10 {
-                bail!("mật khẩu cần ít nhất 10 ký tự (password must have at least 10 characters)");
+            if password.chars().count() < 12 {
+                bail!("mật khẩu cần ít nhất 12 ký tự (password must have at least 12 characters)");
             }
             let store = cli.settings.open().await?;
             let hash = motcua_web::auth::hash_password(&password)?;
@@ -361,6 +365,10 @@ async fn main() -> Result<()> {
             let n = store.check_all().await?;
             println!("{n} hồ sơ khớp với lịch sử sự kiện.");
             Ok(())
+        }
+        Command::Bench(cmd) => {
+            let store = cli.settings.open().await?;
+            bench::main(store, cmd).await
         }
     }
 }
