@@ -219,20 +219,47 @@ impl<'a> Browser<'a> {
         .await;
     }
 
-    async fn type_in(&mut self, css: &str, text: &str) {
+    /// Choose a file for an `<input type=file>` (its value reads back as a fake path).
+    async fn attach(&mut self, css: &str, path: &Path) {
         let e = self.find(css).await;
         self.call(
             reqwest::Method::POST,
-            &format!("/element/{e}/clear"),
-            Some(json!({})),
-        )
-        .await;
-        self.call(
-            reqwest::Method::POST,
             &format!("/element/{e}/value"),
-            Some(json!({ "text": text })),
+            Some(json!({ "text": path.display().to_string() })),
         )
         .await;
+    }
+
+    /// Type into a field and read the value back: under load the element can
+    /// go stale between finding and typing, and the keys are then lost.
+    async fn type_in(&mut self, css: &str, text: &str) {
+        for _ in 0..5 {
+            let e = self.find(css).await;
+            self.call(
+                reqwest::Method::POST,
+                &format!("/element/{e}/clear"),
+                Some(json!({})),
+            )
+            .await;
+            self.call(
+                reqwest::Method::POST,
+                &format!("/element/{e}/value"),
+                Some(json!({ "text": text })),
+            )
+            .await;
+            let now = self
+                .call(
+                    reqwest::Method::GET,
+                    &format!("/element/{e}/property/value"),
+                    None,
+                )
+                .await;
+            if now.as_str() == Some(text) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        panic!("could not type {text:?} into {css} on {}", self.url().await);
     }
 
     /// Wait until the page's path (and query) starts with `prefix`.
@@ -381,8 +408,7 @@ async fn submit_online(b: &mut Browser<'_>, base: &str, files: &Path) -> (String
     for doc in ["to-khai", "giay-to-tuy-than"] {
         b.find("input[type=file]").await;
         let file = scan(files, &format!("{doc}.pdf"));
-        b.type_in("input[type=file]", &file.display().to_string())
-            .await;
+        b.attach("input[type=file]", &file).await;
         b.shot(&format!("upload-{doc}")).await;
         b.click("button[value=next]").await;
         // The upload goes by XHR with progress, then the page moves on.
@@ -490,8 +516,7 @@ async fn every_question_shows_its_error_and_keeps_the_answer() {
     let dir = tempfile::tempdir().expect("dir");
     let gif = dir.path().join("anh.gif");
     std::fs::write(&gif, b"GIF89a\x01\x00\x01\x00").expect("gif");
-    b.type_in("input[type=file]", &gif.display().to_string())
-        .await;
+    b.attach("input[type=file]", &gif).await;
     b.click("button[value=next]").await;
     assert!(
         b.text(".error-summary")
@@ -646,9 +671,7 @@ async fn a_supplement_request_goes_to_the_citizen_and_back() {
     );
     citizen.shot("asked").await;
     let scan_path = scan(files.path(), "can-cuoc-ro.pdf");
-    citizen
-        .type_in("#doc-giay-to-tuy-than", &scan_path.display().to_string())
-        .await;
+    citizen.attach("#doc-giay-to-tuy-than", &scan_path).await;
     citizen
         .click("form[action='/tra-cuu/bo-sung'] button")
         .await;

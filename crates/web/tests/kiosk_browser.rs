@@ -221,20 +221,36 @@ impl<'a> Browser<'a> {
         .await;
     }
 
+    /// Type into a field and read the value back: under load the element can
+    /// go stale between finding and typing, and the keys are then lost.
     async fn type_in(&mut self, css: &str, text: &str) {
-        let e = self.find(css).await;
-        self.call(
-            reqwest::Method::POST,
-            &format!("/element/{e}/clear"),
-            Some(json!({})),
-        )
-        .await;
-        self.call(
-            reqwest::Method::POST,
-            &format!("/element/{e}/value"),
-            Some(json!({ "text": text })),
-        )
-        .await;
+        for _ in 0..5 {
+            let e = self.find(css).await;
+            self.call(
+                reqwest::Method::POST,
+                &format!("/element/{e}/clear"),
+                Some(json!({})),
+            )
+            .await;
+            self.call(
+                reqwest::Method::POST,
+                &format!("/element/{e}/value"),
+                Some(json!({ "text": text })),
+            )
+            .await;
+            let now = self
+                .call(
+                    reqwest::Method::GET,
+                    &format!("/element/{e}/property/value"),
+                    None,
+                )
+                .await;
+            if now.as_str() == Some(text) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        panic!("could not type {text:?} into {css}");
     }
 
     /// Wait until the page's path (and query) starts with `prefix`.
