@@ -194,6 +194,10 @@ pub async fn seed(store: &Store, now: OffsetDateTime) -> Result<String> {
             "  {} ({code}): tiepnhan.{short}, chuyenvien.{short}, lanhdao.{short}, quantri.{short}",
             unit.name
         );
+        let _ = writeln!(
+            out,
+            "    ki-ốt lấy số /kiosk/{code} · bảng gọi số /bang/{code} · đặt lịch /dat-lich/{code}"
+        );
         staff.push((
             code,
             Staff {
