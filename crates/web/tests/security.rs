@@ -226,6 +226,10 @@ async fn every_role_in_every_scope_for_every_staff_action() {
             (Action::Withdraw, Status::Received),
             (Action::Apologize, Status::Processing),
         ];
+        let pages = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client");
         let mut tokens = Vec::new();
         for role in Role::ALL {
             let r = role.as_str().replace('_', "-");
@@ -278,6 +282,71 @@ async fn every_role_in_every_scope_for_every_staff_action() {
                     read.status().is_success(),
                     can_read,
                     "{role} ({scope}) reading"
+                );
+
+                // The same through the officers' pages, with the session cookie:
+                // the page answers as the API does, except that another unit's
+                // dossier is not disclosed even to a role that could never act.
+                let (code, version) = dossier_in(&env, *status).await;
+                let cookie = format!("motcua_session={token}");
+                let version = version.to_string();
+                let page = pages
+                    .post(format!("{}/can-bo/ho-so/{code}/thao-tac", env.base))
+                    .header("cookie", &cookie)
+                    .form(&[
+                        ("action", action.as_str()),
+                        ("version", version.as_str()),
+                        ("note", "lý do"),
+                        ("assignee", "own.specialist"),
+                        ("new_due", "2030-01-02T10:00"),
+                        ("missing", "giay-to-tuy-than"),
+                        ("paper:to-khai", "on"),
+                    ])
+                    .send()
+                    .await
+                    .expect("page act");
+                let expected = if *scope == "other" {
+                    404
+                } else if !allowed_roles(*action).contains(role) {
+                    403
+                } else {
+                    303
+                };
+                let page_status = page.status().as_u16();
+                let location = page
+                    .headers()
+                    .get("location")
+                    .and_then(|l| l.to_str().ok())
+                    .unwrap_or("")
+                    .to_string();
+                assert_eq!(
+                    page_status, expected,
+                    "page: {role} ({scope} unit) doing {action}: {location}"
+                );
+                if expected == 303 {
+                    assert!(location.ends_with(&format!("?ok={action}")), "{location}");
+                }
+                let after = env
+                    .store
+                    .dossier_row(&code)
+                    .await
+                    .expect("row")
+                    .expect("exists");
+                assert_eq!(
+                    after.version != version.parse::<i64>().unwrap_or(0),
+                    expected == 303,
+                    "page: {role} ({scope}) doing {action} changed the dossier only if allowed"
+                );
+                let read = pages
+                    .get(format!("{}/can-bo/ho-so/{code}", env.base))
+                    .header("cookie", &cookie)
+                    .send()
+                    .await
+                    .expect("page read");
+                assert_eq!(
+                    read.status().as_u16(),
+                    if can_read { 200 } else { 404 },
+                    "page: {role} ({scope}) reading"
                 );
             }
         }
