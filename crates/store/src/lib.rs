@@ -57,6 +57,8 @@ pub type Catalog = Arc<Vec<(Procedure, bool)>>;
 struct Caches {
     catalog: RwLock<Option<Catalog>>,
     calendars: RwLock<HashMap<String, WorkCalendar>>,
+    /// Units change only by import; every lookup and page names one.
+    units: RwLock<HashMap<String, Unit>>,
 }
 
 const DRAFT_TTL_MS: i64 = 24 * 3600 * 1000;
@@ -153,7 +155,13 @@ impl Store {
     // ---- units -------------------------------------------------------------
 
     pub async fn import_units(&self, list: &UnitList) -> Result<()> {
-        on_db!(self.import_units(list))
+        on_db!(self.import_units(list))?;
+        self.caches
+            .units
+            .write()
+            .map_err(|_| lock_poisoned())?
+            .clear();
+        Ok(())
     }
     pub async fn provinces(&self) -> Result<Vec<Province>> {
         on_db!(self.provinces())
@@ -162,7 +170,24 @@ impl Store {
         on_db!(self.units(province))
     }
     pub async fn unit(&self, code: &str) -> Result<Option<Unit>> {
-        on_db!(self.unit(code))
+        if let Some(u) = self
+            .caches
+            .units
+            .read()
+            .map_err(|_| lock_poisoned())?
+            .get(code)
+        {
+            return Ok(Some(u.clone()));
+        }
+        let found = on_db!(self.unit(code))?;
+        if let Some(u) = &found {
+            self.caches
+                .units
+                .write()
+                .map_err(|_| lock_poisoned())?
+                .insert(code.to_string(), u.clone());
+        }
+        Ok(found)
     }
 
     // ---- catalog -----------------------------------------------------------
