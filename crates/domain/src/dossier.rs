@@ -419,16 +419,25 @@ impl Projection {
     /// Late: settled after its due instant, still open past it, paused when
     /// already overdue, or apologized for (an apology stays counted as late).
     pub fn is_late(&self, now: OffsetDateTime) -> bool {
+        self.late_from().is_some_and(|t| now > t)
+    }
+
+    /// The instant after which the dossier counts as late, if any. Stored with
+    /// the row so that "late" lists are an index range instead of a scan; the
+    /// epoch stands for "late whatever the time" (settled late, apologized).
+    pub fn late_from(&self) -> Option<OffsetDateTime> {
+        let always = OffsetDateTime::UNIX_EPOCH;
         if self.apologized {
-            return true;
+            return Some(always);
         }
         match self.status {
-            Status::Submitted | Status::Refused | Status::Withdrawn => false,
-            Status::AwaitingSupplement => self.pause_remaining == Some(0),
-            s if s.is_settled() => {
-                matches!((self.finished_at, self.due_at), (Some(f), Some(d)) if f > d)
-            }
-            _ => self.due_at.is_some_and(|d| now > d),
+            Status::Submitted | Status::Refused | Status::Withdrawn => None,
+            Status::AwaitingSupplement => (self.pause_remaining == Some(0)).then_some(always),
+            s if s.is_settled() => match (self.finished_at, self.due_at) {
+                (Some(f), Some(d)) if f > d => Some(always),
+                _ => None,
+            },
+            _ => self.due_at,
         }
     }
 }

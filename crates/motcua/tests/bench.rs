@@ -99,6 +99,38 @@ async fn generated_province_passes_the_checks_of_real_data() {
         assert!((0.75..0.95).contains(&share(&|r| r.channel == "online")));
         assert!(share(&|r| r.status != "returned") > 0.02);
         assert!(share(&|r| r.apologized) > 0.005);
+
+        // The late list (an index range on `late_from`) is exactly the domain's `is_late`,
+        // and the not-late list its complement, at a time inside the history and now.
+        for at in [
+            datetime!(2026-03-20 08:00 UTC),
+            time::OffsetDateTime::now_utc(),
+        ] {
+            let codes = |late: bool| {
+                let mut f = ListFilter::new(Scope::All, 1_000_000);
+                f.late = Some(late);
+                let store = &store;
+                async move {
+                    store
+                        .list_dossiers(&f, at)
+                        .await
+                        .expect("list")
+                        .into_iter()
+                        .map(|r| r.code)
+                        .collect::<std::collections::BTreeSet<_>>()
+                }
+            };
+            let expected: std::collections::BTreeSet<String> = rows
+                .iter()
+                .filter(|r| r.projection().expect("projection").is_late(at))
+                .map(|r| r.code.clone())
+                .collect();
+            assert!(!expected.is_empty());
+            assert_eq!(codes(true).await, expected);
+            let on_time = codes(false).await;
+            assert_eq!(on_time.len() + expected.len(), rows.len());
+            assert!(on_time.is_disjoint(&expected));
+        }
         let units: std::collections::HashSet<&str> =
             rows.iter().map(|r| r.unit_code.as_str()).collect();
         assert!(units.len() > 90, "{} units", units.len());

@@ -610,14 +610,15 @@ macro_rules! backend {
                     returned_at: None,
                     apologized: false,
                     updated_at: now,
+                    late_from: None,
                 };
                 row.set_projection(c.projection);
                 let id: i64 = sqlx::query_scalar(
                     "INSERT INTO dossiers (code, unit_code, procedure_code, channel, status, paused_from, assignee, \
                      applicant_name, applicant_id_number, applicant_dob, applicant_phone, applicant_email, applicant_address, \
                      fields, lookup_key, version, submitted_at, received_at, due_at, pause_remaining, finished_at, returned_at, \
-                     apologized, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
-                     $17, $18, $19, $20, $21, $22, $23, $24) RETURNING id",
+                     apologized, updated_at, late_from) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
+                     $17, $18, $19, $20, $21, $22, $23, $24, $25) RETURNING id",
                 )
                 .bind(&row.code)
                 .bind(&row.unit_code)
@@ -643,6 +644,7 @@ macro_rules! backend {
                 .bind(row.returned_at)
                 .bind(row.apologized)
                 .bind(row.updated_at)
+                .bind(row.late_from)
                 .fetch_one(&mut *tx)
                 .await?;
                 row.id = id;
@@ -672,8 +674,8 @@ macro_rules! backend {
                 row.updated_at = at;
                 let done = sqlx::query(
                     "UPDATE dossiers SET status = $1, paused_from = $2, assignee = $3, version = $4, received_at = $5, \
-                     due_at = $6, pause_remaining = $7, finished_at = $8, returned_at = $9, apologized = $10, updated_at = $11 \
-                     WHERE id = $12 AND version = $13",
+                     due_at = $6, pause_remaining = $7, finished_at = $8, returned_at = $9, apologized = $10, updated_at = $11, \
+                     late_from = $12 WHERE id = $13 AND version = $14",
                 )
                 .bind(&row.status)
                 .bind(&row.paused_from)
@@ -686,6 +688,7 @@ macro_rules! backend {
                 .bind(row.returned_at)
                 .bind(row.apologized)
                 .bind(row.updated_at)
+                .bind(row.late_from)
                 .bind(row.id)
                 .bind(old_version)
                 .execute(&mut *tx)
@@ -750,15 +753,13 @@ macro_rules! backend {
                     q.push(" AND assignee = ").push_bind(a.clone());
                 }
                 if let Some(late) = f.late {
-                    q.push(if late { " AND " } else { " AND NOT " });
-                    q.push(
-                        "COALESCE((apologized = TRUE \
-                         OR (status IN ('result_ready', 'returned', 'rejected') AND finished_at > due_at) \
-                         OR (status = 'awaiting_supplement' AND pause_remaining = 0) \
-                         OR (status IN ('received', 'processing', 'awaiting_approval') AND due_at < ",
-                    );
-                    q.push_bind(now);
-                    q.push(")), FALSE)");
+                    // `late_from` is the projection's (`Projection::late_from`); a plain
+                    // comparison lets both databases use the partial index on it.
+                    if late {
+                        q.push(" AND late_from < ").push_bind(now);
+                    } else {
+                        q.push(" AND (late_from IS NULL OR late_from >= ").push_bind(now).push(")");
+                    }
                 }
                 if let Some(cursor) = f.before_id {
                     q.push(if f.oldest_first { " AND id > " } else { " AND id < " }).push_bind(cursor);

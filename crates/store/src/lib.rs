@@ -95,9 +95,11 @@ impl Store {
     /// apply migrations, and keep document bytes under `blob_dir`.
     pub async fn open(url: &str, blob_dir: &Path) -> Result<Self> {
         let db = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            // At peak hours a request waits for a connection rather than fail:
+            // the same 30 s as the SQLite pools (sqlx's default).
             let pool = PgPoolOptions::new()
                 .max_connections(16)
-                .acquire_timeout(Duration::from_secs(10))
+                .acquire_timeout(Duration::from_secs(30))
                 .connect(url)
                 .await?;
             sqlx::migrate!("./migrations/postgres").run(&pool).await?;
@@ -1234,7 +1236,7 @@ impl Store {
         let cal = self.calendar(Some(&rec.row.unit_code)).await?;
         let folded = Projection::fold(&rec.events, procedure.processing, &cal)?;
         let stored = rec.row.projection()?;
-        if folded != stored {
+        if folded != stored || rec.row.late_from != folded.late_from().map(model::to_ms) {
             return Err(Problem::conflict(
                 "inconsistent_dossier",
                 format!(

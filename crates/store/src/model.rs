@@ -165,6 +165,8 @@ pub struct DossierRow {
     pub returned_at: Option<i64>,
     pub apologized: bool,
     pub updated_at: i64,
+    /// Derived from the projection ([`Projection::late_from`]), kept for the index.
+    pub late_from: Option<i64>,
 }
 
 /// The columns of [`DossierRow`], as a literal so queries stay static strings.
@@ -172,7 +174,7 @@ macro_rules! dossier_columns {
     () => {
         "id, code, unit_code, procedure_code, channel, status, paused_from, assignee, \
     applicant_name, applicant_id_number, applicant_dob, applicant_phone, applicant_email, applicant_address, fields, \
-    lookup_key, version, submitted_at, received_at, due_at, pause_remaining, finished_at, returned_at, apologized, updated_at"
+    lookup_key, version, submitted_at, received_at, due_at, pause_remaining, finished_at, returned_at, apologized, updated_at, late_from"
     };
 }
 pub(crate) use dossier_columns;
@@ -221,6 +223,7 @@ impl DossierRow {
         self.returned_at = p.returned_at.map(to_ms);
         self.apologized = p.apologized;
         self.version = p.version;
+        self.late_from = p.late_from().map(to_ms);
     }
 }
 
