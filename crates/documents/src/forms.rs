@@ -317,6 +317,15 @@ pub(crate) fn signature(role: &str, hint: &str, name: &str) -> Vec<Block> {
     ]
 }
 
+/// The unit inside a sentence: "xã Mỹ Hiệp".
+fn unit_in_text(info: &DossierInfo<'_>) -> String {
+    let mut chars = info.unit_name.chars();
+    match chars.next() {
+        Some(first) => first.to_lowercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
 fn staff_name(info: &DossierInfo<'_>, username: &str) -> String {
     if username == "citizen" {
         return info.applicant_name.clone();
@@ -399,7 +408,7 @@ fn receipt(
     b.push(Block::Space(10.0));
     b.push(p(format!(
         "Bộ phận tiếp nhận và trả kết quả {}",
-        info.unit_name
+        unit_in_text(info)
     )));
     b.push(lv("Tiếp nhận hồ sơ của", &info.applicant_name));
     b.push(p(format!(
@@ -466,7 +475,7 @@ fn receipt(
     )));
     let place = match delivery_of(info) {
         Some(d) => d.words_vi(),
-        None => format!("Bộ phận tiếp nhận và trả kết quả {}", info.unit_name),
+        None => format!("Bộ phận tiếp nhận và trả kết quả {}", unit_in_text(info)),
     };
     b.push(p(format!("6. Nhận kết quả tại: {place}")));
     b.push(Block::Space(6.0));
@@ -651,11 +660,11 @@ fn supplement(info: &DossierInfo<'_>, ev: &Event) -> Result<Vec<Block>, Document
     let guide = staff_name(info, &ev.actor);
     b.push(p(format!(
         "Ông/bà bổ sung tại Bộ phận tiếp nhận và trả kết quả {} hoặc trực tuyến trên trang tra cứu hồ sơ (mã hồ sơ {}, khóa tra cứu {}). Thời gian chờ bổ sung không tính vào thời hạn giải quyết.",
-        info.unit_name, info.code, info.lookup_key
+        unit_in_text(info), info.code, info.lookup_key
     )));
     b.push(p(format!(
         "Trong quá trình hoàn thiện hồ sơ, nếu có vướng mắc, ông/bà liên hệ {guide}, Bộ phận tiếp nhận và trả kết quả {} để được hướng dẫn.",
-        info.unit_name
+        unit_in_text(info)
     )));
     b.push(Block::Space(10.0));
     b.push(Block::Columns(vec![
@@ -684,7 +693,7 @@ fn refusal(info: &DossierInfo<'_>, ev: &Event) -> Result<Vec<Block>, DocumentErr
     b.push(Block::Space(10.0));
     b.push(p(format!(
         "Bộ phận tiếp nhận và trả kết quả {} tiếp nhận hồ sơ của:",
-        info.unit_name
+        unit_in_text(info)
     )));
     b.push(lv("Ông/bà", &info.applicant_name));
     b.push(p(format!("Địa chỉ: {}", info.applicant_address)));
@@ -736,7 +745,7 @@ fn apology(
         b.push(p(format!(
             "Ngày {}, Bộ phận tiếp nhận và trả kết quả {} tiếp nhận hồ sơ của:",
             words::date(words::local(at).date()),
-            info.unit_name
+            unit_in_text(info)
         )));
     }
     b.push(lv("Ông/bà", &info.applicant_name));
@@ -747,8 +756,8 @@ fn apology(
         old_due.map_or_else(|| "—".to_string(), words::instant_long)
     )));
     b.push(p(format!(
-        "Tuy nhiên đến nay, {} chưa trả kết quả giải quyết hồ sơ của ông/bà đúng hẹn.",
-        info.unit_name
+        "Tuy nhiên đến nay, Ủy ban nhân dân {} chưa trả kết quả giải quyết hồ sơ của ông/bà đúng hẹn.",
+        unit_in_text(info)
     )));
     b.push(Block::Para(Para::new(
         vec![
@@ -758,8 +767,8 @@ fn apology(
         Align::Left,
     )));
     b.push(p(format!(
-        "Sự chậm trễ này đã gây phiền hà cho ông/bà. {} xin lỗi ông/bà và hẹn lại thời gian trả kết quả:",
-        info.unit_name
+        "Sự chậm trễ này đã gây phiền hà cho ông/bà. Ủy ban nhân dân {} xin lỗi ông/bà và hẹn lại thời gian trả kết quả:",
+        unit_in_text(info)
     )));
     b.push(centered(
         new_due.map_or_else(|| "—".to_string(), words::instant_long),
@@ -859,7 +868,7 @@ fn control_sheet(
     b.push(row("Thủ tục", info.procedure.name.clone()));
     b.push(row(
         "Cơ quan giải quyết",
-        format!("UBND {}", info.unit_name),
+        format!("Ủy ban nhân dân {}", unit_in_text(info)),
     ));
     b.push(row(
         "Thời hạn giải quyết theo quy định",

@@ -128,7 +128,7 @@ impl RegisterInfo {
         let h = Style::bold(8.0);
         let c = Style::regular(8.0);
         b.push(Block::Table {
-            widths: vec![0.5, 1.75, 2.2, 1.4, 1.9, 1.1, 1.1, 1.1, 1.1, 1.3, 1.4],
+            widths: vec![0.45, 2.0, 2.1, 1.4, 1.8, 1.1, 1.1, 1.1, 1.1, 1.25, 1.4],
             header: HEADERS
                 .iter()
                 .map(|t| Para::text(t, h, Align::Center))
