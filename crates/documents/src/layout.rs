@@ -358,6 +358,8 @@ impl Layout {
                     draw_line(self.ops(), &line, x, width, p.align, y);
                     self.y += line.height;
                 }
+                // Paragraphs of the body breathe a little (not lines in cells).
+                self.y += PARA_GAP;
             }
             Block::Table {
                 widths,
@@ -487,6 +489,7 @@ fn draw_line(ops: &mut Vec<Op>, line: &Line, x: f32, width: f32, align: Align, y
 }
 
 const CELL_PAD: f32 = 3.0;
+const PARA_GAP: f32 = 2.0;
 
 /// One table row drawn at y = 0: its operations and height.
 fn row_ops(cells: &[Cell], cols: &[f32], x: f32) -> Result<(Vec<Op>, f32), DocumentError> {

@@ -19,9 +19,33 @@ fn artifacts() -> PathBuf {
     dir
 }
 
+/// Pages of a snapshot: the PNG files pdftoppm wrote for `name`.
+fn pages(name: &str) -> usize {
+    std::fs::read_dir(artifacts())
+        .expect("artifact dir")
+        .filter_map(Result::ok)
+        .filter(|e| {
+            let f = e.file_name().to_string_lossy().into_owned();
+            f.strip_prefix(&format!("{name}-")).is_some_and(|rest| {
+                rest.ends_with(".png") && rest[..rest.len() - 4].bytes().all(|b| b.is_ascii_digit())
+            })
+        })
+        .count()
+}
+
 /// Text of a PDF by pdftotext, whitespace collapsed; PNG snapshots kept.
 fn extract(pdf: &[u8], name: &str) -> String {
     let dir = artifacts();
+    // Snapshots of an earlier run would hide a change in page count.
+    for entry in std::fs::read_dir(&dir)
+        .expect("artifact dir")
+        .filter_map(Result::ok)
+    {
+        let f = entry.file_name().to_string_lossy().into_owned();
+        if f.starts_with(&format!("{name}-")) && f.ends_with(".png") {
+            std::fs::remove_file(entry.path()).expect("remove old snapshot");
+        }
+    }
     let path = dir.join(format!("{name}.pdf"));
     std::fs::write(&path, pdf).expect("write pdf");
     let out = Command::new("pdftotext")
@@ -166,6 +190,7 @@ fn register_as_pdf_and_csv() {
         rows: vec![row; 60],
     };
     let t = extract(&info.pdf().expect("pdf"), "mau-05");
+    assert!(pages("mau-05") >= 2, "60 rows take more than one page");
     has(
         &t,
         &[

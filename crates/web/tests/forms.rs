@@ -253,6 +253,13 @@ impl Env {
     /// The text of a PDF (whitespace collapsed), with PNG pages kept.
     fn text_of(&self, pdf: &[u8], name: &str) -> String {
         let dir = self.artifacts();
+        // Snapshots of an earlier run would hide a change in page count.
+        for entry in std::fs::read_dir(&dir).expect("artifact dir").flatten() {
+            let f = entry.file_name().to_string_lossy().into_owned();
+            if f.starts_with(&format!("{name}-")) && f.ends_with(".png") {
+                std::fs::remove_file(entry.path()).expect("remove old snapshot");
+            }
+        }
         let path = dir.join(format!("{name}.pdf"));
         std::fs::write(&path, pdf).expect("write pdf");
         let out = Command::new("pdftotext")
