@@ -724,6 +724,45 @@ mod tests {
     }
 
     #[test]
+    fn qr_squares_are_the_code_modules() {
+        let data = "https://motcua.example.vn/tra-cuu?code=30112-260302-0007&key=7KQ2M9XH4P";
+        let size = 100.0;
+        let mut ops = Vec::new();
+        let h = place(
+            &mut ops,
+            &Block::Qr {
+                data: data.into(),
+                size,
+                align: Align::Left,
+            },
+            0.0,
+            300.0,
+            0.0,
+        )
+        .expect("qr");
+        assert_eq!(h, size);
+        let code = qrcode::QrCode::with_error_correction_level(data.as_bytes(), qrcode::EcLevel::M)
+            .expect("code");
+        let n = code.width();
+        let module = size / (n as f32 + 4.0);
+        // Paint the drawn rectangles back onto a grid of modules.
+        let mut grid = vec![qrcode::Color::Light; n * n];
+        for op in &ops {
+            let Op::Fill { x, y, w, h } = op else {
+                panic!("only filled squares: {op:?}")
+            };
+            assert!((h - module).abs() < 1e-3);
+            let row = (y / module - 2.0).round() as usize;
+            let col = (x / module - 2.0).round() as usize;
+            let len = (w / module).round() as usize;
+            for c in col..col + len {
+                grid[row * n + c] = qrcode::Color::Dark;
+            }
+        }
+        assert_eq!(grid, code.to_colors());
+    }
+
+    #[test]
     fn long_tables_break_across_pages_with_their_header() {
         let c = Style::regular(10.0);
         let rows: Vec<Vec<Cell>> = (0..120)

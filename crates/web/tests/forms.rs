@@ -37,6 +37,8 @@ struct Env {
     receptionist: String,
     specialist: String,
     leader: String,
+    unit_admin: String,
+    admin: String,
     other: String,
     _stop: oneshot::Sender<()>,
 }
@@ -73,7 +75,7 @@ impl Resp {
     }
 }
 
-async fn add_user(store: &Store, username: &str, full_name: &str, role: Role, unit: &str) {
+async fn add_user(store: &Store, username: &str, full_name: &str, role: Role, units: &[&str]) {
     store
         .create_user(
             &NewUser {
@@ -81,7 +83,7 @@ async fn add_user(store: &Store, username: &str, full_name: &str, role: Role, un
                 full_name: full_name.into(),
                 password_hash: password_hash().into(),
                 roles: vec![role],
-                units: vec![unit.into()],
+                units: units.iter().map(|u| u.to_string()).collect(),
                 province_code: None,
             },
             OffsetDateTime::now_utc(),
@@ -99,7 +101,7 @@ async fn envs(dir: &std::path::Path) -> Vec<Env> {
             "tiepnhan.myhiep",
             "Trần Thị Thu Hương",
             Role::Receptionist,
-            UNIT,
+            &[UNIT],
         )
         .await;
         add_user(
@@ -107,7 +109,7 @@ async fn envs(dir: &std::path::Path) -> Vec<Env> {
             "chuyenvien.myhiep",
             "Lê Văn Đức",
             Role::Specialist,
-            UNIT,
+            &[UNIT],
         )
         .await;
         add_user(
@@ -115,7 +117,7 @@ async fn envs(dir: &std::path::Path) -> Vec<Env> {
             "lanhdao.myhiep",
             "Phạm Quốc Việt",
             Role::Leader,
-            UNIT,
+            &[UNIT],
         )
         .await;
         add_user(
@@ -123,9 +125,18 @@ async fn envs(dir: &std::path::Path) -> Vec<Env> {
             "tiepnhan.mytho",
             "Ngô Minh Tâm",
             Role::Receptionist,
-            OTHER_UNIT,
+            &[OTHER_UNIT],
         )
         .await;
+        add_user(
+            &store,
+            "quantri.myhiep",
+            "Võ Thanh Tùng",
+            Role::UnitAdmin,
+            &[UNIT],
+        )
+        .await;
+        add_user(&store, "admin", "Quản trị hệ thống", Role::Admin, &[]).await;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -150,12 +161,16 @@ async fn envs(dir: &std::path::Path) -> Vec<Env> {
             receptionist: String::new(),
             specialist: String::new(),
             leader: String::new(),
+            unit_admin: String::new(),
+            admin: String::new(),
             other: String::new(),
             _stop: stop,
         };
         env.receptionist = env.login("tiepnhan.myhiep").await;
         env.specialist = env.login("chuyenvien.myhiep").await;
         env.leader = env.login("lanhdao.myhiep").await;
+        env.unit_admin = env.login("quantri.myhiep").await;
+        env.admin = env.login("admin").await;
         env.other = env.login("tiepnhan.mytho").await;
         out.push(env);
     }
@@ -709,6 +724,27 @@ async fn forms_and_register_follow_the_dossier_rules() {
                 .expect("location")
                 .starts_with("/dang-nhap")
         );
+        // Every role of the unit, and the system administrator, may print
+        // what they may read.
+        for token in [
+            &env.receptionist,
+            &env.specialist,
+            &env.leader,
+            &env.unit_admin,
+            &env.admin,
+        ] {
+            env.get(&api, Some(token)).await.pdf();
+            env.page(&page, token).await.pdf();
+            let r = env
+                .get(
+                    &format!(
+                        "/api/v1/register?unit={UNIT}&from=2026-01-01&to=2026-01-31&format=csv"
+                    ),
+                    Some(token),
+                )
+                .await;
+            assert_eq!(r.status, 200, "{b}: {}", r.text());
+        }
         // Another unit's officer: exactly like an unknown dossier.
         env.get(&api, Some(&env.other))
             .await
