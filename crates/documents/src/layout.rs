@@ -61,9 +61,26 @@ impl Span {
         // Text is drawn as it is stored: NFC, one precomposed glyph per letter.
         Span {
             style,
-            text: text.as_ref().nfc().collect(),
+            text: clean(text.as_ref()),
         }
     }
+}
+
+/// Text as drawn: NFC; line ends as `\n` (a textarea sends `\r\n`); tabs,
+/// other control characters and no-break spaces as spaces; invisible
+/// format characters (zero-width space, BOM, soft hyphen) dropped.
+pub fn clean(text: &str) -> String {
+    text.replace("\r\n", "\n")
+        .nfc()
+        .filter_map(|c| match c {
+            '\n' => Some('\n'),
+            '\r' => Some('\n'),
+            '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}' | '\u{AD}' => None,
+            '\u{A0}' | '\u{202F}' => Some(' '),
+            c if c.is_control() => Some(' '),
+            c => Some(c),
+        })
+        .collect()
 }
 
 /// A paragraph: runs wrapped together, aligned, with a first-line indent.
@@ -701,6 +718,21 @@ mod tests {
         // "Hồ" typed with combining marks (NFD) becomes one glyph per letter.
         let s = Span::new(Style::regular(12.0), "Ho\u{302}\u{300}");
         assert_eq!(s.text, "Hồ");
+    }
+
+    #[test]
+    fn typed_text_is_cleaned_before_drawing() {
+        assert_eq!(
+            clean("một\r\nhai\tba\u{200B}\u{A0}bốn\u{7}"),
+            "một\nhai ba bốn "
+        );
+        let lines = wrap(
+            &[Span::new(Style::regular(12.0), "Lý do:\r\nthiếu giấy tờ")],
+            500.0,
+            0.0,
+        )
+        .expect("a note typed in a textarea");
+        assert_eq!(texts(&lines), vec!["Lý do:", "thiếu giấy tờ"]);
     }
 
     #[test]

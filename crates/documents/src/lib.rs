@@ -23,6 +23,13 @@ pub use result::ResultDocument;
 
 use motcua_domain::{Problem, ProblemKind};
 
+/// Render an electronic result document (decision, certificate) to PDF:
+/// heading, unit, number, title, body, signer block and a QR code to its
+/// verification URL. The bytes are then signed as they are.
+pub fn render_result(doc: &ResultDocument) -> Result<Vec<u8>, DocumentError> {
+    doc.render()
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum DocumentError {
     /// A character the embedded fonts cannot draw.
