@@ -113,7 +113,11 @@ impl Form {
 
     /// The event a form is about, or why the form does not apply.
     fn event<'e>(self, info: &'e DossierInfo<'_>) -> Result<Option<&'e Event>, DocumentError> {
-        let last = |pred: fn(Action) -> bool| info.events.iter().rev().find(|e| pred(e.action));
+        self.event_in(info.events)
+    }
+
+    fn event_in(self, events: &[Event]) -> Result<Option<&Event>, DocumentError> {
+        let last = |pred: fn(Action) -> bool| events.iter().rev().find(|e| pred(e.action));
         let found = match self {
             Form::Receipt | Form::ReceiptRoll | Form::ControlSheet => {
                 last(|a| matches!(a, Action::Receive | Action::CreateAtCounter))
@@ -140,7 +144,12 @@ impl Form {
 
     /// Whether the form applies to the dossier in its present history.
     pub fn applies(self, info: &DossierInfo<'_>) -> bool {
-        self.event(info).is_ok()
+        self.applies_to(info.events)
+    }
+
+    /// Whether the form applies to a dossier with this history (oldest first).
+    pub fn applies_to(self, events: &[Event]) -> bool {
+        self.event_in(events).is_ok()
     }
 
     /// Render the form as a PDF file.

@@ -139,10 +139,11 @@ fn info<'a>(ctx: &'a Context, rec: &'a DossierRecord, lookup: String) -> Dossier
 }
 
 /// The forms that apply to a dossier now (for links).
-pub async fn applicable(s: &AppState, rec: &DossierRecord) -> ApiResult<Vec<Form>> {
-    let ctx = context(s, rec).await?;
-    let i = info(&ctx, rec, String::new());
-    Ok(Form::ALL.into_iter().filter(|f| f.applies(&i)).collect())
+pub fn applicable(rec: &DossierRecord) -> Vec<Form> {
+    Form::ALL
+        .into_iter()
+        .filter(|f| f.applies_to(&rec.events))
+        .collect()
 }
 
 fn render_err(e: motcua_documents::DocumentError) -> ApiError {

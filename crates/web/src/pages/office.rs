@@ -1272,9 +1272,7 @@ async fn dossier_view(
             Lang::En => d.words_en(),
         })
         .unwrap_or_default();
-    let forms = crate::documents::applicable(s, rec)
-        .await
-        .map_err(|e| PageError::new(lang, e))?
+    let forms = crate::documents::applicable(rec)
         .into_iter()
         .map(|f| {
             (
