@@ -768,6 +768,32 @@ macro_rules! backend {
                 Ok(q.build_query_as().fetch_all(&self.read).await?)
             }
 
+            /// A unit's dossiers submitted in [from, to) (UTC ms), oldest first,
+            /// with the data of their return event (delivery choice) if any.
+            pub async fn register(&self, unit: &str, from: i64, to: i64, limit: i64) -> Result<Vec<(DossierRow, Option<String>)>> {
+                let rows: Vec<DossierRow> = sqlx::query_as(concat!(
+                    "SELECT ", dossier_columns!(), " FROM dossiers WHERE unit_code = $1 AND submitted_at >= $2 AND submitted_at < $3 \
+                     ORDER BY submitted_at, id LIMIT $4"
+                ))
+                .bind(unit)
+                .bind(from)
+                .bind(to)
+                .bind(limit)
+                .fetch_all(&self.read)
+                .await?;
+                let returns: Vec<(i64, String)> = sqlx::query_as(
+                    "SELECT e.dossier_id, e.payload FROM dossier_events e JOIN dossiers d ON d.id = e.dossier_id \
+                     WHERE d.unit_code = $1 AND d.submitted_at >= $2 AND d.submitted_at < $3 AND e.action = 'return_result'",
+                )
+                .bind(unit)
+                .bind(from)
+                .bind(to)
+                .fetch_all(&self.read)
+                .await?;
+                let mut by_id: std::collections::HashMap<i64, String> = returns.into_iter().collect();
+                Ok(rows.into_iter().map(|r| { let p = by_id.remove(&r.id); (r, p) }).collect())
+            }
+
             pub async fn put_draft(&self, d: &Draft) -> Result<()> {
                 sqlx::query(
                     "INSERT INTO drafts (id, procedure_code, data, dossier_code, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6) \

@@ -841,6 +841,18 @@ impl Store {
                 }
                 payload.insert("missing".into(), serde_json::json!(req.missing));
             }
+            Action::ReturnResult => {
+                let delivery = motcua_domain::delivery::Delivery::validate(
+                    req.delivery.as_deref(),
+                    req.postal_address.as_deref(),
+                    req.tracking_number.as_deref(),
+                )?;
+                payload.insert(
+                    "delivery".into(),
+                    serde_json::to_value(&delivery)
+                        .map_err(|e| StoreError::Config(e.to_string()))?,
+                );
+            }
             Action::Supplement => {
                 self.check_documents(
                     &procedure,
@@ -932,6 +944,23 @@ impl Store {
             Some(row) => Ok(Some(self.record_for(row).await?)),
             None => Ok(None),
         }
+    }
+
+    /// The register of a unit: dossiers submitted in [from, to), oldest
+    /// first, each with its return event's data (the delivery choice) if
+    /// returned. At most `limit` rows.
+    pub async fn register(
+        &self,
+        unit: &str,
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+        limit: i64,
+    ) -> Result<Vec<(DossierRow, Option<serde_json::Value>)>> {
+        let rows = on_db!(self.register(unit, model::to_ms(from), model::to_ms(to), limit))?;
+        Ok(rows
+            .into_iter()
+            .map(|(r, p)| (r, p.and_then(|p| serde_json::from_str(&p).ok())))
+            .collect())
     }
 
     pub async fn list_dossiers(

@@ -122,6 +122,15 @@ pub struct ActionRequest {
     /// For supplement: documents added.
     #[serde(default)]
     pub documents: Vec<DocumentRef>,
+    /// For return_result: "online", "counter" (the default) or "post".
+    #[serde(default)]
+    pub delivery: Option<String>,
+    /// For return_result by post: where to (required).
+    #[serde(default)]
+    pub postal_address: Option<String>,
+    /// For return_result by post: the postal tracking number, if known.
+    #[serde(default)]
+    pub tracking_number: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

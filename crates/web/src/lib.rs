@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod documents;
 pub mod error;
 pub mod extract;
 pub mod limits;

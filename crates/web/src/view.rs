@@ -159,6 +159,13 @@ pub fn public(
         "due_at": shown_due(r),
         "finished_at": instant_ms(r.finished_at),
         "returned_at": instant_ms(r.returned_at),
+        "delivery": rec
+            .events
+            .iter()
+            .rev()
+            .find(|e| e.action == Action::ReturnResult)
+            .and_then(|e| motcua_domain::delivery::Delivery::from_payload(&e.payload))
+            .map(|d| json!({ "method": d.method, "tracking_number": d.tracking_number })),
         "paused": r.pause_remaining.is_some(),
         "late": is_late(r, now),
         "supplement_request": missing,

@@ -3,6 +3,7 @@
 mod calendar;
 mod catalog;
 mod dossiers;
+mod forms;
 mod session;
 
 use crate::AppState;
@@ -38,7 +39,9 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/api/v1/dossiers/{code}", get(dossiers::show))
         .route("/api/v1/dossiers/{code}/actions", post(dossiers::act))
+        .route("/api/v1/dossiers/{code}/forms/{form}", get(forms::form))
         .route("/api/v1/documents/{id}", get(dossiers::document))
+        .route("/api/v1/register", get(forms::register))
         .route("/api/v1/lookup/{code}", get(dossiers::lookup))
         .route("/api/v1/lookup/{code}/actions", post(dossiers::citizen_act))
         .route("/api/v1/calendar/due", get(calendar::due))

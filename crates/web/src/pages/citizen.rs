@@ -944,6 +944,9 @@ pub struct LookupView {
     pub submitted: String,
     pub due: String,
     pub finished: String,
+    /// How the result is delivered, once returned (no postal address: the
+    /// page is public to whoever holds the key).
+    pub delivery: String,
     pub version: i64,
     pub supplement: Option<SupplementView>,
     pub history: Vec<(String, String)>,
@@ -1073,6 +1076,20 @@ async fn lookup_view(s: &AppState, c: &Ctx, rec: &DossierRecord) -> Result<Looku
         submitted: when(Some(r.submitted_at)),
         due,
         finished: when(r.finished_at),
+        delivery: rec
+            .events
+            .iter()
+            .rev()
+            .find(|e| e.action == motcua_domain::lifecycle::Action::ReturnResult)
+            .and_then(|e| motcua_domain::delivery::Delivery::from_payload(&e.payload))
+            .map(|d| {
+                let label = c.tr(d.method.label_vi(), d.method.label_en()).to_string();
+                match d.tracking_number {
+                    Some(t) => format!("{label} ({} {t})", c.tr("mã bưu gửi", "tracking number")),
+                    None => label,
+                }
+            })
+            .unwrap_or_default(),
         version: r.version,
         supplement,
         history: rec

@@ -4,6 +4,7 @@
 //! first, English when the visitor switches.
 
 pub mod citizen;
+pub mod forms;
 pub mod office;
 pub mod queue;
 
@@ -45,6 +46,7 @@ pub fn routes() -> Router<AppState> {
         .route("/healthz", get(|| async { "ok" }))
         .merge(citizen::routes())
         .merge(office::routes())
+        .merge(forms::routes())
         .merge(queue::routes())
 }
 

@@ -28,6 +28,7 @@ use motcua_domain::calendar::{
     CalendarOverride, OffsetDateTime, OverrideKind, VN_OFFSET, WorkCalendar, format_vn, parse_date,
 };
 use motcua_domain::catalog::Procedure;
+use motcua_domain::delivery::{Delivery, DeliveryMethod};
 use motcua_domain::dossier::{ApplicantInput, Event, Projection, field};
 use motcua_domain::lifecycle::{Action, Channel, Role, Status, needs_note};
 use motcua_domain::{Problem, ProblemKind};
@@ -274,7 +275,10 @@ fn weekday_words(c: &Ctx, d: motcua_domain::calendar::Date) -> &'static str {
 }
 
 /// The user's units with their names (one query for a province supervisor).
-async fn unit_choices(s: &AppState, user: &User) -> Result<Vec<(String, String)>, StoreError> {
+pub(super) async fn unit_choices(
+    s: &AppState,
+    user: &User,
+) -> Result<Vec<(String, String)>, StoreError> {
     if let Some(p) = &user.province_code {
         return Ok(s
             .store
@@ -800,7 +804,7 @@ struct ActionForm {
     action: &'static str,
     label: String,
     help: String,
-    /// "plain", "assign", "request_supplement", "apologize" or "supplement".
+    /// "plain", "assign", "request_supplement", "apologize", "supplement" or "return_result".
     kind: &'static str,
     needs_note: bool,
     note: String,
@@ -850,6 +854,14 @@ struct DossierPage {
     missing: Vec<Choice>,
     supplement_docs: Vec<SuppDoc>,
     new_due: String,
+    /// Result delivery choices of the return form, and what was typed.
+    deliveries: Vec<Choice>,
+    postal_address: String,
+    tracking_number: String,
+    /// How the result was delivered, once returned.
+    delivery: String,
+    /// Printable forms that apply now: (href, label).
+    forms: Vec<(String, String)>,
     notice: Option<String>,
     conflict: Option<String>,
     kept_note: Option<String>,
@@ -918,6 +930,9 @@ struct Typed {
     assignee: String,
     missing: Vec<String>,
     new_due: String,
+    delivery: String,
+    postal_address: String,
+    tracking_number: String,
 }
 
 /// The working-time story of a dossier, by folding its events again.
@@ -1161,6 +1176,7 @@ async fn dossier_view(
                     Action::RequestSupplement => "request_supplement",
                     Action::Apologize => "apologize",
                     Action::Supplement => "supplement",
+                    Action::ReturnResult => "return_result",
                     _ => "plain",
                 },
                 needs_note: needs_note(a),
@@ -1188,6 +1204,9 @@ async fn dossier_view(
                 "note" => format!("note-{}", typed.action),
                 "assignee" => "assignee".to_string(),
                 "new_due" => "new_due".to_string(),
+                "delivery" => "delivery-counter".to_string(),
+                "postal_address" => "postal_address".to_string(),
+                "tracking_number" => "tracking_number".to_string(),
                 "missing" => procedure
                     .documents
                     .first()
@@ -1229,6 +1248,39 @@ async fn dossier_view(
     } else {
         Vec::new()
     };
+    let chosen = if typed.delivery.is_empty() {
+        DeliveryMethod::Counter.as_str()
+    } else {
+        typed.delivery.as_str()
+    };
+    let deliveries = DeliveryMethod::ALL
+        .iter()
+        .map(|m| Choice {
+            value: m.as_str().to_string(),
+            label: c.tr(m.label_vi(), m.label_en()).to_string(),
+            checked: m.as_str() == chosen,
+        })
+        .collect();
+    let delivery = rec
+        .events
+        .iter()
+        .rev()
+        .find(|e| e.action == Action::ReturnResult)
+        .and_then(|e| Delivery::from_payload(&e.payload))
+        .map(|d| match lang {
+            Lang::Vi => d.words_vi(),
+            Lang::En => d.words_en(),
+        })
+        .unwrap_or_default();
+    let forms = crate::documents::applicable(rec)
+        .into_iter()
+        .map(|f| {
+            (
+                format!("/can-bo/ho-so/{}/mau/{}.pdf", url_encode(&r.code), f.slug()),
+                c.tr(f.title_vi(), f.title_en()).to_string(),
+            )
+        })
+        .collect();
     let missing = procedure
         .documents
         .iter()
@@ -1323,6 +1375,11 @@ async fn dossier_view(
         missing,
         supplement_docs,
         new_due: typed.new_due.clone(),
+        deliveries,
+        postal_address: typed.postal_address.clone(),
+        tracking_number: typed.tracking_number.clone(),
+        delivery,
+        forms,
         notice,
         conflict,
         kept_note,
@@ -1420,6 +1477,9 @@ async fn act(
         assignee: form.get("assignee").to_string(),
         missing: form.all("missing"),
         new_due: form.get("new_due").to_string(),
+        delivery: form.get("delivery").to_string(),
+        postal_address: form.get("postal_address").to_string(),
+        tracking_number: form.get("tracking_number").to_string(),
     };
     let version: i64 = form.get("version").trim().parse().unwrap_or(-1);
     let now = OffsetDateTime::now_utc();
@@ -1486,6 +1546,9 @@ async fn act(
             new_due: Some(typed.new_due.clone()).filter(|d| !d.is_empty()),
             missing: typed.missing.clone(),
             documents,
+            delivery: Some(typed.delivery.clone()).filter(|d| !d.is_empty()),
+            postal_address: Some(typed.postal_address.clone()).filter(|d| !d.is_empty()),
+            tracking_number: Some(typed.tracking_number.clone()).filter(|d| !d.is_empty()),
         };
         match s
             .store
