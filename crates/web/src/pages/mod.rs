@@ -6,6 +6,7 @@
 pub mod citizen;
 pub mod office;
 pub mod queue;
+pub mod results;
 
 use crate::AppState;
 use crate::error::ApiError;
@@ -46,6 +47,7 @@ pub fn routes() -> Router<AppState> {
         .merge(citizen::routes())
         .merge(office::routes())
         .merge(queue::routes())
+        .merge(results::routes())
 }
 
 async fn asset(content_type: &'static str, body: &'static str) -> Response {
