@@ -605,6 +605,10 @@ async fn serve(mut settings: Settings, listen: &str, demo: bool) -> Result<()> {
     if demo {
         let summary = demo::seed(&store, OffsetDateTime::now_utc()).await?;
         println!("{summary}");
+        let signing =
+            demo::seed_signing(&store, OffsetDateTime::now_utc(), &format!("http://{addr}"))
+                .await?;
+        println!("{signing}");
     }
     println!(
         "motcua đang chạy tại http://{addr} (cơ sở dữ liệu: {}, thư mục: {})",

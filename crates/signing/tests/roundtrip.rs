@@ -279,6 +279,23 @@ fn the_stamp_shows_the_verification_address_on_the_page() {
             eprintln!("pdftotext not installed; text check skipped");
         }
     }
+    // Poppler's own verifier (NSS) must find the signature valid and covering the file.
+    match Command::new("pdfsig").arg(&path).output() {
+        Ok(out) => {
+            let text = String::from_utf8_lossy(&out.stdout);
+            assert!(text.contains("Signature is Valid."), "{text}");
+            assert!(text.contains("Total document signed"), "{text}");
+            assert!(text.contains("adbe.pkcs7.detached"), "{text}");
+            assert!(text.contains("Nguyễn Văn Lãnh"), "{text}");
+        }
+        Err(e) => {
+            assert!(
+                std::env::var("MOTCUA_REQUIRE_TOOLS").is_err(),
+                "pdfsig missing: {e}"
+            );
+            eprintln!("pdfsig not installed; reader check skipped");
+        }
+    }
     match Command::new("qpdf").arg("--check").arg(&path).output() {
         Ok(out) => assert!(
             out.status.success(),
