@@ -54,7 +54,14 @@ impl Secret {
                 opts.write(true).create_new(true);
                 #[cfg(unix)]
                 std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-                let mut file = opts.open(path).map_err(|e| err(e.to_string()))?;
+                let mut file = match opts.open(path) {
+                    Ok(f) => f,
+                    // Another process made it first: use theirs.
+                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                        return Secret::load_or_create(path);
+                    }
+                    Err(e) => return Err(err(e.to_string())),
+                };
                 std::io::Write::write_all(&mut file, &secret.0).map_err(|e| err(e.to_string()))?;
                 file.sync_all().map_err(|e| err(e.to_string()))?;
                 Ok(secret)

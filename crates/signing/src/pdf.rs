@@ -484,6 +484,12 @@ impl<'a> Document<'a> {
             }
         }
         let trailer = trailer.ok_or_else(|| bad("không có trailer"))?;
+        if get(&trailer, "Encrypt").is_some() {
+            // New objects would have to be encrypted too; refuse rather than corrupt.
+            return Err(bad(
+                "tệp PDF được mã hóa (có mật khẩu); hãy dùng bản không mã hóa",
+            ));
+        }
         let size = match get(&trailer, "Size") {
             Some(Obj::Int(n)) => u32::try_from(*n).map_err(|_| bad("/Size không hợp lệ"))?,
             _ => return Err(bad("trailer thiếu /Size")),
@@ -722,6 +728,12 @@ mod tests {
     fn refuses_garbage_with_a_clear_error() {
         assert!(matches!(Document::parse(b"hello"), Err(SignError::Pdf(_))));
         assert!(Document::parse(b"%PDF-1.4\nstartxref\n999999\n%%EOF").is_err());
+        let enc = crate::sample::pdf(&["x"]);
+        let text = String::from_utf8_lossy(&enc).replace("/Info 6 0 R", "/Encrypt 6 0 R");
+        let e = Document::parse(text.as_bytes())
+            .err()
+            .map(|e| e.to_string());
+        assert!(e.is_some_and(|m| m.contains("mã hóa")));
         let deep = "[".repeat(500);
         assert!(Lexer::new(deep.as_bytes(), 0).object().is_err());
     }
