@@ -145,6 +145,33 @@ pub fn allowed_roles(action: Action) -> &'static [Role] {
     }
 }
 
+string_enum!(
+    /// What staff do with a dossier's electronic result. Not lifecycle
+    /// actions: the result document goes along with the state machine
+    /// (attached while processing, signed around approval) without moving it.
+    ResultAction / "result_action" {
+        Attach = "attach_result" / "Đính kèm văn bản kết quả",
+        Sign = "sign_result" / "Ký số văn bản kết quả",
+    }
+);
+
+/// Roles allowed to act on the result document (always within their own units).
+pub fn result_roles(action: ResultAction) -> &'static [Role] {
+    match action {
+        ResultAction::Attach => &[Role::Specialist],
+        ResultAction::Sign => &[Role::Leader],
+    }
+}
+
+/// Statuses in which the result document may be attached or signed.
+pub fn result_statuses(action: ResultAction) -> &'static [Status] {
+    match action {
+        ResultAction::Attach => &[Status::Processing],
+        // The leader signs when approving: before or right after the approval.
+        ResultAction::Sign => &[Status::AwaitingApproval, Status::ResultReady],
+    }
+}
+
 /// Whether the citizen may take this action on their own dossier.
 pub fn citizen_may(action: Action) -> bool {
     matches!(
@@ -279,6 +306,8 @@ mod tests {
             vec![&Action::Submit, &Action::Supplement, &Action::Withdraw]
         );
         assert!(!may_act(Principal::Staff(Role::Admin), Action::Approve));
+        assert_eq!(result_roles(ResultAction::Sign), &[Role::Leader]);
+        assert!(!result_roles(ResultAction::Attach).contains(&Role::Admin));
         assert!(may_act(Principal::Staff(Role::Leader), Action::Approve));
     }
 }

@@ -6,8 +6,10 @@ use anyhow::Result;
 use motcua_domain::calendar::{OffsetDateTime, VN_OFFSET};
 use motcua_domain::catalog::Procedure;
 use motcua_domain::dossier::ApplicantInput;
-use motcua_domain::lifecycle::{Channel, Role};
-use motcua_store::{ActionRequest, Actor, DocumentRef, NewDossier, NewUser, Store, User};
+use motcua_domain::lifecycle::{Channel, Role, Status};
+use motcua_store::{
+    ActionRequest, Actor, DocumentRef, ListFilter, NewDossier, NewUser, Scope, Store, User,
+};
 use std::fmt::Write;
 use time::Duration;
 
@@ -475,4 +477,98 @@ fn motcua_store_from_ms(ms: i64) -> OffsetDateTime {
     OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
         .unwrap_or(OffsetDateTime::UNIX_EPOCH)
         .to_offset(VN_OFFSET)
+}
+
+/// Each demo unit's signing authority, a certificate for its leader, and one
+/// returned dossier with a signed electronic result to download and verify.
+pub async fn seed_signing(store: &Store, now: OffsetDateTime, base_url: &str) -> Result<String> {
+    let mut out = String::from("Ký số kết quả điện tử:\n");
+    for (code, short) in UNITS {
+        let ca = motcua_web::results::create_ca(store, code, "demo", now).await?;
+        let cert = motcua_web::results::issue(
+            store,
+            code,
+            &format!("lanhdao.{short}"),
+            "demo",
+            now,
+            motcua_web::results::SIGNER_DAYS,
+        )
+        .await?;
+        let _ = writeln!(
+            out,
+            "  {code}: CA sê-ri {} · chứng thư của lanhdao.{short} sê-ri {}",
+            ca.serial, cert.serial
+        );
+    }
+    let (code, short) = UNITS[0];
+    let filter = ListFilter {
+        scope: Scope::Units(vec![code.to_string()]),
+        status: Some(Status::Processing),
+        late: None,
+        assignee: Some(format!("chuyenvien.{short}")),
+        before_id: None,
+        oldest_first: false,
+        limit: 1,
+        open_clock: false,
+        due_before: None,
+    };
+    let Some(row) = store.list_dossiers(&filter, now).await?.into_iter().next() else {
+        return Ok(out);
+    };
+    let user = |name: String| async move {
+        store
+            .user_by_username(&name)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("demo user {name} missing"))
+    };
+    let specialist = user(format!("chuyenvien.{short}")).await?;
+    let leader = user(format!("lanhdao.{short}")).await?;
+    let receptionist = user(format!("tiepnhan.{short}")).await?;
+    let pdf = motcua_signing::sample::pdf(&[
+        "UY BAN NHAN DAN XA MY HIEP",
+        "KET QUA GIAI QUYET THU TUC HANH CHINH",
+        &format!("Ho so {}", row.code),
+        &format!("Nguoi nop: {}", row.applicant_name),
+    ]);
+    store
+        .signing()
+        .attach_result(&row.code, &pdf, Some("ket-qua.pdf"), &specialist, now)
+        .await?;
+    let mut version = row.version;
+    for (action, who) in [("propose", &specialist)] {
+        store
+            .act(
+                &row.code,
+                &req(action, version),
+                &Actor::Staff(who.clone()),
+                now,
+            )
+            .await?;
+        version += 1;
+    }
+    let signed = motcua_web::results::sign_result(store, &row.code, &leader, base_url, now).await?;
+    for (action, who) in [("approve", &leader), ("return_result", &receptionist)] {
+        store
+            .act(
+                &row.code,
+                &req(action, version),
+                &Actor::Staff(who.clone()),
+                now,
+            )
+            .await?;
+        version += 1;
+    }
+    let _ = writeln!(
+        out,
+        "  Kết quả mẫu đã ký: hồ sơ {} — người dân tải tại /tra-cuu?code={}&key={}",
+        row.code, row.code, row.lookup_key
+    );
+    if let Some(id) = signed.public_id {
+        let _ = writeln!(out, "  Trang xác minh công khai: {base_url}/xac-minh/{id}");
+    }
+    let _ = writeln!(
+        out,
+        "  Kiểm tra ngoại tuyến một tệp đã tải về: motcua --data-dir <thư mục dữ liệu ở dưới> verify tep.pdf"
+    );
+    Ok(out)
 }

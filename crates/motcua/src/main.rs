@@ -52,9 +52,10 @@ impl Settings {
     async fn open(&self) -> Result<Store> {
         std::fs::create_dir_all(&self.data_dir)
             .with_context(|| format!("cannot create {}", self.data_dir.display()))?;
-        let store = Store::open(&self.database_url(), &self.data_dir.join("blobs"))
+        let mut store = Store::open(&self.database_url(), &self.data_dir.join("blobs"))
             .await
             .with_context(|| "cannot open the database")?;
+        store.signing_key_file = Some(self.data_dir.join(SIGNING_KEY_FILE));
         seed_reference_data(&store).await?;
         Ok(store)
     }
@@ -121,7 +122,13 @@ enum Command {
     /// Personal data: what the system holds about a person.
     #[command(subcommand)]
     Privacy(PrivacyCmd),
-    /// Copy the database (online) and the documents into an empty folder.
+    /// Unit certificate authorities and signer certificates for electronic results.
+    #[command(subcommand)]
+    Signing(SigningCmd),
+    /// Check the signatures of a PDF against the certificates the system issued;
+    /// exits with status 2 when the file is not valid.
+    Verify { file: PathBuf },
+    /// Copy the database (online), the documents and the signing secret into an empty folder.
     Backup {
         #[arg(long)]
         to: PathBuf,
@@ -130,6 +137,39 @@ enum Command {
     Restore {
         #[arg(long)]
         from: PathBuf,
+    },
+}
+
+/// The secret sealing the units' signing keys, in the data folder.
+const SIGNING_KEY_FILE: &str = "signing.key";
+
+#[derive(Subcommand)]
+enum SigningCmd {
+    /// Create the unit's certificate authority (key sealed under <data-dir>/signing.key).
+    Ca {
+        #[arg(long)]
+        unit: String,
+    },
+    /// Issue a signer certificate to a leader of the unit.
+    Issue {
+        #[arg(long)]
+        unit: String,
+        #[arg(long)]
+        user: String,
+        /// Days the certificate is valid.
+        #[arg(long, default_value_t = motcua_web::results::SIGNER_DAYS)]
+        days: u32,
+    },
+    /// Revoke a certificate (a unit CA or a signer's).
+    Revoke {
+        serial: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// List certificates and their state.
+    List {
+        #[arg(long)]
+        unit: Option<String>,
     },
 }
 
@@ -348,9 +388,16 @@ async fn main() -> Result<()> {
             println!("{}", serde_json::to_string_pretty(&data)?);
             Ok(())
         }
+        Command::Signing(cmd) => signing(&cli.settings, cmd).await,
+        Command::Verify { file } => verify(&cli.settings, &file).await,
         Command::Backup { to } => {
             let store = cli.settings.open().await?;
             let report = store.backup(&to).await?;
+            // Without the secret, the sealed signing keys in the backup are useless.
+            let key = cli.settings.data_dir.join(SIGNING_KEY_FILE);
+            if key.exists() {
+                copy_private(&key, &to.join(SIGNING_KEY_FILE))?;
+            }
             println!(
                 "Đã sao lưu {} hồ sơ và {} tệp vào {}.",
                 report.dossiers,
@@ -402,6 +449,10 @@ fn restore(settings: &Settings, from: &std::path::Path) -> Result<()> {
     std::fs::create_dir_all(&settings.data_dir)?;
     std::fs::copy(&source, &target)?;
     let files = motcua_store::copy_tree(&from.join("blobs"), &settings.data_dir.join("blobs"))?;
+    let key = from.join(SIGNING_KEY_FILE);
+    if key.exists() {
+        copy_private(&key, &settings.data_dir.join(SIGNING_KEY_FILE))?;
+    }
     println!(
         "Đã khôi phục cơ sở dữ liệu và {files} tệp vào {}.",
         settings.data_dir.display()
@@ -554,6 +605,10 @@ async fn serve(mut settings: Settings, listen: &str, demo: bool) -> Result<()> {
     if demo {
         let summary = demo::seed(&store, OffsetDateTime::now_utc()).await?;
         println!("{summary}");
+        let signing =
+            demo::seed_signing(&store, OffsetDateTime::now_utc(), &format!("http://{addr}"))
+                .await?;
+        println!("{signing}");
     }
     println!(
         "motcua đang chạy tại http://{addr} (cơ sở dữ liệu: {}, thư mục: {})",
@@ -591,5 +646,138 @@ async fn serve(mut settings: Settings, listen: &str, demo: bool) -> Result<()> {
         let _ = tokio::signal::ctrl_c().await;
     })
     .await?;
+    Ok(())
+}
+
+/// Copy a secret file, readable by its owner only.
+fn copy_private(from: &std::path::Path, to: &std::path::Path) -> Result<()> {
+    let bytes = std::fs::read(from)?;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    let mut f = opts
+        .open(to)
+        .with_context(|| format!("cannot create {}", to.display()))?;
+    std::io::Write::write_all(&mut f, &bytes)?;
+    Ok(())
+}
+
+fn vn_time(t: OffsetDateTime) -> String {
+    let t = t.to_offset(motcua_domain::calendar::VN_OFFSET);
+    format!(
+        "{:02}/{:02}/{:04} {:02}:{:02}",
+        t.day(),
+        u8::from(t.month()),
+        t.year(),
+        t.hour(),
+        t.minute()
+    )
+}
+
+fn print_cert(c: &motcua_store::signing::SigningCert) {
+    let state = match (&c.revoked_at, &c.revoke_reason) {
+        (Some(at), reason) => format!(
+            "đã thu hồi {} ({})",
+            vn_time(*at),
+            reason.as_deref().unwrap_or("")
+        ),
+        (None, _) if c.not_after < OffsetDateTime::now_utc() => "hết hạn".to_string(),
+        (None, _) => "còn hiệu lực".to_string(),
+    };
+    println!(
+        "{}\t{}\t{}\t{}\t{} → {}\t{}",
+        c.serial,
+        c.unit_code,
+        if c.is_ca { "CA" } else { "ký" },
+        c.username.as_deref().unwrap_or(&c.subject),
+        vn_time(c.not_before),
+        vn_time(c.not_after),
+        state
+    );
+}
+
+async fn signing(settings: &Settings, cmd: SigningCmd) -> Result<()> {
+    let store = settings.open().await?;
+    let now = OffsetDateTime::now_utc();
+    let by = "cli";
+    let problem = |e: motcua_store::StoreError| match e {
+        motcua_store::StoreError::Problem(p) => anyhow::anyhow!("{} ({})", p.message, p.code),
+        other => anyhow::anyhow!(other),
+    };
+    match cmd {
+        SigningCmd::Ca { unit } => {
+            let c = motcua_web::results::create_ca(&store, &unit, by, now)
+                .await
+                .map_err(problem)?;
+            println!(
+                "Đã tạo tổ chức chứng thực của đơn vị {}: {} (sê-ri {}), hiệu lực đến {}.",
+                c.unit_code,
+                c.subject,
+                c.serial,
+                vn_time(c.not_after)
+            );
+            println!(
+                "Khóa được niêm phong bằng {}; hãy sao lưu tệp này (motcua backup làm việc đó).",
+                settings.data_dir.join(SIGNING_KEY_FILE).display()
+            );
+        }
+        SigningCmd::Issue { unit, user, days } => {
+            let c = motcua_web::results::issue(&store, &unit, &user, by, now, days)
+                .await
+                .map_err(problem)?;
+            println!(
+                "Đã cấp chứng thư ký cho {} ({}), đơn vị {}: sê-ri {}, hiệu lực đến {}.",
+                c.subject,
+                c.username.as_deref().unwrap_or(""),
+                c.unit_code,
+                c.serial,
+                vn_time(c.not_after)
+            );
+        }
+        SigningCmd::Revoke { serial, reason } => {
+            let c = store
+                .signing()
+                .revoke(&serial, &reason, by, now)
+                .await
+                .map_err(problem)?;
+            println!("Đã thu hồi chứng thư {} ({}).", c.serial, c.subject);
+        }
+        SigningCmd::List { unit } => {
+            for c in store.signing().certs(unit.as_deref()).await? {
+                print_cert(&c);
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn verify(settings: &Settings, file: &std::path::Path) -> Result<()> {
+    let bytes =
+        std::fs::read(file).with_context(|| format!("không đọc được {}", file.display()))?;
+    let store = settings.open().await?;
+    let report = motcua_web::results::verify(&store, &bytes).await?;
+    println!("Tệp: {}", file.display());
+    println!("SHA-256: {}", report.sha256);
+    if let Some(s) = &report.signer {
+        let unit = match &s.unit_code {
+            Some(code) => store
+                .unit(code)
+                .await?
+                .map(|u| format!("{} ({code})", u.name))
+                .unwrap_or_else(|| code.clone()),
+            None => s.unit_name.clone(),
+        };
+        println!("Đơn vị: {unit}");
+        println!("Người ký: {} ({})", s.name, s.username);
+        println!("Chứng thư: {}", s.serial);
+    }
+    if let Some(t) = report.signed_at {
+        println!("Thời điểm ký: {}", vn_time(t));
+    }
+    println!("Kết luận: {}", report.verdict.message());
+    if !report.verdict.is_valid() {
+        std::process::exit(2);
+    }
     Ok(())
 }

@@ -11,6 +11,7 @@ pub mod bulk;
 mod error;
 pub mod model;
 pub mod queue;
+pub mod signing;
 pub mod testing;
 
 pub use error::{Result, StoreError};
@@ -74,6 +75,9 @@ pub struct Store {
     /// Calls of the queue, published to the display boards.
     bus: Arc<queue::Bus>,
     pub max_upload: usize,
+    /// The secret that seals the units' signing keys (`<data-dir>/signing.key`,
+    /// created on first use); without it, nothing can be signed.
+    pub signing_key_file: Option<std::path::PathBuf>,
 }
 
 fn lock_poisoned() -> StoreError {
@@ -140,6 +144,7 @@ impl Store {
             caches: Arc::default(),
             bus: Arc::default(),
             max_upload: DEFAULT_MAX_UPLOAD,
+            signing_key_file: None,
         })
     }
 

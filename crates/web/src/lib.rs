@@ -9,6 +9,7 @@ pub mod error;
 pub mod extract;
 pub mod limits;
 pub mod pages;
+pub mod results;
 pub mod view;
 
 use axum::Router;

@@ -4,6 +4,7 @@ mod calendar;
 mod catalog;
 mod dossiers;
 mod forms;
+pub mod results;
 mod session;
 
 use crate::AppState;
@@ -40,10 +41,21 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/dossiers/{code}", get(dossiers::show))
         .route("/api/v1/dossiers/{code}/actions", post(dossiers::act))
         .route("/api/v1/dossiers/{code}/forms/{form}", get(forms::form))
+        .route(
+            "/api/v1/dossiers/{code}/result",
+            post(results::post)
+                .get(results::get)
+                .layer(axum::extract::DefaultBodyLimit::disable()),
+        )
         .route("/api/v1/documents/{id}", get(dossiers::document))
         .route("/api/v1/register", get(forms::register))
         .route("/api/v1/lookup/{code}", get(dossiers::lookup))
         .route("/api/v1/lookup/{code}/actions", post(dossiers::citizen_act))
+        .route("/api/v1/lookup/{code}/result", get(results::lookup))
+        .route(
+            "/api/v1/verify",
+            post(results::verify).layer(axum::extract::DefaultBodyLimit::disable()),
+        )
         .route("/api/v1/calendar/due", get(calendar::due))
         .route("/api/v1/calendar/holidays", get(calendar::holidays))
         .route("/api/v1/calendar/lunar", get(calendar::lunar))

@@ -950,6 +950,8 @@ pub struct LookupView {
     pub version: i64,
     pub supplement: Option<SupplementView>,
     pub history: Vec<(String, String)>,
+    /// A signed electronic result the citizen can download (returned dossiers).
+    pub has_result: bool,
 }
 
 #[derive(Template)]
@@ -1065,7 +1067,14 @@ async fn lookup_view(s: &AppState, c: &Ctx, rec: &DossierRecord) -> Result<Looku
     } else {
         when(r.due_at)
     };
+    let has_result = proj.status == Status::Returned
+        && s.store
+            .signing()
+            .result(&r.code)
+            .await?
+            .is_some_and(|x| x.signed_at.is_some());
     Ok(LookupView {
+        has_result,
         code: r.code.clone(),
         procedure: procedure.name,
         unit,

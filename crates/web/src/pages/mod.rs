@@ -7,6 +7,7 @@ pub mod citizen;
 pub mod forms;
 pub mod office;
 pub mod queue;
+pub mod results;
 
 use crate::AppState;
 use crate::error::ApiError;
@@ -48,6 +49,7 @@ pub fn routes() -> Router<AppState> {
         .merge(office::routes())
         .merge(forms::routes())
         .merge(queue::routes())
+        .merge(results::routes())
 }
 
 async fn asset(content_type: &'static str, body: &'static str) -> Response {

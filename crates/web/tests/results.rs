@@ -1,0 +1,539 @@
+//! Electronic results over real HTTP, on every test database: the specialist
+//! attaches the PDF, a leader of the unit signs it (nobody else can), the
+//! citizen downloads it from the lookup once returned, and the public
+//! verification page and API tell a genuine copy from an altered one.
+
+use motcua_domain::dossier::ApplicantInput;
+use motcua_domain::lifecycle::{Channel, Role};
+use motcua_store::testing::{databases, open_seeded};
+use motcua_store::{ActionRequest, Actor, DocumentRef, NewDossier, NewUser, Store, User};
+use motcua_web::AppState;
+use reqwest::header::{CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
+use serde_json::Value;
+use std::sync::OnceLock;
+use time::OffsetDateTime;
+use tokio::sync::oneshot;
+
+const UNIT: &str = "30112";
+const OTHER_UNIT: &str = "28261";
+const PASSWORD: &str = "mat-khau-thu-nghiem-2026";
+
+fn password_hash() -> &'static str {
+    static HASH: OnceLock<String> = OnceLock::new();
+    HASH.get_or_init(|| motcua_web::auth::hash_password(PASSWORD).expect("hash"))
+}
+
+async fn add_user(store: &Store, username: &str, full_name: &str, role: Role, unit: &str) -> User {
+    let new = NewUser {
+        username: username.into(),
+        full_name: full_name.into(),
+        password_hash: password_hash().into(),
+        roles: vec![role],
+        units: vec![unit.into()],
+        province_code: None,
+    };
+    store
+        .create_user(&new, OffsetDateTime::now_utc())
+        .await
+        .expect("user");
+    store
+        .user_by_username(username)
+        .await
+        .expect("read")
+        .expect("user")
+}
+
+struct Resp {
+    status: u16,
+    content_type: String,
+    location: String,
+    body: Vec<u8>,
+}
+
+impl Resp {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).to_string()
+    }
+    fn expect(&self, status: u16) -> &Self {
+        assert_eq!(self.status, status, "{}", self.text());
+        self
+    }
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).expect("json")
+    }
+}
+
+struct Env {
+    store: Store,
+    base: String,
+    http: reqwest::Client,
+    _stop: oneshot::Sender<()>,
+}
+
+impl Env {
+    async fn send(&self, req: reqwest::RequestBuilder) -> Resp {
+        let r = req.send().await.expect("request");
+        let h = |n: &str| {
+            r.headers()
+                .get(n)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_string()
+        };
+        let (content_type, location) = (h(CONTENT_TYPE.as_str()), h(LOCATION.as_str()));
+        Resp {
+            status: r.status().as_u16(),
+            content_type,
+            location,
+            body: r.bytes().await.expect("body").to_vec(),
+        }
+    }
+    async fn get(&self, path: &str, cookie: Option<&str>) -> Resp {
+        let mut req = self.http.get(format!("{}{path}", self.base));
+        if let Some(c) = cookie {
+            req = req.header(COOKIE, c);
+        }
+        self.send(req).await
+    }
+    async fn post(&self, path: &str, cookie: Option<&str>, ct: &str, body: Vec<u8>) -> Resp {
+        let mut req = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header(CONTENT_TYPE, ct)
+            .body(body);
+        if let Some(c) = cookie {
+            req = req.header(COOKIE, c);
+        }
+        self.send(req).await
+    }
+    async fn post_file(&self, path: &str, cookie: Option<&str>, bytes: &[u8]) -> Resp {
+        let boundary = "----motcua-result-boundary";
+        let mut body = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"ket-qua.pdf\"\r\nContent-Type: application/pdf\r\n\r\n"
+        )
+        .into_bytes();
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        self.post(
+            path,
+            cookie,
+            &format!("multipart/form-data; boundary={boundary}"),
+            body,
+        )
+        .await
+    }
+    async fn login(&self, username: &str) -> String {
+        let req = self.http.post(format!("{}/dang-nhap", self.base)).form(&[
+            ("username", username),
+            ("password", PASSWORD),
+            ("next", "/can-bo"),
+        ]);
+        let r = req.send().await.expect("login");
+        assert_eq!(r.status().as_u16(), 303);
+        let set = r
+            .headers()
+            .get(SET_COOKIE)
+            .and_then(|v| v.to_str().ok())
+            .expect("cookie");
+        set.split(';').next().expect("pair").trim().to_string()
+    }
+    async fn act(&self, code: &str, user: &User, action: &str, assignee: Option<&str>) {
+        let version = self
+            .store
+            .dossier_row(code)
+            .await
+            .expect("row")
+            .expect("row")
+            .version;
+        let req = ActionRequest {
+            action: action.into(),
+            version,
+            assignee: assignee.map(str::to_string),
+            ..ActionRequest::default()
+        };
+        self.store
+            .act(
+                code,
+                &req,
+                &Actor::Staff(user.clone()),
+                OffsetDateTime::now_utc(),
+            )
+            .await
+            .expect(action);
+    }
+}
+
+fn result_pdf() -> Vec<u8> {
+    motcua_signing::sample::pdf(&[
+        "UY BAN NHAN DAN XA MY HIEP",
+        "GIAY XAC NHAN TINH TRANG HON NHAN",
+        "Ba Tran Thi Mai",
+    ])
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn attach_sign_download_and_verify_with_authorization() {
+    let dir = tempfile::tempdir().expect("dir");
+    for db in databases(dir.path()).await.expect("dbs") {
+        let mut store = open_seeded(&db).await.expect("store");
+        store.signing_key_file = Some(db.dir.join("signing.key"));
+        let receptionist =
+            add_user(&store, "tiepnhan", "Lê Tiếp Nhận", Role::Receptionist, UNIT).await;
+        let specialist = add_user(
+            &store,
+            "chuyenvien",
+            "Phạm Chuyên Viên",
+            Role::Specialist,
+            UNIT,
+        )
+        .await;
+        add_user(
+            &store,
+            "chuyenvien2",
+            "Võ Chuyên Viên",
+            Role::Specialist,
+            UNIT,
+        )
+        .await;
+        let leader = add_user(&store, "lanhdao", "Nguyễn Văn Lãnh", Role::Leader, UNIT).await;
+        add_user(
+            &store,
+            "lanhdao.mytho",
+            "Đỗ Lãnh Đạo",
+            Role::Leader,
+            OTHER_UNIT,
+        )
+        .await;
+        let now = OffsetDateTime::now_utc();
+        for (unit, who) in [(UNIT, "lanhdao"), (OTHER_UNIT, "lanhdao.mytho")] {
+            motcua_web::results::create_ca(&store, unit, "admin", now)
+                .await
+                .expect("ca");
+            motcua_web::results::issue(&store, unit, who, "admin", now, 30)
+                .await
+                .expect("issue");
+        }
+
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("addr"));
+        let (stop, stopped) = oneshot::channel::<()>();
+        tokio::spawn(motcua_web::serve(
+            listener,
+            AppState {
+                store: store.clone(),
+            },
+            async move {
+                let _ = stopped.await;
+            },
+        ));
+        let http = reqwest::Client::builder()
+            .no_proxy()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client");
+        let env = Env {
+            store: store.clone(),
+            base,
+            http,
+            _stop: stop,
+        };
+
+        let rec = store
+            .create_dossier(
+                NewDossier {
+                    unit_code: UNIT.into(),
+                    procedure_code: "HT-XNHN".into(),
+                    channel: Channel::Counter,
+                    applicant: ApplicantInput {
+                        full_name: "Trần Thị Mai".into(),
+                        id_number: "087188001234".into(),
+                        date_of_birth: "1988-04-12".into(),
+                        phone: "0912345678".into(),
+                        email: None,
+                        address: "Ấp 2, xã Mỹ Hiệp".into(),
+                    },
+                    fields: serde_json::json!({}),
+                    documents: ["to-khai", "giay-to-tuy-than"]
+                        .iter()
+                        .map(|c| DocumentRef {
+                            code: (*c).into(),
+                            upload_id: None,
+                            paper: true,
+                        })
+                        .collect(),
+                },
+                &Actor::Staff(receptionist.clone()),
+                now,
+            )
+            .await
+            .expect("dossier");
+        let code = rec.row.code.clone();
+        let key = rec.row.lookup_key.clone();
+        env.act(&code, &receptionist, "assign", Some("chuyenvien"))
+            .await;
+
+        let page = format!("/can-bo/ho-so/{code}/ket-qua");
+        let sign_path = format!("/can-bo/ho-so/{code}/ky-so");
+        // A visitor without a session is sent to sign in, and cannot post.
+        let r = env.get(&page, None).await;
+        assert_eq!(r.status, 303);
+        assert!(r.location.starts_with("/dang-nhap"), "{}", r.location);
+        assert_eq!(env.post_file(&page, None, &result_pdf()).await.status, 303);
+        assert_eq!(
+            env.post(
+                &sign_path,
+                None,
+                "application/x-www-form-urlencoded",
+                vec![]
+            )
+            .await
+            .status,
+            303
+        );
+
+        let s_cookie = env.login("chuyenvien").await;
+        let s2_cookie = env.login("chuyenvien2").await;
+        let l_cookie = env.login("lanhdao").await;
+        let o_cookie = env.login("lanhdao.mytho").await;
+        let r_cookie = env.login("tiepnhan").await;
+
+        let r = env.get(&page, Some(&s_cookie)).await;
+        r.expect(200);
+        assert!(r.text().contains("id=\"attach\""));
+        assert!(!r.text().contains("id=\"sign\""));
+        // Only the assigned specialist attaches; others are refused.
+        env.post_file(&page, Some(&l_cookie), &result_pdf())
+            .await
+            .expect(403);
+        env.post_file(&page, Some(&r_cookie), &result_pdf())
+            .await
+            .expect(403);
+        env.post_file(&page, Some(&s2_cookie), &result_pdf())
+            .await
+            .expect(403);
+        env.post_file(&page, Some(&o_cookie), &result_pdf())
+            .await
+            .expect(404);
+        let r = env
+            .post_file(&page, Some(&s_cookie), b"\x89PNG\r\n\x1a\nxxxx")
+            .await;
+        r.expect(415);
+        assert!(r.text().contains("PDF"), "{}", r.text());
+        let r = env.post_file(&page, Some(&s_cookie), &result_pdf()).await;
+        assert_eq!(
+            (r.status, r.location.as_str()),
+            (303, format!("{page}?ok=attach").as_str())
+        );
+
+        // Signing before the specialist proposes is refused, with the reason.
+        let r = env
+            .post(
+                &format!("/api/v1/dossiers/{code}/result"),
+                Some(&l_cookie),
+                "application/json",
+                br#"{"action":"sign_result"}"#.to_vec(),
+            )
+            .await;
+        r.expect(409);
+        assert_eq!(r.json()["error"]["code"], "illegal_transition");
+        env.act(&code, &specialist, "propose", None).await;
+
+        // Not a leader, another unit's leader: refused; the page offers no button.
+        env.post(
+            &sign_path,
+            Some(&s_cookie),
+            "application/x-www-form-urlencoded",
+            vec![],
+        )
+        .await
+        .expect(403);
+        env.post(
+            &sign_path,
+            Some(&r_cookie),
+            "application/x-www-form-urlencoded",
+            vec![],
+        )
+        .await
+        .expect(403);
+        env.post(
+            &sign_path,
+            Some(&o_cookie),
+            "application/x-www-form-urlencoded",
+            vec![],
+        )
+        .await
+        .expect(404);
+        let r = env
+            .post(
+                &format!("/api/v1/dossiers/{code}/result"),
+                Some(&o_cookie),
+                "application/json",
+                br#"{"action":"sign_result"}"#.to_vec(),
+            )
+            .await;
+        r.expect(404);
+        let r = env
+            .post(
+                &format!("/api/v1/dossiers/{code}/result"),
+                Some(&s_cookie),
+                "application/json",
+                br#"{"action":"sign_result"}"#.to_vec(),
+            )
+            .await;
+        assert_eq!(r.status, 403);
+        assert_eq!(r.json()["error"]["code"], "forbidden_action");
+        assert!(
+            !env.get(&page, Some(&s_cookie))
+                .await
+                .text()
+                .contains("id=\"sign\"")
+        );
+
+        let r = env.get(&page, Some(&l_cookie)).await;
+        assert!(r.text().contains("id=\"sign\""), "{}", r.text());
+        let r = env
+            .post(
+                &sign_path,
+                Some(&l_cookie),
+                "application/x-www-form-urlencoded",
+                vec![],
+            )
+            .await;
+        assert_eq!(
+            (r.status, r.location.as_str()),
+            (303, format!("{page}?ok=sign").as_str()),
+            "{}",
+            r.text()
+        );
+        let r = env.get(&page, Some(&l_cookie)).await;
+        assert!(
+            r.text().contains("Nguyễn Văn Lãnh (lanhdao)"),
+            "{}",
+            r.text()
+        );
+        assert!(!r.text().contains("id=\"sign\""));
+        let r = env
+            .post(
+                &format!("/api/v1/dossiers/{code}/result"),
+                Some(&l_cookie),
+                "application/json",
+                br#"{"action":"sign_result"}"#.to_vec(),
+            )
+            .await;
+        r.expect(409);
+        assert_eq!(r.json()["error"]["code"], "result_already_signed");
+        let info = env
+            .get(&format!("/api/v1/dossiers/{code}/result"), Some(&s_cookie))
+            .await;
+        info.expect(200);
+        let info = info.json();
+        assert_eq!(info["signed"], true);
+        assert_eq!(info["signed_by"], "lanhdao");
+        let verify_path = info["verify_path"]
+            .as_str()
+            .expect("verify path")
+            .to_string();
+        env.get(&format!("/api/v1/dossiers/{code}/result"), Some(&o_cookie))
+            .await
+            .expect(404);
+
+        // The citizen: nothing before the result is returned, nothing with a wrong key.
+        let download = format!("/tra-cuu/{code}/ket-qua?key={key}");
+        env.get(&download, None).await.expect(409);
+        env.act(&code, &leader, "approve", None).await;
+        env.act(&code, &receptionist, "return_result", None).await;
+        env.get(&format!("/tra-cuu/{code}/ket-qua?key=SAIKHOA123"), None)
+            .await
+            .expect(404);
+        env.get(&format!("/api/v1/lookup/{code}/result"), None)
+            .await
+            .expect(404);
+        let lookup = env
+            .get(&format!("/tra-cuu?code={code}&key={key}"), None)
+            .await;
+        assert!(
+            lookup.text().contains("id=\"download-result\""),
+            "{}",
+            lookup.text()
+        );
+        let r = env.get(&download, None).await;
+        r.expect(200);
+        assert_eq!(r.content_type, "application/pdf");
+        let signed = r.body.clone();
+        assert!(
+            signed
+                .windows(verify_path.len())
+                .any(|w| w == verify_path.as_bytes()),
+            "the stamp names the verification page"
+        );
+        let api = env
+            .get(&format!("/api/v1/lookup/{code}/result?key={key}"), None)
+            .await;
+        assert_eq!(api.body, signed);
+
+        // Verification: the API and the public page.
+        let v = env
+            .post("/api/v1/verify", None, "application/pdf", signed.clone())
+            .await;
+        v.expect(200);
+        let v = v.json();
+        assert_eq!(v["verdict"], "valid", "{v}");
+        assert_eq!(v["unit"]["code"], UNIT);
+        assert_eq!(v["signer"]["name"], "Nguyễn Văn Lãnh");
+        let mut altered = signed.clone();
+        let at = altered.windows(4).position(|w| w == b"Mai)").expect("name");
+        altered[at] = b'N';
+        let v = env
+            .post("/api/v1/verify", None, "application/pdf", altered.clone())
+            .await
+            .json();
+        assert_eq!(v["verdict"], "modified");
+        assert!(
+            v["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("tệp đã bị sửa đổi sau khi ký"))
+        );
+        env.post("/api/v1/verify", None, "application/pdf", vec![])
+            .await
+            .expect(422);
+
+        let r = env.get(&verify_path, None).await;
+        r.expect(200);
+        let t = r.text();
+        assert!(t.contains("Xã Mỹ Hiệp"), "{t}");
+        assert!(t.contains("Nguyễn Văn Lãnh"), "{t}");
+        assert!(t.contains(&motcua_signing::sha256_hex(&signed)), "{t}");
+        assert!(t.contains("Còn hiệu lực"), "{t}");
+        let r = env.post_file(&verify_path, None, &signed).await;
+        r.expect(200);
+        assert!(r.text().contains("Khớp"), "{}", r.text());
+        let r = env.post_file(&verify_path, None, &altered).await;
+        r.expect(200);
+        assert!(r.text().contains("Tệp đã bị sửa đổi"), "{}", r.text());
+        env.get("/xac-minh/0000ffff0000ffff0000ffff", None)
+            .await
+            .expect(404);
+        env.get("/xac-minh/not-hex", None).await.expect(404);
+
+        // Revoked: the page and the API say so.
+        let serial = info["cert_serial"].as_str().expect("serial");
+        store
+            .signing()
+            .revoke(serial, "Lộ khóa", "admin", OffsetDateTime::now_utc())
+            .await
+            .expect("revoke");
+        assert!(
+            env.get(&verify_path, None)
+                .await
+                .text()
+                .contains("Chứng thư đã bị thu hồi")
+        );
+        let v = env
+            .post("/api/v1/verify", None, "application/pdf", signed.clone())
+            .await
+            .json();
+        assert_eq!(v["verdict"], "revoked");
+    }
+}
