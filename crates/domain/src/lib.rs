@@ -10,6 +10,7 @@ pub mod catalog;
 pub mod documents;
 pub mod dossier;
 pub mod identity;
+pub mod index;
 pub mod lifecycle;
 pub mod problem;
 pub mod text;
