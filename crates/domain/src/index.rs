@@ -17,7 +17,7 @@
 
 use crate::calendar::{Date, OffsetDateTime, VN_OFFSET};
 use crate::dossier::Projection;
-use crate::lifecycle::Status;
+use crate::lifecycle::{Role, Status};
 use crate::{Problem, ProblemKind};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -930,6 +930,21 @@ pub fn validate_rating(scores: &[u8]) -> Result<(), Problem> {
         }
     }
     Ok(())
+}
+
+/// Who may see a whole province's ranking: its supervisors and administrators.
+/// Unit staff see their own units' index (`User::sees_unit` decides which).
+pub fn may_rank_province(roles: &[Role]) -> bool {
+    roles
+        .iter()
+        .any(|r| matches!(r, Role::ProvinceSupervisor | Role::Admin))
+}
+
+/// Who answers feedback for a unit: its receptionists, leaders and administrators.
+pub fn may_answer_feedback(roles: &[Role]) -> bool {
+    roles
+        .iter()
+        .any(|r| matches!(r, Role::Receptionist | Role::Leader | Role::UnitAdmin))
 }
 
 #[cfg(test)]

@@ -50,6 +50,8 @@ const ROUTES: &[(&str, &[&str])] = &[
     ("/api/v1/documents/{id}", &["get"]),
     ("/api/v1/lookup/{code}", &["get"]),
     ("/api/v1/lookup/{code}/actions", &["post"]),
+    ("/api/v1/index", &["get"]),
+    ("/api/v1/index/units/{code}", &["get"]),
     ("/api/v1/calendar/due", &["get"]),
     ("/api/v1/calendar/holidays", &["get"]),
     ("/api/v1/calendar/lunar", &["get"]),

@@ -3,6 +3,7 @@
 mod calendar;
 mod catalog;
 mod dossiers;
+mod index;
 mod session;
 
 use crate::AppState;
@@ -41,6 +42,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/documents/{id}", get(dossiers::document))
         .route("/api/v1/lookup/{code}", get(dossiers::lookup))
         .route("/api/v1/lookup/{code}/actions", post(dossiers::citizen_act))
+        .route("/api/v1/index", get(index::ranking))
+        .route("/api/v1/index/units/{code}", get(index::unit))
         .route("/api/v1/calendar/due", get(calendar::due))
         .route("/api/v1/calendar/holidays", get(calendar::holidays))
         .route("/api/v1/calendar/lunar", get(calendar::lunar))

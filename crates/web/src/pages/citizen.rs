@@ -945,6 +945,8 @@ pub struct LookupView {
     pub due: String,
     pub finished: String,
     pub version: i64,
+    /// The result was returned: the citizen may rate the service (once).
+    pub can_rate: bool,
     pub supplement: Option<SupplementView>,
     pub history: Vec<(String, String)>,
 }
@@ -1074,6 +1076,7 @@ async fn lookup_view(s: &AppState, c: &Ctx, rec: &DossierRecord) -> Result<Looku
         due,
         finished: when(r.finished_at),
         version: r.version,
+        can_rate: proj.status == Status::Returned,
         supplement,
         history: rec
             .events

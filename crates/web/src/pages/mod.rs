@@ -4,6 +4,7 @@
 //! first, English when the visitor switches.
 
 pub mod citizen;
+pub mod index;
 pub mod office;
 pub mod queue;
 
@@ -44,6 +45,7 @@ pub fn routes() -> Router<AppState> {
         .route("/cai-dat", get(settings))
         .route("/healthz", get(|| async { "ok" }))
         .merge(citizen::routes())
+        .merge(index::routes())
         .merge(office::routes())
         .merge(queue::routes())
 }
