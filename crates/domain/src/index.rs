@@ -444,6 +444,18 @@ pub struct Definition {
     /// The counts: numerator and denominator metrics (`None`: motcua has no data).
     #[serde(skip)]
     pub source: Option<Source>,
+    /// Points when there is nothing to count in the period (see [`NOTHING_TO_COUNT_NOTE`]).
+    pub when_empty: WhenEmpty,
+}
+
+/// Points of an indicator whose denominator is zero in the period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WhenEmpty {
+    /// No feedback to handle late: nothing went wrong.
+    Full,
+    /// No dossier (or rating) to show: nothing earned.
+    Zero,
 }
 
 /// Which counts make an indicator's rate.
@@ -469,6 +481,7 @@ pub const DEFINITIONS: &[Definition] = &[
         assumption: Some(SPLIT),
         scoring: Scoring::Proportional,
         source: None,
+        when_empty: WhenEmpty::Zero,
     },
     Definition {
         code: "1.2",
@@ -480,6 +493,7 @@ pub const DEFINITIONS: &[Definition] = &[
         assumption: None,
         scoring: Scoring::Proportional,
         source: None,
+        when_empty: WhenEmpty::Zero,
     },
     Definition {
         code: "1.3",
@@ -491,6 +505,7 @@ pub const DEFINITIONS: &[Definition] = &[
         assumption: Some(SPLIT),
         scoring: Scoring::Proportional,
         source: None,
+        when_empty: WhenEmpty::Zero,
     },
     Definition {
         code: "1.4",
@@ -502,6 +517,7 @@ pub const DEFINITIONS: &[Definition] = &[
         assumption: Some(SPLIT),
         scoring: Scoring::Proportional,
         source: None,
+        when_empty: WhenEmpty::Zero,
     },
     Definition {
         code: "2.1",
@@ -519,6 +535,7 @@ pub const DEFINITIONS: &[Definition] = &[
             &[Metric::FinishedOnTime],
             &[Metric::FinishedOnTime, Metric::FinishedLate],
         )),
+        when_empty: WhenEmpty::Zero,
     },
     Definition {
         code: "3.1",
@@ -540,6 +557,7 @@ pub const DEFINITIONS: &[Definition] = &[
                 Metric::ReceivedOnlinePartial,
             ],
         )),
+        when_empty: WhenEmpty::Zero,
     },
     Definition {
         code: "3.2",
@@ -551,6 +569,7 @@ pub const DEFINITIONS: &[Definition] = &[
         assumption: Some(SPLIT),
         scoring: Scoring::Proportional,
         source: None,
+        when_empty: WhenEmpty::Zero,
     },
     Definition {
         code: "3.3",
@@ -562,6 +581,7 @@ pub const DEFINITIONS: &[Definition] = &[
         assumption: Some(SPLIT),
         scoring: Scoring::Proportional,
         source: None,
+        when_empty: WhenEmpty::Zero,
     },
     Definition {
         code: "4.1",
@@ -582,6 +602,7 @@ pub const DEFINITIONS: &[Definition] = &[
                 Metric::ReceivedOnlinePartial,
             ],
         )),
+        when_empty: WhenEmpty::Zero,
     },
     Definition {
         code: "4.2",
@@ -600,6 +621,7 @@ pub const DEFINITIONS: &[Definition] = &[
                 Metric::ReceivedOnlinePartial,
             ],
         )),
+        when_empty: WhenEmpty::Zero,
     },
     Definition {
         code: "4.3",
@@ -611,6 +633,7 @@ pub const DEFINITIONS: &[Definition] = &[
         assumption: Some(SPLIT),
         scoring: Scoring::Proportional,
         source: None,
+        when_empty: WhenEmpty::Zero,
     },
     Definition {
         code: "5.1",
@@ -628,6 +651,7 @@ pub const DEFINITIONS: &[Definition] = &[
             &[Metric::FeedbackOnTime],
             &[Metric::Feedback],
         )),
+        when_empty: WhenEmpty::Full,
     },
     Definition {
         code: "5.2",
@@ -645,6 +669,7 @@ pub const DEFINITIONS: &[Definition] = &[
             &[Metric::Feedback],
             &[Metric::FeedbackLate],
         )),
+        when_empty: WhenEmpty::Full,
     },
     Definition {
         code: "5.3",
@@ -662,6 +687,7 @@ pub const DEFINITIONS: &[Definition] = &[
             &[Metric::Rated],
             &[Metric::RatedUnsatisfied],
         )),
+        when_empty: WhenEmpty::Zero,
     },
 ];
 
@@ -671,10 +697,11 @@ pub const DEFINITIONS: &[Definition] = &[
 pub const MISSING_DATA_NOTE: &str =
     "ASSUMPTION: chỉ số không có dữ liệu được tính 0 điểm (không ước lượng).";
 
-/// ASSUMPTION: a rate with nothing to count (e.g. no dossier settled in the
-/// period) earns full points: nothing was late. Shown as "không phát sinh".
-pub const NOTHING_TO_COUNT_NOTE: &str =
-    "ASSUMPTION: chỉ số không phát sinh trong kỳ (mẫu số bằng 0) được tính đủ điểm.";
+/// ASSUMPTION: a rate with nothing to count in the period ("không phát
+/// sinh") earns no points when it counts dossiers or ratings (a unit without
+/// activity must not outrank a working one), and full points when it counts
+/// feedback (no complaint handled late).
+pub const NOTHING_TO_COUNT_NOTE: &str = "ASSUMPTION: chỉ số không phát sinh trong kỳ (mẫu số bằng 0) được 0 điểm nếu đếm hồ sơ hoặc lượt đánh giá, đủ điểm nếu đếm phản ánh, kiến nghị (không có phản ánh nào bị xử lý trễ).";
 
 /// The state of one indicator for one unit and period.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -774,7 +801,10 @@ pub fn score_indicator(d: &Definition, c: &Counts) -> IndicatorScore {
     };
     let points_x100 = match value {
         Value::NoData => 0,
-        Value::NothingToCount => d.max_x100,
+        Value::NothingToCount => match d.when_empty {
+            WhenEmpty::Full => d.max_x100,
+            WhenEmpty::Zero => 0,
+        },
         Value::Rate {
             numerator,
             denominator,
@@ -1028,9 +1058,11 @@ mod tests {
         let i = &s.indicators[4];
         assert_eq!(i.code, "2.1");
         assert_eq!(i.value, Value::NothingToCount);
-        assert_eq!(i.points_x100, 2000);
+        assert_eq!(i.points_x100, 0);
         assert_eq!(s.indicators[0].value, Value::NoData);
         assert_eq!(s.indicators[0].points_x100, 0);
+        // No feedback in the period: full points for 5.1 and 5.2; no rating: none for 5.3.
+        assert_eq!(s.groups_x100, [0, 0, 0, 0, 1200]);
     }
 
     #[test]
