@@ -626,6 +626,10 @@ async fn serve(mut settings: Settings, listen: &str, demo: bool) -> Result<()> {
     if demo {
         let summary = demo::seed(&store, OffsetDateTime::now_utc()).await?;
         println!("{summary}");
+        println!(
+            "{}",
+            demo::index_history(&store, OffsetDateTime::now_utc()).await?
+        );
     }
     println!(
         "motcua đang chạy tại http://{addr} (cơ sở dữ liệu: {}, thư mục: {})",
