@@ -540,23 +540,20 @@ pub async fn index_history(store: &Store, now: OffsetDateTime) -> Result<String>
             rated += 1;
         }
     }
+    const NAMES: [&str; 3] = ["Nguyễn Văn Hùng", "Trần Thị Lan", "Lê Minh Tâm"];
+    const TEXTS: [&str; 3] = [
+        "Đề nghị niêm yết rõ hơn danh mục giấy tờ cần nộp.",
+        "Chờ ở quầy quá lâu vào buổi sáng thứ Hai.",
+        "Xin hướng dẫn nộp hồ sơ trực tuyến cho người lớn tuổi.",
+    ];
     let mut feedback = 0;
     for (i, (unit, _)) in UNITS.iter().enumerate() {
         for k in 0..3 {
             let at = now - Duration::days(40 + 9 * k as i64 + i as i64);
+            let name: &str = NAMES[rng.below(3) as usize];
+            let text: &str = TEXTS[rng.below(3) as usize];
             let f = store
-                .submit_feedback(
-                    unit,
-                    None,
-                    *rng.pick(&["Nguyễn Văn Hùng", "Trần Thị Lan", "Lê Minh Tâm"]),
-                    "0912345678",
-                    *rng.pick(&[
-                        "Đề nghị niêm yết rõ hơn danh mục giấy tờ cần nộp.",
-                        "Chờ ở quầy quá lâu vào buổi sáng thứ Hai.",
-                        "Xin hướng dẫn nộp hồ sơ trực tuyến cho người lớn tuổi.",
-                    ]),
-                    at,
-                )
+                .submit_feedback(unit, None, name, "0912345678", text, at)
                 .await?;
             feedback += 1;
             if k < 2 {
