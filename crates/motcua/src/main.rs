@@ -412,6 +412,9 @@ async fn main() -> Result<()> {
                             .unwrap_or_default();
                         bail!("bộ đếm chỉ số khác với lịch sử: {diff}");
                     }
+                    if !store.index_months_consistent().await? {
+                        bail!("bộ đếm chỉ số theo tháng khác tổng các bộ đếm theo ngày");
+                    }
                     println!("{} bộ đếm chỉ số khớp với lịch sử.", stored.len());
                 }
                 IndexCmd::Rank { province, period } => {

@@ -42,6 +42,11 @@ pub(crate) fn day_text(d: Date) -> String {
     format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
 }
 
+/// `YYYY-MM`: the key of the monthly index counters.
+pub(crate) fn month_text(d: Date) -> String {
+    format!("{:04}-{:02}", d.year(), u8::from(d.month()))
+}
+
 fn parse_day(s: &str) -> Option<Date> {
     Date::parse(s, time::macros::format_description!("[year]-[month]-[day]")).ok()
 }
@@ -586,6 +591,16 @@ macro_rules! backend {
                          ON CONFLICT (day, unit_code, metric) DO UPDATE SET n = index_counts.n + excluded.n",
                     )
                     .bind(day_text(d.day))
+                    .bind(unit_code)
+                    .bind(d.metric.as_str())
+                    .bind(d.delta)
+                    .execute(&mut **tx)
+                    .await?;
+                    sqlx::query(
+                        "INSERT INTO index_counts_month (month, unit_code, metric, n) VALUES ($1, $2, $3, $4) \
+                         ON CONFLICT (month, unit_code, metric) DO UPDATE SET n = index_counts_month.n + excluded.n",
+                    )
+                    .bind(month_text(d.day))
                     .bind(unit_code)
                     .bind(d.metric.as_str())
                     .bind(d.delta)

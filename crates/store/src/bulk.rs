@@ -74,6 +74,9 @@ const HEAD_TAIL: &str =
 const INDEX_HEAD: &str = "index_counts (day, unit_code, metric, n)";
 const INDEX_TAIL: &str =
     " ON CONFLICT (day, unit_code, metric) DO UPDATE SET n = index_counts.n + excluded.n";
+const INDEX_MONTH_HEAD: &str = "index_counts_month (month, unit_code, metric, n)";
+const INDEX_MONTH_TAIL: &str =
+    " ON CONFLICT (month, unit_code, metric) DO UPDATE SET n = index_counts_month.n + excluded.n";
 const COUNTER_HEAD: &str = "code_counters (unit_code, day, last)";
 const COUNTER_TAIL: &str = " ON CONFLICT (unit_code, day) DO UPDATE SET last = \
      CASE WHEN excluded.last > code_counters.last THEN excluded.last ELSE code_counters.last END";
@@ -300,10 +303,16 @@ macro_rules! bulk {
         pub(crate) async fn add_index(
             conn: &mut Conn,
             sql: &mut SqlCache,
+            monthly: bool,
             rows: &[(String, String, &'static str, i64)],
         ) -> Result<()> {
+            let (head, tail) = if monthly {
+                (INDEX_MONTH_HEAD, INDEX_MONTH_TAIL)
+            } else {
+                (INDEX_HEAD, INDEX_TAIL)
+            };
             for chunk in rows.chunks(COUNTER_ROWS / 2) {
-                let text = sql.get("INSERT INTO ", INDEX_HEAD, "", INDEX_TAIL, 4, chunk.len());
+                let text = sql.get("INSERT INTO ", head, "", tail, 4, chunk.len());
                 let mut q = sqlx::query::<Db>(AssertSqlSafe(text));
                 for (day, unit, metric, n) in chunk {
                     q = q
@@ -667,14 +676,25 @@ impl BulkLoader {
                 Conn::Postgres(c) => postgres::save_heads(c, sql, &rows).await?,
             }
             // The index counters commit with the dossiers they count.
-            let index: Vec<(String, String, &'static str, i64)> = std::mem::take(&mut self.index)
+            let taken = std::mem::take(&mut self.index);
+            let months: Vec<(String, String, &'static str, i64)> = crate::index::by_month(&taken)
+                .into_iter()
+                .map(|((month, unit, m), n)| (month, unit, m.as_str(), n))
+                .collect();
+            let index: Vec<(String, String, &'static str, i64)> = taken
                 .into_iter()
                 .filter(|(_, n)| *n != 0)
                 .map(|((unit, day, m), n)| (day_text(day), unit, m.as_str(), n))
                 .collect();
             match &mut self.conn {
-                Conn::Sqlite(c) => sqlite::add_index(c, sql, &index).await?,
-                Conn::Postgres(c) => postgres::add_index(c, sql, &index).await?,
+                Conn::Sqlite(c) => {
+                    sqlite::add_index(c, sql, false, &index).await?;
+                    sqlite::add_index(c, sql, true, &months).await?;
+                }
+                Conn::Postgres(c) => {
+                    postgres::add_index(c, sql, false, &index).await?;
+                    postgres::add_index(c, sql, true, &months).await?;
+                }
             }
             on_conn!(self, exec("COMMIT"))?;
             self.in_tx = false;

@@ -4,7 +4,7 @@
 //! a full recomputation from the history for checks and `motcua index
 //! rebuild`; the dossiers behind a count; satisfaction ratings and feedback.
 
-use crate::backend::day_text;
+use crate::backend::{day_text, month_text};
 use crate::model::{DossierRow, from_ms, to_ms};
 use crate::{Db, Result, Store, StoreError, index_facts};
 use motcua_domain::calendar::{Date, OffsetDateTime, VN_OFFSET};
@@ -143,15 +143,21 @@ macro_rules! index_sql {
         use sqlx::{Pool, QueryBuilder, Row};
         type Db = $db;
 
+        /// Sums over `key` in [from, to] of the daily (`monthly` false) or monthly counters.
         pub(crate) async fn sums(
             pool: &Pool<Db>,
             province: Option<&str>,
             unit: Option<&str>,
+            monthly: bool,
             from: &str,
             to: &str,
         ) -> Result<Vec<(String, String, i64)>> {
-            let mut q = QueryBuilder::<Db>::new("SELECT unit_code, metric, CAST(SUM(n) AS BIGINT) FROM index_counts WHERE day >= ");
-            q.push_bind(from.to_string()).push(" AND day <= ").push_bind(to.to_string());
+            let mut q = QueryBuilder::<Db>::new(if monthly {
+                "SELECT unit_code, metric, CAST(SUM(n) AS BIGINT) FROM index_counts_month WHERE month >= "
+            } else {
+                "SELECT unit_code, metric, CAST(SUM(n) AS BIGINT) FROM index_counts WHERE day >= "
+            });
+            q.push_bind(from.to_string()).push(if monthly { " AND month <= " } else { " AND day <= " }).push_bind(to.to_string());
             if let Some(u) = unit {
                 q.push(" AND unit_code = ").push_bind(u.to_string());
             }
@@ -165,6 +171,10 @@ macro_rules! index_sql {
 
         pub(crate) async fn all_counters(pool: &Pool<Db>) -> Result<Vec<(String, String, String, i64)>> {
             Ok(sqlx::query_as("SELECT unit_code, day, metric, n FROM index_counts WHERE n <> 0").fetch_all(pool).await?)
+        }
+
+        pub(crate) async fn all_month_counters(pool: &Pool<Db>) -> Result<Vec<(String, String, String, i64)>> {
+            Ok(sqlx::query_as("SELECT unit_code, month, metric, n FROM index_counts_month WHERE n <> 0").fetch_all(pool).await?)
         }
 
         pub(crate) async fn dossier_page(pool: &Pool<Db>, after: i64, limit: i64) -> Result<Vec<(i64, String, String, String)>> {
@@ -218,11 +228,21 @@ macro_rules! index_sql {
         pub(crate) async fn replace_counters(pool: &Pool<Db>, rows: &CounterMap) -> Result<()> {
             let mut tx = pool.begin().await?;
             sqlx::query("DELETE FROM index_counts").execute(&mut *tx).await?;
+            sqlx::query("DELETE FROM index_counts_month").execute(&mut *tx).await?;
             let list: Vec<_> = rows.iter().filter(|(_, n)| **n != 0).collect();
             for chunk in list.chunks(500) {
                 let mut q = QueryBuilder::<Db>::new("INSERT INTO index_counts (day, unit_code, metric, n) ");
                 q.push_values(chunk, |mut b, ((unit, day, metric), n)| {
                     b.push_bind(day_text(*day)).push_bind(unit.clone()).push_bind(metric.as_str()).push_bind(**n);
+                });
+                q.build().execute(&mut *tx).await?;
+            }
+            let months = by_month(rows);
+            let list: Vec<_> = months.iter().collect();
+            for chunk in list.chunks(500) {
+                let mut q = QueryBuilder::<Db>::new("INSERT INTO index_counts_month (month, unit_code, metric, n) ");
+                q.push_values(chunk, |mut b, ((month, unit, metric), n)| {
+                    b.push_bind(month.clone()).push_bind(unit.clone()).push_bind(metric.as_str()).push_bind(**n);
                 });
                 q.build().execute(&mut *tx).await?;
             }
@@ -239,6 +259,16 @@ macro_rules! index_sql {
                     b.push_bind(day_text(*day)).push_bind(unit.clone()).push_bind(metric.as_str()).push_bind(**n);
                 });
                 q.push(" ON CONFLICT (day, unit_code, metric) DO UPDATE SET n = index_counts.n + excluded.n");
+                q.build().execute(&mut *tx).await?;
+            }
+            let months = by_month(rows);
+            let list: Vec<_> = months.iter().collect();
+            for chunk in list.chunks(500) {
+                let mut q = QueryBuilder::<Db>::new("INSERT INTO index_counts_month (month, unit_code, metric, n) ");
+                q.push_values(chunk, |mut b, ((month, unit, metric), n)| {
+                    b.push_bind(month.clone()).push_bind(unit.clone()).push_bind(metric.as_str()).push_bind(**n);
+                });
+                q.push(" ON CONFLICT (month, unit_code, metric) DO UPDATE SET n = index_counts_month.n + excluded.n");
                 q.build().execute(&mut *tx).await?;
             }
             tx.commit().await?;
@@ -341,6 +371,16 @@ macro_rules! index_sql {
                      ON CONFLICT (day, unit_code, metric) DO UPDATE SET n = index_counts.n + excluded.n",
                 )
                 .bind(day_text(d.day))
+                .bind(unit)
+                .bind(d.metric.as_str())
+                .bind(d.delta)
+                .execute(&mut **tx)
+                .await?;
+                sqlx::query(
+                    "INSERT INTO index_counts_month (month, unit_code, metric, n) VALUES ($1, $2, $3, $4) \
+                     ON CONFLICT (month, unit_code, metric) DO UPDATE SET n = index_counts_month.n + excluded.n",
+                )
+                .bind(month_text(d.day))
                 .bind(unit)
                 .bind(d.metric.as_str())
                 .bind(d.delta)
@@ -497,14 +537,54 @@ macro_rules! wdb {
     };
 }
 
-fn to_counts(rows: Vec<(String, String, i64)>) -> HashMap<String, Counts> {
-    let mut out: HashMap<String, Counts> = HashMap::new();
+fn add_counts(out: &mut HashMap<String, Counts>, rows: Vec<(String, String, i64)>) {
     for (unit, metric, n) in rows {
         if let Some(m) = Metric::parse(&metric) {
             out.entry(unit).or_default().add(m, n);
         }
     }
+}
+
+/// Monthly sums of daily counters, non-zero only.
+pub(crate) fn by_month(rows: &CounterMap) -> BTreeMap<(String, String, Metric), i64> {
+    let mut out = BTreeMap::new();
+    for ((unit, day, metric), n) in rows {
+        *out.entry((month_text(*day), unit.clone(), *metric))
+            .or_insert(0) += *n;
+    }
+    out.retain(|_, n| *n != 0);
     out
+}
+
+/// The whole months inside a period, and the days before and after them.
+fn split_months(p: Period) -> (Option<(Date, Date)>, Vec<(Date, Date)>) {
+    let first = if p.from.day() == 1 {
+        Some(p.from)
+    } else {
+        Period::month(p.from.year(), u8::from(p.from.month()))
+            .ok()
+            .and_then(|m| m.to.next_day())
+    };
+    let last = if p.to.next_day().is_none_or(|d| d.day() == 1) {
+        Some(p.to)
+    } else {
+        Period::month(p.to.year(), u8::from(p.to.month()))
+            .ok()
+            .and_then(|m| m.from.previous_day())
+    };
+    match (first, last) {
+        (Some(a), Some(b)) if a <= b => {
+            let mut days = Vec::new();
+            if let Some(before) = a.previous_day().filter(|d| *d >= p.from) {
+                days.push((p.from, before));
+            }
+            if let Some(after) = b.next_day().filter(|d| *d <= p.to) {
+                days.push((after, p.to));
+            }
+            (Some((a, b)), days)
+        }
+        _ => (None, vec![(p.from, p.to)]),
+    }
 }
 
 fn add_all(map: &mut CounterMap, unit: &str, deltas: &[Delta]) {
@@ -525,9 +605,18 @@ impl Store {
         unit: Option<&str>,
         period: Period,
     ) -> Result<HashMap<String, Counts>> {
-        let (from, to) = (day_text(period.from), day_text(period.to));
-        let rows = rdb!(self, sums(province, unit, &from, &to))?;
-        Ok(to_counts(rows))
+        // Whole months from the monthly counters, the remaining days from the daily ones.
+        let (months, days) = split_months(period);
+        let mut out = HashMap::new();
+        if let Some((a, b)) = months {
+            let (a, b) = (month_text(a), month_text(b));
+            add_counts(&mut out, rdb!(self, sums(province, unit, true, &a, &b))?);
+        }
+        for (a, b) in days {
+            let (a, b) = (day_text(a), day_text(b));
+            add_counts(&mut out, rdb!(self, sums(province, unit, false, &a, &b))?);
+        }
+        Ok(out)
     }
 
     /// Every non-zero counter as stored.
@@ -542,6 +631,24 @@ impl Store {
         }
         out.retain(|_, n| *n != 0);
         Ok(out)
+    }
+
+    /// Every non-zero monthly counter as stored: (month, unit, metric) → n.
+    pub async fn index_month_counters(&self) -> Result<BTreeMap<(String, String, Metric), i64>> {
+        let rows = rdb!(self, all_month_counters())?;
+        let mut out = BTreeMap::new();
+        for (unit, month, metric, n) in rows {
+            let m = Metric::parse(&metric)
+                .ok_or_else(|| Problem::conflict("corrupt_row", "Bộ đếm chỉ số hỏng"))?;
+            *out.entry((month, unit, m)).or_insert(0) += n;
+        }
+        out.retain(|_, n| *n != 0);
+        Ok(out)
+    }
+
+    /// The monthly counters equal the sums of the daily ones.
+    pub async fn index_months_consistent(&self) -> Result<bool> {
+        Ok(self.index_month_counters().await? == by_month(&self.index_counters().await?))
     }
 
     /// The counters recomputed from the history: every dossier's events

@@ -278,6 +278,33 @@ async fn counters_equal_a_recomputation_after_random_histories() {
                 "{m:?} never counted"
             );
         }
+        assert!(
+            store.index_months_consistent().await.expect("months"),
+            "monthly = sum of daily"
+        );
+        // Any range: whole months from the monthly counters, the rest from the daily ones.
+        for (a, b) in [
+            ("2026-02-27", "2026-03-05"),
+            ("2026-02-01", "2026-03-31"),
+            ("2026-02-15", "2026-04-30"),
+            ("2026-03-01", "2026-03-01"),
+            ("2026-01-01", "2026-12-31"),
+        ] {
+            let p = Period::parse(&format!("{a}..{b}")).expect("range");
+            let got = store
+                .index_counts(None, Some(UNIT), p)
+                .await
+                .expect("counts");
+            let got = got.get(UNIT).cloned().unwrap_or_default();
+            for m in Metric::ALL {
+                let want: i64 = kept
+                    .iter()
+                    .filter(|((u, d, k), _)| u == UNIT && k == m && *d >= p.from && *d <= p.to)
+                    .map(|(_, n)| *n)
+                    .sum();
+                assert_eq!(got.get(*m), want, "{m:?} in {a}..{b}");
+            }
+        }
         let months: std::collections::BTreeSet<_> =
             kept.keys().map(|(_, d, _)| d.month()).collect();
         assert!(months.len() >= 2, "history crosses a month boundary");
@@ -316,6 +343,7 @@ async fn counters_equal_a_recomputation_after_random_histories() {
         // A rebuild from history leaves the same numbers.
         store.index_rebuild().await.expect("rebuild");
         assert_eq!(store.index_counters().await.expect("again"), fresh);
+        assert!(store.index_months_consistent().await.expect("months"));
     }
 }
 
