@@ -556,8 +556,11 @@ pub(crate) fn by_month(rows: &CounterMap) -> BTreeMap<(String, String, Metric), 
     out
 }
 
+/// A range of local days, both ends included.
+type Days = (Date, Date);
+
 /// The whole months inside a period, and the days before and after them.
-fn split_months(p: Period) -> (Option<(Date, Date)>, Vec<(Date, Date)>) {
+fn split_months(p: Period) -> (Option<Days>, Vec<Days>) {
     let first = if p.from.day() == 1 {
         Some(p.from)
     } else {
