@@ -11,6 +11,7 @@ pub mod delivery;
 pub mod documents;
 pub mod dossier;
 pub mod identity;
+pub mod index;
 pub mod lifecycle;
 pub mod problem;
 pub mod text;

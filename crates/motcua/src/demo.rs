@@ -572,3 +572,107 @@ pub async fn seed_signing(store: &Store, now: OffsetDateTime, base_url: &str) ->
     );
     Ok(out)
 }
+
+/// A past year of history for every unit of the province, so the service
+/// index ranks 102 units with real differences: the benchmark's generator
+/// (bulk load, counters included), then satisfaction ratings on returned
+/// dossiers and a few feedback items, some answered late.
+pub async fn index_history(store: &Store, now: OffsetDateTime) -> Result<String> {
+    let started = std::time::Instant::now();
+    let args = crate::bench::GenerateArgs {
+        dossiers: 15_300,
+        years: 1,
+        seed: 766,
+        province: "82".into(),
+        // A week back: the demo's own recent dossiers keep their codes.
+        until: Some(
+            (now - Duration::days(7))
+                .to_offset(VN_OFFSET)
+                .format(&time::format_description::well_known::Rfc3339)?,
+        ),
+        drop_indexes: false,
+    };
+    crate::bench::main(store.clone(), crate::bench::BenchCmd::Generate(args)).await?;
+    let mut rng = Rng(766);
+    let returned = store
+        .list_dossiers(
+            &motcua_store::ListFilter {
+                scope: motcua_store::Scope::All,
+                status: Some(motcua_domain::lifecycle::Status::Returned),
+                late: None,
+                assignee: None,
+                before_id: None,
+                oldest_first: false,
+                limit: 3000,
+                open_clock: false,
+                due_before: None,
+            },
+            now,
+        )
+        .await?;
+    let mut rated = 0;
+    for row in &returned {
+        if !rng.chance(40) {
+            continue;
+        }
+        // Most citizens are satisfied; some units less so than others.
+        let unit_bias = row.unit_code.bytes().map(u64::from).sum::<u64>() % 20;
+        let overall = if rng.chance(8 + unit_bias) {
+            1 + rng.below(2)
+        } else {
+            3 + rng.below(3)
+        } as u8;
+        let at = row.returned_at.map_or(now, |ms| {
+            OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).unwrap_or(now)
+        }) + Duration::hours(2);
+        let scores = [
+            overall,
+            3 + rng.below(3) as u8,
+            3 + rng.below(3) as u8,
+            4,
+            4,
+        ];
+        if store.rate_dossier(row, &scores, None, at).await.is_ok() {
+            rated += 1;
+        }
+    }
+    const NAMES: [&str; 3] = ["Nguyễn Văn Hùng", "Trần Thị Lan", "Lê Minh Tâm"];
+    const TEXTS: [&str; 3] = [
+        "Đề nghị niêm yết rõ hơn danh mục giấy tờ cần nộp.",
+        "Chờ ở quầy quá lâu vào buổi sáng thứ Hai.",
+        "Xin hướng dẫn nộp hồ sơ trực tuyến cho người lớn tuổi.",
+    ];
+    let mut feedback = 0;
+    for (i, (unit, _)) in UNITS.iter().enumerate() {
+        for k in 0..3 {
+            let at = now - Duration::days(40 + 9 * k as i64 + i as i64);
+            let name: &str = NAMES[rng.below(3) as usize];
+            let text: &str = TEXTS[rng.below(3) as usize];
+            let f = store
+                .submit_feedback(unit, None, name, "0912345678", text, at)
+                .await?;
+            feedback += 1;
+            if k < 2 {
+                // One answered within the deadline, one after it.
+                let answer_at = if k == 0 {
+                    at + Duration::days(3)
+                } else {
+                    at + Duration::days(20)
+                };
+                store
+                    .answer_feedback(
+                        unit,
+                        f.id,
+                        "Đơn vị đã tiếp thu và khắc phục.",
+                        "demo",
+                        answer_at,
+                    )
+                    .await?;
+            }
+        }
+    }
+    Ok(format!(
+        "Chỉ số phục vụ: một năm lịch sử của 102 đơn vị, {rated} lượt đánh giá, {feedback} phản ánh ({:.1} s) — /giam-sat/chi-so (giamsat.dongthap)",
+        started.elapsed().as_secs_f64()
+    ))
+}

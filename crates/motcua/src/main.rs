@@ -122,6 +122,9 @@ enum Command {
     /// Personal data: what the system holds about a person.
     #[command(subcommand)]
     Privacy(PrivacyCmd),
+    /// Service index (Decision 766/QĐ-TTg): rebuild or check its counters, rank a province.
+    #[command(subcommand)]
+    Index(IndexCmd),
     /// Unit certificate authorities and signer certificates for electronic results.
     #[command(subcommand)]
     Signing(SigningCmd),
@@ -170,6 +173,21 @@ enum SigningCmd {
     List {
         #[arg(long)]
         unit: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum IndexCmd {
+    /// Recompute the index counters from the dossiers' events, ratings and feedback, and replace them.
+    Rebuild,
+    /// Compare the counters with a recomputation from the history (exit status 1 on a difference).
+    Verify,
+    /// Rank the units of a province for a period (2026, 2026-Q1, 2026-03, 2026-01-01..2026-03-31).
+    Rank {
+        #[arg(long)]
+        province: String,
+        #[arg(long)]
+        period: String,
     },
 }
 
@@ -413,6 +431,63 @@ async fn main() -> Result<()> {
             println!("{n} hồ sơ khớp với lịch sử sự kiện.");
             Ok(())
         }
+        Command::Index(cmd) => {
+            let store = cli.settings.open().await?;
+            match cmd {
+                IndexCmd::Rebuild => {
+                    let t = std::time::Instant::now();
+                    let n = store.index_rebuild().await?;
+                    println!(
+                        "Đã tính lại {n} bộ đếm chỉ số từ lịch sử ({:.1} s).",
+                        t.elapsed().as_secs_f64()
+                    );
+                }
+                IndexCmd::Verify => {
+                    let stored = store.index_counters().await?;
+                    let fresh = store.index_recompute().await?;
+                    if stored != fresh {
+                        let diff = fresh
+                            .iter()
+                            .find(|(k, v)| stored.get(*k) != Some(*v))
+                            .map(|(k, v)| format!("{k:?}: {v} ≠ {:?}", stored.get(k)))
+                            .or_else(|| {
+                                stored
+                                    .iter()
+                                    .find(|(k, _)| !fresh.contains_key(*k))
+                                    .map(|(k, v)| format!("{k:?}: lưu {v}, tính lại 0"))
+                            })
+                            .unwrap_or_default();
+                        bail!("bộ đếm chỉ số khác với lịch sử: {diff}");
+                    }
+                    if !store.index_months_consistent().await? {
+                        bail!("bộ đếm chỉ số theo tháng khác tổng các bộ đếm theo ngày");
+                    }
+                    println!("{} bộ đếm chỉ số khớp với lịch sử.", stored.len());
+                }
+                IndexCmd::Rank { province, period } => {
+                    let period = motcua_domain::index::Period::parse(&period)
+                        .map_err(|p| anyhow::anyhow!(p.message))?;
+                    let t = std::time::Instant::now();
+                    let ranking = motcua_store::index::ranking(&store, &province, period).await?;
+                    let took = t.elapsed();
+                    for r in &ranking {
+                        println!(
+                            "{:>3}  {:<40} {:>6}",
+                            r.rank,
+                            r.unit.name,
+                            motcua_domain::index::fmt_points(r.card.total_x100)
+                        );
+                    }
+                    println!(
+                        "{} đơn vị, {} — {:.1} ms",
+                        ranking.len(),
+                        period.label_vi(),
+                        took.as_secs_f64() * 1000.0
+                    );
+                }
+            }
+            Ok(())
+        }
         Command::Bench(cmd) => {
             let store = cli.settings.open().await?;
             bench::main(store, cmd).await
@@ -609,6 +684,10 @@ async fn serve(mut settings: Settings, listen: &str, demo: bool) -> Result<()> {
             demo::seed_signing(&store, OffsetDateTime::now_utc(), &format!("http://{addr}"))
                 .await?;
         println!("{signing}");
+        println!(
+            "{}",
+            demo::index_history(&store, OffsetDateTime::now_utc()).await?
+        );
     }
     println!(
         "motcua đang chạy tại http://{addr} (cơ sở dữ liệu: {}, thư mục: {})",

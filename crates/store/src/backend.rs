@@ -25,6 +25,8 @@ pub(crate) struct Creation<'a> {
     pub projection: &'a motcua_domain::dossier::Projection,
     pub documents: &'a [DocumentRef],
     pub actor: &'a str,
+    /// The index counters this first event changes.
+    pub index: &'a [motcua_domain::index::Delta],
 }
 
 /// What an action writes, decided from the row read inside the transaction.
@@ -32,10 +34,17 @@ pub(crate) struct Decision {
     pub event: Event,
     pub projection: motcua_domain::dossier::Projection,
     pub documents: Vec<DocumentRef>,
+    /// The index counters the event changes (see `motcua_domain::index::deltas`).
+    pub index: Vec<motcua_domain::index::Delta>,
 }
 
 pub(crate) fn day_text(d: Date) -> String {
     format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+}
+
+/// `YYYY-MM`: the key of the monthly index counters.
+pub(crate) fn month_text(d: Date) -> String {
+    format!("{:04}-{:02}", d.year(), u8::from(d.month()))
 }
 
 fn parse_day(s: &str) -> Option<Date> {
@@ -527,6 +536,7 @@ macro_rules! backend {
                 dossier_code: &str,
                 unit_code: &str,
                 e: &Event,
+                index: &[motcua_domain::index::Delta],
             ) -> Result<()> {
                 let head: Option<(i64, String)> =
                     sqlx::query_as(concat!("SELECT seq, hash FROM audit_heads WHERE unit_code = $1", $lock))
@@ -565,6 +575,38 @@ macro_rules! backend {
                 .bind(&hash)
                 .execute(&mut **tx)
                 .await?;
+                // The service index's counters move in the event's own transaction.
+                Self::add_counts(tx, unit_code, index).await
+            }
+
+            /// Add to the per-unit, per-day index counters.
+            pub(crate) async fn add_counts(
+                tx: &mut Transaction<'static, Db>,
+                unit_code: &str,
+                index: &[motcua_domain::index::Delta],
+            ) -> Result<()> {
+                for d in index {
+                    sqlx::query(
+                        "INSERT INTO index_counts (day, unit_code, metric, n) VALUES ($1, $2, $3, $4) \
+                         ON CONFLICT (day, unit_code, metric) DO UPDATE SET n = index_counts.n + excluded.n",
+                    )
+                    .bind(day_text(d.day))
+                    .bind(unit_code)
+                    .bind(d.metric.as_str())
+                    .bind(d.delta)
+                    .execute(&mut **tx)
+                    .await?;
+                    sqlx::query(
+                        "INSERT INTO index_counts_month (month, unit_code, metric, n) VALUES ($1, $2, $3, $4) \
+                         ON CONFLICT (month, unit_code, metric) DO UPDATE SET n = index_counts_month.n + excluded.n",
+                    )
+                    .bind(month_text(d.day))
+                    .bind(unit_code)
+                    .bind(d.metric.as_str())
+                    .bind(d.delta)
+                    .execute(&mut **tx)
+                    .await?;
+                }
                 Ok(())
             }
 
@@ -648,7 +690,7 @@ macro_rules! backend {
                 .fetch_one(&mut *tx)
                 .await?;
                 row.id = id;
-                Self::insert_event(&mut tx, id, &row.code, &row.unit_code, c.event).await?;
+                Self::insert_event(&mut tx, id, &row.code, &row.unit_code, c.event, c.index).await?;
                 Self::attach(&mut tx, id, c.documents, c.actor, now).await?;
                 tx.commit().await?;
                 Ok(row)
@@ -704,7 +746,7 @@ macro_rules! backend {
                 // The event goes in after the guarded update: on PostgreSQL a
                 // concurrent action waits on the row lock above and finds the
                 // version moved, instead of colliding on the event number.
-                Self::insert_event(&mut tx, row.id, &row.code, &row.unit_code, &decision.event).await?;
+                Self::insert_event(&mut tx, row.id, &row.code, &row.unit_code, &decision.event, &decision.index).await?;
                 Self::attach(&mut tx, row.id, &decision.documents, by, at).await?;
                 tx.commit().await?;
                 Ok(row)

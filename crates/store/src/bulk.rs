@@ -71,6 +71,12 @@ const DOCUMENT_HEAD: &str = "documents (id, dossier_id, doc_code, sha256, size, 
 const HEAD_HEAD: &str = "audit_heads (unit_code, seq, hash)";
 const HEAD_TAIL: &str =
     " ON CONFLICT (unit_code) DO UPDATE SET seq = excluded.seq, hash = excluded.hash";
+const INDEX_HEAD: &str = "index_counts (day, unit_code, metric, n)";
+const INDEX_TAIL: &str =
+    " ON CONFLICT (day, unit_code, metric) DO UPDATE SET n = index_counts.n + excluded.n";
+const INDEX_MONTH_HEAD: &str = "index_counts_month (month, unit_code, metric, n)";
+const INDEX_MONTH_TAIL: &str =
+    " ON CONFLICT (month, unit_code, metric) DO UPDATE SET n = index_counts_month.n + excluded.n";
 const COUNTER_HEAD: &str = "code_counters (unit_code, day, last)";
 const COUNTER_TAIL: &str = " ON CONFLICT (unit_code, day) DO UPDATE SET last = \
      CASE WHEN excluded.last > code_counters.last THEN excluded.last ELSE code_counters.last END";
@@ -293,6 +299,33 @@ macro_rules! bulk {
             Ok(())
         }
 
+        /// Add to the service index's counters (see `crate::index`).
+        pub(crate) async fn add_index(
+            conn: &mut Conn,
+            sql: &mut SqlCache,
+            monthly: bool,
+            rows: &[(String, String, &'static str, i64)],
+        ) -> Result<()> {
+            let (head, tail) = if monthly {
+                (INDEX_MONTH_HEAD, INDEX_MONTH_TAIL)
+            } else {
+                (INDEX_HEAD, INDEX_TAIL)
+            };
+            for chunk in rows.chunks(COUNTER_ROWS / 2) {
+                let text = sql.get("INSERT INTO ", head, "", tail, 4, chunk.len());
+                let mut q = sqlx::query::<Db>(AssertSqlSafe(text));
+                for (day, unit, metric, n) in chunk {
+                    q = q
+                        .bind(day.as_str())
+                        .bind(unit.as_str())
+                        .bind(*metric)
+                        .bind(*n);
+                }
+                q.execute(&mut *conn).await?;
+            }
+            Ok(())
+        }
+
         pub(crate) async fn insert(
             conn: &mut Conn,
             sql: &mut SqlCache,
@@ -485,6 +518,10 @@ pub struct BulkLoader {
     pub tx_dossiers: usize,
     /// Secondary indexes dropped for the load, to build again at the end.
     dropped: Vec<(String, String)>,
+    /// Procedures offered fully online (for the index's online counters).
+    full_online: std::collections::HashSet<String>,
+    /// Index counters of the dossiers of the open transaction.
+    index: crate::index::CounterMap,
 }
 
 impl Store {
@@ -525,6 +562,13 @@ impl Store {
             Conn::Postgres(c) => postgres::heads(c).await?,
         };
         let numbered = matches!(conn, Conn::Postgres(_));
+        let full_online = self
+            .catalog()
+            .await?
+            .iter()
+            .filter(|(p, _)| p.online_level == motcua_domain::catalog::OnlineLevel::Full)
+            .map(|(p, _)| p.code.clone())
+            .collect();
         Ok(BulkLoader {
             conn,
             sql: SqlCache {
@@ -540,6 +584,8 @@ impl Store {
             rows_in_tx: 0,
             tx_dossiers: 100_000,
             dropped: Vec::new(),
+            full_online,
+            index: Default::default(),
         })
     }
 
@@ -630,6 +676,27 @@ impl BulkLoader {
                 Conn::Sqlite(c) => sqlite::save_heads(c, sql, &rows).await?,
                 Conn::Postgres(c) => postgres::save_heads(c, sql, &rows).await?,
             }
+            // The index counters commit with the dossiers they count.
+            let taken = std::mem::take(&mut self.index);
+            let months: Vec<(String, String, &'static str, i64)> = crate::index::by_month(&taken)
+                .into_iter()
+                .map(|((month, unit, m), n)| (month, unit, m.as_str(), n))
+                .collect();
+            let index: Vec<(String, String, &'static str, i64)> = taken
+                .into_iter()
+                .filter(|(_, n)| *n != 0)
+                .map(|((unit, day, m), n)| (day_text(day), unit, m.as_str(), n))
+                .collect();
+            match &mut self.conn {
+                Conn::Sqlite(c) => {
+                    sqlite::add_index(c, sql, false, &index).await?;
+                    sqlite::add_index(c, sql, true, &months).await?;
+                }
+                Conn::Postgres(c) => {
+                    postgres::add_index(c, sql, false, &index).await?;
+                    postgres::add_index(c, sql, true, &months).await?;
+                }
+            }
             on_conn!(self, exec("COMMIT"))?;
             self.in_tx = false;
             self.rows_in_tx = 0;
@@ -653,6 +720,25 @@ impl BulkLoader {
         let mut events = Vec::with_capacity(batch.len() * 8);
         for d in batch {
             events.extend(self.chains.link(d));
+            // Same rule as the server's: online, or a reception event that says so.
+            let online = d.channel == "online";
+            let digitized = d
+                .events
+                .first()
+                .and_then(|e| e.payload.get("digitized"))
+                .and_then(|v| v.as_bool())
+                .unwrap_or(false);
+            let facts = motcua_domain::index::Facts {
+                online,
+                full_online: self.full_online.contains(&d.procedure_code),
+                digitized: online || digitized,
+            };
+            for x in motcua_domain::index::contribution(&d.projection, facts) {
+                *self
+                    .index
+                    .entry((d.unit_code.clone(), x.day, x.metric))
+                    .or_insert(0) += x.delta;
+            }
         }
         let sql = &mut self.sql;
         match &mut self.conn {

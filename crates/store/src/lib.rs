@@ -9,6 +9,7 @@ mod backend;
 pub mod blobs;
 pub mod bulk;
 mod error;
+pub mod index;
 pub mod model;
 pub mod queue;
 pub mod signing;
@@ -88,6 +89,20 @@ fn random_bytes<const N: usize>() -> Result<[u8; N]> {
     let mut b = [0u8; N];
     getrandom::fill(&mut b).map_err(|e| StoreError::Config(format!("no randomness: {e}")))?;
     Ok(b)
+}
+
+/// What a dossier's index counters depend on besides its projection.
+pub(crate) fn index_facts(
+    channel: &str,
+    procedure: &Procedure,
+    digitized: bool,
+) -> motcua_domain::index::Facts {
+    let online = channel == Channel::Online.as_str();
+    motcua_domain::index::Facts {
+        online,
+        full_online: procedure.online_level == motcua_domain::catalog::OnlineLevel::Full,
+        digitized: online || digitized,
+    }
 }
 
 fn local_day(t: OffsetDateTime) -> Date {
@@ -619,12 +634,22 @@ impl Store {
             note: None,
             payload: serde_json::json!({ "channel": new.channel.as_str() }),
         };
-        let projection = Projection::start(&event, procedure.processing, &cal)?;
         let channel = if action == Action::Submit {
             Channel::Online
         } else {
             new.channel
         };
+        // Digitized at reception: every document an electronic file (index 3.1).
+        // Written into the event so a recomputation reads it from history.
+        let digitized =
+            !new.documents.is_empty() && new.documents.iter().all(|d| d.upload_id.is_some());
+        let mut event = event;
+        if action == Action::CreateAtCounter {
+            event.payload["digitized"] = digitized.into();
+        }
+        let projection = Projection::start(&event, procedure.processing, &cal)?;
+        let facts = index_facts(channel.as_str(), &procedure, digitized);
+        let index = motcua_domain::index::deltas(None, &projection, facts);
         let key = motcua_domain::dossier::lookup_key(random_bytes::<8>()?);
         let row = on_db!(self.create_dossier(Creation {
             unit_code: &unit.code,
@@ -638,6 +663,7 @@ impl Store {
             projection: &projection,
             documents: &new.documents,
             actor: actor.name(),
+            index: &index,
         }))?;
         let documents = on_db!(self.documents(row.id))?;
         Ok(DossierRecord {
@@ -892,6 +918,7 @@ impl Store {
                 .into());
             }
             let mut projection = row.projection()?;
+            let before = projection.clone();
             let status = projection.status;
             let to = motcua_domain::lifecycle::next_status(status, projection.paused_from, action)?;
             if let (Principal::Staff(Role::Specialist), Some(assignee)) =
@@ -917,10 +944,17 @@ impl Store {
                 payload: serde_json::Value::Object(payload),
             };
             projection.apply(&event, procedure.processing, &cal)?;
+            // Only an online dossier's reception can happen here (counter
+            // dossiers are received when created), and online dossiers are
+            // digitized by nature; for the others the reception part of
+            // before and after is the same and cancels out.
+            let facts = index_facts(&row.channel, &procedure, true);
+            let index = motcua_domain::index::deltas(Some(&before), &projection, facts);
             Ok(Decision {
                 event,
                 projection,
                 documents,
+                index,
             })
         };
         let row = on_db!(self.act(code, decide, &actor_name))?;

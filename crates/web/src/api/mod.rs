@@ -5,6 +5,7 @@ mod catalog;
 mod dossiers;
 mod forms;
 pub mod results;
+mod index;
 mod session;
 
 use crate::AppState;
@@ -56,6 +57,8 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/verify",
             post(results::verify).layer(axum::extract::DefaultBodyLimit::disable()),
         )
+        .route("/api/v1/index", get(index::ranking))
+        .route("/api/v1/index/units/{code}", get(index::unit))
         .route("/api/v1/calendar/due", get(calendar::due))
         .route("/api/v1/calendar/holidays", get(calendar::holidays))
         .route("/api/v1/calendar/lunar", get(calendar::lunar))

@@ -948,6 +948,8 @@ pub struct LookupView {
     /// page is public to whoever holds the key).
     pub delivery: String,
     pub version: i64,
+    /// The result was returned: the citizen may rate the service (once).
+    pub can_rate: bool,
     pub supplement: Option<SupplementView>,
     pub history: Vec<(String, String)>,
     /// A signed electronic result the citizen can download (returned dossiers).
@@ -1100,6 +1102,7 @@ async fn lookup_view(s: &AppState, c: &Ctx, rec: &DossierRecord) -> Result<Looku
             })
             .unwrap_or_default(),
         version: r.version,
+        can_rate: proj.status == Status::Returned,
         supplement,
         history: rec
             .events

@@ -5,6 +5,7 @@
 
 pub mod citizen;
 pub mod forms;
+pub mod index;
 pub mod office;
 pub mod queue;
 pub mod results;
@@ -46,6 +47,7 @@ pub fn routes() -> Router<AppState> {
         .route("/cai-dat", get(settings))
         .route("/healthz", get(|| async { "ok" }))
         .merge(citizen::routes())
+        .merge(index::routes())
         .merge(office::routes())
         .merge(forms::routes())
         .merge(queue::routes())

@@ -1,0 +1,669 @@
+//! The service index over real HTTP on every test database: the province
+//! ranking and a unit's page show the counted dossiers, the drill-down lists
+//! exactly them (and nobody else's staff may open it), exports carry the
+//! figures of the screen, a citizen rates a returned dossier once, and
+//! feedback gets a deadline and is answered by the unit only.
+
+use motcua_domain::dossier::ApplicantInput;
+use motcua_domain::lifecycle::{Action, Channel, Role};
+use motcua_store::testing::{databases, open_seeded};
+use motcua_store::{ActionRequest, Actor, DocumentRef, NewDossier, NewUser, Store, User};
+use motcua_web::AppState;
+use reqwest::header::{CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
+use std::sync::OnceLock;
+use time::macros::datetime;
+use time::{Duration, OffsetDateTime};
+use tokio::sync::oneshot;
+
+const UNIT: &str = "30112"; // Xã Mỹ Hiệp, Đồng Tháp (82)
+const OTHER_UNIT: &str = "28261"; // Phường Mỹ Tho, Đồng Tháp
+const PROC: &str = "HT-XNHN"; // 3 working days
+const PASSWORD: &str = "mat-khau-thu-nghiem-2026";
+
+fn password_hash() -> &'static str {
+    static HASH: OnceLock<String> = OnceLock::new();
+    HASH.get_or_init(|| motcua_web::auth::hash_password(PASSWORD).expect("hash"))
+}
+
+async fn add_user(
+    store: &Store,
+    username: &str,
+    roles: Vec<Role>,
+    units: &[&str],
+    province: Option<&str>,
+) -> User {
+    let new = NewUser {
+        username: username.into(),
+        full_name: format!("Cán bộ {username}"),
+        password_hash: password_hash().into(),
+        roles,
+        units: units.iter().map(|u| u.to_string()).collect(),
+        province_code: province.map(str::to_string),
+    };
+    store
+        .create_user(&new, OffsetDateTime::now_utc())
+        .await
+        .expect("create user");
+    store
+        .user_by_username(username)
+        .await
+        .expect("read")
+        .expect("user")
+}
+
+struct Env {
+    store: Store,
+    base: String,
+    http: reqwest::Client,
+    _stop: oneshot::Sender<()>,
+}
+
+struct Resp {
+    status: u16,
+    headers: reqwest::header::HeaderMap,
+    body: Vec<u8>,
+}
+
+impl Resp {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+    fn header(&self, name: &str) -> &str {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    }
+}
+
+impl Env {
+    async fn send(&self, req: reqwest::RequestBuilder) -> Resp {
+        let r = req.send().await.expect("request");
+        let status = r.status().as_u16();
+        let headers = r.headers().clone();
+        let body = r.bytes().await.expect("body").to_vec();
+        Resp {
+            status,
+            headers,
+            body,
+        }
+    }
+    async fn get(&self, path: &str, cookie: Option<&str>) -> Resp {
+        let mut req = self.http.get(format!("{}{path}", self.base));
+        if let Some(c) = cookie {
+            req = req.header(COOKIE, c);
+        }
+        self.send(req).await
+    }
+    async fn post(&self, path: &str, cookie: Option<&str>, form: &[(&str, &str)]) -> Resp {
+        let mut req = self.http.post(format!("{}{path}", self.base)).form(form);
+        if let Some(c) = cookie {
+            req = req.header(COOKIE, c);
+        }
+        self.send(req).await
+    }
+    async fn login(&self, username: &str) -> String {
+        let r = self
+            .post(
+                "/dang-nhap",
+                None,
+                &[
+                    ("username", username),
+                    ("password", PASSWORD),
+                    ("next", "/can-bo"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, 303, "{}", r.text());
+        r.header(SET_COOKIE.as_str())
+            .split(';')
+            .next()
+            .expect("cookie")
+            .trim()
+            .to_string()
+    }
+}
+
+fn applicant() -> ApplicantInput {
+    ApplicantInput {
+        full_name: "Phạm Thị Hoa".into(),
+        id_number: "087190001111".into(),
+        date_of_birth: "1990-01-01".into(),
+        phone: "0911222333".into(),
+        email: None,
+        address: "Ấp 4, xã Mỹ Hiệp, tỉnh Đồng Tháp".into(),
+    }
+}
+
+/// A paper dossier received at `at`, taken to a result at `done` (and returned when asked).
+async fn settled(
+    store: &Store,
+    people: &[(Role, User)],
+    at: OffsetDateTime,
+    done: OffsetDateTime,
+    give_back: bool,
+) -> String {
+    let who = |r: Role| {
+        Actor::Staff(
+            people
+                .iter()
+                .find(|(x, _)| *x == r)
+                .map(|(_, u)| u.clone())
+                .expect("role"),
+        )
+    };
+    let docs = ["to-khai", "giay-to-tuy-than"]
+        .iter()
+        .map(|c| DocumentRef {
+            code: (*c).into(),
+            upload_id: None,
+            paper: true,
+        })
+        .collect();
+    let new = NewDossier {
+        unit_code: UNIT.into(),
+        procedure_code: PROC.into(),
+        channel: Channel::Counter,
+        applicant: applicant(),
+        fields: serde_json::json!({}),
+        documents: docs,
+    };
+    let rec = store
+        .create_dossier(new, &who(Role::Receptionist), at)
+        .await
+        .expect("create");
+    let code = rec.row.code;
+    let mut version = rec.row.version;
+    let mut steps = vec![
+        (
+            Action::Assign,
+            Role::Receptionist,
+            at + Duration::minutes(5),
+        ),
+        (
+            Action::Propose,
+            Role::Specialist,
+            done - Duration::minutes(5),
+        ),
+        (Action::Approve, Role::Leader, done),
+    ];
+    if give_back {
+        steps.push((
+            Action::ReturnResult,
+            Role::Receptionist,
+            done + Duration::hours(1),
+        ));
+    }
+    for (action, role, t) in steps {
+        let mut req = ActionRequest {
+            action: action.as_str().into(),
+            version,
+            ..Default::default()
+        };
+        if action == Action::Assign {
+            req.assignee = Some("chuyenvien.myhiep".into());
+        }
+        version = store
+            .act(&code, &req, &who(role), t)
+            .await
+            .expect("act")
+            .row
+            .version;
+    }
+    code
+}
+
+/// Cells of the table with this id, as text (tags stripped, entities decoded).
+fn table_cells(html: &str, id: &str) -> Vec<Vec<String>> {
+    let start = html
+        .find(&format!("<table id=\"{id}\""))
+        .unwrap_or_else(|| panic!("table {id}"));
+    let end = html[start..].find("</table>").expect("end") + start;
+    let t = &html[start..end];
+    t.split("<tr>")
+        .skip(1)
+        .map(|row| {
+            row.split(['<'])
+                .fold((Vec::new(), None::<String>), |(mut cells, cur), part| {
+                    if part.starts_with("td>") || part.starts_with("th ") || part.starts_with("th>")
+                    {
+                        if let Some(c) = cur {
+                            cells.push(c);
+                        }
+                        let text = part.split_once('>').map_or("", |(_, t)| t);
+                        (cells, Some(text.to_string()))
+                    } else if let Some(mut c) = cur {
+                        c.push_str(part.split_once('>').map_or("", |(_, t)| t));
+                        (cells, Some(c))
+                    } else {
+                        (cells, None)
+                    }
+                })
+        })
+        .map(|(mut cells, cur)| {
+            if let Some(c) = cur {
+                cells.push(c);
+            }
+            cells
+                .into_iter()
+                .map(|c| {
+                    c.trim()
+                        .replace("&lt;", "<")
+                        .replace("&gt;", ">")
+                        .replace("&quot;", "\"")
+                        .replace("&#39;", "'")
+                        .replace("&#x27;", "'")
+                        .replace("&amp;", "&")
+                })
+                .collect()
+        })
+        .collect()
+}
+
+fn csv_rows(text: &str) -> Vec<Vec<String>> {
+    let text = text.strip_prefix('\u{feff}').expect("UTF-8 BOM");
+    let mut rows = Vec::new();
+    let (mut row, mut cur, mut quoted) = (Vec::new(), String::new(), false);
+    let mut chars = text.chars().peekable();
+    while let Some(ch) = chars.next() {
+        match (ch, quoted) {
+            ('"', true) if chars.peek() == Some(&'"') => {
+                chars.next();
+                cur.push('"');
+            }
+            ('"', _) => quoted = !quoted,
+            (',', false) => row.push(std::mem::take(&mut cur)),
+            ('\r', false) => {}
+            ('\n', false) => {
+                row.push(std::mem::take(&mut cur));
+                rows.push(std::mem::take(&mut row));
+            }
+            (c, _) => cur.push(c),
+        }
+    }
+    rows
+}
+
+#[tokio::test]
+async fn ranking_drill_down_exports_rating_and_feedback() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for db in databases(dir.path()).await.expect("dbs") {
+        let store = open_seeded(&db).await.expect("store");
+        let people = vec![
+            (
+                Role::Receptionist,
+                add_user(
+                    &store,
+                    "tiepnhan.myhiep",
+                    vec![Role::Receptionist],
+                    &[UNIT],
+                    None,
+                )
+                .await,
+            ),
+            (
+                Role::Specialist,
+                add_user(
+                    &store,
+                    "chuyenvien.myhiep",
+                    vec![Role::Specialist],
+                    &[UNIT],
+                    None,
+                )
+                .await,
+            ),
+            (
+                Role::Leader,
+                add_user(&store, "lanhdao.myhiep", vec![Role::Leader], &[UNIT], None).await,
+            ),
+        ];
+        add_user(
+            &store,
+            "tiepnhan.mytho",
+            vec![Role::Receptionist],
+            &[OTHER_UNIT],
+            None,
+        )
+        .await;
+        add_user(
+            &store,
+            "giamsat.dongthap",
+            vec![Role::ProvinceSupervisor],
+            &[],
+            Some("82"),
+        )
+        .await;
+        // March 2026: two on time (one returned, to be rated), one late (due Thursday 5th 09:00).
+        let on_time = settled(
+            &store,
+            &people,
+            datetime!(2026-03-02 09:00 +7),
+            datetime!(2026-03-04 10:00 +7),
+            true,
+        )
+        .await;
+        let on_time2 = settled(
+            &store,
+            &people,
+            datetime!(2026-03-09 09:00 +7),
+            datetime!(2026-03-10 10:00 +7),
+            false,
+        )
+        .await;
+        let late = settled(
+            &store,
+            &people,
+            datetime!(2026-03-02 09:00 +7),
+            datetime!(2026-03-06 10:00 +7),
+            false,
+        )
+        .await;
+
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("addr"));
+        let (stop, stopped) = oneshot::channel::<()>();
+        tokio::spawn(motcua_web::serve(
+            listener,
+            AppState {
+                store: store.clone(),
+            },
+            async move {
+                let _ = stopped.await;
+            },
+        ));
+        let http = reqwest::Client::builder()
+            .no_proxy()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client");
+        let env = Env {
+            store,
+            base,
+            http,
+            _stop: stop,
+        };
+
+        let sup = env.login("giamsat.dongthap").await;
+        let r = env.get("/giam-sat/chi-so?ky=2026-03", Some(&sup)).await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        let html = r.text();
+        let rows = table_cells(&html, "xep-hang");
+        let units = env.store.units(Some("82")).await.expect("units").len();
+        assert_eq!(rows.len(), units + 1, "header and every unit");
+        let mine = rows
+            .iter()
+            .find(|r| r.get(1).map(String::as_str) == Some(UNIT))
+            .expect("unit row");
+        // 2.1: 2 of 3 on time → 13,33 of 20; digitization 0 of 3 → 0; online 0 → 0.
+        assert_eq!(mine[4], "13,33", "{mine:?}");
+        assert_eq!(mine[5], "0,00");
+        // CSV export: the very same cells.
+        let csv = env
+            .get(
+                "/giam-sat/chi-so?ky=2026-03&tinh=82&bang=xep-hang&xuat=csv",
+                Some(&sup),
+            )
+            .await;
+        assert_eq!(csv.status, 200);
+        assert!(csv.header(CONTENT_TYPE.as_str()).starts_with("text/csv"));
+        assert_eq!(csv_rows(&csv.text()), rows);
+        let xlsx = env
+            .get(
+                "/giam-sat/chi-so?ky=2026-03&tinh=82&bang=xep-hang&xuat=xlsx",
+                Some(&sup),
+            )
+            .await;
+        assert_eq!(xlsx.status, 200);
+        assert!(xlsx.body.starts_with(b"PK"), "an XLSX is a zip");
+        assert!(html.contains("<svg"), "trend chart drawn server-side");
+
+        // The unit page and its drill-down: exactly the late dossier behind the lost points.
+        let rec = env.login("tiepnhan.myhiep").await;
+        let page = env
+            .get(&format!("/giam-sat/chi-so/{UNIT}?ky=2026-03"), Some(&rec))
+            .await;
+        assert_eq!(page.status, 200, "{}", page.text());
+        let ind = table_cells(&page.text(), "chi-so");
+        let row21 = ind.iter().find(|r| r[0] == "2.1").expect("2.1");
+        assert_eq!(
+            (row21[3].as_str(), row21[4].as_str(), row21[6].as_str()),
+            ("2", "3", "13,33")
+        );
+        let csv = env
+            .get(
+                &format!("/giam-sat/chi-so/{UNIT}?ky=2026-03&bang=chi-so&xuat=csv"),
+                Some(&rec),
+            )
+            .await;
+        assert_eq!(csv_rows(&csv.text()), ind);
+        let drill = env
+            .get(
+                &format!("/giam-sat/chi-so/{UNIT}/ho-so?ky=2026-03&loai=qua-han"),
+                Some(&rec),
+            )
+            .await;
+        assert_eq!(drill.status, 200);
+        let d = drill.text();
+        assert!(
+            d.contains(&format!("href=\"/can-bo/ho-so/{late}\"")),
+            "late dossier listed"
+        );
+        assert!(
+            !d.contains(&on_time) && !d.contains(&on_time2),
+            "on-time dossiers not listed as late"
+        );
+        let ok = env
+            .get(
+                &format!("/giam-sat/chi-so/{UNIT}/ho-so?ky=2026-03&loai=dung-han"),
+                Some(&rec),
+            )
+            .await
+            .text();
+        assert!(ok.contains(&on_time) && ok.contains(&on_time2) && !ok.contains(&late));
+        // Another unit's staff: neither the page nor the dossiers; unit staff get no province ranking.
+        let other = env.login("tiepnhan.mytho").await;
+        assert_eq!(
+            env.get(
+                &format!("/giam-sat/chi-so/{UNIT}/ho-so?ky=2026-03&loai=qua-han"),
+                Some(&other)
+            )
+            .await
+            .status,
+            403
+        );
+        assert_eq!(
+            env.get(&format!("/giam-sat/chi-so/{UNIT}?ky=2026-03"), Some(&other))
+                .await
+                .status,
+            403
+        );
+        let r = env.get("/giam-sat/chi-so?ky=2026-03", Some(&other)).await;
+        assert_eq!(r.status, 303);
+        assert!(
+            r.header(LOCATION.as_str())
+                .starts_with(&format!("/giam-sat/chi-so/{OTHER_UNIT}"))
+        );
+        assert_eq!(
+            env.get("/giam-sat/chi-so?ky=2026-13", Some(&sup))
+                .await
+                .status,
+            422
+        );
+        assert_eq!(
+            env.get("/giam-sat/chi-so?ky=2026-03", None).await.status,
+            303
+        );
+
+        // JSON: the same ranking for the supervisor; refused to unit staff.
+        let api = env.get("/api/v1/index?period=2026-03", Some(&sup)).await;
+        assert_eq!(api.status, 200, "{}", api.text());
+        let v: serde_json::Value = serde_json::from_slice(&api.body).expect("json");
+        assert_eq!(v["units"].as_array().map(Vec::len), Some(units));
+        let u = v["units"]
+            .as_array()
+            .and_then(|a| a.iter().find(|u| u["unit_code"] == UNIT))
+            .expect("unit");
+        assert_eq!(u["groups"][1]["points_x100"], 1333);
+        assert_eq!(
+            env.get("/api/v1/index?period=2026-03", Some(&rec))
+                .await
+                .status,
+            403
+        );
+        let one = env
+            .get(
+                &format!("/api/v1/index/units/{UNIT}?period=2026-03"),
+                Some(&rec),
+            )
+            .await;
+        assert_eq!(one.status, 200);
+        assert_eq!(
+            env.get(
+                &format!("/api/v1/index/units/{UNIT}?period=2026-03"),
+                Some(&other)
+            )
+            .await
+            .status,
+            403
+        );
+
+        // Rating: from the lookup page, once.
+        let row = env
+            .store
+            .dossier_row(&on_time)
+            .await
+            .expect("r")
+            .expect("row");
+        let look = env
+            .get(
+                &format!("/tra-cuu?code={on_time}&key={}", row.lookup_key),
+                None,
+            )
+            .await
+            .text();
+        assert!(
+            look.contains("/tra-cuu/danh-gia?code="),
+            "rating link on the lookup page"
+        );
+        let form = env
+            .get(
+                &format!("/tra-cuu/danh-gia?code={on_time}&key={}", row.lookup_key),
+                None,
+            )
+            .await;
+        assert_eq!(form.status, 200);
+        let scores = [
+            ("code", on_time.as_str()),
+            ("key", row.lookup_key.as_str()),
+            ("overall", "2"),
+            ("attitude", "3"),
+            ("timeliness", "4"),
+            ("convenience", "4"),
+            ("publicity", "5"),
+        ];
+        let first = env.post("/tra-cuu/danh-gia", None, &scores).await;
+        assert_eq!(first.status, 200, "{}", first.text());
+        assert!(first.text().contains("id=\"thanks\""));
+        let again = env.post("/tra-cuu/danh-gia", None, &scores).await;
+        assert_eq!(again.status, 409);
+        let wrong = env
+            .post(
+                "/tra-cuu/danh-gia",
+                None,
+                &[("code", on_time.as_str()), ("key", "AAAAAAAAAA")],
+            )
+            .await;
+        assert_eq!(wrong.status, 404);
+        let unsat = env
+            .get(
+                &format!("/giam-sat/chi-so/{UNIT}/ho-so?ky=2026&loai=khong-hai-long"),
+                Some(&rec),
+            )
+            .await
+            .text();
+        assert!(unsat.contains(&on_time));
+        // A dossier not yet returned cannot be rated.
+        let row2 = env.store.dossier_row(&late).await.expect("r").expect("row");
+        assert_eq!(
+            env.get(
+                &format!("/tra-cuu/danh-gia?code={late}&key={}", row2.lookup_key),
+                None
+            )
+            .await
+            .status,
+            409
+        );
+
+        // Feedback: deadline in working days, answered by the unit only.
+        let sent = env
+            .post(
+                "/phan-anh",
+                None,
+                &[
+                    ("unit", UNIT),
+                    ("name", "Võ Văn Tâm"),
+                    ("contact", "0909123456"),
+                    ("content", "Xin hướng dẫn rõ hơn về giấy tờ cần nộp."),
+                ],
+            )
+            .await;
+        assert_eq!(sent.status, 200, "{}", sent.text());
+        assert!(sent.text().contains("id=\"sent\""));
+        let bad = env
+            .post(
+                "/phan-anh",
+                None,
+                &[
+                    ("unit", "99999"),
+                    ("name", "Võ Văn Tâm"),
+                    ("contact", "0909123456"),
+                    ("content", "Nội dung đủ dài để gửi."),
+                ],
+            )
+            .await;
+        assert_eq!(bad.status, 422);
+        let list = env.store.feedback_list(UNIT).await.expect("list");
+        assert_eq!(list.len(), 1);
+        let id = list[0].id;
+        let cal = env.store.calendar(Some(UNIT)).await.expect("cal");
+        assert_eq!(
+            list[0].due_at,
+            cal.due(
+                list[0].at,
+                motcua_domain::calendar::ProcessingTime::WorkingDays { amount: 10 }
+            )
+        );
+        let staff_list = env.get("/can-bo/phan-anh", Some(&rec)).await.text();
+        assert!(staff_list.contains(&format!("id=\"pakn-{id}\"")));
+        let intrude = env
+            .post(
+                &format!("/can-bo/phan-anh/{id}"),
+                Some(&other),
+                &[("unit", UNIT), ("answer", "Không phải việc của tôi")],
+            )
+            .await;
+        assert_eq!(intrude.status, 403);
+        let answered = env
+            .post(
+                &format!("/can-bo/phan-anh/{id}"),
+                Some(&rec),
+                &[("unit", UNIT), ("answer", "Đơn vị đã bổ sung hướng dẫn.")],
+            )
+            .await;
+        assert_eq!(answered.status, 303, "{}", answered.text());
+        let twice = env
+            .post(
+                &format!("/can-bo/phan-anh/{id}"),
+                Some(&rec),
+                &[("unit", UNIT), ("answer", "Lần nữa nhé.")],
+            )
+            .await;
+        assert_eq!(twice.status, 409);
+        assert_eq!(
+            env.store.index_counters().await.expect("k"),
+            env.store.index_recompute().await.expect("r")
+        );
+    }
+}
