@@ -327,7 +327,7 @@ pub(crate) fn signature(role: &str, hint: &str, name: &str) -> Vec<Block> {
 }
 
 /// The unit inside a sentence: "xã Mỹ Hiệp".
-fn unit_in_text(info: &DossierInfo<'_>) -> String {
+pub(crate) fn unit_in_text(info: &DossierInfo<'_>) -> String {
     let mut chars = info.unit_name.chars();
     match chars.next() {
         Some(first) => first.to_lowercase().chain(chars).collect(),
@@ -612,7 +612,7 @@ fn receipt_roll(
 
 // ---- Mẫu 02 --------------------------------------------------------------------
 
-fn reception_date(info: &DossierInfo<'_>) -> Option<OffsetDateTime> {
+pub(crate) fn reception_date(info: &DossierInfo<'_>) -> Option<OffsetDateTime> {
     info.events
         .iter()
         .find(|e| matches!(e.action, Action::Receive | Action::CreateAtCounter))

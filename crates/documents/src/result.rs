@@ -2,10 +2,10 @@
 //! heading, unit, number, title, body paragraphs, a signer block and a QR
 //! code to a verification URL. Signing happens elsewhere, on these bytes.
 
-use crate::DocumentError;
-use crate::forms::{BODY, Heading, heading, signature};
+use crate::forms::{BODY, DossierInfo, Heading, heading, signature, unit_in_text, upper_body};
+use crate::{DocumentError, words};
 use crate::layout::{Align, Block, MM, Paper, Para, Style, layout};
-use motcua_domain::calendar::Date;
+use motcua_domain::calendar::{Date, OffsetDateTime};
 
 /// What a result document says.
 #[derive(Debug, Clone)]
@@ -65,7 +65,12 @@ impl ResultDocument {
             b.push(Block::Space(4.0));
         }
         b.push(Block::Space(8.0));
-        let qr = vec![
+        // Without a URL the QR code is left to the signing stamp, which
+        // knows the verification page only when the leader signs.
+        let qr = if self.verification_url.is_empty() {
+            Vec::new()
+        } else {
+            vec![
             Block::Qr {
                 data: self.verification_url.clone(),
                 size: 90.0,
@@ -81,7 +86,8 @@ impl ResultDocument {
                 Style::regular(7.0),
                 Align::Left,
             )),
-        ];
+        ]
+        };
         b.push(Block::Columns(vec![
             (1.0, qr),
             (
@@ -91,5 +97,59 @@ impl ResultDocument {
         ]));
         let pages = layout(Paper::A4Portrait, &b)?;
         crate::pdf::write(&pages, &format!("{} {}", self.kind, self.number))
+    }
+}
+
+/// The wording of a result drafted from a dossier when the officer gives none.
+pub fn default_text(info: &DossierInfo<'_>) -> String {
+    format!(
+        "Ủy ban nhân dân {} xác nhận thủ tục \"{}\" của ông/bà {} đã được giải quyết theo quy định.",
+        unit_in_text(info),
+        info.procedure.name,
+        info.applicant_name
+    )
+}
+
+impl ResultDocument {
+    /// A result drafted from the dossier: the unit's heading, the procedure as
+    /// its subject, who applied and when, then `text` (paragraphs separated by
+    /// blank lines; the default wording when empty). The QR code and the
+    /// signature are added when a leader signs.
+    pub fn for_dossier(info: &DossierInfo<'_>, text: &str, at: OffsetDateTime) -> Self {
+        let received = crate::forms::reception_date(info)
+            .map(|t| format!(" tiếp nhận ngày {}", words::date(words::local(t).date())))
+            .unwrap_or_default();
+        let mut paragraphs = vec![format!(
+            "Căn cứ hồ sơ số {}{received} của ông/bà {}, số định danh cá nhân {}, địa chỉ {};",
+            info.code, info.applicant_name, info.applicant_id_number, info.applicant_address
+        )];
+        if !info.procedure.legal_basis.trim().is_empty() {
+            paragraphs.push(format!("Căn cứ {};", info.procedure.legal_basis.trim()));
+        }
+        let body: Vec<String> = text
+            .replace("\r\n", "\n")
+            .split("\n\n")
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(str::to_string)
+            .collect();
+        if body.is_empty() {
+            paragraphs.push(default_text(info));
+        } else {
+            paragraphs.extend(body);
+        }
+        ResultDocument {
+            parent: upper_body(&info.province_name),
+            unit: upper_body(&info.unit_name),
+            number: format!("{}/KQ-UBND", info.code),
+            place: words::place_of(&info.unit_name),
+            date: words::local(at).date(),
+            kind: "VĂN BẢN KẾT QUẢ".into(),
+            title: format!("Giải quyết thủ tục: {}", info.procedure.name),
+            paragraphs,
+            signer_title: "TM. ỦY BAN NHÂN DÂN".into(),
+            signer_name: String::new(),
+            verification_url: String::new(),
+        }
     }
 }

@@ -524,12 +524,13 @@ pub async fn seed_signing(store: &Store, now: OffsetDateTime, base_url: &str) ->
     let specialist = user(format!("chuyenvien.{short}")).await?;
     let leader = user(format!("lanhdao.{short}")).await?;
     let receptionist = user(format!("tiepnhan.{short}")).await?;
-    let pdf = motcua_signing::sample::pdf(&[
-        "UY BAN NHAN DAN XA MY HIEP",
-        "KET QUA GIAI QUYET THU TUC HANH CHINH",
-        &format!("Ho so {}", row.code),
-        &format!("Nguoi nop: {}", row.applicant_name),
-    ]);
+    let rec = store
+        .dossier(&row.code)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("demo dossier {} missing", row.code))?;
+    let pdf = motcua_web::documents::draft_result(store, rec, String::new(), now)
+        .await
+        .map_err(|e| anyhow::anyhow!("demo result: {e:?}"))?;
     store
         .signing()
         .attach_result(&row.code, &pdf, Some("ket-qua.pdf"), &specialist, now)

@@ -12,7 +12,7 @@ use motcua_domain::Problem;
 use motcua_domain::calendar::{Date, OffsetDateTime, VN_OFFSET, WorkCalendar};
 use motcua_domain::catalog::Procedure;
 use motcua_domain::delivery::Delivery;
-use motcua_store::{DossierRecord, StoreError, User};
+use motcua_store::{DossierRecord, Store, StoreError, User};
 use std::collections::BTreeMap;
 
 /// The public base URL printed in QR codes: `MOTCUA_PUBLIC_URL` when set
@@ -52,10 +52,9 @@ fn corrupt() -> ApiError {
     .into()
 }
 
-async fn unit_names(s: &AppState, unit_code: &str) -> ApiResult<(String, String)> {
-    let unit = s.store.unit(unit_code).await?.ok_or_else(corrupt)?;
+async fn unit_names(s: &Store, unit_code: &str) -> ApiResult<(String, String)> {
+    let unit = s.unit(unit_code).await?.ok_or_else(corrupt)?;
     let province = s
-        .store
         .provinces()
         .await?
         .into_iter()
@@ -73,14 +72,13 @@ async fn unit_names(s: &AppState, unit_code: &str) -> ApiResult<(String, String)
     Ok((province, unit.name))
 }
 
-async fn context(s: &AppState, rec: &DossierRecord) -> ApiResult<Context> {
+async fn context(s: &Store, rec: &DossierRecord) -> ApiResult<Context> {
     let r = &rec.row;
     let (procedure, _) = s
-        .store
         .procedure(&r.procedure_code)
         .await?
         .ok_or_else(corrupt)?;
-    let calendar = s.store.calendar(Some(&r.unit_code)).await?;
+    let calendar = s.calendar(Some(&r.unit_code)).await?;
     let (province_name, unit_name) = unit_names(s, &r.unit_code).await?;
     let mut staff_names = BTreeMap::new();
     let names = rec.events.iter().flat_map(|e| {
@@ -95,7 +93,7 @@ async fn context(s: &AppState, rec: &DossierRecord) -> ApiResult<Context> {
         if name == "citizen" || staff_names.contains_key(&name) {
             continue;
         }
-        let full = match s.store.user_by_username(&name).await? {
+        let full = match s.user_by_username(&name).await? {
             Some(u) => u.full_name,
             None => name.clone(),
         };
@@ -161,10 +159,31 @@ pub async fn render_form(
     form: Form,
     base: String,
 ) -> ApiResult<Vec<u8>> {
-    let ctx = context(s, &rec).await?;
+    let ctx = context(&s.store, &rec).await?;
     tokio::task::spawn_blocking(move || {
         let lookup = lookup_url(&base, &rec.row.code, &rec.row.lookup_key);
         form.render(&info(&ctx, &rec, lookup)).map_err(render_err)
+    })
+    .await
+    .map_err(join_err)?
+}
+
+/// A result document drafted from the dossier (`ResultDocument::for_dossier`):
+/// the officer's `text`, or the default wording when it is empty.
+pub async fn draft_result(
+    s: &Store,
+    rec: DossierRecord,
+    text: String,
+    now: OffsetDateTime,
+) -> ApiResult<Vec<u8>> {
+    let ctx = context(s, &rec).await?;
+    tokio::task::spawn_blocking(move || {
+        let doc = motcua_documents::ResultDocument::for_dossier(
+            &info(&ctx, &rec, String::new()),
+            &text,
+            now,
+        );
+        doc.render().map_err(render_err)
     })
     .await
     .map_err(join_err)?
@@ -315,7 +334,7 @@ pub async fn register(s: &AppState, user: &User, q: &RegisterQuery) -> ApiResult
         .into_iter()
         .map(|p| (p.code, p.name))
         .collect();
-    let (province_name, unit_name) = unit_names(s, &q.unit).await?;
+    let (province_name, unit_name) = unit_names(&s.store, &q.unit).await?;
     let mut out = Vec::with_capacity(rows.len());
     for (r, ret) in rows {
         let p = r.projection()?;

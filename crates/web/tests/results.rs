@@ -537,3 +537,217 @@ async fn attach_sign_download_and_verify_with_authorization() {
         assert_eq!(v["verdict"], "revoked");
     }
 }
+
+fn pdf_text(pdf: &[u8]) -> String {
+    use std::io::Write;
+    let mut child = std::process::Command::new("pdftotext")
+        .args(["-layout", "-", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("pdftotext (poppler-utils) is installed by scripts/test");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(pdf)
+        .expect("write");
+    let out = child.wait_with_output().expect("pdftotext");
+    assert!(out.status.success());
+    String::from_utf8(out.stdout).expect("utf-8")
+}
+
+/// Words of the text, whatever the layout put between them.
+fn flat(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_result_drafted_from_the_dossier_is_signed_and_reads_in_vietnamese() {
+    let dir = tempfile::tempdir().expect("dir");
+    for db in databases(dir.path()).await.expect("dbs") {
+        let mut store = open_seeded(&db).await.expect("store");
+        store.signing_key_file = Some(db.dir.join("signing.key"));
+        let receptionist =
+            add_user(&store, "tiepnhan", "Lê Tiếp Nhận", Role::Receptionist, UNIT).await;
+        let specialist = add_user(
+            &store,
+            "chuyenvien",
+            "Phạm Chuyên Viên",
+            Role::Specialist,
+            UNIT,
+        )
+        .await;
+        add_user(&store, "lanhdao", "Nguyễn Văn Lãnh", Role::Leader, UNIT).await;
+        add_user(
+            &store,
+            "lanhdao.mytho",
+            "Đỗ Lãnh Đạo",
+            Role::Leader,
+            OTHER_UNIT,
+        )
+        .await;
+        let now = OffsetDateTime::now_utc();
+        motcua_web::results::create_ca(&store, UNIT, "admin", now)
+            .await
+            .expect("ca");
+        motcua_web::results::issue(&store, UNIT, "lanhdao", "admin", now, 30)
+            .await
+            .expect("issue");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("addr"));
+        let (stop, stopped) = oneshot::channel::<()>();
+        tokio::spawn(motcua_web::serve(
+            listener,
+            AppState {
+                store: store.clone(),
+            },
+            async move {
+                let _ = stopped.await;
+            },
+        ));
+        let http = reqwest::Client::builder()
+            .no_proxy()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client");
+        let env = Env {
+            store: store.clone(),
+            base,
+            http,
+            _stop: stop,
+        };
+        let rec = store
+            .create_dossier(
+                NewDossier {
+                    unit_code: UNIT.into(),
+                    procedure_code: "HT-XNHN".into(),
+                    channel: Channel::Counter,
+                    applicant: ApplicantInput {
+                        full_name: "Trần Thị Mai".into(),
+                        id_number: "087188001234".into(),
+                        date_of_birth: "1988-04-12".into(),
+                        phone: "0912345678".into(),
+                        email: None,
+                        address: "Ấp 2, xã Mỹ Hiệp".into(),
+                    },
+                    fields: serde_json::json!({}),
+                    documents: vec![DocumentRef {
+                        code: "to-khai".into(),
+                        upload_id: None,
+                        paper: true,
+                    }],
+                },
+                &Actor::Staff(receptionist.clone()),
+                now,
+            )
+            .await
+            .expect("dossier");
+        let code = rec.row.code.clone();
+        env.act(&code, &receptionist, "assign", Some("chuyenvien"))
+            .await;
+        let draft = format!("/can-bo/ho-so/{code}/ket-qua/tao");
+        let form = "application/x-www-form-urlencoded";
+        let s_cookie = env.login("chuyenvien").await;
+        let l_cookie = env.login("lanhdao").await;
+        let o_cookie = env.login("lanhdao.mytho").await;
+
+        // The page offers the draft to the assigned specialist only.
+        let page = env
+            .get(&format!("/can-bo/ho-so/{code}/ket-qua"), Some(&s_cookie))
+            .await;
+        assert!(page.text().contains("id=\"draft\""));
+        // Nobody else drafts: the leader is refused, another unit does not see it,
+        // nothing is attached.
+        env.post(&draft, None, form, b"noi_dung=".to_vec())
+            .await
+            .expect(303);
+        env.post(&draft, Some(&l_cookie), form, b"noi_dung=".to_vec())
+            .await
+            .expect(403);
+        env.post(&draft, Some(&o_cookie), form, b"noi_dung=".to_vec())
+            .await
+            .expect(404);
+        let too_long = format!("noi_dung={}", "a".repeat(5001));
+        let r = env
+            .post(&draft, Some(&s_cookie), form, too_long.into_bytes())
+            .await;
+        r.expect(422);
+        assert!(r.text().contains("5.000"), "{}", r.text());
+        assert!(
+            store
+                .signing()
+                .result(&code)
+                .await
+                .expect("read")
+                .is_none()
+        );
+
+        // The default wording, then the specialist's own text replaces it.
+        let r = env
+            .post(&draft, Some(&s_cookie), form, b"noi_dung=".to_vec())
+            .await;
+        assert_eq!(r.status, 303, "{}", r.text());
+        let original = format!("/can-bo/ho-so/{code}/ket-qua/tep?loai=goc");
+        let text = flat(&pdf_text(&env.get(&original, Some(&s_cookie)).await.body));
+        for want in [
+            "UBND XÃ MỸ HIỆP",
+            "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+            "VĂN BẢN KẾT QUẢ",
+            code.as_str(),
+            "Trần Thị Mai",
+            "087188001234",
+            "Ủy ban nhân dân xã Mỹ Hiệp xác nhận thủ tục",
+        ] {
+            assert!(text.contains(want), "{want} missing in:\n{text}");
+        }
+        let own = "Cấp giấy xác nhận tình trạng hôn nhân cho bà Trần Thị Mai.\n\nGiấy có giá trị 6 tháng kể từ ngày cấp.";
+        let body = serde_urlencoded_pair("noi_dung", own);
+        env.post(&draft, Some(&s_cookie), form, body.into_bytes())
+            .await
+            .expect(303);
+        let text = flat(&pdf_text(&env.get(&original, Some(&s_cookie)).await.body));
+        assert!(text.contains("Cấp giấy xác nhận tình trạng hôn nhân cho bà Trần Thị Mai."));
+        assert!(text.contains("Giấy có giá trị 6 tháng kể từ ngày cấp."));
+        assert!(!text.contains("xác nhận thủ tục"), "{text}");
+
+        // The leader signs the drafted result and it verifies.
+        env.act(&code, &specialist, "propose", None).await;
+        env.post(
+            &format!("/can-bo/ho-so/{code}/ky-so"),
+            Some(&l_cookie),
+            form,
+            vec![],
+        )
+        .await
+        .expect(303);
+        let signed = env
+            .get(
+                &format!("/can-bo/ho-so/{code}/ket-qua/tep?loai=da-ky"),
+                Some(&l_cookie),
+            )
+            .await;
+        let report = motcua_web::results::verify(&store, &signed.body)
+            .await
+            .expect("verify");
+        assert_eq!(report.verdict, motcua_signing::verify::Verdict::Valid);
+        assert!(flat(&pdf_text(&signed.body)).contains("Trần Thị Mai"));
+    }
+}
+
+/// `name=value` form-encoded (UTF-8, spaces as `+`).
+fn serde_urlencoded_pair(name: &str, value: &str) -> String {
+    let mut out = format!("{name}=");
+    for b in value.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
+            b' ' => out.push('+'),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}

@@ -38,6 +38,7 @@ pub fn routes() -> Router<AppState> {
                 .post(attach)
                 .layer(DefaultBodyLimit::max(FORM_BODY_LIMIT)),
         )
+        .route("/can-bo/ho-so/{code}/ket-qua/tao", post(draft))
         .route("/can-bo/ho-so/{code}/ky-so", post(sign))
         .route("/can-bo/ho-so/{code}/ket-qua/tep", get(office_file))
         .route("/tra-cuu/{code}/ket-qua", get(citizen_file))
@@ -259,6 +260,73 @@ async fn attach(
             &user,
             OffsetDateTime::now_utc(),
         )
+        .await
+    {
+        Ok(r) => Ok(Redirect::to(&format!(
+            "/can-bo/ho-so/{}/ket-qua?ok=attach",
+            url_encode(&r.dossier_code)
+        ))
+        .into_response()),
+        Err(StoreError::Problem(p)) => again(&s, c, &code, p).await,
+        Err(e) => Err(PageError::new(lang, e.into())),
+    }
+}
+
+#[derive(Deserialize)]
+struct DraftForm {
+    #[serde(default)]
+    noi_dung: String,
+}
+
+/// The specialist drafts the result from the dossier instead of uploading a file.
+async fn draft(
+    c: Ctx,
+    State(s): State<AppState>,
+    Path(code): Path<String>,
+    axum::Form(form): axum::Form<DraftForm>,
+) -> PageResult {
+    let page = format!("/can-bo/ho-so/{}/ket-qua", url_encode(&code));
+    let Some(user) = c.user.clone() else {
+        return Ok(sign_in(&page));
+    };
+    let lang = c.lang;
+    let now = OffsetDateTime::now_utc();
+    let rec = s
+        .store
+        .dossier(code.trim())
+        .await
+        .map_err(page_err(lang))?
+        .filter(|r| user.sees_unit(&r.row.unit_code))
+        .ok_or_else(|| not_found(lang))?;
+    // Checked before drawing anything; the store checks again when attaching.
+    if let Err(p) = check_result_action(
+        &user,
+        ResultAction::Attach,
+        &rec.row.unit_code,
+        &rec.row.status,
+        rec.row.assignee.as_deref(),
+    ) {
+        return again(&s, c, &code, p).await;
+    }
+    let text = motcua_domain::text::nfc(form.noi_dung.trim());
+    if text.chars().count() > 5000 {
+        let p = Problem::invalid(
+            "text_too_long",
+            "noi_dung",
+            "Nội dung dài quá 5.000 ký tự",
+        );
+        return again(&s, c, &code, p).await;
+    }
+    let filename = format!("ket-qua-{}.pdf", rec.row.code);
+    let bytes = match crate::documents::draft_result(&s.store, rec, text, now).await {
+        Ok(b) => b,
+        Err(ApiError::Problem(p)) => return again(&s, c, &code, p).await,
+        Err(e) => return Err(PageError::new(lang, e)),
+    };
+    match s
+        .store
+        .signing()
+        .attach_result(&code, &bytes, Some(&filename), &user, now)
         .await
     {
         Ok(r) => Ok(Redirect::to(&format!(
