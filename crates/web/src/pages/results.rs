@@ -477,7 +477,10 @@ async fn verify_view(
             let m = v.message();
             let mut chars = m.chars();
             let first = chars.next().map(|f| f.to_uppercase().collect::<String>());
-            (format!("{}{}", first.unwrap_or_default(), chars.as_str()), false)
+            (
+                format!("{}{}", first.unwrap_or_default(), chars.as_str()),
+                false,
+            )
         }
         (_, None) => (
             c.tr("Không rõ chứng thư", "Unknown certificate")
