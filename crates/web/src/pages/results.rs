@@ -502,19 +502,27 @@ async fn verify_view(
             .map_err(page_err(lang))?,
         None => None,
     };
-    let ca = s
-        .store
-        .signing()
-        .certs(Some(&r.unit_code))
-        .await
-        .map_err(page_err(lang))?;
-    let ca_revoked = cert.as_ref().is_some_and(|_| {
-        ca.iter()
-            .filter(|k| k.is_ca)
-            .all(|k| k.revoked_at.is_some())
-    });
-    let (cert_state, cert_ok) = match &cert {
-        Some(k) if k.revoked_at.is_some() => (
+    // The stored file checked as anyone would check it: chain, validity, revocation of
+    // the leader's certificate and of the unit authority that issued it.
+    let verdict = match &r.signed_sha256 {
+        Some(sha) => {
+            let bytes = s
+                .store
+                .blobs()
+                .get(sha)
+                .await
+                .map_err(|e| PageError::new(lang, ApiError::Store(e.into())))?;
+            Some(
+                crate::results::verify(&s.store, &bytes)
+                    .await
+                    .map_err(page_err(lang))?
+                    .verdict,
+            )
+        }
+        None => None,
+    };
+    let (cert_state, cert_ok) = match (&cert, verdict) {
+        (Some(k), _) if k.revoked_at.is_some() => (
             format!(
                 "{} {} — {}",
                 c.tr("Chứng thư đã bị thu hồi ngày", "Certificate revoked on"),
@@ -523,15 +531,7 @@ async fn verify_view(
             ),
             false,
         ),
-        Some(_) if ca_revoked => (
-            c.tr(
-                "Tổ chức chứng thực của đơn vị đã bị thu hồi",
-                "The unit's certificate authority was revoked",
-            )
-            .to_string(),
-            false,
-        ),
-        Some(k) => (
+        (Some(k), Some(v)) if v.is_valid() => (
             format!(
                 "{} {} ({} {})",
                 c.tr("Còn hiệu lực, sê-ri", "Valid, serial"),
@@ -541,7 +541,16 @@ async fn verify_view(
             ),
             true,
         ),
-        None => (
+        (_, Some(v)) => {
+            let m = v.message();
+            let mut chars = m.chars();
+            let first = chars.next().map(|f| f.to_uppercase().collect::<String>());
+            (
+                format!("{}{}", first.unwrap_or_default(), chars.as_str()),
+                false,
+            )
+        }
+        (_, None) => (
             c.tr("Không rõ chứng thư", "Unknown certificate")
                 .to_string(),
             false,
