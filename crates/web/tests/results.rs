@@ -634,11 +634,14 @@ async fn a_result_drafted_from_the_dossier_is_signed_and_reads_in_vietnamese() {
                         address: "Ấp 2, xã Mỹ Hiệp".into(),
                     },
                     fields: serde_json::json!({}),
-                    documents: vec![DocumentRef {
-                        code: "to-khai".into(),
-                        upload_id: None,
-                        paper: true,
-                    }],
+                    documents: ["to-khai", "giay-to-tuy-than"]
+                        .iter()
+                        .map(|c| DocumentRef {
+                            code: (*c).into(),
+                            upload_id: None,
+                            paper: true,
+                        })
+                        .collect(),
                 },
                 &Actor::Staff(receptionist.clone()),
                 now,

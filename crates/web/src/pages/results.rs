@@ -306,7 +306,10 @@ async fn draft(
         &rec.row.status,
         rec.row.assignee.as_deref(),
     ) {
-        return again(&s, c, &code, p).await;
+        return match p {
+            StoreError::Problem(p) => again(&s, c, &code, p).await,
+            e => Err(PageError::new(lang, e.into())),
+        };
     }
     let text = motcua_domain::text::nfc(form.noi_dung.trim());
     if text.chars().count() > 5000 {
