@@ -101,8 +101,9 @@ impl From<DocRow> for DocumentMeta {
 }
 
 macro_rules! backend {
-    // `$lock` locks a row read for update where the database needs it.
-    ($db:ty, $lock:literal) => {
+    // `$lock` locks a row read for update where the database needs it;
+    // `$one_statement`: data-modifying CTEs exist (PostgreSQL).
+    ($db:ty, $lock:literal, $one_statement:literal) => {
         use super::*;
         use sqlx::{Pool, QueryBuilder, Row, Transaction};
 
@@ -566,6 +567,29 @@ macro_rules! backend {
                 .bind(&hash)
                 .execute(&mut **tx)
                 .await?;
+                // The service index's counters move in the event's own transaction.
+                // On PostgreSQL the usual single change rides with the chain head's
+                // write: no extra round trip while the unit's locks are held.
+                if let ([d], true) = (index, $one_statement) {
+                    sqlx::query(
+                        "WITH daily AS (INSERT INTO index_counts (day, unit_code, metric, n) VALUES ($1, $2, $3, $4) \
+                         ON CONFLICT (day, unit_code, metric) DO UPDATE SET n = index_counts.n + excluded.n), \
+                         monthly AS (INSERT INTO index_counts_month (month, unit_code, metric, n) VALUES ($5, $2, $3, $4) \
+                         ON CONFLICT (month, unit_code, metric) DO UPDATE SET n = index_counts_month.n + excluded.n) \
+                         INSERT INTO audit_heads (unit_code, seq, hash) VALUES ($2, $6, $7) \
+                         ON CONFLICT (unit_code) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
+                    )
+                    .bind(day_text(d.day))
+                    .bind(unit_code)
+                    .bind(d.metric.as_str())
+                    .bind(d.delta)
+                    .bind(month_text(d.day))
+                    .bind(link.unit_seq)
+                    .bind(&hash)
+                    .execute(&mut **tx)
+                    .await?;
+                    return Ok(());
+                }
                 sqlx::query(
                     "INSERT INTO audit_heads (unit_code, seq, hash) VALUES ($1, $2, $3) \
                      ON CONFLICT (unit_code) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
@@ -575,17 +599,34 @@ macro_rules! backend {
                 .bind(&hash)
                 .execute(&mut **tx)
                 .await?;
-                // The service index's counters move in the event's own transaction.
                 Self::add_counts(tx, unit_code, index).await
             }
 
-            /// Add to the per-unit, per-day index counters.
+            /// Add to the index counters, per day and per month. PostgreSQL
+            /// does both in one statement (one round trip while the unit's
+            /// locks are held); SQLite, in-process, runs two.
             pub(crate) async fn add_counts(
                 tx: &mut Transaction<'static, Db>,
                 unit_code: &str,
                 index: &[motcua_domain::index::Delta],
             ) -> Result<()> {
                 for d in index {
+                    if $one_statement {
+                        sqlx::query(
+                            "WITH daily AS (INSERT INTO index_counts (day, unit_code, metric, n) VALUES ($1, $2, $3, $4) \
+                             ON CONFLICT (day, unit_code, metric) DO UPDATE SET n = index_counts.n + excluded.n) \
+                             INSERT INTO index_counts_month (month, unit_code, metric, n) VALUES ($5, $2, $3, $4) \
+                             ON CONFLICT (month, unit_code, metric) DO UPDATE SET n = index_counts_month.n + excluded.n",
+                        )
+                        .bind(day_text(d.day))
+                        .bind(unit_code)
+                        .bind(d.metric.as_str())
+                        .bind(d.delta)
+                        .bind(month_text(d.day))
+                        .execute(&mut **tx)
+                        .await?;
+                        continue;
+                    }
                     sqlx::query(
                         "INSERT INTO index_counts (day, unit_code, metric, n) VALUES ($1, $2, $3, $4) \
                          ON CONFLICT (day, unit_code, metric) DO UPDATE SET n = index_counts.n + excluded.n",
@@ -971,9 +1012,9 @@ macro_rules! backend {
 }
 
 pub(crate) mod sqlite {
-    backend!(sqlx::Sqlite, "");
+    backend!(sqlx::Sqlite, "", false);
 }
 
 pub(crate) mod postgres {
-    backend!(sqlx::Postgres, " FOR UPDATE");
+    backend!(sqlx::Postgres, " FOR UPDATE", true);
 }
