@@ -3,8 +3,8 @@
 //! code to a verification URL. Signing happens elsewhere, on these bytes.
 
 use crate::forms::{BODY, DossierInfo, Heading, heading, signature, unit_in_text, upper_body};
-use crate::{DocumentError, words};
 use crate::layout::{Align, Block, MM, Paper, Para, Style, layout};
+use crate::{DocumentError, words};
 use motcua_domain::calendar::{Date, OffsetDateTime};
 
 /// What a result document says.
@@ -71,22 +71,22 @@ impl ResultDocument {
             Vec::new()
         } else {
             vec![
-            Block::Qr {
-                data: self.verification_url.clone(),
-                size: 90.0,
-                align: Align::Left,
-            },
-            Block::Para(Para::text(
-                "Quét mã để kiểm tra văn bản điện tử",
-                Style::italic(8.5),
-                Align::Left,
-            )),
-            Block::Para(Para::text(
-                &self.verification_url,
-                Style::regular(7.0),
-                Align::Left,
-            )),
-        ]
+                Block::Qr {
+                    data: self.verification_url.clone(),
+                    size: 90.0,
+                    align: Align::Left,
+                },
+                Block::Para(Para::text(
+                    "Quét mã để kiểm tra văn bản điện tử",
+                    Style::italic(8.5),
+                    Align::Left,
+                )),
+                Block::Para(Para::text(
+                    &self.verification_url,
+                    Style::regular(7.0),
+                    Align::Left,
+                )),
+            ]
         };
         b.push(Block::Columns(vec![
             (1.0, qr),

@@ -74,10 +74,7 @@ async fn unit_names(s: &Store, unit_code: &str) -> ApiResult<(String, String)> {
 
 async fn context(s: &Store, rec: &DossierRecord) -> ApiResult<Context> {
     let r = &rec.row;
-    let (procedure, _) = s
-        .procedure(&r.procedure_code)
-        .await?
-        .ok_or_else(corrupt)?;
+    let (procedure, _) = s.procedure(&r.procedure_code).await?.ok_or_else(corrupt)?;
     let calendar = s.calendar(Some(&r.unit_code)).await?;
     let (province_name, unit_name) = unit_names(s, &r.unit_code).await?;
     let mut staff_names = BTreeMap::new();

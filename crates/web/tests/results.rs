@@ -679,14 +679,7 @@ async fn a_result_drafted_from_the_dossier_is_signed_and_reads_in_vietnamese() {
             .await;
         r.expect(422);
         assert!(r.text().contains("5.000"), "{}", r.text());
-        assert!(
-            store
-                .signing()
-                .result(&code)
-                .await
-                .expect("read")
-                .is_none()
-        );
+        assert!(store.signing().result(&code).await.expect("read").is_none());
 
         // The default wording, then the specialist's own text replaces it.
         let r = env

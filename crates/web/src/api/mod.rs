@@ -4,8 +4,8 @@ mod calendar;
 mod catalog;
 mod dossiers;
 mod forms;
-pub mod results;
 mod index;
+pub mod results;
 mod session;
 
 use crate::AppState;

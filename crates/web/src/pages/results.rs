@@ -313,11 +313,7 @@ async fn draft(
     }
     let text = motcua_domain::text::nfc(form.noi_dung.trim());
     if text.chars().count() > 5000 {
-        let p = Problem::invalid(
-            "text_too_long",
-            "noi_dung",
-            "Nội dung dài quá 5.000 ký tự",
-        );
+        let p = Problem::invalid("text_too_long", "noi_dung", "Nội dung dài quá 5.000 ký tự");
         return again(&s, c, &code, p).await;
     }
     let filename = format!("ket-qua-{}.pdf", rec.row.code);
