@@ -169,6 +169,11 @@ enum SigningCmd {
         #[arg(long)]
         reason: String,
     },
+    /// Print the unit's certificate authority as PEM, to import as trusted in PDF readers.
+    ExportCa {
+        #[arg(long)]
+        unit: String,
+    },
     /// List certificates and their state.
     List {
         #[arg(long)]
@@ -821,6 +826,21 @@ async fn signing(settings: &Settings, cmd: SigningCmd) -> Result<()> {
                 .await
                 .map_err(problem)?;
             println!("Đã thu hồi chứng thư {} ({}).", c.serial, c.subject);
+        }
+        SigningCmd::ExportCa { unit } => {
+            let ca = store
+                .signing()
+                .certs(Some(&unit))
+                .await?
+                .into_iter()
+                .filter(|c| c.is_ca && c.revoked_at.is_none())
+                .max_by_key(|c| c.issued_at)
+                .ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "Đơn vị {unit} chưa có tổ chức chứng thực còn hiệu lực (motcua signing ca --unit {unit})"
+                    )
+                })?;
+            print!("{}", motcua_signing::ca::certificate_pem(&ca.cert_der)?);
         }
         SigningCmd::List { unit } => {
             for c in store.signing().certs(unit.as_deref()).await? {

@@ -88,12 +88,26 @@ async fn ca_issue_verify_revoke() {
         &["signing", "issue", "--unit", "30112", "--user", "lanhdao"],
     ));
     assert!(e.contains("motcua signing ca --unit 30112"), "{e}");
+    let e = failed(&motcua(d, &["signing", "export-ca", "--unit", "30112"]));
+    assert!(e.contains("chưa có tổ chức chứng thực"), "{e}");
     let out = ok(&motcua(d, &["signing", "ca", "--unit", "30112"]));
     assert!(
         out.contains("Đã tạo tổ chức chứng thực của đơn vị 30112"),
         "{out}"
     );
     let ca_serial = serial_in(&out);
+    // The CA as PEM, for PDF readers: one certificate whose DER holds the serial.
+    let pem = ok(&motcua(d, &["signing", "export-ca", "--unit", "30112"]));
+    let lines: Vec<&str> = pem.lines().collect();
+    assert_eq!(lines.first(), Some(&"-----BEGIN CERTIFICATE-----"), "{pem}");
+    assert_eq!(lines.last(), Some(&"-----END CERTIFICATE-----"), "{pem}");
+    let der = base64_decode(&lines[1..lines.len() - 1].concat());
+    assert_eq!(der.first(), Some(&0x30), "a DER SEQUENCE");
+    let serial_hex: String = der.iter().map(|b| format!("{b:02x}")).collect();
+    assert!(
+        serial_hex.contains(&ca_serial),
+        "{ca_serial} not in the certificate"
+    );
     let e = failed(&motcua(d, &["signing", "ca", "--unit", "30112"]));
     assert!(e.contains("ca_exists"), "{e}");
     let e = failed(&motcua(d, &["signing", "ca", "--unit", "99999"]));
@@ -219,4 +233,28 @@ async fn ca_issue_verify_revoke() {
     );
     let e = failed(&motcua(d, &["verify", "/no/such/file.pdf"]));
     assert!(e.contains("không đọc được"), "{e}");
+}
+
+/// Standard base64 (with padding), enough to read a PEM body back.
+fn base64_decode(text: &str) -> Vec<u8> {
+    let value = |c: u8| -> u32 {
+        match c {
+            b'A'..=b'Z' => u32::from(c - b'A'),
+            b'a'..=b'z' => u32::from(c - b'a') + 26,
+            b'0'..=b'9' => u32::from(c - b'0') + 52,
+            b'+' => 62,
+            b'/' => 63,
+            other => panic!("not base64: {other}"),
+        }
+    };
+    let mut out = Vec::new();
+    for chunk in text.trim_end_matches('=').as_bytes().chunks(4) {
+        let mut n = 0u32;
+        for (i, &c) in chunk.iter().enumerate() {
+            n |= value(c) << (18 - 6 * i);
+        }
+        let bytes = n.to_be_bytes();
+        out.extend_from_slice(&bytes[1..chunk.len()]);
+    }
+    out
 }
