@@ -324,6 +324,13 @@ pub(crate) fn verifying_key(cert: &Certificate) -> Option<VerifyingKey> {
     VerifyingKey::from_public_key_der(&spki_der).ok()
 }
 
+/// A certificate as PEM: what PDF readers import to trust a unit's CA, so that
+/// they show its leaders' signatures as trusted instead of "unknown issuer".
+pub fn certificate_pem(cert_der: &[u8]) -> Result<String> {
+    der::pem::encode_string("CERTIFICATE", der::pem::LineEnding::LF, cert_der)
+        .map_err(|e| SignError::Certificate(e.to_string()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -357,11 +364,4 @@ mod tests {
         assert!(!issued_by(&c, &other_cert));
         assert!(issue(&other.key, &ca.cert_der, "X", "x", now, 1).is_err());
     }
-}
-
-/// A certificate as PEM: what PDF readers import to trust a unit's CA, so that
-/// they show its leaders' signatures as trusted instead of "unknown issuer".
-pub fn certificate_pem(cert_der: &[u8]) -> Result<String> {
-    der::pem::encode_string("CERTIFICATE", der::pem::LineEnding::LF, cert_der)
-        .map_err(|e| SignError::Certificate(e.to_string()))
 }
