@@ -260,6 +260,57 @@ fn table_cells(html: &str, id: &str) -> Vec<Vec<String>> {
         .collect()
 }
 
+/// The first sheet of an XLSX as rows of cell texts (shared strings looked
+/// up, numbers as written), header row first like `csv_rows`.
+fn xlsx_rows(bytes: &[u8]) -> Vec<Vec<String>> {
+    use std::io::Read;
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("an XLSX is a zip");
+    let mut part = |name: &str| {
+        let mut text = String::new();
+        zip.by_name(name)
+            .expect(name)
+            .read_to_string(&mut text)
+            .expect("utf-8 XML");
+        text
+    };
+    let unescape = |t: &str| {
+        t.replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&quot;", "\"")
+            .replace("&apos;", "'")
+            .replace("&amp;", "&")
+    };
+    let strings: Vec<String> = part("xl/sharedStrings.xml")
+        .split("<si>")
+        .skip(1)
+        .map(|si| {
+            let t = &si[si.find("<t").expect("<t>")..];
+            let t = &t[t.find('>').expect(">") + 1..];
+            unescape(&t[..t.find("</t>").expect("</t>")])
+        })
+        .collect();
+    let sheet = part("xl/worksheets/sheet1.xml");
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    for row in sheet.split("<row ").skip(1) {
+        let row = &row[..row.find("</row>").unwrap_or(row.len())];
+        let mut cells = Vec::new();
+        for cell in row.split("<c ").skip(1) {
+            let head = &cell[..cell.find('>').expect(">")];
+            let value = cell
+                .find("<v>")
+                .map(|i| &cell[i + 3..i + 3 + cell[i + 3..].find("</v>").expect("</v>")])
+                .unwrap_or("");
+            cells.push(if head.contains("t=\"s\"") {
+                strings[value.parse::<usize>().expect("string index")].clone()
+            } else {
+                value.to_string()
+            });
+        }
+        rows.push(cells);
+    }
+    rows
+}
+
 fn csv_rows(text: &str) -> Vec<Vec<String>> {
     let text = text.strip_prefix('\u{feff}').expect("UTF-8 BOM");
     let mut rows = Vec::new();
@@ -417,6 +468,8 @@ async fn ranking_drill_down_exports_rating_and_feedback() {
             .await;
         assert_eq!(xlsx.status, 200);
         assert!(xlsx.body.starts_with(b"PK"), "an XLSX is a zip");
+        // XLSX export: the same cells too, whole numbers stored as numbers.
+        assert_eq!(xlsx_rows(&xlsx.body), rows);
         assert!(html.contains("<svg"), "trend chart drawn server-side");
 
         // The unit page and its drill-down: exactly the late dossier behind the lost points.
