@@ -209,6 +209,27 @@ impl<'a> Browser<'a> {
             .to_string()
     }
 
+    /// The element's text once it contains `needle` (after a click the old page
+    /// can still be shown for a moment), or its last text after 15 s.
+    async fn text_containing(&mut self, css: &str, needle: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let text = match self.try_find(css).await {
+                Some(e) => self
+                    .call(reqwest::Method::GET, &format!("/element/{e}/text"), None)
+                    .await
+                    .as_str()
+                    .unwrap_or("")
+                    .to_string(),
+                None => String::new(),
+            };
+            if text.contains(needle) || Instant::now() > deadline {
+                return text;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     async fn click(&mut self, css: &str) {
         let e = self.find(css).await;
         self.call(
@@ -479,12 +500,14 @@ async fn every_question_shows_its_error_and_keeps_the_answer() {
     b.wait_path("/nop/").await;
     // Continue without choosing: each select and field says what is wrong.
     b.click("button[value=next]").await;
-    assert!(b.text(".error-summary").await.contains("Hãy chọn tỉnh"));
+    let summary = b.text_containing(".error-summary", "Hãy chọn tỉnh").await;
+    assert!(summary.contains("Hãy chọn tỉnh"), "{summary}");
     b.click("#answer option[value='82']").await;
     b.click("button[value=next]").await;
     b.wait_path("/nop/").await;
     b.click("button[value=next]").await;
-    assert!(b.text(".error-summary").await.contains("Hãy chọn xã"));
+    let summary = b.text_containing(".error-summary", "Hãy chọn xã").await;
+    assert!(summary.contains("Hãy chọn xã"), "{summary}");
     b.click(&format!("#answer option[value='{UNIT}']")).await;
     b.click("button[value=next]").await;
     for (bad, good, message) in [
@@ -497,7 +520,7 @@ async fn every_question_shows_its_error_and_keeps_the_answer() {
     ] {
         b.type_in("#answer", bad).await;
         b.click("button[value=next]").await;
-        let summary = b.text(".error-summary").await;
+        let summary = b.text_containing(".error-summary", message).await;
         assert!(summary.contains(message), "{summary}");
         // The answer is kept, the error summary links to the field.
         let src = b.source().await;
@@ -512,17 +535,17 @@ async fn every_question_shows_its_error_and_keeps_the_answer() {
     // A required document cannot be skipped; a wrong file type is refused.
     b.find("input[type=file]").await;
     b.click("button[value=next]").await;
-    assert!(b.text(".error-summary").await.contains("Hãy chọn tệp"));
+    let summary = b.text_containing(".error-summary", "Hãy chọn tệp").await;
+    assert!(summary.contains("Hãy chọn tệp"), "{summary}");
     let dir = tempfile::tempdir().expect("dir");
     let gif = dir.path().join("anh.gif");
     std::fs::write(&gif, b"GIF89a\x01\x00\x01\x00").expect("gif");
     b.attach("input[type=file]", &gif).await;
     b.click("button[value=next]").await;
-    assert!(
-        b.text(".error-summary")
-            .await
-            .contains("PDF, JPEG hoặc PNG")
-    );
+    let summary = b
+        .text_containing(".error-summary", "PDF, JPEG hoặc PNG")
+        .await;
+    assert!(summary.contains("PDF, JPEG hoặc PNG"), "{summary}");
     b.shot("wrong-file-type").await;
     b.close().await;
 }
