@@ -159,7 +159,10 @@ impl RegisterInfo {
     pub fn csv(&self) -> Vec<u8> {
         let mut out = String::from("\u{feff}");
         let mut line = |fields: &[String]| {
-            let quoted: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
+            let quoted: Vec<String> = fields
+                .iter()
+                .map(|f| motcua_domain::text::csv_field(f))
+                .collect();
             out.push_str(&quoted.join(","));
             out.push_str("\r\n");
         };
@@ -168,28 +171,5 @@ impl RegisterInfo {
             line(&cells(i, r));
         }
         out.into_bytes()
-    }
-}
-
-/// Quote a CSV field; a leading =, +, - or @ is escaped so a spreadsheet
-/// never runs it as a formula.
-fn csv_field(f: &str) -> String {
-    let safe = if f.starts_with(['=', '+', '-', '@']) {
-        format!("'{f}")
-    } else {
-        f.to_string()
-    };
-    format!("\"{}\"", safe.replace('"', "\"\""))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn csv_quotes_and_defuses_formulas() {
-        assert_eq!(csv_field("a\"b"), "\"a\"\"b\"");
-        assert_eq!(csv_field("=1+1"), "\"'=1+1\"");
-        assert_eq!(csv_field("Nguyễn Văn A"), "\"Nguyễn Văn A\"");
     }
 }

@@ -66,8 +66,27 @@ pub fn format_vnd(amount: u64) -> String {
     out
 }
 
+/// One CSV field, always quoted; a leading =, +, - or @ is escaped so a
+/// spreadsheet never runs it as a formula (names and notes are typed by people).
+pub fn csv_field(f: &str) -> String {
+    let safe = if f.starts_with(['=', '+', '-', '@']) {
+        format!("'{f}")
+    } else {
+        f.to_string()
+    };
+    format!("\"{}\"", safe.replace('"', "\"\""))
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn csv_quotes_and_defuses_formulas() {
+        use super::csv_field;
+        assert_eq!(csv_field("a\"b"), "\"a\"\"b\"");
+        assert_eq!(csv_field("=1+1"), "\"'=1+1\"");
+        assert_eq!(csv_field("-2"), "\"'-2\"");
+        assert_eq!(csv_field("Nguyễn Văn A"), "\"Nguyễn Văn A\"");
+    }
     use super::*;
 
     #[test]

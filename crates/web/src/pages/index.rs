@@ -68,21 +68,13 @@ pub struct Table {
     pub rows: Vec<Vec<Cell>>,
 }
 
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r', ';']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
-}
-
 /// CSV in UTF-8 with a byte-order mark, so spreadsheet programs read the diacritics.
 pub fn to_csv(t: &Table) -> String {
     let mut out = String::from("\u{feff}");
     let line = |cells: Vec<&str>| {
         cells
             .into_iter()
-            .map(csv_field)
+            .map(motcua_domain::text::csv_field)
             .collect::<Vec<_>>()
             .join(",")
     };
@@ -138,13 +130,11 @@ fn export(t: &Table, format: &str, name: &str) -> PageResult {
             .into());
         }
     };
-    let mut resp = body.into_response();
-    let h = resp.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(ctype));
-    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}.{ext}\"")) {
-        h.insert(header::CONTENT_DISPOSITION, v);
-    }
-    Ok(resp)
+    Ok(crate::documents::file_response(
+        body,
+        ctype,
+        &format!("{name}.{ext}"),
+    ))
 }
 
 /// A bar chart as inline SVG: one bar per (label, value in hundredths) on a 0–100 scale.
