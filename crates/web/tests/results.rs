@@ -6,7 +6,9 @@
 use motcua_domain::dossier::ApplicantInput;
 use motcua_domain::lifecycle::{Channel, Role};
 use motcua_store::testing::{databases, open_seeded};
-use motcua_store::{ActionRequest, Actor, DocumentRef, NewDossier, NewUser, Store, User};
+use motcua_store::{
+    ActionRequest, Actor, DocumentRef, DossierRecord, NewDossier, NewUser, Store, User,
+};
 use motcua_web::AppState;
 use reqwest::header::{CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
 use serde_json::Value;
@@ -163,6 +165,68 @@ impl Env {
     }
 }
 
+/// The real server on a free port, with a client that does not follow redirects.
+async fn start(store: &Store) -> Env {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let (stop, stopped) = oneshot::channel::<()>();
+    tokio::spawn(motcua_web::serve(
+        listener,
+        AppState {
+            store: store.clone(),
+        },
+        async move {
+            let _ = stopped.await;
+        },
+    ));
+    let http = reqwest::Client::builder()
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    Env {
+        store: store.clone(),
+        base,
+        http,
+        _stop: stop,
+    }
+}
+
+/// A marital-status confirmation received at the counter with its paper documents.
+async fn counter_dossier(store: &Store, receptionist: &User, now: OffsetDateTime) -> DossierRecord {
+    store
+        .create_dossier(
+            NewDossier {
+                unit_code: UNIT.into(),
+                procedure_code: "HT-XNHN".into(),
+                channel: Channel::Counter,
+                applicant: ApplicantInput {
+                    full_name: "Trần Thị Mai".into(),
+                    id_number: "087188001234".into(),
+                    date_of_birth: "1988-04-12".into(),
+                    phone: "0912345678".into(),
+                    email: None,
+                    address: "Ấp 2, xã Mỹ Hiệp".into(),
+                },
+                fields: serde_json::json!({}),
+                documents: ["to-khai", "giay-to-tuy-than"]
+                    .iter()
+                    .map(|c| DocumentRef {
+                        code: (*c).into(),
+                        upload_id: None,
+                        paper: true,
+                    })
+                    .collect(),
+            },
+            &Actor::Staff(receptionist.clone()),
+            now,
+        )
+        .await
+        .expect("dossier")
+}
+
 fn result_pdf() -> Vec<u8> {
     motcua_signing::sample::pdf(&[
         "UY BAN NHAN DAN XA MY HIEP",
@@ -214,61 +278,9 @@ async fn attach_sign_download_and_verify_with_authorization() {
                 .expect("issue");
         }
 
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let base = format!("http://{}", listener.local_addr().expect("addr"));
-        let (stop, stopped) = oneshot::channel::<()>();
-        tokio::spawn(motcua_web::serve(
-            listener,
-            AppState {
-                store: store.clone(),
-            },
-            async move {
-                let _ = stopped.await;
-            },
-        ));
-        let http = reqwest::Client::builder()
-            .no_proxy()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("client");
-        let env = Env {
-            store: store.clone(),
-            base,
-            http,
-            _stop: stop,
-        };
+        let env = start(&store).await;
 
-        let rec = store
-            .create_dossier(
-                NewDossier {
-                    unit_code: UNIT.into(),
-                    procedure_code: "HT-XNHN".into(),
-                    channel: Channel::Counter,
-                    applicant: ApplicantInput {
-                        full_name: "Trần Thị Mai".into(),
-                        id_number: "087188001234".into(),
-                        date_of_birth: "1988-04-12".into(),
-                        phone: "0912345678".into(),
-                        email: None,
-                        address: "Ấp 2, xã Mỹ Hiệp".into(),
-                    },
-                    fields: serde_json::json!({}),
-                    documents: ["to-khai", "giay-to-tuy-than"]
-                        .iter()
-                        .map(|c| DocumentRef {
-                            code: (*c).into(),
-                            upload_id: None,
-                            paper: true,
-                        })
-                        .collect(),
-                },
-                &Actor::Staff(receptionist.clone()),
-                now,
-            )
-            .await
-            .expect("dossier");
+        let rec = counter_dossier(&store, &receptionist, now).await;
         let code = rec.row.code.clone();
         let key = rec.row.lookup_key.clone();
         env.act(&code, &receptionist, "assign", Some("chuyenvien"))
@@ -594,60 +606,8 @@ async fn a_result_drafted_from_the_dossier_is_signed_and_reads_in_vietnamese() {
         motcua_web::results::issue(&store, UNIT, "lanhdao", "admin", now, 30)
             .await
             .expect("issue");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let base = format!("http://{}", listener.local_addr().expect("addr"));
-        let (stop, stopped) = oneshot::channel::<()>();
-        tokio::spawn(motcua_web::serve(
-            listener,
-            AppState {
-                store: store.clone(),
-            },
-            async move {
-                let _ = stopped.await;
-            },
-        ));
-        let http = reqwest::Client::builder()
-            .no_proxy()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("client");
-        let env = Env {
-            store: store.clone(),
-            base,
-            http,
-            _stop: stop,
-        };
-        let rec = store
-            .create_dossier(
-                NewDossier {
-                    unit_code: UNIT.into(),
-                    procedure_code: "HT-XNHN".into(),
-                    channel: Channel::Counter,
-                    applicant: ApplicantInput {
-                        full_name: "Trần Thị Mai".into(),
-                        id_number: "087188001234".into(),
-                        date_of_birth: "1988-04-12".into(),
-                        phone: "0912345678".into(),
-                        email: None,
-                        address: "Ấp 2, xã Mỹ Hiệp".into(),
-                    },
-                    fields: serde_json::json!({}),
-                    documents: ["to-khai", "giay-to-tuy-than"]
-                        .iter()
-                        .map(|c| DocumentRef {
-                            code: (*c).into(),
-                            upload_id: None,
-                            paper: true,
-                        })
-                        .collect(),
-                },
-                &Actor::Staff(receptionist.clone()),
-                now,
-            )
-            .await
-            .expect("dossier");
+        let env = start(&store).await;
+        let rec = counter_dossier(&store, &receptionist, now).await;
         let code = rec.row.code.clone();
         env.act(&code, &receptionist, "assign", Some("chuyenvien"))
             .await;

@@ -12,7 +12,6 @@ use crate::extract::Query;
 use crate::limits::Limits;
 use askama::Template;
 use axum::extract::{ConnectInfo, FromRequest, Path, Request, State};
-use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Router};
