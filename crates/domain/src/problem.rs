@@ -32,6 +32,8 @@ pub struct Problem {
     pub code: &'static str,
     pub message: String,
     pub field: Option<String>,
+    /// For `RateLimited`: the real wait, in seconds.
+    pub retry_after: Option<u64>,
 }
 
 impl fmt::Display for Problem {
@@ -50,6 +52,7 @@ impl Problem {
             code,
             message: message.into(),
             field: None,
+            retry_after: None,
         }
     }
     pub fn invalid(
@@ -67,6 +70,10 @@ impl Problem {
     }
     pub fn forbidden(code: &'static str, message: impl Into<String>) -> Self {
         Self::new(ProblemKind::Forbidden, code, message)
+    }
+    pub fn with_retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after = Some(seconds.max(1));
+        self
     }
     pub fn with_field(mut self, field: impl Into<String>) -> Self {
         self.field = Some(field.into());

@@ -269,6 +269,8 @@ enum UserCmd {
         #[arg(long)]
         province: Option<String>,
     },
+    /// Clear the failed sign-ins counted on an account, from every client.
+    Unblock { username: String },
 }
 
 #[derive(Subcommand)]
@@ -372,6 +374,12 @@ async fn main() -> Result<()> {
             };
             store.create_user(&new, OffsetDateTime::now_utc()).await?;
             println!("Đã lưu tài khoản {username}.");
+            Ok(())
+        }
+        Command::User(UserCmd::Unblock { username }) => {
+            let store = cli.settings.open().await?;
+            let cleared = store.clear_sign_in_failures(&username).await?;
+            println!("Đã xóa số lần đăng nhập sai của {username} từ {cleared} máy.");
             Ok(())
         }
         Command::Calendar(cmd) => calendar(cli.settings, cmd).await,
@@ -722,6 +730,12 @@ async fn serve(mut settings: Settings, listen: &str, demo: bool) -> Result<()> {
             every.tick().await;
             if let Err(e) = drafts.purge_drafts(OffsetDateTime::now_utc()).await {
                 tracing::warn!(error = %e, "purging drafts failed");
+            }
+            if let Err(e) = drafts
+                .purge_sign_in_failures(OffsetDateTime::now_utc())
+                .await
+            {
+                tracing::warn!(error = %e, "purging sign-in failures failed");
             }
         }
     });

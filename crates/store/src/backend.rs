@@ -394,33 +394,84 @@ macro_rules! backend {
             }
 
             /// Count a failed sign-in; lock the account once `max` is reached.
-            pub async fn login_failed(&self, username: &str, max: i64, lock_until: i64) -> Result<()> {
-                sqlx::query(
-                    "UPDATE users SET failed_logins = failed_logins + 1, \
-                     locked_until = CASE WHEN failed_logins + 1 >= $1 THEN $2 ELSE locked_until END WHERE username = $3",
+            /// Until when (UTC ms) `client` must wait before trying `account` again.
+            pub async fn sign_in_blocked_until(&self, client: &str, account: &str, now: i64) -> Result<i64> {
+                Ok(sqlx::query_scalar(
+                    "SELECT blocked_until FROM sign_in_failures WHERE client = $1 AND account = $2 AND expires_at > $3",
                 )
-                .bind(max)
-                .bind(lock_until)
-                .bind(username)
-                .execute(&self.write)
+                .bind(client)
+                .bind(account)
+                .bind(now)
+                .fetch_optional(&self.read)
+                .await?
+                .unwrap_or(0))
+            }
+
+            /// Count one more failure of `client` on `account`; the new state.
+            pub async fn sign_in_failed(&self, client: &str, account: &str, now: i64) -> Result<motcua_domain::signin::Failures> {
+                let mut tx = self.write.begin().await?;
+                let previous: Option<i64> = sqlx::query_scalar(
+                    "SELECT failures FROM sign_in_failures WHERE client = $1 AND account = $2 AND expires_at > $3",
+                )
+                .bind(client)
+                .bind(account)
+                .bind(now)
+                .fetch_optional(&mut *tx)
                 .await?;
-                Ok(())
+                let f = motcua_domain::signin::after_failure(
+                    previous.map(|n| u32::try_from(n).unwrap_or(u32::MAX)),
+                    now,
+                );
+                sqlx::query(
+                    "INSERT INTO sign_in_failures (client, account, failures, blocked_until, expires_at) \
+                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (client, account) DO UPDATE SET \
+                     failures = excluded.failures, blocked_until = excluded.blocked_until, expires_at = excluded.expires_at",
+                )
+                .bind(client)
+                .bind(account)
+                .bind(i64::from(f.count))
+                .bind(f.blocked_until)
+                .bind(f.expires_at)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(f)
             }
 
-            pub async fn login_succeeded(&self, username: &str) -> Result<()> {
-                sqlx::query("UPDATE users SET failed_logins = 0, locked_until = 0 WHERE username = $1")
-                    .bind(username)
+            /// Forget the failures of one client (`Some`) or of every client (`None`) on `account`.
+            pub async fn clear_sign_in_failures(&self, client: Option<&str>, account: &str) -> Result<u64> {
+                let done = match client {
+                    Some(c) => sqlx::query("DELETE FROM sign_in_failures WHERE client = $1 AND account = $2")
+                        .bind(c)
+                        .bind(account)
+                        .execute(&self.write)
+                        .await?,
+                    None => sqlx::query("DELETE FROM sign_in_failures WHERE account = $1")
+                        .bind(account)
+                        .execute(&self.write)
+                        .await?,
+                };
+                Ok(done.rows_affected())
+            }
+
+            /// The remembered failures on `account`: (client, count, blocked until).
+            pub async fn sign_in_failures(&self, account: &str, now: i64) -> Result<Vec<(String, i64, i64)>> {
+                Ok(sqlx::query_as(
+                    "SELECT client, failures, blocked_until FROM sign_in_failures \
+                     WHERE account = $1 AND expires_at > $2 ORDER BY blocked_until DESC, client",
+                )
+                .bind(account)
+                .bind(now)
+                .fetch_all(&self.read)
+                .await?)
+            }
+
+            pub async fn purge_sign_in_failures(&self, now: i64) -> Result<u64> {
+                Ok(sqlx::query("DELETE FROM sign_in_failures WHERE expires_at <= $1")
+                    .bind(now)
                     .execute(&self.write)
-                    .await?;
-                Ok(())
-            }
-
-            pub async fn locked_until(&self, username: &str) -> Result<i64> {
-                Ok(sqlx::query_scalar("SELECT locked_until FROM users WHERE username = $1")
-                    .bind(username)
-                    .fetch_optional(&self.read)
                     .await?
-                    .unwrap_or(0))
+                    .rows_affected())
             }
 
             pub async fn create_session(&self, token_hash: &str, user_id: i64, now: i64, expires: i64) -> Result<()> {

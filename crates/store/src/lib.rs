@@ -449,28 +449,55 @@ impl Store {
         on_db!(self.create_user(u, model::to_ms(now)))
     }
 
-    /// Failed sign-ins before an account is locked, and for how long.
-    pub const MAX_FAILED_LOGINS: i64 = 5;
-    pub const LOCKOUT: Duration = Duration::from_secs(15 * 60);
-
-    /// Until when (UTC ms) the account is locked; 0 when it is not.
-    pub async fn locked_until(&self, username: &str) -> Result<i64> {
-        on_db!(self.locked_until(username))
+    /// Until when (UTC ms) `client` must wait before trying `username` again; 0 when it need not.
+    pub async fn sign_in_blocked_until(
+        &self,
+        client: &str,
+        username: &str,
+        now: OffsetDateTime,
+    ) -> Result<i64> {
+        let account = motcua_domain::signin::account_key(username);
+        on_db!(self.sign_in_blocked_until(client, &account, model::to_ms(now)))
     }
 
-    /// Record a sign-in attempt's outcome (unknown usernames are ignored).
-    pub async fn record_login(
+    /// Record a sign-in attempt's outcome for (client, account), known or not:
+    /// a failure counts and may make the client wait; a success forgets.
+    /// Returns until when the client must now wait (0 after a success).
+    pub async fn record_sign_in(
         &self,
+        client: &str,
         username: &str,
         success: bool,
         now: OffsetDateTime,
-    ) -> Result<()> {
+    ) -> Result<i64> {
+        let account = motcua_domain::signin::account_key(username);
         if success {
-            on_db!(self.login_succeeded(username))
+            on_db!(self.clear_sign_in_failures(Some(client), &account))?;
+            Ok(0)
         } else {
-            let until = model::to_ms(now) + Self::LOCKOUT.as_millis() as i64;
-            on_db!(self.login_failed(username, Self::MAX_FAILED_LOGINS, until))
+            Ok(on_db!(self.sign_in_failed(client, &account, model::to_ms(now)))?.blocked_until)
         }
+    }
+
+    /// Clear every client's failures on `username` (an administrator's act).
+    pub async fn clear_sign_in_failures(&self, username: &str) -> Result<u64> {
+        let account = motcua_domain::signin::account_key(username);
+        on_db!(self.clear_sign_in_failures(None, &account))
+    }
+
+    /// Clients with remembered failures on `username`: (client, count, blocked until ms).
+    pub async fn sign_in_failures(
+        &self,
+        username: &str,
+        now: OffsetDateTime,
+    ) -> Result<Vec<(String, i64, i64)>> {
+        let account = motcua_domain::signin::account_key(username);
+        on_db!(self.sign_in_failures(&account, model::to_ms(now)))
+    }
+
+    /// Forget failure counts whose time has passed.
+    pub async fn purge_sign_in_failures(&self, now: OffsetDateTime) -> Result<u64> {
+        on_db!(self.purge_sign_in_failures(model::to_ms(now)))
     }
 
     pub async fn user_by_username(&self, username: &str) -> Result<Option<User>> {

@@ -133,10 +133,13 @@ pub fn rate_limited(retry_after: u64) -> Problem {
             "Bạn thao tác quá nhanh, vui lòng thử lại sau {retry_after} giây (too many requests)"
         ),
     )
+    .with_retry_after(retry_after)
 }
 
-/// Sign a staff member in: per-client rate limit, account lockout after
-/// repeated failures, Argon2id off the async threads, a new session.
+/// Sign a staff member in: per-client rate limit, a growing wait for a
+/// client that keeps failing on one account (counted per client and account,
+/// so nobody locks an officer out from elsewhere), Argon2id off the async
+/// threads, a new session. Known and unknown usernames take the same path.
 /// Returns the user and the session token.
 pub async fn sign_in(
     store: &motcua_store::Store,
@@ -148,16 +151,11 @@ pub async fn sign_in(
     limits.login.check(client).map_err(rate_limited)?;
     let now = OffsetDateTime::now_utc();
     let username = username.trim();
-    let locked_until = store.locked_until(username).await?;
+    let client = crate::limits::client_key(client);
+    let blocked_until = store.sign_in_blocked_until(&client, username, now).await?;
     let now_ms = (now.unix_timestamp_nanos() / 1_000_000) as i64;
-    if locked_until > now_ms {
-        let minutes = ((locked_until - now_ms) / 60_000).max(1);
-        return Err(Problem::new(
-            ProblemKind::RateLimited,
-            "account_locked",
-            format!("Tài khoản tạm khóa do đăng nhập sai nhiều lần; thử lại sau {minutes} phút (account locked)"),
-        )
-        .into());
+    if blocked_until > now_ms {
+        return Err(slowed(blocked_until - now_ms).into());
     }
     let user = store.user_by_username(username).await?;
     let hash = user
@@ -169,19 +167,40 @@ pub async fn sign_in(
         .map_err(|e| ApiError::Store(motcua_store::StoreError::Config(e.to_string())))?;
     let user = match user {
         Some(u) if ok && u.active => u,
-        Some(u) => {
-            store.record_login(&u.username, false, now).await?;
+        // Unknown and known accounts are counted alike: same answer, same work.
+        _ => {
+            store.record_sign_in(&client, username, false, now).await?;
             return Err(bad_credentials());
         }
-        None => return Err(bad_credentials()),
     };
-    store.record_login(&user.username, true, now).await?;
+    store.record_sign_in(&client, username, true, now).await?;
     let token = new_token()
         .map_err(|e| ApiError::Store(motcua_store::StoreError::Config(e.to_string())))?;
     store
         .create_session(&token_hash(&token), user.id, now, SESSION_TTL)
         .await?;
     Ok((user, token))
+}
+
+/// "This client failed too often on this account: wait", with the real wait.
+fn slowed(wait_ms: i64) -> Problem {
+    let seconds = u64::try_from(wait_ms.max(0))
+        .unwrap_or(0)
+        .div_ceil(1000)
+        .max(1);
+    let wait = if seconds >= 60 {
+        format!("{} phút", seconds.div_ceil(60))
+    } else {
+        format!("{seconds} giây")
+    };
+    Problem::new(
+        ProblemKind::RateLimited,
+        "sign_in_slowed",
+        format!(
+            "Đăng nhập sai nhiều lần từ máy này; vui lòng chờ {wait} rồi thử lại (too many failed sign-ins from this device)"
+        ),
+    )
+    .with_retry_after(seconds)
 }
 
 fn bad_credentials() -> ApiError {

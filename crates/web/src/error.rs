@@ -43,11 +43,11 @@ pub fn problem_response(p: &Problem) -> Response {
         "error": { "code": p.code, "message": p.message, "field": p.field }
     });
     let mut resp = (status_of(p.kind), axum::Json(body)).into_response();
-    if p.kind == ProblemKind::RateLimited {
-        resp.headers_mut().insert(
-            axum::http::header::RETRY_AFTER,
-            axum::http::HeaderValue::from_static("60"),
-        );
+    if p.kind == ProblemKind::RateLimited
+        && let Ok(v) = axum::http::HeaderValue::from_str(&p.retry_after.unwrap_or(60).to_string())
+    {
+        resp.headers_mut()
+            .insert(axum::http::header::RETRY_AFTER, v);
     }
     resp
 }

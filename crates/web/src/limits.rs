@@ -8,6 +8,29 @@ use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+/// The unit a client is counted as: its IPv4 address, or the /64 of an IPv6
+/// one (a single subscriber commonly holds a whole /64).
+pub fn client_net(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => ip,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let s = v6.segments();
+                IpAddr::V6(std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
+            }
+        },
+    }
+}
+
+/// The same, as the text stored with what is counted per client.
+pub fn client_key(ip: IpAddr) -> String {
+    match client_net(ip) {
+        IpAddr::V6(v6) => format!("{v6}/64"),
+        v4 => v4.to_string(),
+    }
+}
+
 pub struct RateLimiter {
     per_minute: f64,
     burst: f64,
@@ -41,7 +64,7 @@ impl RateLimiter {
                 *tokens + now.duration_since(*at).as_secs_f64() * rate < burst
             });
         }
-        let (tokens, at) = map.entry(client).or_insert((self.burst, now));
+        let (tokens, at) = map.entry(client_net(client)).or_insert((self.burst, now));
         *tokens = (*tokens + now.duration_since(*at).as_secs_f64() * rate).min(self.burst);
         *at = now;
         if *tokens >= 1.0 {

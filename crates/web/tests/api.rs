@@ -42,6 +42,10 @@ const ROUTES: &[(&str, &[&str])] = &[
     ("/api/v1/procedures/{code}", &["get"]),
     ("/api/v1/session", &["post", "delete"]),
     ("/api/v1/me", &["get"]),
+    (
+        "/api/v1/users/{username}/sign-in-failures",
+        &["get", "delete"],
+    ),
     ("/api/v1/uploads", &["post"]),
     ("/api/v1/dossiers", &["post", "get"]),
     ("/api/v1/counter/dossiers", &["post"]),

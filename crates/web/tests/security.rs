@@ -353,34 +353,162 @@ async fn every_role_in_every_scope_for_every_staff_action() {
     }
 }
 
+/// A second client on the loopback network: another machine, as the server sees it.
+fn client_at(ip: [u8; 4]) -> reqwest::Client {
+    reqwest::Client::builder()
+        .local_address(std::net::IpAddr::from(ip))
+        .build()
+        .expect("client")
+}
+
+async fn login_from(
+    http: &reqwest::Client,
+    env: &Env,
+    name: &str,
+    password: &str,
+) -> (u16, Option<u64>, Value) {
+    let r = http
+        .post(format!("{}/api/v1/session", env.base))
+        .json(&json!({"username": name, "password": password}))
+        .send()
+        .await
+        .expect("login");
+    let status = r.status().as_u16();
+    let retry = r
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok());
+    (status, retry, r.json().await.expect("json"))
+}
+
 #[tokio::test]
-async fn repeated_failed_sign_ins_lock_the_account() {
+async fn a_guessing_client_is_slowed_but_cannot_lock_the_officer_out() {
+    use motcua_domain::signin::{FIRST_DELAY, FREE_FAILURES};
     for env in envs().await {
-        for _ in 0..motcua_store::Store::MAX_FAILED_LOGINS {
-            assert_eq!(
-                env.login("own.leader", "sai-mat-khau")
-                    .await
-                    .status()
-                    .as_u16(),
-                401
-            );
+        let attacker = client_at([127, 0, 0, 2]);
+        // Another one, so both stay under the plain per-client rate limit.
+        let prober = client_at([127, 0, 0, 3]);
+        // A known and an unknown account answer alike, failure after failure.
+        for _ in 0..=FREE_FAILURES {
+            let known = login_from(&attacker, &env, "own.leader", "sai-mat-khau").await;
+            let unknown = login_from(&prober, &env, "khong.co.ai", "sai-mat-khau").await;
+            assert_eq!(known.0, 401, "{known:?}");
+            assert_eq!((known.0, &known.2), (unknown.0, &unknown.2));
         }
-        // Now even the right password is refused for a while, and says why.
-        let resp = env.login("own.leader", PASSWORD).await;
-        assert_eq!(resp.status().as_u16(), 429);
-        let v: Value = resp.json().await.expect("json");
-        assert_eq!(v["error"]["code"], "account_locked");
-        // Other accounts are not affected; an unknown user is just refused.
-        assert_eq!(
-            env.login("own.specialist", PASSWORD)
-                .await
-                .status()
-                .as_u16(),
-            200
+        // Now that client waits, even with the right password, and is told how long.
+        let (status, retry, body) = login_from(&attacker, &env, "own.leader", PASSWORD).await;
+        assert_eq!(status, 429, "{body}");
+        assert_eq!(body["error"]["code"], "sign_in_slowed");
+        let retry = retry.expect("Retry-After");
+        assert!(
+            (1..=FIRST_DELAY.as_secs()).contains(&retry),
+            "Retry-After {retry}"
         );
+        let unknown = login_from(&prober, &env, "khong.co.ai", PASSWORD).await;
         assert_eq!(
-            env.login("khong-co-ai", PASSWORD).await.status().as_u16(),
-            401
+            (unknown.0, &unknown.2["error"]["code"]),
+            (429, &body["error"]["code"])
+        );
+        // The officer at their own machine signs in meanwhile.
+        let officer = login_from(&env.http, &env, "own.leader", PASSWORD).await;
+        assert_eq!(officer.0, 200, "the officer was locked out: {officer:?}");
+        // Their unit's administrator sees the slowed client and clears it;
+        // another unit's administrator cannot even see the account.
+        let other_admin = env.token("other.unit-admin").await;
+        let r = env
+            .http
+            .delete(format!(
+                "{}/api/v1/users/own.leader/sign-in-failures",
+                env.base
+            ))
+            .bearer_auth(&other_admin)
+            .send()
+            .await
+            .expect("clear");
+        assert_eq!(r.status().as_u16(), 404);
+        let admin = env.token("own.unit-admin").await;
+        let seen: Value = env
+            .http
+            .get(format!(
+                "{}/api/v1/users/own.leader/sign-in-failures",
+                env.base
+            ))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .expect("list")
+            .json()
+            .await
+            .expect("json");
+        assert_eq!(seen["clients"][0]["client"], "127.0.0.2", "{seen}");
+        assert_eq!(seen["clients"][0]["failures"], FREE_FAILURES + 1);
+        let r = env
+            .http
+            .delete(format!(
+                "{}/api/v1/users/own.leader/sign-in-failures",
+                env.base
+            ))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .expect("clear");
+        assert_eq!(r.status().as_u16(), 200);
+        let (status, _, body) = login_from(&attacker, &env, "own.leader", PASSWORD).await;
+        assert_eq!(status, 200, "{body}");
+    }
+}
+
+#[tokio::test]
+async fn sign_in_failures_count_on_reset_on_success_and_expire() {
+    use motcua_domain::signin::{FORGET_AFTER, FREE_FAILURES, MAX_DELAY};
+    for env in envs().await {
+        let store = &env.store;
+        let start = OffsetDateTime::now_utc() - time::Duration::hours(2);
+        let mut until = 0;
+        for _ in 0..=FREE_FAILURES {
+            until = store
+                .record_sign_in("10.0.0.9", "own.leader", false, start)
+                .await
+                .expect("fail");
+        }
+        assert!(
+            store
+                .sign_in_blocked_until("10.0.0.9", "own.leader", start)
+                .await
+                .expect("read")
+                == until
+                && until > 0
+        );
+        // The count is forgotten once the wait and the forgetting time have passed.
+        let later = start + MAX_DELAY + FORGET_AFTER + time::Duration::seconds(1);
+        assert_eq!(
+            store
+                .sign_in_blocked_until("10.0.0.9", "own.leader", later)
+                .await
+                .expect("read"),
+            0
+        );
+        let again = store
+            .record_sign_in("10.0.0.9", "own.leader", false, later)
+            .await
+            .expect("fail");
+        assert_eq!(
+            again,
+            (later.unix_timestamp_nanos() / 1_000_000) as i64,
+            "counting starts over"
+        );
+        // A success forgets that client's failures.
+        store
+            .record_sign_in("10.0.0.9", "own.leader", true, later)
+            .await
+            .expect("ok");
+        assert!(
+            store
+                .sign_in_failures("own.leader", later)
+                .await
+                .expect("list")
+                .is_empty()
         );
     }
 }
@@ -389,8 +517,14 @@ async fn repeated_failed_sign_ins_lock_the_account() {
 async fn sign_ins_and_lookups_are_rate_limited_per_client() {
     for env in envs().await {
         let mut statuses = Vec::new();
-        for _ in 0..12 {
-            statuses.push(env.login("khong-co-ai", "x").await.status().as_u16());
+        // Different names, so the per-account slowing down stays out of the way.
+        for i in 0..12 {
+            statuses.push(
+                env.login(&format!("khong-co-ai-{i}"), "x")
+                    .await
+                    .status()
+                    .as_u16(),
+            );
         }
         assert_eq!(&statuses[..10], &[401; 10]);
         assert_eq!(statuses[11], 429);

@@ -7,6 +7,7 @@ mod forms;
 mod index;
 pub mod results;
 mod session;
+mod users;
 
 use crate::AppState;
 use axum::Router;
@@ -27,6 +28,10 @@ pub fn routes() -> Router<AppState> {
             post(session::login).delete(session::logout),
         )
         .route("/api/v1/me", get(session::me))
+        .route(
+            "/api/v1/users/{username}/sign-in-failures",
+            get(users::sign_in_failures).delete(users::clear_sign_in_failures),
+        )
         .route(
             "/api/v1/uploads",
             post(dossiers::upload).layer(axum::extract::DefaultBodyLimit::disable()),

@@ -358,6 +358,7 @@ async fn login(
             .await
             .map_err(Some)
     };
+    let mut retry_after = None;
     let (status, href, message) = match result {
         Ok((_, token)) => {
             // Switching user at a shared counter: the previous session ends.
@@ -380,6 +381,7 @@ async fn login(
                 .to_string(),
         ),
         Err(Some(ApiError::Problem(p))) if p.kind == motcua_domain::ProblemKind::RateLimited => {
+            retry_after = p.retry_after;
             (StatusCode::TOO_MANY_REQUESTS, "#password", p.message)
         }
         Err(Some(ApiError::Problem(_))) => (
@@ -397,7 +399,7 @@ async fn login(
         href: href.to_string(),
         message,
     });
-    render_status(
+    let page = render_status(
         status,
         &LoginPage {
             c,
@@ -405,7 +407,11 @@ async fn login(
             next,
             error,
         },
-    )
+    )?;
+    Ok(match retry_after {
+        Some(seconds) => crate::limits::with_retry(seconds, page),
+        None => page,
+    })
 }
 
 async fn logout(State(s): State<AppState>, headers: HeaderMap) -> PageResult {
