@@ -25,7 +25,9 @@ pub struct ReceivedDocument {
 #[derive(Debug, Clone)]
 pub struct DossierInfo<'a> {
     pub code: String,
-    pub lookup_key: String,
+    /// The clear key, only on the receipt printed by the officer who issued
+    /// it; otherwise the forms say where to get a new one.
+    pub lookup_key: Option<String>,
     /// "Tỉnh Đồng Tháp": the parent shown above the unit.
     pub province_name: String,
     /// "Xã Mỹ Hiệp".
@@ -501,7 +503,7 @@ fn receipt(
         )),
         Block::Space(3.0),
         lv("Mã hồ sơ", &info.code),
-        lv("Khóa tra cứu", &info.lookup_key),
+        lv("Khóa tra cứu", &key_text(info)),
     ];
     b.push(Block::Columns(vec![
         (3.0, lookup),
@@ -599,7 +601,7 @@ fn receipt_roll(
     });
     b.push(centered("Quét mã để theo dõi hồ sơ", Style::italic(8.0)));
     b.push(centered(
-        format!("Khóa tra cứu: {}", info.lookup_key),
+        format!("Khóa tra cứu: {}", key_text(info)),
         Style::bold(9.0),
     ));
     b.push(Block::Para(Para::text(
@@ -669,7 +671,7 @@ fn supplement(info: &DossierInfo<'_>, ev: &Event) -> Result<Vec<Block>, Document
     let guide = staff_name(info, &ev.actor);
     b.push(p(format!(
         "Ông/bà bổ sung tại Bộ phận tiếp nhận và trả kết quả {} hoặc trực tuyến trên trang tra cứu hồ sơ (mã hồ sơ {}, khóa tra cứu {}). Thời gian chờ bổ sung không tính vào thời hạn giải quyết.",
-        unit_in_text(info), info.code, info.lookup_key
+        unit_in_text(info), info.code, key_text(info)
     )));
     b.push(p(format!(
         "Trong quá trình hoàn thiện hồ sơ, nếu có vướng mắc, ông/bà liên hệ {guide}, Bộ phận tiếp nhận và trả kết quả {} để được hướng dẫn.",
@@ -799,6 +801,14 @@ fn apology(
     Ok(b)
 }
 
+/// The key as printed: itself when just issued, else where it was given.
+fn key_text(info: &DossierInfo<'_>) -> String {
+    match &info.lookup_key {
+        Some(k) => k.clone(),
+        None => "đã cấp cho người nộp (mất thì đề nghị cấp lại tại Bộ phận Một cửa)".to_string(),
+    }
+}
+
 // ---- Mẫu 06 --------------------------------------------------------------------
 
 /// Who the dossier went to after a step.
@@ -823,7 +833,8 @@ fn handed_to(info: &DossierInfo<'_>, step: &Step<'_>) -> String {
         | Action::RefuseIntake
         | Action::ReturnResult
         | Action::Apologize
-        | Action::Withdraw => info.applicant_name.clone(),
+        | Action::Withdraw
+        | Action::ReissueKey => info.applicant_name.clone(),
     }
 }
 

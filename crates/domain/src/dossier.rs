@@ -251,6 +251,14 @@ pub fn normalize_key(raw: &str) -> String {
         .collect()
 }
 
+/// What the store keeps of a lookup key: HMAC-SHA256 under the server's
+/// lookup secret, bound to the dossier's code. Fast, so lookups stay cheap;
+/// keyed, so a copy of the database alone does not let anyone try keys.
+pub fn lookup_key_hash(secret: &[u8], code: &str, key: &str) -> String {
+    let message = format!("motcua-lookup-v1\n{code}\n{}", normalize_key(key));
+    crate::audit::checkpoint_mac(secret, message.as_bytes())
+}
+
 /// One event as the projection needs it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Event {
@@ -409,7 +417,11 @@ impl Projection {
                         self.due_at.map(|d| cal.working_minutes_between(ev.at, d));
                 }
             }
-            Action::Propose | Action::SendBack | Action::Submit | Action::CreateAtCounter => {}
+            Action::Propose
+            | Action::SendBack
+            | Action::Submit
+            | Action::CreateAtCounter
+            | Action::ReissueKey => {}
         }
         self.status = ev.to_status;
         self.version = ev.seq;

@@ -68,6 +68,7 @@ string_enum!(
         ReturnResult = "return_result" / "Trả kết quả",
         Withdraw = "withdraw" / "Rút hồ sơ",
         Apologize = "apologize" / "Xin lỗi và hẹn lại ngày trả",
+        ReissueKey = "reissue_key" / "Cấp lại mã tra cứu",
     }
 );
 
@@ -94,6 +95,24 @@ string_enum!(
         Medical = "medical" / "Cơ sở y tế",
     }
 );
+
+string_enum!(
+    /// Through which door an action came, recorded in its event.
+    Via / "via" {
+        Api = "api" / "Giao diện lập trình (API)",
+        Page = "page" / "Trang web",
+        Kiosk = "kiosk" / "Ki-ốt",
+        Direct = "direct" / "Dòng lệnh hoặc hệ thống",
+    }
+);
+
+// `string_enum!` cannot carry a `#[default]` on one variant.
+#[allow(clippy::derivable_impls)]
+impl Default for Via {
+    fn default() -> Self {
+        Via::Direct
+    }
+}
 
 impl Status {
     /// No action leads out of these.
@@ -142,6 +161,8 @@ pub fn allowed_roles(action: Action) -> &'static [Role] {
         Action::Propose => &[Specialist],
         Action::Approve | Action::SendBack | Action::Reject => &[Leader],
         Action::Apologize => &[Receptionist, Leader],
+        // The counter hands the citizen a new key when theirs is lost.
+        Action::ReissueKey => &[Receptionist],
     }
 }
 
@@ -226,6 +247,8 @@ pub fn next_status(
             Action::Apologize,
             Received | Processing | AwaitingSupplement | AwaitingApproval | ResultReady,
         ) => Some(status),
+        // A citizen needs their key in every state: to follow, to download the result.
+        (Action::ReissueKey, _) => Some(status),
         _ => None,
     };
     to.ok_or_else(|| {
@@ -258,9 +281,10 @@ mod tests {
     }
 
     #[test]
-    fn terminal_states_allow_nothing() {
+    fn terminal_states_allow_nothing_but_a_new_key() {
         for s in Status::ALL.iter().filter(|s| s.is_terminal()) {
-            for a in Action::ALL {
+            assert_eq!(next_status(*s, None, Action::ReissueKey).ok(), Some(*s));
+            for a in Action::ALL.iter().filter(|a| **a != Action::ReissueKey) {
                 assert!(next_status(*s, None, *a).is_err(), "{a} from {s}");
             }
         }

@@ -332,6 +332,8 @@ pub async fn seed(store: &Store, now: OffsetDateTime) -> Result<String> {
                 .await?
         };
         let code = rec.row.code.clone();
+        // Only this answer carries the key: the store keeps its hash alone.
+        let key = rec.issued_key.clone().unwrap_or_default();
         let mut version = rec.row.version;
         let mut at = filed;
         // Walk forward while the steps stay in the past; stop at a random depth.
@@ -459,7 +461,7 @@ pub async fn seed(store: &Store, now: OffsetDateTime) -> Result<String> {
             .ok_or_else(|| anyhow::anyhow!("dossier {code} vanished"))?;
         *by_status.entry(row.status.clone()).or_default() += 1;
         if sample.is_none() && row.status == "processing" {
-            sample = Some((row.code.clone(), row.lookup_key.clone()));
+            sample = Some((row.code.clone(), key.clone()));
         }
     }
     let _ = writeln!(out, "Hồ sơ mẫu theo trạng thái: {by_status:?}");
@@ -559,10 +561,21 @@ pub async fn seed_signing(store: &Store, now: OffsetDateTime, base_url: &str) ->
             .await?;
         version += 1;
     }
+    // Keys are stored only as hashes: the counter issues a new one to print here.
+    let key = store
+        .act(
+            &row.code,
+            &req("reissue_key", version),
+            &Actor::Staff(receptionist.clone()),
+            now,
+        )
+        .await?
+        .issued_key
+        .unwrap_or_default();
     let _ = writeln!(
         out,
         "  Kết quả mẫu đã ký: hồ sơ {} — người dân tải tại /tra-cuu?code={}&key={}",
-        row.code, row.code, row.lookup_key
+        row.code, row.code, key
     );
     if let Some(id) = signed.public_id {
         let _ = writeln!(out, "  Trang xác minh công khai: {base_url}/xac-minh/{id}");

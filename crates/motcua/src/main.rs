@@ -145,6 +145,12 @@ enum Command {
 
 /// The secret sealing the units' signing keys, in the data folder.
 const SIGNING_KEY_FILE: &str = "signing.key";
+/// The secrets of a data folder, carried by backup and restore.
+const SECRET_FILES: [&str; 3] = [
+    SIGNING_KEY_FILE,
+    "audit.key",
+    motcua_store::secrets::LOOKUP_KEY_FILE,
+];
 
 #[derive(Subcommand)]
 enum SigningCmd {
@@ -424,10 +430,13 @@ async fn main() -> Result<()> {
         Command::Backup { to } => {
             let store = cli.settings.open().await?;
             let report = store.backup(&to).await?;
-            // Without the secret, the sealed signing keys in the backup are useless.
-            let key = cli.settings.data_dir.join(SIGNING_KEY_FILE);
-            if key.exists() {
-                copy_private(&key, &to.join(SIGNING_KEY_FILE))?;
+            // Without its secrets a copy is useless: sealed signing keys, lookup
+            // keys that no longer match, checkpoints nobody can check.
+            for name in SECRET_FILES {
+                let key = cli.settings.data_dir.join(name);
+                if key.exists() {
+                    copy_private(&key, &to.join(name))?;
+                }
             }
             println!(
                 "Đã sao lưu {} hồ sơ và {} tệp vào {}.",
@@ -537,9 +546,11 @@ fn restore(settings: &Settings, from: &std::path::Path) -> Result<()> {
     std::fs::create_dir_all(&settings.data_dir)?;
     std::fs::copy(&source, &target)?;
     let files = motcua_store::copy_tree(&from.join("blobs"), &settings.data_dir.join("blobs"))?;
-    let key = from.join(SIGNING_KEY_FILE);
-    if key.exists() {
-        copy_private(&key, &settings.data_dir.join(SIGNING_KEY_FILE))?;
+    for name in SECRET_FILES {
+        let key = from.join(name);
+        if key.exists() {
+            copy_private(&key, &settings.data_dir.join(name))?;
+        }
     }
     println!(
         "Đã khôi phục cơ sở dữ liệu và {files} tệp vào {}.",

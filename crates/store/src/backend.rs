@@ -20,7 +20,10 @@ pub(crate) struct Creation<'a> {
     pub channel: &'a str,
     pub applicant: &'a motcua_domain::dossier::Applicant,
     pub fields: String,
-    pub lookup_key: String,
+    /// The new dossier's lookup key; only its hash under `secret` is stored
+    /// (the code it is bound to is allocated in the transaction).
+    pub lookup_key: &'a str,
+    pub secret: &'a [u8],
     pub event: &'a Event,
     pub projection: &'a motcua_domain::dossier::Projection,
     pub documents: &'a [DocumentRef],
@@ -36,6 +39,8 @@ pub(crate) struct Decision {
     pub documents: Vec<DocumentRef>,
     /// The index counters the event changes (see `motcua_domain::index::deltas`).
     pub index: Vec<motcua_domain::index::Delta>,
+    /// The hash of a new lookup key, for the row.
+    pub new_key_hash: Option<String>,
 }
 
 pub(crate) fn day_text(d: Date) -> String {
@@ -720,7 +725,7 @@ macro_rules! backend {
                 let now = to_ms(c.event.at);
                 let mut row = DossierRow {
                     id: 0,
-                    code,
+                    code: code.clone(),
                     unit_code: c.unit_code.to_string(),
                     procedure_code: c.procedure_code.to_string(),
                     channel: c.channel.to_string(),
@@ -734,7 +739,7 @@ macro_rules! backend {
                     applicant_email: c.applicant.email.clone(),
                     applicant_address: c.applicant.address.clone(),
                     fields: c.fields,
-                    lookup_key: c.lookup_key,
+                    lookup_hash: motcua_domain::dossier::lookup_key_hash(c.secret, &code, c.lookup_key),
                     version: 0,
                     submitted_at: now,
                     received_at: None,
@@ -750,7 +755,7 @@ macro_rules! backend {
                 let id: i64 = sqlx::query_scalar(
                     "INSERT INTO dossiers (code, unit_code, procedure_code, channel, status, paused_from, assignee, \
                      applicant_name, applicant_id_number, applicant_dob, applicant_phone, applicant_email, applicant_address, \
-                     fields, lookup_key, version, submitted_at, received_at, due_at, pause_remaining, finished_at, returned_at, \
+                     fields, lookup_hash, version, submitted_at, received_at, due_at, pause_remaining, finished_at, returned_at, \
                      apologized, updated_at, late_from) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
                      $17, $18, $19, $20, $21, $22, $23, $24, $25) RETURNING id",
                 )
@@ -768,7 +773,7 @@ macro_rules! backend {
                 .bind(&row.applicant_email)
                 .bind(&row.applicant_address)
                 .bind(&row.fields)
-                .bind(&row.lookup_key)
+                .bind(&row.lookup_hash)
                 .bind(row.version)
                 .bind(row.submitted_at)
                 .bind(row.received_at)
@@ -784,6 +789,7 @@ macro_rules! backend {
                 row.id = id;
                 Self::insert_event(&mut tx, id, &row.code, &row.unit_code, c.event, c.index).await?;
                 Self::attach(&mut tx, id, c.documents, c.actor, now).await?;
+
                 tx.commit().await?;
                 Ok(row)
             }
@@ -840,6 +846,14 @@ macro_rules! backend {
                 // version moved, instead of colliding on the event number.
                 Self::insert_event(&mut tx, row.id, &row.code, &row.unit_code, &decision.event, &decision.index).await?;
                 Self::attach(&mut tx, row.id, &decision.documents, by, at).await?;
+                if let Some(hash) = &decision.new_key_hash {
+                    sqlx::query("UPDATE dossiers SET lookup_hash = $1 WHERE id = $2")
+                        .bind(hash)
+                        .bind(row.id)
+                        .execute(&mut *tx)
+                        .await?;
+                    row.lookup_hash = hash.clone();
+                }
                 tx.commit().await?;
                 Ok(row)
             }

@@ -31,7 +31,8 @@ pub struct BulkDossier {
     pub channel: &'static str,
     pub applicant: Applicant,
     pub fields: String,
-    pub lookup_key: String,
+    /// [`Store::lookup_key_hash`] of the dossier's key.
+    pub lookup_hash: String,
     pub projection: Projection,
     /// Oldest first; the first one is the submission.
     pub events: Vec<Event>,
@@ -62,7 +63,7 @@ const COUNTER_ROWS: usize = 600; // × 3
 
 const DOSSIER_HEAD: &str = "dossiers (id, code, unit_code, procedure_code, channel, status, paused_from, \
      assignee, applicant_name, applicant_id_number, applicant_dob, applicant_phone, applicant_email, applicant_address, \
-     fields, lookup_key, version, submitted_at, received_at, due_at, pause_remaining, finished_at, returned_at, \
+     fields, lookup_hash, version, submitted_at, received_at, due_at, pause_remaining, finished_at, returned_at, \
      apologized, updated_at, late_from)";
 const EVENT_HEAD: &str = "dossier_events (dossier_id, seq, at, actor, role, action, from_status, to_status, note, payload, \
      unit_code, unit_seq, prev_hash, hash)";
@@ -355,7 +356,7 @@ macro_rules! bulk {
                         .bind(d.applicant.email.as_deref())
                         .bind(d.applicant.address.as_str())
                         .bind(d.fields.as_str())
-                        .bind(d.lookup_key.as_str())
+                        .bind(d.lookup_hash.as_str())
                         .bind(p.version)
                         .bind(first)
                         .bind(p.received_at.map(to_ms))
@@ -432,7 +433,7 @@ macro_rules! bulk {
 
         pub(crate) async fn near(pool: &sqlx::Pool<Db>, id: i64) -> Result<Option<SampleDossier>> {
             let r = sqlx::query(
-                "SELECT id, code, lookup_key, unit_code, status, version FROM dossiers \
+                "SELECT id, code, unit_code, status, version FROM dossiers \
                  WHERE id >= $1 ORDER BY id LIMIT 1",
             )
             .bind(id)
@@ -441,10 +442,9 @@ macro_rules! bulk {
             Ok(r.map(|r| SampleDossier {
                 id: r.get(0),
                 code: r.get(1),
-                lookup_key: r.get(2),
-                unit_code: r.get(3),
-                status: r.get(4),
-                version: r.get(5),
+                unit_code: r.get(2),
+                status: r.get(3),
+                version: r.get(4),
             }))
         }
     };
@@ -484,7 +484,6 @@ mod postgres {
 pub struct SampleDossier {
     pub id: i64,
     pub code: String,
-    pub lookup_key: String,
     pub unit_code: String,
     pub status: String,
     pub version: i64,

@@ -12,6 +12,7 @@ mod error;
 pub mod index;
 pub mod model;
 pub mod queue;
+pub mod secrets;
 pub mod signing;
 pub mod testing;
 
@@ -52,6 +53,9 @@ macro_rules! on_db {
     };
 }
 
+/// Keys just issued: dossier id → (key, issuer, when in UTC ms).
+type IssuedKeys = HashMap<i64, (String, String, i64)>;
+
 /// Every procedure ever imported, with whether it is still offered.
 pub type Catalog = Arc<Vec<(Procedure, bool)>>;
 
@@ -76,6 +80,10 @@ pub struct Store {
     /// Calls of the queue, published to the display boards.
     bus: Arc<queue::Bus>,
     pub max_upload: usize,
+    /// The secret lookup keys are hashed under (`<data-dir>/lookup.key`).
+    lookup_secret: Arc<Vec<u8>>,
+    /// Keys just issued. Memory only.
+    issued: Arc<std::sync::Mutex<IssuedKeys>>,
     /// The secret that seals the units' signing keys (`<data-dir>/signing.key`,
     /// created on first use); without it, nothing can be signed.
     pub signing_key_file: Option<std::path::PathBuf>,
@@ -153,14 +161,72 @@ impl Store {
                 .await?;
             Db::Sqlite(backend::sqlite::Inner { read, write })
         };
-        Ok(Store {
+        // The data folder holds the blobs and the secrets.
+        let data_dir = blob_dir.parent().unwrap_or(Path::new("."));
+        let lookup_secret = secrets::load_or_create(&data_dir.join(secrets::LOOKUP_KEY_FILE))?;
+        let store = Store {
             db,
             blobs: BlobStore::new(blob_dir),
             caches: Arc::default(),
             bus: Arc::default(),
             max_upload: DEFAULT_MAX_UPLOAD,
+            lookup_secret: Arc::new(lookup_secret),
+            issued: Arc::default(),
             signing_key_file: None,
-        })
+        };
+        store.hash_clear_lookup_keys().await?;
+        Ok(store)
+    }
+
+    /// Databases of earlier releases kept lookup keys in clear: hash them under
+    /// the lookup secret and drop the clear column, in one transaction (the
+    /// citizens' keys keep working). Nothing to do on a database already upgraded.
+    async fn hash_clear_lookup_keys(&self) -> Result<()> {
+        macro_rules! upgrade {
+            ($pool:expr, $has_column:literal, $lock:literal) => {{
+                let mut tx = $pool.begin().await?;
+                if !$lock.is_empty() {
+                    sqlx::query($lock).execute(&mut *tx).await?;
+                }
+                let has: i64 = sqlx::query_scalar($has_column).fetch_one(&mut *tx).await?;
+                if has == 0 {
+                    return Ok(());
+                }
+                let rows: Vec<(i64, String, String)> =
+                    sqlx::query_as("SELECT id, code, lookup_key FROM dossiers")
+                        .fetch_all(&mut *tx)
+                        .await?;
+                for (id, code, key) in &rows {
+                    sqlx::query("UPDATE dossiers SET lookup_hash = $1 WHERE id = $2")
+                        .bind(self.lookup_key_hash(code, key))
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                sqlx::query("ALTER TABLE dossiers DROP COLUMN lookup_key")
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                tracing::info!(
+                    dossiers = rows.len(),
+                    "lookup keys hashed, clear keys dropped"
+                );
+                Ok(())
+            }};
+        }
+        match &self.db {
+            Db::Sqlite(inner) => upgrade!(
+                inner.write,
+                "SELECT COUNT(*) FROM pragma_table_info('dossiers') WHERE name = 'lookup_key'",
+                ""
+            ),
+            Db::Postgres(inner) => upgrade!(
+                inner.write,
+                "SELECT COUNT(*) FROM information_schema.columns WHERE table_schema = current_schema() \
+                 AND table_name = 'dossiers' AND column_name = 'lookup_key'",
+                "LOCK TABLE dossiers IN ACCESS EXCLUSIVE MODE"
+            ),
+        }
     }
 
     pub fn backend_name(&self) -> &'static str {
@@ -685,7 +751,8 @@ impl Store {
             channel: channel.as_str(),
             applicant: &applicant,
             fields: new.fields.to_string(),
-            lookup_key: key,
+            lookup_key: &key,
+            secret: &self.lookup_secret,
             event: &event,
             projection: &projection,
             documents: &new.documents,
@@ -693,10 +760,12 @@ impl Store {
             index: &index,
         }))?;
         let documents = on_db!(self.documents(row.id))?;
+        self.keep_issued_key(row.id, &key, actor.name(), now)?;
         Ok(DossierRecord {
             row,
             events: vec![event],
             documents,
+            issued_key: Some(key),
         })
     }
 
@@ -911,6 +980,7 @@ impl Store {
                         .map_err(|e| StoreError::Config(e.to_string()))?,
                 );
             }
+            Action::ReissueKey => {}
             Action::Supplement => {
                 self.check_documents(
                     &procedure,
@@ -931,6 +1001,13 @@ impl Store {
         };
         let actor_name = actor.name().to_string();
         let version = req.version;
+        let issued_key = if action == Action::ReissueKey {
+            Some(motcua_domain::dossier::lookup_key(random_bytes::<8>()?))
+        } else {
+            None
+        };
+        let new_key_hash = issued_key.as_ref().map(|k| self.lookup_key_hash(code, k));
+        payload.insert("via".into(), req.via.as_str().into());
         let decide = |row: &DossierRow| -> Result<Decision> {
             if row.version != version {
                 return Err(Problem::new(
@@ -982,10 +1059,16 @@ impl Store {
                 projection,
                 documents,
                 index,
+                new_key_hash,
             })
         };
         let row = on_db!(self.act(code, decide, &actor_name))?;
-        self.record_for(row).await
+        let mut record = self.record_for(row).await?;
+        if let Some(key) = &issued_key {
+            self.keep_issued_key(record.row.id, key, &actor_name, now)?;
+        }
+        record.issued_key = issued_key;
+        Ok(record)
     }
 
     async fn record_for(&self, row: DossierRow) -> Result<DossierRecord> {
@@ -995,7 +1078,64 @@ impl Store {
             row,
             events,
             documents,
+            issued_key: None,
         })
+    }
+
+    // ---- lookup keys -----------------------------------------------------------
+
+    /// Whether `key` is the dossier's lookup key (constant-time comparison of the hashes).
+    pub fn key_matches(&self, row: &DossierRow, key: &str) -> bool {
+        let key = key.trim();
+        if key.is_empty() || row.lookup_hash.is_empty() {
+            return false;
+        }
+        let hash = motcua_domain::dossier::lookup_key_hash(&self.lookup_secret, &row.code, key);
+        let (a, b) = (hash.as_bytes(), row.lookup_hash.as_bytes());
+        a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    }
+
+    /// What the store keeps of `key` for the dossier `code` (for loaders that write rows themselves).
+    pub fn lookup_key_hash(&self, code: &str, key: &str) -> String {
+        motcua_domain::dossier::lookup_key_hash(&self.lookup_secret, code, key)
+    }
+
+    /// How long a newly issued key stays printable on the receipt, by its issuer only.
+    pub const ISSUED_KEY_TTL: Duration = Duration::from_secs(30 * 60);
+
+    /// Keep a new key in memory (never in the database) for its issuer's receipt.
+    fn keep_issued_key(
+        &self,
+        dossier_id: i64,
+        key: &str,
+        by: &str,
+        now: OffsetDateTime,
+    ) -> Result<()> {
+        let mut map = self.issued.lock().map_err(|_| lock_poisoned())?;
+        let horizon = model::to_ms(now) - Self::ISSUED_KEY_TTL.as_millis() as i64;
+        map.retain(|_, (_, _, at)| *at >= horizon);
+        map.insert(
+            dossier_id,
+            (key.to_string(), by.to_string(), model::to_ms(now)),
+        );
+        Ok(())
+    }
+
+    /// The key `by` issued on this dossier in the last 30 minutes (since this
+    /// process started), for their receipt; `by` is "citizen" for the online
+    /// submitter's confirmation page.
+    pub fn issued_key(
+        &self,
+        row: &DossierRow,
+        by: &str,
+        now: OffsetDateTime,
+    ) -> Result<Option<String>> {
+        let horizon = model::to_ms(now) - Self::ISSUED_KEY_TTL.as_millis() as i64;
+        let map = self.issued.lock().map_err(|_| lock_poisoned())?;
+        Ok(map
+            .get(&row.id)
+            .filter(|(_, who, at)| who == by && *at >= horizon)
+            .map(|(key, _, _)| key.clone()))
     }
 
     pub async fn dossier_row(&self, code: &str) -> Result<Option<DossierRow>> {

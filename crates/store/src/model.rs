@@ -131,6 +131,9 @@ pub struct ActionRequest {
     /// For return_result by post: the postal tracking number, if known.
     #[serde(default)]
     pub tracking_number: Option<String>,
+    /// Through which door the request came (set by the server, recorded in the event).
+    #[serde(skip)]
+    pub via: motcua_domain::lifecycle::Via,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -164,7 +167,8 @@ pub struct DossierRow {
     pub applicant_email: Option<String>,
     pub applicant_address: String,
     pub fields: String,
-    pub lookup_key: String,
+    /// HMAC of the lookup key ([`motcua_domain::dossier::lookup_key_hash`]); never the key.
+    pub lookup_hash: String,
     pub version: i64,
     pub submitted_at: i64,
     pub received_at: Option<i64>,
@@ -183,7 +187,7 @@ macro_rules! dossier_columns {
     () => {
         "id, code, unit_code, procedure_code, channel, status, paused_from, assignee, \
     applicant_name, applicant_id_number, applicant_dob, applicant_phone, applicant_email, applicant_address, fields, \
-    lookup_key, version, submitted_at, received_at, due_at, pause_remaining, finished_at, returned_at, apologized, updated_at, late_from"
+    lookup_hash, version, submitted_at, received_at, due_at, pause_remaining, finished_at, returned_at, apologized, updated_at, late_from"
     };
 }
 pub(crate) use dossier_columns;
@@ -242,6 +246,9 @@ pub struct DossierRecord {
     pub row: DossierRow,
     pub events: Vec<Event>,
     pub documents: Vec<DocumentMeta>,
+    /// The clear lookup key, only in the record returned by the action that
+    /// issued it (submission, counter intake, reissue): shown once, never stored.
+    pub issued_key: Option<String>,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]

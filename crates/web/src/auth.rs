@@ -119,6 +119,34 @@ impl axum::extract::OptionalFromRequestParts<AppState> for Staff {
     }
 }
 
+/// A request on the citizen's side (lookup, citizen actions, submission,
+/// rating): refused when it carries a valid staff session, so no officer
+/// acts or rates in the citizen's name. A kiosk is a device, not a session.
+pub struct Citizen;
+
+pub fn staff_session_refused() -> Problem {
+    Problem::forbidden(
+        "staff_session",
+        "Chức năng này dành cho người dân; cán bộ đang đăng nhập không dùng được, hãy đăng xuất (signed-in staff cannot act as a citizen)",
+    )
+}
+
+impl FromRequestParts<AppState> for Citizen {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        if let Some(token) = token_from(parts)
+            && state
+                .store
+                .session_user(&token_hash(&token), OffsetDateTime::now_utc())
+                .await?
+                .is_some()
+        {
+            return Err(staff_session_refused().into());
+        }
+        Ok(Citizen)
+    }
+}
+
 /// A hash to verify against when the user is unknown, so both cases take the same time.
 fn decoy_hash() -> &'static str {
     static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();

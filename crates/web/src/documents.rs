@@ -25,13 +25,17 @@ pub fn public_base(headers: &HeaderMap) -> String {
     }
 }
 
-/// The public lookup URL of a dossier (code and key).
-pub fn lookup_url(base: &str, code: &str, key: &str) -> String {
-    format!(
-        "{base}/tra-cuu?code={}&key={}",
-        crate::pages::url_encode(code),
-        crate::pages::url_encode(key)
-    )
+/// The public lookup URL of a dossier: code and key when the key is at hand
+/// (just issued), the code alone otherwise.
+pub fn lookup_url(base: &str, code: &str, key: Option<&str>) -> String {
+    match key {
+        Some(key) => format!(
+            "{base}/tra-cuu?code={}&key={}",
+            crate::pages::url_encode(code),
+            crate::pages::url_encode(key)
+        ),
+        None => format!("{base}/tra-cuu?code={}", crate::pages::url_encode(code)),
+    }
 }
 
 /// What a form needs besides the dossier record, owned so that rendering
@@ -109,7 +113,7 @@ fn info<'a>(ctx: &'a Context, rec: &'a DossierRecord, lookup: String) -> Dossier
     let r = &rec.row;
     DossierInfo {
         code: r.code.clone(),
-        lookup_key: r.lookup_key.clone(),
+        lookup_key: rec.issued_key.clone(),
         province_name: ctx.province_name.clone(),
         unit_name: ctx.unit_name.clone(),
         procedure: &ctx.procedure,
@@ -150,15 +154,21 @@ fn join_err(e: tokio::task::JoinError) -> ApiError {
 }
 
 /// Render one form of a dossier as PDF bytes.
+/// `viewer` is the officer printing: a key they issued in the last half hour
+/// is printed with the form, never anyone else's.
 pub async fn render_form(
     s: &AppState,
-    rec: DossierRecord,
+    mut rec: DossierRecord,
     form: Form,
     base: String,
+    viewer: &str,
 ) -> ApiResult<Vec<u8>> {
     let ctx = context(&s.store, &rec).await?;
+    rec.issued_key = s
+        .store
+        .issued_key(&rec.row, viewer, time::OffsetDateTime::now_utc())?;
     tokio::task::spawn_blocking(move || {
-        let lookup = lookup_url(&base, &rec.row.code, &rec.row.lookup_key);
+        let lookup = lookup_url(&base, &rec.row.code, rec.issued_key.as_deref());
         form.render(&info(&ctx, &rec, lookup)).map_err(render_err)
     })
     .await

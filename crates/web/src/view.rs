@@ -116,7 +116,10 @@ pub fn full(
             "fields".into(),
             serde_json::from_str(&r.fields).unwrap_or(Value::Null),
         );
-        o.insert("lookup_key".into(), r.lookup_key.clone().into());
+        // Only the answer of the action that issued a key carries it, once.
+        if let Some(key) = &rec.issued_key {
+            o.insert("lookup_key".into(), key.clone().into());
+        }
         o.insert("returned_at".into(), instant_ms(r.returned_at));
         o.insert("apologized".into(), r.apologized.into());
         o.insert("paused_from".into(), r.paused_from.clone().into());

@@ -620,8 +620,8 @@ async fn a_dossier_goes_through_its_whole_life_over_http() {
         assert_eq!(v["status"], "returned", "{b}");
         assert_eq!(
             v["allowed_actions"],
-            json!([]),
-            "{b}: nothing follows a returned dossier"
+            json!(["reissue_key"]),
+            "{b}: nothing follows a returned dossier but a new key for the citizen"
         );
 
         let public = env.lookup(&code, &key).await.ok(200);
@@ -669,7 +669,9 @@ async fn a_dossier_goes_through_its_whole_life_over_http() {
             .ok(200);
         assert_eq!(full["applicant"]["id_number"], ID_NUMBER);
         assert_eq!(full["applicant"]["full_name"], FULL_NAME);
-        assert_eq!(full["lookup_key"], key.as_str());
+        // …but never the citizen's key (only its holder has it).
+        assert!(full.get("lookup_key").is_none());
+        assert!(!full.to_string().contains(key.as_str()));
         assert_eq!(full["version"], 10);
         let who: Vec<(String, String, String)> = full["events"]
             .as_array()
@@ -1179,7 +1181,13 @@ async fn actions_check_version_state_role_sign_in_and_unit() {
         assert_eq!(full["events"].as_array().expect("events").len(), 2, "{b}");
         assert_eq!(
             full["allowed_actions"],
-            json!(["assign", "request_supplement", "withdraw", "apologize"]),
+            json!([
+                "assign",
+                "request_supplement",
+                "withdraw",
+                "apologize",
+                "reissue_key"
+            ]),
             "{b}"
         );
 

@@ -142,7 +142,7 @@ async fn settled(
     at: OffsetDateTime,
     done: OffsetDateTime,
     give_back: bool,
-) -> String {
+) -> (String, String) {
     let who = |r: Role| {
         Actor::Staff(
             people
@@ -173,6 +173,7 @@ async fn settled(
         .await
         .expect("create");
     let code = rec.row.code;
+    let key = rec.issued_key.expect("the new dossier's key");
     let mut version = rec.row.version;
     let mut steps = vec![
         (
@@ -210,7 +211,7 @@ async fn settled(
             .row
             .version;
     }
-    code
+    (code, key)
 }
 
 /// Cells of the table with this id, as text (tags stripped, entities decoded).
@@ -385,7 +386,7 @@ async fn ranking_drill_down_exports_rating_and_feedback() {
         )
         .await;
         // March 2026: two on time (one returned, to be rated), one late (due Thursday 5th 09:00).
-        let on_time = settled(
+        let (on_time, on_time_key) = settled(
             &store,
             &people,
             datetime!(2026-03-02 09:00 +7),
@@ -393,7 +394,7 @@ async fn ranking_drill_down_exports_rating_and_feedback() {
             true,
         )
         .await;
-        let on_time2 = settled(
+        let (on_time2, _) = settled(
             &store,
             &people,
             datetime!(2026-03-09 09:00 +7),
@@ -401,7 +402,7 @@ async fn ranking_drill_down_exports_rating_and_feedback() {
             false,
         )
         .await;
-        let late = settled(
+        let (late, late_key) = settled(
             &store,
             &people,
             datetime!(2026-03-02 09:00 +7),
@@ -583,17 +584,8 @@ async fn ranking_drill_down_exports_rating_and_feedback() {
         );
 
         // Rating: from the lookup page, once.
-        let row = env
-            .store
-            .dossier_row(&on_time)
-            .await
-            .expect("r")
-            .expect("row");
         let look = env
-            .get(
-                &format!("/tra-cuu?code={on_time}&key={}", row.lookup_key),
-                None,
-            )
+            .get(&format!("/tra-cuu?code={on_time}&key={on_time_key}"), None)
             .await
             .text();
         assert!(
@@ -602,14 +594,14 @@ async fn ranking_drill_down_exports_rating_and_feedback() {
         );
         let form = env
             .get(
-                &format!("/tra-cuu/danh-gia?code={on_time}&key={}", row.lookup_key),
+                &format!("/tra-cuu/danh-gia?code={on_time}&key={on_time_key}"),
                 None,
             )
             .await;
         assert_eq!(form.status, 200);
         let scores = [
             ("code", on_time.as_str()),
-            ("key", row.lookup_key.as_str()),
+            ("key", on_time_key.as_str()),
             ("overall", "2"),
             ("attitude", "3"),
             ("timeliness", "4"),
@@ -638,10 +630,9 @@ async fn ranking_drill_down_exports_rating_and_feedback() {
             .text();
         assert!(unsat.contains(&on_time));
         // A dossier not yet returned cannot be rated.
-        let row2 = env.store.dossier_row(&late).await.expect("r").expect("row");
         assert_eq!(
             env.get(
-                &format!("/tra-cuu/danh-gia?code={late}&key={}", row2.lookup_key),
+                &format!("/tra-cuu/danh-gia?code={late}&key={late_key}"),
                 None
             )
             .await

@@ -282,7 +282,7 @@ async fn attach_sign_download_and_verify_with_authorization() {
 
         let rec = counter_dossier(&store, &receptionist, now).await;
         let code = rec.row.code.clone();
-        let key = rec.row.lookup_key.clone();
+        let key = rec.issued_key.clone().expect("the new dossier's key");
         env.act(&code, &receptionist, "assign", Some("chuyenvien"))
             .await;
 

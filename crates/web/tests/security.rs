@@ -225,6 +225,7 @@ async fn every_role_in_every_scope_for_every_staff_action() {
             (Action::ReturnResult, Status::ResultReady),
             (Action::Withdraw, Status::Received),
             (Action::Apologize, Status::Processing),
+            (Action::ReissueKey, Status::Received),
         ];
         let pages = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
@@ -323,7 +324,10 @@ async fn every_role_in_every_scope_for_every_staff_action() {
                     page_status, expected,
                     "page: {role} ({scope} unit) doing {action}: {location}"
                 );
-                if expected == 303 {
+                if expected == 303 && *action == Action::ReissueKey {
+                    // A new key goes straight to the receipt that shows it.
+                    assert!(location.ends_with("/bien-nhan"), "{location}");
+                } else if expected == 303 {
                     assert!(location.ends_with(&format!("?ok={action}")), "{location}");
                 }
                 let after = env
@@ -350,6 +354,223 @@ async fn every_role_in_every_scope_for_every_staff_action() {
                 );
             }
         }
+    }
+}
+
+/// A counter dossier of unit 30112 and the key its receptionist handed over.
+async fn dossier_with_key(env: &Env) -> (String, String) {
+    let (code, _) = dossier_in(env, Status::Received).await;
+    // `dossier_in` drops the key; issue a fresh one as the counter would.
+    let row = env
+        .store
+        .dossier_row(&code)
+        .await
+        .expect("read")
+        .expect("row");
+    let req = ActionRequest {
+        action: "reissue_key".into(),
+        version: row.version,
+        ..ActionRequest::default()
+    };
+    let rec = env
+        .store
+        .act(
+            &code,
+            &req,
+            &own(env, "own.receptionist").await,
+            OffsetDateTime::now_utc(),
+        )
+        .await
+        .expect("reissue");
+    (code, rec.issued_key.expect("a new key"))
+}
+
+#[tokio::test]
+async fn staff_never_hold_a_citizens_key_nor_act_in_the_citizens_name() {
+    for env in envs().await {
+        let (code, key) = dossier_with_key(&env).await;
+        let pages = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client");
+        for role in [
+            "own.receptionist",
+            "own.leader",
+            "own.unit-admin",
+            "own.province-supervisor",
+        ] {
+            let token = env.token(role).await;
+            // No staff answer or page carries the key.
+            for path in [
+                format!("/api/v1/dossiers/{code}"),
+                format!("/api/v1/dossiers?unit={UNIT}"),
+                format!("/can-bo/ho-so/{code}"),
+                format!("/can-bo/ho-so/{code}/bien-nhan"),
+            ] {
+                let body = pages
+                    .get(format!("{}{path}", env.base))
+                    .header("cookie", format!("motcua_session={token}"))
+                    .send()
+                    .await
+                    .expect("read")
+                    .text()
+                    .await
+                    .expect("text");
+                // Only the officer who issued it, on the receipt, for half an hour.
+                let issuer_receipt = role == "own.receptionist" && path.ends_with("/bien-nhan");
+                assert_eq!(
+                    body.contains(&key),
+                    issuer_receipt,
+                    "{role} at {path}: key shown?"
+                );
+            }
+            // With a staff session, the citizen's doors are shut, key or not.
+            let r = env
+                .http
+                .post(format!(
+                    "{}/api/v1/lookup/{code}/actions?key={key}",
+                    env.base
+                ))
+                .bearer_auth(&token)
+                .json(&json!({"action": "withdraw", "version": 2, "note": "rút"}))
+                .send()
+                .await
+                .expect("act");
+            assert_eq!(r.status().as_u16(), 403, "{role} acted as the citizen");
+            let v: Value = r.json().await.expect("json");
+            assert_eq!(v["error"]["code"], "staff_session");
+            let r = env
+                .http
+                .get(format!("{}/api/v1/lookup/{code}?key={key}", env.base))
+                .bearer_auth(&token)
+                .send()
+                .await
+                .expect("lookup");
+            assert_eq!(r.status().as_u16(), 403);
+            for path in [
+                format!("/tra-cuu?code={code}&key={key}"),
+                format!("/tra-cuu/danh-gia?code={code}&key={key}"),
+            ] {
+                let r = pages
+                    .get(format!("{}{path}", env.base))
+                    .header("cookie", format!("motcua_session={token}"))
+                    .send()
+                    .await
+                    .expect("page");
+                assert_eq!(r.status().as_u16(), 403, "{role} at {path}");
+            }
+        }
+        let row = env
+            .store
+            .dossier_row(&code)
+            .await
+            .expect("read")
+            .expect("row");
+        assert_eq!(
+            row.status, "received",
+            "nothing was done in the citizen's name"
+        );
+        // The citizen, without a session, withdraws; the event says through which door.
+        let r = env
+            .http
+            .post(format!(
+                "{}/api/v1/lookup/{code}/actions?key={key}",
+                env.base
+            ))
+            .json(&json!({"action": "withdraw", "version": row.version, "note": "Tôi rút hồ sơ"}))
+            .send()
+            .await
+            .expect("act");
+        assert_eq!(r.status().as_u16(), 200);
+        let rec = env.store.dossier(&code).await.expect("read").expect("rec");
+        let last = rec.events.last().expect("event");
+        assert_eq!(
+            (last.role.as_str(), last.actor.as_str()),
+            ("citizen", "citizen")
+        );
+        assert_eq!(last.payload["via"], "api");
+    }
+}
+
+#[tokio::test]
+async fn lookup_keys_are_kept_only_as_keyed_hashes_and_a_new_key_voids_the_old() {
+    for env in envs().await {
+        let (code, key) = dossier_with_key(&env).await;
+        let row = env
+            .store
+            .dossier_row(&code)
+            .await
+            .expect("read")
+            .expect("row");
+        assert_ne!(row.lookup_hash, key);
+        assert!(!row.lookup_hash.contains(&key));
+        // An unkeyed hash of the key is not what is stored either.
+        assert_ne!(
+            row.lookup_hash,
+            motcua_domain::dossier::lookup_key_hash(b"", &code, &key)
+        );
+        if env.store.backend_name() == "sqlite" {
+            let dir = env._dir.path();
+            for entry in std::fs::read_dir(dir).expect("dir").flatten() {
+                let bytes = std::fs::read(entry.path()).unwrap_or_default();
+                assert!(
+                    !bytes.windows(key.len()).any(|w| w == key.as_bytes()),
+                    "the key is written in {}",
+                    entry.path().display()
+                );
+            }
+        }
+        let look = |key: String| {
+            let env = &env;
+            let code = code.clone();
+            async move {
+                env.http
+                    .get(format!("{}/api/v1/lookup/{code}?key={key}", env.base))
+                    .send()
+                    .await
+                    .expect("lookup")
+                    .status()
+                    .as_u16()
+            }
+        };
+        assert_eq!(look(key.clone()).await, 200);
+        // The counter issues a new key: an event, the old key stops working.
+        let token = env.token("own.receptionist").await;
+        let r: Value = env
+            .http
+            .post(format!("{}/api/v1/dossiers/{code}/actions", env.base))
+            .bearer_auth(&token)
+            .json(&json!({"action": "reissue_key", "version": row.version}))
+            .send()
+            .await
+            .expect("reissue")
+            .json()
+            .await
+            .expect("json");
+        let new_key = r["lookup_key"]
+            .as_str()
+            .expect("the answer carries the new key")
+            .to_string();
+        assert_ne!(new_key, key);
+        assert_eq!(look(key).await, 404);
+        assert_eq!(look(new_key).await, 200);
+        let rec = env.store.dossier(&code).await.expect("read").expect("rec");
+        let last = rec.events.last().expect("event");
+        assert_eq!(last.action.as_str(), "reissue_key");
+        assert_eq!(last.actor, "own.receptionist");
+        assert_eq!(rec.row.status, "received");
+        // A later read of the dossier does not carry it.
+        let again: Value = env
+            .http
+            .get(format!("{}/api/v1/dossiers/{code}", env.base))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("read")
+            .json()
+            .await
+            .expect("json");
+        assert!(again.get("lookup_key").is_none());
     }
 }
 

@@ -145,7 +145,7 @@ pub fn info<'a>(p: &'a Procedure, cal: &'a WorkCalendar, events: &'a [Event]) ->
     staff.insert("lanhdao.myhiep".to_string(), "Phạm Quốc Việt".to_string());
     DossierInfo {
         code: "30112-260302-0007".into(),
-        lookup_key: "7KQ2M9XH4P".into(),
+        lookup_key: Some("7KQ2M9XH4P".into()),
         province_name: "Tỉnh Đồng Tháp".into(),
         unit_name: "Xã Mỹ Hiệp".into(),
         procedure: p,

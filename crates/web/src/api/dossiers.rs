@@ -1,5 +1,5 @@
 use crate::AppState;
-use crate::auth::{Staff, constant_time_eq};
+use crate::auth::{Citizen, Staff};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Query};
 use crate::limits::Limits;
@@ -10,7 +10,7 @@ use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use motcua_domain::dossier::{ApplicantInput, normalize_key};
-use motcua_domain::lifecycle::{Channel, Role, Status};
+use motcua_domain::lifecycle::{Channel, Role, Status, Via};
 use motcua_domain::{Problem, ProblemKind};
 use motcua_store::{
     ActionRequest, Actor, DocumentRef, DossierRecord, ListFilter, NewDossier, Scope, User,
@@ -107,6 +107,7 @@ async fn create(
 
 /// Online submission by a citizen (no account needed).
 pub async fn submit(
+    _: Citizen,
     State(s): State<AppState>,
     Json(body): Json<Submission>,
 ) -> ApiResult<Response> {
@@ -115,7 +116,7 @@ pub async fn submit(
     let out = json!({
         "code": r.code,
         "status": r.status,
-        "lookup_key": r.lookup_key,
+        "lookup_key": rec.issued_key,
         "version": r.version,
         "submitted_at": view::instant_ms(Some(r.submitted_at)),
     });
@@ -270,10 +271,11 @@ pub async fn act(
     State(s): State<AppState>,
     Staff(user): Staff,
     Path(code): Path<String>,
-    Json(req): Json<ActionRequest>,
+    Json(mut req): Json<ActionRequest>,
 ) -> ApiResult<axum::Json<Value>> {
     let actor = Actor::Staff(user);
     let now = OffsetDateTime::now_utc();
+    req.via = Via::Api;
     let rec = s.store.act(&code, &req, &actor, now).await?;
     let (p, u) = names(&s, &rec.row).await?;
     Ok(axum::Json(view::full(&rec, &p, &u, &actor, now)))
@@ -338,7 +340,7 @@ pub struct KeyQuery {
 async fn by_key(s: &AppState, code: &str, key: Option<&str>) -> ApiResult<DossierRecord> {
     let key = normalize_key(key.unwrap_or(""));
     let rec = s.store.dossier(code.trim()).await?.ok_or_else(not_found)?;
-    if key.is_empty() || !constant_time_eq(key.as_bytes(), rec.row.lookup_key.as_bytes()) {
+    if !s.store.key_matches(&rec.row, &key) {
         return Err(not_found());
     }
     Ok(rec)
@@ -346,6 +348,7 @@ async fn by_key(s: &AppState, code: &str, key: Option<&str>) -> ApiResult<Dossie
 
 /// Public progress of a dossier, by its code and lookup key.
 pub async fn lookup(
+    _: Citizen,
     State(s): State<AppState>,
     Extension(limits): Extension<Arc<Limits>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -368,12 +371,13 @@ pub async fn lookup(
 
 /// The citizen supplements or withdraws their own dossier, proven by its key.
 pub async fn citizen_act(
+    _: Citizen,
     State(s): State<AppState>,
     Extension(limits): Extension<Arc<Limits>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(code): Path<String>,
     Query(q): Query<KeyQuery>,
-    Json(req): Json<ActionRequest>,
+    Json(mut req): Json<ActionRequest>,
 ) -> ApiResult<axum::Json<Value>> {
     limits
         .lookup
@@ -381,6 +385,7 @@ pub async fn citizen_act(
         .map_err(crate::auth::rate_limited)?;
     let rec = by_key(&s, &code, q.key.as_deref()).await?;
     let now = OffsetDateTime::now_utc();
+    req.via = Via::Api;
     let rec = s
         .store
         .act(&rec.row.code, &req, &Actor::Citizen, now)

@@ -37,7 +37,14 @@ pub async fn form(
         )
         .await?;
     let name = format!("mau-{}-{}.pdf", form.slug(), rec.row.code);
-    let bytes = documents::render_form(&s, rec, form, documents::public_base(&headers)).await?;
+    let bytes = documents::render_form(
+        &s,
+        rec,
+        form,
+        documents::public_base(&headers),
+        &user.username,
+    )
+    .await?;
     Ok(documents::file_response(bytes, "application/pdf", &name))
 }
 

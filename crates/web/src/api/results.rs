@@ -3,7 +3,7 @@
 //! once the dossier is returned, and anyone verifies a file.
 
 use crate::AppState;
-use crate::auth::{Staff, constant_time_eq};
+use crate::auth::Staff;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Query;
 use crate::limits::Limits;
@@ -193,7 +193,7 @@ pub async fn signed_for_citizen(
         .dossier_row(code.trim())
         .await?
         .ok_or_else(not_found)?;
-    if key.is_empty() || !constant_time_eq(key.as_bytes(), row.lookup_key.as_bytes()) {
+    if !s.store.key_matches(&row, &key) {
         return Err(not_found());
     }
     let unavailable = || {
@@ -222,6 +222,7 @@ pub async fn signed_for_citizen(
 }
 
 pub async fn lookup(
+    _: crate::auth::Citizen,
     State(s): State<AppState>,
     Extension(limits): Extension<Arc<Limits>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,

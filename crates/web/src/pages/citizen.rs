@@ -6,7 +6,6 @@ use super::{
     render_status, url_encode, when,
 };
 use crate::AppState;
-use crate::auth::constant_time_eq;
 use crate::extract::Query;
 use crate::limits::Limits;
 use askama::Template;
@@ -816,6 +815,7 @@ async fn check_page(
 }
 
 async fn submit(c: Ctx, State(s): State<AppState>, Path(id): Path<String>) -> PageResult {
+    c.citizen_only()?;
     let (mut draft, p) = load(&s, &c, &id).await?;
     if draft.dossier_code.is_some() {
         return Ok(Redirect::to(&format!("/nop/{id}/xong")).into_response());
@@ -862,7 +862,9 @@ async fn submit(c: Ctx, State(s): State<AppState>, Path(id): Path<String>) -> Pa
         Ok(rec) => {
             draft.dossier_code = Some(rec.row.code.clone());
             if let Some(m) = draft.data.as_object_mut() {
-                m.insert("lookup_key".into(), rec.row.lookup_key.clone().into());
+                // The key is not kept here: the confirmation page reads it from
+                // the store's memory of keys just issued (half an hour).
+                m.remove("lookup_key");
             }
             s.store.save_draft(&draft).await?;
             Ok(Redirect::to(&format!("/nop/{id}/xong")).into_response())
@@ -902,12 +904,22 @@ async fn done(
     let Some(code) = draft.dossier_code.clone() else {
         return Ok(Redirect::to(&format!("/nop/{id}/kiem-tra")).into_response());
     };
-    let key = text(&draft, "lookup_key");
-    let lookup_href = format!(
-        "/tra-cuu?code={}&key={}",
-        url_encode(&code),
-        url_encode(&key)
-    );
+    let key = match s.store.dossier_row(&code).await? {
+        Some(row) => s
+            .store
+            .issued_key(&row, "citizen", OffsetDateTime::now_utc())?
+            .unwrap_or_default(),
+        None => String::new(),
+    };
+    let lookup_href = if key.is_empty() {
+        format!("/tra-cuu?code={}", url_encode(&code))
+    } else {
+        format!(
+            "/tra-cuu?code={}&key={}",
+            url_encode(&code),
+            url_encode(&key)
+        )
+    };
     let qr = qr_svg(&format!("{}{}", base_url(&headers), lookup_href));
     let unit = s
         .store
@@ -999,12 +1011,7 @@ async fn find_by_key(
 ) -> Result<Option<DossierRecord>, PageError> {
     let key = normalize_key(key);
     match s.store.dossier(code.trim()).await? {
-        Some(rec)
-            if !key.is_empty()
-                && constant_time_eq(key.as_bytes(), rec.row.lookup_key.as_bytes()) =>
-        {
-            Ok(Some(rec))
-        }
+        Some(rec) if s.store.key_matches(&rec.row, &key) => Ok(Some(rec)),
         _ => Ok(None),
     }
 }
@@ -1150,6 +1157,7 @@ async fn lookup(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Query(q): Query<LookupQuery>,
 ) -> PageResult {
+    c.citizen_only()?;
     let (code, key) = split_scanned(
         q.code.as_deref().unwrap_or(""),
         q.key.as_deref().unwrap_or(""),
@@ -1203,6 +1211,7 @@ async fn supplement(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     req: Request,
 ) -> PageResult {
+    c.citizen_only()?;
     limits
         .lookup
         .check(peer.ip())
@@ -1301,6 +1310,7 @@ async fn supplement(
             action: "supplement".into(),
             version,
             documents: docs,
+            via: motcua_domain::lifecycle::Via::Page,
             ..ActionRequest::default()
         };
         match s.store.act(&rec.row.code, &req, &Actor::Citizen, now).await {

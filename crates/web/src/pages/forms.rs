@@ -76,9 +76,15 @@ async fn form_pdf(
         .await
         .map_err(|e| PageError::new(lang, e.into()))?;
     let name = format!("mau-{}-{}.pdf", form.slug(), rec.row.code);
-    let bytes = documents::render_form(&s, rec, form, documents::public_base(&headers))
-        .await
-        .map_err(|e| PageError::new(lang, e))?;
+    let bytes = documents::render_form(
+        &s,
+        rec,
+        form,
+        documents::public_base(&headers),
+        &user.username,
+    )
+    .await
+    .map_err(|e| PageError::new(lang, e))?;
     Ok(documents::file_response(bytes, "application/pdf", &name))
 }
 

@@ -893,12 +893,7 @@ async fn find_by_key(
 ) -> Result<Option<motcua_store::DossierRow>, PageError> {
     let key = motcua_domain::dossier::normalize_key(key);
     match s.store.dossier_row(code.trim()).await? {
-        Some(r)
-            if !key.is_empty()
-                && crate::auth::constant_time_eq(key.as_bytes(), r.lookup_key.as_bytes()) =>
-        {
-            Ok(Some(r))
-        }
+        Some(r) if s.store.key_matches(&r, &key) => Ok(Some(r)),
         _ => Ok(None),
     }
 }
@@ -941,6 +936,7 @@ async fn rate_form(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Query(q): Query<KeyQuery>,
 ) -> PageResult {
+    c.citizen_only()?;
     let lang = c.lang;
     limits
         .lookup
@@ -960,7 +956,7 @@ async fn rate_form(
     render(&RatePage {
         c,
         code: row.code,
-        key: row.lookup_key,
+        key: motcua_domain::dossier::normalize_key(&key),
         criteria: idx::RATING_CRITERIA.to_vec(),
         done: false,
         already,
@@ -974,6 +970,7 @@ async fn rate_post(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     req: Request,
 ) -> PageResult {
+    c.citizen_only()?;
     let lang = c.lang;
     limits
         .lookup

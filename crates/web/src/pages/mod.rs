@@ -84,6 +84,18 @@ pub struct Ctx {
 }
 
 impl Ctx {
+    /// The citizen's side (lookup, supplement, rating, submission, result)
+    /// refuses a signed-in officer: nobody acts or rates in a citizen's name.
+    pub fn citizen_only(&self) -> Result<(), PageError> {
+        match self.user {
+            Some(_) => Err(PageError::new(
+                self.lang,
+                crate::auth::staff_session_refused().into(),
+            )),
+            None => Ok(()),
+        }
+    }
+
     /// Vietnamese, or English when chosen.
     pub fn tr<'a>(&self, vi: &'a str, en: &'a str) -> &'a str {
         match self.lang {

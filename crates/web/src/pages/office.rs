@@ -228,6 +228,7 @@ fn action_label(c: &Ctx, a: Action) -> String {
             Action::ReturnResult => "Return the result",
             Action::Withdraw => "Withdraw",
             Action::Apologize => "Apologize and set a new date",
+            Action::ReissueKey => "Issue a new lookup key",
         },
     }
     .to_string()
@@ -847,7 +848,6 @@ struct DossierPage {
     paused: bool,
     apologized: bool,
     assignee: String,
-    lookup_key: String,
     applicant: Vec<(String, String)>,
     submitted: String,
     finished: String,
@@ -923,6 +923,10 @@ fn action_help(c: &Ctx, a: Action) -> &'static str {
         Action::Apologize => c.tr(
             "Hồ sơ sẽ trễ hạn: lập phiếu xin lỗi và hẹn lại ngày trả (vẫn tính là trễ hạn).",
             "The dossier will be late: apologize and set a new date (it stays counted as late).",
+        ),
+        Action::ReissueKey => c.tr(
+            "Người dân mất mã tra cứu: cấp mã mới (mã cũ hết hiệu lực) và in lại giấy tiếp nhận có mã mới.",
+            "The citizen lost the lookup key: issue a new one (the old one stops working) and reprint the receipt with it.",
         ),
         Action::Submit | Action::CreateAtCounter => "",
     }
@@ -1368,7 +1372,6 @@ async fn dossier_view(
         paused: proj.pause_remaining.is_some(),
         apologized: proj.apologized,
         assignee: r.assignee.clone().unwrap_or_default(),
-        lookup_key: r.lookup_key.clone(),
         applicant,
         submitted: when(Some(r.submitted_at)),
         finished: when(r.finished_at),
@@ -1555,12 +1558,21 @@ async fn act(
             delivery: Some(typed.delivery.clone()).filter(|d| !d.is_empty()),
             postal_address: Some(typed.postal_address.clone()).filter(|d| !d.is_empty()),
             tracking_number: Some(typed.tracking_number.clone()).filter(|d| !d.is_empty()),
+            via: motcua_domain::lifecycle::Via::Page,
         };
         match s
             .store
             .act(&rec.row.code, &request, &Actor::Staff(user.clone()), now)
             .await
         {
+            Ok(done) if done.issued_key.is_some() => {
+                // A new key is shown once: on the receipt this officer prints now.
+                return Ok(Redirect::to(&format!(
+                    "/can-bo/ho-so/{}/bien-nhan",
+                    url_encode(&done.row.code)
+                ))
+                .into_response());
+            }
             Ok(done) => {
                 return Ok(Redirect::to(&format!(
                     "/can-bo/ho-so/{}?ok={}",
@@ -1689,7 +1701,7 @@ async fn document(c: Ctx, State(s): State<AppState>, Path(id): Path<String>) -> 
 struct ReceiptPage {
     c: Ctx,
     code: String,
-    key: String,
+    key: Option<String>,
     unit: String,
     province: String,
     place_date: String,
@@ -1790,12 +1802,13 @@ async fn receipt(
             (name, how.to_string())
         })
         .collect();
-    let lookup_path = format!(
-        "/tra-cuu?code={}&key={}",
-        url_encode(&r.code),
-        url_encode(&r.lookup_key)
-    );
-    let lookup_url = format!("{}{lookup_path}", base_url(&headers));
+    // The key only if this officer issued it in the last half hour (intake
+    // or "Cấp lại mã tra cứu"); a reprint carries the code alone.
+    let key = s
+        .store
+        .issued_key(r, &user.username, OffsetDateTime::now_utc())
+        .map_err(store_err(lang))?;
+    let lookup_url = crate::documents::lookup_url(&base_url(&headers), &r.code, key.as_deref());
     let due = if r.pause_remaining.is_some() {
         c.tr("Tạm dừng chờ bổ sung", "Paused while awaiting a supplement")
             .to_string()
@@ -1804,7 +1817,7 @@ async fn receipt(
     };
     render(&ReceiptPage {
         code: r.code.clone(),
-        key: r.lookup_key.clone(),
+        key,
         unit: unit_name,
         province,
         place_date,
