@@ -1062,13 +1062,55 @@ impl Store {
                 new_key_hash,
             })
         };
-        let row = on_db!(self.act(code, decide, &actor_name))?;
+        let row = match on_db!(self.act(code, decide, &actor_name)) {
+            Err(StoreError::Problem(p))
+                if p.kind == ProblemKind::Conflict
+                    && matches!(p.code, "stale_version" | "version_conflict") =>
+            {
+                return Err(self.stale(code, p).await.into());
+            }
+            other => other?,
+        };
         let mut record = self.record_for(row).await?;
         if let Some(key) = &issued_key {
             self.keep_issued_key(record.row.id, key, &actor_name, now)?;
         }
         record.issued_key = issued_key;
         Ok(record)
+    }
+
+    /// A stale action, said plainly: not done, who changed the dossier last,
+    /// when and how, and where it stands now.
+    async fn stale(&self, code: &str, p: Problem) -> Problem {
+        let Ok(Some(rec)) = self.dossier(code).await else {
+            return p;
+        };
+        let Some(last) = rec.events.last() else {
+            return p;
+        };
+        let who = match last.role.as_str() {
+            "citizen" => "người nộp hồ sơ".to_string(),
+            _ => match self.user_by_username(&last.actor).await {
+                Ok(Some(u)) if u.full_name != u.username => {
+                    format!("{} ({})", u.full_name, u.username)
+                }
+                _ => last.actor.clone(),
+            },
+        };
+        let status = rec
+            .row
+            .status
+            .parse::<Status>()
+            .map_or(rec.row.status.clone(), |s| s.label_vi().to_string());
+        Problem {
+            message: format!(
+                "Thao tác của bạn chưa được thực hiện: hồ sơ đã được {who} cập nhật lúc {} ({}), sau phiên bản bạn đang xem; hiện ở trạng thái \"{status}\" (phiên bản {}). Hãy xem lại rồi thao tác lại nếu vẫn cần.",
+                motcua_domain::calendar::format_vn(last.at),
+                last.action.label_vi(),
+                rec.row.version
+            ),
+            ..p
+        }
     }
 
     async fn record_for(&self, row: DossierRow) -> Result<DossierRecord> {

@@ -277,6 +277,14 @@ macro_rules! signing_sql {
                 Ok(row.map(Into::into))
             }
 
+            pub async fn result_by_signed_sha256(&self, sha256: &str) -> Result<Option<ResultDoc>> {
+                let row: Option<ResultRow> = sqlx::query_as(concat!(result_select!(), " WHERE r.signed_sha256 = $1"))
+                    .bind(sha256)
+                    .fetch_optional(self.read)
+                    .await?;
+                Ok(row.map(Into::into))
+            }
+
             pub async fn result_by_public_id(&self, id: &str) -> Result<Option<ResultDoc>> {
                 let row: Option<ResultRow> = sqlx::query_as(concat!(result_select!(), " WHERE r.public_id = $1"))
                     .bind(id)
@@ -523,6 +531,11 @@ impl Signing<'_> {
             Some(row) => on_signing!(self.result(row.id)),
             None => Ok(None),
         }
+    }
+
+    /// The signed result whose file has this SHA-256, if any.
+    pub async fn result_by_signed_sha256(&self, sha256: &str) -> Result<Option<ResultDoc>> {
+        on_signing!(self.result_by_signed_sha256(sha256))
     }
 
     pub async fn result_by_public_id(&self, id: &str) -> Result<Option<ResultDoc>> {

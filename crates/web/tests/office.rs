@@ -1016,3 +1016,182 @@ async fn unit_admins_edit_the_calendar_others_read_it() {
         assert!(!cal.is_working_day(time::macros::date!(2026 - 02 - 28)));
     }
 }
+
+/// Walk a dossier through the store to the status an action needs.
+async fn walk_to(env: &Env, code: &str, steps: &[(&str, &str)]) {
+    for (action, who) in steps {
+        let user = env
+            .store
+            .user_by_username(who)
+            .await
+            .expect("read")
+            .expect("user");
+        let req = motcua_store::ActionRequest {
+            action: (*action).into(),
+            version: env.version_of(code).await,
+            assignee: Some("chuyenvien.myhiep".into()),
+            note: Some("lý do".into()),
+            missing: vec!["to-khai".into()],
+            documents: vec![DocumentRef {
+                code: "to-khai".into(),
+                upload_id: None,
+                paper: true,
+            }],
+            ..Default::default()
+        };
+        env.store
+            .act(code, &req, &Actor::Staff(user), OffsetDateTime::now_utc())
+            .await
+            .unwrap_or_else(|e| panic!("{action} by {who}: {e}"));
+    }
+}
+
+#[tokio::test]
+async fn every_page_action_from_a_stale_version_says_why_and_changes_nothing() {
+    let envs = envs().await;
+    for env in &envs.list {
+        // A second receptionist changes each dossier while the first looks at it.
+        add_user(
+            &env.store,
+            "tiepnhan2.myhiep",
+            vec![Role::Receptionist],
+            &[UNIT],
+        )
+        .await;
+        let assign = [("assign", "tiepnhan.myhiep")];
+        let to_approval = [
+            ("assign", "tiepnhan.myhiep"),
+            ("propose", "chuyenvien.myhiep"),
+        ];
+        let to_ready = [
+            ("assign", "tiepnhan.myhiep"),
+            ("propose", "chuyenvien.myhiep"),
+            ("approve", "lanhdao.myhiep"),
+        ];
+        // (action, officer, online, the steps that bring the dossier there)
+        type Case<'a> = (&'a str, &'a str, bool, &'a [(&'a str, &'a str)]);
+        let cases: &[Case] = &[
+            ("receive", "tiepnhan.myhiep", true, &[]),
+            ("refuse_intake", "tiepnhan.myhiep", true, &[]),
+            ("assign", "tiepnhan.myhiep", false, &[]),
+            ("request_supplement", "tiepnhan.myhiep", false, &[]),
+            (
+                "supplement",
+                "tiepnhan.myhiep",
+                false,
+                &[("request_supplement", "tiepnhan.myhiep")],
+            ),
+            ("withdraw", "tiepnhan.myhiep", false, &[]),
+            ("propose", "chuyenvien.myhiep", false, &assign),
+            ("apologize", "lanhdao.myhiep", false, &assign),
+            ("approve", "lanhdao.myhiep", false, &to_approval),
+            ("send_back", "lanhdao.myhiep", false, &to_approval),
+            ("reject", "lanhdao.myhiep", false, &to_approval),
+            ("return_result", "tiepnhan.myhiep", false, &to_ready),
+            ("reissue_key", "tiepnhan.myhiep", false, &[]),
+        ];
+        // One sign-in each: sign-ins are rate-limited per client.
+        let mut cookies = std::collections::HashMap::new();
+        for officer in ["tiepnhan.myhiep", "chuyenvien.myhiep", "lanhdao.myhiep"] {
+            cookies.insert(officer, env.login(officer).await);
+        }
+        for (action, officer, online, steps) in cases {
+            let code = if *online {
+                env.online_dossier(UNIT).await.0
+            } else {
+                env.counter_dossier(&env.receptionist, UNIT).await
+            };
+            walk_to(env, &code, steps).await;
+            let cookie = cookies[officer].clone();
+            // The officer opens the page and fills the form…
+            let page = env
+                .get(&format!("/can-bo/ho-so/{code}"), Some(&cookie))
+                .await;
+            let stale = hidden_in_action(&page.body, action, "version");
+            // …the other receptionist gives the citizen a new key meanwhile…
+            walk_to(env, &code, &[("reissue_key", "tiepnhan2.myhiep")]).await;
+            let before = env.store.dossier(&code).await.expect("read").expect("rec");
+            // …and the form arrives.
+            let r = env
+                .post_form(
+                    &format!("/can-bo/ho-so/{code}/thao-tac"),
+                    Some(&cookie),
+                    &[
+                        ("action", action),
+                        ("version", &stale),
+                        ("note", "lý do của tôi"),
+                        ("assignee", "chuyenvien.myhiep"),
+                        ("new_due", "2030-01-02T10:00"),
+                        ("missing", "to-khai"),
+                        ("paper:to-khai", "on"),
+                    ],
+                )
+                .await;
+            assert_eq!(r.status, 409, "{action} from a stale page: {}", r.body);
+            assert!(r.has("id=\"conflict\""), "{action}");
+            assert!(
+                r.has("chưa được thực hiện"),
+                "{action}: says it was not done"
+            );
+            assert!(
+                r.has("tiepnhan2.myhiep") && r.has("Cấp lại mã tra cứu"),
+                "{action}: says who changed the dossier and how"
+            );
+            let after = env.store.dossier(&code).await.expect("read").expect("rec");
+            assert_eq!(after.row, before.row, "{action} changed the dossier");
+            assert_eq!(after.events.len(), before.events.len());
+        }
+
+        // Two tabs of one officer: tab A assigns to one specialist, tab B, on
+        // the old version, to another: B is told plainly it did not happen.
+        add_user(
+            &env.store,
+            "chuyenvien2.myhiep",
+            vec![Role::Specialist],
+            &[UNIT],
+        )
+        .await;
+        let code = env.counter_dossier(&env.receptionist, UNIT).await;
+        let cookie = env.login("tiepnhan.myhiep").await;
+        let page = env
+            .get(&format!("/can-bo/ho-so/{code}"), Some(&cookie))
+            .await;
+        let old = hidden_in_action(&page.body, "assign", "version");
+        let act = format!("/can-bo/ho-so/{code}/thao-tac");
+        let tab = |assignee: &'static str| {
+            let (act, cookie, old) = (act.clone(), cookie.clone(), old.clone());
+            async move {
+                env.post_form(
+                    &act,
+                    Some(&cookie),
+                    &[
+                        ("action", "assign"),
+                        ("version", &old),
+                        ("assignee", assignee),
+                    ],
+                )
+                .await
+            }
+        };
+        tab("chuyenvien.myhiep").await.expect(303);
+        let b = tab("chuyenvien2.myhiep").await;
+        assert_eq!(
+            b.status,
+            409,
+            "tab B was told it was done: {}",
+            b.location()
+        );
+        assert!(b.has("chưa được thực hiện"));
+        let row = env
+            .store
+            .dossier_row(&code)
+            .await
+            .expect("read")
+            .expect("row");
+        assert_eq!(row.assignee.as_deref(), Some("chuyenvien.myhiep"));
+        // The same form sent twice (a double click) is still one success.
+        let again = tab("chuyenvien.myhiep").await;
+        assert_eq!(again.status, 303);
+        assert!(again.location().ends_with("?ok=assign"));
+    }
+}

@@ -524,6 +524,31 @@ async fn attach_sign_download_and_verify_with_authorization() {
         let r = env.post_file(&verify_path, None, &altered).await;
         r.expect(200);
         assert!(r.text().contains("Tệp đã bị sửa đổi"), "{}", r.text());
+        // Another dossier's signed result, checked against this one's page: a
+        // valid file, but not this document, and the page says which it is.
+        let rec2 = counter_dossier(&store, &receptionist, now).await;
+        let code2 = rec2.row.code.clone();
+        env.act(&code2, &receptionist, "assign", Some("chuyenvien"))
+            .await;
+        store
+            .signing()
+            .attach_result(&code2, &result_pdf(), Some("kq.pdf"), &specialist, now)
+            .await
+            .expect("attach");
+        env.act(&code2, &specialist, "propose", None).await;
+        let second = motcua_web::results::sign_result(&store, &code2, &leader, &env.base, now)
+            .await
+            .expect("sign the second");
+        let second_page = format!("/xac-minh/{}", second.public_id.expect("public id"));
+        let r = env.post_file(&second_page, None, &signed).await;
+        r.expect(200);
+        let t = r.text();
+        assert!(!t.contains("Tệp đã bị sửa đổi"), "{t}");
+        assert!(t.contains("Đây là một văn bản khác"), "{t}");
+        assert!(
+            t.contains(&format!("hồ sơ {code}")),
+            "names the other dossier: {t}"
+        );
         env.get("/xac-minh/0000ffff0000ffff0000ffff", None)
             .await
             .expect(404);

@@ -1458,6 +1458,27 @@ async fn dossier_page(
     render(&page)
 }
 
+/// Whether the dossier's last event is exactly what this form asked for
+/// (a double click): same action, same note, same choice of assignee.
+/// Actions with richer choices (dates, documents, delivery) never count.
+fn same_request(last: &motcua_domain::dossier::Event, typed: &Typed) -> bool {
+    let note = motcua_domain::text::nfc(&typed.note);
+    let same_note = last.note.as_deref().unwrap_or("") == note.trim();
+    let plain = matches!(
+        last.action,
+        Action::Receive
+            | Action::RefuseIntake
+            | Action::Propose
+            | Action::Approve
+            | Action::SendBack
+            | Action::Reject
+            | Action::Withdraw
+    );
+    let assign = last.action == Action::Assign
+        && last.payload.get("assignee").and_then(|v| v.as_str()) == Some(typed.assignee.as_str());
+    last.action.as_str() == typed.action && same_note && (plain || assign)
+}
+
 fn is_conflict(p: &Problem) -> bool {
     p.kind == ProblemKind::Conflict
         && matches!(
@@ -1593,11 +1614,12 @@ async fn act(
     }
     let fresh = visible_dossier(&s, lang, &user, &code).await?;
     if is_conflict(&problem) {
-        // The same officer's double click: the first click did it.
+        // The same officer's double click: the first click did exactly this.
+        // Anything less than the same request is a conflict, never "done".
         if let Some(last) = fresh.events.last()
             && version.checked_add(1) == Some(fresh.row.version)
             && last.actor == user.username
-            && last.action.as_str() == typed.action
+            && same_request(last, &typed)
         {
             return Ok(Redirect::to(&format!(
                 "/can-bo/ho-so/{}?ok={}",
@@ -1606,12 +1628,17 @@ async fn act(
             ))
             .into_response());
         }
-        let message = c
+        let mut message = c
             .tr(
                 "Hồ sơ vừa được người khác cập nhật trước bạn, nên thao tác của bạn chưa được thực hiện. Dưới đây là tình trạng mới nhất; hãy xem lại rồi thao tác lại nếu vẫn cần. Ghi chú bạn đã nhập vẫn được giữ.",
                 "Someone else has just updated this dossier, so your action was not taken. Below is its latest state; check it and act again if still needed. Your note is kept.",
             )
             .to_string();
+        // Who changed it, when, how, and what it is now (the store's words).
+        if matches!(problem.code, "stale_version" | "version_conflict") {
+            message.push(' ');
+            message.push_str(&problem.message);
+        }
         let page = dossier_view(&s, c, &user, &fresh, &typed, None, Some(message), None).await?;
         return render_status(StatusCode::CONFLICT, &page);
     }

@@ -429,6 +429,7 @@ async fn citizen_file(
     Path(code): Path<String>,
     Query(q): Query<KeyQuery>,
 ) -> PageResult {
+    c.citizen_only()?;
     limits
         .lookup
         .check(peer.ip())
@@ -458,6 +459,9 @@ struct Compared {
     matches: bool,
     sha256: String,
     verdict: String,
+    /// The file is validly signed but is another document: which one
+    /// (dossier and signing time; empty when it is not one of this system's).
+    other: Option<String>,
 }
 
 async fn verify_view(
@@ -618,10 +622,31 @@ async fn verify_upload(
         .map_err(page_err(lang))?
         .and_then(|r| r.signed_sha256);
     let matches = expected.as_deref() == Some(report.sha256.as_str());
+    // A validly signed file that is not this document: say which one it is.
+    let other = if !matches && report.verdict.is_valid() {
+        s.store
+            .signing()
+            .result_by_signed_sha256(&report.sha256)
+            .await
+            .map_err(page_err(lang))?
+            .map(|r| {
+                format!(
+                    "{} · {}",
+                    r.dossier_code,
+                    r.signed_at
+                        .map(motcua_domain::calendar::format_vn)
+                        .unwrap_or_default()
+                )
+            })
+            .or(Some(String::new()))
+    } else {
+        None
+    };
     let compared = Compared {
         matches,
         sha256: report.sha256.clone(),
         verdict: report.verdict.message(),
+        other,
     };
     let page = verify_view(&s, c, &id, Some(compared)).await?;
     render_status(StatusCode::OK, &page)
