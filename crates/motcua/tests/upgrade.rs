@@ -141,8 +141,25 @@ async fn release_1_data_upgrades_and_answers_as_before() {
     copy_dir(fixture, &data);
 
     run_ok(&data, &["migrate"]);
-    let out = run_ok(&data, &["check"]);
     let dossiers = expected["dossiers"].as_array().expect("dossiers");
+    // Release 2: the clear lookup keys were hashed and are gone from every
+    // file of the data folder (no leftover in free pages or the WAL).
+    for entry in std::fs::read_dir(&data).expect("data dir").flatten() {
+        if entry.file_name() == EXPECTED {
+            continue;
+        }
+        let bytes = std::fs::read(entry.path()).unwrap_or_default();
+        for d in dossiers {
+            let key = d["key"].as_str().expect("key");
+            assert!(
+                !bytes.windows(key.len()).any(|w| w == key.as_bytes()),
+                "the clear key of {} is still in {}",
+                d["code"],
+                entry.path().display()
+            );
+        }
+    }
+    let out = run_ok(&data, &["check"]);
     assert!(
         out.starts_with(&format!("{} ", dossiers.len())),
         "check saw another number of dossiers: {out}"
@@ -443,7 +460,7 @@ impl Gen {
         self.cases.push(Case {
             name,
             code: rec.row.code.clone(),
-            key: rec.row.lookup_key.clone(),
+            key: rec.issued_key.clone().expect("a new dossier's key"),
         });
         rec.row.code
     }

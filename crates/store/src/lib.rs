@@ -183,15 +183,14 @@ impl Store {
     /// citizens' keys keep working). Nothing to do on a database already upgraded.
     async fn hash_clear_lookup_keys(&self) -> Result<()> {
         macro_rules! upgrade {
-            ($pool:expr, $has_column:literal, $lock:literal) => {{
+            ($pool:expr, $has_column:literal, $prepare:literal, $scrub:literal, $after:expr) => {{
                 let mut tx = $pool.begin().await?;
-                if !$lock.is_empty() {
-                    sqlx::query($lock).execute(&mut *tx).await?;
-                }
                 let has: i64 = sqlx::query_scalar($has_column).fetch_one(&mut *tx).await?;
                 if has == 0 {
                     return Ok(());
                 }
+                // SQLite: freed pages are zeroed; PostgreSQL: nobody writes meanwhile.
+                sqlx::query($prepare).execute(&mut *tx).await?;
                 let rows: Vec<(i64, String, String)> =
                     sqlx::query_as("SELECT id, code, lookup_key FROM dossiers")
                         .fetch_all(&mut *tx)
@@ -206,7 +205,14 @@ impl Store {
                 sqlx::query("ALTER TABLE dossiers DROP COLUMN lookup_key")
                     .execute(&mut *tx)
                     .await?;
+                // PostgreSQL keeps a dropped column in the tuples until they are
+                // written again: write them once more, without it.
+                sqlx::query($scrub).execute(&mut *tx).await?;
                 tx.commit().await?;
+                // SQLite: the WAL still holds the pages written on the way.
+                for q in $after {
+                    sqlx::query(q).execute(&$pool).await?;
+                }
                 tracing::info!(
                     dossiers = rows.len(),
                     "lookup keys hashed, clear keys dropped"
@@ -218,13 +224,20 @@ impl Store {
             Db::Sqlite(inner) => upgrade!(
                 inner.write,
                 "SELECT COUNT(*) FROM pragma_table_info('dossiers') WHERE name = 'lookup_key'",
-                ""
+                "PRAGMA secure_delete = ON",
+                "SELECT 1",
+                [
+                    "PRAGMA wal_checkpoint(TRUNCATE)",
+                    "PRAGMA secure_delete = OFF"
+                ]
             ),
             Db::Postgres(inner) => upgrade!(
                 inner.write,
                 "SELECT COUNT(*) FROM information_schema.columns WHERE table_schema = current_schema() \
                  AND table_name = 'dossiers' AND column_name = 'lookup_key'",
-                "LOCK TABLE dossiers IN ACCESS EXCLUSIVE MODE"
+                "LOCK TABLE dossiers IN ACCESS EXCLUSIVE MODE",
+                "UPDATE dossiers SET lookup_hash = lookup_hash",
+                ["SELECT 1"]
             ),
         }
     }
