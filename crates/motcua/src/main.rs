@@ -748,6 +748,18 @@ async fn serve(mut settings: Settings, listen: &str, demo: bool) -> Result<()> {
             {
                 tracing::warn!(error = %e, "purging sign-in failures failed");
             }
+            // Uploads never attached within a day go, with their files.
+            match drafts.purge_unattached(OffsetDateTime::now_utc()).await {
+                Ok(r) if r.files > 0 => {
+                    tracing::info!(
+                        files = r.files,
+                        bytes = r.bytes,
+                        "unattached uploads purged"
+                    )
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "purging unattached uploads failed"),
+            }
         }
     });
     let state = motcua_web::AppState { store };

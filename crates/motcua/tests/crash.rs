@@ -15,6 +15,10 @@ fn start(data: &Path, port: u16) -> Child {
         .env("MOTCUA_DATA_DIR", data)
         .env_remove("MOTCUA_DATABASE")
         .env("MOTCUA_LOG", "error")
+        // The load stands for many citizens, all from this one address.
+        .env("MOTCUA_UPLOADS_PER_MINUTE", "0")
+        .env("MOTCUA_SUBMISSIONS_PER_MINUTE", "0")
+        .env("MOTCUA_SUBMISSIONS_PER_DAY", "0")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()

@@ -62,6 +62,18 @@ impl BlobStore {
         Ok(sha)
     }
 
+    /// Delete the file of these bytes; whether there was one.
+    pub async fn remove(&self, sha: &str) -> std::io::Result<bool> {
+        let Some(path) = self.path_of(sha) else {
+            return Ok(false);
+        };
+        match tokio::fs::remove_file(path).await {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
     pub async fn get(&self, sha: &str) -> std::io::Result<Vec<u8>> {
         match self.path_of(sha) {
             Some(path) => tokio::fs::read(path).await,

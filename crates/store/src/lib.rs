@@ -15,6 +15,7 @@ pub mod queue;
 pub mod secrets;
 pub mod signing;
 pub mod testing;
+pub mod uploads;
 
 pub use error::{Result, StoreError};
 pub use model::*;
@@ -84,6 +85,8 @@ pub struct Store {
     lookup_secret: Arc<Vec<u8>>,
     /// Keys just issued. Memory only.
     issued: Arc<std::sync::Mutex<IssuedKeys>>,
+    /// What the last purge of unattached uploads removed.
+    last_purge: Arc<std::sync::Mutex<Option<uploads::PurgeReport>>>,
     /// The secret that seals the units' signing keys (`<data-dir>/signing.key`,
     /// created on first use); without it, nothing can be signed.
     pub signing_key_file: Option<std::path::PathBuf>,
@@ -172,6 +175,7 @@ impl Store {
             max_upload: DEFAULT_MAX_UPLOAD,
             lookup_secret: Arc::new(lookup_secret),
             issued: Arc::default(),
+            last_purge: Arc::default(),
             signing_key_file: None,
         };
         store.hash_clear_lookup_keys().await?;

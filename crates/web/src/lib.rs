@@ -23,8 +23,13 @@ pub struct AppState {
     pub store: Store,
 }
 
-/// The whole application as one router.
+/// The whole application as one router, with the limits of the environment.
 pub fn router(state: AppState) -> Router {
+    router_with(state, limits::Limits::from_env())
+}
+
+/// The same, with the given limits.
+pub fn router_with(state: AppState, limits: limits::Limits) -> Router {
     Router::new()
         .merge(api::routes())
         .merge(pages::routes())
@@ -46,9 +51,7 @@ pub fn router(state: AppState) -> Router {
         ))
         // Cross-site form posts are refused (Sec-Fetch-Site / Origin checks).
         .layer(tower_http::csrf::CsrfLayer::new())
-        .layer(axum::Extension(std::sync::Arc::new(
-            limits::Limits::from_env(),
-        )))
+        .layer(axum::Extension(std::sync::Arc::new(limits)))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }
@@ -59,7 +62,17 @@ pub async fn serve(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    serve_with(listener, state, limits::Limits::from_env(), shutdown).await
+}
+
+/// Serve with the given limits until `shutdown` resolves.
+pub async fn serve_with(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    limits: limits::Limits,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = router_with(state, limits).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await

@@ -149,9 +149,16 @@ async fn envs() -> Envs {
         let state = AppState {
             store: store.clone(),
         };
-        tokio::spawn(motcua_web::serve(listener, state, async move {
-            let _ = stopped.await;
-        }));
+        // These tests submit far more than one citizen would, from one address.
+        let limits = motcua_web::limits::Limits::from_env().without_intake_limits();
+        tokio::spawn(motcua_web::serve_with(
+            listener,
+            state,
+            limits,
+            async move {
+                let _ = stopped.await;
+            },
+        ));
         let http = reqwest::Client::builder()
             .no_proxy()
             .build()

@@ -850,3 +850,192 @@ async fn cross_site_posts_are_refused_and_headers_are_set() {
         assert_eq!(me.status().as_u16(), 401);
     }
 }
+
+fn small_pdf(n: usize) -> Vec<u8> {
+    format!("%PDF-1.4\n% tệp thử {n}\n%%EOF\n").into_bytes()
+}
+
+async fn upload_from(http: &reqwest::Client, env: &Env, n: usize) -> reqwest::Response {
+    http.post(format!("{}/api/v1/uploads?filename=scan-{n}.pdf", env.base))
+        .body(small_pdf(n))
+        .send()
+        .await
+        .expect("upload")
+}
+
+#[tokio::test]
+async fn anonymous_uploads_and_submissions_are_limited_per_client() {
+    for env in envs().await {
+        // Uploads: a burst of 20, then "wait", with the real wait; others go on.
+        let flood = client_at([127, 0, 0, 4]);
+        let mut statuses = Vec::new();
+        for n in 0..24 {
+            statuses.push(upload_from(&flood, &env, n).await);
+        }
+        let codes: Vec<u16> = statuses.iter().map(|r| r.status().as_u16()).collect();
+        assert_eq!(&codes[..20], &[201; 20], "{codes:?}");
+        assert_eq!(codes[23], 429, "{codes:?}");
+        assert!(statuses[23].headers().get("retry-after").is_some());
+        let other = client_at([127, 0, 0, 5]);
+        assert_eq!(upload_from(&other, &env, 99).await.status().as_u16(), 201);
+
+        // Submissions: a burst of 3 a client, then 429 and nothing written.
+        let citizen = client_at([127, 0, 0, 6]);
+        let mut codes = Vec::new();
+        for n in 0..4 {
+            let mut docs = serde_json::Map::new();
+            for (i, doc) in ["to-khai", "giay-to-tuy-than"].iter().enumerate() {
+                let r: Value = upload_from(&citizen, &env, 1000 + 10 * n + i)
+                    .await
+                    .json()
+                    .await
+                    .expect("json");
+                docs.insert((*doc).into(), json!({"upload_id": r["id"]}));
+            }
+            let documents: Vec<Value> = docs
+                .into_iter()
+                .map(|(code, v)| json!({"code": code, "upload_id": v["upload_id"]}))
+                .collect();
+            let before = env.store.count_dossiers().await.expect("count");
+            let r = citizen
+                .post(format!("{}/api/v1/dossiers", env.base))
+                .json(&json!({
+                    "unit_code": UNIT,
+                    "procedure_code": "HT-XNHN",
+                    "applicant": {
+                        "full_name": "Võ Thị Sáu", "id_number": "087190001234",
+                        "date_of_birth": "1990-01-01", "phone": "0912345678",
+                        "address": "Ấp 1, xã Mỹ Hiệp"
+                    },
+                    "documents": documents,
+                }))
+                .send()
+                .await
+                .expect("submit");
+            let code = r.status().as_u16();
+            let after = env.store.count_dossiers().await.expect("count");
+            assert_eq!(after - before, i64::from(code == 201), "{code}");
+            codes.push(code);
+        }
+        assert_eq!(codes, vec![201, 201, 201, 429]);
+    }
+}
+
+#[tokio::test]
+async fn unattached_uploads_are_capped_and_purged_with_their_files() {
+    use motcua_store::uploads::UploadQuota;
+    for env in envs().await {
+        let store = &env.store;
+        let now = OffsetDateTime::now_utc();
+        let quota = |client: &str, per_client: u64, total: u64| UploadQuota {
+            client: client.into(),
+            per_client_bytes: per_client,
+            total_bytes: total,
+        };
+        let a = small_pdf(1);
+        let one = a.len() as u64;
+        // Per client: the second file over the cap is refused; another client is not.
+        store
+            .upload_from(
+                &a,
+                None,
+                "citizen",
+                &quota("10.0.0.1", one + 10, 1 << 30),
+                now,
+            )
+            .await
+            .expect("first");
+        let refused = store
+            .upload_from(
+                &small_pdf(2),
+                None,
+                "citizen",
+                &quota("10.0.0.1", one + 10, 1 << 30),
+                now,
+            )
+            .await
+            .expect_err("over the client's cap");
+        assert!(refused.to_string().contains("upload_quota"), "{refused}");
+        store
+            .upload_from(
+                &small_pdf(3),
+                None,
+                "citizen",
+                &quota("10.0.0.2", one + 10, 1 << 30),
+                now,
+            )
+            .await
+            .expect("another client");
+        // In total: nobody gets in once everybody's files fill it.
+        let full = store
+            .upload_from(
+                &small_pdf(4),
+                None,
+                "citizen",
+                &quota("10.0.0.3", 1 << 30, 2 * one + 5),
+                now,
+            )
+            .await
+            .expect_err("over the total cap");
+        assert!(full.to_string().contains("upload_quota"), "{full}");
+        let usage = store.unattached_usage().await.expect("usage");
+        assert_eq!(usage.total_files, 2);
+        assert!(
+            usage
+                .clients
+                .iter()
+                .any(|(c, _, n)| c == "10.0.0.1" && *n == 1)
+        );
+
+        // A day later, what was never attached is gone, with its file.
+        let old = store
+            .upload_from(
+                &small_pdf(5),
+                None,
+                "citizen",
+                &quota("10.0.0.4", 1 << 30, 1 << 30),
+                now - time::Duration::hours(25),
+            )
+            .await
+            .expect("old");
+        let sha = old.sha256.clone().expect("sha");
+        assert!(store.blobs().get(&sha).await.is_ok());
+        let report = store.purge_unattached(now).await.expect("purge");
+        assert_eq!((report.files, report.blobs), (1, 1));
+        assert!(
+            store.blobs().get(&sha).await.is_err(),
+            "the file is deleted"
+        );
+        assert!(store.document(&old.id).await.expect("read").is_none());
+        assert_eq!(
+            store.unattached_usage().await.expect("usage").total_files,
+            2
+        );
+
+        // The administrator reads the figures; others may not.
+        let admin = env.token("own.admin").await;
+        let page = env
+            .http
+            .get(format!("{}/can-bo/tai-len-chua-dung", env.base))
+            .header("cookie", format!("motcua_session={admin}"))
+            .send()
+            .await
+            .expect("page");
+        assert_eq!(page.status().as_u16(), 200);
+        let text = page.text().await.expect("text");
+        assert!(
+            text.contains("10.0.0.1") && text.contains("id=\"last-purge\""),
+            "{text}"
+        );
+        assert!(text.contains("1 tệp"), "the last purge is shown: {text}");
+        let leader = env.token("own.leader").await;
+        let r = env
+            .http
+            .get(format!("{}/can-bo/tai-len-chua-dung", env.base))
+            .header("cookie", format!("motcua_session={leader}"))
+            .send()
+            .await
+            .expect("page");
+        assert_eq!(r.status().as_u16(), 403);
+    }
+}

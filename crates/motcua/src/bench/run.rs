@@ -520,7 +520,15 @@ fn human_bytes(b: f64) -> String {
 /// measure the limiter, not the server: all the load comes from one address,
 /// standing for thousands of citizens. They are off for the in-process
 /// server unless set explicitly.
-const LIMITS: [&str; 2] = ["MOTCUA_LOOKUP_PER_MINUTE", "MOTCUA_LOGIN_PER_MINUTE"];
+const LIMITS: [&str; 7] = [
+    "MOTCUA_LOOKUP_PER_MINUTE",
+    "MOTCUA_LOGIN_PER_MINUTE",
+    "MOTCUA_UPLOADS_PER_MINUTE",
+    "MOTCUA_SUBMISSIONS_PER_MINUTE",
+    "MOTCUA_SUBMISSIONS_PER_DAY",
+    "MOTCUA_UNATTACHED_MB_PER_CLIENT",
+    "MOTCUA_UNATTACHED_MB_TOTAL",
+];
 
 fn limits_off() {
     for var in LIMITS {

@@ -30,6 +30,8 @@ pub struct UploadQuery {
 /// in a submission or a supplement.
 pub async fn upload(
     State(s): State<AppState>,
+    Extension(limits): Extension<Arc<Limits>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     staff: Option<Staff>,
     Query(q): Query<UploadQuery>,
     body: Body,
@@ -46,10 +48,20 @@ pub async fn upload(
     let by = staff
         .as_ref()
         .map_or("citizen", |Staff(u)| u.username.as_str());
-    let meta = s
-        .store
-        .upload(&bytes, q.filename.as_deref(), by, OffsetDateTime::now_utc())
-        .await?;
+    let who = crate::limits::requester(
+        peer.ip(),
+        staff.as_ref().map(|Staff(u)| u.username.as_str()),
+    );
+    let meta = crate::limits::guarded_upload(
+        &s.store,
+        &limits,
+        who,
+        &bytes,
+        q.filename.as_deref(),
+        by,
+        OffsetDateTime::now_utc(),
+    )
+    .await?;
     Ok((StatusCode::CREATED, axum::Json(meta)).into_response())
 }
 
@@ -109,8 +121,16 @@ async fn create(
 pub async fn submit(
     _: Citizen,
     State(s): State<AppState>,
+    Extension(limits): Extension<Arc<Limits>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Json(body): Json<Submission>,
 ) -> ApiResult<Response> {
+    crate::limits::check_submission(
+        &limits,
+        &crate::limits::requester(peer.ip(), None),
+        body.unit_code.trim(),
+        OffsetDateTime::now_utc(),
+    )?;
     let rec = create(&s, body, Actor::Citizen, Channel::Online).await?;
     let r = &rec.row;
     let out = json!({

@@ -544,6 +544,8 @@ async fn read_answer(
 async fn answer(
     c: Ctx,
     State(s): State<AppState>,
+    Extension(limits): Extension<Arc<Limits>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path((id, step)): Path<(String, String)>,
     Query(q): Query<FlowQuery>,
     req: Request,
@@ -624,10 +626,16 @@ async fn answer(
             let has = data.get("documents").and_then(|m| m.get(&code)).is_some();
             match (doc, file) {
                 (None, _) => Err(Problem::not_found("not_found", "Không có bước này")),
-                (Some(_), Some((bytes, filename))) => match s
-                    .store
-                    .upload(&bytes, filename.as_deref(), "citizen", now)
-                    .await
+                (Some(_), Some((bytes, filename))) => match crate::limits::guarded_upload(
+                    &s.store,
+                    &limits,
+                    crate::limits::requester(peer.ip(), None),
+                    &bytes,
+                    filename.as_deref(),
+                    "citizen",
+                    now,
+                )
+                .await
                 {
                     Ok(meta) => {
                         let docs = data.entry("documents").or_insert_with(|| json!({}));
@@ -814,12 +822,25 @@ async fn check_page(
     )
 }
 
-async fn submit(c: Ctx, State(s): State<AppState>, Path(id): Path<String>) -> PageResult {
+async fn submit(
+    c: Ctx,
+    State(s): State<AppState>,
+    Extension(limits): Extension<Arc<Limits>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Path(id): Path<String>,
+) -> PageResult {
     c.citizen_only()?;
     let (mut draft, p) = load(&s, &c, &id).await?;
     if draft.dossier_code.is_some() {
         return Ok(Redirect::to(&format!("/nop/{id}/xong")).into_response());
     }
+    crate::limits::check_submission(
+        &limits,
+        &crate::limits::requester(peer.ip(), None),
+        &text(&draft, "unit_code"),
+        OffsetDateTime::now_utc(),
+    )
+    .map_err(|p| PageError::new(c.lang, p.into()))?;
     let documents: Vec<DocumentRef> = draft
         .data
         .get("documents")
@@ -1284,10 +1305,16 @@ async fn supplement(
         ));
     }
     for (doc, bytes, filename) in files {
-        match s
-            .store
-            .upload(&bytes, filename.as_deref(), "citizen", now)
-            .await
+        match crate::limits::guarded_upload(
+            &s.store,
+            &limits,
+            crate::limits::requester(peer.ip(), None),
+            &bytes,
+            filename.as_deref(),
+            "citizen",
+            now,
+        )
+        .await
         {
             Ok(meta) => docs.push(DocumentRef {
                 code: doc,

@@ -3,6 +3,7 @@
 //! adds upload progress and double-submit protection. Text is Vietnamese
 //! first, English when the visitor switches.
 
+pub mod admin;
 pub mod citizen;
 pub mod forms;
 pub mod index;
@@ -46,6 +47,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/cai-dat", get(settings))
         .route("/healthz", get(|| async { "ok" }))
+        .merge(admin::routes())
         .merge(citizen::routes())
         .merge(index::routes())
         .merge(office::routes())
