@@ -1039,3 +1039,49 @@ async fn unattached_uploads_are_capped_and_purged_with_their_files() {
         assert_eq!(r.status().as_u16(), 403);
     }
 }
+
+#[tokio::test]
+async fn redirects_after_settings_and_sign_in_stay_on_this_site() {
+    for env in envs().await {
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client");
+        for back in [
+            "/%09/evil.example",
+            "//evil.example",
+            "/%5Cevil.example",
+            "/%0D%0ALocation:%20x",
+        ] {
+            let r = http
+                .get(format!("{}/cai-dat?lang=en&back={back}", env.base))
+                .send()
+                .await
+                .expect("settings");
+            assert_eq!(r.status().as_u16(), 303, "{back}");
+            assert_eq!(r.headers()["location"], "/", "{back}");
+        }
+        // After a right password, a bad `next` goes to the officer's home, never a 500.
+        for next in ["/\t/evil.example", "/\r\nSet-Cookie: x=1", "//evil.example"] {
+            let r = http
+                .post(format!("{}/dang-nhap", env.base))
+                .form(&[
+                    ("username", "own.leader"),
+                    ("password", PASSWORD),
+                    ("next", next),
+                ])
+                .send()
+                .await
+                .expect("sign in");
+            assert_eq!(r.status().as_u16(), 303, "{next:?}");
+            let to = r.headers()["location"]
+                .to_str()
+                .expect("location")
+                .to_string();
+            assert!(
+                to.starts_with('/') && !to.starts_with("//"),
+                "{next:?} → {to:?}"
+            );
+        }
+    }
+}

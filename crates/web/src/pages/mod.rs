@@ -186,11 +186,39 @@ pub fn url_encode(s: &str) -> String {
 }
 
 /// Only local paths: never redirect off-site from a query parameter.
+/// A path on this site to go back to, or "/". Browsers drop tabs and line
+/// breaks from addresses ("/\t/evil" becomes "//evil", another site), and a
+/// line break cannot go in a header: any control or space character, a
+/// backslash or a second leading slash sends home instead.
 pub fn local_path(p: &str) -> &str {
-    if p.starts_with('/') && !p.starts_with("//") && !p.contains('\\') {
-        p
-    } else {
-        "/"
+    let safe = p.starts_with('/')
+        && !p.starts_with("//")
+        && !p
+            .chars()
+            .any(|c| c == '\\' || c.is_control() || c.is_whitespace());
+    if safe { p } else { "/" }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn only_local_paths_are_followed() {
+        for bad in [
+            "//evil.example",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/\r\nSet-Cookie: x=1",
+            "/\\evil.example",
+            "https://evil.example",
+            "/ /evil",
+            "evil",
+        ] {
+            assert_eq!(super::local_path(bad), "/", "{bad:?}");
+        }
+        assert_eq!(
+            super::local_path("/tra-cuu?code=1&key=2"),
+            "/tra-cuu?code=1&key=2"
+        );
     }
 }
 
