@@ -52,6 +52,7 @@ impl Settings {
     async fn open(&self) -> Result<Store> {
         std::fs::create_dir_all(&self.data_dir)
             .with_context(|| format!("cannot create {}", self.data_dir.display()))?;
+        narrow_modes(&self.data_dir)?;
         let mut store = Store::open(&self.database_url(), &self.data_dir.join("blobs"))
             .await
             .with_context(|| "cannot open the database")?;
@@ -72,6 +73,43 @@ impl Settings {
         }
         Ok(self.open().await?.calendar(unit).await?)
     }
+}
+
+/// The data folder holds personal data and secrets: the folder and what is
+/// in it are for the owner only (0700 / 0600). Wider modes left by an earlier
+/// release or by hand are narrowed, and said once in the log.
+fn narrow_modes(dir: &std::path::Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fn walk(p: &std::path::Path, narrowed: &mut usize) -> std::io::Result<()> {
+            let meta = std::fs::symlink_metadata(p)?;
+            if meta.file_type().is_symlink() {
+                return Ok(());
+            }
+            let want = if meta.is_dir() { 0o700 } else { 0o600 };
+            if meta.permissions().mode() & 0o077 != 0 {
+                std::fs::set_permissions(p, std::fs::Permissions::from_mode(want))?;
+                *narrowed += 1;
+            }
+            if meta.is_dir() {
+                for entry in std::fs::read_dir(p)? {
+                    walk(&entry?.path(), narrowed)?;
+                }
+            }
+            Ok(())
+        }
+        let mut narrowed = 0;
+        walk(dir, &mut narrowed).with_context(|| format!("cannot secure {}", dir.display()))?;
+        if narrowed > 0 {
+            tracing::warn!(
+                folder = %dir.display(),
+                narrowed,
+                "data folder was readable by others: now for its owner only (0700/0600)"
+            );
+        }
+    }
+    Ok(())
 }
 
 /// A new database gets the national units and the shipped catalog.
@@ -338,6 +376,13 @@ fn init_tracing() {
 
 #[tokio::main]
 async fn main() -> Result<()> {
+    // Every file and folder this process creates is for its owner only,
+    // whatever the umask it was started with (SQLite's WAL and the blobs included).
+    #[cfg(unix)]
+    // SAFETY: umask only sets this process's file-creation mask; no memory is touched.
+    unsafe {
+        libc::umask(0o077);
+    }
     let cli = Cli::parse();
     init_tracing();
     match cli.command {
@@ -679,6 +724,7 @@ async fn calendar(settings: Settings, cmd: CalendarCmd) -> Result<()> {
 }
 
 async fn serve(mut settings: Settings, listen: &str, demo: bool) -> Result<()> {
+    let mut demo_dir = None;
     if demo {
         if settings
             .database
@@ -687,15 +733,38 @@ async fn serve(mut settings: Settings, listen: &str, demo: bool) -> Result<()> {
         {
             bail!("--demo uses its own SQLite database; leave --database unset");
         }
-        let dir = std::env::temp_dir().join(format!("motcua-demo-{}", std::process::id()));
-        if dir.exists() {
-            std::fs::remove_dir_all(&dir)?;
+        // A data folder named by the user is used (it must hold no database);
+        // otherwise a folder of its own in the temporary directory, removed on exit.
+        let named = std::env::var_os("MOTCUA_DATA_DIR").is_some()
+            || std::env::args().any(|a| a == "--data-dir" || a.starts_with("--data-dir="));
+        if named {
+            if settings.data_dir.join("motcua.sqlite").exists() {
+                bail!(
+                    "--demo cần một thư mục dữ liệu trống; {} đã có cơ sở dữ liệu (the demo needs an empty data folder)",
+                    settings.data_dir.display()
+                );
+            }
+        } else {
+            let dir = std::env::temp_dir().join(format!("motcua-demo-{}", std::process::id()));
+            if dir.exists() {
+                std::fs::remove_dir_all(&dir)?;
+            }
+            demo_dir = Some(dir.clone());
         }
         settings = Settings {
-            data_dir: dir,
+            data_dir: demo_dir.clone().unwrap_or(settings.data_dir),
             database: None,
         };
     }
+    let result = serve_in(settings, listen, demo).await;
+    if let Some(dir) = demo_dir {
+        // The demo's keys and data do not outlive it.
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    result
+}
+
+async fn serve_in(settings: Settings, listen: &str, demo: bool) -> Result<()> {
     let store = settings.open().await?;
     let listener = tokio::net::TcpListener::bind(listen)
         .await

@@ -393,3 +393,43 @@ fn backup_then_restore_gives_back_the_same_dossiers_events_and_bytes() {
     assert_eq!(v["dossiers"].as_array().map(Vec::len), Some(3));
     assert_eq!(v["dossiers"][0]["applicant"]["phone"], "0987654321");
 }
+
+/// Every file and folder of the data folder is for its owner only, whatever
+/// the umask, and wider modes from before are narrowed on start.
+#[cfg(unix)]
+#[test]
+fn the_data_folder_is_readable_by_its_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    // What an earlier release (or a careless copy) left: world-readable.
+    std::fs::create_dir_all(data.join("blobs/ab")).expect("dirs");
+    std::fs::write(data.join("blobs/ab/old"), b"x").expect("file");
+    for p in [data.clone(), data.join("blobs"), data.join("blobs/ab")] {
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    }
+    std::fs::set_permissions(
+        data.join("blobs/ab/old"),
+        std::fs::Permissions::from_mode(0o644),
+    )
+    .expect("chmod");
+    stdout(&motcua(&data, &["migrate"]));
+    stdout(&motcua(&data, &["audit", "checkpoint"]));
+    fn walk(p: &Path, seen: &mut Vec<(String, u32)>) {
+        let mode = std::fs::metadata(p).expect("meta").permissions().mode() & 0o777;
+        seen.push((p.display().to_string(), mode));
+        if p.is_dir() {
+            for e in std::fs::read_dir(p).expect("read") {
+                walk(&e.expect("entry").path(), seen);
+            }
+        }
+    }
+    let mut seen = Vec::new();
+    walk(&data, &mut seen);
+    assert!(seen.len() >= 5, "{seen:?}");
+    for (path, mode) in &seen {
+        assert_eq!(mode & 0o077, 0, "{path} is {mode:o}");
+    }
+    assert!(seen.iter().any(|(p, _)| p.ends_with("motcua.sqlite")));
+    assert!(seen.iter().any(|(p, _)| p.ends_with("lookup.key")));
+}
