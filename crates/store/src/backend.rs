@@ -1061,8 +1061,8 @@ macro_rules! backend {
                     .await?)
             }
 
-            pub async fn dossier_unit(&self, id: i64) -> Result<Option<String>> {
-                Ok(sqlx::query_scalar("SELECT unit_code FROM dossiers WHERE id = $1").bind(id).fetch_optional(&self.read).await?)
+            pub async fn dossier_unit(&self, id: i64) -> Result<Option<(String, String)>> {
+                Ok(sqlx::query_as("SELECT unit_code, code FROM dossiers WHERE id = $1").bind(id).fetch_optional(&self.read).await?)
             }
 
             pub async fn count_dossiers(&self) -> Result<i64> {

@@ -1508,7 +1508,8 @@ impl Store {
     }
 
     /// The unit of a dossier, by its internal id.
-    pub async fn dossier_unit(&self, id: i64) -> Result<Option<String>> {
+    /// The unit and code of a dossier, by its id.
+    pub async fn dossier_unit(&self, id: i64) -> Result<Option<(String, String)>> {
         on_db!(self.dossier_unit(id))
     }
 

@@ -16,6 +16,11 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
             Ok(axum::Json(v)) => Ok(Json(v)),
             Err(rej) => {
                 let (kind, code, msg) = match &rej {
+                    _ if rej.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => (
+                        ProblemKind::TooLarge,
+                        "body_too_large",
+                        "Nội dung yêu cầu quá lớn (request body too large)".to_string(),
+                    ),
                     JsonRejection::MissingJsonContentType(_) => (
                         ProblemKind::UnsupportedMedia,
                         "json_expected",

@@ -33,6 +33,9 @@ pub fn router_with(state: AppState, limits: limits::Limits) -> Router {
     Router::new()
         .merge(api::routes())
         .merge(pages::routes())
+        // Personal data must not stay in browser or proxy caches; static
+        // assets say otherwise themselves.
+        .layer(axum::middleware::from_fn(no_store))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
@@ -52,8 +55,37 @@ pub fn router_with(state: AppState, limits: limits::Limits) -> Router {
         // Cross-site form posts are refused (Sec-Fetch-Site / Origin checks).
         .layer(tower_http::csrf::CsrfLayer::new())
         .layer(axum::Extension(std::sync::Arc::new(limits)))
-        .layer(tower_http::trace::TraceLayer::new_for_http())
+        // The path only: queries carry lookup keys and file names.
+        .layer(
+            tower_http::trace::TraceLayer::new_for_http().make_span_with(
+                |req: &axum::http::Request<axum::body::Body>| {
+                    tracing::debug_span!("request", method = %req.method(), path = %req.uri().path())
+                },
+            ),
+        )
         .with_state(state)
+}
+
+/// Personal data must not stay in browser or proxy caches: every API answer,
+/// the citizen's lookup and submission pages, and receipts are `no-store`
+/// (documents and forms set it themselves). The officer's dossier page is
+/// not yet: with it, headless Chromium stops posting that page's forms
+/// while its embedded PDF scans load (seen in the browser suite).
+async fn no_store(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let path = req.uri().path();
+    let personal = path.starts_with("/api/")
+        || path.starts_with("/tra-cuu")
+        || path.starts_with("/nop/")
+        || (path.starts_with("/can-bo/ho-so/") && path.ends_with("/bien-nhan"));
+    let mut resp = next.run(req).await;
+    if personal && !resp.headers().contains_key(header::CACHE_CONTROL) {
+        resp.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    resp
 }
 
 /// Serve until `shutdown` resolves.

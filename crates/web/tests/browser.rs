@@ -154,6 +154,21 @@ impl<'a> Browser<'a> {
             .await;
     }
 
+    /// Wait until the page's source holds `needle` (a navigation may still be
+    /// under way when the driver answers); whether it came.
+    async fn wait_source(&mut self, needle: &str) -> bool {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            if self.source().await.contains(needle) {
+                return true;
+            }
+            if Instant::now() > deadline {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     async fn url(&self) -> String {
         self.call(reqwest::Method::GET, "/url", None)
             .await
@@ -698,7 +713,7 @@ async fn a_supplement_request_goes_to_the_citizen_and_back() {
         .go(&format!("{}/tra-cuu?code={code}&key={key}", srv.base))
         .await;
     assert!(
-        citizen.source().await.contains("Ảnh căn cước bị mờ"),
+        citizen.wait_source("Ảnh căn cước bị mờ").await,
         "the citizen sees what is missing"
     );
     citizen.shot("asked").await;
@@ -769,7 +784,7 @@ async fn counter_intake_prints_a_receipt_and_other_communes_cannot_look() {
     sign_in(&mut b, &srv.base, "tiepnhan.mytho").await;
     b.go(&format!("{}/can-bo/ho-so/{code}", srv.base)).await;
     assert!(
-        b.source().await.contains("Không tìm thấy"),
+        b.wait_source("Không tìm thấy").await,
         "another unit's dossier is hidden"
     );
     assert!(!b.source().await.contains("Huỳnh Văn Chín"));

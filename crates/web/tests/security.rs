@@ -1085,3 +1085,47 @@ async fn redirects_after_settings_and_sign_in_stay_on_this_site() {
         }
     }
 }
+
+#[tokio::test]
+async fn personal_data_is_not_cached_a_lower_case_bearer_works_and_big_json_is_413() {
+    for env in envs().await {
+        let (code, key) = dossier_with_key(&env).await;
+        let token = env.token("own.receptionist").await;
+        let r = env
+            .http
+            .get(format!("{}/api/v1/dossiers/{code}", env.base))
+            .header("authorization", format!("bearer {token}"))
+            .send()
+            .await
+            .expect("read");
+        assert_eq!(r.status().as_u16(), 200, "lower-case bearer");
+        assert_eq!(r.headers()["cache-control"], "no-store");
+        for path in [
+            format!("/tra-cuu?code={code}&key={key}"),
+            format!("/api/v1/lookup/{code}?key={key}"),
+        ] {
+            let r = env
+                .http
+                .get(format!("{}{path}", env.base))
+                .send()
+                .await
+                .expect("lookup");
+            assert_eq!(r.status().as_u16(), 200, "{path}");
+            assert_eq!(r.headers()["cache-control"], "no-store", "{path}");
+        }
+        let huge = format!(
+            "{{\"unit_code\":\"{UNIT}\",\"pad\":\"{}\"}}",
+            "x".repeat(10 * 1024 * 1024)
+        );
+        let r = client_at([127, 0, 0, 7])
+            .post(format!("{}/api/v1/dossiers", env.base))
+            .header("content-type", "application/json")
+            .body(huge)
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(r.status().as_u16(), 413);
+        let v: Value = r.json().await.expect("json");
+        assert_eq!(v["error"]["code"], "body_too_large");
+    }
+}

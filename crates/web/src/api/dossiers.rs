@@ -235,6 +235,9 @@ pub async fn list(
     };
     let now = OffsetDateTime::now_utc();
     let rows = s.store.list_dossiers(&filter, now).await?;
+    s.store
+        .log_access(&user.username, "", "api:list", now)
+        .await?;
     let catalog = s.store.catalog().await?;
     let next_cursor = (rows.len() as i64 == limit)
         .then(|| rows.last().map(|r| r.id.to_string()))
@@ -314,18 +317,26 @@ pub async fn document(
         ))
     };
     let (dossier_id, meta) = s.store.document(&id).await?.ok_or_else(missing)?;
-    let allowed = match dossier_id {
-        Some(id) => s
-            .store
-            .dossier_unit(id)
-            .await?
-            .is_some_and(|unit| user.sees_unit(&unit)),
-        None => user.has_role(Role::Admin),
+    let (allowed, code) = match dossier_id {
+        Some(id) => match s.store.dossier_unit(id).await? {
+            Some((unit, code)) => (user.sees_unit(&unit), code),
+            None => (false, String::new()),
+        },
+        None => (user.has_role(Role::Admin), String::new()),
     };
     let sha = meta.sha256.clone().ok_or_else(missing)?;
     if !allowed {
         return Err(missing());
     }
+    // A scan of an ID card is personal data: its reads are kept too.
+    s.store
+        .log_access(
+            &user.username,
+            &code,
+            &format!("api:document:{id}"),
+            OffsetDateTime::now_utc(),
+        )
+        .await?;
     let bytes = s
         .store
         .blobs()

@@ -44,10 +44,7 @@ pub async fn login(
 }
 
 pub async fn logout(State(s): State<AppState>, headers: HeaderMap) -> ApiResult<Response> {
-    let bearer = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
+    let bearer = crate::auth::bearer(&headers);
     let cookie = headers
         .get_all(header::COOKIE)
         .iter()

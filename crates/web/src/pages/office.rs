@@ -745,6 +745,16 @@ async fn queues(c: Ctx, State(s): State<AppState>, Query(q): Query<QueueQuery>) 
         })
         .collect();
     let title = current.label(&c).to_string();
+    // A work list shows applicants' names: its reads are kept (no single dossier).
+    s.store
+        .log_access(
+            &user.username,
+            "",
+            &format!("page:queue:{}", current.label(&c)),
+            OffsetDateTime::now_utc(),
+        )
+        .await
+        .map_err(store_err(lang))?;
     render(&QueuesPage {
         full_name: user.full_name.clone(),
         c,
@@ -1669,18 +1679,26 @@ async fn document(c: Ctx, State(s): State<AppState>, Path(id): Path<String>) -> 
         .await
         .map_err(store_err(lang))?
         .ok_or_else(missing)?;
-    let allowed = match dossier_id {
-        Some(d) => s
-            .store
-            .dossier_unit(d)
-            .await
-            .map_err(store_err(lang))?
-            .is_some_and(|unit| user.sees_unit(&unit)),
-        None => user.has_role(Role::Admin),
+    let (allowed, code) = match dossier_id {
+        Some(d) => match s.store.dossier_unit(d).await.map_err(store_err(lang))? {
+            Some((unit, code)) => (user.sees_unit(&unit), code),
+            None => (false, String::new()),
+        },
+        None => (user.has_role(Role::Admin), String::new()),
     };
     if !allowed {
         return Err(missing());
     }
+    // A scan of an ID card is personal data: its reads are kept too.
+    s.store
+        .log_access(
+            &user.username,
+            &code,
+            &format!("page:document:{id}"),
+            OffsetDateTime::now_utc(),
+        )
+        .await
+        .map_err(store_err(lang))?;
     let sha = meta.sha256.clone().ok_or_else(missing)?;
     let bytes = s
         .store

@@ -1750,9 +1750,13 @@ struct BookedPage {
 async fn booked(
     c: Ctx,
     State(s): State<AppState>,
+    Extension(limits): Extension<Arc<Limits>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path((unit, code)): Path<(String, String)>,
 ) -> PageResult {
     let lang = c.lang;
+    // Booking codes are guessable like dossier codes: limited like lookups.
+    limit(&limits, peer, lang)?;
     let unit_name = unit_name(&s, lang, &unit).await?;
     let q = s.store.queue();
     let Some(a) = q.appointment(&unit, &code).await.map_err(page_err(lang))? else {

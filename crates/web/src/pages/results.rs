@@ -28,7 +28,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 /// A result PDF plus the form around it.
-const FORM_BODY_LIMIT: usize = 16 * 1024 * 1024;
+/// One PDF of at most the upload limit (10 MB), and the form around it.
+const FORM_BODY_LIMIT: usize = motcua_store::DEFAULT_MAX_UPLOAD + 64 * 1024;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
