@@ -586,6 +586,17 @@ impl Store {
     pub async fn user_by_username(&self, username: &str) -> Result<Option<User>> {
         on_db!(self.user_by_username(username))
     }
+    /// Give every account whose name starts with `prefix` this password hash
+    /// (generated benchmark accounts get a fresh password at each run).
+    pub async fn set_password_hash_of_prefix(&self, prefix: &str, hash: &str) -> Result<u64> {
+        on_db!(self.set_password_hash_of_prefix(prefix, hash))
+    }
+
+    /// Accounts whose names do not start with `prefix`.
+    pub async fn count_users_besides_prefix(&self, prefix: &str) -> Result<i64> {
+        on_db!(self.count_users_besides_prefix(prefix))
+    }
+
     /// Active staff who work for `unit` (to choose whom to assign a dossier).
     pub async fn users_of_unit(&self, unit: &str) -> Result<Vec<User>> {
         on_db!(self.users_of_unit(unit))
@@ -1152,6 +1163,33 @@ impl Store {
         let hash = motcua_domain::dossier::lookup_key_hash(&self.lookup_secret, &row.code, key);
         let (a, b) = (hash.as_bytes(), row.lookup_hash.as_bytes());
         a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    }
+
+    /// The dossier row if `key` opens it. An unknown code and a wrong key
+    /// take the same path (one indexed read, one keyed hash), so neither the
+    /// answer nor its time tells them apart.
+    pub async fn dossier_row_by_key(&self, code: &str, key: &str) -> Result<Option<DossierRow>> {
+        let code = code.trim();
+        let row = self.dossier_row(code).await?;
+        let hash = motcua_domain::dossier::lookup_key_hash(&self.lookup_secret, code, key.trim());
+        let stored = row.as_ref().map_or("", |r| r.lookup_hash.as_str());
+        let same = !key.trim().is_empty()
+            && hash.len() == stored.len()
+            && hash
+                .as_bytes()
+                .iter()
+                .zip(stored.as_bytes())
+                .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+                == 0;
+        Ok(row.filter(|_| same))
+    }
+
+    /// The whole dossier (events, documents) if `key` opens it.
+    pub async fn dossier_by_key(&self, code: &str, key: &str) -> Result<Option<DossierRecord>> {
+        match self.dossier_row_by_key(code, key).await? {
+            Some(row) => Ok(Some(self.record_for(row).await?)),
+            None => Ok(None),
+        }
     }
 
     /// What the store keeps of `key` for the dossier `code` (for loaders that write rows themselves).

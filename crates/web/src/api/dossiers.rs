@@ -370,11 +370,10 @@ pub struct KeyQuery {
 /// The dossier if `key` is its lookup key; a wrong key looks like an unknown code.
 async fn by_key(s: &AppState, code: &str, key: Option<&str>) -> ApiResult<DossierRecord> {
     let key = normalize_key(key.unwrap_or(""));
-    let rec = s.store.dossier(code.trim()).await?.ok_or_else(not_found)?;
-    if !s.store.key_matches(&rec.row, &key) {
-        return Err(not_found());
-    }
-    Ok(rec)
+    s.store
+        .dossier_by_key(code, &key)
+        .await?
+        .ok_or_else(not_found)
 }
 
 /// Public progress of a dossier, by its code and lookup key.

@@ -190,12 +190,9 @@ pub async fn signed_for_citizen(
     let key = normalize_key(key.unwrap_or(""));
     let row = s
         .store
-        .dossier_row(code.trim())
+        .dossier_row_by_key(code, &key)
         .await?
         .ok_or_else(not_found)?;
-    if !s.store.key_matches(&row, &key) {
-        return Err(not_found());
-    }
     let unavailable = || {
         ApiError::from(Problem::conflict(
             "result_not_available",

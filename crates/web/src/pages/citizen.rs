@@ -1030,11 +1030,7 @@ async fn find_by_key(
     code: &str,
     key: &str,
 ) -> Result<Option<DossierRecord>, PageError> {
-    let key = normalize_key(key);
-    match s.store.dossier(code.trim()).await? {
-        Some(rec) if s.store.key_matches(&rec.row, &key) => Ok(Some(rec)),
-        _ => Ok(None),
-    }
+    Ok(s.store.dossier_by_key(code, &normalize_key(key)).await?)
 }
 
 async fn lookup_view(s: &AppState, c: &Ctx, rec: &DossierRecord) -> Result<LookupView, PageError> {

@@ -892,10 +892,7 @@ async fn find_by_key(
     key: &str,
 ) -> Result<Option<motcua_store::DossierRow>, PageError> {
     let key = motcua_domain::dossier::normalize_key(key);
-    match s.store.dossier_row(code.trim()).await? {
-        Some(r) if s.store.key_matches(&r, &key) => Ok(Some(r)),
-        _ => Ok(None),
-    }
+    Ok(s.store.dossier_row_by_key(code, &key).await?)
 }
 
 fn not_found_dossier(lang: Lang) -> PageError {
