@@ -30,8 +30,24 @@ pub async fn main(store: Store, cmd: BenchCmd) -> Result<()> {
     }
 }
 
-/// Password of every generated staff account (bench databases only).
-pub const BENCH_PASSWORD: &str = "motcua-bench-2026";
+/// Generated staff accounts start with this; none of them is a real person.
+pub const BENCH_PREFIX: &str = motcua_store::GENERATED_PREFIX;
+
+/// A random password for the generated accounts, never written in the source.
+pub fn random_password() -> Result<String> {
+    let mut b = [0u8; 12];
+    getrandom::fill(&mut b).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+    Ok(b.iter().map(|x| format!("{x:02x}")).collect())
+}
+
+/// Give every generated account `password` (one hash for all).
+pub async fn reset_staff_password(store: &Store, password: &str) -> Result<u64> {
+    let hash =
+        motcua_web::auth::hash_password(password).context("cannot hash the bench password")?;
+    Ok(store
+        .set_password_hash_of_prefix(BENCH_PREFIX, &hash)
+        .await?)
+}
 
 /// SplitMix64: tiny, fast, and good enough for synthetic data; every stream
 /// is derived from the seed so the output does not depend on thread layout.
@@ -99,8 +115,14 @@ pub fn supervisor_name(province: &str) -> String {
     format!("bench.giamsat.{province}")
 }
 
-/// Create the generated staff accounts that are missing (one password hash for all).
-pub async fn ensure_staff(store: &Store, province: &str, units: &[String]) -> Result<()> {
+/// Create the generated staff accounts that are missing, with `password`
+/// (one hash for all). Returns how many were created.
+pub async fn ensure_staff(
+    store: &Store,
+    province: &str,
+    units: &[String],
+    password: &str,
+) -> Result<usize> {
     let sup = supervisor_name(province);
     let mut missing: Vec<(String, Role, Vec<String>, Option<String>)> = Vec::new();
     if store.user_by_username(&sup).await?.is_none() {
@@ -132,10 +154,11 @@ pub async fn ensure_staff(store: &Store, province: &str, units: &[String]) -> Re
         }
     }
     if missing.is_empty() {
-        return Ok(());
+        return Ok(0);
     }
-    let hash = motcua_web::auth::hash_password(BENCH_PASSWORD)
-        .context("cannot hash the bench password")?;
+    let created = missing.len();
+    let hash =
+        motcua_web::auth::hash_password(password).context("cannot hash the bench password")?;
     let now = OffsetDateTime::now_utc();
     for (username, role, units, province_code) in missing {
         let new = NewUser {
@@ -148,7 +171,7 @@ pub async fn ensure_staff(store: &Store, province: &str, units: &[String]) -> Re
         };
         store.create_user(&new, now).await?;
     }
-    Ok(())
+    Ok(created)
 }
 
 /// A tiny valid one-page PDF saying what it is: generated documents point to

@@ -557,6 +557,19 @@ async fn main() -> Result<()> {
         }
         Command::Bench(cmd) => {
             let store = cli.settings.open().await?;
+            // Generated dossiers never go into a real center's data.
+            if matches!(cmd, bench::BenchCmd::Generate(_))
+                && store.count_dossiers().await? > 0
+                && store
+                    .count_users_besides_prefix(bench::BENCH_PREFIX)
+                    .await?
+                    > 0
+            {
+                bail!(
+                    "{} có hồ sơ và tài khoản thật; `bench generate` chỉ dùng cho thư mục dữ liệu thử (refusing to generate into real data)",
+                    cli.settings.data_dir.display()
+                );
+            }
             bench::main(store, cmd).await
         }
     }

@@ -433,3 +433,35 @@ fn the_data_folder_is_readable_by_its_owner_only() {
     assert!(seen.iter().any(|(p, _)| p.ends_with("motcua.sqlite")));
     assert!(seen.iter().any(|(p, _)| p.ends_with("lookup.key")));
 }
+
+/// Generated dossiers and accounts never go into a real center's data.
+#[tokio::test]
+async fn bench_generate_refuses_a_data_folder_with_real_dossiers() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    some_dossiers(&data).await;
+    let o = Command::new(env!("CARGO_BIN_EXE_motcua"))
+        .args([
+            "user",
+            "add",
+            "--username",
+            "tiepnhan.myhiep",
+            "--role",
+            "receptionist",
+            "--unit",
+            "30112",
+        ])
+        .env("MOTCUA_DATA_DIR", &data)
+        .env("MOTCUA_USER_PASSWORD", "mat-khau-du-dai-2026")
+        .env_remove("MOTCUA_DATABASE")
+        .output()
+        .expect("user add");
+    stdout(&o);
+    let o = motcua(&data, &["bench", "generate", "--dossiers", "10"]);
+    assert!(!o.status.success(), "bench generate wrote into real data");
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("refusing to generate into real data"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}

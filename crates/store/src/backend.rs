@@ -382,6 +382,22 @@ macro_rules! backend {
                 }
             }
 
+            pub async fn set_password_hash_of_prefix(&self, prefix: &str, hash: &str) -> Result<u64> {
+                Ok(sqlx::query("UPDATE users SET password_hash = $1 WHERE username LIKE $2")
+                    .bind(hash)
+                    .bind(format!("{prefix}%"))
+                    .execute(&self.write)
+                    .await?
+                    .rows_affected())
+            }
+
+            pub async fn count_users_besides_prefix(&self, prefix: &str) -> Result<i64> {
+                Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE username NOT LIKE $1")
+                    .bind(format!("{prefix}%"))
+                    .fetch_one(&self.read)
+                    .await?)
+            }
+
             pub async fn users_of_unit(&self, unit: &str) -> Result<Vec<User>> {
                 let rows: Vec<UserRow> = sqlx::query_as(
                     "SELECT u.id, u.username, u.full_name, u.password_hash, u.roles, u.province_code, u.active \

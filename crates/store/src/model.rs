@@ -31,7 +31,14 @@ pub struct User {
     pub active: bool,
 }
 
+/// Accounts made by `motcua bench` start with this: no real person.
+pub const GENERATED_PREFIX: &str = "bench.";
+
 impl User {
+    /// An account made by the benchmark generator, never offered in pickers.
+    pub fn is_generated(&self) -> bool {
+        self.username.starts_with(GENERATED_PREFIX)
+    }
     pub fn has_role(&self, role: Role) -> bool {
         self.roles.contains(&role)
     }

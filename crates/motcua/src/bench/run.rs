@@ -19,9 +19,7 @@
 
 use super::client::{Client, Response, Target};
 use super::generate::{GenerateArgs, build_world, cumulative, pick_cum, procedure_weight};
-use super::{
-    BENCH_PASSWORD, Rng, UnitStaff, ensure_staff, placeholder_pdf, supervisor_name, thousands,
-};
+use super::{Rng, UnitStaff, ensure_staff, placeholder_pdf, supervisor_name, thousands};
 use anyhow::{Context, Result, anyhow, bail};
 use clap::Args;
 use motcua_domain::calendar::VN_OFFSET;
@@ -239,7 +237,7 @@ async fn login(target: &Target, username: &str) -> Result<String> {
         .post_json(
             "/api/v1/session",
             None,
-            &json!({ "username": username, "password": BENCH_PASSWORD }),
+            &json!({ "username": username, "password": BENCH_PASSWORD.get().map_or("", String::as_str) }),
         )
         .await?;
     if !r.ok() {
@@ -516,6 +514,9 @@ fn human_bytes(b: f64) -> String {
     }
 }
 
+/// The generated accounts' password for this run (set once, at its start).
+static BENCH_PASSWORD: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
 /// The per-client limits of the public lookup and of signing in would
 /// measure the limiter, not the server: all the load comes from one address,
 /// standing for thousands of citizens. They are off for the in-process
@@ -569,7 +570,13 @@ pub async fn run(store: Store, args: &RunArgs) -> Result<()> {
         .cloned()
         .collect();
     let codes: Vec<String> = chosen.iter().map(|u| u.code.clone()).collect();
-    ensure_staff(&store, &args.province, &codes).await?;
+    // A fresh password for the generated accounts, known to this run only.
+    let password = super::random_password()?;
+    ensure_staff(&store, &args.province, &codes, &password).await?;
+    super::reset_staff_password(&store, &password).await?;
+    BENCH_PASSWORD
+        .set(password)
+        .map_err(|_| anyhow!("bench run started twice in one process"))?;
 
     // The server.
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

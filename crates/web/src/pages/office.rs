@@ -1258,7 +1258,7 @@ async fn dossier_view(
             .await
             .map_err(store_err(lang))?
             .into_iter()
-            .filter(|u| u.has_role(Role::Specialist))
+            .filter(|u| u.has_role(Role::Specialist) && !u.is_generated())
             .map(|u| Choice {
                 checked: u.username == current,
                 label: format!("{} ({})", u.full_name, u.username),
