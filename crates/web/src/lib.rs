@@ -10,12 +10,12 @@ pub mod extract;
 pub mod limits;
 pub mod pages;
 pub mod results;
+pub mod serve;
 pub mod view;
 
 use axum::Router;
 use axum::http::{HeaderValue, header};
 use motcua_store::Store;
-use std::net::SocketAddr;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 #[derive(Clone)]
@@ -104,8 +104,6 @@ pub async fn serve_with(
     limits: limits::Limits,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = router_with(state, limits).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
+    let conns = limits.connections;
+    serve::run(listener, router_with(state, limits), conns, shutdown).await
 }

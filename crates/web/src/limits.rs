@@ -141,6 +141,8 @@ pub struct Limits {
     /// Bytes of uploads not yet attached, per requester and in total.
     pub unattached_per_client: u64,
     pub unattached_total: u64,
+    /// Header-read deadline, idle close and connection cap.
+    pub connections: crate::serve::ConnLimits,
 }
 
 /// Who is counted for uploads and submissions: the signed-in account (a kiosk
@@ -172,6 +174,13 @@ impl Limits {
             daily: DailyCap::new(env_u32("MOTCUA_SUBMISSIONS_PER_DAY", 20)),
             unattached_per_client: off_is_max(mb("MOTCUA_UNATTACHED_MB_PER_CLIENT", 100)),
             unattached_total: off_is_max(mb("MOTCUA_UNATTACHED_MB_TOTAL", 4096)),
+            connections: crate::serve::ConnLimits {
+                header_timeout: Duration::from_secs(u64::from(
+                    env_u32("MOTCUA_HEADER_TIMEOUT_SECS", 15).max(1),
+                )),
+                max_connections: env_u32("MOTCUA_MAX_CONNECTIONS", 2048).max(1) as usize,
+                ..Default::default()
+            },
         }
     }
 

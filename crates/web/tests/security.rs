@@ -1129,3 +1129,63 @@ async fn personal_data_is_not_cached_a_lower_case_bearer_works_and_big_json_is_4
         assert_eq!(v["error"]["code"], "body_too_large");
     }
 }
+
+/// A raw connection: what was read until the server closed it (or `None` if
+/// it stayed open past `wait`).
+async fn read_until_closed(
+    s: &mut tokio::net::TcpStream,
+    wait: std::time::Duration,
+) -> Option<String> {
+    use tokio::io::AsyncReadExt;
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        match tokio::time::timeout(wait, s.read(&mut buf)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => return Some(String::from_utf8_lossy(&got).into_owned()),
+            Ok(Ok(n)) => got.extend_from_slice(&buf[..n]),
+            Err(_) => return None,
+        }
+    }
+}
+
+#[tokio::test]
+async fn half_sent_and_idle_connections_are_closed_and_connections_are_capped() {
+    use tokio::io::AsyncWriteExt;
+    let env = envs().await.remove(0);
+    let mut limits = motcua_web::limits::Limits::from_env();
+    limits.connections.header_timeout = std::time::Duration::from_secs(1);
+    limits.connections.max_connections = 1;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(motcua_web::serve_with(
+        listener,
+        AppState {
+            store: env.store.clone(),
+        },
+        limits,
+        std::future::pending(),
+    ));
+    let long = std::time::Duration::from_secs(20);
+    // Half a request: closed once the header deadline passes, not kept for ever.
+    let mut half = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    half.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .expect("write");
+    // The only connection slot is taken: this one waits in the queue…
+    let mut next = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    next.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .expect("write");
+    // …until the half request is dropped; then it is served, and kept alive
+    // only until the header deadline passes without a new request.
+    assert!(
+        read_until_closed(&mut half, long).await.is_some(),
+        "half request kept open"
+    );
+    let answer = read_until_closed(&mut next, long)
+        .await
+        .expect("idle connection kept open");
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+}
