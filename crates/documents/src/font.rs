@@ -45,10 +45,15 @@ pub(crate) struct Font {
 }
 
 impl Font {
-    /// The glyph of `c`, or a typed error: a missing glyph is never drawn as a box.
+    /// The glyph of `c`. A character the font lacks (input checks refuse
+    /// them, but a dossier stored before may hold one) is drawn as a visible
+    /// "?", never as an empty box, and never makes the document fail.
     pub fn glyph(&self, c: char, style: FontStyle) -> Result<u16, DocumentError> {
+        if let Some(g) = self.face.glyph_index(c) {
+            return Ok(g.0);
+        }
         self.face
-            .glyph_index(c)
+            .glyph_index('?')
             .map(|g| g.0)
             .ok_or(DocumentError::MissingGlyph {
                 ch: c,

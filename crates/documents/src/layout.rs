@@ -736,14 +736,28 @@ mod tests {
     }
 
     #[test]
-    fn a_missing_glyph_is_an_error_not_a_box() {
-        let err =
-            wrap(&[Span::new(Style::regular(12.0), "Hồ sơ 📄")], 300.0, 0.0).expect_err("emoji");
-        assert!(
-            matches!(err, DocumentError::MissingGlyph { ch: '📄', .. }),
-            "{err}"
+    fn a_character_the_font_lacks_is_a_question_mark_not_a_failure() {
+        let emoji = wrap(&[Span::new(Style::regular(12.0), "Hồ sơ 📄")], 300.0, 0.0)
+            .expect("an emoji does not make the document fail");
+        let question =
+            wrap(&[Span::new(Style::regular(12.0), "Hồ sơ ?")], 300.0, 0.0).expect("plain");
+        assert_eq!(
+            format!("{emoji:?}").replace("📄", "?"),
+            format!("{question:?}")
         );
-        assert_eq!(err.to_problem().code, "unprintable_character");
+    }
+
+    #[test]
+    fn every_character_typing_allows_has_a_glyph_in_every_style() {
+        for style in crate::font::FontStyle::ALL {
+            let f = crate::font::font(style).expect("font");
+            let missing: Vec<char> = (0u32..0x3000)
+                .filter_map(char::from_u32)
+                .filter(|c| motcua_domain::text::is_printable(*c))
+                .filter(|c| f.face.glyph_index(*c).is_none())
+                .collect();
+            assert!(missing.is_empty(), "{style:?} lacks {missing:?}");
+        }
     }
 
     #[test]

@@ -3,7 +3,6 @@
 
 use crate::calendar::{Date, OffsetDateTime, ProcessingTime, WorkCalendar};
 use crate::lifecycle::{Action, Status};
-use crate::text::nfc;
 use crate::{Problem, ProblemKind};
 use serde::{Deserialize, Serialize};
 
@@ -61,8 +60,22 @@ pub fn normalize_phone(raw: &str) -> Option<String> {
 pub mod field {
     use super::*;
 
+    /// NFC, invisible controls dropped, and only what the documents can print.
+    fn printable(raw: &str, code: &'static str, field: &str) -> Result<String, Problem> {
+        crate::text::printable_text(raw).map_err(|c| {
+            field_err(
+                code,
+                field,
+                &format!(
+                    "Ký tự \"{c}\" (U+{:04X}) không in được trên giấy tờ; hãy bỏ hoặc thay ký tự này",
+                    u32::from(c)
+                ),
+            )
+        })
+    }
+
     pub fn full_name(raw: &str) -> Result<String, Problem> {
-        let full_name = nfc(raw);
+        let full_name = printable(raw, "bad_full_name", "full_name")?;
         let len = full_name.chars().count();
         if !(2..=100).contains(&len)
             || !full_name
@@ -156,7 +169,7 @@ pub mod field {
     }
 
     pub fn address(raw: &str) -> Result<String, Problem> {
-        let address = nfc(raw);
+        let address = printable(raw, "bad_address", "address")?;
         if !(5..=300).contains(&address.chars().count()) {
             return Err(field_err(
                 "bad_address",

@@ -8,6 +8,44 @@ pub fn nfc(s: &str) -> String {
     s.trim().nfc().collect()
 }
 
+/// Invisible characters that reorder text (bidi embeddings, overrides,
+/// isolates, marks) or hide in it (zero-width): stripped from what people type,
+/// so U+202E cannot make a name read backwards on a page or a form.
+pub fn is_invisible_control(c: char) -> bool {
+    matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
+}
+
+/// Characters the official documents can print (the embedded DejaVu Serif
+/// covers all of them: `crates/documents` tests every one, in each style).
+/// Text outside this set is refused where it is typed, so no dossier makes
+/// a receipt or a register unprintable.
+pub fn is_printable(c: char) -> bool {
+    matches!(c,
+        ' '..='~'
+        | '\u{A0}'..='\u{24F}'     // Latin-1, Latin Extended-A and -B
+        | '\u{300}'..='\u{33F}'    // combining diacritics
+        | '\u{1E00}'..='\u{1EFB}'  // Latin Extended Additional (Vietnamese)
+        | '\u{2010}'..='\u{2026}'  // dashes, quotes, bullets, ellipsis
+        | '\u{2030}'..='\u{203A}'  // per mille, primes, angle quotes
+        | '\u{20AC}'                // €
+        | '\u{2116}'                // №
+    ) && !is_invisible_control(c)
+}
+
+/// Typed text made safe to keep and print: NFC, trimmed, invisible controls
+/// dropped; the first character the documents cannot print is refused.
+pub fn printable_text(raw: &str) -> Result<String, char> {
+    let cleaned: String = raw.chars().filter(|c| !is_invisible_control(*c)).collect();
+    let text = nfc(&cleaned);
+    match text
+        .chars()
+        .find(|c| !is_printable(*c) && *c != '\n' && *c != '\r' && *c != '\t')
+    {
+        Some(c) => Err(c),
+        None => Ok(text),
+    }
+}
+
 /// Fold for search: strip diacritics, map đ/Đ to d, lowercase, collapse spaces.
 /// "Đăng ký khai sinh" and "dang ky khai sinh" fold to the same string.
 pub fn fold(s: &str) -> String {
@@ -79,6 +117,20 @@ pub fn csv_field(f: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn typed_text_loses_invisible_controls_and_keeps_only_what_prints() {
+        assert_eq!(
+            super::printable_text(" Võ\u{202E} Thị\u{200B} Sáu "),
+            Ok("Võ Thị Sáu".to_string())
+        );
+        assert_eq!(super::printable_text("Ấp 1 🏠"), Err('🏠'));
+        assert!(
+            super::is_printable('ệ')
+                && super::is_printable('Đ')
+                && !super::is_printable('\u{202E}')
+        );
+    }
+
     #[test]
     fn csv_quotes_and_defuses_formulas() {
         use super::csv_field;

@@ -914,11 +914,21 @@ impl Store {
             // Same answer as an unknown code: other units' dossiers are not disclosed.
             return Err(Problem::not_found("dossier_not_found", "Không tìm thấy hồ sơ").into());
         }
-        let note = req
-            .note
-            .as_deref()
-            .map(motcua_domain::text::nfc)
-            .filter(|n| !n.is_empty());
+        let note = match req.note.as_deref().map(motcua_domain::text::printable_text) {
+            None => None,
+            Some(Ok(n)) => Some(n).filter(|n| !n.is_empty()),
+            Some(Err(c)) => {
+                return Err(Problem::invalid(
+                    "unprintable_note",
+                    "note",
+                    format!(
+                        "Ký tự \"{c}\" (U+{:04X}) không in được trên giấy tờ; hãy bỏ hoặc thay ký tự này",
+                        u32::from(c)
+                    ),
+                )
+                .into());
+            }
+        };
         if motcua_domain::lifecycle::needs_note(action) && note.is_none() {
             return Err(Problem::invalid("note_required", "note", "Cần ghi rõ lý do").into());
         }

@@ -1189,3 +1189,57 @@ async fn half_sent_and_idle_connections_are_closed_and_connections_are_capped() 
         .expect("idle connection kept open");
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
 }
+
+#[tokio::test]
+async fn text_the_documents_cannot_print_is_refused_and_bidi_controls_are_stripped() {
+    for env in envs().await {
+        let token = env.token("own.receptionist").await;
+        let body = |name: &str, address: &str| {
+            json!({
+                "unit_code": UNIT, "procedure_code": "HT-XNHN",
+                "applicant": {"full_name": name, "id_number": "087190001234",
+                    "date_of_birth": "1990-01-01", "phone": "0912345678", "address": address},
+                "documents": [{"code": "to-khai", "paper": true}, {"code": "giay-to-tuy-than", "paper": true}],
+            })
+        };
+        let post = |b: Value| {
+            let env = &env;
+            let token = token.clone();
+            async move {
+                let r = env
+                    .http
+                    .post(format!("{}/api/v1/counter/dossiers", env.base))
+                    .bearer_auth(&token)
+                    .json(&b)
+                    .send()
+                    .await
+                    .expect("post");
+                (r.status().as_u16(), r.json::<Value>().await.expect("json"))
+            }
+        };
+        // An emoji in the address: refused where it is typed, with the field and the character.
+        let (status, v) = post(body("Võ Thị Sáu", "Ấp 1 🏠, xã Mỹ Hiệp")).await;
+        assert_eq!(status, 422, "{v}");
+        assert_eq!(v["error"]["field"], "applicant.address");
+        assert!(
+            v["error"]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("U+1F3E0")),
+            "{v}"
+        );
+        // A right-to-left override inside a name: dropped, the name kept.
+        let (status, v) = post(body("Võ Thị\u{202E} Sáu", "Ấp 1, xã Mỹ Hiệp")).await;
+        assert_eq!(status, 201, "{v}");
+        assert_eq!(v["applicant"]["full_name"], "Võ Thị Sáu");
+        // The receipt of that dossier prints.
+        let code = v["code"].as_str().expect("code");
+        let r = env
+            .http
+            .get(format!("{}/api/v1/dossiers/{code}/forms/01", env.base))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("form");
+        assert_eq!(r.status().as_u16(), 200);
+    }
+}
