@@ -496,6 +496,13 @@ async fn main() -> Result<()> {
             let store = cli.settings.open().await?;
             let n = store.check_all().await?;
             println!("{n} hồ sơ khớp với lịch sử sự kiện.");
+            // Not an inconsistency, data to correct: the documents print "?" there.
+            for (code, c) in store.unprintable_dossiers().await? {
+                println!(
+                    "Cần sửa: hồ sơ {code} có ký tự không in được trên giấy tờ (U+{:04X}) trong họ tên hoặc địa chỉ",
+                    u32::from(c)
+                );
+            }
             Ok(())
         }
         Command::Index(cmd) => {

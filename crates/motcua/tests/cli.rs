@@ -465,3 +465,31 @@ async fn bench_generate_refuses_a_data_folder_with_real_dossiers() {
         String::from_utf8_lossy(&o.stderr)
     );
 }
+
+/// A dossier stored before input was checked, with an emoji in the address:
+/// `check` stays green (its history is consistent) and names it for correction.
+#[tokio::test]
+async fn check_names_dossiers_holding_characters_the_documents_cannot_print() {
+    use sqlx::Connection;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let codes = some_dossiers(&data).await;
+    let url = format!("sqlite://{}", data.join("motcua.sqlite").display());
+    let mut db = sqlx::SqliteConnection::connect(&url).await.expect("db");
+    sqlx::query("UPDATE dossiers SET applicant_address = 'Ấp 1 🏠, xã Mỹ Hiệp' WHERE code = $1")
+        .bind(&codes[1])
+        .execute(&mut db)
+        .await
+        .expect("an earlier release's row");
+    db.close().await.expect("close");
+    let out = stdout(&motcua(&data, &["check"]));
+    assert!(
+        out.contains(&format!("hồ sơ {} có ký tự không in được", codes[1])),
+        "{out}"
+    );
+    assert!(out.contains("U+1F3E0"), "{out}");
+    assert!(
+        !out.contains(&codes[0]) && !out.contains(&codes[2]),
+        "{out}"
+    );
+}

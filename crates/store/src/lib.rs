@@ -1599,6 +1599,24 @@ impl Store {
         }
         Ok(codes.len())
     }
+
+    /// Dossiers stored before input was checked whose applicant name or
+    /// address holds a character the documents cannot print (drawn as "?"):
+    /// (code, the first such character), for an officer to correct.
+    pub async fn unprintable_dossiers(&self) -> Result<Vec<(String, char)>> {
+        let mut out = Vec::new();
+        for code in on_db!(self.all_dossier_codes())? {
+            if let Some(row) = self.dossier_row(&code).await?
+                && let Some(c) = [row.applicant_name.as_str(), row.applicant_address.as_str()]
+                    .iter()
+                    .flat_map(|t| t.chars())
+                    .find(|c| !motcua_domain::text::is_printable(*c))
+            {
+                out.push((code, c));
+            }
+        }
+        Ok(out)
+    }
 }
 
 /// "10 MB", "16 KB": sizes as people read them.
