@@ -541,6 +541,19 @@ async fn read_answer(
     Ok((map, file))
 }
 
+/// A scan from the citizen's side, counted against their client's limits.
+async fn citizen_upload(
+    s: &AppState,
+    limits: &Limits,
+    peer: SocketAddr,
+    bytes: &[u8],
+    filename: Option<&str>,
+    now: OffsetDateTime,
+) -> Result<motcua_store::DocumentMeta, motcua_store::StoreError> {
+    let who = crate::limits::requester(peer.ip(), None);
+    crate::limits::guarded_upload(&s.store, limits, who, bytes, filename, "citizen", now).await
+}
+
 async fn answer(
     c: Ctx,
     State(s): State<AppState>,
@@ -626,27 +639,20 @@ async fn answer(
             let has = data.get("documents").and_then(|m| m.get(&code)).is_some();
             match (doc, file) {
                 (None, _) => Err(Problem::not_found("not_found", "Không có bước này")),
-                (Some(_), Some((bytes, filename))) => match crate::limits::guarded_upload(
-                    &s.store,
-                    &limits,
-                    crate::limits::requester(peer.ip(), None),
-                    &bytes,
-                    filename.as_deref(),
-                    "citizen",
-                    now,
-                )
-                .await
-                {
-                    Ok(meta) => {
-                        let docs = data.entry("documents").or_insert_with(|| json!({}));
-                        if let Some(m) = docs.as_object_mut() {
-                            m.insert(code.clone(), json!({ "upload_id": meta.id, "filename": meta.filename.unwrap_or_else(|| "tệp".into()) }));
+                (Some(_), Some((bytes, filename))) => {
+                    match citizen_upload(&s, &limits, peer, &bytes, filename.as_deref(), now).await
+                    {
+                        Ok(meta) => {
+                            let docs = data.entry("documents").or_insert_with(|| json!({}));
+                            if let Some(m) = docs.as_object_mut() {
+                                m.insert(code.clone(), json!({ "upload_id": meta.id, "filename": meta.filename.unwrap_or_else(|| "tệp".into()) }));
+                            }
+                            Ok(())
                         }
-                        Ok(())
+                        Err(motcua_store::StoreError::Problem(p)) => Err(p),
+                        Err(e) => return Err(PageError::new(c.lang, e.into())),
                     }
-                    Err(motcua_store::StoreError::Problem(p)) => Err(p),
-                    Err(e) => return Err(PageError::new(c.lang, e.into())),
-                },
+                }
                 (Some(d), None) if skip && (!d.required || has) => Ok(()),
                 (Some(_), None) => Err(Problem::invalid(
                     "choose_file",
@@ -1301,17 +1307,7 @@ async fn supplement(
         ));
     }
     for (doc, bytes, filename) in files {
-        match crate::limits::guarded_upload(
-            &s.store,
-            &limits,
-            crate::limits::requester(peer.ip(), None),
-            &bytes,
-            filename.as_deref(),
-            "citizen",
-            now,
-        )
-        .await
-        {
+        match citizen_upload(&s, &limits, peer, &bytes, filename.as_deref(), now).await {
             Ok(meta) => docs.push(DocumentRef {
                 code: doc,
                 upload_id: Some(meta.id),
