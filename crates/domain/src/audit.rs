@@ -53,6 +53,12 @@ pub fn event_hash(link: &Link<'_>, e: &Event) -> String {
     hex(&h.finalize())
 }
 
+/// Compare secrets (or their hashes) without an early exit that would leak
+/// how much of them matched.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 /// HMAC-SHA256 (RFC 2104) of a checkpoint with the server's audit key.
 pub fn checkpoint_mac(key: &[u8], message: &[u8]) -> String {
     const BLOCK: usize = 64;

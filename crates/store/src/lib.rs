@@ -1164,34 +1164,18 @@ impl Store {
 
     // ---- lookup keys -----------------------------------------------------------
 
-    /// Whether `key` is the dossier's lookup key (constant-time comparison of the hashes).
-    pub fn key_matches(&self, row: &DossierRow, key: &str) -> bool {
-        let key = key.trim();
-        if key.is_empty() || row.lookup_hash.is_empty() {
-            return false;
-        }
-        let hash = motcua_domain::dossier::lookup_key_hash(&self.lookup_secret, &row.code, key);
-        let (a, b) = (hash.as_bytes(), row.lookup_hash.as_bytes());
-        a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-    }
-
     /// The dossier row if `key` opens it. An unknown code and a wrong key
-    /// take the same path (one indexed read, one keyed hash), so neither the
-    /// answer nor its time tells them apart.
+    /// take the same path (one indexed read, one keyed hash, a comparison in
+    /// constant time), so neither the answer nor its time tells them apart.
     pub async fn dossier_row_by_key(&self, code: &str, key: &str) -> Result<Option<DossierRow>> {
-        let code = code.trim();
+        let (code, key) = (code.trim(), key.trim());
         let row = self.dossier_row(code).await?;
-        let hash = motcua_domain::dossier::lookup_key_hash(&self.lookup_secret, code, key.trim());
+        let hash = motcua_domain::dossier::lookup_key_hash(&self.lookup_secret, code, key);
         let stored = row.as_ref().map_or("", |r| r.lookup_hash.as_str());
-        let same = !key.trim().is_empty()
-            && hash.len() == stored.len()
-            && hash
-                .as_bytes()
-                .iter()
-                .zip(stored.as_bytes())
-                .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-                == 0;
-        Ok(row.filter(|_| same))
+        let opens = !key.is_empty()
+            && !stored.is_empty()
+            && motcua_domain::audit::constant_time_eq(hash.as_bytes(), stored.as_bytes());
+        Ok(row.filter(|_| opens))
     }
 
     /// The whole dossier (events, documents) if `key` opens it.

@@ -54,11 +54,6 @@ pub fn token_hash(token: &str) -> String {
     motcua_store::hex(&Sha256::digest(token.as_bytes()))
 }
 
-/// Compare secrets without an early exit that would leak their prefix.
-pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
 /// The token of an `Authorization: Bearer …` header (the scheme in any case, RFC 9110).
 pub fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
     let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
