@@ -526,10 +526,10 @@ macro_rules! backend {
                 Ok(())
             }
 
-            pub async fn insert_document(&self, d: &DocumentMeta, by: &str) -> Result<()> {
+            pub async fn insert_document(&self, d: &DocumentMeta, by: &str, client: Option<&str>) -> Result<()> {
                 sqlx::query(
-                    "INSERT INTO documents (id, dossier_id, doc_code, sha256, size, content_type, filename, paper, uploaded_by, created_at) \
-                     VALUES ($1, NULL, NULL, $2, $3, $4, $5, $6, $7, $8)",
+                    "INSERT INTO documents (id, dossier_id, doc_code, sha256, size, content_type, filename, paper, uploaded_by, created_at, client) \
+                     VALUES ($1, NULL, NULL, $2, $3, $4, $5, $6, $7, $8, $9)",
                 )
                 .bind(&d.id)
                 .bind(&d.sha256)
@@ -539,6 +539,7 @@ macro_rules! backend {
                 .bind(d.paper)
                 .bind(by)
                 .bind(to_ms(d.created_at))
+                .bind(client)
                 .execute(&self.write)
                 .await?;
                 Ok(())

@@ -633,6 +633,19 @@ impl Store {
         by: &str,
         now: OffsetDateTime,
     ) -> Result<DocumentMeta> {
+        self.upload_as(bytes, filename, by, None, now).await
+    }
+
+    /// The same, remembering the client (`uploads::UploadQuota::client`) that
+    /// sent it, for the caps of unattached uploads.
+    pub(crate) async fn upload_as(
+        &self,
+        bytes: &[u8],
+        filename: Option<&str>,
+        by: &str,
+        client: Option<&str>,
+        now: OffsetDateTime,
+    ) -> Result<DocumentMeta> {
         if bytes.is_empty() {
             return Err(Problem::invalid("empty_file", "file", "Tệp tải lên trống").into());
         }
@@ -678,7 +691,7 @@ impl Store {
             paper: false,
             created_at: now,
         };
-        on_db!(self.insert_document(&meta, by))?;
+        on_db!(self.insert_document(&meta, by, client))?;
         Ok(meta)
     }
 

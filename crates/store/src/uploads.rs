@@ -57,15 +57,6 @@ macro_rules! uploads_sql {
             Ok(r.try_get::<i64, _>(0)?)
         }
 
-        pub(crate) async fn set_client(pool: &Pool<$db>, id: &str, client: &str) -> Result<()> {
-            sqlx::query("UPDATE documents SET client = $1 WHERE id = $2")
-                .bind(client)
-                .bind(id)
-                .execute(pool)
-                .await?;
-            Ok(())
-        }
-
         pub(crate) async fn usage(pool: &Pool<$db>) -> Result<UnattachedUsage> {
             let rows = sqlx::query(
                 "SELECT COALESCE(client, ''), CAST(COALESCE(SUM(size), 0) AS BIGINT), COUNT(*) FROM documents \
@@ -165,9 +156,8 @@ impl Store {
             )
             .into());
         }
-        let meta = self.upload(bytes, filename, by, now).await?;
-        on_pool!(self, write, set_client(&meta.id, &quota.client))?;
-        Ok(meta)
+        self.upload_as(bytes, filename, by, Some(&quota.client), now)
+            .await
     }
 
     /// Unattached bytes per client and in total, for the administrator.
