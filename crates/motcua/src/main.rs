@@ -76,12 +76,21 @@ impl Settings {
 }
 
 /// The data folder holds personal data and secrets: the folder and what is
-/// in it are for the owner only (0700 / 0600). Wider modes left by an earlier
-/// release or by hand are narrowed, and said once in the log.
+/// in it are for the owner only (0700 / 0600). A folder left wider by an
+/// earlier release or by hand is narrowed with all it holds, and said in the
+/// log; a folder already 0700 is not walked (it may hold millions of files,
+/// and others cannot reach into it whatever their modes).
 fn narrow_modes(dir: &std::path::Path) -> Result<()> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
+        let top = std::fs::metadata(dir)
+            .with_context(|| format!("cannot read {}", dir.display()))?
+            .permissions()
+            .mode();
+        if top & 0o077 == 0 {
+            return Ok(());
+        }
         fn walk(p: &std::path::Path, narrowed: &mut usize) -> std::io::Result<()> {
             let meta = std::fs::symlink_metadata(p)?;
             if meta.file_type().is_symlink() {
