@@ -33,20 +33,15 @@ pub async fn main(store: Store, cmd: BenchCmd) -> Result<()> {
 /// Generated staff accounts start with this; none of them is a real person.
 pub const BENCH_PREFIX: &str = motcua_store::GENERATED_PREFIX;
 
-/// A random password for the generated accounts, never written in the source.
-pub fn random_password() -> Result<String> {
+/// A random password for the generated accounts (never written in the
+/// source) and its Argon2id hash, made once.
+pub fn new_password() -> Result<(String, String)> {
     let mut b = [0u8; 12];
     getrandom::fill(&mut b).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
-    Ok(b.iter().map(|x| format!("{x:02x}")).collect())
-}
-
-/// Give every generated account `password` (one hash for all).
-pub async fn reset_staff_password(store: &Store, password: &str) -> Result<u64> {
+    let password: String = b.iter().map(|x| format!("{x:02x}")).collect();
     let hash =
-        motcua_web::auth::hash_password(password).context("cannot hash the bench password")?;
-    Ok(store
-        .set_password_hash_of_prefix(BENCH_PREFIX, &hash)
-        .await?)
+        motcua_web::auth::hash_password(&password).context("cannot hash the bench password")?;
+    Ok((password, hash))
 }
 
 /// SplitMix64: tiny, fast, and good enough for synthetic data; every stream
@@ -115,13 +110,13 @@ pub fn supervisor_name(province: &str) -> String {
     format!("bench.giamsat.{province}")
 }
 
-/// Create the generated staff accounts that are missing, with `password`
-/// (one hash for all). Returns how many were created.
+/// Create the generated staff accounts that are missing, with the password
+/// hash `hash`. Returns how many were created.
 pub async fn ensure_staff(
     store: &Store,
     province: &str,
     units: &[String],
-    password: &str,
+    hash: &str,
 ) -> Result<usize> {
     let sup = supervisor_name(province);
     let mut missing: Vec<(String, Role, Vec<String>, Option<String>)> = Vec::new();
@@ -157,14 +152,12 @@ pub async fn ensure_staff(
         return Ok(0);
     }
     let created = missing.len();
-    let hash =
-        motcua_web::auth::hash_password(password).context("cannot hash the bench password")?;
     let now = OffsetDateTime::now_utc();
     for (username, role, units, province_code) in missing {
         let new = NewUser {
             full_name: format!("{} (bench)", role.label_vi()),
             username,
-            password_hash: hash.clone(),
+            password_hash: hash.to_string(),
             roles: vec![role],
             units,
             province_code,

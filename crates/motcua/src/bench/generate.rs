@@ -366,8 +366,8 @@ pub(super) async fn build_world(
     }
     units_list.sort_by(|a, b| a.code.cmp(&b.code));
     let codes: Vec<String> = units_list.iter().map(|u| u.code.clone()).collect();
-    let password = super::random_password()?;
-    if ensure_staff(store, &args.province, &codes, &password).await? > 0 {
+    let (password, hash) = super::new_password()?;
+    if ensure_staff(store, &args.province, &codes, &hash).await? > 0 {
         eprintln!(
             "Tài khoản bench.* mới, mật khẩu (chỉ in lần này; `bench run` đặt mật khẩu mới mỗi lần): {password}"
         );

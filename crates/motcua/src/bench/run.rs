@@ -571,9 +571,11 @@ pub async fn run(store: Store, args: &RunArgs) -> Result<()> {
         .collect();
     let codes: Vec<String> = chosen.iter().map(|u| u.code.clone()).collect();
     // A fresh password for the generated accounts, known to this run only.
-    let password = super::random_password()?;
-    ensure_staff(&store, &args.province, &codes, &password).await?;
-    super::reset_staff_password(&store, &password).await?;
+    let (password, hash) = super::new_password()?;
+    ensure_staff(&store, &args.province, &codes, &hash).await?;
+    store
+        .set_password_hash_of_prefix(super::BENCH_PREFIX, &hash)
+        .await?;
     BENCH_PASSWORD
         .set(password)
         .map_err(|_| anyhow!("bench run started twice in one process"))?;
