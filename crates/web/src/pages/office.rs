@@ -750,7 +750,7 @@ async fn queues(c: Ctx, State(s): State<AppState>, Query(q): Query<QueueQuery>) 
         .log_access(
             &user.username,
             "",
-            &format!("page:queue:{}", current.label(&c)),
+            &format!("page:queue:{}", current.slug()),
             OffsetDateTime::now_utc(),
         )
         .await
