@@ -1,0 +1,297 @@
+//! What keeps the history honest and the data accountable: signed
+//! checkpoints of the hash chains and their verification, the access log,
+//! the data-subject export, backups, and the consistency checks of `motcua check`.
+
+use super::*;
+
+impl Store {
+    /// Sign the current chain heads with the audit key: after this, no
+    /// rewrite of history up to now can go unnoticed without the key.
+    pub async fn audit_checkpoint(&self, key: &[u8], now: OffsetDateTime) -> Result<usize> {
+        let heads = on_db!(self.audit_heads())?;
+        let text = serde_json::to_string(&heads).map_err(|e| StoreError::Config(e.to_string()))?;
+        let at = model::to_ms(now);
+        let mac = motcua_domain::audit::checkpoint_mac(key, format!("{at}\n{text}").as_bytes());
+        on_db!(self.add_checkpoint(at, &text, &mac))?;
+        Ok(heads.len())
+    }
+
+    /// Walk every unit's chain: recompute each link, find gaps, compare with
+    /// the heads and, with the key, with every signed checkpoint. Reports the
+    /// first broken link of each chain.
+    pub async fn audit_verify(&self, key: Option<&[u8]>) -> Result<AuditReport> {
+        use std::collections::{BTreeMap, HashMap};
+        let mut report = AuditReport::default();
+        // What the checkpoints say each chain held at their time.
+        let mut expected: HashMap<(String, i64), (i64, String)> = HashMap::new();
+        for (id, at, heads, mac) in on_db!(self.checkpoints())? {
+            report.checkpoints += 1;
+            if let Some(key) = key
+                && motcua_domain::audit::checkpoint_mac(key, format!("{at}\n{heads}").as_bytes())
+                    != mac
+            {
+                report.problems.push(format!(
+                    "Điểm kiểm soát số {id}: chữ ký không khớp (checkpoint {id} was altered)"
+                ));
+                continue;
+            }
+            let list: Vec<(String, i64, String)> = serde_json::from_str(&heads).unwrap_or_default();
+            for (unit, seq, hash) in list {
+                expected.insert((unit, seq), (id, hash));
+            }
+        }
+        let heads: BTreeMap<String, (i64, String)> = on_db!(self.audit_heads())?
+            .into_iter()
+            .map(|(u, s, h)| (u, (s, h)))
+            .collect();
+        let (unchained, total) = on_db!(self.unchained_events())?;
+        if unchained > 0 {
+            report.problems.push(format!(
+                "{unchained} sự kiện nằm ngoài chuỗi băm (events outside any chain)"
+            ));
+        }
+        let mut broken: HashSet<String> = HashSet::new();
+        let mut last: HashMap<String, (i64, String)> = HashMap::new();
+        let (mut after_unit, mut after_seq) = (String::new(), 0i64);
+        loop {
+            let page = on_db!(self.chain_page(&after_unit, after_seq, 5000))?;
+            let Some(tail) = page.last() else { break };
+            (after_unit, after_seq) = (tail.unit_code.clone(), tail.unit_seq);
+            for r in &page {
+                report.events += 1;
+                if broken.contains(&r.unit_code) {
+                    continue;
+                }
+                let (prev_seq, prev_hash) = last
+                    .get(&r.unit_code)
+                    .cloned()
+                    .unwrap_or_else(|| (0, motcua_domain::audit::GENESIS.to_string()));
+                let place = format!(
+                    "đơn vị {} mắt xích {} (hồ sơ {}, sự kiện {})",
+                    r.unit_code, r.unit_seq, r.dossier_code, r.seq
+                );
+                let problem = if r.unit_seq != prev_seq + 1 {
+                    Some(format!(
+                        "{place}: thiếu mắt xích {} (a link is missing)",
+                        prev_seq + 1
+                    ))
+                } else if r.prev_hash.as_deref() != Some(prev_hash.as_str()) {
+                    Some(format!(
+                        "{place}: không nối với mắt xích trước (reordered or replaced)"
+                    ))
+                } else {
+                    let link = motcua_domain::audit::Link {
+                        unit_code: &r.unit_code,
+                        unit_seq: r.unit_seq,
+                        prev_hash: &prev_hash,
+                        dossier_code: &r.dossier_code,
+                    };
+                    match r.event() {
+                        Ok(ev)
+                            if r.hash.as_deref()
+                                == Some(motcua_domain::audit::event_hash(&link, &ev).as_str()) =>
+                        {
+                            None
+                        }
+                        _ => Some(format!("{place}: nội dung đã bị sửa (content changed)")),
+                    }
+                };
+                let problem =
+                    problem.or_else(|| match expected.get(&(r.unit_code.clone(), r.unit_seq)) {
+                        Some((id, h)) if Some(h.as_str()) != r.hash.as_deref() => Some(format!(
+                            "{place}: khác điểm kiểm soát số {id} (history rewritten)"
+                        )),
+                        _ => None,
+                    });
+                match problem {
+                    Some(p) => {
+                        report.problems.push(p);
+                        broken.insert(r.unit_code.clone());
+                    }
+                    None => {
+                        last.insert(
+                            r.unit_code.clone(),
+                            (r.unit_seq, r.hash.clone().unwrap_or_default()),
+                        );
+                    }
+                }
+            }
+        }
+        // Links deleted at the end of a chain, or a chain gone.
+        for (unit, (seq, hash)) in &heads {
+            if broken.contains(unit) {
+                continue;
+            }
+            match last.get(unit) {
+                Some((s, h)) if s == seq && h == hash => {}
+                Some((s, _)) => report.problems.push(format!("đơn vị {unit}: chuỗi dừng ở mắt xích {s}, đầu chuỗi ghi {seq} (links deleted at the end)")),
+                None => report.problems.push(format!("đơn vị {unit}: mất toàn bộ chuỗi (chain deleted)")),
+            }
+        }
+        for ((unit, seq), (id, _)) in &expected {
+            if !broken.contains(unit) && last.get(unit).is_none_or(|(s, _)| s < seq) {
+                report.problems.push(format!(
+                    "đơn vị {unit}: mắt xích {seq} của điểm kiểm soát số {id} không còn (deleted)"
+                ));
+            }
+        }
+        report.units = heads.len();
+        if report.events != total - unchained && unchained == 0 {
+            report
+                .problems
+                .push("Số sự kiện trong chuỗi khác tổng số sự kiện".to_string());
+        }
+        report.problems.sort();
+        report.problems.dedup();
+        Ok(report)
+    }
+
+    /// Run SQL around every rule of the store. Only for tests that play an
+    /// intruder with database access (tamper detection, crash recovery).
+    #[doc(hidden)]
+    pub async fn execute_raw(&self, sql: &str) -> Result<()> {
+        let sql = sqlx::AssertSqlSafe(sql.to_string());
+        match &self.db {
+            Db::Sqlite(i) => sqlx::raw_sql(sql).execute(&i.write).await.map(|_| ())?,
+            Db::Postgres(i) => sqlx::raw_sql(sql).execute(&i.write).await.map(|_| ())?,
+        }
+        Ok(())
+    }
+
+    /// Record that a staff member read a dossier's personal data.
+    pub async fn log_access(
+        &self,
+        username: &str,
+        dossier_code: &str,
+        what: &str,
+        now: OffsetDateTime,
+    ) -> Result<()> {
+        on_db!(self.log_access(model::to_ms(now), username, dossier_code, what))
+    }
+
+    /// Who read a dossier's personal data, oldest first: (instant ms, username, what).
+    pub async fn access_log(&self, dossier_code: &str) -> Result<Vec<(i64, String, String)>> {
+        on_db!(self.access_log(dossier_code))
+    }
+
+    /// Every dossier filed by the holder of an ID number, with its history
+    /// and who read it: what the system holds about that person.
+    pub async fn personal_data(&self, id_number: &str) -> Result<serde_json::Value> {
+        let mut dossiers = Vec::new();
+        for code in on_db!(self.codes_by_id_number(id_number))? {
+            let Some(rec) = self.dossier(&code).await? else {
+                continue;
+            };
+            let reads: Vec<serde_json::Value> = self
+                .access_log(&code)
+                .await?
+                .into_iter()
+                .map(|(at, who, what)| serde_json::json!({"at": from_ms(at).to_string(), "by": who, "what": what}))
+                .collect();
+            let r = &rec.row;
+            dossiers.push(serde_json::json!({
+                "code": r.code, "unit_code": r.unit_code, "procedure_code": r.procedure_code, "status": r.status,
+                "applicant": {"full_name": r.applicant_name, "id_number": r.applicant_id_number, "date_of_birth": r.applicant_dob,
+                              "phone": r.applicant_phone, "email": r.applicant_email, "address": r.applicant_address},
+                "fields": serde_json::from_str::<serde_json::Value>(&r.fields).unwrap_or_default(),
+                "events": rec.events, "documents": rec.documents, "read_by_staff": reads,
+            }));
+        }
+        Ok(serde_json::json!({ "id_number": id_number, "dossiers": dossiers }))
+    }
+
+    /// Back up the database and the document files into `dir` (a new or
+    /// empty folder). SQLite is copied online with VACUUM INTO; document
+    /// files never change once written, so copying them after is safe.
+    pub async fn backup(&self, dir: &Path) -> Result<BackupReport> {
+        std::fs::create_dir_all(dir)?;
+        if std::fs::read_dir(dir)?.next().is_some() {
+            return Err(StoreError::Config(format!(
+                "{} is not empty",
+                dir.display()
+            )));
+        }
+        match &self.db {
+            Db::Sqlite(inner) => {
+                let target = dir.join("motcua.sqlite");
+                sqlx::query("VACUUM INTO $1")
+                    .bind(target.display().to_string())
+                    .execute(&inner.write)
+                    .await?;
+            }
+            Db::Postgres(_) => {
+                return Err(StoreError::Config(
+                    "PostgreSQL: back up the database with pg_dump (see README), then copy the blobs folder".into(),
+                ));
+            }
+        }
+        let files = copy_tree(self.blobs.root(), &dir.join("blobs"))?;
+        Ok(BackupReport {
+            dossiers: self.count_dossiers().await?,
+            files,
+        })
+    }
+
+    /// The unit of a dossier, by its internal id.
+    /// The unit and code of a dossier, by its id.
+    pub async fn dossier_unit(&self, id: i64) -> Result<Option<(String, String)>> {
+        on_db!(self.dossier_unit(id))
+    }
+
+    pub async fn count_dossiers(&self) -> Result<i64> {
+        on_db!(self.count_dossiers())
+    }
+
+    /// Refold a dossier's events and compare with its stored row: the row
+    /// must be exactly the projection of its history.
+    pub async fn check_consistency(&self, code: &str) -> Result<()> {
+        let rec = self
+            .dossier(code)
+            .await?
+            .ok_or_else(|| Problem::not_found("dossier_not_found", "Không tìm thấy hồ sơ"))?;
+        let (procedure, _) = self
+            .procedure(&rec.row.procedure_code)
+            .await?
+            .ok_or_else(|| Problem::conflict("corrupt_row", "Thủ tục không còn trong danh mục"))?;
+        let cal = self.calendar(Some(&rec.row.unit_code)).await?;
+        let folded = Projection::fold(&rec.events, procedure.processing, &cal)?;
+        let stored = rec.row.projection()?;
+        if folded != stored || rec.row.late_from != folded.late_from().map(model::to_ms) {
+            return Err(Problem::conflict(
+                "inconsistent_dossier",
+                format!(
+                    "Hồ sơ {code}: dữ liệu lưu khác với lịch sử sự kiện ({stored:?} ≠ {folded:?})"
+                ),
+            )
+            .into());
+        }
+        Ok(())
+    }
+
+    /// Check every dossier; returns how many were checked.
+    pub async fn check_all(&self) -> Result<usize> {
+        let codes = on_db!(self.all_dossier_codes())?;
+        for code in &codes {
+            self.check_consistency(code).await?;
+        }
+        Ok(codes.len())
+    }
+
+    /// Dossiers stored before input was checked whose applicant name or
+    /// address holds a character the documents cannot print (drawn as "?"):
+    /// (code, the first such character), for an officer to correct.
+    pub async fn unprintable_dossiers(&self) -> Result<Vec<(String, char)>> {
+        let mut out = Vec::new();
+        for code in on_db!(self.all_dossier_codes())? {
+            if let Some(row) = self.dossier_row(&code).await?
+                && let Some(c) = [row.applicant_name.as_str(), row.applicant_address.as_str()]
+                    .iter()
+                    .flat_map(|t| t.chars())
+                    .find(|c| !motcua_domain::text::is_printable(*c))
+            {
+                out.push((code, c));
+            }
+        }
+        Ok(out)
+    }
+}
