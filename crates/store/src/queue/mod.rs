@@ -1,0 +1,495 @@
+//! The queue of a center: services served at counters, tickets numbered per
+//! unit and day, officers calling them, the display board's feed of calls,
+//! appointments booked ahead, and the day's figures.
+//!
+//! The SQL is written once in `queue_sql!` and compiled for each backend, as
+//! in `backend.rs`. Two promises matter:
+//!
+//! - **A ticket is called once.** "Call next" claims the oldest eligible
+//!   ticket with one guarded `UPDATE … WHERE id = … AND status IN (waiting,
+//!   transferred)` inside a transaction; on PostgreSQL the candidate row is
+//!   read `FOR UPDATE SKIP LOCKED`, so several counters calling at once each
+//!   get a different ticket; on SQLite the single writer serializes them.
+//! - **The board sees each call once, in order.** Every call gets the next
+//!   number of its unit's call sequence (an upsert on one row, locked until
+//!   commit, so numbers commit in order) and is published after commit on a
+//!   broadcast channel of the unit. A [`CallFeed`] hands calls out by that
+//!   number and reads the database whenever it sees a gap (a late publisher,
+//!   a lagging receiver, a reconnecting board), so nothing is skipped or
+//!   repeated.
+use crate::model::{from_ms, to_ms};
+use crate::{Db, Result, Store, StoreError, local_day};
+use motcua_domain::Problem;
+use motcua_domain::calendar::{Date, OffsetDateTime, VN_OFFSET};
+use serde::Serialize;
+use std::collections::{HashMap, VecDeque};
+use std::sync::Mutex;
+use tokio::sync::broadcast;
+
+mod bus;
+mod model;
+mod sql;
+
+pub use bus::*;
+pub use model::*;
+use sql::{NewTicket, corrupt};
+
+/// Run the same call on whichever backend is configured.
+macro_rules! on_queue {
+    ($self:ident . $method:ident ( $($arg:expr),* $(,)? )) => {
+        match &$self.store.db {
+            Db::Sqlite(i) => sql::sqlite::Sql { read: &i.read, write: &i.write }.$method($($arg),*).await,
+            Db::Postgres(i) => sql::postgres::Sql { read: &i.read, write: &i.write }.$method($($arg),*).await,
+        }
+    };
+}
+
+// ---- the port ----------------------------------------------------------------
+
+impl Store {
+    /// The queue: services, counters, tickets, calls, appointments.
+    pub fn queue(&self) -> Queue<'_> {
+        Queue { store: self }
+    }
+}
+
+pub struct Queue<'a> {
+    store: &'a Store,
+}
+
+fn day_text(d: Date) -> String {
+    crate::backend::day_text(d)
+}
+
+fn start_of_day_ms(d: Date) -> i64 {
+    to_ms(d.midnight().assume_offset(VN_OFFSET))
+}
+
+fn random_token<const N: usize>() -> Result<String> {
+    let mut b = [0u8; 8];
+    getrandom::fill(&mut b).map_err(|e| StoreError::Config(format!("no randomness: {e}")))?;
+    Ok(motcua_domain::dossier::lookup_key(b)[..N].to_string())
+}
+
+fn clean_phone(phone: Option<&str>) -> Result<Option<String>> {
+    match phone.map(str::trim).filter(|p| !p.is_empty()) {
+        None => Ok(None),
+        Some(p) => motcua_domain::dossier::normalize_phone(p)
+            .map(Some)
+            .ok_or_else(|| {
+                Problem::invalid(
+                    "bad_phone",
+                    "phone",
+                    "Số điện thoại phải gồm 10 chữ số, bắt đầu bằng 0",
+                )
+                .into()
+            }),
+    }
+}
+
+impl Queue<'_> {
+    /// The unit's services and counters, made from the defaults on first use.
+    pub async fn setup(&self, unit: &str) -> Result<(Vec<Service>, Vec<Counter>)> {
+        self.store.require_unit(unit).await?;
+        if on_queue!(self.service_count(unit))? == 0 {
+            on_queue!(self.seed_defaults(unit))?;
+        }
+        Ok((
+            on_queue!(self.services(unit))?,
+            on_queue!(self.counters(unit))?,
+        ))
+    }
+
+    pub async fn services(&self, unit: &str) -> Result<Vec<Service>> {
+        on_queue!(self.services(unit))
+    }
+
+    pub async fn counters(&self, unit: &str) -> Result<Vec<Counter>> {
+        on_queue!(self.counters(unit))
+    }
+
+    /// Add or change counter `number` of a unit, serving `services`.
+    pub async fn put_counter(
+        &self,
+        unit: &str,
+        number: i64,
+        name: &str,
+        active: bool,
+        services: &[i64],
+    ) -> Result<i64> {
+        self.store.require_unit(unit).await?;
+        let name = motcua_domain::text::nfc(name.trim());
+        if !(1..=999).contains(&number) {
+            return Err(
+                Problem::invalid("bad_counter_number", "number", "Số quầy từ 1 đến 999").into(),
+            );
+        }
+        if name.is_empty() || name.chars().count() > 100 {
+            return Err(Problem::invalid(
+                "bad_counter_name",
+                "name",
+                "Tên quầy phải có từ 1 đến 100 ký tự",
+            )
+            .into());
+        }
+        on_queue!(self.put_counter(unit, number, &name, active, services))
+    }
+
+    /// Add or change a service by name; `fields` are procedure fields (empty = the rest).
+    pub async fn put_service(
+        &self,
+        unit: &str,
+        name: &str,
+        fields: &[String],
+        active: bool,
+    ) -> Result<i64> {
+        self.store.require_unit(unit).await?;
+        let name = motcua_domain::text::nfc(name.trim());
+        if name.is_empty() || name.chars().count() > 100 {
+            return Err(Problem::invalid(
+                "bad_service_name",
+                "name",
+                "Tên dịch vụ phải có từ 1 đến 100 ký tự",
+            )
+            .into());
+        }
+        on_queue!(self.put_service(unit, &name, fields, active))
+    }
+
+    /// A walk-in ticket for a service, numbered after the unit's last of the day.
+    pub async fn issue(
+        &self,
+        unit: &str,
+        service_id: i64,
+        phone: Option<&str>,
+        now: OffsetDateTime,
+    ) -> Result<Ticket> {
+        let phone = clean_phone(phone)?;
+        let day = day_text(local_day(now));
+        let token = random_token::<10>()?;
+        on_queue!(self.issue(NewTicket {
+            unit,
+            day: &day,
+            service_id,
+            phone: phone.as_deref(),
+            priority: 0,
+            appointment_code: None,
+            token: &token,
+            now: to_ms(now),
+        }))
+    }
+
+    pub async fn ticket(&self, id: i64) -> Result<Option<Ticket>> {
+        on_queue!(self.ticket(id))
+    }
+
+    pub async fn ticket_by_token(&self, token: &str) -> Result<Option<Ticket>> {
+        on_queue!(self.ticket_by_token(token))
+    }
+
+    /// A unit's tickets of a day in queue order, only those in `statuses` (all when empty).
+    pub async fn tickets(
+        &self,
+        unit: &str,
+        day: Date,
+        statuses: &[TicketStatus],
+    ) -> Result<Vec<Ticket>> {
+        let names: Vec<&str> = statuses.iter().map(|s| s.as_str()).collect();
+        on_queue!(self.tickets(unit, &day_text(day), &names))
+    }
+
+    /// The ticket being called or served at a counter.
+    pub async fn current(&self, counter_id: i64) -> Result<Option<Ticket>> {
+        on_queue!(self.current(counter_id))
+    }
+
+    /// People ahead and the likely wait of a waiting ticket.
+    pub async fn estimate(&self, t: &Ticket) -> Result<Estimate> {
+        let ahead = if t.status.is_waiting() {
+            on_queue!(self.ahead(t))?
+        } else {
+            0
+        };
+        let times = on_queue!(self.service_times(&t.unit_code, &day_text(t.day), t.service_id))?;
+        let service_minutes = if times.is_empty() {
+            DEFAULT_SERVICE_MINUTES
+        } else {
+            let avg_ms = times.iter().map(|m| (*m).max(0)).sum::<i64>() / times.len() as i64;
+            (avg_ms + 59_999) / 60_000
+        }
+        .max(1);
+        let counters = on_queue!(self.counters_serving(t.service_id))?.max(1);
+        // Those ahead, shared among the counters, plus the one being served.
+        let minutes = if t.status.is_waiting() {
+            (ahead * service_minutes + counters - 1) / counters
+        } else {
+            0
+        };
+        Ok(Estimate {
+            ahead,
+            minutes,
+            service_minutes,
+        })
+    }
+
+    /// Finish the counter's current ticket and call its next one: the oldest
+    /// waiting ticket of the services it serves (or sent to it), checked-in
+    /// appointments and transfers first. None when nobody waits.
+    pub async fn call_next(
+        &self,
+        unit: &str,
+        counter_id: i64,
+        now: OffsetDateTime,
+    ) -> Result<Option<(Ticket, Call)>> {
+        let day = day_text(local_day(now));
+        let Some(call) = on_queue!(self.call_next(unit, &day, counter_id, to_ms(now)))? else {
+            return Ok(None);
+        };
+        self.store.bus.publish(&call);
+        let ticket = self
+            .ticket(call.ticket_id)
+            .await?
+            .ok_or_else(|| corrupt("vé vừa gọi"))?;
+        Ok(Some((ticket, call)))
+    }
+
+    /// Act on a ticket at a counter; returns the ticket after, and the call
+    /// when the action calls the number again (recall, resume).
+    pub async fn act(
+        &self,
+        unit: &str,
+        counter_id: i64,
+        ticket_id: i64,
+        action: &TicketAction,
+        now: OffsetDateTime,
+    ) -> Result<(Ticket, Option<Call>)> {
+        let action = match action {
+            TicketAction::LinkDossier(code) => {
+                let code = code.trim().to_uppercase();
+                if !motcua_domain::dossier::is_well_formed_code(&code) {
+                    return Err(Problem::invalid(
+                        "bad_dossier_code",
+                        "dossier_code",
+                        "Mã hồ sơ có dạng 30112-260302-0007",
+                    )
+                    .into());
+                }
+                TicketAction::LinkDossier(code)
+            }
+            other => other.clone(),
+        };
+        let call = on_queue!(self.act(unit, counter_id, ticket_id, &action, to_ms(now)))?;
+        if let Some(c) = &call {
+            self.store.bus.publish(c);
+        }
+        let ticket = self.ticket(ticket_id).await?.ok_or_else(|| corrupt("vé"))?;
+        Ok((ticket, call))
+    }
+
+    /// Calls of a unit after sequence number `after`, oldest first.
+    pub async fn calls_after(&self, unit: &str, after: i64, limit: i64) -> Result<Vec<Call>> {
+        on_queue!(self.calls_after(unit, after, limit))
+    }
+
+    /// Today's latest calls of a unit, newest first.
+    pub async fn recent_calls(
+        &self,
+        unit: &str,
+        now: OffsetDateTime,
+        limit: i64,
+    ) -> Result<Vec<Call>> {
+        on_queue!(self.recent_calls(unit, start_of_day_ms(local_day(now)), limit))
+    }
+
+    /// The sequence number of the unit's last call (0 before any).
+    pub async fn last_call_seq(&self, unit: &str) -> Result<i64> {
+        on_queue!(self.last_call_seq(unit))
+    }
+
+    /// Live calls as they are published (no replay, no gap filling: see [`Queue::feed`]).
+    pub fn subscribe(&self, unit: &str) -> broadcast::Receiver<Call> {
+        self.store.bus.subscribe(unit)
+    }
+
+    /// Every call of `unit` after sequence number `after`, each once, in
+    /// order, live: what a display board shows, resumable after a reconnect.
+    pub fn feed(&self, unit: &str, after: i64) -> CallFeed {
+        CallFeed {
+            rx: self.store.bus.subscribe(unit),
+            store: self.store.clone(),
+            unit: unit.to_string(),
+            last: after.max(0),
+            pending: VecDeque::new(),
+            catch_up: true,
+        }
+    }
+
+    /// Figures of the tickets taken from `from` to `to` (local days, inclusive).
+    pub async fn stats(&self, unit: &str, from: Date, to: Date) -> Result<QueueStats> {
+        let rows = on_queue!(self.figures(unit, &day_text(from), &day_text(to)))?;
+        Ok(QueueStats::from_tickets(&rows))
+    }
+
+    // ---- appointments ----
+
+    /// The slots of a service on a day, with the places left in each: every
+    /// SLOT_MINUTES of the unit's working sessions, none on days off, none past.
+    pub async fn slots(
+        &self,
+        unit: &str,
+        service_id: i64,
+        day: Date,
+        now: OffsetDateTime,
+    ) -> Result<Vec<(String, i64)>> {
+        let cal = self.store.calendar(Some(unit)).await?;
+        if !cal.is_working_day(day) {
+            return Ok(Vec::new());
+        }
+        let taken = on_queue!(self.slot_counts(unit, service_id, &day_text(day)))?;
+        let mut out = Vec::new();
+        for &(start, end) in cal.hours().sessions() {
+            let mut t = start;
+            loop {
+                let slot_end = t + time::Duration::minutes(SLOT_MINUTES);
+                if slot_end > end || slot_end < t {
+                    break;
+                }
+                let at = day.with_time(t).assume_offset(VN_OFFSET);
+                if at > now {
+                    let label = format!("{:02}:{:02}", t.hour(), t.minute());
+                    let used = taken
+                        .iter()
+                        .find(|(s, _)| *s == label)
+                        .map_or(0, |(_, n)| *n);
+                    out.push((label, (SLOT_CAPACITY - used).max(0)));
+                }
+                t = slot_end;
+            }
+        }
+        Ok(out)
+    }
+
+    /// Book a slot; returns the appointment with its code (6 characters).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn book(
+        &self,
+        unit: &str,
+        service_id: i64,
+        day: Date,
+        slot: &str,
+        full_name: &str,
+        phone: Option<&str>,
+        now: OffsetDateTime,
+    ) -> Result<Appointment> {
+        let name = motcua_domain::text::nfc(full_name.trim());
+        if name.chars().count() < 2 || name.chars().count() > 100 {
+            return Err(Problem::invalid(
+                "bad_name",
+                "full_name",
+                "Hãy nhập họ và tên (2 đến 100 ký tự)",
+            )
+            .into());
+        }
+        let phone = clean_phone(phone)?;
+        let open = self.slots(unit, service_id, day, now).await?;
+        match open.iter().find(|(s, _)| s == slot) {
+            None => {
+                return Err(Problem::invalid(
+                    "bad_slot",
+                    "slot",
+                    "Hãy chọn một khung giờ còn trống trong ngày làm việc",
+                )
+                .into());
+            }
+            Some((_, 0)) => {
+                return Err(Problem::invalid(
+                    "slot_full",
+                    "slot",
+                    "Khung giờ này đã kín lịch, hãy chọn giờ khác",
+                )
+                .into());
+            }
+            Some(_) => {}
+        }
+        let mut tries = 0;
+        loop {
+            let code = random_token::<6>()?;
+            match on_queue!(self.book(
+                unit,
+                service_id,
+                &day_text(day),
+                slot,
+                &name,
+                phone.as_deref(),
+                &code,
+                to_ms(now)
+            )) {
+                // A code already taken: draw another.
+                Err(StoreError::Db(sqlx::Error::Database(e)))
+                    if e.is_unique_violation() && tries < 5 =>
+                {
+                    tries += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    pub async fn appointment(&self, unit: &str, code: &str) -> Result<Option<Appointment>> {
+        on_queue!(self.appointment(unit, &normalize_code(code)))
+    }
+
+    /// Check in a booked person at the kiosk: their ticket goes ahead of
+    /// walk-ins when they come from CHECK_IN_EARLY_MINUTES before the slot
+    /// to CHECK_IN_LATE_MINUTES after it starts; later, it waits like any
+    /// other. Earlier, or on another day, they are told when to come.
+    pub async fn check_in(&self, unit: &str, code: &str, now: OffsetDateTime) -> Result<Ticket> {
+        let code = normalize_code(code);
+        let Some(a) = on_queue!(self.appointment(unit, &code))? else {
+            return Err(Problem::invalid(
+                "appointment_not_found",
+                "code",
+                "Không tìm thấy lịch hẹn với mã này",
+            )
+            .into());
+        };
+        let slot = motcua_domain::catalog::parse_hhmm(&a.slot).ok_or_else(|| corrupt("giờ hẹn"))?;
+        let at = a.day.with_time(slot).assume_offset(VN_OFFSET);
+        let minutes = (now - at).whole_minutes();
+        if a.ticket_id.is_none() {
+            if a.day != local_day(now) {
+                return Err(Problem::invalid(
+                    "not_today",
+                    "code",
+                    format!(
+                        "Lịch hẹn này vào ngày {:02}/{:02}/{}, lúc {}",
+                        a.day.day(),
+                        u8::from(a.day.month()),
+                        a.day.year(),
+                        a.slot
+                    ),
+                )
+                .into());
+            }
+            if minutes < -CHECK_IN_EARLY_MINUTES {
+                return Err(Problem::invalid(
+                    "too_early",
+                    "code",
+                    format!(
+                        "Lịch hẹn lúc {}: mời ông/bà quay lại từ {} phút trước giờ hẹn",
+                        a.slot, CHECK_IN_EARLY_MINUTES
+                    ),
+                )
+                .into());
+            }
+        }
+        let priority = i64::from(minutes <= CHECK_IN_LATE_MINUTES);
+        let token = random_token::<10>()?;
+        on_queue!(self.check_in(unit, &code, priority, &token, to_ms(now)))
+    }
+}
+
+/// Codes as people type them: case and spaces do not matter.
+fn normalize_code(raw: &str) -> String {
+    motcua_domain::dossier::normalize_key(raw)
+}
