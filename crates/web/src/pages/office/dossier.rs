@@ -1,0 +1,889 @@
+//! The dossier page (`/can-bo/ho-so/{code}`) and its actions: the timeline,
+//! the due-date story, and only the actions the domain allows this officer.
+
+use super::*;
+
+pub(super) struct DocView {
+    pub(super) id: String,
+    pub(super) name: String,
+    pub(super) filename: String,
+    pub(super) size: String,
+    /// "image", "pdf", "paper" or "file".
+    pub(super) kind: &'static str,
+    pub(super) added: String,
+}
+
+pub(super) struct EventView {
+    pub(super) at: String,
+    pub(super) actor: String,
+    pub(super) role: String,
+    pub(super) action: String,
+    pub(super) detail: String,
+    pub(super) note: String,
+}
+
+pub(super) struct PauseView {
+    pub(super) from: String,
+    pub(super) to: String,
+    pub(super) held: String,
+    pub(super) remaining: String,
+    pub(super) due_after: String,
+    pub(super) note: String,
+}
+
+pub(super) struct ApologyView {
+    pub(super) at: String,
+    pub(super) new_due: String,
+    pub(super) note: String,
+}
+
+/// How the due date came to be, from the events.
+pub(super) struct Timing {
+    pub(super) processing: String,
+    pub(super) received: String,
+    pub(super) first_due: String,
+    pub(super) pauses: Vec<PauseView>,
+    pub(super) apologies: Vec<ApologyView>,
+    pub(super) due: String,
+    pub(super) remaining: String,
+}
+
+pub(super) struct ActionForm {
+    pub(super) action: &'static str,
+    pub(super) label: String,
+    pub(super) help: String,
+    /// "plain", "assign", "request_supplement", "apologize", "supplement" or "return_result".
+    pub(super) kind: &'static str,
+    pub(super) needs_note: bool,
+    pub(super) note: String,
+    pub(super) danger: bool,
+    pub(super) error: Option<String>,
+    /// The field the error is about ("note", "assignee", "new_due", …).
+    pub(super) error_field: String,
+}
+
+pub(super) struct SuppDoc {
+    pub(super) code: String,
+    pub(super) name: String,
+    pub(super) error: Option<String>,
+}
+
+pub(super) struct Choice {
+    pub(super) value: String,
+    pub(super) label: String,
+    pub(super) checked: bool,
+}
+
+#[derive(Template)]
+#[template(path = "office_dossier.html")]
+pub(super) struct DossierPage {
+    pub(super) c: Ctx,
+    pub(super) code: String,
+    pub(super) version: i64,
+    pub(super) procedure: String,
+    pub(super) procedure_code: String,
+    pub(super) unit: String,
+    pub(super) channel: String,
+    pub(super) status: String,
+    pub(super) late: bool,
+    pub(super) paused: bool,
+    pub(super) apologized: bool,
+    pub(super) assignee: String,
+    pub(super) applicant: Vec<(String, String)>,
+    pub(super) submitted: String,
+    pub(super) finished: String,
+    pub(super) returned: String,
+    pub(super) timing: Timing,
+    pub(super) documents: Vec<DocView>,
+    pub(super) events: Vec<EventView>,
+    pub(super) actions: Vec<ActionForm>,
+    pub(super) assignees: Vec<Choice>,
+    pub(super) missing: Vec<Choice>,
+    pub(super) supplement_docs: Vec<SuppDoc>,
+    pub(super) new_due: String,
+    /// Result delivery choices of the return form, and what was typed.
+    pub(super) deliveries: Vec<Choice>,
+    pub(super) postal_address: String,
+    pub(super) tracking_number: String,
+    /// How the result was delivered, once returned.
+    pub(super) delivery: String,
+    /// Printable forms that apply now: (href, label).
+    pub(super) forms: Vec<(String, String)>,
+    pub(super) notice: Option<String>,
+    pub(super) conflict: Option<String>,
+    pub(super) kept_note: Option<String>,
+    pub(super) errors: Vec<ErrorLine>,
+}
+
+pub(super) fn action_help(c: &Ctx, a: Action) -> &'static str {
+    match a {
+        Action::Receive => c.tr(
+            "Hồ sơ đầy đủ: tiếp nhận và bắt đầu tính thời hạn giải quyết.",
+            "The dossier is complete: receive it and start the clock.",
+        ),
+        Action::RefuseIntake => c.tr(
+            "Hồ sơ không thuộc thẩm quyền hoặc không hợp lệ: từ chối và ghi rõ lý do.",
+            "Not for this center or not valid: refuse and say why.",
+        ),
+        Action::Assign => c.tr(
+            "Chuyển hồ sơ cho chuyên viên xử lý.",
+            "Hand the dossier to a specialist.",
+        ),
+        Action::RequestSupplement => c.tr(
+            "Thời hạn tạm dừng cho đến khi người dân bổ sung.",
+            "The clock stops until the citizen supplies the documents.",
+        ),
+        Action::Supplement => c.tr(
+            "Người dân mang giấy tờ bổ sung đến quầy: đính kèm bản quét hoặc xác nhận bản giấy.",
+            "The citizen brought the missing papers: attach scans or confirm the paper copies.",
+        ),
+        Action::Propose => c.tr(
+            "Trình lãnh đạo phê duyệt kết quả.",
+            "Send the result to the leader for approval.",
+        ),
+        Action::Approve => c.tr(
+            "Phê duyệt kết quả; hồ sơ chuyển sang chờ trả.",
+            "Approve the result; it is then ready to return.",
+        ),
+        Action::SendBack => c.tr(
+            "Trả lại chuyên viên để xử lý lại, ghi rõ lý do.",
+            "Send back to the specialist, saying why.",
+        ),
+        Action::Reject => c.tr(
+            "Từ chối giải quyết, ghi rõ lý do.",
+            "Refuse to grant, saying why.",
+        ),
+        Action::ReturnResult => c.tr(
+            "Người dân đã nhận kết quả.",
+            "The citizen has collected the result.",
+        ),
+        Action::Withdraw => c.tr(
+            "Người dân rút hồ sơ, ghi rõ lý do.",
+            "The citizen withdraws the dossier.",
+        ),
+        Action::Apologize => c.tr(
+            "Hồ sơ sẽ trễ hạn: lập phiếu xin lỗi và hẹn lại ngày trả (vẫn tính là trễ hạn).",
+            "The dossier will be late: apologize and set a new date (it stays counted as late).",
+        ),
+        Action::ReissueKey => c.tr(
+            "Người dân mất mã tra cứu: cấp mã mới (mã cũ hết hiệu lực) và in lại giấy tiếp nhận có mã mới.",
+            "The citizen lost the lookup key: issue a new one (the old one stops working) and reprint the receipt with it.",
+        ),
+        Action::Submit | Action::CreateAtCounter => "",
+    }
+}
+
+/// What the officer typed, to show again after a failure.
+#[derive(Default)]
+pub(super) struct Typed {
+    pub(super) action: String,
+    pub(super) note: String,
+    pub(super) assignee: String,
+    pub(super) missing: Vec<String>,
+    pub(super) new_due: String,
+    pub(super) delivery: String,
+    pub(super) postal_address: String,
+    pub(super) tracking_number: String,
+}
+
+/// The working-time story of a dossier, by folding its events again.
+pub(super) fn timing(c: &Ctx, rec: &DossierRecord, p: &Procedure, cal: &WorkCalendar) -> Timing {
+    let r = &rec.row;
+    let per_day = cal.hours().minutes_per_day();
+    let mut t = Timing {
+        processing: processing_words(c, p.processing),
+        received: when(r.received_at),
+        first_due: String::new(),
+        pauses: Vec::new(),
+        apologies: Vec::new(),
+        due: if r.pause_remaining.is_some() {
+            c.tr("Tạm dừng chờ bổ sung", "Paused while awaiting a supplement")
+                .to_string()
+        } else if r.due_at.is_none() {
+            c.tr(
+                "Được tính khi tiếp nhận",
+                "Set when the dossier is received",
+            )
+            .to_string()
+        } else {
+            when(r.due_at)
+        },
+        remaining: r
+            .pause_remaining
+            .map(|m| minutes_words(c, m, per_day))
+            .unwrap_or_default(),
+    };
+    let Some((first, rest)) = rec.events.split_first() else {
+        return t;
+    };
+    let Ok(mut proj) = Projection::start(first, p.processing, cal) else {
+        return t;
+    };
+    if first.action == Action::CreateAtCounter {
+        t.first_due = proj.due_at.map(format_vn).unwrap_or_default();
+    }
+    let mut open: Option<(OffsetDateTime, usize)> = None;
+    for ev in rest {
+        if proj.apply(ev, p.processing, cal).is_err() {
+            break;
+        }
+        match ev.action {
+            Action::Receive => t.first_due = proj.due_at.map(format_vn).unwrap_or_default(),
+            Action::RequestSupplement => {
+                t.pauses.push(PauseView {
+                    from: format_vn(ev.at),
+                    to: String::new(),
+                    held: String::new(),
+                    remaining: proj
+                        .pause_remaining
+                        .map(|m| minutes_words(c, m, per_day))
+                        .unwrap_or_default(),
+                    due_after: String::new(),
+                    note: ev.note.clone().unwrap_or_default(),
+                });
+                open = Some((ev.at, t.pauses.len() - 1));
+            }
+            Action::Supplement
+            | Action::Withdraw
+            | Action::Reject
+            | Action::Approve
+            | Action::RefuseIntake => {
+                if let Some((from, i)) = open.take()
+                    && let Some(pv) = t.pauses.get_mut(i)
+                {
+                    pv.to = format_vn(ev.at);
+                    pv.held = minutes_words(c, cal.working_minutes_between(from, ev.at), per_day);
+                    if ev.action == Action::Supplement {
+                        pv.due_after = proj.due_at.map(format_vn).unwrap_or_default();
+                    }
+                }
+            }
+            Action::Apologize => t.apologies.push(ApologyView {
+                at: format_vn(ev.at),
+                new_due: proj.due_at.map(format_vn).unwrap_or_default(),
+                note: ev.note.clone().unwrap_or_default(),
+            }),
+            _ => {}
+        }
+    }
+    t
+}
+
+pub(super) fn event_view(c: &Ctx, e: &Event, p: &Procedure) -> EventView {
+    let doc_name = |code: &str| {
+        p.documents
+            .iter()
+            .find(|d| d.code == code)
+            .map_or_else(|| code.to_string(), |d| d.name.clone())
+    };
+    let list = |key: &str| -> Vec<String> {
+        e.payload
+            .get(key)
+            .and_then(|v| v.as_array())
+            .map(|a| a.iter().filter_map(|v| v.as_str()).map(doc_name).collect())
+            .unwrap_or_default()
+    };
+    let detail = match e.action {
+        Action::Assign => format!(
+            "{} {}",
+            c.tr("Giao cho", "Assigned to"),
+            e.payload
+                .get("assignee")
+                .and_then(|v| v.as_str())
+                .unwrap_or("")
+        ),
+        Action::RequestSupplement => {
+            let m = list("missing");
+            if m.is_empty() {
+                String::new()
+            } else {
+                format!("{}: {}", c.tr("Cần bổ sung", "Missing"), m.join("; "))
+            }
+        }
+        Action::Supplement => {
+            let m = list("documents");
+            if m.is_empty() {
+                String::new()
+            } else {
+                format!("{}: {}", c.tr("Đã bổ sung", "Supplied"), m.join("; "))
+            }
+        }
+        Action::Apologize => format!(
+            "{}: {}",
+            c.tr("Hẹn lại", "New date"),
+            e.payload
+                .get("new_due")
+                .and_then(|v| v.as_str())
+                .and_then(|s| motcua_domain::calendar::parse_instant(s).ok())
+                .map(format_vn)
+                .unwrap_or_default()
+        ),
+        Action::Submit | Action::CreateAtCounter => e
+            .payload
+            .get("channel")
+            .and_then(|v| v.as_str())
+            .map(|ch| channel_words(c, ch))
+            .unwrap_or_default(),
+        _ => String::new(),
+    };
+    EventView {
+        at: format_vn(e.at),
+        actor: e.actor.clone(),
+        role: role_words(c, &e.role),
+        action: action_label(c, e.action),
+        detail,
+        note: e.note.clone().unwrap_or_default(),
+    }
+}
+
+/// Build the dossier page for `user`, with what they typed and what went wrong.
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn dossier_view(
+    s: &AppState,
+    c: Ctx,
+    user: &User,
+    rec: &DossierRecord,
+    typed: &Typed,
+    notice: Option<String>,
+    conflict: Option<String>,
+    problem: Option<&Problem>,
+) -> Result<DossierPage, PageError> {
+    let lang = c.lang;
+    let now = OffsetDateTime::now_utc();
+    let r = &rec.row;
+    let proj = r.projection().map_err(|p| PageError::new(lang, p.into()))?;
+    let (procedure, _) = s
+        .store
+        .procedure(&r.procedure_code)
+        .await
+        .map_err(store_err(lang))?
+        .ok_or_else(|| {
+            PageError::new(
+                lang,
+                Problem::conflict("corrupt_row", "Thủ tục của hồ sơ không còn trong danh mục")
+                    .into(),
+            )
+        })?;
+    let cal = s
+        .store
+        .calendar(Some(&r.unit_code))
+        .await
+        .map_err(store_err(lang))?;
+    let unit = unit_name(s, &r.unit_code).await.map_err(store_err(lang))?;
+    let timing = timing(&c, rec, &procedure, &cal);
+    let doc_name = |code: Option<&str>| {
+        code.and_then(|code| procedure.documents.iter().find(|d| d.code == code))
+            .map_or_else(|| code.unwrap_or("").to_string(), |d| d.name.clone())
+    };
+    let documents = rec
+        .documents
+        .iter()
+        .map(|d| {
+            let ct = d.content_type.as_deref().unwrap_or("");
+            let kind = if d.paper || d.sha256.is_none() {
+                "paper"
+            } else if ct.starts_with("image/") {
+                "image"
+            } else if ct == "application/pdf" {
+                "pdf"
+            } else {
+                "file"
+            };
+            DocView {
+                id: d.id.clone(),
+                name: doc_name(d.code.as_deref()),
+                filename: d.filename.clone().unwrap_or_default(),
+                size: if kind == "paper" {
+                    String::new()
+                } else {
+                    motcua_store::human_size(usize::try_from(d.size).unwrap_or(0))
+                },
+                kind,
+                added: format_vn(d.created_at),
+            }
+        })
+        .collect();
+    let events = rec
+        .events
+        .iter()
+        .map(|e| event_view(&c, e, &procedure))
+        .collect();
+    let allowed = crate::view::allowed_actions(r, &Actor::Staff(user.clone()));
+    let (err_action, err_message) = match problem {
+        Some(p) => (typed.action.as_str(), Some(p.message.clone())),
+        None => ("", None),
+    };
+    let actions: Vec<ActionForm> = allowed
+        .iter()
+        .filter_map(|a| a.parse::<Action>().ok())
+        .map(|a| {
+            let name = a.as_str();
+            ActionForm {
+                action: name,
+                label: action_label(&c, a),
+                help: action_help(&c, a).to_string(),
+                kind: match a {
+                    Action::Assign => "assign",
+                    Action::RequestSupplement => "request_supplement",
+                    Action::Apologize => "apologize",
+                    Action::Supplement => "supplement",
+                    Action::ReturnResult => "return_result",
+                    _ => "plain",
+                },
+                needs_note: needs_note(a),
+                note: if typed.action == name {
+                    typed.note.clone()
+                } else {
+                    String::new()
+                },
+                danger: matches!(a, Action::RefuseIntake | Action::Reject | Action::Withdraw),
+                error: if err_action == name {
+                    err_message.clone()
+                } else {
+                    None
+                },
+                error_field: match problem {
+                    Some(p) if err_action == name => p.field.clone().unwrap_or_default(),
+                    _ => String::new(),
+                },
+            }
+        })
+        .collect();
+    let errors = match problem {
+        Some(p) => {
+            let target = match p.field.as_deref().unwrap_or("") {
+                "note" => format!("note-{}", typed.action),
+                "assignee" => "assignee".to_string(),
+                "new_due" => "new_due".to_string(),
+                "delivery" => "delivery-counter".to_string(),
+                "postal_address" => "postal_address".to_string(),
+                "tracking_number" => "tracking_number".to_string(),
+                "missing" => procedure
+                    .documents
+                    .first()
+                    .map_or_else(String::new, |d| format!("missing-{}", d.code)),
+                f if f.starts_with("documents.") => {
+                    format!("supp-{}", f.trim_start_matches("documents."))
+                }
+                _ => format!("act-{}", typed.action),
+            };
+            vec![ErrorLine {
+                href: format!("#{target}"),
+                message: p.message.clone(),
+            }]
+        }
+        None => Vec::new(),
+    };
+    // The typed note of an action that is no longer possible is shown with the conflict.
+    let kept_note = (!typed.note.trim().is_empty()
+        && !actions.iter().any(|a| a.action == typed.action))
+    .then(|| typed.note.clone());
+    let assignees = if actions.iter().any(|a| a.kind == "assign") {
+        let current = if typed.assignee.is_empty() {
+            r.assignee.clone().unwrap_or_default()
+        } else {
+            typed.assignee.clone()
+        };
+        s.store
+            .users_of_unit(&r.unit_code)
+            .await
+            .map_err(store_err(lang))?
+            .into_iter()
+            .filter(|u| u.has_role(Role::Specialist) && !u.is_generated())
+            .map(|u| Choice {
+                checked: u.username == current,
+                label: format!("{} ({})", u.full_name, u.username),
+                value: u.username,
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let chosen = if typed.delivery.is_empty() {
+        DeliveryMethod::Counter.as_str()
+    } else {
+        typed.delivery.as_str()
+    };
+    let deliveries = DeliveryMethod::ALL
+        .iter()
+        .map(|m| Choice {
+            value: m.as_str().to_string(),
+            label: c.tr(m.label_vi(), m.label_en()).to_string(),
+            checked: m.as_str() == chosen,
+        })
+        .collect();
+    let delivery = rec
+        .events
+        .iter()
+        .rev()
+        .find(|e| e.action == Action::ReturnResult)
+        .and_then(|e| Delivery::from_payload(&e.payload))
+        .map(|d| match lang {
+            Lang::Vi => d.words_vi(),
+            Lang::En => d.words_en(),
+        })
+        .unwrap_or_default();
+    let forms = crate::documents::applicable(rec)
+        .into_iter()
+        .map(|f| {
+            (
+                format!("/can-bo/ho-so/{}/mau/{}.pdf", url_encode(&r.code), f.slug()),
+                c.tr(f.title_vi(), f.title_en()).to_string(),
+            )
+        })
+        .collect();
+    let missing = procedure
+        .documents
+        .iter()
+        .map(|d| Choice {
+            value: d.code.clone(),
+            label: d.name.clone(),
+            checked: typed.missing.contains(&d.code),
+        })
+        .collect();
+    let supplement_docs = {
+        // Those asked for in the last request first; all documents otherwise.
+        let asked: Vec<String> = rec
+            .events
+            .iter()
+            .rev()
+            .find(|e| e.action == Action::RequestSupplement)
+            .and_then(|e| e.payload.get("missing"))
+            .and_then(|v| v.as_array())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
+        procedure
+            .documents
+            .iter()
+            .filter(|d| asked.is_empty() || asked.contains(&d.code))
+            .map(|d| SuppDoc {
+                code: d.code.clone(),
+                name: d.name.clone(),
+                error: problem
+                    .filter(|p| {
+                        typed.action == Action::Supplement.as_str()
+                            && p.field.as_deref() == Some(&format!("documents.{}", d.code))
+                    })
+                    .map(|p| p.message.clone()),
+            })
+            .collect()
+    };
+    let applicant = vec![
+        (
+            c.tr("Họ và tên", "Full name").to_string(),
+            r.applicant_name.clone(),
+        ),
+        (
+            c.tr("Số định danh cá nhân", "Personal ID number")
+                .to_string(),
+            r.applicant_id_number.clone(),
+        ),
+        (
+            c.tr("Ngày sinh", "Date of birth").to_string(),
+            iso_to_vn(&r.applicant_dob),
+        ),
+        (
+            c.tr("Số điện thoại", "Phone").to_string(),
+            r.applicant_phone.clone(),
+        ),
+        (
+            c.tr("Thư điện tử", "Email").to_string(),
+            r.applicant_email
+                .clone()
+                .unwrap_or_else(|| c.tr("(không có)", "(none)").to_string()),
+        ),
+        (
+            c.tr("Địa chỉ", "Address").to_string(),
+            r.applicant_address.clone(),
+        ),
+    ];
+    Ok(DossierPage {
+        code: r.code.clone(),
+        version: r.version,
+        procedure: procedure.name.clone(),
+        procedure_code: procedure.code.clone(),
+        unit,
+        channel: channel_words(&c, &r.channel),
+        status: status_words(&c, proj.status),
+        late: proj.is_late(now),
+        paused: proj.pause_remaining.is_some(),
+        apologized: proj.apologized,
+        assignee: r.assignee.clone().unwrap_or_default(),
+        applicant,
+        submitted: when(Some(r.submitted_at)),
+        finished: when(r.finished_at),
+        returned: when(r.returned_at),
+        timing,
+        documents,
+        events,
+        actions,
+        assignees,
+        missing,
+        supplement_docs,
+        new_due: typed.new_due.clone(),
+        deliveries,
+        postal_address: typed.postal_address.clone(),
+        tracking_number: typed.tracking_number.clone(),
+        delivery,
+        forms,
+        notice,
+        conflict,
+        kept_note,
+        errors,
+        c,
+    })
+}
+
+/// "1990-05-17" → "17/05/1990".
+pub(super) fn iso_to_vn(iso: &str) -> String {
+    match parse_date(iso) {
+        Ok(d) => date_vn(d),
+        Err(_) => iso.to_string(),
+    }
+}
+
+/// The dossier if this officer's units include its unit; else the same 404 as an unknown code.
+pub(super) async fn visible_dossier(
+    s: &AppState,
+    lang: Lang,
+    user: &User,
+    code: &str,
+) -> Result<DossierRecord, PageError> {
+    match s
+        .store
+        .dossier(code.trim())
+        .await
+        .map_err(store_err(lang))?
+    {
+        Some(rec) if user.sees_unit(&rec.row.unit_code) => {
+            // Reads of personal data by staff are kept (who, when, which dossier).
+            s.store
+                .log_access(
+                    &user.username,
+                    &rec.row.code,
+                    "page:dossier",
+                    OffsetDateTime::now_utc(),
+                )
+                .await
+                .map_err(store_err(lang))?;
+            Ok(rec)
+        }
+        _ => Err(not_found(lang)),
+    }
+}
+
+#[derive(Deserialize)]
+pub(super) struct OkQuery {
+    pub(super) ok: Option<String>,
+}
+
+pub(super) async fn dossier_page(
+    c: Ctx,
+    State(s): State<AppState>,
+    Path(code): Path<String>,
+    Query(q): Query<OkQuery>,
+) -> PageResult {
+    let Some(user) = c.user.clone() else {
+        return Ok(sign_in(&c.path));
+    };
+    let rec = visible_dossier(&s, c.lang, &user, &code).await?;
+    let notice =
+        q.ok.as_deref()
+            .and_then(|a| a.parse::<Action>().ok())
+            .map(|a| format!("{}: {}", c.tr("Đã thực hiện", "Done"), action_label(&c, a)));
+    let page = dossier_view(&s, c, &user, &rec, &Typed::default(), notice, None, None).await?;
+    render(&page)
+}
+
+/// Whether the dossier's last event is exactly what this form asked for
+/// (a double click): same action, same note, same choice of assignee.
+/// Actions with richer choices (dates, documents, delivery) never count.
+pub(super) fn same_request(last: &motcua_domain::dossier::Event, typed: &Typed) -> bool {
+    let note = motcua_domain::text::nfc(&typed.note);
+    let same_note = last.note.as_deref().unwrap_or("") == note.trim();
+    let plain = matches!(
+        last.action,
+        Action::Receive
+            | Action::RefuseIntake
+            | Action::Propose
+            | Action::Approve
+            | Action::SendBack
+            | Action::Reject
+            | Action::Withdraw
+    );
+    let assign = last.action == Action::Assign
+        && last.payload.get("assignee").and_then(|v| v.as_str()) == Some(typed.assignee.as_str());
+    last.action.as_str() == typed.action && same_note && (plain || assign)
+}
+
+pub(super) fn is_conflict(p: &Problem) -> bool {
+    p.kind == ProblemKind::Conflict
+        && matches!(
+            p.code,
+            "stale_version" | "version_conflict" | "illegal_transition"
+        )
+}
+
+pub(super) async fn act(
+    c: Ctx,
+    State(s): State<AppState>,
+    Path(code): Path<String>,
+    req: Request,
+) -> PageResult {
+    let page_path = format!("/can-bo/ho-so/{}", url_encode(&code));
+    let Some(user) = c.user.clone() else {
+        return Ok(sign_in(&page_path));
+    };
+    let lang = c.lang;
+    // Another unit's dossier is not disclosed, even to a forged post.
+    let rec = visible_dossier(&s, lang, &user, &code).await?;
+    let form = read_form(&s, lang, req).await?;
+    let typed = Typed {
+        action: form.get("action").to_string(),
+        note: form.get("note").to_string(),
+        assignee: form.get("assignee").to_string(),
+        missing: form.all("missing"),
+        new_due: form.get("new_due").to_string(),
+        delivery: form.get("delivery").to_string(),
+        postal_address: form.get("postal_address").to_string(),
+        tracking_number: form.get("tracking_number").to_string(),
+    };
+    let version: i64 = form.get("version").trim().parse().unwrap_or(-1);
+    let now = OffsetDateTime::now_utc();
+    let mut problem: Option<Problem> = None;
+    if typed.action == Action::Assign.as_str() && typed.assignee.is_empty() {
+        problem = Some(Problem::invalid(
+            "choose_assignee",
+            "assignee",
+            c.tr("Hãy chọn chuyên viên xử lý", "Choose a specialist"),
+        ));
+    }
+    let mut documents = Vec::new();
+    if problem.is_none() && typed.action == Action::Supplement.as_str() {
+        let (procedure, _) = s
+            .store
+            .procedure(&rec.row.procedure_code)
+            .await
+            .map_err(store_err(lang))?
+            .ok_or_else(|| not_found(lang))?;
+        for d in &procedure.documents {
+            if let Some((_, filename, bytes)) = form.file(&format!("file:{}", d.code)) {
+                match s
+                    .store
+                    .upload(bytes, filename.as_deref(), &user.username, now)
+                    .await
+                {
+                    Ok(meta) => documents.push(DocumentRef {
+                        code: d.code.clone(),
+                        upload_id: Some(meta.id),
+                        paper: false,
+                    }),
+                    Err(StoreError::Problem(p)) => {
+                        problem = Some(p.with_field(format!("documents.{}", d.code)));
+                        break;
+                    }
+                    Err(e) => return Err(PageError::new(lang, e.into())),
+                }
+            } else if form.has(&format!("paper:{}", d.code)) {
+                documents.push(DocumentRef {
+                    code: d.code.clone(),
+                    upload_id: None,
+                    paper: true,
+                });
+            }
+        }
+        if problem.is_none() && documents.is_empty() {
+            let first = procedure.documents.first().map_or("", |d| d.code.as_str());
+            problem = Some(Problem::invalid(
+                "no_document",
+                format!("documents.{first}"),
+                c.tr(
+                    "Hãy đính kèm ít nhất một giấy tờ bổ sung hoặc xác nhận bản giấy",
+                    "Attach at least one document or confirm a paper copy",
+                ),
+            ));
+        }
+    }
+    if problem.is_none() {
+        let request = ActionRequest {
+            action: typed.action.clone(),
+            version,
+            note: Some(typed.note.clone()).filter(|n| !n.trim().is_empty()),
+            assignee: Some(typed.assignee.clone()).filter(|a| !a.is_empty()),
+            new_due: Some(typed.new_due.clone()).filter(|d| !d.is_empty()),
+            missing: typed.missing.clone(),
+            documents,
+            delivery: Some(typed.delivery.clone()).filter(|d| !d.is_empty()),
+            postal_address: Some(typed.postal_address.clone()).filter(|d| !d.is_empty()),
+            tracking_number: Some(typed.tracking_number.clone()).filter(|d| !d.is_empty()),
+            via: motcua_domain::lifecycle::Via::Page,
+        };
+        match s
+            .store
+            .act(&rec.row.code, &request, &Actor::Staff(user.clone()), now)
+            .await
+        {
+            Ok(done) if done.issued_key.is_some() => {
+                // A new key is shown once: on the receipt this officer prints now.
+                return Ok(Redirect::to(&format!(
+                    "/can-bo/ho-so/{}/bien-nhan",
+                    url_encode(&done.row.code)
+                ))
+                .into_response());
+            }
+            Ok(done) => {
+                return Ok(Redirect::to(&format!(
+                    "/can-bo/ho-so/{}?ok={}",
+                    url_encode(&done.row.code),
+                    url_encode(&typed.action)
+                ))
+                .into_response());
+            }
+            Err(StoreError::Problem(p)) => problem = Some(p),
+            Err(e) => return Err(PageError::new(lang, e.into())),
+        }
+    }
+    let Some(problem) = problem else {
+        return Err(not_found(lang));
+    };
+    if problem.kind == ProblemKind::NotFound {
+        return Err(not_found(lang));
+    }
+    let fresh = visible_dossier(&s, lang, &user, &code).await?;
+    if is_conflict(&problem) {
+        // The same officer's double click: the first click did exactly this.
+        // Anything less than the same request is a conflict, never "done".
+        if let Some(last) = fresh.events.last()
+            && version.checked_add(1) == Some(fresh.row.version)
+            && last.actor == user.username
+            && same_request(last, &typed)
+        {
+            return Ok(Redirect::to(&format!(
+                "/can-bo/ho-so/{}?ok={}",
+                url_encode(&fresh.row.code),
+                url_encode(&typed.action)
+            ))
+            .into_response());
+        }
+        let mut message = c
+            .tr(
+                "Hồ sơ vừa được người khác cập nhật trước bạn, nên thao tác của bạn chưa được thực hiện. Dưới đây là tình trạng mới nhất; hãy xem lại rồi thao tác lại nếu vẫn cần. Ghi chú bạn đã nhập vẫn được giữ.",
+                "Someone else has just updated this dossier, so your action was not taken. Below is its latest state; check it and act again if still needed. Your note is kept.",
+            )
+            .to_string();
+        // Who changed it, when, how, and what it is now (the store's words).
+        if matches!(problem.code, "stale_version" | "version_conflict") {
+            message.push(' ');
+            message.push_str(&problem.message);
+        }
+        let page = dossier_view(&s, c, &user, &fresh, &typed, None, Some(message), None).await?;
+        return render_status(StatusCode::CONFLICT, &page);
+    }
+    let status = status_of(problem.kind);
+    let page = dossier_view(&s, c, &user, &fresh, &typed, None, None, Some(&problem)).await?;
+    render_status(status, &page)
+}

@@ -1,0 +1,321 @@
+//! The officers' back office: sign-in, work queues, the dossier page (with
+//! only the actions the officer may take now), counter intake with its
+//! printed receipt, documents, and the units' working calendar.
+//!
+//! Every page works without JavaScript. Forms are protected against
+//! cross-site posting by the router's CSRF layer (Origin / Sec-Fetch-Site
+//! checks) on top of the SameSite=Lax session cookie.
+
+use super::citizen::status_words;
+use super::{
+    Ctx, Lang, PageError, PageResult, base_url, local_path, processing_words, qr_svg, render,
+    render_status, url_encode, when,
+};
+use crate::AppState;
+use crate::auth::{SESSION_COOKIE, token_hash};
+use crate::error::{ApiError, status_of};
+use crate::extract::Query;
+use crate::limits::Limits;
+use askama::Template;
+use axum::Extension;
+use axum::Router;
+use axum::extract::ConnectInfo;
+use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Path, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use motcua_domain::calendar::{
+    CalendarOverride, OffsetDateTime, OverrideKind, VN_OFFSET, WorkCalendar, format_vn, parse_date,
+};
+use motcua_domain::catalog::Procedure;
+use motcua_domain::delivery::{Delivery, DeliveryMethod};
+use motcua_domain::dossier::{ApplicantInput, Event, Projection, field};
+use motcua_domain::lifecycle::{Action, Channel, Role, Status, needs_note};
+use motcua_domain::{Problem, ProblemKind};
+use motcua_store::{
+    ActionRequest, Actor, DocumentRef, DossierRecord, ListFilter, NewDossier, Scope, StoreError,
+    User,
+};
+use serde::Deserialize;
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::sync::{Arc, OnceLock};
+
+mod calendar;
+mod documents;
+mod dossier;
+mod intake;
+mod login;
+mod queues;
+mod receipt;
+
+use calendar::*;
+use documents::*;
+use dossier::*;
+use intake::*;
+use login::*;
+use queues::*;
+use receipt::*;
+
+/// Room for several 10 MB scans plus the form around them.
+const FORM_BODY_LIMIT: usize = 64 * 1024 * 1024;
+/// Rows of a work-queue page.
+const PAGE_ROWS: i64 = 50;
+/// Queues counted by listing stop counting here ("500+").
+const COUNT_CAP: i64 = 500;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/dang-nhap", get(login_form).post(login))
+        .route("/dang-xuat", post(logout))
+        .route("/can-bo", get(queues))
+        .route("/can-bo/ho-so/{code}", get(dossier_page))
+        .route(
+            "/can-bo/ho-so/{code}/thao-tac",
+            post(act).layer(DefaultBodyLimit::max(FORM_BODY_LIMIT)),
+        )
+        .route("/can-bo/ho-so/{code}/bien-nhan", get(receipt))
+        .route(
+            "/can-bo/tiep-nhan",
+            get(intake_form)
+                .post(intake)
+                .layer(DefaultBodyLimit::max(FORM_BODY_LIMIT)),
+        )
+        .route("/can-bo/tai-lieu/{id}", get(document))
+        .route("/can-bo/lich", get(calendar_page).post(calendar_post))
+}
+
+// ---- shared helpers ------------------------------------------------------------
+
+/// Send a visitor who is not signed in to the login page, coming back to `next`.
+fn sign_in(next: &str) -> Response {
+    Redirect::to(&format!("/dang-nhap?next={}", url_encode(local_path(next)))).into_response()
+}
+
+fn not_found(lang: Lang) -> PageError {
+    PageError::new(
+        lang,
+        Problem::not_found("dossier_not_found", "Không tìm thấy hồ sơ").into(),
+    )
+}
+
+fn store_err(lang: Lang) -> impl Fn(StoreError) -> PageError {
+    move |e| PageError::new(lang, e.into())
+}
+
+/// A form as posted: its fields (repeated names kept) and its files.
+#[derive(Default)]
+struct Posted {
+    fields: Vec<(String, String)>,
+    /// (field name, file name, bytes), non-empty files only.
+    files: Vec<(String, Option<String>, Vec<u8>)>,
+}
+
+impl Posted {
+    fn get(&self, name: &str) -> &str {
+        self.fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map_or("", |(_, v)| v.as_str())
+    }
+    fn all(&self, name: &str) -> Vec<String> {
+        self.fields
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
+    fn has(&self, name: &str) -> bool {
+        self.fields.iter().any(|(k, _)| k == name)
+    }
+    fn file(&self, name: &str) -> Option<&(String, Option<String>, Vec<u8>)> {
+        self.files.iter().find(|(k, _, _)| k == name)
+    }
+}
+
+/// Read an urlencoded or multipart form.
+async fn read_form(s: &AppState, lang: Lang, req: Request) -> Result<Posted, PageError> {
+    let bad = |m: String| {
+        PageError::new(
+            lang,
+            Problem::new(ProblemKind::BadRequest, "bad_form", m).into(),
+        )
+    };
+    let multipart = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    if !multipart {
+        let axum::Form(fields) = axum::Form::<Vec<(String, String)>>::from_request(req, s)
+            .await
+            .map_err(|e| bad(format!("Biểu mẫu không hợp lệ: {e}")))?;
+        return Ok(Posted {
+            fields,
+            files: Vec::new(),
+        });
+    }
+    let too_large = |e: String| {
+        PageError::new(
+            lang,
+            Problem::new(
+                ProblemKind::TooLarge,
+                "file_too_large",
+                format!("Tệp quá lớn hoặc việc gửi bị gián đoạn: {e}"),
+            )
+            .into(),
+        )
+    };
+    let mut mp = Multipart::from_request(req, s)
+        .await
+        .map_err(|e| bad(format!("Biểu mẫu không hợp lệ: {e}")))?;
+    let mut out = Posted::default();
+    while let Some(f) = mp
+        .next_field()
+        .await
+        .map_err(|e| too_large(e.to_string()))?
+    {
+        let name = f.name().unwrap_or("").to_string();
+        if f.file_name().is_some() {
+            let filename = f.file_name().map(str::to_string);
+            let bytes = f.bytes().await.map_err(|e| too_large(e.to_string()))?;
+            if !bytes.is_empty() {
+                out.files.push((name, filename, bytes.to_vec()));
+            }
+        } else {
+            let value = f.text().await.map_err(|e| bad(e.to_string()))?;
+            out.fields.push((name, value));
+        }
+    }
+    Ok(out)
+}
+
+/// One line of an error summary: where to go, what is wrong.
+struct ErrorLine {
+    href: String,
+    message: String,
+}
+
+fn role_words(c: &Ctx, role: &str) -> String {
+    match role.parse::<Role>() {
+        Ok(r) => match c.lang {
+            Lang::Vi => r.label_vi().to_string(),
+            Lang::En => r.as_str().replace('_', " "),
+        },
+        Err(_) if role == "citizen" => c.tr("Người dân", "Citizen").to_string(),
+        Err(_) => role.to_string(),
+    }
+}
+
+fn channel_words(c: &Ctx, ch: &str) -> String {
+    match ch.parse::<Channel>() {
+        Ok(x) => match c.lang {
+            Lang::Vi => x.label_vi(),
+            Lang::En => match x {
+                Channel::Online => "Online",
+                Channel::Counter => "At the counter",
+                Channel::Kiosk => "Self-service kiosk",
+                Channel::Mobile => "Mobile team",
+                Channel::Postal => "By post",
+                Channel::Medical => "At a medical facility",
+            },
+        }
+        .to_string(),
+        Err(_) => ch.to_string(),
+    }
+}
+
+/// An action as officers read it (buttons, history, notices).
+fn action_label(c: &Ctx, a: Action) -> String {
+    match c.lang {
+        Lang::Vi => a.label_vi(),
+        Lang::En => match a {
+            Action::Submit => "Submitted online",
+            Action::CreateAtCounter => "Filed at the counter",
+            Action::Receive => "Receive the dossier",
+            Action::RefuseIntake => "Refuse at intake",
+            Action::Assign => "Assign to a specialist",
+            Action::RequestSupplement => "Ask for a supplement",
+            Action::Supplement => "Add the supplement",
+            Action::Propose => "Propose for approval",
+            Action::Approve => "Approve",
+            Action::SendBack => "Send back for rework",
+            Action::Reject => "Reject",
+            Action::ReturnResult => "Return the result",
+            Action::Withdraw => "Withdraw",
+            Action::Apologize => "Apologize and set a new date",
+            Action::ReissueKey => "Issue a new lookup key",
+        },
+    }
+    .to_string()
+}
+
+/// Working time in words: "1 ngày 2 giờ 30 phút làm việc".
+fn minutes_words(c: &Ctx, minutes: i64, per_day: i64) -> String {
+    let per_day = per_day.max(1);
+    let m = minutes.max(0);
+    let (days, rest) = (m / per_day, m % per_day);
+    let (hours, mins) = (rest / 60, rest % 60);
+    let mut parts = Vec::new();
+    if days > 0 {
+        parts.push(format!("{days} {}", c.tr("ngày", "days")));
+    }
+    if hours > 0 {
+        parts.push(format!("{hours} {}", c.tr("giờ", "hours")));
+    }
+    if mins > 0 || parts.is_empty() {
+        parts.push(format!("{mins} {}", c.tr("phút", "minutes")));
+    }
+    format!(
+        "{} {}",
+        parts.join(" "),
+        c.tr("làm việc", "of working time")
+    )
+}
+
+/// "dd/mm/yyyy" of a date.
+fn date_vn(d: motcua_domain::calendar::Date) -> String {
+    format!("{:02}/{:02}/{:04}", d.day(), u8::from(d.month()), d.year())
+}
+
+fn weekday_words(c: &Ctx, d: motcua_domain::calendar::Date) -> &'static str {
+    use time::Weekday::*;
+    match d.weekday() {
+        Monday => c.tr("Thứ Hai", "Monday"),
+        Tuesday => c.tr("Thứ Ba", "Tuesday"),
+        Wednesday => c.tr("Thứ Tư", "Wednesday"),
+        Thursday => c.tr("Thứ Năm", "Thursday"),
+        Friday => c.tr("Thứ Sáu", "Friday"),
+        Saturday => c.tr("Thứ Bảy", "Saturday"),
+        Sunday => c.tr("Chủ Nhật", "Sunday"),
+    }
+}
+
+/// The user's units with their names (one query for a province supervisor).
+pub(super) async fn unit_choices(
+    s: &AppState,
+    user: &User,
+) -> Result<Vec<(String, String)>, StoreError> {
+    if let Some(p) = &user.province_code {
+        return Ok(s
+            .store
+            .units(Some(p))
+            .await?
+            .into_iter()
+            .filter(|u| user.units.contains(&u.code))
+            .map(|u| (u.code, u.name))
+            .collect());
+    }
+    let mut out = Vec::with_capacity(user.units.len());
+    for u in &user.units {
+        out.push((u.clone(), unit_name(s, u).await?));
+    }
+    Ok(out)
+}
+
+async fn unit_name(s: &AppState, code: &str) -> Result<String, StoreError> {
+    Ok(s.store
+        .unit(code)
+        .await?
+        .map_or_else(|| code.to_string(), |u| u.name))
+}

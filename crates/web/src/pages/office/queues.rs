@@ -1,0 +1,401 @@
+//! The officers' work lists (`/can-bo`): queues by role, counts, keyset pages.
+
+use super::*;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Queue {
+    Mine,
+    Submitted,
+    Received,
+    Processing,
+    AwaitingSupplement,
+    AwaitingApproval,
+    ResultReady,
+    DueSoon,
+    Late,
+    All,
+}
+
+impl Queue {
+    const ALL: [Queue; 10] = [
+        Queue::Mine,
+        Queue::Submitted,
+        Queue::Received,
+        Queue::Processing,
+        Queue::AwaitingSupplement,
+        Queue::AwaitingApproval,
+        Queue::ResultReady,
+        Queue::DueSoon,
+        Queue::Late,
+        Queue::All,
+    ];
+
+    fn slug(self) -> &'static str {
+        match self {
+            Queue::Mine => "giao-cho-toi",
+            Queue::Submitted => "cho-tiep-nhan",
+            Queue::Received => "da-tiep-nhan",
+            Queue::Processing => "dang-xu-ly",
+            Queue::AwaitingSupplement => "cho-bo-sung",
+            Queue::AwaitingApproval => "cho-phe-duyet",
+            Queue::ResultReady => "cho-tra-ket-qua",
+            Queue::DueSoon => "sap-den-han",
+            Queue::Late => "qua-han",
+            Queue::All => "tat-ca",
+        }
+    }
+
+    fn from_slug(s: &str) -> Option<Queue> {
+        Queue::ALL.into_iter().find(|q| q.slug() == s)
+    }
+
+    fn label(self, c: &Ctx) -> &'static str {
+        match self {
+            Queue::Mine => c.tr("Giao cho tôi", "Assigned to me"),
+            Queue::Submitted => c.tr("Chờ tiếp nhận", "Awaiting reception"),
+            Queue::Received => c.tr("Đã tiếp nhận", "Received"),
+            Queue::Processing => c.tr("Đang xử lý", "Being processed"),
+            Queue::AwaitingSupplement => c.tr("Chờ bổ sung", "Awaiting supplement"),
+            Queue::AwaitingApproval => c.tr("Chờ phê duyệt", "Awaiting approval"),
+            Queue::ResultReady => c.tr("Chờ trả kết quả", "Result to return"),
+            Queue::DueSoon => c.tr("Sắp đến hạn", "Due within a day"),
+            Queue::Late => c.tr("Quá hạn", "Late"),
+            Queue::All => c.tr("Tất cả", "All"),
+        }
+    }
+
+    fn status(self) -> Option<Status> {
+        match self {
+            Queue::Mine | Queue::Processing => Some(Status::Processing),
+            Queue::Submitted => Some(Status::Submitted),
+            Queue::Received => Some(Status::Received),
+            Queue::AwaitingSupplement => Some(Status::AwaitingSupplement),
+            Queue::AwaitingApproval => Some(Status::AwaitingApproval),
+            Queue::ResultReady => Some(Status::ResultReady),
+            Queue::DueSoon | Queue::Late | Queue::All => None,
+        }
+    }
+
+    /// Whether the queue's count comes from the per-status counters.
+    fn counted_by_status(self) -> bool {
+        !matches!(self, Queue::Mine | Queue::DueSoon | Queue::Late)
+    }
+
+    fn filter(self, scope: Scope, user: &User, now: OffsetDateTime, limit: i64) -> ListFilter {
+        let mut f = ListFilter::new(scope, limit);
+        f.status = self.status();
+        match self {
+            Queue::Mine => f.assignee = Some(user.username.clone()),
+            Queue::DueSoon => {
+                f.open_clock = true;
+                f.late = Some(false);
+                f.due_before = Some(to_ms(now + time::Duration::days(1)));
+            }
+            Queue::Late => {
+                f.open_clock = true;
+                f.late = Some(true);
+            }
+            _ => {}
+        }
+        f
+    }
+
+    /// The queue a role starts from.
+    fn default_for(user: &User) -> Queue {
+        if user.has_role(Role::Receptionist) {
+            Queue::Submitted
+        } else if user.has_role(Role::Specialist) {
+            Queue::Mine
+        } else if user.has_role(Role::Leader) {
+            Queue::AwaitingApproval
+        } else {
+            Queue::All
+        }
+    }
+}
+
+pub(super) fn to_ms(t: OffsetDateTime) -> i64 {
+    (t.unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+pub(super) struct QueueLink {
+    pub(super) href: String,
+    pub(super) label: String,
+    pub(super) count: String,
+    pub(super) current: bool,
+}
+
+pub(super) struct Row {
+    pub(super) code: String,
+    pub(super) procedure: String,
+    pub(super) applicant: String,
+    pub(super) received: String,
+    pub(super) due: String,
+    pub(super) status: String,
+    pub(super) late: bool,
+    pub(super) paused: bool,
+    pub(super) assignee: String,
+}
+
+#[derive(Template)]
+#[template(path = "office_queues.html")]
+pub(super) struct QueuesPage {
+    pub(super) c: Ctx,
+    pub(super) full_name: String,
+    pub(super) title: String,
+    pub(super) queues: Vec<QueueLink>,
+    pub(super) units: Vec<(String, String, bool)>,
+    pub(super) slug: String,
+    pub(super) rows: Vec<Row>,
+    pub(super) next_href: Option<String>,
+    pub(super) first_href: Option<String>,
+    pub(super) oldest_first: bool,
+    pub(super) sort_href: String,
+}
+
+#[derive(Deserialize)]
+pub(super) struct QueueQuery {
+    pub(super) q: Option<String>,
+    pub(super) unit: Option<String>,
+    pub(super) cursor: Option<String>,
+    /// "cu-nhat": oldest first; newest first otherwise.
+    pub(super) sort: Option<String>,
+}
+
+/// The dossiers `user` may see, narrowed to `unit` when given (403 for others).
+pub(super) fn scope_for(lang: Lang, user: &User, unit: &str) -> Result<Scope, PageError> {
+    if !unit.is_empty() {
+        if user.sees_unit(unit) {
+            return Ok(Scope::Units(vec![unit.to_string()]));
+        }
+        return Err(PageError::new(
+            lang,
+            Problem::forbidden(
+                "other_unit",
+                "Bạn không làm việc tại đơn vị này / You do not work for this unit",
+            )
+            .into(),
+        ));
+    }
+    if user.has_role(Role::Admin) {
+        Ok(Scope::All)
+    } else {
+        Ok(Scope::Units(user.units.clone()))
+    }
+}
+
+pub(super) async fn queues(
+    c: Ctx,
+    State(s): State<AppState>,
+    Query(q): Query<QueueQuery>,
+) -> PageResult {
+    let Some(user) = c.user.clone() else {
+        return Ok(sign_in(&c.path));
+    };
+    let lang = c.lang;
+    let unit = q.unit.as_deref().unwrap_or("").trim().to_string();
+    let scope = scope_for(lang, &user, &unit)?;
+    let current =
+        q.q.as_deref()
+            .and_then(Queue::from_slug)
+            .unwrap_or_else(|| Queue::default_for(&user));
+    let before_id = match q.cursor.as_deref().filter(|x| !x.is_empty()) {
+        Some(x) => Some(x.parse::<i64>().map_err(|_| {
+            PageError::new(
+                lang,
+                Problem::invalid("bad_cursor", "cursor", "Trang không hợp lệ").into(),
+            )
+        })?),
+        None => None,
+    };
+    let now = OffsetDateTime::now_utc();
+    let counts = s
+        .store
+        .count_by_status(&scope)
+        .await
+        .map_err(store_err(lang))?;
+    let by_status = |st: Option<Status>| -> i64 {
+        counts
+            .iter()
+            .filter(|(x, _)| st.is_none_or(|st| x == st.as_str()))
+            .map(|(_, n)| *n)
+            .sum()
+    };
+    let shown: Vec<Queue> = Queue::ALL
+        .into_iter()
+        .filter(|x| *x != Queue::Mine || user.has_role(Role::Specialist))
+        .collect();
+    let oldest_first = q.sort.as_deref() == Some("cu-nhat");
+    let unit_q = if unit.is_empty() {
+        String::new()
+    } else {
+        format!("&unit={}", url_encode(&unit))
+    };
+    let sort_q = if oldest_first { "&sort=cu-nhat" } else { "" };
+    let mut links = Vec::new();
+    for x in &shown {
+        let count = if x.counted_by_status() {
+            by_status(x.status()).to_string()
+        } else {
+            let f = x.filter(scope.clone(), &user, now, COUNT_CAP + 1);
+            let n = s
+                .store
+                .list_dossiers(&f, now)
+                .await
+                .map_err(store_err(lang))?
+                .len() as i64;
+            if n > COUNT_CAP {
+                format!("{COUNT_CAP}+")
+            } else {
+                n.to_string()
+            }
+        };
+        links.push(QueueLink {
+            href: format!("/can-bo?q={}{unit_q}", x.slug()),
+            label: x.label(&c).to_string(),
+            count,
+            current: *x == current,
+        });
+    }
+    let mut filter = current.filter(scope, &user, now, PAGE_ROWS);
+    filter.before_id = before_id;
+    filter.oldest_first = oldest_first;
+    let rows = s
+        .store
+        .list_dossiers(&filter, now)
+        .await
+        .map_err(store_err(lang))?;
+    let catalog = s.store.catalog().await.map_err(store_err(lang))?;
+    let next_href = (rows.len() as i64 == PAGE_ROWS)
+        .then(|| rows.last().map(|r| r.id))
+        .flatten()
+        .map(|id| format!("/can-bo?q={}{unit_q}{sort_q}&cursor={id}", current.slug()));
+    let first_href = before_id.map(|_| format!("/can-bo?q={}{unit_q}{sort_q}", current.slug()));
+    let sort_href = format!(
+        "/can-bo?q={}{unit_q}{}",
+        current.slug(),
+        if oldest_first { "" } else { "&sort=cu-nhat" }
+    );
+    let rows = rows
+        .iter()
+        .map(|r| {
+            let paused = r.pause_remaining.is_some();
+            Row {
+                code: r.code.clone(),
+                procedure: catalog
+                    .iter()
+                    .find(|(p, _)| p.code == r.procedure_code)
+                    .map_or_else(|| r.procedure_code.clone(), |(p, _)| p.name.clone()),
+                applicant: r.applicant_name.clone(),
+                received: match r.received_at {
+                    Some(t) => when(Some(t)),
+                    None => format!(
+                        "{} {}",
+                        when(Some(r.submitted_at)),
+                        c.tr("(nộp)", "(submitted)")
+                    ),
+                },
+                due: if paused {
+                    c.tr("Tạm dừng", "Paused").to_string()
+                } else if r.due_at.is_none() {
+                    "—".to_string()
+                } else {
+                    when(r.due_at)
+                },
+                status: r
+                    .status()
+                    .map(|st| status_words(&c, st))
+                    .unwrap_or_else(|_| r.status.clone()),
+                late: crate::view::is_late(r, now),
+                paused,
+                assignee: r.assignee.clone().unwrap_or_default(),
+            }
+        })
+        .collect();
+    let units = unit_choices(&s, &user)
+        .await
+        .map_err(store_err(lang))?
+        .into_iter()
+        .map(|(code, name)| {
+            let sel = code == unit;
+            (code, name, sel)
+        })
+        .collect();
+    let title = current.label(&c).to_string();
+    // A work list shows applicants' names: its reads are kept (no single dossier).
+    s.store
+        .log_access(
+            &user.username,
+            "",
+            &format!("page:queue:{}", current.slug()),
+            OffsetDateTime::now_utc(),
+        )
+        .await
+        .map_err(store_err(lang))?;
+    render(&QueuesPage {
+        full_name: user.full_name.clone(),
+        c,
+        title,
+        queues: links,
+        units,
+        slug: current.slug().to_string(),
+        rows,
+        next_href,
+        first_href,
+        oldest_first,
+        sort_href,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ctx() -> Ctx {
+        Ctx {
+            lang: Lang::Vi,
+            large: false,
+            user: None,
+            path: "/".into(),
+        }
+    }
+
+    #[test]
+    fn working_time_in_words() {
+        let c = ctx();
+        assert_eq!(minutes_words(&c, 0, 480), "0 phút làm việc");
+        assert_eq!(
+            minutes_words(&c, 480 + 150, 480),
+            "1 ngày 2 giờ 30 phút làm việc"
+        );
+        assert_eq!(minutes_words(&c, 960, 480), "2 ngày làm việc");
+    }
+
+    #[test]
+    fn queue_slugs_round_trip() {
+        for q in Queue::ALL {
+            assert_eq!(Queue::from_slug(q.slug()), Some(q));
+        }
+        assert_eq!(Queue::from_slug("nope"), None);
+    }
+
+    #[test]
+    fn next_stays_local() {
+        assert_eq!(next_or_default(None), "/can-bo");
+        assert_eq!(next_or_default(Some("//evil.example")), "/");
+        assert_eq!(next_or_default(Some("https://evil.example")), "/");
+        assert_eq!(
+            next_or_default(Some("/can-bo/ho-so/30112-260302-0001")),
+            "/can-bo/ho-so/30112-260302-0001"
+        );
+    }
+
+    #[test]
+    fn intake_slots_are_shared_by_nonce() {
+        let n = new_nonce();
+        let a = intake_slot(&n).expect("slot");
+        let b = intake_slot(&n).expect("slot");
+        assert!(Arc::ptr_eq(&a, &b));
+        assert!(intake_slot("short").is_none());
+    }
+}
