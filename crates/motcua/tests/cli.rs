@@ -3,15 +3,8 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-fn motcua(data_dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_motcua"))
-        .args(args)
-        .env("MOTCUA_DATA_DIR", data_dir)
-        .env_remove("MOTCUA_DATABASE")
-        .env("MOTCUA_LOG", "error")
-        .output()
-        .expect("run motcua")
-}
+mod common;
+use common::motcua;
 
 fn stdout(o: &Output) -> String {
     assert!(

@@ -17,15 +17,8 @@ use time::OffsetDateTime;
 const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/release-1");
 const EXPECTED: &str = "expected.json";
 
-fn motcua(data_dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_motcua"))
-        .args(args)
-        .env("MOTCUA_DATA_DIR", data_dir)
-        .env_remove("MOTCUA_DATABASE")
-        .env("MOTCUA_LOG", "error")
-        .output()
-        .expect("run motcua")
-}
+mod common;
+use common::motcua;
 
 fn ok(args: &[&str], o: &Output) -> String {
     assert!(
