@@ -27,16 +27,15 @@ fn hex(bytes: &[u8]) -> String {
     s
 }
 
-/// The hash of one event in its chain. Fields are length-prefixed so no two
-/// different events can serialize to the same bytes.
-pub fn event_hash(link: &Link<'_>, e: &Event) -> String {
+/// Every field of a link, length-prefixed so no two different events can
+/// serialize to the same bytes. `tag` names the rule the bytes are hashed by.
+fn link_fields(tag: &[u8], link: &Link<'_>, e: &Event, sink: &mut dyn FnMut(&[u8])) {
     let at_ms = (e.at.unix_timestamp_nanos() / 1_000_000) as i64;
-    let mut h = Sha256::new();
     let mut field = |bytes: &[u8]| {
-        h.update((bytes.len() as u64).to_be_bytes());
-        h.update(bytes);
+        sink(&(bytes.len() as u64).to_be_bytes());
+        sink(bytes);
     };
-    field(b"motcua-event-v1");
+    field(tag);
     field(link.unit_code.as_bytes());
     field(&link.unit_seq.to_be_bytes());
     field(link.prev_hash.as_bytes());
@@ -50,7 +49,48 @@ pub fn event_hash(link: &Link<'_>, e: &Event) -> String {
     field(e.to_status.as_str().as_bytes());
     field(e.note.as_deref().unwrap_or("").as_bytes());
     field(e.payload.to_string().as_bytes());
+}
+
+/// The unkeyed hash of one event in its chain: the rule of links written
+/// before keyed links began. Anyone can recompute it, so it is only verified,
+/// never written any more.
+pub fn event_hash(link: &Link<'_>, e: &Event) -> String {
+    let mut h = Sha256::new();
+    link_fields(b"motcua-event-v1", link, e, &mut |b| h.update(b));
     hex(&h.finalize())
+}
+
+/// What marks a keyed link's hash.
+pub const KEYED_PREFIX: &str = "k1:";
+
+/// Whether a stored link hash was computed with the audit key.
+pub fn is_keyed(hash: &str) -> bool {
+    hash.starts_with(KEYED_PREFIX)
+}
+
+/// The keyed hash of one event (HMAC-SHA256 under the audit key): who can
+/// write to the database but does not hold the key cannot forge a link.
+pub fn keyed_event_hash(key: &[u8], link: &Link<'_>, e: &Event) -> String {
+    let mut mac = Hmac::new(key);
+    link_fields(b"motcua-event-k1", link, e, &mut |b| mac.update(b));
+    format!("{KEYED_PREFIX}{}", mac.finish())
+}
+
+/// Whether `stored` is the right hash of the event at `link`, by the rule
+/// its prefix names.
+pub fn link_holds(key: &[u8], link: &Link<'_>, e: &Event, stored: &str) -> bool {
+    let expected = if is_keyed(stored) {
+        keyed_event_hash(key, link, e)
+    } else {
+        event_hash(link, e)
+    };
+    constant_time_eq(expected.as_bytes(), stored.as_bytes())
+}
+
+/// The signature of the mark from which every link must be keyed: the time
+/// and each chain's head (unit, seq) then.
+pub fn keyed_mark_mac(key: &[u8], at_ms: i64, heads: &str) -> String {
+    checkpoint_mac(key, format!("keyed-from\n{at_ms}\n{heads}").as_bytes())
 }
 
 /// Compare secrets (or their hashes) without an early exit that would leak
@@ -59,22 +99,46 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+/// HMAC-SHA256 (RFC 2104), fed in parts.
+struct Hmac {
+    inner: Sha256,
+    outer_pad: [u8; 64],
+}
+
+impl Hmac {
+    fn new(key: &[u8]) -> Self {
+        const BLOCK: usize = 64;
+        let mut k = [0u8; BLOCK];
+        if key.len() > BLOCK {
+            k[..32].copy_from_slice(&Sha256::digest(key));
+        } else {
+            k[..key.len()].copy_from_slice(key);
+        }
+        let mut inner = Sha256::new();
+        inner.update(k.map(|b| b ^ 0x36));
+        Hmac {
+            inner,
+            outer_pad: k.map(|b| b ^ 0x5c),
+        }
+    }
+
+    fn update(&mut self, bytes: &[u8]) {
+        self.inner.update(bytes);
+    }
+
+    fn finish(self) -> String {
+        let mut outer = Sha256::new();
+        outer.update(self.outer_pad);
+        outer.update(self.inner.finalize());
+        hex(&outer.finalize())
+    }
+}
+
 /// HMAC-SHA256 (RFC 2104) of a checkpoint with the server's audit key.
 pub fn checkpoint_mac(key: &[u8], message: &[u8]) -> String {
-    const BLOCK: usize = 64;
-    let mut k = [0u8; BLOCK];
-    if key.len() > BLOCK {
-        k[..32].copy_from_slice(&Sha256::digest(key));
-    } else {
-        k[..key.len()].copy_from_slice(key);
-    }
-    let mut inner = Sha256::new();
-    inner.update(k.iter().map(|b| b ^ 0x36).collect::<Vec<_>>());
-    inner.update(message);
-    let mut outer = Sha256::new();
-    outer.update(k.iter().map(|b| b ^ 0x5c).collect::<Vec<_>>());
-    outer.update(inner.finalize());
-    hex(&outer.finalize())
+    let mut mac = Hmac::new(key);
+    mac.update(message);
+    mac.finish()
 }
 
 #[cfg(test)]
@@ -136,6 +200,40 @@ mod tests {
         assert_eq!(
             checkpoint_mac(b"Jefe", b"what do ya want for nothing?"),
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+    }
+
+    #[test]
+    fn keyed_links_need_the_key() {
+        let link = Link {
+            unit_code: "30112",
+            unit_seq: 7,
+            prev_hash: GENESIS,
+            dossier_code: "30112-260302-0001",
+        };
+        let h = keyed_event_hash(b"key", &link, &ev("x"));
+        assert!(is_keyed(&h) && h.len() == KEYED_PREFIX.len() + 64, "{h}");
+        assert!(link_holds(b"key", &link, &ev("x"), &h));
+        // Another key, another content, or the unkeyed rule do not hold.
+        assert!(!link_holds(b"other", &link, &ev("x"), &h));
+        assert!(!link_holds(b"key", &link, &ev("y"), &h));
+        let plain = event_hash(&link, &ev("x"));
+        assert!(!is_keyed(&plain) && link_holds(b"key", &link, &ev("x"), &plain));
+        assert_ne!(h[KEYED_PREFIX.len()..], plain);
+    }
+
+    #[test]
+    fn unkeyed_hash_is_unchanged_for_stored_links() {
+        // Links written by earlier releases must verify as they are.
+        let link = Link {
+            unit_code: "30112",
+            unit_seq: 1,
+            prev_hash: GENESIS,
+            dossier_code: "30112-260302-0001",
+        };
+        assert_eq!(
+            event_hash(&link, &ev("x")),
+            "c22074ae0d578b73b90f40d532e8a838ebb77ab14eddce6fe7fab1092a797383"
         );
     }
 }

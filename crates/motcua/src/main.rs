@@ -195,7 +195,7 @@ const SIGNING_KEY_FILE: &str = "signing.key";
 /// The secrets of a data folder, carried by backup and restore.
 const SECRET_FILES: [&str; 3] = [
     SIGNING_KEY_FILE,
-    "audit.key",
+    motcua_store::secrets::AUDIT_KEY_FILE,
     motcua_store::secrets::LOOKUP_KEY_FILE,
 ];
 
@@ -264,28 +264,6 @@ enum AuditCmd {
     Verify,
     /// Sign the current chain heads with the audit key (<data-dir>/audit.key).
     Checkpoint,
-}
-
-/// The server's audit key: 32 random bytes in <data-dir>/audit.key, readable by its owner only.
-fn audit_key(settings: &Settings) -> Result<Vec<u8>> {
-    let path = settings.data_dir.join("audit.key");
-    if let Ok(key) = std::fs::read(&path) {
-        return Ok(key);
-    }
-    std::fs::create_dir_all(&settings.data_dir)?;
-    let mut key = vec![0u8; 32];
-    getrandom::fill(&mut key).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-    std::io::Write::write_all(
-        &mut opts
-            .open(&path)
-            .with_context(|| format!("cannot create {}", path.display()))?,
-        &key,
-    )?;
-    Ok(key)
 }
 
 #[derive(Subcommand)]
@@ -445,16 +423,13 @@ async fn main() -> Result<()> {
         Command::Calendar(cmd) => calendar(cli.settings, cmd).await,
         Command::Audit(cmd) => {
             let store = cli.settings.open().await?;
-            let key = audit_key(&cli.settings)?;
             match cmd {
                 AuditCmd::Checkpoint => {
-                    let n = store
-                        .audit_checkpoint(&key, OffsetDateTime::now_utc())
-                        .await?;
+                    let n = store.audit_checkpoint(OffsetDateTime::now_utc()).await?;
                     println!("Đã ký điểm kiểm soát cho {n} chuỗi.");
                 }
                 AuditCmd::Verify => {
-                    let report = store.audit_verify(Some(&key)).await?;
+                    let report = store.audit_verify().await?;
                     println!(
                         "{} đơn vị, {} sự kiện, {} điểm kiểm soát.",
                         report.units, report.events, report.checkpoints
@@ -817,14 +792,13 @@ async fn serve_in(settings: Settings, listen: &str, demo: bool) -> Result<()> {
         settings.data_dir.display()
     );
     // Sign the chain heads every hour, so a rewrite of history needs the key.
-    let key = audit_key(&settings)?;
     let checkpoints = store.clone();
     tokio::spawn(async move {
         let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
         loop {
             every.tick().await;
             if let Err(e) = checkpoints
-                .audit_checkpoint(&key, OffsetDateTime::now_utc())
+                .audit_checkpoint(OffsetDateTime::now_utc())
                 .await
             {
                 tracing::warn!(error = %e, "audit checkpoint failed");

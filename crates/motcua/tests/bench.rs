@@ -83,7 +83,7 @@ async fn generated_province_passes_the_checks_of_real_data() {
         // Every row is the fold of its events with the unit's calendar (due dates included).
         assert_eq!(store.check_all().await.expect("consistent"), 2500);
         // Every event is a link of its unit's hash chain.
-        let audit = store.audit_verify(None).await.expect("audit");
+        let audit = store.audit_verify().await.expect("audit");
         assert!(audit.ok(), "{:?}", audit.problems);
         assert_eq!(audit.events as usize, {
             let rows = all_rows(&store).await;
@@ -194,7 +194,7 @@ async fn generated_province_passes_the_checks_of_real_data() {
             .await
             .expect("a real submission after the generated ones");
         assert_eq!(rec.row.code, format!("{day_prefix}-{:04}", highest + 1));
-        let audit = store.audit_verify(None).await.expect("audit");
+        let audit = store.audit_verify().await.expect("audit");
         assert!(audit.ok(), "{:?}", audit.problems);
     }
 }
@@ -261,6 +261,6 @@ async fn bench_run_smoke() {
     let store = open(&db).await;
     let n = store.check_all().await.expect("consistent");
     assert_eq!(n as u64, v["dossiers_after"].as_u64().expect("count"));
-    let audit = store.audit_verify(None).await.expect("audit");
+    let audit = store.audit_verify().await.expect("audit");
     assert!(audit.ok(), "{:?}", audit.problems);
 }

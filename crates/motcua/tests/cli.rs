@@ -375,7 +375,7 @@ fn backup_then_restore_gives_back_the_same_dossiers_events_and_bytes() {
                 );
             }
         }
-        assert!(sb.audit_verify(None).await.expect("verify").ok());
+        assert!(sb.audit_verify().await.expect("verify").ok());
     });
     // Everything about one person, for a data-subject request.
     let out = stdout(&motcua(

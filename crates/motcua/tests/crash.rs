@@ -129,6 +129,6 @@ async fn acknowledged_dossiers_survive_a_sigkill() {
     }
     // Nothing half-written either: every stored dossier is whole.
     assert!(store.check_all().await.expect("check") >= acked.len());
-    let report = store.audit_verify(None).await.expect("audit");
+    let report = store.audit_verify().await.expect("audit");
     assert!(report.ok(), "{report:?}");
 }

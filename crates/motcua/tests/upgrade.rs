@@ -208,7 +208,42 @@ async fn release_1_data_upgrades_and_answers_as_before() {
         .expect("signed dossier listed");
     let (status, pdf) = get(format!("/api/v1/lookup/{code}/result?key={key}")).await;
     assert_eq!(status, 200, "{code}: signed result not downloadable");
+
+    // Release 3: new links of the history are keyed, after the unkeyed ones.
+    let waiting = dossiers
+        .iter()
+        .find(|d| d["status"] == "submitted")
+        .expect("a submitted dossier");
+    let (code, key) = (text(waiting, "code"), text(waiting, "key"));
+    let (_, body) = get(format!("/api/v1/lookup/{code}?key={key}")).await;
+    let v: Value = serde_json::from_slice(&body).expect("lookup json");
+    let r = http
+        .post(format!(
+            "{}/api/v1/lookup/{code}/actions?key={key}",
+            server.base
+        ))
+        .json(&json!({ "action": "withdraw", "version": v["version"], "note": "Không cần nữa" }))
+        .send()
+        .await
+        .expect("withdraw");
+    assert_eq!(r.status().as_u16(), 200, "{code}: withdraw after upgrade");
     drop(server);
+    let db = sqlx::SqlitePool::connect(&format!(
+        "sqlite://{}",
+        data.join("motcua.sqlite").display()
+    ))
+    .await
+    .expect("database");
+    let hashes: Vec<String> =
+        sqlx::query_scalar("SELECT hash FROM dossier_events ORDER BY id DESC LIMIT 2")
+            .fetch_all(&db)
+            .await
+            .expect("links");
+    db.close().await;
+    assert!(
+        motcua_domain::audit::is_keyed(&hashes[0]) && !motcua_domain::audit::is_keyed(&hashes[1]),
+        "the new link is not keyed after the old unkeyed ones: {hashes:?}"
+    );
     let file = tmp.path().join("ket-qua.pdf");
     std::fs::write(&file, &pdf).expect("write pdf");
     let file_arg = file.display().to_string();

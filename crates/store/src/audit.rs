@@ -5,30 +5,89 @@
 use super::*;
 
 impl Store {
+    /// The audit key (`<data-dir>/audit.key`).
+    pub(crate) fn audit_key(&self) -> Arc<Vec<u8>> {
+        match &self.db {
+            Db::Sqlite(inner) => Arc::clone(&inner.audit_key),
+            Db::Postgres(inner) => Arc::clone(&inner.audit_key),
+        }
+    }
+
+    /// Set, once per database, the mark after which every link must be
+    /// keyed, signed with the audit key. Later opens check the signature: a
+    /// process holding another `audit.key` would write links nobody can
+    /// verify, so it is refused here.
+    pub(crate) async fn mark_keyed_links(&self) -> Result<()> {
+        let key = self.audit_key();
+        if on_db!(self.keyed_mark())?.is_none() {
+            let heads: Vec<(String, i64)> = on_db!(self.audit_heads())?
+                .into_iter()
+                .map(|(unit, seq, _)| (unit, seq))
+                .collect();
+            let text =
+                serde_json::to_string(&heads).map_err(|e| StoreError::Config(e.to_string()))?;
+            // The mark's time is informative only: what it proves is its heads.
+            let at = model::to_ms(OffsetDateTime::now_utc());
+            let mac = motcua_domain::audit::keyed_mark_mac(&key, at, &text);
+            on_db!(self.add_keyed_mark(at, &text, &mac))?;
+        }
+        match on_db!(self.keyed_mark())? {
+            Some((at, heads, mac))
+                if motcua_domain::audit::keyed_mark_mac(&key, at, &heads) == mac =>
+            {
+                Ok(())
+            }
+            _ => Err(StoreError::Config(format!(
+                "Khóa nhật ký {} không phải khóa đã ký lịch sử của cơ sở dữ liệu này; \
+                 hãy đặt lại tệp từ bản sao lưu hoặc từ máy chủ cùng cơ sở dữ liệu \
+                 (the audit key does not match the one this database's history and checkpoints were signed with)",
+                secrets::AUDIT_KEY_FILE
+            ))),
+        }
+    }
+
     /// Sign the current chain heads with the audit key: after this, no
     /// rewrite of history up to now can go unnoticed without the key.
-    pub async fn audit_checkpoint(&self, key: &[u8], now: OffsetDateTime) -> Result<usize> {
+    pub async fn audit_checkpoint(&self, now: OffsetDateTime) -> Result<usize> {
+        let key = self.audit_key();
         let heads = on_db!(self.audit_heads())?;
         let text = serde_json::to_string(&heads).map_err(|e| StoreError::Config(e.to_string()))?;
         let at = model::to_ms(now);
-        let mac = motcua_domain::audit::checkpoint_mac(key, format!("{at}\n{text}").as_bytes());
+        let mac = motcua_domain::audit::checkpoint_mac(&key, format!("{at}\n{text}").as_bytes());
         on_db!(self.add_checkpoint(at, &text, &mac))?;
         Ok(heads.len())
     }
 
-    /// Walk every unit's chain: recompute each link, find gaps, compare with
-    /// the heads and, with the key, with every signed checkpoint. Reports the
-    /// first broken link of each chain.
-    pub async fn audit_verify(&self, key: Option<&[u8]>) -> Result<AuditReport> {
+    /// Walk every unit's chain: recompute each link (unkeyed before the
+    /// keyed mark, keyed after it), find gaps, compare with the heads and
+    /// with every signed checkpoint. Reports the first broken link of each chain.
+    pub async fn audit_verify(&self) -> Result<AuditReport> {
         use std::collections::{BTreeMap, HashMap};
+        let key = self.audit_key();
+        let key = key.as_slice();
         let mut report = AuditReport::default();
+        // Up to which link each chain may hold unkeyed links.
+        let mut unkeyed_until: HashMap<String, i64> = HashMap::new();
+        match on_db!(self.keyed_mark())? {
+            Some((at, heads, mac))
+                if motcua_domain::audit::keyed_mark_mac(key, at, &heads) == mac =>
+            {
+                let list: Vec<(String, i64)> = serde_json::from_str(&heads).unwrap_or_default();
+                unkeyed_until.extend(list);
+            }
+            Some(_) => report.problems.push(
+                "Mốc bắt đầu mắt xích có khóa: chữ ký không khớp (the keyed mark was altered)"
+                    .to_string(),
+            ),
+            None => report.problems.push(
+                "Mốc bắt đầu mắt xích có khóa bị mất (the keyed mark was deleted)".to_string(),
+            ),
+        }
         // What the checkpoints say each chain held at their time.
         let mut expected: HashMap<(String, i64), (i64, String)> = HashMap::new();
         for (id, at, heads, mac) in on_db!(self.checkpoints())? {
             report.checkpoints += 1;
-            if let Some(key) = key
-                && motcua_domain::audit::checkpoint_mac(key, format!("{at}\n{heads}").as_bytes())
-                    != mac
+            if motcua_domain::audit::checkpoint_mac(key, format!("{at}\n{heads}").as_bytes()) != mac
             {
                 report.problems.push(format!(
                     "Điểm kiểm soát số {id}: chữ ký không khớp (checkpoint {id} was altered)"
@@ -79,6 +138,15 @@ impl Store {
                     Some(format!(
                         "{place}: không nối với mắt xích trước (reordered or replaced)"
                     ))
+                } else if r.unit_seq > unkeyed_until.get(&r.unit_code).copied().unwrap_or(0)
+                    && !r
+                        .hash
+                        .as_deref()
+                        .is_some_and(motcua_domain::audit::is_keyed)
+                {
+                    Some(format!(
+                        "{place}: mắt xích sau mốc có khóa mà không có khóa (rewritten without the audit key)"
+                    ))
                 } else {
                     let link = motcua_domain::audit::Link {
                         unit_code: &r.unit_code,
@@ -86,10 +154,9 @@ impl Store {
                         prev_hash: &prev_hash,
                         dossier_code: &r.dossier_code,
                     };
-                    match r.event() {
-                        Ok(ev)
-                            if r.hash.as_deref()
-                                == Some(motcua_domain::audit::event_hash(&link, &ev).as_str()) =>
+                    match (r.event(), r.hash.as_deref()) {
+                        (Ok(ev), Some(stored))
+                            if motcua_domain::audit::link_holds(key, &link, &ev, stored) =>
                         {
                             None
                         }

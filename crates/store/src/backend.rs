@@ -118,6 +118,8 @@ macro_rules! backend {
         pub(crate) struct Inner {
             pub read: Pool<Db>,
             pub write: Pool<Db>,
+            /// Every new link of the history is keyed with it.
+            pub audit_key: std::sync::Arc<Vec<u8>>,
         }
 
         async fn user_from_row(conn: &Pool<Db>, r: UserRow) -> Result<User> {
@@ -606,6 +608,7 @@ macro_rules! backend {
             /// so links never fork.
             async fn insert_event(
                 tx: &mut Transaction<'static, Db>,
+                audit_key: &[u8],
                 dossier_id: i64,
                 dossier_code: &str,
                 unit_code: &str,
@@ -619,7 +622,7 @@ macro_rules! backend {
                         .await?;
                 let (prev_seq, prev_hash) = head.unwrap_or_else(|| (0, motcua_domain::audit::GENESIS.to_string()));
                 let link = motcua_domain::audit::Link { unit_code, unit_seq: prev_seq + 1, prev_hash: &prev_hash, dossier_code };
-                let hash = motcua_domain::audit::event_hash(&link, e);
+                let hash = motcua_domain::audit::keyed_event_hash(audit_key, &link, e);
                 sqlx::query(
                     "INSERT INTO dossier_events (dossier_id, seq, at, actor, role, action, from_status, to_status, note, payload, \
                      unit_code, unit_seq, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
@@ -804,7 +807,7 @@ macro_rules! backend {
                 .fetch_one(&mut *tx)
                 .await?;
                 row.id = id;
-                Self::insert_event(&mut tx, id, &row.code, &row.unit_code, c.event, c.index).await?;
+                Self::insert_event(&mut tx, &self.audit_key, id, &row.code, &row.unit_code, c.event, c.index).await?;
                 Self::attach(&mut tx, id, c.documents, c.actor, now).await?;
 
                 tx.commit().await?;
@@ -861,7 +864,7 @@ macro_rules! backend {
                 // The event goes in after the guarded update: on PostgreSQL a
                 // concurrent action waits on the row lock above and finds the
                 // version moved, instead of colliding on the event number.
-                Self::insert_event(&mut tx, row.id, &row.code, &row.unit_code, &decision.event, &decision.index).await?;
+                Self::insert_event(&mut tx, &self.audit_key, row.id, &row.code, &row.unit_code, &decision.event, &decision.index).await?;
                 Self::attach(&mut tx, row.id, &decision.documents, by, at).await?;
                 if let Some(hash) = &decision.new_key_hash {
                     sqlx::query("UPDATE dossiers SET lookup_hash = $1 WHERE id = $2")
@@ -1041,6 +1044,21 @@ macro_rules! backend {
 
             pub async fn add_checkpoint(&self, at: i64, heads: &str, mac: &str) -> Result<()> {
                 sqlx::query("INSERT INTO audit_checkpoints (at, heads, mac) VALUES ($1, $2, $3)")
+                    .bind(at)
+                    .bind(heads)
+                    .bind(mac)
+                    .execute(&self.write)
+                    .await?;
+                Ok(())
+            }
+
+            pub async fn keyed_mark(&self) -> Result<Option<(i64, String, String)>> {
+                Ok(sqlx::query_as("SELECT at, heads, mac FROM audit_keyed_from WHERE id = 1").fetch_optional(&self.write).await?)
+            }
+
+            /// Set the mark once; a second process setting it at the same time leaves the first.
+            pub async fn add_keyed_mark(&self, at: i64, heads: &str, mac: &str) -> Result<()> {
+                sqlx::query("INSERT INTO audit_keyed_from (id, at, heads, mac) VALUES (1, $1, $2, $3) ON CONFLICT (id) DO NOTHING")
                     .bind(at)
                     .bind(heads)
                     .bind(mac)

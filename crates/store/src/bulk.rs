@@ -159,6 +159,8 @@ pub(crate) struct Linked<'a> {
 #[derive(Default)]
 struct Chains {
     heads: HashMap<String, (i64, String)>,
+    /// Links are keyed as the server keys them.
+    key: Arc<Vec<u8>>,
     /// Units whose head moved since the last commit.
     dirty: std::collections::BTreeSet<String>,
 }
@@ -171,6 +173,7 @@ impl Chains {
         if !self.dirty.contains(&d.unit_code) {
             self.dirty.insert(d.unit_code.clone());
         }
+        let key = Arc::clone(&self.key);
         let head = self
             .heads
             .entry(d.unit_code.clone())
@@ -184,7 +187,7 @@ impl Chains {
                     prev_hash: &head.1,
                     dossier_code: &d.code,
                 };
-                let hash = motcua_domain::audit::event_hash(&link, e);
+                let hash = motcua_domain::audit::keyed_event_hash(&key, &link, e);
                 let prev_hash = std::mem::replace(&mut head.1, hash.clone());
                 head.0 += 1;
                 Linked {
@@ -576,6 +579,7 @@ impl Store {
             },
             chains: Chains {
                 heads: heads.into_iter().map(|(u, s, h)| (u, (s, h))).collect(),
+                key: self.audit_key(),
                 dirty: Default::default(),
             },
             next_id: max + 1,

@@ -129,6 +129,12 @@ impl Store {
     /// Open the database at `url` (`sqlite://…` / a file path, or `postgres://…`),
     /// apply migrations, and keep document bytes under `blob_dir`.
     pub async fn open(url: &str, blob_dir: &Path) -> Result<Self> {
+        // The data folder holds the blobs and the secrets.
+        let data_dir = blob_dir.parent().unwrap_or(Path::new("."));
+        let lookup_secret = secrets::load_or_create(&data_dir.join(secrets::LOOKUP_KEY_FILE))?;
+        let audit_key = Arc::new(secrets::load_or_create(
+            &data_dir.join(secrets::AUDIT_KEY_FILE),
+        )?);
         let db = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             // At peak hours a request waits for a connection rather than fail:
             // the same 30 s as the SQLite pools (sqlx's default).
@@ -141,6 +147,7 @@ impl Store {
             Db::Postgres(backend::postgres::Inner {
                 read: pool.clone(),
                 write: pool,
+                audit_key,
             })
         } else {
             let path = url.strip_prefix("sqlite://").unwrap_or(url);
@@ -167,11 +174,12 @@ impl Store {
                 .max_connections(8)
                 .connect_with(opts.read_only(true))
                 .await?;
-            Db::Sqlite(backend::sqlite::Inner { read, write })
+            Db::Sqlite(backend::sqlite::Inner {
+                read,
+                write,
+                audit_key,
+            })
         };
-        // The data folder holds the blobs and the secrets.
-        let data_dir = blob_dir.parent().unwrap_or(Path::new("."));
-        let lookup_secret = secrets::load_or_create(&data_dir.join(secrets::LOOKUP_KEY_FILE))?;
         let store = Store {
             db,
             blobs: BlobStore::new(blob_dir),
@@ -184,6 +192,7 @@ impl Store {
             signing_key_file: None,
         };
         store.hash_clear_lookup_keys().await?;
+        store.mark_keyed_links().await?;
         Ok(store)
     }
 

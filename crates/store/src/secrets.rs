@@ -1,6 +1,7 @@
 //! Secrets of a data folder (32 random bytes in a file readable by its owner
 //! only), created on first use. Backup and restore carry them: without
-//! `lookup.key`, citizens' lookup keys no longer match.
+//! `lookup.key`, citizens' lookup keys no longer match; without `audit.key`,
+//! the history can no longer be extended or its checkpoints verified.
 
 use crate::{Result, StoreError};
 use std::io::Write;
@@ -8,6 +9,10 @@ use std::path::Path;
 
 /// The file of the secret lookup keys are hashed under.
 pub const LOOKUP_KEY_FILE: &str = "lookup.key";
+
+/// The file of the secret that keys the links of the history and signs its
+/// checkpoints. Every process on one database must hold the same.
+pub const AUDIT_KEY_FILE: &str = "audit.key";
 
 /// Read the secret at `path`, or create it (mode 0600). Two processes
 /// starting at once agree: the second reads what the first wrote.

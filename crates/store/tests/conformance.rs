@@ -39,6 +39,8 @@ struct Env {
     store: Store,
     staff: Vec<(Role, User)>,
     other_unit_receptionist: User,
+    /// The database, for tests that play an intruder with direct access.
+    url: String,
     _dir: std::sync::Arc<tempfile::TempDir>,
 }
 
@@ -103,6 +105,7 @@ async fn envs() -> Vec<Env> {
             store,
             staff,
             other_unit_receptionist,
+            url: db.url.clone(),
             _dir: dir.clone(),
         });
     }
@@ -797,13 +800,10 @@ async fn history(env: &Env) -> Vec<String> {
     for status in [Status::Processing, Status::ResultReady, Status::Received] {
         codes.push(dossier_in(env, status).await.0);
     }
-    let report = env.store.audit_verify(Some(b"k")).await.expect("verify");
+    let report = env.store.audit_verify().await.expect("verify");
     assert!(report.ok(), "{report:?}");
     assert_eq!(report.events, 3 + 2 + 4 + 1);
-    env.store
-        .audit_checkpoint(b"k", now())
-        .await
-        .expect("checkpoint");
+    env.store.audit_checkpoint(now()).await.expect("checkpoint");
     codes
 }
 
@@ -820,7 +820,7 @@ async fn intrude(env: &Env, sql: &str) {
 }
 
 async fn broken(env: &Env) -> String {
-    let report = env.store.audit_verify(Some(b"k")).await.expect("verify");
+    let report = env.store.audit_verify().await.expect("verify");
     assert!(!report.ok(), "tampering went unnoticed");
     report.problems.join("\n")
 }
@@ -907,8 +907,6 @@ async fn a_rewritten_checkpoint_is_caught() {
             .expect("rewrite");
         let p = broken(&env).await;
         assert!(p.contains("checkpoint"), "{p}");
-        // Without the key the checkpoint cannot be checked, the chains still are.
-        assert!(env.store.audit_verify(None).await.expect("verify").ok());
     }
 }
 
@@ -944,5 +942,111 @@ async fn lists_page_by_keyset_in_both_orders() {
             }
             assert_eq!(seen, expected, "oldest_first={oldest_first}");
         }
+    }
+}
+
+/// The newest link of `UNIT`'s chain as an intruder with database access
+/// reads it: (unit_seq, prev_hash, dossier code, event seq).
+async fn newest_link(env: &Env) -> (i64, String, String, i64) {
+    let sql = "SELECT e.unit_seq, e.prev_hash, d.code, e.seq FROM dossier_events e \
+               JOIN dossiers d ON d.id = e.dossier_id WHERE e.unit_code = '30112' \
+               ORDER BY e.unit_seq DESC LIMIT 1";
+    if env.store.backend_name() == "sqlite" {
+        let pool = sqlx::SqlitePool::connect(&env.url).await.expect("connect");
+        sqlx::query_as(sql).fetch_one(&pool).await.expect("link")
+    } else {
+        let pool = sqlx::PgPool::connect(&env.url).await.expect("connect");
+        sqlx::query_as(sql).fetch_one(&pool).await.expect("link")
+    }
+}
+
+/// Rewrite the note of the newest link of `UNIT` after the last checkpoint,
+/// recomputing its hash with `rehash` and moving the chain head to it.
+async fn rewrite_newest(
+    env: &Env,
+    rehash: impl Fn(&motcua_domain::audit::Link<'_>, &motcua_domain::dossier::Event) -> String,
+) {
+    // Links after the last checkpoint: only the keys of the links protect them.
+    dossier_in(env, Status::Received).await;
+    let (unit_seq, prev_hash, code, seq) = newest_link(env).await;
+    let record = env
+        .store
+        .dossier(&code)
+        .await
+        .expect("read")
+        .expect("dossier");
+    let mut event = record
+        .events
+        .into_iter()
+        .find(|e| e.seq == seq)
+        .expect("event");
+    event.note = Some("sửa lén".into());
+    let link = motcua_domain::audit::Link {
+        unit_code: UNIT,
+        unit_seq,
+        prev_hash: &prev_hash,
+        dossier_code: &code,
+    };
+    let hash = rehash(&link, &event);
+    intrude(
+        env,
+        &format!(
+            "UPDATE dossier_events SET note = 'sửa lén', hash = '{hash}' WHERE unit_code = '{UNIT}' AND unit_seq = {unit_seq}; \
+             UPDATE audit_heads SET hash = '{hash}' WHERE unit_code = '{UNIT}';"
+        ),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn links_rewritten_without_the_audit_key_are_caught() {
+    for env in envs().await {
+        history(&env).await;
+        // By the unkeyed rule of earlier releases, the rewrite would hold.
+        rewrite_newest(&env, motcua_domain::audit::event_hash).await;
+        let p = broken(&env).await;
+        assert!(p.contains("without the audit key"), "{p}");
+    }
+    for env in envs().await {
+        history(&env).await;
+        rewrite_newest(&env, |link, e| {
+            motcua_domain::audit::keyed_event_hash(b"another key", link, e)
+        })
+        .await;
+        let p = broken(&env).await;
+        assert!(p.contains("content changed"), "{p}");
+    }
+}
+
+#[tokio::test]
+async fn every_new_link_is_keyed_and_the_mark_is_signed() {
+    for env in envs().await {
+        history(&env).await;
+        let (_, prev, ..) = newest_link(&env).await;
+        assert!(motcua_domain::audit::is_keyed(&prev), "{prev}");
+        // Deleting the mark would let unkeyed links pass: it is missed.
+        env.store
+            .execute_raw("DELETE FROM audit_keyed_from")
+            .await
+            .expect("delete");
+        let p = broken(&env).await;
+        assert!(p.contains("keyed mark was deleted"), "{p}");
+    }
+}
+
+#[tokio::test]
+async fn a_process_with_another_audit_key_is_refused() {
+    for env in envs().await {
+        history(&env).await;
+        let other = tempfile::tempdir().expect("dir");
+        std::fs::write(other.path().join("audit.key"), [7u8; 32]).expect("key");
+        let err = motcua_store::Store::open(&env.url, &other.path().join("blobs"))
+            .await
+            .err()
+            .expect("refused");
+        assert!(
+            err.to_string().contains("audit key does not match"),
+            "{err}"
+        );
     }
 }
