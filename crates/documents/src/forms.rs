@@ -834,7 +834,8 @@ fn handed_to(info: &DossierInfo<'_>, step: &Step<'_>) -> String {
         | Action::ReturnResult
         | Action::Apologize
         | Action::Withdraw
-        | Action::ReissueKey => info.applicant_name.clone(),
+        | Action::ReissueKey
+        | Action::CorrectApplicant => info.applicant_name.clone(),
     }
 }
 

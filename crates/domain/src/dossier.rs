@@ -434,7 +434,8 @@ impl Projection {
             | Action::SendBack
             | Action::Submit
             | Action::CreateAtCounter
-            | Action::ReissueKey => {}
+            | Action::ReissueKey
+            | Action::CorrectApplicant => {}
         }
         self.status = ev.to_status;
         self.version = ev.seq;

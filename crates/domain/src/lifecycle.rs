@@ -69,6 +69,7 @@ string_enum!(
         Withdraw = "withdraw" / "Rút hồ sơ",
         Apologize = "apologize" / "Xin lỗi và hẹn lại ngày trả",
         ReissueKey = "reissue_key" / "Cấp lại mã tra cứu",
+        CorrectApplicant = "correct_applicant" / "Sửa thông tin người nộp",
     }
 );
 
@@ -163,6 +164,8 @@ pub fn allowed_roles(action: Action) -> &'static [Role] {
         Action::Apologize => &[Receptionist, Leader],
         // The counter hands the citizen a new key when theirs is lost.
         Action::ReissueKey => &[Receptionist],
+        // The counter typed the applicant's details; it corrects them, saying why.
+        Action::CorrectApplicant => &[Receptionist],
     }
 }
 
@@ -218,6 +221,7 @@ pub fn needs_note(action: Action) -> bool {
             | Action::Reject
             | Action::Apologize
             | Action::Withdraw
+            | Action::CorrectApplicant
     )
 }
 
@@ -249,6 +253,9 @@ pub fn next_status(
         ) => Some(status),
         // A citizen needs their key in every state: to follow, to download the result.
         (Action::ReissueKey, _) => Some(status),
+        // Wrong details print on the receipt, the register and the result in
+        // every state: a correction never moves the dossier.
+        (Action::CorrectApplicant, _) => Some(status),
         _ => None,
     };
     to.ok_or_else(|| {
@@ -281,10 +288,13 @@ mod tests {
     }
 
     #[test]
-    fn terminal_states_allow_nothing_but_a_new_key() {
+    fn terminal_states_allow_nothing_but_a_new_key_or_a_correction() {
+        let anytime = [Action::ReissueKey, Action::CorrectApplicant];
         for s in Status::ALL.iter().filter(|s| s.is_terminal()) {
-            assert_eq!(next_status(*s, None, Action::ReissueKey).ok(), Some(*s));
-            for a in Action::ALL.iter().filter(|a| **a != Action::ReissueKey) {
+            for a in anytime {
+                assert_eq!(next_status(*s, None, a).ok(), Some(*s));
+            }
+            for a in Action::ALL.iter().filter(|a| !anytime.contains(a)) {
                 assert!(next_status(*s, None, *a).is_err(), "{a} from {s}");
             }
         }

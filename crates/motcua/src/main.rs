@@ -483,7 +483,7 @@ async fn main() -> Result<()> {
             // Not an inconsistency, data to correct: the documents print "?" there.
             for (code, c) in store.unprintable_dossiers().await? {
                 println!(
-                    "Cần sửa: hồ sơ {code} có ký tự không in được trên giấy tờ (U+{:04X}) trong họ tên hoặc địa chỉ",
+                    "Cần sửa: hồ sơ {code} có ký tự không in được trên giấy tờ (U+{:04X}) trong họ tên hoặc địa chỉ; cán bộ tiếp nhận sửa bằng thao tác \"Sửa thông tin người nộp\"",
                     u32::from(c)
                 );
             }

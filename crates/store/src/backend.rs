@@ -41,6 +41,8 @@ pub(crate) struct Decision {
     pub index: Vec<motcua_domain::index::Delta>,
     /// The hash of a new lookup key, for the row.
     pub new_key_hash: Option<String>,
+    /// Corrected applicant details, for the row.
+    pub applicant: Option<motcua_domain::dossier::Applicant>,
 }
 
 pub(crate) fn day_text(d: Date) -> String {
@@ -873,6 +875,27 @@ macro_rules! backend {
                         .execute(&mut *tx)
                         .await?;
                     row.lookup_hash = hash.clone();
+                }
+                if let Some(a) = &decision.applicant {
+                    row.applicant_name = a.full_name.clone();
+                    row.applicant_id_number = a.id_number.clone();
+                    row.applicant_dob = day_text(a.date_of_birth);
+                    row.applicant_phone = a.phone.clone();
+                    row.applicant_email = a.email.clone();
+                    row.applicant_address = a.address.clone();
+                    sqlx::query(
+                        "UPDATE dossiers SET applicant_name = $1, applicant_id_number = $2, applicant_dob = $3, \
+                         applicant_phone = $4, applicant_email = $5, applicant_address = $6 WHERE id = $7",
+                    )
+                    .bind(&row.applicant_name)
+                    .bind(&row.applicant_id_number)
+                    .bind(&row.applicant_dob)
+                    .bind(&row.applicant_phone)
+                    .bind(&row.applicant_email)
+                    .bind(&row.applicant_address)
+                    .bind(row.id)
+                    .execute(&mut *tx)
+                    .await?;
                 }
                 tx.commit().await?;
                 Ok(row)

@@ -121,6 +121,49 @@ pub(crate) fn index_facts(
     }
 }
 
+/// What a correction changes, field by field: {"field": {"from": …, "to": …}}.
+/// The history keeps both, so who corrected what stays accountable.
+fn applicant_changes(
+    row: &DossierRow,
+    fixed: &motcua_domain::dossier::Applicant,
+) -> serde_json::Map<String, serde_json::Value> {
+    let dob = backend::day_text(fixed.date_of_birth);
+    let pairs: [(&str, Option<&str>, Option<&str>); 6] = [
+        (
+            "full_name",
+            Some(&row.applicant_name),
+            Some(&fixed.full_name),
+        ),
+        (
+            "id_number",
+            Some(&row.applicant_id_number),
+            Some(&fixed.id_number),
+        ),
+        ("date_of_birth", Some(&row.applicant_dob), Some(&dob)),
+        ("phone", Some(&row.applicant_phone), Some(&fixed.phone)),
+        (
+            "email",
+            row.applicant_email.as_deref(),
+            fixed.email.as_deref(),
+        ),
+        (
+            "address",
+            Some(&row.applicant_address),
+            Some(&fixed.address),
+        ),
+    ];
+    pairs
+        .into_iter()
+        .filter(|(_, from, to)| from != to)
+        .map(|(field, from, to)| {
+            (
+                field.to_string(),
+                serde_json::json!({ "from": from, "to": to }),
+            )
+        })
+        .collect()
+}
+
 fn local_day(t: OffsetDateTime) -> Date {
     t.to_offset(VN_OFFSET).date()
 }
@@ -778,6 +821,7 @@ impl Store {
             })?;
         let cal = self.calendar(Some(&current.unit_code)).await?;
         let mut payload = serde_json::Map::new();
+        let mut corrected = None;
         match action {
             Action::Assign => {
                 let name = req.assignee.as_deref().unwrap_or("");
@@ -849,6 +893,27 @@ impl Store {
                 );
             }
             Action::ReissueKey => {}
+            Action::CorrectApplicant => {
+                let input = req.applicant.as_ref().ok_or_else(|| {
+                    Problem::invalid(
+                        "applicant_required",
+                        "applicant",
+                        "Cần nhập thông tin người nộp đã sửa",
+                    )
+                })?;
+                let fixed = input.validate(local_day(now))?;
+                let changes = applicant_changes(&current, &fixed);
+                if changes.is_empty() {
+                    return Err(Problem::invalid(
+                        "nothing_changed",
+                        "applicant",
+                        "Thông tin người nộp không có gì thay đổi",
+                    )
+                    .into());
+                }
+                payload.insert("applicant".into(), serde_json::Value::Object(changes));
+                corrected = Some(fixed);
+            }
             Action::Supplement => {
                 self.check_documents(
                     &procedure,
@@ -928,6 +993,7 @@ impl Store {
                 documents,
                 index,
                 new_key_hash,
+                applicant: corrected,
             })
         };
         let row = match on_db!(self.act(code, decide, &actor_name)) {

@@ -138,6 +138,9 @@ pub struct ActionRequest {
     /// For return_result by post: the postal tracking number, if known.
     #[serde(default)]
     pub tracking_number: Option<String>,
+    /// For correct_applicant: the applicant's details as they should be.
+    #[serde(default)]
+    pub applicant: Option<motcua_domain::dossier::ApplicantInput>,
     /// Through which door the request came (set by the server, recorded in the event).
     #[serde(skip)]
     pub via: motcua_domain::lifecycle::Via,

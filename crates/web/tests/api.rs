@@ -627,8 +627,8 @@ async fn a_dossier_goes_through_its_whole_life_over_http() {
         assert_eq!(v["status"], "returned", "{b}");
         assert_eq!(
             v["allowed_actions"],
-            json!(["reissue_key"]),
-            "{b}: nothing follows a returned dossier but a new key for the citizen"
+            json!(["reissue_key", "correct_applicant"]),
+            "{b}: nothing follows a returned dossier but a new key or a correction"
         );
 
         let public = env.lookup(&code, &key).await.ok(200);
@@ -1193,10 +1193,27 @@ async fn actions_check_version_state_role_sign_in_and_unit() {
                 "request_supplement",
                 "withdraw",
                 "apologize",
-                "reissue_key"
+                "reissue_key",
+                "correct_applicant"
             ]),
             "{b}"
         );
+        // A correction names the field that is wrong, needs a reason, and
+        // is the counter's: a specialist is refused.
+        let fix = |id: &str, note: &str| {
+            json!({ "action": "correct_applicant", "version": 2, "note": note, "applicant": {
+                "full_name": "Nguyễn Văn An", "id_number": id, "date_of_birth": "1990-05-17",
+                "phone": "0912345678", "address": "Ấp 1, xã Mỹ Hiệp" } })
+        };
+        env.act(&env.receptionist, &code, fix("12", "sai số"))
+            .await
+            .error(422, "bad_id_number", Some("applicant.id_number"));
+        env.act(&env.receptionist, &code, fix("087190001234", ""))
+            .await
+            .error(422, "note_required", Some("note"));
+        env.act(&env.specialist, &code, fix("087190001234", "sai số"))
+            .await
+            .error(403, "forbidden_action", None);
 
         // List filters are checked.
         env.get("/api/v1/dossiers?status=lost", Some(&env.receptionist))

@@ -1095,6 +1095,7 @@ async fn every_page_action_from_a_stale_version_says_why_and_changes_nothing() {
             ("reject", "lanhdao.myhiep", false, &to_approval),
             ("return_result", "tiepnhan.myhiep", false, &to_ready),
             ("reissue_key", "tiepnhan.myhiep", false, &[]),
+            ("correct_applicant", "tiepnhan.myhiep", false, &[]),
         ];
         // One sign-in each: sign-ins are rate-limited per client.
         let mut cookies = std::collections::HashMap::new();
@@ -1130,6 +1131,11 @@ async fn every_page_action_from_a_stale_version_says_why_and_changes_nothing() {
                         ("new_due", "2030-01-02T10:00"),
                         ("missing", "to-khai"),
                         ("paper:to-khai", "on"),
+                        ("fix:full_name", "Trần Thị Mai"),
+                        ("fix:id_number", "087188001234"),
+                        ("fix:date_of_birth", "1988-04-12"),
+                        ("fix:phone", "0912345678"),
+                        ("fix:address", "Ấp 3, xã Mỹ Hiệp, tỉnh Đồng Tháp"),
                     ],
                 )
                 .await;
@@ -1199,5 +1205,105 @@ async fn every_page_action_from_a_stale_version_says_why_and_changes_nothing() {
         let again = tab("chuyenvien.myhiep").await;
         assert_eq!(again.status, 303);
         assert!(again.location().ends_with("?ok=assign"));
+    }
+}
+
+#[tokio::test]
+async fn a_receptionist_corrects_the_applicant_with_an_event() {
+    let envs = envs().await;
+    for env in &envs.list {
+        let code = env.counter_dossier(&env.receptionist, UNIT).await;
+        // Stored by an earlier release, before input was checked: unprintable.
+        env.store
+            .execute_raw(&format!(
+                "UPDATE dossiers SET applicant_address = 'Ấp 2 \u{1F600}' WHERE code = '{code}'"
+            ))
+            .await
+            .expect("old data");
+        let listed = env.store.unprintable_dossiers().await.expect("check");
+        assert!(listed.iter().any(|(c, _)| c == &code), "{listed:?}");
+        let page = format!("/can-bo/ho-so/{code}");
+        let act = format!("/can-bo/ho-so/{code}/thao-tac");
+        // Only the counter corrects what the counter typed.
+        let specialist = env.login("chuyenvien.myhiep").await;
+        let r = env.get(&page, Some(&specialist)).await;
+        assert!(
+            !r.has("value=\"correct_applicant\""),
+            "offered to a specialist"
+        );
+        let receptionist = env.login("tiepnhan.myhiep").await;
+        let r = env.get(&page, Some(&receptionist)).await;
+        assert!(r.has("id=\"fix-address\""), "{}", r.body);
+        let version = hidden_in_action(&r.body, "correct_applicant", "version");
+        let form = |address: &'static str, id: &'static str, note: &'static str| {
+            vec![
+                ("action", "correct_applicant"),
+                ("fix:full_name", "Trần Thị Mai"),
+                ("fix:id_number", id),
+                ("fix:date_of_birth", "1988-04-12"),
+                ("fix:phone", "0912345678"),
+                ("fix:address", address),
+                ("note", note),
+            ]
+        };
+        let post = |fields: Vec<(&'static str, &'static str)>| {
+            let mut fields: Vec<(&str, &str)> = fields;
+            fields.push(("version", &version));
+            let (act, cookie) = (act.clone(), receptionist.clone());
+            async move { env.post_form(&act, Some(&cookie), &fields).await }
+        };
+        // A wrong ID number is named on its field; a correction needs a reason.
+        let r = post(form("Ấp 2, xã Mỹ Hiệp", "0871", "Sai địa chỉ")).await;
+        r.expect(422);
+        assert!(r.has("href=\"#fix-id_number\""), "{}", r.body);
+        let r = post(form("Ấp 2, xã Mỹ Hiệp", "087188001234", "")).await;
+        r.expect(422);
+        assert!(r.has("href=\"#note-correct_applicant\""), "{}", r.body);
+        // What the font cannot print is refused at input too.
+        let r = post(form("Ấp 2 \u{1F600}", "087188001234", "Sai địa chỉ")).await;
+        r.expect(422);
+        assert!(r.has("href=\"#fix-address\""), "{}", r.body);
+        assert_eq!(env.version_of(&code).await.to_string(), version);
+        let r = post(form(
+            "Ấp 2, xã Mỹ Hiệp",
+            "087188001234",
+            "Người dân báo sai địa chỉ",
+        ))
+        .await;
+        r.expect(303);
+        let rec = env.store.dossier(&code).await.expect("read").expect("rec");
+        assert_eq!(rec.row.applicant_address, "Ấp 2, xã Mỹ Hiệp");
+        assert_eq!(
+            rec.row.status, "received",
+            "a correction never moves the dossier"
+        );
+        let last = rec.events.last().expect("event");
+        assert_eq!(last.action.as_str(), "correct_applicant");
+        assert_eq!(last.actor, "tiepnhan.myhiep");
+        assert_eq!(
+            last.payload["applicant"],
+            serde_json::json!({ "address": { "from": "Ấp 2 \u{1F600}", "to": "Ấp 2, xã Mỹ Hiệp" } })
+        );
+        assert_eq!(last.payload["via"], "page");
+        env.store
+            .check_consistency(&code)
+            .await
+            .expect("consistent");
+        assert!(
+            env.store
+                .unprintable_dossiers()
+                .await
+                .expect("check")
+                .is_empty()
+        );
+        let r = env.get(&page, Some(&receptionist)).await;
+        assert!(r.has("Đã sửa: Địa chỉ"), "{}", r.body);
+        // The same details again change nothing and say so.
+        let version = hidden_in_action(&r.body, "correct_applicant", "version");
+        let mut fields = form("Ấp 2, xã Mỹ Hiệp", "087188001234", "lần nữa");
+        fields.push(("version", &version));
+        let r = env.post_form(&act, Some(&receptionist), &fields).await;
+        r.expect(422);
+        assert!(r.has("không có gì thay đổi"), "{}", r.body);
     }
 }

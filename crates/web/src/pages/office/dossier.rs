@@ -62,6 +62,28 @@ pub(super) struct ActionForm {
     pub(super) error_field: String,
 }
 
+/// One input of the correction form.
+pub(super) struct FixField {
+    pub(super) name: &'static str,
+    pub(super) label: String,
+    pub(super) value: String,
+    /// The input's type: "text", "date", "tel" or "email".
+    pub(super) kind: &'static str,
+}
+
+/// An applicant field as officers read it.
+pub(super) fn applicant_field_label(c: &Ctx, field: &str) -> &'static str {
+    match field {
+        "full_name" => c.tr("Họ và tên", "Full name"),
+        "id_number" => c.tr("Số định danh cá nhân", "Personal ID number"),
+        "date_of_birth" => c.tr("Ngày sinh", "Date of birth"),
+        "phone" => c.tr("Số điện thoại", "Phone"),
+        "email" => c.tr("Thư điện tử", "Email"),
+        "address" => c.tr("Địa chỉ", "Address"),
+        _ => "",
+    }
+}
+
 pub(super) struct SuppDoc {
     pub(super) code: String,
     pub(super) name: String,
@@ -105,6 +127,8 @@ pub(super) struct DossierPage {
     pub(super) deliveries: Vec<Choice>,
     pub(super) postal_address: String,
     pub(super) tracking_number: String,
+    /// The applicant's details in the correction form.
+    pub(super) fix_fields: Vec<FixField>,
     /// How the result was delivered, once returned.
     pub(super) delivery: String,
     /// Printable forms that apply now: (href, label).
@@ -169,6 +193,10 @@ pub(super) fn action_help(c: &Ctx, a: Action) -> &'static str {
             "Người dân mất mã tra cứu: cấp mã mới (mã cũ hết hiệu lực) và in lại giấy tiếp nhận có mã mới.",
             "The citizen lost the lookup key: issue a new one (the old one stops working) and reprint the receipt with it.",
         ),
+        Action::CorrectApplicant => c.tr(
+            "Thông tin người nộp bị nhập sai hoặc có ký tự không in được: sửa và ghi rõ lý do. Lịch sử giữ cả thông tin cũ và mới.",
+            "The applicant's details were typed wrong or hold characters that cannot be printed: correct them, saying why. The history keeps both old and new.",
+        ),
         Action::Submit | Action::CreateAtCounter => "",
     }
 }
@@ -184,6 +212,8 @@ pub(super) struct Typed {
     pub(super) delivery: String,
     pub(super) postal_address: String,
     pub(super) tracking_number: String,
+    /// For a correction: the applicant's details as typed.
+    pub(super) applicant: Option<ApplicantInput>,
 }
 
 /// The working-time story of a dossier, by folding its events again.
@@ -318,6 +348,15 @@ pub(super) fn event_view(c: &Ctx, e: &Event, p: &Procedure) -> EventView {
                 .map(format_vn)
                 .unwrap_or_default()
         ),
+        Action::CorrectApplicant => {
+            let fields = e.payload.get("applicant").and_then(|v| v.as_object());
+            let names: Vec<String> = fields
+                .into_iter()
+                .flat_map(|o| o.keys())
+                .map(|k| applicant_field_label(c, k).to_string())
+                .collect();
+            format!("{}: {}", c.tr("Đã sửa", "Corrected"), names.join(", "))
+        }
         Action::Submit | Action::CreateAtCounter => e
             .payload
             .get("channel")
@@ -428,6 +467,7 @@ pub(super) async fn dossier_view(
                     Action::Apologize => "apologize",
                     Action::Supplement => "supplement",
                     Action::ReturnResult => "return_result",
+                    Action::CorrectApplicant => "correct_applicant",
                     _ => "plain",
                 },
                 needs_note: needs_note(a),
@@ -458,6 +498,10 @@ pub(super) async fn dossier_view(
                 "delivery" => "delivery-counter".to_string(),
                 "postal_address" => "postal_address".to_string(),
                 "tracking_number" => "tracking_number".to_string(),
+                "applicant" => "fix-full_name".to_string(),
+                f if f.starts_with("applicant.") => {
+                    format!("fix-{}", f.trim_start_matches("applicant."))
+                }
                 "missing" => procedure
                     .documents
                     .first()
@@ -572,6 +616,30 @@ pub(super) async fn dossier_view(
             })
             .collect()
     };
+    let fix = typed.applicant.clone().unwrap_or_else(|| ApplicantInput {
+        full_name: r.applicant_name.clone(),
+        id_number: r.applicant_id_number.clone(),
+        date_of_birth: r.applicant_dob.clone(),
+        phone: r.applicant_phone.clone(),
+        email: r.applicant_email.clone(),
+        address: r.applicant_address.clone(),
+    });
+    let fix_fields = [
+        ("full_name", fix.full_name.clone(), "text"),
+        ("id_number", fix.id_number.clone(), "text"),
+        ("date_of_birth", fix.date_of_birth.clone(), "date"),
+        ("phone", fix.phone.clone(), "tel"),
+        ("email", fix.email.clone().unwrap_or_default(), "email"),
+        ("address", fix.address.clone(), "text"),
+    ]
+    .into_iter()
+    .map(|(name, value, kind)| FixField {
+        name,
+        label: applicant_field_label(&c, name).to_string(),
+        value,
+        kind,
+    })
+    .collect();
     let applicant = vec![
         (
             c.tr("Họ và tên", "Full name").to_string(),
@@ -628,6 +696,7 @@ pub(super) async fn dossier_view(
         deliveries,
         postal_address: typed.postal_address.clone(),
         tracking_number: typed.tracking_number.clone(),
+        fix_fields,
         delivery,
         forms,
         notice,
@@ -751,6 +820,16 @@ pub(super) async fn act(
         delivery: form.get("delivery").to_string(),
         postal_address: form.get("postal_address").to_string(),
         tracking_number: form.get("tracking_number").to_string(),
+        applicant: (form.get("action") == Action::CorrectApplicant.as_str()).then(|| {
+            ApplicantInput {
+                full_name: form.get("fix:full_name").to_string(),
+                id_number: form.get("fix:id_number").to_string(),
+                date_of_birth: form.get("fix:date_of_birth").to_string(),
+                phone: form.get("fix:phone").to_string(),
+                email: Some(form.get("fix:email").trim().to_string()).filter(|e| !e.is_empty()),
+                address: form.get("fix:address").to_string(),
+            }
+        }),
     };
     let version: i64 = form.get("version").trim().parse().unwrap_or(-1);
     let now = OffsetDateTime::now_utc();
@@ -820,6 +899,7 @@ pub(super) async fn act(
             delivery: Some(typed.delivery.clone()).filter(|d| !d.is_empty()),
             postal_address: Some(typed.postal_address.clone()).filter(|d| !d.is_empty()),
             tracking_number: Some(typed.tracking_number.clone()).filter(|d| !d.is_empty()),
+            applicant: typed.applicant.clone(),
             via: motcua_domain::lifecycle::Via::Page,
         };
         match s

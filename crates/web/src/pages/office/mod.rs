@@ -245,6 +245,7 @@ fn action_label(c: &Ctx, a: Action) -> String {
             Action::Withdraw => "Withdraw",
             Action::Apologize => "Apologize and set a new date",
             Action::ReissueKey => "Issue a new lookup key",
+            Action::CorrectApplicant => "Correct the applicant's details",
         },
     }
     .to_string()
