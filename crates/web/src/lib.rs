@@ -67,10 +67,9 @@ pub fn router_with(state: AppState, limits: limits::Limits) -> Router {
 }
 
 /// Personal data must not stay in browser or proxy caches: every API answer,
-/// the citizen's lookup and submission pages, and receipts are `no-store`
-/// (documents and forms set it themselves). The officer's dossier page is
-/// not yet: with it, headless Chromium stops posting that page's forms
-/// while its embedded PDF scans load (seen in the browser suite).
+/// the citizen's lookup and submission pages, and the officers' dossier
+/// pages (the dossier, its receipt, forms and result) are `no-store`
+/// (documents set it themselves).
 async fn no_store(
     req: axum::extract::Request,
     next: axum::middleware::Next,
@@ -79,7 +78,7 @@ async fn no_store(
     let personal = path.starts_with("/api/")
         || path.starts_with("/tra-cuu")
         || path.starts_with("/nop/")
-        || (path.starts_with("/can-bo/ho-so/") && path.ends_with("/bien-nhan"));
+        || path.starts_with("/can-bo/ho-so/");
     let mut resp = next.run(req).await;
     if personal && !resp.headers().contains_key(header::CACHE_CONTROL) {
         resp.headers_mut()
