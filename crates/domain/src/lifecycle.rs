@@ -169,6 +169,30 @@ pub fn allowed_roles(action: Action) -> &'static [Role] {
     }
 }
 
+/// How much of the dossiers in its scope a role reads: least privilege,
+/// one table for the API, the pages and the documents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Reading {
+    /// Accounts, catalog, calendar, configuration and figures; no dossier.
+    Nothing,
+    /// Figures and lists of dossiers with masked names; no dossier's
+    /// contents, documents or results.
+    MaskedLists,
+    /// Every dossier of its units: contents, documents, results.
+    Full,
+}
+
+/// What a role reads of the dossiers of its units (the province's units
+/// for a province supervisor).
+pub fn reading(role: Role) -> Reading {
+    match role {
+        Role::Receptionist | Role::Specialist | Role::Leader => Reading::Full,
+        // Supervising and administering a unit need figures and lists, not citizens' papers.
+        Role::ProvinceSupervisor | Role::UnitAdmin => Reading::MaskedLists,
+        Role::Admin => Reading::Nothing,
+    }
+}
+
 string_enum!(
     /// What staff do with a dossier's electronic result. Not lifecycle
     /// actions: the result document goes along with the state machine

@@ -2,7 +2,7 @@
 
 use motcua_domain::calendar::OffsetDateTime;
 use motcua_domain::dossier::{ApplicantInput, Event, Projection};
-use motcua_domain::lifecycle::{Action, Channel, Principal, Role, Status};
+use motcua_domain::lifecycle::{Action, Channel, Principal, Reading, Role, Status};
 use motcua_domain::{Problem, ProblemKind};
 use serde::Serialize;
 
@@ -42,9 +42,40 @@ impl User {
     pub fn has_role(&self, role: Role) -> bool {
         self.roles.contains(&role)
     }
-    /// Whether the user may see dossiers of `unit`.
+    /// Whether the user may see the figures of `unit` (index, queue
+    /// statistics, calendar): no personal data.
     pub fn sees_unit(&self, unit: &str) -> bool {
         self.has_role(Role::Admin) || self.units.iter().any(|u| u == unit)
+    }
+
+    /// The most this user's roles read of dossiers (`lifecycle::reading`).
+    pub fn reading(&self) -> Reading {
+        self.roles
+            .iter()
+            .map(|r| motcua_domain::lifecycle::reading(*r))
+            .max()
+            .unwrap_or(Reading::Nothing)
+    }
+
+    /// Whether the user reads the contents of `unit`'s dossiers: personal
+    /// data, documents, results, history.
+    pub fn reads_dossiers_of(&self, unit: &str) -> bool {
+        self.reading() == Reading::Full && self.units.iter().any(|u| u == unit)
+    }
+
+    /// Whether the user sees `unit`'s work lists (names masked unless the
+    /// user reads the dossiers).
+    pub fn lists_dossiers_of(&self, unit: &str) -> bool {
+        self.reading() >= Reading::MaskedLists && self.units.iter().any(|u| u == unit)
+    }
+
+    /// The units whose lists the user sees.
+    pub fn listed_units(&self) -> Vec<String> {
+        if self.reading() >= Reading::MaskedLists {
+            self.units.clone()
+        } else {
+            Vec::new()
+        }
     }
 }
 

@@ -250,7 +250,7 @@ impl RegisterQuery {
         if unit.is_empty() {
             return Err(Problem::invalid("unit_required", "unit", "Hãy chọn đơn vị"));
         }
-        if !user.sees_unit(&unit) {
+        if !user.reads_dossiers_of(&unit) {
             return Err(Problem::not_found(
                 "unit_not_found",
                 "Không tìm thấy đơn vị",

@@ -209,7 +209,7 @@ pub async fn sign_result(
     let row = store
         .dossier_row(code.trim())
         .await?
-        .filter(|r| user.sees_unit(&r.unit_code))
+        .filter(|r| user.reads_dossiers_of(&r.unit_code))
         .ok_or_else(not_found)?;
     check_result_action(user, ResultAction::Sign, &row.unit_code, &row.status, None)?;
     let result = store.signing().result(&row.code).await?.ok_or_else(|| {

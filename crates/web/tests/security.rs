@@ -226,6 +226,7 @@ async fn every_role_in_every_scope_for_every_staff_action() {
             (Action::Withdraw, Status::Received),
             (Action::Apologize, Status::Processing),
             (Action::ReissueKey, Status::Received),
+            (Action::CorrectApplicant, Status::Processing),
         ];
         let pages = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
@@ -245,7 +246,10 @@ async fn every_role_in_every_scope_for_every_staff_action() {
                 let (code, version) = dossier_in(&env, *status).await;
                 let body = json!({
                     "action": action.as_str(), "version": version, "note": "lý do",
-                    "assignee": "own.specialist", "new_due": "2030-01-02T10:00"
+                    "assignee": "own.specialist", "new_due": "2030-01-02T10:00",
+                    "applicant": { "full_name": "Võ Thị Sáu", "id_number": "087190001234",
+                        "date_of_birth": "1990-01-01", "phone": "0912345678",
+                        "address": "Ấp 9, xã Mỹ Hiệp" }
                 });
                 let resp = env
                     .http
@@ -270,7 +274,7 @@ async fn every_role_in_every_scope_for_every_staff_action() {
                     "{role} ({scope} unit) doing {action}: {:?}",
                     resp.text().await
                 );
-                // Reading the dossier: own unit, the province, the admin; never another unit.
+                // Reading the dossier: the roles that process dossiers, in their own unit only.
                 let read = env
                     .http
                     .get(format!("{}/api/v1/dossiers/{code}", env.base))
@@ -278,7 +282,9 @@ async fn every_role_in_every_scope_for_every_staff_action() {
                     .send()
                     .await
                     .expect("read");
-                let can_read = *scope == "own";
+                let can_read = *scope == "own"
+                    && motcua_domain::lifecycle::reading(*role)
+                        == motcua_domain::lifecycle::Reading::Full;
                 assert_eq!(
                     read.status().is_success(),
                     can_read,
@@ -302,11 +308,17 @@ async fn every_role_in_every_scope_for_every_staff_action() {
                         ("new_due", "2030-01-02T10:00"),
                         ("missing", "giay-to-tuy-than"),
                         ("paper:to-khai", "on"),
+                        ("fix:full_name", "Võ Thị Sáu"),
+                        ("fix:id_number", "087190001234"),
+                        ("fix:date_of_birth", "1990-01-01"),
+                        ("fix:phone", "0912345678"),
+                        ("fix:address", "Ấp 9, xã Mỹ Hiệp"),
                     ])
                     .send()
                     .await
                     .expect("page act");
-                let expected = if *scope == "other" {
+                // A dossier the officer may not read is not disclosed to a form either.
+                let expected = if !can_read {
                     404
                 } else if !allowed_roles(*action).contains(role) {
                     403
@@ -1113,6 +1125,21 @@ async fn personal_data_is_not_cached_a_lower_case_bearer_works_and_big_json_is_4
             assert_eq!(r.status().as_u16(), 200, "{path}");
             assert_eq!(r.headers()["cache-control"], "no-store", "{path}");
         }
+        // The officer's dossier page, with the session cookie.
+        for path in [
+            format!("/can-bo/ho-so/{code}"),
+            format!("/can-bo/ho-so/{code}/ket-qua"),
+        ] {
+            let r = env
+                .http
+                .get(format!("{}{path}", env.base))
+                .header("cookie", format!("motcua_session={token}"))
+                .send()
+                .await
+                .expect("page");
+            assert_eq!(r.status().as_u16(), 200, "{path}");
+            assert_eq!(r.headers()["cache-control"], "no-store", "{path}");
+        }
         let huge = format!(
             "{{\"unit_code\":\"{UNIT}\",\"pad\":\"{}\"}}",
             "x".repeat(10 * 1024 * 1024)
@@ -1241,5 +1268,103 @@ async fn text_the_documents_cannot_print_is_refused_and_bidi_controls_are_stripp
             .await
             .expect("form");
         assert_eq!(r.status().as_u16(), 200);
+    }
+}
+
+#[tokio::test]
+async fn each_role_reads_only_what_the_role_by_data_table_allows() {
+    use motcua_domain::lifecycle::{Reading, reading};
+    for env in envs().await {
+        let (code, _) = dossier_in(&env, Status::Received).await;
+        let rec = env.store.dossier(&code).await.expect("read").expect("rec");
+        let name = rec.row.applicant_name.clone();
+        let masked = motcua_domain::text::mask_name(&name);
+        assert_ne!(name, masked);
+        // A scan in the dossier, to read as each role.
+        let scan = env
+            .store
+            .upload(
+                &small_pdf(1),
+                Some("cccd.pdf"),
+                "own.receptionist",
+                OffsetDateTime::now_utc(),
+            )
+            .await
+            .expect("upload");
+        let supplied = env
+            .store
+            .act(
+                &code,
+                &ActionRequest {
+                    action: "request_supplement".into(),
+                    version: rec.row.version,
+                    note: Some("thiếu bản quét".into()),
+                    ..ActionRequest::default()
+                },
+                &own(&env, "own.receptionist").await,
+                OffsetDateTime::now_utc(),
+            )
+            .await
+            .expect("ask");
+        env.store
+            .act(
+                &code,
+                &ActionRequest {
+                    action: "supplement".into(),
+                    version: supplied.row.version,
+                    documents: vec![DocumentRef {
+                        code: "giay-to-tuy-than".into(),
+                        upload_id: Some(scan.id.clone()),
+                        paper: false,
+                    }],
+                    ..ActionRequest::default()
+                },
+                &own(&env, "own.receptionist").await,
+                OffsetDateTime::now_utc(),
+            )
+            .await
+            .expect("supplement");
+        for role in Role::ALL {
+            let who = format!("own.{}", role.as_str().replace('_', "-"));
+            let token = env.token(&who).await;
+            let get = |path: String| {
+                let (http, token) = (env.http.clone(), token.clone());
+                let url = format!("{}{path}", env.base);
+                async move { http.get(url).bearer_auth(token).send().await.expect("get") }
+            };
+            let full = reading(*role) == Reading::Full;
+            // The dossier itself, its scan and its form: only who processes it.
+            for path in [
+                format!("/api/v1/dossiers/{code}"),
+                format!("/api/v1/documents/{}", scan.id),
+                format!("/api/v1/dossiers/{code}/forms/06"),
+            ] {
+                let status = get(path.clone()).await.status().as_u16();
+                assert_eq!(status == 200, full, "{role} reading {path}: {status}");
+                if !full {
+                    assert_eq!(status, 404, "{role} {path}: like an unknown dossier");
+                }
+            }
+            // Work lists: names masked below full reading; none for the system admin.
+            let r = get(format!("/api/v1/dossiers?unit={UNIT}")).await;
+            if reading(*role) == Reading::Nothing {
+                assert_eq!(r.status().as_u16(), 403, "{role} lists dossiers");
+                let v: Value = r.json().await.expect("json");
+                assert_eq!(v["error"]["code"], "no_dossier_access", "{role}");
+            } else {
+                assert_eq!(r.status().as_u16(), 200, "{role} list");
+                let v: Value = r.json().await.expect("json");
+                let item = v["items"]
+                    .as_array()
+                    .and_then(|a| a.iter().find(|i| i["code"] == code.as_str()))
+                    .unwrap_or_else(|| panic!("{role}: {code} not listed: {v}"))
+                    .clone();
+                let shown = if full { &name } else { &masked };
+                assert_eq!(item["applicant_name"], shown.as_str(), "{role}");
+            }
+            // Figures: every role of the unit, the province and the system.
+            let r = get(format!("/api/v1/index/units/{UNIT}")).await;
+            assert_eq!(r.status().as_u16(), 200, "{role} reads the unit's figures");
+        }
     }
 }

@@ -10,7 +10,7 @@ use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use motcua_domain::dossier::{ApplicantInput, normalize_key};
-use motcua_domain::lifecycle::{Channel, Role, Status, Via};
+use motcua_domain::lifecycle::{Channel, Reading, Status, Via};
 use motcua_domain::{Problem, ProblemKind};
 use motcua_store::{
     ActionRequest, Actor, DocumentRef, DossierRecord, ListFilter, NewDossier, Scope, User,
@@ -185,14 +185,18 @@ pub struct ListQuery {
 
 fn scope_for(user: &User, unit: Option<&str>) -> Result<Scope, ApiError> {
     match unit {
-        Some(u) if user.sees_unit(u) => Ok(Scope::Units(vec![u.to_string()])),
+        _ if user.reading() == Reading::Nothing => Err(Problem::forbidden(
+            "no_dossier_access",
+            "Vai trò của bạn quản trị hệ thống, không xem hồ sơ của người dân",
+        )
+        .into()),
+        Some(u) if user.lists_dossiers_of(u) => Ok(Scope::Units(vec![u.to_string()])),
         Some(_) => Err(
             Problem::forbidden("other_unit", "Bạn không làm việc tại đơn vị này")
                 .with_field("unit")
                 .into(),
         ),
-        None if user.has_role(Role::Admin) => Ok(Scope::All),
-        None => Ok(Scope::Units(user.units.clone())),
+        None => Ok(Scope::Units(user.listed_units())),
     }
 }
 
@@ -250,7 +254,12 @@ pub async fn list(
                 .find(|(p, _)| p.code == r.procedure_code)
                 .map(|(p, _)| p.name.as_str())
                 .unwrap_or("");
-            view::summary(r, name, now)
+            let mut v = view::summary(r, name, now);
+            // Below full reading, a list names nobody.
+            if !user.reads_dossiers_of(&r.unit_code) {
+                v["applicant_name"] = motcua_domain::text::mask_name(&r.applicant_name).into();
+            }
+            v
         })
         .collect();
     Ok(axum::Json(
@@ -268,7 +277,7 @@ pub async fn show(
     Path(code): Path<String>,
 ) -> ApiResult<axum::Json<Value>> {
     let rec = s.store.dossier(&code).await?.ok_or_else(not_found)?;
-    if !user.sees_unit(&rec.row.unit_code) {
+    if !user.reads_dossiers_of(&rec.row.unit_code) {
         return Err(not_found());
     }
     // Reads of personal data by staff are kept (who, when, which dossier).
@@ -319,10 +328,11 @@ pub async fn document(
     let (dossier_id, meta) = s.store.document(&id).await?.ok_or_else(missing)?;
     let (allowed, code) = match dossier_id {
         Some(id) => match s.store.dossier_unit(id).await? {
-            Some((unit, code)) => (user.sees_unit(&unit), code),
+            Some((unit, code)) => (user.reads_dossiers_of(&unit), code),
             None => (false, String::new()),
         },
-        None => (user.has_role(Role::Admin), String::new()),
+        // Not yet in a dossier: only its uploader's form previews it, not staff.
+        None => (false, String::new()),
     };
     let sha = meta.sha256.clone().ok_or_else(missing)?;
     if !allowed {

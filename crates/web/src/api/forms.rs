@@ -26,7 +26,7 @@ pub async fn form(
         .store
         .dossier(&code)
         .await?
-        .filter(|r| user.sees_unit(&r.row.unit_code))
+        .filter(|r| user.reads_dossiers_of(&r.row.unit_code))
         .ok_or_else(|| Problem::not_found("dossier_not_found", "Không tìm thấy hồ sơ"))?;
     s.store
         .log_access(

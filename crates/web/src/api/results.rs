@@ -143,7 +143,7 @@ pub async fn get(
         .store
         .dossier_row(code.trim())
         .await?
-        .filter(|r| user.sees_unit(&r.unit_code))
+        .filter(|r| user.reads_dossiers_of(&r.unit_code))
         .ok_or_else(not_found)?;
     let r = s.store.signing().result(&row.code).await?.ok_or_else(|| {
         ApiError::from(Problem::not_found(

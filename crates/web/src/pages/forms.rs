@@ -63,7 +63,7 @@ async fn form_pdf(
         .await
         .map_err(|e| PageError::new(lang, e.into()))?
     {
-        Some(rec) if user.sees_unit(&rec.row.unit_code) => rec,
+        Some(rec) if user.reads_dossiers_of(&rec.row.unit_code) => rec,
         _ => return Err(not_found(lang)),
     };
     s.store

@@ -723,18 +723,29 @@ struct DrillPage {
 
 const DRILL_PAGE: i64 = 50;
 
-fn dossier_rows(rows: &[motcua_store::DossierRow]) -> Vec<Vec<Cell>> {
+/// The rows of a drill-down list: names masked and no link for who does
+/// not read the dossiers themselves (a province supervisor).
+fn dossier_rows(rows: &[motcua_store::DossierRow], user: &User) -> Vec<Vec<Cell>> {
     rows.iter()
         .map(|r| {
+            let reads = user.reads_dossiers_of(&r.unit_code);
             let status = r
                 .status
                 .parse::<motcua_domain::lifecycle::Status>()
                 .map(|s| s.label_vi().to_string())
                 .unwrap_or_else(|_| r.status.clone());
             vec![
-                link(r.code.clone(), format!("/can-bo/ho-so/{}", r.code)),
+                if reads {
+                    link(r.code.clone(), format!("/can-bo/ho-so/{}", r.code))
+                } else {
+                    cell(r.code.clone())
+                },
                 cell(r.procedure_code.clone()),
-                cell(r.applicant_name.clone()),
+                cell(if reads {
+                    r.applicant_name.clone()
+                } else {
+                    motcua_domain::text::mask_name(&r.applicant_name)
+                }),
                 cell(when(r.received_at)),
                 cell(when(r.due_at)),
                 cell(when(r.finished_at)),
@@ -754,7 +765,7 @@ async fn drill_page(
         return Ok(sign_in(&c.path));
     };
     let lang = c.lang;
-    if !user.sees_unit(&unit) {
+    if !user.lists_dossiers_of(&unit) {
         return Err(forbidden(lang));
     }
     let period = period_of(&q).map_err(|p| PageError::new(lang, p.into()))?;
@@ -805,7 +816,7 @@ async fn drill_page(
             id: "ho-so",
             title: drill.label_vi().into(),
             headers,
-            rows: dossier_rows(&all),
+            rows: dossier_rows(&all, &user),
         };
         return export(
             &t,
@@ -829,7 +840,7 @@ async fn drill_page(
         id: "ho-so",
         title: format!("{} — {}, {}", drill.label_vi(), u.name, period.label_vi()),
         headers,
-        rows: dossier_rows(&rows),
+        rows: dossier_rows(&rows, &user),
     };
     render(&DrillPage {
         drills: Drill::ALL

@@ -133,7 +133,7 @@ async fn office_view(
         .dossier_row(code.trim())
         .await
         .map_err(page_err(lang))?
-        .filter(|r| user.sees_unit(&r.unit_code))
+        .filter(|r| user.reads_dossiers_of(&r.unit_code))
         .ok_or_else(|| not_found(lang))?;
     let result = s
         .store
@@ -297,7 +297,7 @@ async fn draft(
         .dossier(code.trim())
         .await
         .map_err(page_err(lang))?
-        .filter(|r| user.sees_unit(&r.row.unit_code))
+        .filter(|r| user.reads_dossiers_of(&r.row.unit_code))
         .ok_or_else(|| not_found(lang))?;
     // Checked before drawing anything; the store checks again when attaching.
     if let Err(p) = check_result_action(
@@ -389,7 +389,7 @@ async fn office_file(
         .dossier_row(code.trim())
         .await
         .map_err(page_err(lang))?
-        .filter(|r| user.sees_unit(&r.unit_code))
+        .filter(|r| user.reads_dossiers_of(&r.unit_code))
         .ok_or_else(|| not_found(lang))?;
     let missing = || {
         PageError::new(

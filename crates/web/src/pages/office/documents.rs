@@ -28,10 +28,11 @@ pub(super) async fn document(
         .ok_or_else(missing)?;
     let (allowed, code) = match dossier_id {
         Some(d) => match s.store.dossier_unit(d).await.map_err(store_err(lang))? {
-            Some((unit, code)) => (user.sees_unit(&unit), code),
+            Some((unit, code)) => (user.reads_dossiers_of(&unit), code),
             None => (false, String::new()),
         },
-        None => (user.has_role(Role::Admin), String::new()),
+        // Not yet in a dossier: only its uploader's form previews it, not staff.
+        None => (false, String::new()),
     };
     if !allowed {
         return Err(missing());

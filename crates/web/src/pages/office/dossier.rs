@@ -728,7 +728,7 @@ pub(super) async fn visible_dossier(
         .await
         .map_err(store_err(lang))?
     {
-        Some(rec) if user.sees_unit(&rec.row.unit_code) => {
+        Some(rec) if user.reads_dossiers_of(&rec.row.unit_code) => {
             // Reads of personal data by staff are kept (who, when, which dossier).
             s.store
                 .log_access(

@@ -127,6 +127,8 @@ pub(super) struct QueueLink {
 
 pub(super) struct Row {
     pub(super) code: String,
+    /// Whether this officer reads the dossier (else its name is masked and it does not open).
+    pub(super) opens: bool,
     pub(super) procedure: String,
     pub(super) applicant: String,
     pub(super) received: String,
@@ -165,7 +167,7 @@ pub(super) struct QueueQuery {
 /// The dossiers `user` may see, narrowed to `unit` when given (403 for others).
 pub(super) fn scope_for(lang: Lang, user: &User, unit: &str) -> Result<Scope, PageError> {
     if !unit.is_empty() {
-        if user.sees_unit(unit) {
+        if user.lists_dossiers_of(unit) {
             return Ok(Scope::Units(vec![unit.to_string()]));
         }
         return Err(PageError::new(
@@ -177,11 +179,8 @@ pub(super) fn scope_for(lang: Lang, user: &User, unit: &str) -> Result<Scope, Pa
             .into(),
         ));
     }
-    if user.has_role(Role::Admin) {
-        Ok(Scope::All)
-    } else {
-        Ok(Scope::Units(user.units.clone()))
-    }
+    // The system admin administers: no list of citizens (an empty scope).
+    Ok(Scope::Units(user.listed_units()))
 }
 
 pub(super) async fn queues(
@@ -280,13 +279,19 @@ pub(super) async fn queues(
         .iter()
         .map(|r| {
             let paused = r.pause_remaining.is_some();
+            let opens = user.reads_dossiers_of(&r.unit_code);
             Row {
                 code: r.code.clone(),
+                opens,
                 procedure: catalog
                     .iter()
                     .find(|(p, _)| p.code == r.procedure_code)
                     .map_or_else(|| r.procedure_code.clone(), |(p, _)| p.name.clone()),
-                applicant: r.applicant_name.clone(),
+                applicant: if opens {
+                    r.applicant_name.clone()
+                } else {
+                    motcua_domain::text::mask_name(&r.applicant_name)
+                },
                 received: match r.received_at {
                     Some(t) => when(Some(t)),
                     None => format!(
