@@ -99,6 +99,22 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+/// The signature of time facts recorded beside an event (`event_frozen`):
+/// bound to the event by its link hash.
+pub fn frozen_mac(
+    key: &[u8],
+    event_hash: &str,
+    due_at_ms: Option<i64>,
+    pause: Option<i64>,
+) -> String {
+    let due = due_at_ms.map_or_else(String::new, |d| d.to_string());
+    let pause = pause.map_or_else(String::new, |p| p.to_string());
+    checkpoint_mac(
+        key,
+        format!("frozen\n{event_hash}\n{due}\n{pause}").as_bytes(),
+    )
+}
+
 /// HMAC-SHA256 (RFC 2104), fed in parts.
 struct Hmac {
     inner: Sha256,
@@ -158,6 +174,7 @@ mod tests {
             to_status: Status::Received,
             note: Some(note.into()),
             payload: serde_json::json!({"b": 1, "a": 2}),
+            frozen: Default::default(),
         }
     }
 

@@ -285,6 +285,73 @@ pub struct Event {
     pub to_status: Status,
     pub note: Option<String>,
     pub payload: serde_json::Value,
+    /// Time facts recorded beside an event written before events carried
+    /// them in their payload (see [`Frozen`]). Not part of the hashed event.
+    #[serde(skip)]
+    pub frozen: Frozen,
+}
+
+/// The time facts an event fixed when it was taken: the due instant it set
+/// (reception, resumption after a supplement) and the working minutes a
+/// pause kept. A due date printed on a receipt is a promise: once recorded,
+/// a later change of the calendar or of the catalog never moves it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Frozen {
+    pub due_at: Option<OffsetDateTime>,
+    pub pause_remaining: Option<i64>,
+}
+
+impl Event {
+    /// The due instant this event set when it was taken, if recorded.
+    fn recorded_due(&self) -> Option<OffsetDateTime> {
+        self.payload
+            .get("due_at")
+            .and_then(|v| v.as_str())
+            .and_then(|s| {
+                OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()
+            })
+            .or(self.frozen.due_at)
+    }
+
+    /// The working minutes this event's pause kept, if recorded.
+    fn recorded_pause(&self) -> Option<i64> {
+        self.payload
+            .get("pause_remaining")
+            .and_then(|v| v.as_i64())
+            .or(self.frozen.pause_remaining)
+    }
+
+    /// Write into the payload the time facts this event fixed, as the
+    /// projection after it shows them; the refold then reads them instead of
+    /// computing them again from a calendar that may have changed.
+    pub fn record_time_facts(&mut self, after: &Projection) {
+        let facts = time_facts(self.action, after);
+        if let Some(due) = facts.due_at {
+            let text = due
+                .to_offset(crate::calendar::VN_OFFSET)
+                .format(&time::format_description::well_known::Rfc3339)
+                .unwrap_or_default();
+            self.payload["due_at"] = text.into();
+        }
+        if let Some(minutes) = facts.pause_remaining {
+            self.payload["pause_remaining"] = minutes.into();
+        }
+    }
+}
+
+/// The time facts an action fixes, read off the projection after it.
+pub fn time_facts(action: Action, after: &Projection) -> Frozen {
+    match action {
+        Action::CreateAtCounter | Action::Receive | Action::Supplement => Frozen {
+            due_at: after.due_at,
+            pause_remaining: None,
+        },
+        Action::RequestSupplement | Action::Apologize => Frozen {
+            due_at: None,
+            pause_remaining: after.pause_remaining,
+        },
+        _ => Frozen::default(),
+    }
 }
 
 /// The dossier row, as derived from its events. The store writes exactly this
@@ -337,6 +404,31 @@ impl Projection {
         Ok(p)
     }
 
+    /// For each event, the time facts it fixed, by folding the events as
+    /// they are (recorded facts first, the calendar for the rest): what an
+    /// upgrade records for events written before facts were recorded.
+    pub fn fold_time_facts(
+        events: &[Event],
+        processing: ProcessingTime,
+        cal: &WorkCalendar,
+    ) -> Result<Vec<(i64, Frozen)>, Problem> {
+        let mut out = Vec::new();
+        let mut p: Option<Projection> = None;
+        for ev in events {
+            match &mut p {
+                None => p = Some(Self::start(ev, processing, cal)?),
+                Some(p) => p.apply(ev, processing, cal)?,
+            }
+            if let Some(p) = &p {
+                let facts = time_facts(ev.action, p);
+                if facts != Frozen::default() {
+                    out.push((ev.seq, facts));
+                }
+            }
+        }
+        Ok(out)
+    }
+
     /// The projection after a dossier's first event (submit or create at counter).
     pub fn start(
         ev: &Event,
@@ -360,7 +452,10 @@ impl Projection {
             Action::CreateAtCounter => {
                 p.status = Status::Received;
                 p.received_at = Some(ev.at);
-                p.due_at = Some(cal.due(ev.at, processing));
+                p.due_at = Some(
+                    ev.recorded_due()
+                        .unwrap_or_else(|| cal.due(ev.at, processing)),
+                );
             }
             other => {
                 return Err(Problem::invalid(
@@ -392,7 +487,10 @@ impl Projection {
         match ev.action {
             Action::Receive => {
                 self.received_at = Some(ev.at);
-                self.due_at = Some(cal.due(ev.at, processing));
+                self.due_at = Some(
+                    ev.recorded_due()
+                        .unwrap_or_else(|| cal.due(ev.at, processing)),
+                );
             }
             Action::Assign => {
                 self.assignee = ev
@@ -403,15 +501,16 @@ impl Projection {
             }
             Action::RequestSupplement => {
                 self.paused_from = Some(self.status);
-                self.pause_remaining = Some(
+                self.pause_remaining = Some(ev.recorded_pause().unwrap_or_else(|| {
                     self.due_at
-                        .map_or(0, |due| cal.working_minutes_between(ev.at, due)),
-                );
+                        .map_or(0, |due| cal.working_minutes_between(ev.at, due))
+                }));
             }
             Action::Supplement => {
                 if let Some(remaining) = self.pause_remaining.take().filter(|m| *m > 0) {
-                    self.due_at =
-                        Some(cal.add_working_minutes(cal.next_working_instant(ev.at), remaining));
+                    self.due_at = Some(ev.recorded_due().unwrap_or_else(|| {
+                        cal.add_working_minutes(cal.next_working_instant(ev.at), remaining)
+                    }));
                 }
                 self.paused_from = None;
             }
@@ -426,8 +525,9 @@ impl Projection {
                 self.apologized = true;
                 if self.pause_remaining.is_some() {
                     // A new date given while paused: the clock resumes toward it.
-                    self.pause_remaining =
-                        self.due_at.map(|d| cal.working_minutes_between(ev.at, d));
+                    self.pause_remaining = ev
+                        .recorded_pause()
+                        .or_else(|| self.due_at.map(|d| cal.working_minutes_between(ev.at, d)));
                 }
             }
             Action::Propose
@@ -541,6 +641,7 @@ mod tests {
             to_status: to,
             note: None,
             payload,
+            frozen: Default::default(),
         }
     }
 

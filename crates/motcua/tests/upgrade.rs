@@ -140,6 +140,23 @@ async fn release_1_data_upgrades_and_answers_as_before() {
             );
         }
     }
+    // Release 4: due dates are promises. Days off declared after the
+    // dossiers were received (inside their time limits) move none of them:
+    // `check` stays green and every page below prints the date of release 1.
+    for day in ["2026-02-10", "2026-02-26"] {
+        run_ok(
+            &data,
+            &[
+                "calendar",
+                "set",
+                day,
+                "--kind",
+                "day-off",
+                "--name",
+                "Nghỉ đột xuất",
+            ],
+        );
+    }
     let out = run_ok(&data, &["check"]);
     assert!(
         out.starts_with(&format!("{} ", dossiers.len())),
@@ -255,6 +272,26 @@ async fn release_1_data_upgrades_and_answers_as_before() {
     // Serving did not disturb the history either.
     run_ok(&data, &["check"]);
     run_ok(&data, &["audit", "verify"]);
+
+    // The due dates recorded for release 1's events are signed: moving one
+    // by a day directly in the database is caught.
+    let db = sqlx::SqlitePool::connect(&format!(
+        "sqlite://{}",
+        data.join("motcua.sqlite").display()
+    ))
+    .await
+    .expect("database");
+    let moved =
+        sqlx::query("UPDATE event_frozen SET due_at = due_at + 86400000 WHERE due_at IS NOT NULL")
+            .execute(&db)
+            .await
+            .expect("tamper")
+            .rows_affected();
+    db.close().await;
+    assert!(moved > 0, "no due date of release 1 was recorded");
+    let o = motcua(&data, &["audit", "verify"]);
+    assert!(!o.status.success(), "a moved due date went unnoticed");
+    assert!(String::from_utf8_lossy(&o.stderr).contains("recorded due date altered"));
 }
 
 // ---- the generator -----------------------------------------------------------

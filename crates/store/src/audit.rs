@@ -163,6 +163,18 @@ impl Store {
                         _ => Some(format!("{place}: nội dung đã bị sửa (content changed)")),
                     }
                 };
+                // Facts recorded beside an old event are bound to it by its hash.
+                let problem = problem.or_else(|| {
+                    let mac = r.frozen_mac.as_deref()?;
+                    let expected = motcua_domain::audit::frozen_mac(
+                        key,
+                        r.hash.as_deref().unwrap_or(""),
+                        r.frozen_due,
+                        r.frozen_pause,
+                    );
+                    (!motcua_domain::audit::constant_time_eq(mac.as_bytes(), expected.as_bytes()))
+                        .then(|| format!("{place}: hạn đã ghi bị sửa (recorded due date altered)"))
+                });
                 let problem =
                     problem.or_else(|| match expected.get(&(r.unit_code.clone(), r.unit_seq)) {
                         Some((id, h)) if Some(h.as_str()) != r.hash.as_deref() => Some(format!(

@@ -907,10 +907,10 @@ macro_rules! backend {
             }
 
             pub async fn events(&self, dossier_id: i64) -> Result<Vec<Event>> {
-                let rows: Vec<EventRow> = sqlx::query_as(
-                    "SELECT seq, at, actor, role, action, from_status, to_status, note, payload FROM dossier_events \
-                     WHERE dossier_id = $1 ORDER BY seq",
-                )
+                let rows: Vec<EventRow> = sqlx::query_as(concat!(
+                    "SELECT ", crate::model::event_columns!(), " FROM dossier_events e \
+                     LEFT JOIN event_frozen f ON f.event_id = e.id WHERE e.dossier_id = $1 ORDER BY e.seq",
+                ))
                 .bind(dossier_id)
                 .fetch_all(&self.read)
                 .await?;
@@ -1038,11 +1038,21 @@ macro_rules! backend {
                 Ok(rows.into_iter().map(|r| (r.get(0), r.get(1))).collect())
             }
 
+            /// A dossier's events as links: (seq, event id, link hash).
+            pub async fn event_links(&self, dossier_id: i64) -> Result<Vec<(i64, i64, String)>> {
+                Ok(sqlx::query_as("SELECT seq, id, COALESCE(hash, '') FROM dossier_events WHERE dossier_id = $1 ORDER BY seq")
+                    .bind(dossier_id)
+                    .fetch_all(&self.read)
+                    .await?)
+            }
+
             /// One page of the chains, in chain order, after (unit, seq).
             pub async fn chain_page(&self, after_unit: &str, after_seq: i64, limit: i64) -> Result<Vec<ChainRow>> {
                 Ok(sqlx::query_as(
                     "SELECT e.unit_code, e.unit_seq, e.prev_hash, e.hash, d.code AS dossier_code, e.seq, e.at, e.actor, e.role, \
-                     e.action, e.from_status, e.to_status, e.note, e.payload FROM dossier_events e JOIN dossiers d ON d.id = e.dossier_id \
+                     e.action, e.from_status, e.to_status, e.note, e.payload, f.due_at AS frozen_due, f.pause_remaining AS frozen_pause, \
+                     f.mac AS frozen_mac FROM dossier_events e JOIN dossiers d ON d.id = e.dossier_id \
+                     LEFT JOIN event_frozen f ON f.event_id = e.id \
                      WHERE e.unit_code > $1 OR (e.unit_code = $2 AND e.unit_seq > $3) ORDER BY e.unit_code, e.unit_seq LIMIT $4",
                 )
                 .bind(after_unit)

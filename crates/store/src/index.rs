@@ -189,8 +189,11 @@ macro_rules! index_sql {
 
         pub(crate) async fn events_between(pool: &Pool<Db>, lo: i64, hi: i64) -> Result<Vec<(i64, crate::model::EventRow)>> {
             let rows = sqlx::query(
-                "SELECT dossier_id, seq, at, actor, role, action, from_status, to_status, note, payload FROM dossier_events \
-                 WHERE dossier_id >= $1 AND dossier_id <= $2 ORDER BY dossier_id, seq",
+                concat!(
+                    "SELECT e.dossier_id, ", crate::model::event_columns!(), " FROM dossier_events e \
+                     LEFT JOIN event_frozen f ON f.event_id = e.id \
+                     WHERE e.dossier_id >= $1 AND e.dossier_id <= $2 ORDER BY e.dossier_id, e.seq",
+                ),
             )
             .bind(lo)
             .bind(hi)
@@ -211,6 +214,8 @@ macro_rules! index_sql {
                             to_status: r.get(7),
                             note: r.get(8),
                             payload: r.get(9),
+                            frozen_due: r.get(10),
+                            frozen_pause: r.get(11),
                         },
                     )
                 })

@@ -56,6 +56,7 @@ macro_rules! on_db {
 
 // After `on_db!`, which they use.
 mod audit;
+mod frozen;
 mod keys;
 mod users;
 
@@ -236,6 +237,7 @@ impl Store {
         };
         store.hash_clear_lookup_keys().await?;
         store.mark_keyed_links().await?;
+        store.freeze_pending().await?;
         Ok(store)
     }
 
@@ -627,6 +629,7 @@ impl Store {
             },
             note: None,
             payload: serde_json::json!({ "channel": new.channel.as_str() }),
+            frozen: Default::default(),
         };
         let channel = if action == Action::Submit {
             Channel::Online
@@ -642,6 +645,7 @@ impl Store {
             event.payload["digitized"] = digitized.into();
         }
         let projection = Projection::start(&event, procedure.processing, &cal)?;
+        event.record_time_facts(&projection);
         let facts = index_facts(channel.as_str(), &procedure, digitized);
         let index = motcua_domain::index::deltas(None, &projection, facts);
         let key = motcua_domain::dossier::lookup_key(random_bytes::<8>()?);
@@ -969,7 +973,7 @@ impl Store {
                 )
                 .into());
             }
-            let event = Event {
+            let mut event = Event {
                 seq: row.version + 1,
                 at: now,
                 actor: actor_name.clone(),
@@ -979,8 +983,10 @@ impl Store {
                 to_status: to,
                 note: note.clone(),
                 payload: serde_json::Value::Object(payload),
+                frozen: Default::default(),
             };
             projection.apply(&event, procedure.processing, &cal)?;
+            event.record_time_facts(&projection);
             // Only an online dossier's reception can happen here (counter
             // dossiers are received when created), and online dossiers are
             // digitized by nature; for the others the reception part of

@@ -303,7 +303,19 @@ pub(crate) struct EventRow {
     pub to_status: String,
     pub note: Option<String>,
     pub payload: String,
+    /// Recorded time facts of an event written before events carried them.
+    pub frozen_due: Option<i64>,
+    pub frozen_pause: Option<i64>,
 }
+
+/// The columns of an `EventRow`, events as `e` joined with their recorded facts as `f`.
+macro_rules! event_columns {
+    () => {
+        "e.seq, e.at, e.actor, e.role, e.action, e.from_status, e.to_status, e.note, e.payload, \
+         f.due_at AS frozen_due, f.pause_remaining AS frozen_pause"
+    };
+}
+pub(crate) use event_columns;
 
 impl EventRow {
     pub(crate) fn into_event(self) -> Result<Event, Problem> {
@@ -325,6 +337,10 @@ impl EventRow {
                 .map_err(|_| corrupt("event status"))?,
             note: self.note,
             payload: serde_json::from_str(&self.payload).map_err(|_| corrupt("event payload"))?,
+            frozen: motcua_domain::dossier::Frozen {
+                due_at: self.frozen_due.map(from_ms),
+                pause_remaining: self.frozen_pause,
+            },
         })
     }
 }
@@ -399,6 +415,9 @@ pub struct ChainRow {
     pub to_status: String,
     pub note: Option<String>,
     pub payload: String,
+    pub frozen_due: Option<i64>,
+    pub frozen_pause: Option<i64>,
+    pub frozen_mac: Option<String>,
 }
 
 impl ChainRow {
@@ -413,6 +432,8 @@ impl ChainRow {
             to_status: self.to_status.clone(),
             note: self.note.clone(),
             payload: self.payload.clone(),
+            frozen_due: self.frozen_due,
+            frozen_pause: self.frozen_pause,
         }
         .into_event()
     }

@@ -1050,3 +1050,117 @@ async fn a_process_with_another_audit_key_is_refused() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_day_off_declared_later_moves_no_promise() {
+    use motcua_domain::calendar::{CalendarOverride, OverrideKind};
+    for env in envs().await {
+        // Received 2 March 2026, 3 working days: due on 5 March. Another is paused.
+        let (received, _) = dossier_in(&env, Status::Received).await;
+        let (paused, _) = dossier_in(&env, Status::AwaitingSupplement).await;
+        let before_received = env
+            .store
+            .dossier_row(&received)
+            .await
+            .expect("read")
+            .expect("row");
+        let before_paused = env
+            .store
+            .dossier_row(&paused)
+            .await
+            .expect("read")
+            .expect("row");
+        assert!(before_received.due_at.is_some() && before_paused.pause_remaining.is_some());
+        // The events themselves carry the facts they fixed.
+        let rec = env
+            .store
+            .dossier(&received)
+            .await
+            .expect("read")
+            .expect("rec");
+        let receive = rec
+            .events
+            .iter()
+            .find(|e| e.action == Action::Receive)
+            .expect("received");
+        assert!(
+            receive.payload.get("due_at").is_some(),
+            "{:?}",
+            receive.payload
+        );
+        // A day off on 3 and 4 March is declared afterwards.
+        for day in [3, 4] {
+            let o = CalendarOverride {
+                date: time::Date::from_calendar_date(2026, time::Month::March, day).expect("date"),
+                kind: OverrideKind::DayOff,
+                name: "Nghỉ đột xuất".into(),
+            };
+            env.store
+                .put_override(None, &o, "quantri", now())
+                .await
+                .expect("day off");
+        }
+        // Every history still folds to what is stored, and nothing moved.
+        env.store.check_all().await.expect("check");
+        let after_received = env
+            .store
+            .dossier_row(&received)
+            .await
+            .expect("read")
+            .expect("row");
+        let after_paused = env
+            .store
+            .dossier_row(&paused)
+            .await
+            .expect("read")
+            .expect("row");
+        assert_eq!(after_received.due_at, before_received.due_at);
+        assert_eq!(after_paused.pause_remaining, before_paused.pause_remaining);
+        assert!(env.store.index_months_consistent().await.expect("index"));
+        // A new catalog giving the procedure 10 working days moves nothing either.
+        let mut procs = motcua_domain::catalog::parse_catalog(
+            motcua_domain::catalog::DEFAULT_CATALOG_JSON,
+        )
+        .expect("catalog");
+        for p in procs.iter_mut().filter(|p| p.code == PROC) {
+            p.processing = motcua_domain::calendar::ProcessingTime::WorkingDays { amount: 10 };
+        }
+        env.store
+            .import_catalog(&procs, false, now())
+            .await
+            .expect("import");
+        env.store.check_all().await.expect("check after the catalog");
+        let again = env.store.dossier_row(&received).await.expect("read").expect("row");
+        assert_eq!(again.due_at, before_received.due_at);
+        // A dossier received now does take the new day off into account.
+        let (later, _) = dossier_in(&env, Status::Received).await;
+        let later = env
+            .store
+            .dossier_row(&later)
+            .await
+            .expect("read")
+            .expect("row");
+        assert!(later.due_at > before_received.due_at, "{:?}", later.due_at);
+        let report = env.store.audit_verify().await.expect("verify");
+        assert!(report.ok(), "{report:?}");
+    }
+}
+
+#[tokio::test]
+async fn recorded_due_dates_of_earlier_events_cannot_be_altered() {
+    for env in envs().await {
+        let (code, _) = dossier_in(&env, Status::Received).await;
+        // Facts beside an event are signed: a forged row is caught.
+        let d = format!("(SELECT id FROM dossiers WHERE code = '{code}')");
+        intrude(
+            &env,
+            &format!(
+                "INSERT INTO event_frozen (event_id, due_at, pause_remaining, mac) \
+                 SELECT id, 0, NULL, 'forged' FROM dossier_events WHERE dossier_id = {d} AND seq = 1"
+            ),
+        )
+        .await;
+        let p = broken(&env).await;
+        assert!(p.contains("recorded due date altered"), "{p}");
+    }
+}

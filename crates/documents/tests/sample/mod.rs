@@ -38,6 +38,7 @@ fn ev(
         to_status: to,
         note: note.map(str::to_string),
         payload,
+        frozen: Default::default(),
     }
 }
 

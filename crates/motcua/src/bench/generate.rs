@@ -503,10 +503,13 @@ impl Sim<'_> {
             to_status: to,
             note: note.map(str::to_string),
             payload,
+            frozen: Default::default(),
         };
         self.p
             .apply(&ev, self.processing, self.cal)
             .map_err(|e| anyhow!("generator bug: {e}"))?;
+        let mut ev = ev;
+        ev.record_time_facts(&self.p);
         self.events.push(ev);
         Ok(true)
     }
@@ -814,9 +817,12 @@ impl World {
             },
             note: None,
             payload: json!({ "channel": s.channel.as_str() }),
+            frozen: Default::default(),
         };
         let p = Projection::start(&first, proc_.processing, &unit.cal)
             .map_err(|e| anyhow!("generator bug: {e}"))?;
+        let mut first = first;
+        first.record_time_facts(&p);
         let mut sim = Sim {
             cal: &unit.cal,
             processing: proc_.processing,

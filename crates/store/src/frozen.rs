@@ -1,0 +1,132 @@
+//! Due dates are promises. Events written since this release carry the
+//! time facts they fixed (the due instant, the paused minutes) in their own
+//! hashed payload. For events written before, the first start of this
+//! release records the facts the rules computed then, beside the events in
+//! `event_frozen`, each row keyed with the audit key; refolds prefer them to
+//! a computation from today's calendar.
+
+use super::*;
+
+/// Dossiers recorded per transaction: a large database upgrades in steps
+/// that each commit, and a restart resumes where it stopped.
+const BATCH: i64 = 500;
+
+impl Store {
+    /// Record the time facts of every dossier still listed in
+    /// `frozen_pending` (all dossiers of a database written by an earlier
+    /// release), then forget the list.
+    pub(crate) async fn freeze_pending(&self) -> Result<()> {
+        let key = self.audit_key();
+        let mut total = 0usize;
+        loop {
+            let ids: Vec<i64> = match &self.db {
+                Db::Sqlite(i) => {
+                    sqlx::query_scalar(
+                        "SELECT dossier_id FROM frozen_pending ORDER BY dossier_id LIMIT $1",
+                    )
+                    .bind(BATCH)
+                    .fetch_all(&i.write)
+                    .await?
+                }
+                Db::Postgres(i) => {
+                    sqlx::query_scalar(
+                        "SELECT dossier_id FROM frozen_pending ORDER BY dossier_id LIMIT $1",
+                    )
+                    .bind(BATCH)
+                    .fetch_all(&i.write)
+                    .await?
+                }
+            };
+            if ids.is_empty() {
+                break;
+            }
+            let mut rows: Vec<(i64, Option<i64>, Option<i64>, String)> = Vec::new();
+            for id in &ids {
+                rows.extend(self.facts_of(*id, &key).await?);
+            }
+            macro_rules! record {
+                ($pool:expr) => {{
+                    let mut tx = $pool.begin().await?;
+                    for (event_id, due, pause, mac) in &rows {
+                        sqlx::query(
+                            "INSERT INTO event_frozen (event_id, due_at, pause_remaining, mac) \
+                             VALUES ($1, $2, $3, $4) ON CONFLICT (event_id) DO NOTHING",
+                        )
+                        .bind(event_id)
+                        .bind(due)
+                        .bind(pause)
+                        .bind(mac)
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                    for id in &ids {
+                        sqlx::query("DELETE FROM frozen_pending WHERE dossier_id = $1")
+                            .bind(id)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                    tx.commit().await?;
+                }};
+            }
+            match &self.db {
+                Db::Sqlite(i) => record!(i.write),
+                Db::Postgres(i) => record!(i.write),
+            }
+            total += rows.len();
+        }
+        if total > 0 {
+            tracing::info!(events = total, "due dates of earlier events recorded");
+        }
+        Ok(())
+    }
+
+    /// The facts to record for one dossier's events that do not carry them:
+    /// (event id, due instant in ms, paused minutes, signature).
+    async fn facts_of(
+        &self,
+        dossier_id: i64,
+        key: &[u8],
+    ) -> Result<Vec<(i64, Option<i64>, Option<i64>, String)>> {
+        let Some((_, code)) = self.dossier_unit(dossier_id).await? else {
+            return Ok(Vec::new());
+        };
+        let Some(rec) = self.dossier(&code).await? else {
+            return Ok(Vec::new());
+        };
+        let Some((procedure, _)) = self.procedure(&rec.row.procedure_code).await? else {
+            tracing::warn!(dossier = %code, "procedure gone: due dates not recorded");
+            return Ok(Vec::new());
+        };
+        let cal = self.calendar(Some(&rec.row.unit_code)).await?;
+        let facts = match Projection::fold_time_facts(&rec.events, procedure.processing, &cal) {
+            Ok(f) => f,
+            Err(p) => {
+                tracing::warn!(dossier = %code, problem = %p.message, "history does not fold: due dates not recorded");
+                return Ok(Vec::new());
+            }
+        };
+        let links = on_db!(self.event_links(dossier_id))?;
+        let mut out = Vec::new();
+        for (seq, f) in facts {
+            let Some((event_id, hash)) = links
+                .iter()
+                .find(|(s, ..)| *s == seq)
+                .map(|(_, id, h)| (*id, h))
+            else {
+                continue;
+            };
+            // Events that carry their facts need no row.
+            if rec.events.iter().any(|e| {
+                e.seq == seq
+                    && (e.payload.get("due_at").is_some()
+                        || e.payload.get("pause_remaining").is_some())
+            }) {
+                continue;
+            }
+            let due = f.due_at.map(model::to_ms);
+            let mac = motcua_domain::audit::frozen_mac(key, hash, due, f.pause_remaining);
+            out.push((event_id, due, f.pause_remaining, mac));
+        }
+        Ok(out)
+    }
+}
