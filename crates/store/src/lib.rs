@@ -27,7 +27,7 @@ use motcua_domain::calendar::{
 };
 use motcua_domain::catalog::{ImportReport, Procedure, diff_catalog};
 use motcua_domain::dossier::{Event, Projection};
-use motcua_domain::lifecycle::{Action, Channel, Principal, Role, Status};
+use motcua_domain::lifecycle::{Action, Channel, Role, Status};
 use motcua_domain::units::{Province, Unit, UnitList};
 use motcua_domain::{Problem, ProblemKind};
 use sqlx::postgres::PgPoolOptions;
@@ -120,49 +120,6 @@ pub(crate) fn index_facts(
         full_online: procedure.online_level == motcua_domain::catalog::OnlineLevel::Full,
         digitized: online || digitized,
     }
-}
-
-/// What a correction changes, field by field: {"field": {"from": …, "to": …}}.
-/// The history keeps both, so who corrected what stays accountable.
-fn applicant_changes(
-    row: &DossierRow,
-    fixed: &motcua_domain::dossier::Applicant,
-) -> serde_json::Map<String, serde_json::Value> {
-    let dob = backend::day_text(fixed.date_of_birth);
-    let pairs: [(&str, Option<&str>, Option<&str>); 6] = [
-        (
-            "full_name",
-            Some(&row.applicant_name),
-            Some(&fixed.full_name),
-        ),
-        (
-            "id_number",
-            Some(&row.applicant_id_number),
-            Some(&fixed.id_number),
-        ),
-        ("date_of_birth", Some(&row.applicant_dob), Some(&dob)),
-        ("phone", Some(&row.applicant_phone), Some(&fixed.phone)),
-        (
-            "email",
-            row.applicant_email.as_deref(),
-            fixed.email.as_deref(),
-        ),
-        (
-            "address",
-            Some(&row.applicant_address),
-            Some(&fixed.address),
-        ),
-    ];
-    pairs
-        .into_iter()
-        .filter(|(_, from, to)| from != to)
-        .map(|(field, from, to)| {
-            (
-                field.to_string(),
-                serde_json::json!({ "from": from, "to": to }),
-            )
-        })
-        .collect()
 }
 
 fn local_day(t: OffsetDateTime) -> Date {
@@ -751,8 +708,10 @@ impl Store {
         Ok(())
     }
 
-    /// Take an action on a dossier. Role, unit, state and version are checked;
-    /// the event and the new row are written in one transaction.
+    /// Take an action on a dossier. The domain's `decide` checks role,
+    /// state, version and the request's data and computes the event; the
+    /// store checks the unit, gathers the facts and writes the event and the
+    /// new row in one transaction.
     pub async fn act(
         &self,
         code: &str,
@@ -760,27 +719,9 @@ impl Store {
         actor: &Actor,
         now: OffsetDateTime,
     ) -> Result<DossierRecord> {
-        let action: Action = req.action.parse().map_err(|_| {
-            Problem::invalid(
-                "unknown_action",
-                "action",
-                format!("Không có thao tác \"{}\"", req.action),
-            )
-        })?;
-        if matches!(action, Action::Submit | Action::CreateAtCounter) {
-            return Err(Problem::invalid(
-                "unknown_action",
-                "action",
-                "Thao tác này chỉ dùng khi nộp hồ sơ mới",
-            )
-            .into());
-        }
-        let principal = actor.principal_for(action).ok_or_else(|| {
-            Problem::forbidden(
-                "forbidden_action",
-                format!("Bạn không có quyền \"{}\"", action.label_vi()),
-            )
-        })?;
+        use motcua_domain::decide::{self, RawCommand};
+        let asker = actor.asker();
+        let (action, _) = decide::admit(&asker, &req.action)?;
         let current = self
             .dossier_row(code)
             .await?
@@ -790,29 +731,6 @@ impl Store {
         {
             // Same answer as an unknown code: other units' dossiers are not disclosed.
             return Err(Problem::not_found("dossier_not_found", "Không tìm thấy hồ sơ").into());
-        }
-        let note = match req.note.as_deref().map(motcua_domain::text::printable_text) {
-            None => None,
-            Some(Ok(n)) => Some(n).filter(|n| !n.is_empty()),
-            Some(Err(c)) => {
-                return Err(Problem::invalid(
-                    "unprintable_note",
-                    "note",
-                    format!(
-                        "Ký tự \"{c}\" (U+{:04X}) không in được trên giấy tờ; hãy bỏ hoặc thay ký tự này",
-                        u32::from(c)
-                    ),
-                )
-                .into());
-            }
-        };
-        if motcua_domain::lifecycle::needs_note(action) && note.is_none() {
-            return Err(Problem::invalid("note_required", "note", "Cần ghi rõ lý do").into());
-        }
-        if note.as_ref().is_some_and(|n| n.chars().count() > 2000) {
-            return Err(
-                Problem::invalid("note_too_long", "note", "Ghi chú tối đa 2000 ký tự").into(),
-            );
         }
         let (procedure, _) = self
             .procedure(&current.procedure_code)
@@ -824,182 +742,80 @@ impl Store {
                 )
             })?;
         let cal = self.calendar(Some(&current.unit_code)).await?;
-        let mut payload = serde_json::Map::new();
-        let mut corrected = None;
-        match action {
-            Action::Assign => {
-                let name = req.assignee.as_deref().unwrap_or("");
-                let ok = match self.user_by_username(name).await? {
-                    Some(u) => {
-                        u.active
-                            && u.has_role(Role::Specialist)
-                            && u.units.contains(&current.unit_code)
-                    }
-                    None => false,
-                };
-                if !ok {
-                    return Err(Problem::invalid(
-                        "bad_assignee",
-                        "assignee",
-                        "Người được giao phải là chuyên viên của đơn vị",
-                    )
-                    .into());
-                }
-                payload.insert("assignee".into(), name.into());
-            }
-            Action::Apologize => {
-                let raw = req.new_due.as_deref().unwrap_or("");
-                let new_due = motcua_domain::calendar::parse_instant(raw).map_err(|_| {
-                    Problem::invalid(
-                        "bad_new_due",
-                        "new_due",
-                        "Ngày hẹn mới phải có dạng YYYY-MM-DDTHH:MM",
-                    )
-                })?;
-                let floor = current.due_at.map(from_ms).map_or(now, |d| d.max(now));
-                if new_due <= floor {
-                    return Err(Problem::invalid(
-                        "bad_new_due",
-                        "new_due",
-                        "Ngày hẹn mới phải sau ngày hẹn hiện tại và sau thời điểm này",
-                    )
-                    .into());
-                }
-                let text = new_due
-                    .to_offset(VN_OFFSET)
-                    .format(&time::format_description::well_known::Rfc3339)
-                    .map_err(|e| StoreError::Config(e.to_string()))?;
-                payload.insert("new_due".into(), text.into());
-            }
-            Action::RequestSupplement => {
-                for m in &req.missing {
-                    if !procedure.documents.iter().any(|d| &d.code == m) {
-                        return Err(Problem::invalid(
-                            "unknown_document",
-                            "missing",
-                            format!("Thủ tục không có giấy tờ mã \"{m}\""),
-                        )
-                        .into());
-                    }
-                }
-                payload.insert("missing".into(), serde_json::json!(req.missing));
-            }
-            Action::ReturnResult => {
-                let delivery = motcua_domain::delivery::Delivery::validate(
-                    req.delivery.as_deref(),
-                    req.postal_address.as_deref(),
-                    req.tracking_number.as_deref(),
-                )?;
-                payload.insert(
-                    "delivery".into(),
-                    serde_json::to_value(&delivery)
-                        .map_err(|e| StoreError::Config(e.to_string()))?,
-                );
-            }
-            Action::ReissueKey => {}
-            Action::CorrectApplicant => {
-                let input = req.applicant.as_ref().ok_or_else(|| {
-                    Problem::invalid(
-                        "applicant_required",
-                        "applicant",
-                        "Cần nhập thông tin người nộp đã sửa",
-                    )
-                })?;
-                let fixed = input.validate(local_day(now))?;
-                let changes = applicant_changes(&current, &fixed);
-                if changes.is_empty() {
-                    return Err(Problem::invalid(
-                        "nothing_changed",
-                        "applicant",
-                        "Thông tin người nộp không có gì thay đổi",
-                    )
-                    .into());
-                }
-                payload.insert("applicant".into(), serde_json::Value::Object(changes));
-                corrected = Some(fixed);
-            }
-            Action::Supplement => {
-                self.check_documents(
-                    &procedure,
-                    &req.documents,
-                    matches!(actor, Actor::Staff(_)),
-                    false,
-                )
-                .await?;
-                let codes: Vec<&str> = req.documents.iter().map(|d| d.code.as_str()).collect();
-                payload.insert("documents".into(), serde_json::json!(codes));
-            }
-            _ => {}
+        // Facts only the database holds: who may be assigned, which files exist.
+        let specialists: Vec<String> = if action == Action::Assign {
+            self.users_of_unit(&current.unit_code)
+                .await?
+                .into_iter()
+                .filter(|u| u.active && u.has_role(Role::Specialist))
+                .map(|u| u.username)
+                .collect()
+        } else {
+            Vec::new()
+        };
+        if action == Action::Supplement {
+            self.check_documents(
+                &procedure,
+                &req.documents,
+                matches!(actor, Actor::Staff(_)),
+                false,
+            )
+            .await?;
         }
         let documents = if action == Action::Supplement {
             req.documents.clone()
         } else {
             Vec::new()
         };
+        let codes: Vec<&str> = req.documents.iter().map(|d| d.code.as_str()).collect();
+        let raw = RawCommand {
+            action: &req.action,
+            note: req.note.as_deref(),
+            assignee: req.assignee.as_deref(),
+            new_due: req.new_due.as_deref(),
+            missing: &req.missing,
+            documents: &codes,
+            delivery: req.delivery.as_deref(),
+            postal_address: req.postal_address.as_deref(),
+            tracking_number: req.tracking_number.as_deref(),
+            applicant: req.applicant.as_ref(),
+        };
+        let request = decide::Request {
+            raw,
+            version: req.version,
+            via: req.via,
+        };
         let actor_name = actor.name().to_string();
-        let version = req.version;
         let issued_key = if action == Action::ReissueKey {
             Some(motcua_domain::dossier::lookup_key(random_bytes::<8>()?))
         } else {
             None
         };
         let new_key_hash = issued_key.as_ref().map(|k| self.lookup_key_hash(code, k));
-        payload.insert("via".into(), req.via.as_str().into());
+        // Decided on the row read inside the write transaction: the one that counts.
         let decide = |row: &DossierRow| -> Result<Decision> {
-            if row.version != version {
-                return Err(Problem::new(
-                    ProblemKind::Conflict,
-                    "stale_version",
-                    format!(
-                        "Hồ sơ đã thay đổi (phiên bản {} thay vì {}); vui lòng tải lại",
-                        row.version, version
-                    ),
-                )
-                .with_field("version")
-                .into());
-            }
-            let mut projection = row.projection()?;
-            let before = projection.clone();
-            let status = projection.status;
-            let to = motcua_domain::lifecycle::next_status(status, projection.paused_from, action)?;
-            if let (Principal::Staff(Role::Specialist), Some(assignee)) =
-                (principal, &projection.assignee)
-                && assignee != &actor_name
-                && matches!(action, Action::Propose | Action::RequestSupplement)
-            {
-                return Err(Problem::forbidden(
-                    "not_assignee",
-                    "Hồ sơ được giao cho chuyên viên khác",
-                )
-                .into());
-            }
-            let mut event = Event {
-                seq: row.version + 1,
-                at: now,
-                actor: actor_name.clone(),
-                role: principal.as_str().to_string(),
-                action,
-                from_status: Some(status),
-                to_status: to,
-                note: note.clone(),
-                payload: serde_json::Value::Object(payload),
-                frozen: Default::default(),
-            };
-            projection.apply(&event, procedure.processing, &cal)?;
-            event.record_time_facts(&projection);
-            // Only an online dossier's reception can happen here (counter
-            // dossiers are received when created), and online dossiers are
-            // digitized by nature; for the others the reception part of
-            // before and after is the same and cancels out.
-            let facts = index_facts(&row.channel, &procedure, true);
-            let index = motcua_domain::index::deltas(Some(&before), &projection, facts);
+            let state = row.projection()?;
+            let on_file = row.applicant_on_file();
+            let d = decide::decide(
+                &decide::Facts {
+                    state: &state,
+                    channel: &row.channel,
+                    applicant: &on_file,
+                    procedure: &procedure,
+                    cal: &cal,
+                    specialists: &specialists,
+                    now,
+                },
+                &asker,
+                &request,
+            )?;
             Ok(Decision {
-                event,
-                projection,
+                event: d.event,
+                projection: d.projection,
                 documents,
-                index,
-                new_key_hash,
-                applicant: corrected,
+                index: d.index,
+                new_key_hash: new_key_hash.filter(|_| d.effects.new_key),
+                applicant: d.effects.applicant,
             })
         };
         let row = match on_db!(self.act(code, decide, &actor_name)) {

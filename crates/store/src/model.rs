@@ -98,6 +98,17 @@ pub enum Actor {
 }
 
 impl Actor {
+    /// The actor as the domain's decisions see it.
+    pub fn asker(&self) -> motcua_domain::decide::Asker<'_> {
+        match self {
+            Actor::Citizen => motcua_domain::decide::Asker::Citizen,
+            Actor::Staff(u) => motcua_domain::decide::Asker::Staff {
+                name: &u.username,
+                roles: &u.roles,
+            },
+        }
+    }
+
     pub fn name(&self) -> &str {
         match self {
             Actor::Citizen => "citizen",
@@ -106,17 +117,7 @@ impl Actor {
     }
     /// The principal under which `action` is allowed for this actor, if any.
     pub fn principal_for(&self, action: Action) -> Option<Principal> {
-        match self {
-            Actor::Citizen => {
-                motcua_domain::lifecycle::citizen_may(action).then_some(Principal::Citizen)
-            }
-            Actor::Staff(u) => u
-                .roles
-                .iter()
-                .copied()
-                .find(|r| motcua_domain::lifecycle::allowed_roles(action).contains(r))
-                .map(Principal::Staff),
-        }
+        self.asker().principal_for(action)
     }
 }
 
@@ -242,6 +243,18 @@ fn corrupt(what: &str) -> Problem {
 }
 
 impl DossierRow {
+    /// The applicant's details as the row holds them.
+    pub fn applicant_on_file(&self) -> motcua_domain::decide::ApplicantOnFile {
+        motcua_domain::decide::ApplicantOnFile {
+            full_name: self.applicant_name.clone(),
+            id_number: self.applicant_id_number.clone(),
+            date_of_birth: self.applicant_dob.clone(),
+            phone: self.applicant_phone.clone(),
+            email: self.applicant_email.clone(),
+            address: self.applicant_address.clone(),
+        }
+    }
+
     pub fn status(&self) -> Result<Status, Problem> {
         self.status.parse().map_err(|_| corrupt("status"))
     }

@@ -1118,10 +1118,9 @@ async fn a_day_off_declared_later_moves_no_promise() {
         assert_eq!(after_paused.pause_remaining, before_paused.pause_remaining);
         assert!(env.store.index_months_consistent().await.expect("index"));
         // A new catalog giving the procedure 10 working days moves nothing either.
-        let mut procs = motcua_domain::catalog::parse_catalog(
-            motcua_domain::catalog::DEFAULT_CATALOG_JSON,
-        )
-        .expect("catalog");
+        let mut procs =
+            motcua_domain::catalog::parse_catalog(motcua_domain::catalog::DEFAULT_CATALOG_JSON)
+                .expect("catalog");
         for p in procs.iter_mut().filter(|p| p.code == PROC) {
             p.processing = motcua_domain::calendar::ProcessingTime::WorkingDays { amount: 10 };
         }
@@ -1129,8 +1128,16 @@ async fn a_day_off_declared_later_moves_no_promise() {
             .import_catalog(&procs, false, now())
             .await
             .expect("import");
-        env.store.check_all().await.expect("check after the catalog");
-        let again = env.store.dossier_row(&received).await.expect("read").expect("row");
+        env.store
+            .check_all()
+            .await
+            .expect("check after the catalog");
+        let again = env
+            .store
+            .dossier_row(&received)
+            .await
+            .expect("read")
+            .expect("row");
         assert_eq!(again.due_at, before_received.due_at);
         // A dossier received now does take the new day off into account.
         let (later, _) = dossier_in(&env, Status::Received).await;

@@ -27,16 +27,14 @@ fn status_of(row: &DossierRow) -> Option<Status> {
     row.status.parse().ok()
 }
 
-/// Actions the given actor could take now on this dossier.
+/// Actions the given actor could take now on this dossier: the domain's
+/// `offered`, the same rules its `decide` applies.
 pub fn allowed_actions(row: &DossierRow, actor: &Actor) -> Vec<&'static str> {
     let Ok(p) = row.projection() else {
         return Vec::new();
     };
-    Action::ALL
-        .iter()
-        .filter(|a| !matches!(a, Action::Submit | Action::CreateAtCounter))
-        .filter(|a| motcua_domain::lifecycle::next_status(p.status, p.paused_from, **a).is_ok())
-        .filter(|a| actor.principal_for(**a).is_some())
+    motcua_domain::decide::offered(&p, &actor.asker())
+        .into_iter()
         .map(|a| a.as_str())
         .collect()
 }

@@ -1,0 +1,758 @@
+//! One decision function for every action on a dossier after its creation:
+//! from the dossier's state, a typed command, who asks, the procedure and
+//! the calendar, it returns the event, the new projection, the index deltas
+//! and the effects the store must carry out, or a refusal saying why. The
+//! store only gathers the facts and writes the result; pages and the API
+//! offer exactly what [`offered`] says this function would accept.
+
+use crate::calendar::{OffsetDateTime, VN_OFFSET, WorkCalendar};
+use crate::catalog::Procedure;
+use crate::delivery::Delivery;
+use crate::dossier::{Applicant, ApplicantInput, Event, Projection};
+use crate::index::{Delta, Facts as IndexFacts};
+use crate::lifecycle::{
+    Action, Principal, Role, Via, allowed_roles, citizen_may, needs_note, next_status,
+};
+use crate::{Problem, ProblemKind};
+
+/// Who asks.
+#[derive(Debug, Clone, Copy)]
+pub enum Asker<'a> {
+    /// The applicant, who proved it with the dossier's lookup key.
+    Citizen,
+    Staff {
+        name: &'a str,
+        roles: &'a [Role],
+    },
+}
+
+impl Asker<'_> {
+    pub fn name(&self) -> &str {
+        match self {
+            Asker::Citizen => "citizen",
+            Asker::Staff { name, .. } => name,
+        }
+    }
+
+    /// The principal under which `action` is allowed for this asker, if any.
+    pub fn principal_for(&self, action: Action) -> Option<Principal> {
+        match self {
+            Asker::Citizen => citizen_may(action).then_some(Principal::Citizen),
+            Asker::Staff { roles, .. } => roles
+                .iter()
+                .copied()
+                .find(|r| allowed_roles(action).contains(r))
+                .map(Principal::Staff),
+        }
+    }
+}
+
+/// What the asker wants, with the data that action needs, already parsed.
+#[derive(Debug, Clone)]
+pub enum Command {
+    Receive,
+    RefuseIntake,
+    Assign {
+        assignee: String,
+    },
+    RequestSupplement {
+        missing: Vec<String>,
+    },
+    /// The codes of the documents supplied (checked against the procedure;
+    /// the store checks that their files exist and are free).
+    Supplement {
+        documents: Vec<String>,
+    },
+    Propose,
+    Approve,
+    SendBack,
+    Reject,
+    ReturnResult {
+        delivery: Delivery,
+    },
+    Withdraw,
+    Apologize {
+        new_due: OffsetDateTime,
+    },
+    ReissueKey,
+    CorrectApplicant {
+        applicant: ApplicantInput,
+    },
+}
+
+/// The raw fields of an action request, as a page or the API received them.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RawCommand<'a> {
+    pub action: &'a str,
+    pub note: Option<&'a str>,
+    pub assignee: Option<&'a str>,
+    pub new_due: Option<&'a str>,
+    pub missing: &'a [String],
+    pub documents: &'a [&'a str],
+    pub delivery: Option<&'a str>,
+    pub postal_address: Option<&'a str>,
+    pub tracking_number: Option<&'a str>,
+    pub applicant: Option<&'a ApplicantInput>,
+}
+
+/// The action a request names, if it is one taken on an existing dossier
+/// and the asker holds a role that may take it.
+pub fn admit(asker: &Asker<'_>, action: &str) -> Result<(Action, Principal), Problem> {
+    let action: Action = action.parse().map_err(|_| {
+        Problem::invalid(
+            "unknown_action",
+            "action",
+            format!("Không có thao tác \"{action}\""),
+        )
+    })?;
+    if matches!(action, Action::Submit | Action::CreateAtCounter) {
+        return Err(Problem::invalid(
+            "unknown_action",
+            "action",
+            "Thao tác này chỉ dùng khi nộp hồ sơ mới",
+        ));
+    }
+    let principal = asker
+        .principal_for(action)
+        .ok_or_else(|| forbidden(action))?;
+    Ok((action, principal))
+}
+
+impl Command {
+    /// Parse the fields of a request for `action` into a command, or say
+    /// which field is wrong.
+    pub fn parse(action: Action, raw: &RawCommand<'_>) -> Result<Command, Problem> {
+        Ok(match action {
+            Action::Submit | Action::CreateAtCounter => {
+                return Err(Problem::invalid(
+                    "unknown_action",
+                    "action",
+                    "Thao tác này chỉ dùng khi nộp hồ sơ mới",
+                ));
+            }
+            Action::Receive => Command::Receive,
+            Action::RefuseIntake => Command::RefuseIntake,
+            Action::Assign => Command::Assign {
+                assignee: raw.assignee.unwrap_or("").to_string(),
+            },
+            Action::RequestSupplement => Command::RequestSupplement {
+                missing: raw.missing.to_vec(),
+            },
+            Action::Supplement => Command::Supplement {
+                documents: raw.documents.iter().map(|d| d.to_string()).collect(),
+            },
+            Action::Propose => Command::Propose,
+            Action::Approve => Command::Approve,
+            Action::SendBack => Command::SendBack,
+            Action::Reject => Command::Reject,
+            Action::ReturnResult => Command::ReturnResult {
+                delivery: Delivery::validate(
+                    raw.delivery,
+                    raw.postal_address,
+                    raw.tracking_number,
+                )?,
+            },
+            Action::Withdraw => Command::Withdraw,
+            Action::Apologize => Command::Apologize {
+                new_due: crate::calendar::parse_instant(raw.new_due.unwrap_or("")).map_err(
+                    |_| {
+                        Problem::invalid(
+                            "bad_new_due",
+                            "new_due",
+                            "Ngày hẹn mới phải có dạng YYYY-MM-DDTHH:MM",
+                        )
+                    },
+                )?,
+            },
+            Action::ReissueKey => Command::ReissueKey,
+            Action::CorrectApplicant => Command::CorrectApplicant {
+                applicant: raw.applicant.cloned().ok_or_else(|| {
+                    Problem::invalid(
+                        "applicant_required",
+                        "applicant",
+                        "Cần nhập thông tin người nộp đã sửa",
+                    )
+                })?,
+            },
+        })
+    }
+
+    pub fn action(&self) -> Action {
+        match self {
+            Command::Receive => Action::Receive,
+            Command::RefuseIntake => Action::RefuseIntake,
+            Command::Assign { .. } => Action::Assign,
+            Command::RequestSupplement { .. } => Action::RequestSupplement,
+            Command::Supplement { .. } => Action::Supplement,
+            Command::Propose => Action::Propose,
+            Command::Approve => Action::Approve,
+            Command::SendBack => Action::SendBack,
+            Command::Reject => Action::Reject,
+            Command::ReturnResult { .. } => Action::ReturnResult,
+            Command::Withdraw => Action::Withdraw,
+            Command::Apologize { .. } => Action::Apologize,
+            Command::ReissueKey => Action::ReissueKey,
+            Command::CorrectApplicant { .. } => Action::CorrectApplicant,
+        }
+    }
+}
+
+/// The applicant's details as the dossier holds them (dates as `YYYY-MM-DD`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApplicantOnFile {
+    pub full_name: String,
+    pub id_number: String,
+    pub date_of_birth: String,
+    pub phone: String,
+    pub email: Option<String>,
+    pub address: String,
+}
+
+/// What the decision knows of the dossier and the world.
+pub struct Facts<'a> {
+    /// The dossier now (its version, status, assignee, due instant…).
+    pub state: &'a Projection,
+    /// How it was filed ("online", "counter", …).
+    pub channel: &'a str,
+    pub applicant: &'a ApplicantOnFile,
+    pub procedure: &'a Procedure,
+    pub cal: &'a WorkCalendar,
+    /// The unit's active specialists (needed only to assign).
+    pub specialists: &'a [String],
+    pub now: OffsetDateTime,
+}
+
+/// One request: its raw fields, the version it was taken from and the door
+/// it came through.
+pub struct Request<'a> {
+    pub raw: RawCommand<'a>,
+    pub version: i64,
+    pub via: Via,
+}
+
+/// What the store must do besides writing the event and the projection.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Effects {
+    /// Issue a new lookup key (the old one stops working).
+    pub new_key: bool,
+    /// Replace the applicant's details.
+    pub applicant: Option<Applicant>,
+}
+
+/// The outcome of an accepted request.
+#[derive(Debug, Clone)]
+pub struct Decision {
+    pub event: Event,
+    pub projection: Projection,
+    pub index: Vec<Delta>,
+    pub effects: Effects,
+}
+
+fn forbidden(action: Action) -> Problem {
+    Problem::forbidden(
+        "forbidden_action",
+        format!("Bạn không có quyền \"{}\"", action.label_vi()),
+    )
+}
+
+/// Whether `asker` may take `action` on a dossier in `state`, leaving aside
+/// the request's own data (note, version, fields). Both [`decide`] and
+/// [`offered`] ask this, so what is offered is what would be accepted.
+fn may(
+    state: &Projection,
+    asker: &Asker<'_>,
+    action: Action,
+) -> Result<(Principal, crate::lifecycle::Status), Problem> {
+    let principal = asker
+        .principal_for(action)
+        .ok_or_else(|| forbidden(action))?;
+    let to = next_status(state.status, state.paused_from, action)?;
+    // A specialist works on the dossiers handed to them.
+    if let (Principal::Staff(Role::Specialist), Some(assignee)) = (principal, &state.assignee)
+        && assignee != asker.name()
+        && matches!(action, Action::Propose | Action::RequestSupplement)
+    {
+        return Err(Problem::forbidden(
+            "not_assignee",
+            "Hồ sơ được giao cho chuyên viên khác",
+        ));
+    }
+    Ok((principal, to))
+}
+
+/// The actions `asker` could take now on a dossier in `state`.
+pub fn offered(state: &Projection, asker: &Asker<'_>) -> Vec<Action> {
+    Action::ALL
+        .iter()
+        .copied()
+        .filter(|a| !matches!(a, Action::Submit | Action::CreateAtCounter))
+        .filter(|a| may(state, asker, *a).is_ok())
+        .collect()
+}
+
+/// A note as written: printable, at most 2000 characters, required by some actions.
+fn checked_note(action: Action, raw: Option<&str>) -> Result<Option<String>, Problem> {
+    let note = match raw.map(crate::text::printable_text) {
+        None => None,
+        Some(Ok(n)) => Some(n).filter(|n| !n.is_empty()),
+        Some(Err(c)) => {
+            return Err(Problem::invalid(
+                "unprintable_note",
+                "note",
+                format!(
+                    "Ký tự \"{c}\" (U+{:04X}) không in được trên giấy tờ; hãy bỏ hoặc thay ký tự này",
+                    u32::from(c)
+                ),
+            ));
+        }
+    };
+    if needs_note(action) && note.is_none() {
+        return Err(Problem::invalid(
+            "note_required",
+            "note",
+            "Cần ghi rõ lý do",
+        ));
+    }
+    if note.as_ref().is_some_and(|n| n.chars().count() > 2000) {
+        return Err(Problem::invalid(
+            "note_too_long",
+            "note",
+            "Ghi chú tối đa 2000 ký tự",
+        ));
+    }
+    Ok(note)
+}
+
+/// What a correction changes, field by field: {"field": {"from": …, "to": …}}.
+fn applicant_changes(
+    on_file: &ApplicantOnFile,
+    fixed: &Applicant,
+) -> serde_json::Map<String, serde_json::Value> {
+    let dob = format!(
+        "{:04}-{:02}-{:02}",
+        fixed.date_of_birth.year(),
+        u8::from(fixed.date_of_birth.month()),
+        fixed.date_of_birth.day()
+    );
+    let pairs: [(&str, Option<&str>, Option<&str>); 6] = [
+        (
+            "full_name",
+            Some(&on_file.full_name),
+            Some(&fixed.full_name),
+        ),
+        (
+            "id_number",
+            Some(&on_file.id_number),
+            Some(&fixed.id_number),
+        ),
+        ("date_of_birth", Some(&on_file.date_of_birth), Some(&dob)),
+        ("phone", Some(&on_file.phone), Some(&fixed.phone)),
+        ("email", on_file.email.as_deref(), fixed.email.as_deref()),
+        ("address", Some(&on_file.address), Some(&fixed.address)),
+    ];
+    pairs
+        .into_iter()
+        .filter(|(_, from, to)| from != to)
+        .map(|(field, from, to)| {
+            (
+                field.to_string(),
+                serde_json::json!({ "from": from, "to": to }),
+            )
+        })
+        .collect()
+}
+
+/// Decide a request on a dossier: every rule of the action, in one place.
+pub fn decide(
+    facts: &Facts<'_>,
+    asker: &Asker<'_>,
+    req: &Request<'_>,
+) -> Result<Decision, Problem> {
+    let (action, principal) = admit(asker, req.raw.action)?;
+    let note = checked_note(action, req.raw.note)?;
+    let command = Command::parse(action, &req.raw)?;
+    let mut payload = serde_json::Map::new();
+    let mut effects = Effects::default();
+    match &command {
+        Command::Assign { assignee } => {
+            if !facts.specialists.iter().any(|s| s == assignee) {
+                return Err(Problem::invalid(
+                    "bad_assignee",
+                    "assignee",
+                    "Người được giao phải là chuyên viên của đơn vị",
+                ));
+            }
+            payload.insert("assignee".into(), assignee.as_str().into());
+        }
+        Command::Apologize { new_due } => {
+            let floor = facts.state.due_at.map_or(facts.now, |d| d.max(facts.now));
+            if *new_due <= floor {
+                return Err(Problem::invalid(
+                    "bad_new_due",
+                    "new_due",
+                    "Ngày hẹn mới phải sau ngày hẹn hiện tại và sau thời điểm này",
+                ));
+            }
+            let text = new_due
+                .to_offset(VN_OFFSET)
+                .format(&time::format_description::well_known::Rfc3339)
+                .map_err(|_| {
+                    Problem::invalid("bad_new_due", "new_due", "Ngày hẹn mới không hợp lệ")
+                })?;
+            payload.insert("new_due".into(), text.into());
+        }
+        Command::RequestSupplement { missing } => {
+            if let Some(m) = missing
+                .iter()
+                .find(|m| !facts.procedure.documents.iter().any(|d| &d.code == *m))
+            {
+                return Err(Problem::invalid(
+                    "unknown_document",
+                    "missing",
+                    format!("Thủ tục không có giấy tờ mã \"{m}\""),
+                ));
+            }
+            payload.insert("missing".into(), serde_json::json!(missing));
+        }
+        Command::ReturnResult { delivery } => {
+            payload.insert(
+                "delivery".into(),
+                serde_json::to_value(delivery).unwrap_or(serde_json::Value::Null),
+            );
+        }
+        Command::Supplement { documents } => {
+            payload.insert("documents".into(), serde_json::json!(documents));
+        }
+        Command::ReissueKey => effects.new_key = true,
+        Command::CorrectApplicant { applicant } => {
+            let fixed = applicant.validate(facts.now.to_offset(VN_OFFSET).date())?;
+            let changes = applicant_changes(facts.applicant, &fixed);
+            if changes.is_empty() {
+                return Err(Problem::invalid(
+                    "nothing_changed",
+                    "applicant",
+                    "Thông tin người nộp không có gì thay đổi",
+                ));
+            }
+            payload.insert("applicant".into(), serde_json::Value::Object(changes));
+            effects.applicant = Some(fixed);
+        }
+        Command::Receive
+        | Command::RefuseIntake
+        | Command::Propose
+        | Command::Approve
+        | Command::SendBack
+        | Command::Reject
+        | Command::Withdraw => {}
+    }
+    payload.insert("via".into(), req.via.as_str().into());
+    if facts.state.version != req.version {
+        return Err(Problem::new(
+            ProblemKind::Conflict,
+            "stale_version",
+            format!(
+                "Hồ sơ đã thay đổi (phiên bản {} thay vì {}); vui lòng tải lại",
+                facts.state.version, req.version
+            ),
+        )
+        .with_field("version"));
+    }
+    let (_, to) = may(facts.state, asker, action)?;
+    let mut projection = facts.state.clone();
+    let mut event = Event {
+        seq: facts.state.version + 1,
+        at: facts.now,
+        actor: asker.name().to_string(),
+        role: principal.as_str().to_string(),
+        action,
+        from_status: Some(facts.state.status),
+        to_status: to,
+        note,
+        payload: serde_json::Value::Object(payload),
+        frozen: Default::default(),
+    };
+    projection.apply(&event, facts.procedure.processing, facts.cal)?;
+    event.record_time_facts(&projection);
+    // Only an online dossier's reception can happen here (counter dossiers
+    // are received when created), and online dossiers are digitized by
+    // nature; for the others the reception part of before and after is the
+    // same and cancels out.
+    let index_facts = IndexFacts {
+        online: facts.channel == crate::lifecycle::Channel::Online.as_str(),
+        full_online: facts.procedure.online_level == crate::catalog::OnlineLevel::Full,
+        digitized: true,
+    };
+    let index = crate::index::deltas(Some(facts.state), &projection, index_facts);
+    Ok(Decision {
+        event,
+        projection,
+        index,
+        effects,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lifecycle::Status;
+
+    fn state(status: Status, assignee: Option<&str>) -> Projection {
+        Projection {
+            status,
+            paused_from: (status == Status::AwaitingSupplement).then_some(Status::Processing),
+            assignee: assignee.map(str::to_string),
+            received_at: None,
+            due_at: None,
+            pause_remaining: None,
+            finished_at: None,
+            returned_at: None,
+            apologized: false,
+            version: 3,
+        }
+    }
+
+    fn askers() -> Vec<(&'static str, Asker<'static>)> {
+        vec![
+            ("citizen", Asker::Citizen),
+            (
+                "receptionist",
+                Asker::Staff {
+                    name: "r",
+                    roles: &[Role::Receptionist],
+                },
+            ),
+            (
+                "specialist",
+                Asker::Staff {
+                    name: "s",
+                    roles: &[Role::Specialist],
+                },
+            ),
+            (
+                "other_specialist",
+                Asker::Staff {
+                    name: "s2",
+                    roles: &[Role::Specialist],
+                },
+            ),
+            (
+                "leader",
+                Asker::Staff {
+                    name: "l",
+                    roles: &[Role::Leader],
+                },
+            ),
+            (
+                "unit_admin",
+                Asker::Staff {
+                    name: "ua",
+                    roles: &[Role::UnitAdmin],
+                },
+            ),
+            (
+                "province_supervisor",
+                Asker::Staff {
+                    name: "ps",
+                    roles: &[Role::ProvinceSupervisor],
+                },
+            ),
+            (
+                "admin",
+                Asker::Staff {
+                    name: "a",
+                    roles: &[Role::Admin],
+                },
+            ),
+        ]
+    }
+
+    /// Who may do what in which state, written out by hand from the
+    /// lifecycle of DESIGN.md (the dossier is assigned to "specialist").
+    /// Adding a role, an action or a state extends this table.
+    const TABLE: &str = "
+submitted           | citizen             | withdraw
+submitted           | receptionist        | receive refuse_intake withdraw reissue_key correct_applicant
+received            | citizen             | withdraw
+received            | receptionist        | assign request_supplement withdraw apologize reissue_key correct_applicant
+received            | specialist          | request_supplement
+received            | leader              | assign apologize
+processing          | citizen             | withdraw
+processing          | receptionist        | assign request_supplement withdraw apologize reissue_key correct_applicant
+processing          | specialist          | request_supplement propose
+processing          | leader              | assign reject apologize
+awaiting_supplement | citizen             | supplement withdraw
+awaiting_supplement | receptionist        | supplement withdraw apologize reissue_key correct_applicant
+awaiting_supplement | leader              | apologize
+awaiting_approval   | receptionist        | apologize reissue_key correct_applicant
+awaiting_approval   | leader              | approve send_back reject apologize
+result_ready        | receptionist        | return_result apologize reissue_key correct_applicant
+result_ready        | leader              | apologize
+returned            | receptionist        | reissue_key correct_applicant
+refused             | receptionist        | reissue_key correct_applicant
+rejected            | receptionist        | reissue_key correct_applicant
+withdrawn           | receptionist        | reissue_key correct_applicant
+";
+
+    /// What the table says for (state, asker); nothing when it has no line.
+    fn expected(status: Status, asker: &str) -> Vec<String> {
+        let mut out: Vec<String> = TABLE
+            .lines()
+            .filter_map(|l| {
+                let mut parts = l.split('|').map(str::trim);
+                match (parts.next(), parts.next(), parts.next()) {
+                    (Some(s), Some(a), Some(actions)) if s == status.as_str() && a == asker => {
+                        Some(
+                            actions
+                                .split_whitespace()
+                                .map(str::to_string)
+                                .collect::<Vec<_>>(),
+                        )
+                    }
+                    _ => None,
+                }
+            })
+            .flatten()
+            .collect();
+        out.sort();
+        out
+    }
+
+    fn facts<'a>(
+        st: &'a Projection,
+        on_file: &'a ApplicantOnFile,
+        procedure: &'a Procedure,
+        cal: &'a WorkCalendar,
+        specialists: &'a [String],
+    ) -> Facts<'a> {
+        Facts {
+            state: st,
+            channel: "online",
+            applicant: on_file,
+            procedure,
+            cal,
+            specialists,
+            now: time::macros::datetime!(2026-03-02 09:00 +7),
+        }
+    }
+
+    #[test]
+    fn what_is_offered_is_the_literal_table_and_exactly_what_decide_accepts() {
+        let procedure = crate::catalog::parse_catalog(crate::catalog::DEFAULT_CATALOG_JSON)
+            .expect("catalog")
+            .into_iter()
+            .find(|p| !p.documents.is_empty())
+            .expect("a procedure with documents");
+        let doc = procedure.documents[0].code.clone();
+        let cal = WorkCalendar::vietnam();
+        let specialists = vec!["s".to_string()];
+        let on_file = ApplicantOnFile {
+            full_name: "Trần Thị Mai".into(),
+            id_number: "087188001234".into(),
+            date_of_birth: "1988-04-12".into(),
+            phone: "0912345678".into(),
+            email: None,
+            address: "Ấp 2".into(),
+        };
+        let fixed = ApplicantInput {
+            full_name: "Trần Thị Mai".into(),
+            id_number: "087188001234".into(),
+            date_of_birth: "1988-04-12".into(),
+            phone: "0912345678".into(),
+            email: None,
+            address: "Ấp 3, xã Mỹ Hiệp".into(),
+        };
+        let missing = vec![doc.clone()];
+        let documents = [doc.as_str()];
+        let mut lines = 0;
+        for st in Status::ALL {
+            let state = state(*st, Some("s"));
+            for (name, asker) in askers() {
+                let mut got: Vec<String> = offered(&state, &asker)
+                    .iter()
+                    .map(|a| a.as_str().to_string())
+                    .collect();
+                got.sort();
+                let want = expected(*st, name);
+                lines += usize::from(!want.is_empty());
+                assert_eq!(got, want, "{st} as {name}");
+                // decide accepts a well-formed request exactly for what is offered.
+                for action in Action::ALL
+                    .iter()
+                    .filter(|a| !matches!(a, Action::Submit | Action::CreateAtCounter))
+                {
+                    let raw = RawCommand {
+                        action: action.as_str(),
+                        note: Some("lý do"),
+                        assignee: Some("s"),
+                        new_due: Some("2030-01-02T10:00"),
+                        missing: &missing,
+                        documents: &documents,
+                        applicant: Some(&fixed),
+                        ..RawCommand::default()
+                    };
+                    let req = Request {
+                        raw,
+                        version: 3,
+                        via: Via::Direct,
+                    };
+                    let ok = decide(
+                        &facts(&state, &on_file, &procedure, &cal, &specialists),
+                        &asker,
+                        &req,
+                    );
+                    assert_eq!(
+                        ok.is_ok(),
+                        want.iter().any(|w| w == action.as_str()),
+                        "{st} as {name} doing {action}: {:?}",
+                        ok.err()
+                    );
+                }
+            }
+        }
+        assert_eq!(
+            lines,
+            TABLE.lines().filter(|l| !l.trim().is_empty()).count()
+        );
+    }
+
+    #[test]
+    fn a_stale_version_and_a_missing_reason_are_refused() {
+        let procedure = crate::catalog::parse_catalog(crate::catalog::DEFAULT_CATALOG_JSON)
+            .expect("catalog")
+            .remove(0);
+        let cal = WorkCalendar::vietnam();
+        let on_file = ApplicantOnFile {
+            full_name: "A".into(),
+            id_number: "087188001234".into(),
+            date_of_birth: "1988-04-12".into(),
+            phone: "0912345678".into(),
+            email: None,
+            address: "Ấp 2".into(),
+        };
+        let state = state(Status::Submitted, None);
+        let receptionist = Asker::Staff {
+            name: "r",
+            roles: &[Role::Receptionist],
+        };
+        let f = facts(&state, &on_file, &procedure, &cal, &[]);
+        let req = |action: &'static str, note: Option<&'static str>, version| Request {
+            raw: RawCommand {
+                action,
+                note,
+                ..RawCommand::default()
+            },
+            version,
+            via: Via::Api,
+        };
+        let e = decide(&f, &receptionist, &req("receive", None, 2)).expect_err("stale");
+        assert_eq!(e.code, "stale_version");
+        let e = decide(&f, &receptionist, &req("refuse_intake", None, 3)).expect_err("note");
+        assert_eq!(e.code, "note_required");
+        let d = decide(&f, &receptionist, &req("receive", None, 3)).expect("receive");
+        assert_eq!(d.event.seq, 4);
+        assert_eq!(d.event.payload["via"], "api");
+        // The due instant it set is recorded in the event itself.
+        assert!(d.event.payload["due_at"].is_string(), "{}", d.event.payload);
+        assert_eq!(d.projection.status, Status::Received);
+    }
+}
