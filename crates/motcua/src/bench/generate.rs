@@ -1,10 +1,10 @@
 //! The synthetic province: N dossiers over Y years in the real units of a
 //! province, with the real catalog, walked through the real lifecycle.
 //!
-//! Each dossier's events are built one by one, each checked by the domain's
-//! `next_status` and folded with `Projection::start/apply` and the unit's
-//! working calendar, exactly as the store does for real actions; the row
-//! written is that projection. Codes are allocated like real ones (per unit
+//! Each dossier's first event is folded with `Projection::start`; every
+//! later one is the domain's `decide` with the unit's working calendar, the
+//! same function the store calls for real actions; the row written is the
+//! projection it returns. Codes are allocated like real ones (per unit
 //! and local day, continuing existing counters) and the counters are saved,
 //! so real submissions made later continue without a duplicate.
 //!
@@ -19,7 +19,7 @@ use motcua_domain::calendar::{
     Date, OffsetDateTime, ProcessingTime, Time, VN_OFFSET, WorkCalendar, parse_instant,
 };
 use motcua_domain::dossier::{Applicant, Event, Projection, dossier_code, lookup_key};
-use motcua_domain::lifecycle::{Action, Channel, Status, next_status};
+use motcua_domain::lifecycle::{Action, Channel, Status};
 use motcua_domain::text::nfc;
 use motcua_store::Store;
 use motcua_store::bulk::{BulkDocument, BulkDossier};
@@ -158,6 +158,8 @@ struct UnitCtx {
 
 struct ProcCtx {
     code: String,
+    /// The procedure as the decisions read it.
+    procedure: motcua_domain::catalog::Procedure,
     processing: ProcessingTime,
     required: Vec<String>,
     optional: Vec<String>,
@@ -409,6 +411,7 @@ pub(super) async fn build_world(
         }
         procs.push(ProcCtx {
             code: p.code.clone(),
+            procedure: p.clone(),
             processing: p.processing,
             required: p.required_documents().map(|d| d.code.clone()).collect(),
             optional: p
@@ -464,7 +467,8 @@ struct Case<'a> {
 /// One dossier's history being written, its projection kept up to date.
 struct Sim<'a> {
     cal: &'a WorkCalendar,
-    processing: ProcessingTime,
+    procedure: &'a motcua_domain::catalog::Procedure,
+    channel: &'static str,
     until: OffsetDateTime,
     events: Vec<Event>,
     p: Projection,
@@ -477,7 +481,8 @@ impl Sim<'_> {
 
     /// Take `action` at `at` (never before the previous event) unless that is
     /// after the end of the period: then the dossier stays where it is, and
-    /// `false` says so.
+    /// `false` says so. The event is the domain's decision, as the server
+    /// would take it; `fields` are the request's (assignee, missing, …).
     fn act(
         &mut self,
         at: OffsetDateTime,
@@ -485,32 +490,74 @@ impl Sim<'_> {
         role: &str,
         action: Action,
         note: Option<&str>,
-        payload: Value,
+        fields: Value,
     ) -> Result<bool> {
+        use motcua_domain::decide::{self, Asker, RawCommand};
         let at = at.max(self.last_at() + Duration::SECOND);
         if at > self.until {
             return Ok(false);
         }
-        let to = next_status(self.p.status, self.p.paused_from, action)
-            .map_err(|e| anyhow!("generator bug: {action} from {}: {e}", self.p.status))?;
-        let ev = Event {
-            seq: self.p.version + 1,
-            at,
-            actor: actor.to_string(),
-            role: role.to_string(),
-            action,
-            from_status: Some(self.p.status),
-            to_status: to,
-            note: note.map(str::to_string),
-            payload,
-            frozen: Default::default(),
+        let roles = [role
+            .parse::<motcua_domain::lifecycle::Role>()
+            .unwrap_or(motcua_domain::lifecycle::Role::Receptionist)];
+        let asker = if role == CITIZEN {
+            Asker::Citizen
+        } else {
+            Asker::Staff {
+                name: actor,
+                roles: &roles,
+            }
         };
-        self.p
-            .apply(&ev, self.processing, self.cal)
-            .map_err(|e| anyhow!("generator bug: {e}"))?;
-        let mut ev = ev;
-        ev.record_time_facts(&self.p);
-        self.events.push(ev);
+        let strings = |key: &str| -> Vec<String> {
+            fields
+                .get(key)
+                .and_then(|v| v.as_array())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|v| v.as_str().map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let missing = strings("missing");
+        let documents = strings("documents");
+        let documents: Vec<&str> = documents.iter().map(String::as_str).collect();
+        let assignee = fields.get("assignee").and_then(|v| v.as_str());
+        let specialists: Vec<String> = assignee.into_iter().map(str::to_string).collect();
+        let on_file = decide::ApplicantOnFile {
+            full_name: String::new(),
+            id_number: String::new(),
+            date_of_birth: String::new(),
+            phone: String::new(),
+            email: None,
+            address: String::new(),
+        };
+        let request = decide::Request {
+            raw: RawCommand {
+                action: action.as_str(),
+                note,
+                assignee,
+                new_due: fields.get("new_due").and_then(|v| v.as_str()),
+                missing: &missing,
+                documents: &documents,
+                ..RawCommand::default()
+            },
+            version: self.p.version,
+            via: motcua_domain::lifecycle::Via::Direct,
+        };
+        let facts = decide::Facts {
+            state: &self.p,
+            channel: self.channel,
+            applicant: &on_file,
+            procedure: self.procedure,
+            cal: self.cal,
+            specialists: &specialists,
+            now: at,
+        };
+        let d = decide::decide(&facts, &asker, &request)
+            .map_err(|e| anyhow!("generator bug: {action} from {}: {e}", self.p.status))?;
+        self.p = d.projection;
+        self.events.push(d.event);
         Ok(true)
     }
 
@@ -825,7 +872,8 @@ impl World {
         first.record_time_facts(&p);
         let mut sim = Sim {
             cal: &unit.cal,
-            processing: proc_.processing,
+            procedure: &proc_.procedure,
+            channel: s.channel.as_str(),
             until: self.until,
             events: vec![first],
             p,
