@@ -645,15 +645,11 @@ fn supplement(info: &DossierInfo<'_>, ev: &Event) -> Result<Vec<Block>, Document
     ));
     let missing: Vec<String> = ev
         .payload
-        .get("missing")
-        .and_then(|m| m.as_array())
-        .map(|a| {
-            a.iter()
-                .filter_map(|v| v.as_str())
-                .map(|c| doc_name(info, c))
-                .collect()
-        })
-        .unwrap_or_default();
+        .missing
+        .iter()
+        .flatten()
+        .map(|c| doc_name(info, c))
+        .collect();
     for (i, name) in missing.iter().enumerate() {
         b.push(Block::Para(
             Para::text(format!("{}. {name}", i + 1), BODY, Align::Left).indented(18.0),

@@ -13,7 +13,9 @@ use crate::index::{Delta, Facts as IndexFacts};
 use crate::lifecycle::{
     Action, Principal, Role, Via, allowed_roles, citizen_may, needs_note, next_status,
 };
+use crate::payload::{Change, Payload};
 use crate::{Problem, ProblemKind};
+use std::collections::BTreeMap;
 
 /// Who asks.
 #[derive(Debug, Clone, Copy)]
@@ -324,10 +326,7 @@ fn checked_note(action: Action, raw: Option<&str>) -> Result<Option<String>, Pro
 }
 
 /// What a correction changes, field by field: {"field": {"from": …, "to": …}}.
-fn applicant_changes(
-    on_file: &ApplicantOnFile,
-    fixed: &Applicant,
-) -> serde_json::Map<String, serde_json::Value> {
+fn applicant_changes(on_file: &ApplicantOnFile, fixed: &Applicant) -> BTreeMap<String, Change> {
     let dob = format!(
         "{:04}-{:02}-{:02}",
         fixed.date_of_birth.year(),
@@ -356,7 +355,10 @@ fn applicant_changes(
         .map(|(field, from, to)| {
             (
                 field.to_string(),
-                serde_json::json!({ "from": from, "to": to }),
+                Change {
+                    from: from.map(str::to_string),
+                    to: to.map(str::to_string),
+                },
             )
         })
         .collect()
@@ -371,7 +373,7 @@ pub fn decide(
     let (action, principal) = admit(asker, req.raw.action)?;
     let note = checked_note(action, req.raw.note)?;
     let command = Command::parse(action, &req.raw)?;
-    let mut payload = serde_json::Map::new();
+    let mut payload = Payload::default();
     let mut effects = Effects::default();
     match &command {
         Command::Assign { assignee } => {
@@ -382,7 +384,7 @@ pub fn decide(
                     "Người được giao phải là chuyên viên của đơn vị",
                 ));
             }
-            payload.insert("assignee".into(), assignee.as_str().into());
+            payload.assignee = Some(assignee.clone());
         }
         Command::Apologize { new_due } => {
             let floor = facts.state.due_at.map_or(facts.now, |d| d.max(facts.now));
@@ -399,7 +401,7 @@ pub fn decide(
                 .map_err(|_| {
                     Problem::invalid("bad_new_due", "new_due", "Ngày hẹn mới không hợp lệ")
                 })?;
-            payload.insert("new_due".into(), text.into());
+            payload.new_due = Some(text);
         }
         Command::RequestSupplement { missing } => {
             if let Some(m) = missing
@@ -412,16 +414,13 @@ pub fn decide(
                     format!("Thủ tục không có giấy tờ mã \"{m}\""),
                 ));
             }
-            payload.insert("missing".into(), serde_json::json!(missing));
+            payload.missing = Some(missing.clone());
         }
         Command::ReturnResult { delivery } => {
-            payload.insert(
-                "delivery".into(),
-                serde_json::to_value(delivery).unwrap_or(serde_json::Value::Null),
-            );
+            payload.delivery = Some(delivery.clone());
         }
         Command::Supplement { documents } => {
-            payload.insert("documents".into(), serde_json::json!(documents));
+            payload.documents = Some(documents.clone());
         }
         Command::ReissueKey => effects.new_key = true,
         Command::CorrectApplicant { applicant } => {
@@ -434,7 +433,7 @@ pub fn decide(
                     "Thông tin người nộp không có gì thay đổi",
                 ));
             }
-            payload.insert("applicant".into(), serde_json::Value::Object(changes));
+            payload.applicant = Some(changes);
             effects.applicant = Some(fixed);
         }
         Command::Receive
@@ -445,7 +444,7 @@ pub fn decide(
         | Command::Reject
         | Command::Withdraw => {}
     }
-    payload.insert("via".into(), req.via.as_str().into());
+    payload.via = Some(req.via);
     if facts.state.version != req.version {
         return Err(Problem::new(
             ProblemKind::Conflict,
@@ -468,7 +467,7 @@ pub fn decide(
         from_status: Some(facts.state.status),
         to_status: to,
         note,
-        payload: serde_json::Value::Object(payload),
+        payload,
         frozen: Default::default(),
     };
     projection.apply(&event, facts.procedure.processing, facts.cal)?;
@@ -750,9 +749,9 @@ withdrawn           | receptionist        | reissue_key correct_applicant
         assert_eq!(e.code, "note_required");
         let d = decide(&f, &receptionist, &req("receive", None, 3)).expect("receive");
         assert_eq!(d.event.seq, 4);
-        assert_eq!(d.event.payload["via"], "api");
+        assert_eq!(d.event.payload.via, Some(Via::Api));
         // The due instant it set is recorded in the event itself.
-        assert!(d.event.payload["due_at"].is_string(), "{}", d.event.payload);
+        assert!(d.event.payload.due_at.is_some(), "{:?}", d.event.payload);
         assert_eq!(d.projection.status, Status::Received);
     }
 }

@@ -123,10 +123,8 @@ impl Delivery {
     }
 
     /// The choice recorded in a return event's data, if any.
-    pub fn from_payload(payload: &serde_json::Value) -> Option<Delivery> {
-        payload
-            .get("delivery")
-            .and_then(|d| serde_json::from_value(d.clone()).ok())
+    pub fn from_payload(payload: &crate::payload::Payload) -> Option<Delivery> {
+        payload.delivery.clone()
     }
 
     /// In words, Vietnamese: "Gửi qua dịch vụ bưu chính — địa chỉ: …; mã bưu gửi: …".
@@ -194,8 +192,11 @@ mod tests {
     #[test]
     fn round_trips_through_event_data() {
         let d = Delivery::validate(Some("online"), None, None).expect("online");
-        let payload = serde_json::json!({ "delivery": d });
+        let payload = crate::payload::Payload {
+            delivery: Some(d.clone()),
+            ..Default::default()
+        };
         assert_eq!(Delivery::from_payload(&payload), Some(d));
-        assert_eq!(Delivery::from_payload(&serde_json::json!({})), None);
+        assert_eq!(Delivery::from_payload(&Default::default()), None);
     }
 }

@@ -284,7 +284,7 @@ pub struct Event {
     pub from_status: Option<Status>,
     pub to_status: Status,
     pub note: Option<String>,
-    pub payload: serde_json::Value,
+    pub payload: crate::payload::Payload,
     /// Time facts recorded beside an event written before events carried
     /// them in their payload (see [`Frozen`]). Not part of the hashed event.
     #[serde(skip)]
@@ -305,8 +305,8 @@ impl Event {
     /// The due instant this event set when it was taken, if recorded.
     fn recorded_due(&self) -> Option<OffsetDateTime> {
         self.payload
-            .get("due_at")
-            .and_then(|v| v.as_str())
+            .due_at
+            .as_deref()
             .and_then(|s| {
                 OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()
             })
@@ -315,10 +315,7 @@ impl Event {
 
     /// The working minutes this event's pause kept, if recorded.
     fn recorded_pause(&self) -> Option<i64> {
-        self.payload
-            .get("pause_remaining")
-            .and_then(|v| v.as_i64())
-            .or(self.frozen.pause_remaining)
+        self.payload.pause_remaining.or(self.frozen.pause_remaining)
     }
 
     /// Write into the payload the time facts this event fixed, as the
@@ -331,10 +328,10 @@ impl Event {
                 .to_offset(crate::calendar::VN_OFFSET)
                 .format(&time::format_description::well_known::Rfc3339)
                 .unwrap_or_default();
-            self.payload["due_at"] = text.into();
+            self.payload.due_at = Some(text);
         }
         if let Some(minutes) = facts.pause_remaining {
-            self.payload["pause_remaining"] = minutes.into();
+            self.payload.pause_remaining = Some(minutes);
         }
     }
 }
@@ -373,10 +370,12 @@ pub struct Projection {
 }
 
 fn payload_instant(ev: &Event, key: &str) -> Result<OffsetDateTime, Problem> {
-    ev.payload
-        .get(key)
-        .and_then(|v| v.as_str())
-        .and_then(|s| OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok())
+    let text = match key {
+        "new_due" => ev.payload.new_due.as_deref(),
+        "due_at" => ev.payload.due_at.as_deref(),
+        _ => None,
+    };
+    text.and_then(|s| OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok())
         .ok_or_else(|| {
             Problem::invalid(
                 "bad_event",
@@ -493,11 +492,7 @@ impl Projection {
                 );
             }
             Action::Assign => {
-                self.assignee = ev
-                    .payload
-                    .get("assignee")
-                    .and_then(|v| v.as_str())
-                    .map(str::to_string);
+                self.assignee = ev.payload.assignee.clone();
             }
             Action::RequestSupplement => {
                 self.paused_from = Some(self.status);
@@ -631,6 +626,11 @@ mod tests {
         to: Status,
         payload: serde_json::Value,
     ) -> Event {
+        let payload = if payload.is_null() {
+            crate::payload::Payload::default()
+        } else {
+            crate::payload::Payload::parse(&payload.to_string()).expect("payload")
+        };
         Event {
             seq,
             at,

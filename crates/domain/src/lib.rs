@@ -14,6 +14,7 @@ pub mod dossier;
 pub mod identity;
 pub mod index;
 pub mod lifecycle;
+pub mod payload;
 pub mod problem;
 pub mod signin;
 pub mod text;

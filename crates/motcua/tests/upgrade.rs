@@ -300,3 +300,33 @@ fn rfc3339(t: OffsetDateTime) -> String {
     t.format(&time::format_description::well_known::Rfc3339)
         .expect("format")
 }
+
+/// Every event payload written by release 1 reads into the typed payload and
+/// writes back byte for byte: the audit chain hashes that text.
+#[tokio::test]
+async fn every_stored_payload_reads_and_writes_back_byte_for_byte() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let data = tmp.path().join("data");
+    copy_dir(Path::new(FIXTURE), &data);
+    let db = sqlx::SqlitePool::connect(&format!(
+        "sqlite://{}",
+        data.join("motcua.sqlite").display()
+    ))
+    .await
+    .expect("database");
+    let rows: Vec<(String, String)> =
+        sqlx::query_as("SELECT action, payload FROM dossier_events ORDER BY id")
+            .fetch_all(&db)
+            .await
+            .expect("events");
+    db.close().await;
+    let mut actions = std::collections::BTreeSet::new();
+    for (action, text) in &rows {
+        let typed = motcua_domain::payload::Payload::parse(text)
+            .unwrap_or_else(|e| panic!("{action}: {text}: {e}"));
+        assert_eq!(&typed.to_json(), text, "{action}");
+        actions.insert(action.clone());
+    }
+    // The fixture holds every action release 1 knew.
+    assert_eq!(actions.len(), 14, "{actions:?}");
+}

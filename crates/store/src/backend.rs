@@ -638,7 +638,7 @@ macro_rules! backend {
                 .bind(e.from_status.map(Status::as_str))
                 .bind(e.to_status.as_str())
                 .bind(&e.note)
-                .bind(e.payload.to_string())
+                .bind(e.payload.to_json())
                 .bind(unit_code)
                 .bind(link.unit_seq)
                 .bind(&prev_hash)

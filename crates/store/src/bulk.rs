@@ -194,7 +194,7 @@ impl Chains {
                     dossier_id: d.id,
                     unit_code: &d.unit_code,
                     event: e,
-                    payload: e.payload.to_string(),
+                    payload: e.payload.to_json(),
                     unit_seq: head.0,
                     prev_hash,
                     hash,
@@ -728,8 +728,7 @@ impl BulkLoader {
             let digitized = d
                 .events
                 .first()
-                .and_then(|e| e.payload.get("digitized"))
-                .and_then(|v| v.as_bool())
+                .and_then(|e| e.payload.digitized)
                 .unwrap_or(false);
             let facts = motcua_domain::index::Facts {
                 online,

@@ -117,9 +117,7 @@ impl Store {
             };
             // Events that carry their facts need no row.
             if rec.events.iter().any(|e| {
-                e.seq == seq
-                    && (e.payload.get("due_at").is_some()
-                        || e.payload.get("pause_remaining").is_some())
+                e.seq == seq && (e.payload.due_at.is_some() || e.payload.pause_remaining.is_some())
             }) {
                 continue;
             }

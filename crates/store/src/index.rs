@@ -699,8 +699,7 @@ impl Store {
                 let p = Projection::fold(events, procedure.processing, cal)?;
                 let digitized = events
                     .first()
-                    .and_then(|e| e.payload.get("digitized"))
-                    .and_then(|v| v.as_bool())
+                    .and_then(|e| e.payload.digitized)
                     .unwrap_or(false);
                 let facts = index_facts(channel, procedure, digitized);
                 add_all(&mut out, unit, &idx::contribution(&p, facts));

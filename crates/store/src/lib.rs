@@ -585,7 +585,10 @@ impl Store {
                 Status::Received
             },
             note: None,
-            payload: serde_json::json!({ "channel": new.channel.as_str() }),
+            payload: motcua_domain::payload::Payload {
+                channel: Some(new.channel),
+                ..Default::default()
+            },
             frozen: Default::default(),
         };
         let channel = if action == Action::Submit {
@@ -599,7 +602,7 @@ impl Store {
             !new.documents.is_empty() && new.documents.iter().all(|d| d.upload_id.is_some());
         let mut event = event;
         if action == Action::CreateAtCounter {
-            event.payload["digitized"] = digitized.into();
+            event.payload.digitized = Some(digitized);
         }
         let projection = Projection::start(&event, procedure.processing, &cal)?;
         event.record_time_facts(&projection);
@@ -903,11 +906,16 @@ impl Store {
         from: OffsetDateTime,
         to: OffsetDateTime,
         limit: i64,
-    ) -> Result<Vec<(DossierRow, Option<serde_json::Value>)>> {
+    ) -> Result<Vec<(DossierRow, Option<motcua_domain::payload::Payload>)>> {
         let rows = on_db!(self.register(unit, model::to_ms(from), model::to_ms(to), limit))?;
         Ok(rows
             .into_iter()
-            .map(|(r, p)| (r, p.and_then(|p| serde_json::from_str(&p).ok())))
+            .map(|(r, p)| {
+                (
+                    r,
+                    p.and_then(|p| motcua_domain::payload::Payload::parse(&p).ok()),
+                )
+            })
             .collect())
     }
 

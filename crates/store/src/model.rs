@@ -349,7 +349,8 @@ impl EventRow {
                 .parse()
                 .map_err(|_| corrupt("event status"))?,
             note: self.note,
-            payload: serde_json::from_str(&self.payload).map_err(|_| corrupt("event payload"))?,
+            payload: motcua_domain::payload::Payload::parse(&self.payload)
+                .map_err(|_| corrupt("event payload"))?,
             frozen: motcua_domain::dossier::Frozen {
                 due_at: self.frozen_due.map(from_ms),
                 pause_remaining: self.frozen_pause,

@@ -1083,11 +1083,7 @@ async fn a_day_off_declared_later_moves_no_promise() {
             .iter()
             .find(|e| e.action == Action::Receive)
             .expect("received");
-        assert!(
-            receive.payload.get("due_at").is_some(),
-            "{:?}",
-            receive.payload
-        );
+        assert!(receive.payload.due_at.is_some(), "{:?}", receive.payload);
         // A day off on 3 and 4 March is declared afterwards.
         for day in [3, 4] {
             let o = CalendarOverride {

@@ -82,14 +82,10 @@ async fn context(s: &Store, rec: &DossierRecord) -> ApiResult<Context> {
     let calendar = s.calendar(Some(&r.unit_code)).await?;
     let (province_name, unit_name) = unit_names(s, &r.unit_code).await?;
     let mut staff_names = BTreeMap::new();
-    let names = rec.events.iter().flat_map(|e| {
-        std::iter::once(e.actor.clone()).chain(
-            e.payload
-                .get("assignee")
-                .and_then(|a| a.as_str())
-                .map(str::to_string),
-        )
-    });
+    let names = rec
+        .events
+        .iter()
+        .flat_map(|e| std::iter::once(e.actor.clone()).chain(e.payload.assignee.clone()));
     for name in names {
         if name == "citizen" || staff_names.contains_key(&name) {
             continue;

@@ -146,7 +146,7 @@ pub fn public(
         .rev()
         .find(|e| e.action == Action::RequestSupplement)
         .filter(|_| r.status == Status::AwaitingSupplement.as_str())
-        .map(|e| json!({ "note": e.note, "documents": e.payload.get("missing") }));
+        .map(|e| json!({ "note": e.note, "documents": e.payload.missing }));
     json!({
         "code": r.code,
         "procedure_name": procedure_name,

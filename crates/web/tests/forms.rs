@@ -924,7 +924,11 @@ async fn the_delivery_choice_is_validated_and_recorded() {
             .expect("read")
             .expect("dossier");
         let last = rec.events.last().expect("event");
-        assert_eq!(last.payload["delivery"], json!({"method": "online"}), "{b}");
+        assert_eq!(
+            serde_json::to_value(&last.payload).expect("json")["delivery"],
+            json!({"method": "online"}),
+            "{b}"
+        );
         // Without a choice, the counter.
         let (code2, _, v2) = env.counter_dossier().await;
         let v2 = env
@@ -961,7 +965,8 @@ async fn the_delivery_choice_is_validated_and_recorded() {
             .expect("read")
             .expect("dossier");
         assert_eq!(
-            rec.events.last().expect("event").payload["delivery"]["method"],
+            serde_json::to_value(&rec.events.last().expect("event").payload).expect("json")["delivery"]
+                ["method"],
             "counter",
             "{b}"
         );

@@ -500,7 +500,10 @@ async fn staff_never_hold_a_citizens_key_nor_act_in_the_citizens_name() {
             (last.role.as_str(), last.actor.as_str()),
             ("citizen", "citizen")
         );
-        assert_eq!(last.payload["via"], "api");
+        assert_eq!(
+            serde_json::to_value(&last.payload).expect("json")["via"],
+            "api"
+        );
     }
 }
 

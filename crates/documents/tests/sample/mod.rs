@@ -37,7 +37,7 @@ fn ev(
         from_status: from,
         to_status: to,
         note: note.map(str::to_string),
-        payload,
+        payload: motcua_domain::payload::Payload::parse(&payload.to_string()).expect("payload"),
         frozen: Default::default(),
     }
 }

@@ -863,7 +863,10 @@ impl World {
                 Status::Received
             },
             note: None,
-            payload: json!({ "channel": s.channel.as_str() }),
+            payload: motcua_domain::payload::Payload {
+                channel: Some(s.channel),
+                ..Default::default()
+            },
             frozen: Default::default(),
         };
         let p = Projection::start(&first, proc_.processing, &unit.cal)

@@ -1060,16 +1060,7 @@ async fn lookup_view(s: &AppState, c: &Ctx, rec: &DossierRecord) -> Result<Looku
             .rev()
             .find(|e| e.action == Action::RequestSupplement)
             .map(|e| {
-                let missing: Vec<String> = e
-                    .payload
-                    .get("missing")
-                    .and_then(Value::as_array)
-                    .map(|a| {
-                        a.iter()
-                            .filter_map(|v| v.as_str().map(String::from))
-                            .collect()
-                    })
-                    .unwrap_or_default();
+                let missing: Vec<String> = e.payload.missing.clone().unwrap_or_default();
                 let docs: Vec<(String, String)> = procedure
                     .documents
                     .iter()

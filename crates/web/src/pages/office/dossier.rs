@@ -306,24 +306,17 @@ pub(super) fn event_view(c: &Ctx, e: &Event, p: &Procedure) -> EventView {
             .find(|d| d.code == code)
             .map_or_else(|| code.to_string(), |d| d.name.clone())
     };
-    let list = |key: &str| -> Vec<String> {
-        e.payload
-            .get(key)
-            .and_then(|v| v.as_array())
-            .map(|a| a.iter().filter_map(|v| v.as_str()).map(doc_name).collect())
-            .unwrap_or_default()
+    let list = |codes: &Option<Vec<String>>| -> Vec<String> {
+        codes.iter().flatten().map(|c| doc_name(c)).collect()
     };
     let detail = match e.action {
         Action::Assign => format!(
             "{} {}",
             c.tr("Giao cho", "Assigned to"),
-            e.payload
-                .get("assignee")
-                .and_then(|v| v.as_str())
-                .unwrap_or("")
+            e.payload.assignee.as_deref().unwrap_or("")
         ),
         Action::RequestSupplement => {
-            let m = list("missing");
+            let m = list(&e.payload.missing);
             if m.is_empty() {
                 String::new()
             } else {
@@ -331,7 +324,7 @@ pub(super) fn event_view(c: &Ctx, e: &Event, p: &Procedure) -> EventView {
             }
         }
         Action::Supplement => {
-            let m = list("documents");
+            let m = list(&e.payload.documents);
             if m.is_empty() {
                 String::new()
             } else {
@@ -342,16 +335,17 @@ pub(super) fn event_view(c: &Ctx, e: &Event, p: &Procedure) -> EventView {
             "{}: {}",
             c.tr("Hẹn lại", "New date"),
             e.payload
-                .get("new_due")
-                .and_then(|v| v.as_str())
+                .new_due
+                .as_deref()
                 .and_then(|s| motcua_domain::calendar::parse_instant(s).ok())
                 .map(format_vn)
                 .unwrap_or_default()
         ),
         Action::CorrectApplicant => {
-            let fields = e.payload.get("applicant").and_then(|v| v.as_object());
-            let names: Vec<String> = fields
-                .into_iter()
+            let names: Vec<String> = e
+                .payload
+                .applicant
+                .iter()
                 .flat_map(|o| o.keys())
                 .map(|k| applicant_field_label(c, k).to_string())
                 .collect();
@@ -359,9 +353,8 @@ pub(super) fn event_view(c: &Ctx, e: &Event, p: &Procedure) -> EventView {
         }
         Action::Submit | Action::CreateAtCounter => e
             .payload
-            .get("channel")
-            .and_then(|v| v.as_str())
-            .map(|ch| channel_words(c, ch))
+            .channel
+            .map(|ch| channel_words(c, ch.as_str()))
             .unwrap_or_default(),
         _ => String::new(),
     };
@@ -592,13 +585,7 @@ pub(super) async fn dossier_view(
             .iter()
             .rev()
             .find(|e| e.action == Action::RequestSupplement)
-            .and_then(|e| e.payload.get("missing"))
-            .and_then(|v| v.as_array())
-            .map(|a| {
-                a.iter()
-                    .filter_map(|v| v.as_str().map(str::to_string))
-                    .collect()
-            })
+            .and_then(|e| e.payload.missing.clone())
             .unwrap_or_default();
         procedure
             .documents
@@ -785,7 +772,7 @@ pub(super) fn same_request(last: &motcua_domain::dossier::Event, typed: &Typed) 
             | Action::Withdraw
     );
     let assign = last.action == Action::Assign
-        && last.payload.get("assignee").and_then(|v| v.as_str()) == Some(typed.assignee.as_str());
+        && last.payload.assignee.as_deref() == Some(typed.assignee.as_str());
     last.action.as_str() == typed.action && same_note && (plain || assign)
 }
 

@@ -1,0 +1,99 @@
+//! What an event carries besides who, when, what and why: one typed shape
+//! for every action. The stored text is hashed into the audit chain, so it
+//! must stay byte for byte what earlier releases wrote: fields are in
+//! alphabetical order (the order of a `serde_json` object either way), an
+//! absent field is never written as `null`, and unknown fields are refused
+//! rather than dropped.
+
+use crate::delivery::Delivery;
+use crate::lifecycle::{Channel, Via};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// One corrected applicant field: what it was and what it became.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Change {
+    pub from: Option<String>,
+    pub to: Option<String>,
+}
+
+/// The data of an event. Which fields an action sets:
+/// `channel` (and `digitized` at the counter) on creation, `assignee` on
+/// assign, `missing` on a supplement request, `documents` on a supplement,
+/// `delivery` on return, `new_due` on an apology, `applicant` on a
+/// correction; `due_at` and `pause_remaining` where the event fixed them;
+/// `via`, the door the request came through, on every action since release 2.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Payload {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub applicant: Option<BTreeMap<String, Change>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assignee: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<Channel>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery: Option<Delivery>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digitized: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub documents: Option<Vec<String>>,
+    /// The due instant the event set (RFC 3339, Vietnam time).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub missing: Option<Vec<String>>,
+    /// The apology's new date (RFC 3339, Vietnam time).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new_due: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pause_remaining: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub via: Option<Via>,
+}
+
+impl Payload {
+    /// Read a stored payload.
+    pub fn parse(text: &str) -> Result<Payload, serde_json::Error> {
+        serde_json::from_str(text)
+    }
+
+    /// The stored text: what the audit chain hashes.
+    pub fn to_json(&self) -> String {
+        serde_json::to_value(self)
+            .unwrap_or(serde_json::Value::Null)
+            .to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_shape_reads_and_writes_back_byte_for_byte() {
+        for text in [
+            r#"{}"#,
+            r#"{"channel":"online"}"#,
+            r#"{"channel":"counter","digitized":false}"#,
+            r#"{"assignee":"chuyenvien.myhiep","via":"page"}"#,
+            r#"{"missing":["to-khai","giay-to-tuy-than"],"pause_remaining":1380,"via":"api"}"#,
+            r#"{"documents":[]}"#,
+            r#"{"delivery":{"method":"post","postal_address":"Ấp 2, xã Mỹ Hiệp","tracking_number":"EV123456789VN"}}"#,
+            r#"{"delivery":{"method":"counter"},"via":"direct"}"#,
+            r#"{"new_due":"2026-02-11T16:00:00+07:00","pause_remaining":0}"#,
+            r#"{"due_at":"2026-03-05T09:00:00+07:00","via":"kiosk"}"#,
+            r#"{"applicant":{"address":{"from":"Ấp 2 😀","to":"Ấp 2"},"email":{"from":null,"to":"a@b.vn"}},"via":"page"}"#,
+        ] {
+            let p = Payload::parse(text).unwrap_or_else(|e| panic!("{text}: {e}"));
+            assert_eq!(p.to_json(), text);
+        }
+    }
+
+    #[test]
+    fn unknown_fields_are_refused_not_dropped() {
+        assert!(Payload::parse(r#"{"channel":"online","extra":1}"#).is_err());
+        assert!(Payload::parse(r#"{"channel":"fax"}"#).is_err());
+    }
+}
