@@ -15,6 +15,7 @@ pub mod identity;
 pub mod index;
 pub mod lifecycle;
 pub mod payload;
+pub mod permissions;
 pub mod problem;
 pub mod signin;
 pub mod text;

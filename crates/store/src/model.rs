@@ -48,6 +48,14 @@ impl User {
         self.has_role(Role::Admin) || self.units.iter().any(|u| u == unit)
     }
 
+    /// The user as the domain's permission rules see them.
+    pub fn staff(&self) -> motcua_domain::permissions::Staff<'_> {
+        motcua_domain::permissions::Staff {
+            roles: &self.roles,
+            units: &self.units,
+        }
+    }
+
     /// The most this user's roles read of dossiers (`lifecycle::reading`).
     pub fn reading(&self) -> Reading {
         self.roles

@@ -3,7 +3,7 @@
 //! verifying a file against the certificates the system issued. The pages,
 //! the API and the command line all go through here.
 
-use motcua_domain::lifecycle::{ResultAction, Role};
+use motcua_domain::lifecycle::ResultAction;
 use motcua_domain::{Problem, ProblemKind};
 use motcua_signing::sign::{SignRequest, sign_pdf};
 use motcua_signing::{KnownCert, Report, Secret, SignError, ca, keys, stamp};
@@ -114,7 +114,10 @@ pub async fn issue(
                 format!("Không có tài khoản \"{username}\" đang hoạt động"),
             )
         })?;
-    if !user.has_role(Role::Leader) || !user.units.iter().any(|u| u == unit) {
+    let signs = motcua_domain::lifecycle::result_roles(ResultAction::Sign)
+        .iter()
+        .any(|r| user.has_role(*r));
+    if !signs || !user.units.iter().any(|u| u == unit) {
         return Err(Problem::invalid(
             "not_a_leader",
             "user",

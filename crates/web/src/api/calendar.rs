@@ -10,7 +10,6 @@ use motcua_domain::calendar::{
     CalendarOverride, OverrideKind, ProcessingTime, format_vn, lunar, parse_date, parse_instant,
 };
 use motcua_domain::catalog::ProcessingSpec;
-use motcua_domain::lifecycle::Role;
 use motcua_store::User;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -168,10 +167,7 @@ pub async fn overrides(
 
 /// National overrides are for admins; a unit's own for its unit admin.
 fn may_edit_calendar(user: &User, unit: Option<&str>) -> Result<(), ApiError> {
-    let ok = user.has_role(Role::Admin)
-        || unit
-            .is_some_and(|u| user.has_role(Role::UnitAdmin) && user.units.iter().any(|x| x == u));
-    if ok {
+    if user.staff().may_edit_calendar(unit) {
         Ok(())
     } else {
         Err(Problem::forbidden(

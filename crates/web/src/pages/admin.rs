@@ -11,7 +11,6 @@ use axum::response::{IntoResponse, Redirect};
 use axum::routing::get;
 use axum::{Extension, Router};
 use motcua_domain::Problem;
-use motcua_domain::lifecycle::Role;
 use std::sync::Arc;
 
 pub fn routes() -> Router<AppState> {
@@ -49,7 +48,7 @@ async fn unattached(
                 .into_response(),
         );
     };
-    if !user.has_role(Role::Admin) {
+    if !user.staff().may_administer_system() {
         return Err(PageError::new(
             c.lang,
             Problem::forbidden("forbidden", "Chỉ quản trị hệ thống xem được trang này").into(),

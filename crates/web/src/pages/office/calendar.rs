@@ -52,10 +52,7 @@ pub(super) struct CalendarQuery {
 
 /// National overrides are for admins; a unit's own for its unit admins.
 pub(super) fn may_edit_calendar(user: &User, unit: &str) -> bool {
-    user.has_role(Role::Admin)
-        || (!unit.is_empty()
-            && user.has_role(Role::UnitAdmin)
-            && user.units.iter().any(|u| u == unit))
+    user.staff().may_edit_calendar(Some(unit))
 }
 
 pub(super) struct CalendarForm {

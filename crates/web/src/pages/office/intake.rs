@@ -173,9 +173,16 @@ pub(super) struct IntakeInput {
     pub(super) card_filled: bool,
 }
 
+/// Whether the lifecycle lets this officer file a dossier at the counter.
+fn may_file_at_counter(user: &User) -> bool {
+    Actor::Staff(user.clone())
+        .principal_for(Action::CreateAtCounter)
+        .is_some()
+}
+
 pub(super) async fn intake_page(s: &AppState, c: Ctx, user: &User, i: IntakeInput) -> PageResult {
     let lang = c.lang;
-    let allowed = user.has_role(Role::Receptionist);
+    let allowed = may_file_at_counter(user);
     let catalog = s.store.procedures().await.map_err(store_err(lang))?;
     let chosen = catalog.iter().find(|p| p.code == i.procedure).cloned();
     let units = unit_choices(s, user)
@@ -418,7 +425,7 @@ pub(super) async fn intake(c: Ctx, State(s): State<AppState>, req: Request) -> P
         return intake_page(&s, c, &user, input).await;
     }
     // "Chọn": show the chosen procedure's documents, keeping what was typed.
-    if form.get("go") == "chon" || !user.has_role(Role::Receptionist) {
+    if form.get("go") == "chon" || !may_file_at_counter(&user) {
         input.files_lost = false;
         return intake_page(&s, c, &user, input).await;
     }

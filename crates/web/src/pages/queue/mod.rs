@@ -22,7 +22,6 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use motcua_domain::calendar::{Date, OffsetDateTime, VN_OFFSET, parse_date};
-use motcua_domain::lifecycle::Role;
 use motcua_domain::{Problem, ProblemKind};
 use motcua_store::User;
 use motcua_store::queue::{Call, Counter, QueueStats, Service, Ticket, TicketAction, TicketStatus};

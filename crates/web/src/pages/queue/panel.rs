@@ -4,9 +4,7 @@
 use super::*;
 
 pub(super) fn may_work_counter(user: &User, unit: &str) -> bool {
-    user.sees_unit(unit)
-        && !user.has_role(Role::Admin)
-        && (user.has_role(Role::Receptionist) || user.has_role(Role::UnitAdmin))
+    user.staff().may_work_counter(unit)
 }
 
 pub(super) struct TicketView {

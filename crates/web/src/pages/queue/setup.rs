@@ -3,10 +3,7 @@
 use super::*;
 
 pub(super) fn may_set_up(user: &User, unit: &str) -> bool {
-    user.has_role(Role::Admin)
-        || (!unit.is_empty()
-            && user.has_role(Role::UnitAdmin)
-            && user.units.iter().any(|u| u == unit))
+    user.staff().may_set_up_queue(unit)
 }
 
 pub(super) struct CounterForm {
