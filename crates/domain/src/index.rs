@@ -106,6 +106,24 @@ pub struct Facts {
     pub digitized: bool,
 }
 
+impl Facts {
+    /// The facts of a dossier filed through `channel` for `procedure`;
+    /// `digitized`: every document it came with was an electronic file
+    /// (online dossiers are digitized by nature).
+    pub fn of(
+        channel: crate::lifecycle::Channel,
+        procedure: &crate::catalog::Procedure,
+        digitized: bool,
+    ) -> Facts {
+        let online = channel == crate::lifecycle::Channel::Online;
+        Facts {
+            online,
+            full_online: procedure.online_level == crate::catalog::OnlineLevel::Full,
+            digitized: online || digitized,
+        }
+    }
+}
+
 fn local_day(t: OffsetDateTime) -> Date {
     t.to_offset(VN_OFFSET).date()
 }

@@ -7,6 +7,7 @@
 pub mod audit;
 pub mod calendar;
 pub mod catalog;
+pub mod creation;
 pub mod decide;
 pub mod delivery;
 pub mod documents;

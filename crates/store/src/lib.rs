@@ -26,7 +26,7 @@ use motcua_domain::calendar::{
     CalendarOverride, Date, OffsetDateTime, VN_OFFSET, WorkCalendar, WorkingHours,
 };
 use motcua_domain::catalog::{ImportReport, Procedure, diff_catalog};
-use motcua_domain::dossier::{Event, Projection};
+use motcua_domain::dossier::Projection;
 use motcua_domain::lifecycle::{Action, Channel, Role, Status};
 use motcua_domain::units::{Province, Unit, UnitList};
 use motcua_domain::{Problem, ProblemKind};
@@ -114,12 +114,8 @@ pub(crate) fn index_facts(
     procedure: &Procedure,
     digitized: bool,
 ) -> motcua_domain::index::Facts {
-    let online = channel == Channel::Online.as_str();
-    motcua_domain::index::Facts {
-        online,
-        full_online: procedure.online_level == motcua_domain::catalog::OnlineLevel::Full,
-        digitized: online || digitized,
-    }
+    let channel = channel.parse().unwrap_or(Channel::Counter);
+    motcua_domain::index::Facts::of(channel, procedure, digitized)
 }
 
 fn local_day(t: OffsetDateTime) -> Date {
@@ -529,16 +525,9 @@ impl Store {
         actor: &Actor,
         now: OffsetDateTime,
     ) -> Result<DossierRecord> {
-        let action = match actor {
-            Actor::Citizen => Action::Submit,
-            Actor::Staff(_) => Action::CreateAtCounter,
-        };
-        let principal = actor.principal_for(action).ok_or_else(|| {
-            Problem::forbidden(
-                "forbidden_action",
-                format!("Bạn không có quyền \"{}\"", action.label_vi()),
-            )
-        })?;
+        use motcua_domain::creation;
+        let asker = actor.asker();
+        creation::admit(&asker)?;
         let unit = self.require_unit(&new.unit_code).await?;
         if let Actor::Staff(u) = actor
             && !u.sees_unit(&unit.code)
@@ -547,23 +536,31 @@ impl Store {
                 Problem::forbidden("other_unit", "Bạn không làm việc tại đơn vị này").into(),
             );
         }
-        let (procedure, active) = self.procedure(&new.procedure_code).await?.ok_or_else(|| {
+        let (procedure, offered) = self.procedure(&new.procedure_code).await?.ok_or_else(|| {
             Problem::invalid(
                 "unknown_procedure",
                 "procedure_code",
                 format!("Không có thủ tục mã \"{}\"", new.procedure_code),
             )
         })?;
-        if !active {
-            return Err(Problem::invalid(
-                "retired_procedure",
-                "procedure_code",
-                "Thủ tục này không còn được áp dụng",
-            )
-            .into());
-        }
-        let applicant = new.applicant.validate(local_day(now))?;
-        motcua_domain::dossier::validate_fields(&new.fields)?;
+        let cal = self.calendar(Some(&unit.code)).await?;
+        let created = creation::create(
+            &creation::Facts {
+                procedure: &procedure,
+                offered,
+                cal: &cal,
+                now,
+            },
+            &asker,
+            &creation::Filing {
+                channel: new.channel,
+                applicant: &new.applicant,
+                fields: &new.fields,
+                any_document: !new.documents.is_empty(),
+                all_digital: new.documents.iter().all(|d| d.upload_id.is_some()),
+            },
+        )?;
+        // The files named must exist and be free: only the database knows.
         self.check_documents(
             &procedure,
             &new.documents,
@@ -571,43 +568,13 @@ impl Store {
             true,
         )
         .await?;
-        let cal = self.calendar(Some(&unit.code)).await?;
-        let event = Event {
-            seq: 1,
-            at: now,
-            actor: actor.name().to_string(),
-            role: principal.as_str().to_string(),
-            action,
-            from_status: None,
-            to_status: if action == Action::Submit {
-                Status::Submitted
-            } else {
-                Status::Received
-            },
-            note: None,
-            payload: motcua_domain::payload::Payload {
-                channel: Some(new.channel),
-                ..Default::default()
-            },
-            frozen: Default::default(),
-        };
-        let channel = if action == Action::Submit {
-            Channel::Online
-        } else {
-            new.channel
-        };
-        // Digitized at reception: every document an electronic file (index 3.1).
-        // Written into the event so a recomputation reads it from history.
-        let digitized =
-            !new.documents.is_empty() && new.documents.iter().all(|d| d.upload_id.is_some());
-        let mut event = event;
-        if action == Action::CreateAtCounter {
-            event.payload.digitized = Some(digitized);
-        }
-        let projection = Projection::start(&event, procedure.processing, &cal)?;
-        event.record_time_facts(&projection);
-        let facts = index_facts(channel.as_str(), &procedure, digitized);
-        let index = motcua_domain::index::deltas(None, &projection, facts);
+        let creation::Created {
+            event,
+            projection,
+            index,
+            applicant,
+            channel,
+        } = created;
         let key = motcua_domain::dossier::lookup_key(random_bytes::<8>()?);
         let row = on_db!(self.create_dossier(Creation {
             unit_code: &unit.code,

@@ -1,0 +1,125 @@
+//! The rules of filing a new dossier, online by the citizen or at the
+//! counter by a receptionist: who may, which procedure, the applicant, the
+//! first event and what it starts (a counter dossier is received at once
+//! and its clock runs). The store checks the unit and the uploaded files,
+//! allocates the code and writes the result.
+
+use crate::Problem;
+use crate::calendar::{OffsetDateTime, VN_OFFSET, WorkCalendar};
+use crate::catalog::Procedure;
+use crate::decide::Asker;
+use crate::dossier::{Applicant, ApplicantInput, Event, Projection};
+use crate::index::Delta;
+use crate::lifecycle::{Action, Channel, Principal, Status};
+use crate::payload::Payload;
+
+/// What the filing needs to know.
+pub struct Facts<'a> {
+    pub procedure: &'a Procedure,
+    /// Whether the catalog still offers the procedure.
+    pub offered: bool,
+    pub cal: &'a WorkCalendar,
+    pub now: OffsetDateTime,
+}
+
+/// What is filed.
+pub struct Filing<'a> {
+    /// The channel asked for (a citizen's filing is online whatever is asked).
+    pub channel: Channel,
+    pub applicant: &'a ApplicantInput,
+    pub fields: &'a serde_json::Value,
+    /// Whether every document named is an electronic file (none on paper).
+    pub all_digital: bool,
+    pub any_document: bool,
+}
+
+/// A dossier ready to write: its first event, its projection, its index
+/// deltas, its checked applicant and the channel it is filed under.
+#[derive(Debug, Clone)]
+pub struct Created {
+    pub event: Event,
+    pub projection: Projection,
+    pub index: Vec<Delta>,
+    pub applicant: Applicant,
+    pub channel: Channel,
+}
+
+/// How `asker` files a dossier (online or at the counter), if they may.
+pub fn admit(asker: &Asker<'_>) -> Result<(Action, Principal), Problem> {
+    let action = match asker {
+        Asker::Citizen => Action::Submit,
+        Asker::Staff { .. } => Action::CreateAtCounter,
+    };
+    let principal = asker.principal_for(action).ok_or_else(|| {
+        Problem::forbidden(
+            "forbidden_action",
+            format!("Bạn không có quyền \"{}\"", action.label_vi()),
+        )
+    })?;
+    Ok((action, principal))
+}
+
+/// Decide a filing: every rule of a new dossier, in one place.
+pub fn create(
+    facts: &Facts<'_>,
+    asker: &Asker<'_>,
+    filing: &Filing<'_>,
+) -> Result<Created, Problem> {
+    let (action, principal) = admit(asker)?;
+    if !facts.offered {
+        return Err(Problem::invalid(
+            "retired_procedure",
+            "procedure_code",
+            "Thủ tục này không còn được áp dụng",
+        ));
+    }
+    let applicant = filing
+        .applicant
+        .validate(facts.now.to_offset(VN_OFFSET).date())?;
+    crate::dossier::validate_fields(filing.fields)?;
+    let channel = if action == Action::Submit {
+        Channel::Online
+    } else {
+        filing.channel
+    };
+    let mut payload = Payload {
+        channel: Some(filing.channel),
+        ..Default::default()
+    };
+    // Digitized at reception: every document an electronic file (index 3.1).
+    // Written into the event so a recomputation reads it from history.
+    let digitized = filing.any_document && filing.all_digital;
+    if action == Action::CreateAtCounter {
+        payload.digitized = Some(digitized);
+    }
+    let mut event = Event {
+        seq: 1,
+        at: facts.now,
+        actor: asker.name().to_string(),
+        role: principal.as_str().to_string(),
+        action,
+        from_status: None,
+        to_status: if action == Action::Submit {
+            Status::Submitted
+        } else {
+            Status::Received
+        },
+        note: None,
+        payload,
+        frozen: Default::default(),
+    };
+    let projection = Projection::start(&event, facts.procedure.processing, facts.cal)?;
+    event.record_time_facts(&projection);
+    let index = crate::index::deltas(
+        None,
+        &projection,
+        crate::index::Facts::of(channel, facts.procedure, digitized),
+    );
+    Ok(Created {
+        event,
+        projection,
+        index,
+        applicant,
+        channel,
+    })
+}
