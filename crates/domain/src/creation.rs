@@ -123,3 +123,72 @@ pub fn create(
         channel,
     })
 }
+
+/// A document named in a filing or a supplement, as the rules see it.
+#[derive(Debug, Clone, Copy)]
+pub struct Named<'a> {
+    pub code: &'a str,
+    /// An electronic file was uploaded for it.
+    pub uploaded: bool,
+    /// The officer checked the paper copy.
+    pub paper: bool,
+}
+
+/// The documents named: known codes, each once, a file or (at the counter)
+/// a checked paper copy each; with `complete`, every required one present.
+/// Whether the uploaded files exist and are free is for the store to check.
+pub fn check_documents(
+    procedure: &Procedure,
+    docs: &[Named<'_>],
+    staff: bool,
+    complete: bool,
+) -> Result<(), Problem> {
+    let mut seen = std::collections::HashSet::new();
+    for d in docs {
+        let field = format!("documents.{}", d.code);
+        if !procedure.documents.iter().any(|s| s.code == d.code) {
+            return Err(Problem::invalid(
+                "unknown_document",
+                field,
+                format!("Thủ tục không có giấy tờ mã \"{}\"", d.code),
+            ));
+        }
+        if !seen.insert(d.code) {
+            return Err(Problem::invalid(
+                "duplicate_document",
+                field,
+                "Giấy tờ được nêu hai lần",
+            ));
+        }
+        match (d.uploaded, d.paper) {
+            (true, _) => {}
+            (false, true) if staff => {}
+            (false, true) => {
+                return Err(Problem::invalid(
+                    "paper_needs_counter",
+                    field,
+                    "Chỉ cán bộ tiếp nhận mới xác nhận giấy tờ bản giấy",
+                ));
+            }
+            (false, false) => {
+                return Err(Problem::invalid(
+                    "missing_upload",
+                    field,
+                    "Cần tải lên tệp cho giấy tờ này",
+                ));
+            }
+        }
+    }
+    if complete
+        && let Some(missing) = procedure
+            .required_documents()
+            .find(|r| !seen.contains(r.code.as_str()))
+    {
+        return Err(Problem::invalid(
+            "missing_document",
+            format!("documents.{}", missing.code),
+            format!("Thiếu giấy tờ bắt buộc: {}", missing.name),
+        ));
+    }
+    Ok(())
+}

@@ -601,8 +601,9 @@ impl Store {
         })
     }
 
-    /// Documents named in a submission: known codes, no duplicates, uploads
-    /// that exist and are free; with `complete`, every required one present.
+    /// Documents named in a submission: the domain's rules
+    /// (`creation::check_documents`), then the uploads, which must exist and
+    /// not be in another dossier.
     async fn check_documents(
         &self,
         procedure: &Procedure,
@@ -610,70 +611,29 @@ impl Store {
         staff: bool,
         complete: bool,
     ) -> Result<()> {
-        let mut seen = std::collections::HashSet::new();
+        let named: Vec<motcua_domain::creation::Named<'_>> = docs
+            .iter()
+            .map(|d| motcua_domain::creation::Named {
+                code: &d.code,
+                uploaded: d.upload_id.is_some(),
+                paper: d.paper,
+            })
+            .collect();
+        motcua_domain::creation::check_documents(procedure, &named, staff, complete)?;
         for d in docs {
-            let field = format!("documents.{}", d.code);
-            if !procedure.documents.iter().any(|s| s.code == d.code) {
+            if let Some(id) = &d.upload_id
+                && !matches!(self.document(id).await?, Some((None, _)))
+            {
                 return Err(Problem::invalid(
-                    "unknown_document",
-                    field,
-                    format!("Thủ tục không có giấy tờ mã \"{}\"", d.code),
+                    "bad_upload",
+                    format!("documents.{}", d.code),
+                    format!(
+                        "Tệp đính kèm cho giấy tờ \"{}\" không tồn tại hoặc đã được dùng",
+                        d.code
+                    ),
                 )
                 .into());
             }
-            if !seen.insert(d.code.as_str()) {
-                return Err(Problem::invalid(
-                    "duplicate_document",
-                    field,
-                    "Giấy tờ được nêu hai lần",
-                )
-                .into());
-            }
-            match (&d.upload_id, d.paper) {
-                (Some(id), _) => {
-                    match self.document(id).await? {
-                        Some((None, _)) => {}
-                        _ => return Err(Problem::invalid(
-                            "bad_upload",
-                            field,
-                            format!(
-                                "Tệp đính kèm cho giấy tờ \"{}\" không tồn tại hoặc đã được dùng",
-                                d.code
-                            ),
-                        )
-                        .into()),
-                    }
-                }
-                (None, true) if staff => {}
-                (None, true) => {
-                    return Err(Problem::invalid(
-                        "paper_needs_counter",
-                        field,
-                        "Chỉ cán bộ tiếp nhận mới xác nhận giấy tờ bản giấy",
-                    )
-                    .into());
-                }
-                (None, false) => {
-                    return Err(Problem::invalid(
-                        "missing_upload",
-                        field,
-                        "Cần tải lên tệp cho giấy tờ này",
-                    )
-                    .into());
-                }
-            }
-        }
-        if complete
-            && let Some(missing) = procedure
-                .required_documents()
-                .find(|r| !seen.contains(r.code.as_str()))
-        {
-            return Err(Problem::invalid(
-                "missing_document",
-                format!("documents.{}", missing.code),
-                format!("Thiếu giấy tờ bắt buộc: {}", missing.name),
-            )
-            .into());
         }
         Ok(())
     }
