@@ -476,11 +476,11 @@ pub fn decide(
     // are received when created), and online dossiers are digitized by
     // nature; for the others the reception part of before and after is the
     // same and cancels out.
-    let index_facts = IndexFacts {
-        online: facts.channel == crate::lifecycle::Channel::Online.as_str(),
-        full_online: facts.procedure.online_level == crate::catalog::OnlineLevel::Full,
-        digitized: true,
-    };
+    let channel = facts
+        .channel
+        .parse()
+        .unwrap_or(crate::lifecycle::Channel::Counter);
+    let index_facts = IndexFacts::of(channel, facts.procedure, true);
     let index = crate::index::deltas(Some(facts.state), &projection, index_facts);
     Ok(Decision {
         event,

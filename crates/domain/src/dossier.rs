@@ -324,6 +324,11 @@ impl Event {
     pub fn record_time_facts(&mut self, after: &Projection) {
         let facts = time_facts(self.action, after);
         if let Some(due) = facts.due_at {
+            // To the millisecond, as the row keeps it: a refold reading this
+            // text must give back exactly the stored instant.
+            let due = due
+                .replace_nanosecond(due.nanosecond() / 1_000_000 * 1_000_000)
+                .unwrap_or(due);
             let text = due
                 .to_offset(crate::calendar::VN_OFFSET)
                 .format(&time::format_description::well_known::Rfc3339)

@@ -330,3 +330,36 @@ async fn every_stored_payload_reads_and_writes_back_byte_for_byte() {
     // The fixture holds every action release 1 knew.
     assert_eq!(actions.len(), 14, "{actions:?}");
 }
+
+/// A due date recorded for a release-1 event cannot be deleted unnoticed:
+/// the refold would quietly fall back to today's calendar.
+#[tokio::test]
+async fn a_deleted_recorded_due_date_is_caught() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let data = tmp.path().join("data");
+    copy_dir(Path::new(FIXTURE), &data);
+    run_ok(&data, &["migrate"]);
+    run_ok(&data, &["audit", "verify"]);
+    let db = sqlx::SqlitePool::connect(&format!(
+        "sqlite://{}",
+        data.join("motcua.sqlite").display()
+    ))
+    .await
+    .expect("database");
+    let gone = sqlx::query(
+        "DELETE FROM event_frozen WHERE event_id = (SELECT MIN(event_id) FROM event_frozen)",
+    )
+    .execute(&db)
+    .await
+    .expect("delete")
+    .rows_affected();
+    db.close().await;
+    assert_eq!(gone, 1);
+    let o = motcua(&data, &["audit", "verify"]);
+    assert!(!o.status.success(), "a deleted due date went unnoticed");
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("recorded due date deleted"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}

@@ -175,6 +175,25 @@ impl Store {
                     (!motcua_domain::audit::constant_time_eq(mac.as_bytes(), expected.as_bytes()))
                         .then(|| format!("{place}: hạn đã ghi bị sửa (recorded due date altered)"))
                 });
+                // An event that fixed a due date or paused minutes carries them
+                // or has them recorded beside it: a deleted record is caught.
+                let problem = problem.or_else(|| {
+                    if r.frozen_mac.is_some() {
+                        return None;
+                    }
+                    let ev = r.event().ok()?;
+                    let fixes_time = matches!(
+                        ev.action,
+                        Action::CreateAtCounter
+                            | Action::Receive
+                            | Action::Supplement
+                            | Action::RequestSupplement
+                    );
+                    let carried =
+                        ev.payload.due_at.is_some() || ev.payload.pause_remaining.is_some();
+                    (fixes_time && !carried)
+                        .then(|| format!("{place}: hạn đã ghi bị xóa (recorded due date deleted)"))
+                });
                 let problem =
                     problem.or_else(|| match expected.get(&(r.unit_code.clone(), r.unit_seq)) {
                         Some((id, h)) if Some(h.as_str()) != r.hash.as_deref() => Some(format!(

@@ -90,21 +90,61 @@ impl Store {
         let Some((_, code)) = self.dossier_unit(dossier_id).await? else {
             return Ok(Vec::new());
         };
-        let Some(rec) = self.dossier(&code).await? else {
-            return Ok(Vec::new());
+        // A dossier that cannot be read is left as it is, not a reason to stop the server.
+        let rec = match self.dossier(&code).await {
+            Ok(Some(rec)) => rec,
+            Ok(None) => return Ok(Vec::new()),
+            Err(e) => {
+                tracing::warn!(dossier = %code, error = %e, "unreadable: due dates not recorded");
+                return Ok(Vec::new());
+            }
         };
         let Some((procedure, _)) = self.procedure(&rec.row.procedure_code).await? else {
             tracing::warn!(dossier = %code, "procedure gone: due dates not recorded");
             return Ok(Vec::new());
         };
         let cal = self.calendar(Some(&rec.row.unit_code)).await?;
-        let facts = match Projection::fold_time_facts(&rec.events, procedure.processing, &cal) {
+        let mut facts = match Projection::fold_time_facts(&rec.events, procedure.processing, &cal) {
             Ok(f) => f,
             Err(p) => {
                 tracing::warn!(dossier = %code, problem = %p.message, "history does not fold: due dates not recorded");
                 return Ok(Vec::new());
             }
         };
+        // The row holds what was computed when the events were taken, with
+        // the calendar of that day: where today's calendar says otherwise,
+        // the row's date is the promise printed, and the last event that set
+        // it records it.
+        let last_due_setter = rec
+            .events
+            .iter()
+            .rev()
+            .find(|e| {
+                matches!(
+                    e.action,
+                    Action::CreateAtCounter
+                        | Action::Receive
+                        | Action::Supplement
+                        | Action::Apologize
+                )
+            })
+            .filter(|e| e.action != Action::Apologize)
+            .map(|e| e.seq);
+        if let (Some(seq), Some(due)) = (last_due_setter, rec.row.due_at)
+            && let Some((_, f)) = facts
+                .iter_mut()
+                .find(|(s, f)| *s == seq && f.due_at.is_some())
+        {
+            f.due_at = Some(model::from_ms(due));
+        }
+        if let Some(minutes) = rec.row.pause_remaining
+            && let Some((_, f)) = facts
+                .iter_mut()
+                .rev()
+                .find(|(_, f)| f.pause_remaining.is_some())
+        {
+            f.pause_remaining = Some(minutes);
+        }
         let links = on_db!(self.event_links(dossier_id))?;
         let mut out = Vec::new();
         for (seq, f) in facts {

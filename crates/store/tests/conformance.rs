@@ -1167,3 +1167,35 @@ async fn recorded_due_dates_of_earlier_events_cannot_be_altered() {
         assert!(p.contains("recorded due date altered"), "{p}");
     }
 }
+
+#[tokio::test]
+async fn due_dates_taken_at_any_instant_refold_exactly() {
+    for env in envs().await {
+        // Real clocks have nanoseconds; the row keeps milliseconds.
+        let at = now() + time::Duration::nanoseconds(123_456_789);
+        let (code, _) = submit_online(&env, at).await;
+        let row = env
+            .store
+            .dossier_row(&code)
+            .await
+            .expect("read")
+            .expect("row");
+        env.store
+            .act(
+                &code,
+                &ActionRequest {
+                    action: "receive".into(),
+                    version: row.version,
+                    ..ActionRequest::default()
+                },
+                &env.actor(Role::Receptionist),
+                at + time::Duration::nanoseconds(987_654_321),
+            )
+            .await
+            .expect("receive");
+        env.store
+            .check_consistency(&code)
+            .await
+            .expect("refolds exactly");
+    }
+}
