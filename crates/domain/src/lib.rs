@@ -18,6 +18,7 @@ pub mod lifecycle;
 pub mod payload;
 pub mod permissions;
 pub mod problem;
+pub mod queue;
 pub mod signin;
 pub mod text;
 pub mod units;

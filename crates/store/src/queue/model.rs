@@ -52,48 +52,7 @@ pub struct Counter {
     pub services: Vec<i64>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum TicketStatus {
-    Waiting,
-    Called,
-    Serving,
-    Done,
-    Skipped,
-    Held,
-    /// Sent to another service or counter; waits there ahead of walk-ins.
-    Transferred,
-}
-
-impl TicketStatus {
-    pub const ALL: [TicketStatus; 7] = [
-        TicketStatus::Waiting,
-        TicketStatus::Called,
-        TicketStatus::Serving,
-        TicketStatus::Done,
-        TicketStatus::Skipped,
-        TicketStatus::Held,
-        TicketStatus::Transferred,
-    ];
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TicketStatus::Waiting => "waiting",
-            TicketStatus::Called => "called",
-            TicketStatus::Serving => "serving",
-            TicketStatus::Done => "done",
-            TicketStatus::Skipped => "skipped",
-            TicketStatus::Held => "held",
-            TicketStatus::Transferred => "transferred",
-        }
-    }
-    pub fn parse(s: &str) -> Option<TicketStatus> {
-        Self::ALL.into_iter().find(|t| t.as_str() == s)
-    }
-    /// Still in the queue, not yet called.
-    pub fn is_waiting(self) -> bool {
-        matches!(self, TicketStatus::Waiting | TicketStatus::Transferred)
-    }
-}
+pub use motcua_domain::queue::{TicketAction, TicketStatus};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Ticket {
@@ -134,53 +93,6 @@ pub struct Call {
     pub service_name: String,
     #[serde(with = "time::serde::rfc3339")]
     pub at: OffsetDateTime,
-}
-
-/// What an officer does with the ticket at their counter.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TicketAction {
-    /// Call the same number again (the board repeats it).
-    Recall,
-    /// The citizen came: serving starts.
-    Start,
-    /// Nobody came (no-show).
-    Skip,
-    /// Put aside (the citizen fetches a paper); stays with this counter.
-    Hold,
-    /// Call a held ticket back.
-    Resume,
-    Finish,
-    /// Send to another service, or to one counter.
-    Transfer {
-        service_id: i64,
-        counter_id: Option<i64>,
-    },
-    /// Link the dossier created or returned for this citizen.
-    LinkDossier(String),
-}
-
-impl TicketAction {
-    /// Statuses the action applies to.
-    pub(super) fn applies_to(&self) -> &'static [&'static str] {
-        match self {
-            TicketAction::Recall | TicketAction::Hold | TicketAction::Finish => {
-                &["called", "serving"]
-            }
-            TicketAction::Start => &["called"],
-            TicketAction::Skip => &["called", "held"],
-            TicketAction::Resume => &["held"],
-            TicketAction::Transfer { .. } => &["called", "serving", "held"],
-            TicketAction::LinkDossier(_) => &[
-                "waiting",
-                "called",
-                "serving",
-                "done",
-                "skipped",
-                "held",
-                "transferred",
-            ],
-        }
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
