@@ -1789,6 +1789,18 @@ async fn the_openapi_document_describes_every_route() {
         );
         assert!(doc["info"]["title"].is_string());
         let paths = doc["paths"].as_object().expect("paths");
+        // The documented actions are the domain's, no more, no fewer.
+        let actions: Vec<&str> = doc["components"]["schemas"]["Action"]["enum"]
+            .as_array()
+            .expect("Action enum")
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        let known: Vec<&str> = motcua_domain::lifecycle::Action::ALL
+            .iter()
+            .map(|a| a.as_str())
+            .collect();
+        assert_eq!(actions, known, "the Action enum of openapi.json");
 
         let documented: BTreeSet<&str> = paths.keys().map(String::as_str).collect();
         let registered: BTreeSet<&str> = ROUTES.iter().map(|(p, _)| *p).collect();
