@@ -164,7 +164,8 @@ pub(super) async fn calendar_view(
     };
     let page = CalendarPage {
         year,
-        admin: user.has_role(Role::Admin),
+        // The national calendar's controls: who may edit it.
+        admin: user.staff().may_edit_calendar(None),
         can_edit: may_edit_calendar(user, &unit),
         unit_label,
         unit,
