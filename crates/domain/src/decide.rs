@@ -269,10 +269,8 @@ fn may(
         .principal_for(action)
         .ok_or_else(|| forbidden(action))?;
     let to = next_status(state.status, state.paused_from, action)?;
-    // A specialist works on the dossiers handed to them.
-    if let (Principal::Staff(Role::Specialist), Some(assignee)) = (principal, &state.assignee)
-        && assignee != asker.name()
-        && matches!(action, Action::Propose | Action::RequestSupplement)
+    if matches!(action, Action::Propose | Action::RequestSupplement)
+        && !is_own_work(principal, state.assignee.as_deref(), asker.name())
     {
         return Err(Problem::forbidden(
             "not_assignee",
@@ -280,6 +278,13 @@ fn may(
         ));
     }
     Ok((principal, to))
+}
+
+/// A specialist works on the dossiers handed to them: acting as a
+/// specialist on a dossier assigned to someone else is refused
+/// (`not_assignee`), for lifecycle actions and the result document alike.
+pub fn is_own_work(principal: Principal, assignee: Option<&str>, name: &str) -> bool {
+    !matches!(principal, Principal::Staff(Role::Specialist)) || assignee.is_none_or(|a| a == name)
 }
 
 /// The actions `asker` could take now on a dossier in `state`.
@@ -327,12 +332,7 @@ fn checked_note(action: Action, raw: Option<&str>) -> Result<Option<String>, Pro
 
 /// What a correction changes, field by field: {"field": {"from": …, "to": …}}.
 fn applicant_changes(on_file: &ApplicantOnFile, fixed: &Applicant) -> BTreeMap<String, Change> {
-    let dob = format!(
-        "{:04}-{:02}-{:02}",
-        fixed.date_of_birth.year(),
-        u8::from(fixed.date_of_birth.month()),
-        fixed.date_of_birth.day()
-    );
+    let dob = fixed.date_of_birth.to_string();
     let pairs: [(&str, Option<&str>, Option<&str>); 6] = [
         (
             "full_name",

@@ -374,18 +374,17 @@ pub struct Projection {
     pub version: i64,
 }
 
-fn payload_instant(ev: &Event, key: &str) -> Result<OffsetDateTime, Problem> {
-    let text = match key {
-        "new_due" => ev.payload.new_due.as_deref(),
-        "due_at" => ev.payload.due_at.as_deref(),
-        _ => None,
-    };
-    text.and_then(|s| OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok())
+/// The new date an apology promised.
+fn apology_due(ev: &Event) -> Result<OffsetDateTime, Problem> {
+    ev.payload
+        .new_due
+        .as_deref()
+        .and_then(|s| OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok())
         .ok_or_else(|| {
             Problem::invalid(
                 "bad_event",
-                key,
-                format!("Sự kiện {} thiếu {key}", ev.action),
+                "new_due",
+                format!("Sự kiện {} thiếu new_due", ev.action),
             )
         })
 }
@@ -521,7 +520,7 @@ impl Projection {
             }
             Action::ReturnResult => self.returned_at = Some(ev.at),
             Action::Apologize => {
-                self.due_at = Some(payload_instant(ev, "new_due")?);
+                self.due_at = Some(apology_due(ev)?);
                 self.apologized = true;
                 if self.pause_remaining.is_some() {
                     // A new date given while paused: the clock resumes toward it.

@@ -7,7 +7,9 @@
 use crate::model::{from_ms, to_ms};
 use crate::{Db, Result, Store, human_size};
 use motcua_domain::calendar::OffsetDateTime;
-use motcua_domain::lifecycle::{ResultAction, Role, Status, result_roles, result_statuses};
+use motcua_domain::lifecycle::{
+    Principal, ResultAction, Role, Status, result_roles, result_statuses,
+};
 use motcua_domain::{Problem, ProblemKind};
 use serde::Serialize;
 
@@ -412,7 +414,11 @@ pub fn check_result_action(
     }
     if action == ResultAction::Attach
         && user.has_role(Role::Specialist)
-        && assignee.is_some_and(|a| a != user.username)
+        && !motcua_domain::decide::is_own_work(
+            Principal::Staff(Role::Specialist),
+            assignee,
+            &user.username,
+        )
     {
         return Err(
             Problem::forbidden("not_assignee", "Hồ sơ được giao cho chuyên viên khác").into(),
