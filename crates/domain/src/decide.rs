@@ -219,7 +219,8 @@ pub struct Facts<'a> {
     pub applicant: &'a ApplicantOnFile,
     pub procedure: &'a Procedure,
     pub cal: &'a WorkCalendar,
-    /// The unit's active specialists (needed only to assign).
+    /// Who among those a request names may be assigned (the unit's active
+    /// specialists; the store looks up only the one named).
     pub specialists: &'a [String],
     pub now: OffsetDateTime,
 }

@@ -673,15 +673,16 @@ impl Store {
             })?;
         let cal = self.calendar(Some(&current.unit_code)).await?;
         // Facts only the database holds: who may be assigned, which files exist.
-        let specialists: Vec<String> = if action == Action::Assign {
-            self.users_of_unit(&current.unit_code)
+        // Only the named assignee is looked up: `decide` needs to know whether they may be.
+        let specialists: Vec<String> = match (action, req.assignee.as_deref()) {
+            (Action::Assign, Some(name)) => self
+                .user_by_username(name)
                 .await?
-                .into_iter()
-                .filter(|u| u.active && u.has_role(Role::Specialist))
+                .filter(|u| u.assignable_in(&current.unit_code))
                 .map(|u| u.username)
-                .collect()
-        } else {
-            Vec::new()
+                .into_iter()
+                .collect(),
+            _ => Vec::new(),
         };
         if action == Action::Supplement {
             self.check_documents(

@@ -56,6 +56,13 @@ impl User {
         }
     }
 
+    /// Whether a dossier of `unit` may be assigned to this user: an active
+    /// specialist of the unit. The store's facts for `decide` and the
+    /// dossier page's picker both ask this.
+    pub fn assignable_in(&self, unit: &str) -> bool {
+        self.active && self.has_role(Role::Specialist) && self.units.iter().any(|u| u == unit)
+    }
+
     /// The most this user's roles read of dossiers (`lifecycle::reading`).
     pub fn reading(&self) -> Reading {
         self.roles

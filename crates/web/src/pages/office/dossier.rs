@@ -526,7 +526,8 @@ pub(super) async fn dossier_view(
             .await
             .map_err(store_err(lang))?
             .into_iter()
-            .filter(|u| u.has_role(Role::Specialist) && !u.is_generated())
+            // Generated bench accounts are never offered, though they may be assigned.
+            .filter(|u| u.assignable_in(&r.unit_code) && !u.is_generated())
             .map(|u| Choice {
                 checked: u.username == current,
                 label: format!("{} ({})", u.full_name, u.username),
