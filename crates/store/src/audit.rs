@@ -125,6 +125,8 @@ impl Store {
                     .get(&r.unit_code)
                     .cloned()
                     .unwrap_or_else(|| (0, motcua_domain::audit::GENESIS.to_string()));
+                // Read once: the content check and the recorded-facts check use it.
+                let event = r.event().ok();
                 let place = format!(
                     "đơn vị {} mắt xích {} (hồ sơ {}, sự kiện {})",
                     r.unit_code, r.unit_seq, r.dossier_code, r.seq
@@ -154,9 +156,9 @@ impl Store {
                         prev_hash: &prev_hash,
                         dossier_code: &r.dossier_code,
                     };
-                    match (r.event(), r.hash.as_deref()) {
-                        (Ok(ev), Some(stored))
-                            if motcua_domain::audit::link_holds(key, &link, &ev, stored) =>
+                    match (&event, r.hash.as_deref()) {
+                        (Some(ev), Some(stored))
+                            if motcua_domain::audit::link_holds(key, &link, ev, stored) =>
                         {
                             None
                         }
@@ -181,7 +183,7 @@ impl Store {
                     if r.frozen_mac.is_some() {
                         return None;
                     }
-                    let ev = r.event().ok()?;
+                    let ev = event.as_ref()?;
                     let fixes_time = matches!(
                         ev.action,
                         Action::CreateAtCounter

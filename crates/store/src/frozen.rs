@@ -90,21 +90,27 @@ impl Store {
         let Some((_, code)) = self.dossier_unit(dossier_id).await? else {
             return Ok(Vec::new());
         };
-        // A dossier that cannot be read is left as it is, not a reason to stop the server.
-        let rec = match self.dossier(&code).await {
-            Ok(Some(rec)) => rec,
+        // A dossier that cannot be read is left as it is, not a reason to stop
+        // the server. Its documents are not needed here.
+        let read = async {
+            let row = self.dossier_row(&code).await?;
+            let events = on_db!(self.events(dossier_id))?;
+            Ok::<_, StoreError>(row.map(|row| (row, events)))
+        };
+        let (row, events) = match read.await {
+            Ok(Some(found)) => found,
             Ok(None) => return Ok(Vec::new()),
             Err(e) => {
                 tracing::warn!(dossier = %code, error = %e, "unreadable: due dates not recorded");
                 return Ok(Vec::new());
             }
         };
-        let Some((procedure, _)) = self.procedure(&rec.row.procedure_code).await? else {
+        let Some((procedure, _)) = self.procedure(&row.procedure_code).await? else {
             tracing::warn!(dossier = %code, "procedure gone: due dates not recorded");
             return Ok(Vec::new());
         };
-        let cal = self.calendar(Some(&rec.row.unit_code)).await?;
-        let mut facts = match Projection::fold_time_facts(&rec.events, procedure.processing, &cal) {
+        let cal = self.calendar(Some(&row.unit_code)).await?;
+        let mut facts = match Projection::fold_time_facts(&events, procedure.processing, &cal) {
             Ok(f) => f,
             Err(p) => {
                 tracing::warn!(dossier = %code, problem = %p.message, "history does not fold: due dates not recorded");
@@ -115,8 +121,7 @@ impl Store {
         // the calendar of that day: where today's calendar says otherwise,
         // the row's date is the promise printed, and the last event that set
         // it records it.
-        let last_due_setter = rec
-            .events
+        let last_due_setter = events
             .iter()
             .rev()
             .find(|e| {
@@ -130,14 +135,14 @@ impl Store {
             })
             .filter(|e| e.action != Action::Apologize)
             .map(|e| e.seq);
-        if let (Some(seq), Some(due)) = (last_due_setter, rec.row.due_at)
+        if let (Some(seq), Some(due)) = (last_due_setter, row.due_at)
             && let Some((_, f)) = facts
                 .iter_mut()
                 .find(|(s, f)| *s == seq && f.due_at.is_some())
         {
             f.due_at = Some(model::from_ms(due));
         }
-        if let Some(minutes) = rec.row.pause_remaining
+        if let Some(minutes) = row.pause_remaining
             && let Some((_, f)) = facts
                 .iter_mut()
                 .rev()
@@ -156,7 +161,7 @@ impl Store {
                 continue;
             };
             // Events that carry their facts need no row.
-            if rec.events.iter().any(|e| {
+            if events.iter().any(|e| {
                 e.seq == seq && (e.payload.due_at.is_some() || e.payload.pause_remaining.is_some())
             }) {
                 continue;
