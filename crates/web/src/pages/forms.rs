@@ -6,7 +6,7 @@
 //! personal data is logged.
 
 use super::office::unit_choices;
-use super::{Ctx, Lang, PageError, PageResult, local_path, render, url_encode};
+use super::{Ctx, PageError, PageResult, render};
 use crate::AppState;
 use crate::documents::{self, RegisterQuery};
 use crate::extract::Query;
@@ -14,7 +14,6 @@ use askama::Template;
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use motcua_documents::Form;
 use motcua_domain::Problem;
@@ -27,16 +26,9 @@ pub fn routes() -> Router<AppState> {
         .route("/can-bo/so-theo-doi", get(register))
 }
 
-fn sign_in(next: &str) -> Response {
-    Redirect::to(&format!("/dang-nhap?next={}", url_encode(local_path(next)))).into_response()
-}
+use super::sign_in;
 
-fn not_found(lang: Lang) -> PageError {
-    PageError::new(
-        lang,
-        Problem::not_found("dossier_not_found", "Không tìm thấy hồ sơ").into(),
-    )
-}
+use super::dossier_not_found as not_found;
 
 async fn form_pdf(
     c: Ctx,

@@ -12,7 +12,7 @@ use crate::extract::Query;
 use crate::limits::Limits;
 use askama::Template;
 use axum::extract::{ConnectInfo, FromRequest, Path, Request, State};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use axum::{Extension, Router};
 use motcua_domain::calendar::{OffsetDateTime, VN_OFFSET};
@@ -196,13 +196,7 @@ fn now() -> OffsetDateTime {
     OffsetDateTime::now_utc()
 }
 
-fn sign_in(next: &str) -> Response {
-    Redirect::to(&format!(
-        "/dang-nhap?next={}",
-        url_encode(super::local_path(next))
-    ))
-    .into_response()
-}
+use super::sign_in;
 
 fn period_of(q: &IndexQuery) -> Result<Period, Problem> {
     match q.ky.as_deref().map(str::trim).filter(|k| !k.is_empty()) {

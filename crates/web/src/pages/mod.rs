@@ -185,6 +185,21 @@ pub fn url_encode(s: &str) -> String {
     out
 }
 
+/// Send a visitor who is not signed in to the sign-in page, coming back to `next`.
+pub(crate) fn sign_in(next: &str) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    axum::response::Redirect::to(&format!("/dang-nhap?next={}", url_encode(local_path(next))))
+        .into_response()
+}
+
+/// A dossier that does not exist, or that this officer may not see: the same answer.
+pub(crate) fn dossier_not_found(lang: Lang) -> PageError {
+    PageError::new(
+        lang,
+        Problem::not_found("dossier_not_found", "Không tìm thấy hồ sơ").into(),
+    )
+}
+
 /// Only local paths: never redirect off-site from a query parameter.
 /// A path on this site to go back to, or "/". Browsers drop tabs and line
 /// breaks from addresses ("/\t/evil" becomes "//evil", another site), and a

@@ -3,9 +3,7 @@
 //! from the lookup page, and the public verification page the QR code on
 //! every signed result points to.
 
-use super::{
-    Ctx, Lang, PageError, PageResult, base_url, local_path, render, render_status, url_encode,
-};
+use super::{Ctx, Lang, PageError, PageResult, base_url, render, render_status, url_encode};
 use crate::AppState;
 use crate::api::results::{pdf_response, signed_for_citizen};
 use crate::error::ApiError;
@@ -16,7 +14,7 @@ use axum::Extension;
 use axum::Router;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequest, Multipart, Path, Request, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use motcua_domain::calendar::{OffsetDateTime, format_vn};
 use motcua_domain::lifecycle::ResultAction;
@@ -55,16 +53,9 @@ fn page_err(lang: Lang) -> impl Fn(StoreError) -> PageError {
     move |e| PageError::new(lang, e.into())
 }
 
-fn sign_in(next: &str) -> Response {
-    Redirect::to(&format!("/dang-nhap?next={}", url_encode(local_path(next)))).into_response()
-}
+use super::sign_in;
 
-fn not_found(lang: Lang) -> PageError {
-    PageError::new(
-        lang,
-        Problem::not_found("dossier_not_found", "Không tìm thấy hồ sơ").into(),
-    )
-}
+use super::dossier_not_found as not_found;
 
 fn size_words(n: i64) -> String {
     motcua_store::human_size(usize::try_from(n).unwrap_or(0))

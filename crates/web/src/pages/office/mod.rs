@@ -22,7 +22,7 @@ use axum::Router;
 use axum::extract::ConnectInfo;
 use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use motcua_domain::calendar::{
     CalendarOverride, OffsetDateTime, OverrideKind, VN_OFFSET, WorkCalendar, format_vn, parse_date,
@@ -88,16 +88,9 @@ pub fn routes() -> Router<AppState> {
 // ---- shared helpers ------------------------------------------------------------
 
 /// Send a visitor who is not signed in to the login page, coming back to `next`.
-fn sign_in(next: &str) -> Response {
-    Redirect::to(&format!("/dang-nhap?next={}", url_encode(local_path(next)))).into_response()
-}
+use super::sign_in;
 
-fn not_found(lang: Lang) -> PageError {
-    PageError::new(
-        lang,
-        Problem::not_found("dossier_not_found", "Không tìm thấy hồ sơ").into(),
-    )
-}
+use super::dossier_not_found as not_found;
 
 fn store_err(lang: Lang) -> impl Fn(StoreError) -> PageError {
     move |e| PageError::new(lang, e.into())

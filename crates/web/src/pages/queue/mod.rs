@@ -10,7 +10,7 @@
 //! Vietnamese when the browser has a vi-VN voice; `static/kiosk.js` prints
 //! the ticket on a kiosk set up to print.
 
-use super::{Ctx, Lang, PageError, PageResult, local_path, render, render_status, url_encode};
+use super::{Ctx, Lang, PageError, PageResult, render, render_status, url_encode};
 use crate::AppState;
 use crate::extract::Query;
 use crate::limits::Limits;
@@ -91,9 +91,7 @@ struct Choice {
     checked: bool,
 }
 
-fn sign_in(next: &str) -> Response {
-    Redirect::to(&format!("/dang-nhap?next={}", url_encode(local_path(next)))).into_response()
-}
+use super::sign_in;
 
 fn page_err(lang: Lang) -> impl Fn(motcua_store::StoreError) -> PageError {
     move |e| PageError::new(lang, e.into())
