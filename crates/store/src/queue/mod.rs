@@ -211,25 +211,8 @@ impl Queue<'_> {
             0
         };
         let times = on_queue!(self.service_times(&t.unit_code, &day_text(t.day), t.service_id))?;
-        let service_minutes = if times.is_empty() {
-            DEFAULT_SERVICE_MINUTES
-        } else {
-            let avg_ms = times.iter().map(|m| (*m).max(0)).sum::<i64>() / times.len() as i64;
-            (avg_ms + 59_999) / 60_000
-        }
-        .max(1);
-        let counters = on_queue!(self.counters_serving(t.service_id))?.max(1);
-        // Those ahead, shared among the counters, plus the one being served.
-        let minutes = if t.status.is_waiting() {
-            (ahead * service_minutes + counters - 1) / counters
-        } else {
-            0
-        };
-        Ok(Estimate {
-            ahead,
-            minutes,
-            service_minutes,
-        })
+        let counters = on_queue!(self.counters_serving(t.service_id))?;
+        Ok(Estimate::of(t.status, ahead, &times, counters))
     }
 
     /// Finish the counter's current ticket and call its next one: the oldest
@@ -342,31 +325,8 @@ impl Queue<'_> {
         now: OffsetDateTime,
     ) -> Result<Vec<(String, i64)>> {
         let cal = self.store.calendar(Some(unit)).await?;
-        if !cal.is_working_day(day) {
-            return Ok(Vec::new());
-        }
         let taken = on_queue!(self.slot_counts(unit, service_id, &day_text(day)))?;
-        let mut out = Vec::new();
-        for &(start, end) in cal.hours().sessions() {
-            let mut t = start;
-            loop {
-                let slot_end = t + time::Duration::minutes(SLOT_MINUTES);
-                if slot_end > end || slot_end < t {
-                    break;
-                }
-                let at = day.with_time(t).assume_offset(VN_OFFSET);
-                if at > now {
-                    let label = format!("{:02}:{:02}", t.hour(), t.minute());
-                    let used = taken
-                        .iter()
-                        .find(|(s, _)| *s == label)
-                        .map_or(0, |(_, n)| *n);
-                    out.push((label, (SLOT_CAPACITY - used).max(0)));
-                }
-                t = slot_end;
-            }
-        }
-        Ok(out)
+        Ok(motcua_domain::queue::slots(&cal, day, now, &taken))
     }
 
     /// Book a slot; returns the appointment with its code (6 characters).
@@ -381,36 +341,10 @@ impl Queue<'_> {
         phone: Option<&str>,
         now: OffsetDateTime,
     ) -> Result<Appointment> {
-        let name = motcua_domain::text::nfc(full_name.trim());
-        if name.chars().count() < 2 || name.chars().count() > 100 {
-            return Err(Problem::invalid(
-                "bad_name",
-                "full_name",
-                "Hãy nhập họ và tên (2 đến 100 ký tự)",
-            )
-            .into());
-        }
+        let name = motcua_domain::queue::booking_name(full_name)?;
         let phone = clean_phone(phone)?;
         let open = self.slots(unit, service_id, day, now).await?;
-        match open.iter().find(|(s, _)| s == slot) {
-            None => {
-                return Err(Problem::invalid(
-                    "bad_slot",
-                    "slot",
-                    "Hãy chọn một khung giờ còn trống trong ngày làm việc",
-                )
-                .into());
-            }
-            Some((_, 0)) => {
-                return Err(Problem::invalid(
-                    "slot_full",
-                    "slot",
-                    "Khung giờ này đã kín lịch, hãy chọn giờ khác",
-                )
-                .into());
-            }
-            Some(_) => {}
-        }
+        motcua_domain::queue::may_book(&open, slot)?;
         let mut tries = 0;
         loop {
             let code = random_token::<6>()?;
@@ -453,37 +387,7 @@ impl Queue<'_> {
             )
             .into());
         };
-        let slot = motcua_domain::catalog::parse_hhmm(&a.slot).ok_or_else(|| corrupt("giờ hẹn"))?;
-        let at = a.day.with_time(slot).assume_offset(VN_OFFSET);
-        let minutes = (now - at).whole_minutes();
-        if a.ticket_id.is_none() {
-            if a.day != local_day(now) {
-                return Err(Problem::invalid(
-                    "not_today",
-                    "code",
-                    format!(
-                        "Lịch hẹn này vào ngày {:02}/{:02}/{}, lúc {}",
-                        a.day.day(),
-                        u8::from(a.day.month()),
-                        a.day.year(),
-                        a.slot
-                    ),
-                )
-                .into());
-            }
-            if minutes < -CHECK_IN_EARLY_MINUTES {
-                return Err(Problem::invalid(
-                    "too_early",
-                    "code",
-                    format!(
-                        "Lịch hẹn lúc {}: mời ông/bà quay lại từ {} phút trước giờ hẹn",
-                        a.slot, CHECK_IN_EARLY_MINUTES
-                    ),
-                )
-                .into());
-            }
-        }
-        let priority = i64::from(minutes <= CHECK_IN_LATE_MINUTES);
+        let priority = motcua_domain::queue::check_in(a.day, &a.slot, a.ticket_id.is_some(), now)?;
         let token = random_token::<10>()?;
         on_queue!(self.check_in(unit, &code, priority, &token, to_ms(now)))
     }

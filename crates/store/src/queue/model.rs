@@ -3,16 +3,10 @@
 
 use super::*;
 
-/// Minutes a ticket is assumed to take when the day has no finished ticket yet.
-pub const DEFAULT_SERVICE_MINUTES: i64 = 6;
-/// Appointments a slot takes per service.
-pub const SLOT_CAPACITY: i64 = 3;
-/// Length of an appointment slot.
-pub const SLOT_MINUTES: i64 = 30;
-/// A booked person who checks in this long before the slot, or up to this long
-/// after it starts, goes ahead of walk-ins.
-pub const CHECK_IN_EARLY_MINUTES: i64 = 30;
-pub const CHECK_IN_LATE_MINUTES: i64 = 30;
+pub use motcua_domain::queue::{
+    CHECK_IN_EARLY_MINUTES, CHECK_IN_LATE_MINUTES, DEFAULT_SERVICE_MINUTES, Estimate,
+    SLOT_CAPACITY, SLOT_MINUTES,
+};
 
 /// Services and counters a unit gets on first use, so a new center (and the
 /// demo) has a working queue at once; a unit admin changes them later.
@@ -107,18 +101,6 @@ pub struct Appointment {
     pub full_name: String,
     pub phone: Option<String>,
     pub ticket_id: Option<i64>,
-}
-
-/// How long a new ticket will likely wait.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct Estimate {
-    /// Tickets of the same service called before this one.
-    pub ahead: i64,
-    /// Minutes, from the day's average service time (or the default) and the
-    /// counters serving the service.
-    pub minutes: i64,
-    /// Average minutes a ticket of this service took today (default when none finished).
-    pub service_minutes: i64,
 }
 
 /// A ticket as statistics need it.

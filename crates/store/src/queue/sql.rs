@@ -837,7 +837,7 @@ macro_rules! queue_sql {
                 .fetch_one(&mut *tx)
                 .await?;
                 if taken >= SLOT_CAPACITY {
-                    return Err(Problem::invalid("slot_full", "slot", "Khung giờ này đã kín lịch, hãy chọn giờ khác").into());
+                    return Err(motcua_domain::queue::slot_full().into());
                 }
                 let row: AppointmentRow = sqlx::query_as(
                     "INSERT INTO queue_appointments (code, unit_code, service_id, day, slot, full_name, phone, created_at) \
