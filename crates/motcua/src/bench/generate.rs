@@ -15,11 +15,9 @@
 use super::{Rng, UnitStaff, ensure_staff, placeholder_pdf, thousands};
 use anyhow::{Context, Result, anyhow, bail};
 use clap::Args;
-use motcua_domain::calendar::{
-    Date, OffsetDateTime, ProcessingTime, Time, VN_OFFSET, WorkCalendar, parse_instant,
-};
+use motcua_domain::calendar::{Date, OffsetDateTime, Time, VN_OFFSET, WorkCalendar, parse_instant};
 use motcua_domain::dossier::{Applicant, Event, Projection, dossier_code, lookup_key};
-use motcua_domain::lifecycle::{Action, Channel, Status};
+use motcua_domain::lifecycle::{Action, Channel};
 use motcua_domain::text::nfc;
 use motcua_store::Store;
 use motcua_store::bulk::{BulkDocument, BulkDossier};
@@ -160,7 +158,6 @@ struct ProcCtx {
     code: String,
     /// The procedure as the decisions read it.
     procedure: motcua_domain::catalog::Procedure,
-    processing: ProcessingTime,
     required: Vec<String>,
     optional: Vec<String>,
 }
@@ -412,7 +409,6 @@ pub(super) async fn build_world(
         procs.push(ProcCtx {
             code: p.code.clone(),
             procedure: p.clone(),
-            processing: p.processing,
             required: p.required_documents().map(|d| d.code.clone()).collect(),
             optional: p
                 .documents
@@ -846,39 +842,52 @@ impl World {
                 documents.push(Self::paper(id, i, c, &receptionist, s.at));
             }
         }
-        let first = Event {
-            seq: 1,
-            at: s.at,
-            actor: if online { CITIZEN } else { &receptionist }.to_string(),
-            role: if online { CITIZEN } else { RECEPTIONIST }.to_string(),
-            action: if online {
-                Action::Submit
-            } else {
-                Action::CreateAtCounter
-            },
-            from_status: None,
-            to_status: if online {
-                Status::Submitted
-            } else {
-                Status::Received
-            },
-            note: None,
-            payload: motcua_domain::payload::Payload {
-                channel: Some(s.channel),
-                ..Default::default()
-            },
-            frozen: Default::default(),
+        // The applicant and the form are drawn first: the filing is decided
+        // by the domain, as the server decides it.
+        let applicant = self.applicant(rng, unit);
+        let fields = json!({
+            "so_ban": rng.range(1, 3),
+            "nhan_ket_qua": if online { *rng.pick(&["truc_tuyen", "tai_quay", "buu_chinh"]) } else { "tai_quay" },
+        });
+        let input = motcua_domain::dossier::ApplicantInput {
+            full_name: applicant.full_name,
+            id_number: applicant.id_number,
+            date_of_birth: applicant.date_of_birth.to_string(),
+            phone: applicant.phone,
+            email: applicant.email,
+            address: applicant.address,
         };
-        let p = Projection::start(&first, proc_.processing, &unit.cal)
+        let roles = [motcua_domain::lifecycle::Role::Receptionist];
+        let asker = if online {
+            motcua_domain::decide::Asker::Citizen
+        } else {
+            motcua_domain::decide::Asker::Staff {
+                name: &receptionist,
+                roles: &roles,
+            }
+        };
+        let facts = motcua_domain::creation::Facts {
+            procedure: &proc_.procedure,
+            offered: true,
+            cal: &unit.cal,
+            now: s.at,
+        };
+        let filing = motcua_domain::creation::Filing {
+            channel: s.channel,
+            applicant: &input,
+            fields: &fields,
+            all_digital: online,
+            any_document: !documents.is_empty(),
+        };
+        let created = motcua_domain::creation::create(&facts, &asker, &filing)
             .map_err(|e| anyhow!("generator bug: {e}"))?;
-        let mut first = first;
-        first.record_time_facts(&p);
+        let p = created.projection;
         let mut sim = Sim {
             cal: &unit.cal,
             procedure: &proc_.procedure,
             channel: s.channel.as_str(),
             until: self.until,
-            events: vec![first],
+            events: vec![created.event],
             p,
         };
         let case = Case {
@@ -890,11 +899,7 @@ impl World {
             leader: &leader,
         };
         self.walk(rng, &mut sim, &case, &mut documents)?;
-        let fields = json!({
-            "so_ban": rng.range(1, 3),
-            "nhan_ket_qua": if online { *rng.pick(&["truc_tuyen", "tai_quay", "buu_chinh"]) } else { "tai_quay" },
-        })
-        .to_string();
+        let fields = fields.to_string();
         let _ = rng.next_u64(); // the draw that made keys once: the seed's province stays the same
         let lookup_hash = self.store.lookup_key_hash(&code, &bench_lookup_key(&code));
         Ok(BulkDossier {
@@ -903,7 +908,7 @@ impl World {
             unit_code: unit.code.clone(),
             procedure_code: proc_.code.clone(),
             channel: s.channel.as_str(),
-            applicant: self.applicant(rng, unit),
+            applicant: created.applicant,
             fields,
             lookup_hash,
             projection: sim.p,
