@@ -288,6 +288,28 @@ pub fn is_own_work(principal: Principal, assignee: Option<&str>, name: &str) -> 
     !matches!(principal, Principal::Staff(Role::Specialist)) || assignee.is_none_or(|a| a == name)
 }
 
+/// Whether `last` is exactly what a request for `action` with `note` and
+/// `assignee` asks (a double click that lost the race to itself): same
+/// action, same note, same choice of assignee. Actions with richer choices
+/// (dates, documents, delivery) never count, so they are never taken as done.
+pub fn repeats(last: &Event, action: &str, note: &str, assignee: &str) -> bool {
+    let note = crate::text::nfc(note);
+    let same_note = last.note.as_deref().unwrap_or("") == note.trim();
+    let plain = matches!(
+        last.action,
+        Action::Receive
+            | Action::RefuseIntake
+            | Action::Propose
+            | Action::Approve
+            | Action::SendBack
+            | Action::Reject
+            | Action::Withdraw
+    );
+    let assign =
+        last.action == Action::Assign && last.payload.assignee.as_deref() == Some(assignee);
+    last.action.as_str() == action && same_note && (plain || assign)
+}
+
 /// The actions `asker` could take now on a dossier in `state`.
 pub fn offered(state: &Projection, asker: &Asker<'_>) -> Vec<Action> {
     Action::ALL
@@ -754,5 +776,34 @@ withdrawn           | receptionist        | reissue_key correct_applicant
         // The due instant it set is recorded in the event itself.
         assert!(d.event.payload.due_at.is_some(), "{:?}", d.event.payload);
         assert_eq!(d.projection.status, Status::Received);
+    }
+
+    #[test]
+    fn only_the_same_plain_request_counts_as_a_repeat() {
+        let event = |action: Action, note: Option<&str>, assignee: Option<&str>| Event {
+            seq: 4,
+            at: OffsetDateTime::UNIX_EPOCH,
+            actor: "r".into(),
+            role: "receptionist".into(),
+            action,
+            from_status: None,
+            to_status: Status::Processing,
+            note: note.map(str::to_string),
+            payload: Payload {
+                assignee: assignee.map(str::to_string),
+                ..Default::default()
+            },
+            frozen: Default::default(),
+        };
+        let approve = event(Action::Approve, Some("Đồng ý"), None);
+        assert!(repeats(&approve, "approve", " Đồng ý ", ""));
+        assert!(!repeats(&approve, "approve", "Đồng ý khác", ""));
+        assert!(!repeats(&approve, "reject", "Đồng ý", ""));
+        let assign = event(Action::Assign, None, Some("s"));
+        assert!(repeats(&assign, "assign", "", "s"));
+        assert!(!repeats(&assign, "assign", "", "s2"));
+        // A supplement request names documents: never taken as done.
+        let supplement = event(Action::RequestSupplement, Some("Thiếu"), None);
+        assert!(!repeats(&supplement, "request_supplement", "Thiếu", ""));
     }
 }

@@ -756,27 +756,6 @@ pub(super) async fn dossier_page(
     render(&page)
 }
 
-/// Whether the dossier's last event is exactly what this form asked for
-/// (a double click): same action, same note, same choice of assignee.
-/// Actions with richer choices (dates, documents, delivery) never count.
-pub(super) fn same_request(last: &motcua_domain::dossier::Event, typed: &Typed) -> bool {
-    let note = motcua_domain::text::nfc(&typed.note);
-    let same_note = last.note.as_deref().unwrap_or("") == note.trim();
-    let plain = matches!(
-        last.action,
-        Action::Receive
-            | Action::RefuseIntake
-            | Action::Propose
-            | Action::Approve
-            | Action::SendBack
-            | Action::Reject
-            | Action::Withdraw
-    );
-    let assign = last.action == Action::Assign
-        && last.payload.assignee.as_deref() == Some(typed.assignee.as_str());
-    last.action.as_str() == typed.action && same_note && (plain || assign)
-}
-
 pub(super) fn is_conflict(p: &Problem) -> bool {
     p.kind == ProblemKind::Conflict
         && matches!(
@@ -928,7 +907,7 @@ pub(super) async fn act(
         if let Some(last) = fresh.events.last()
             && version.checked_add(1) == Some(fresh.row.version)
             && last.actor == user.username
-            && same_request(last, &typed)
+            && motcua_domain::decide::repeats(last, &typed.action, &typed.note, &typed.assignee)
         {
             return Ok(Redirect::to(&format!(
                 "/can-bo/ho-so/{}?ok={}",
