@@ -39,8 +39,8 @@ pub fn new_password() -> Result<(String, String)> {
     let mut b = [0u8; 12];
     getrandom::fill(&mut b).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
     let password: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    let hash =
-        motcua_web::auth::hash_password(&password).context("cannot hash the bench password")?;
+    let hash = motcua_app::credentials::hash_password(&password)
+        .context("cannot hash the bench password")?;
     Ok((password, hash))
 }
 

@@ -132,7 +132,7 @@ fn req(action: &str, version: i64) -> ActionRequest {
 
 /// Seed the demo and return the text to print for the operator.
 pub async fn seed(store: &Store, now: OffsetDateTime) -> Result<String> {
-    let hash = motcua_web::auth::hash_password(DEMO_PASSWORD)?;
+    let hash = motcua_app::credentials::hash_password(DEMO_PASSWORD)?;
     let mut out = String::from("Tài khoản thử nghiệm (mật khẩu chung: ");
     out.push_str(DEMO_PASSWORD);
     out.push_str(")\n");
@@ -486,14 +486,14 @@ fn motcua_store_from_ms(ms: i64) -> OffsetDateTime {
 pub async fn seed_signing(store: &Store, now: OffsetDateTime, base_url: &str) -> Result<String> {
     let mut out = String::from("Ký số kết quả điện tử:\n");
     for (code, short) in UNITS {
-        let ca = motcua_web::results::create_ca(store, code, "demo", now).await?;
-        let cert = motcua_web::results::issue(
+        let ca = motcua_app::signing::create_ca(store, code, "demo", now).await?;
+        let cert = motcua_app::signing::issue(
             store,
             code,
             &format!("lanhdao.{short}"),
             "demo",
             now,
-            motcua_web::results::SIGNER_DAYS,
+            motcua_app::signing::SIGNER_DAYS,
         )
         .await?;
         let _ = writeln!(
@@ -530,7 +530,7 @@ pub async fn seed_signing(store: &Store, now: OffsetDateTime, base_url: &str) ->
         .dossier(&row.code)
         .await?
         .ok_or_else(|| anyhow::anyhow!("demo dossier {} missing", row.code))?;
-    let pdf = motcua_web::documents::draft_result(store, rec, String::new(), now)
+    let pdf = motcua_app::forms::draft_result(store, rec, String::new(), now)
         .await
         .map_err(|e| anyhow::anyhow!("demo result: {e:?}"))?;
     store
@@ -549,7 +549,7 @@ pub async fn seed_signing(store: &Store, now: OffsetDateTime, base_url: &str) ->
             .await?;
         version += 1;
     }
-    let signed = motcua_web::results::sign_result(store, &row.code, &leader, base_url, now).await?;
+    let signed = motcua_app::signing::sign_result(store, &row.code, &leader, base_url, now).await?;
     for (action, who) in [("approve", &leader), ("return_result", &receptionist)] {
         store
             .act(

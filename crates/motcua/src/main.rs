@@ -2,6 +2,7 @@
 
 mod bench;
 mod demo;
+mod serve;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
@@ -140,13 +141,7 @@ async fn seed_reference_data(store: &Store) -> Result<()> {
 #[derive(Subcommand)]
 enum Command {
     /// Run the server.
-    Serve {
-        #[arg(long, env = "MOTCUA_LISTEN", default_value = "127.0.0.1:8080")]
-        listen: String,
-        /// Start on a fresh demo database of Đồng Tháp with staff and dossiers.
-        #[arg(long)]
-        demo: bool,
-    },
+    Serve(serve::ServeArgs),
     /// Create or update the database schema.
     Migrate,
     /// Import reference data.
@@ -213,7 +208,7 @@ enum SigningCmd {
         #[arg(long)]
         user: String,
         /// Days the certificate is valid.
-        #[arg(long, default_value_t = motcua_web::results::SIGNER_DAYS)]
+        #[arg(long, default_value_t = motcua_app::signing::SIGNER_DAYS)]
         days: u32,
     },
     /// Revoke a certificate (a unit CA or a signer's).
@@ -373,7 +368,7 @@ async fn main() -> Result<()> {
     let cli = Cli::parse();
     init_tracing();
     match cli.command {
-        Command::Serve { listen, demo } => serve(cli.settings, &listen, demo).await,
+        Command::Serve(args) => serve::serve(cli.settings, args).await,
         Command::Migrate => {
             let store = cli.settings.open().await?;
             println!("Cơ sở dữ liệu sẵn sàng ({}).", store.backend_name());
@@ -396,7 +391,7 @@ async fn main() -> Result<()> {
                 bail!("mật khẩu cần ít nhất 12 ký tự (password must have at least 12 characters)");
             }
             let store = cli.settings.open().await?;
-            let hash = motcua_web::auth::hash_password(&password)?;
+            let hash = motcua_app::credentials::hash_password(&password)?;
             let full_name = if full_name.is_empty() {
                 username.clone()
             } else {
@@ -727,121 +722,6 @@ async fn calendar(settings: Settings, cmd: CalendarCmd) -> Result<()> {
     Ok(())
 }
 
-async fn serve(mut settings: Settings, listen: &str, demo: bool) -> Result<()> {
-    let mut demo_dir = None;
-    if demo {
-        if settings
-            .database
-            .as_deref()
-            .is_some_and(|d| !d.starts_with("sqlite"))
-        {
-            bail!("--demo uses its own SQLite database; leave --database unset");
-        }
-        // A data folder named by the user is used (it must hold no database);
-        // otherwise a folder of its own in the temporary directory, removed on exit.
-        let named = std::env::var_os("MOTCUA_DATA_DIR").is_some()
-            || std::env::args().any(|a| a == "--data-dir" || a.starts_with("--data-dir="));
-        if named {
-            if settings.data_dir.join("motcua.sqlite").exists() {
-                bail!(
-                    "--demo cần một thư mục dữ liệu trống; {} đã có cơ sở dữ liệu (the demo needs an empty data folder)",
-                    settings.data_dir.display()
-                );
-            }
-        } else {
-            let dir = std::env::temp_dir().join(format!("motcua-demo-{}", std::process::id()));
-            if dir.exists() {
-                std::fs::remove_dir_all(&dir)?;
-            }
-            demo_dir = Some(dir.clone());
-        }
-        settings = Settings {
-            data_dir: demo_dir.clone().unwrap_or(settings.data_dir),
-            database: None,
-        };
-    }
-    let result = serve_in(settings, listen, demo).await;
-    if let Some(dir) = demo_dir {
-        // The demo's keys and data do not outlive it.
-        let _ = std::fs::remove_dir_all(&dir);
-    }
-    result
-}
-
-async fn serve_in(settings: Settings, listen: &str, demo: bool) -> Result<()> {
-    let store = settings.open().await?;
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .with_context(|| format!("cannot listen on {listen}"))?;
-    let addr = listener.local_addr()?;
-    if demo {
-        let summary = demo::seed(&store, OffsetDateTime::now_utc()).await?;
-        println!("{summary}");
-        let signing =
-            demo::seed_signing(&store, OffsetDateTime::now_utc(), &format!("http://{addr}"))
-                .await?;
-        println!("{signing}");
-        println!(
-            "{}",
-            demo::index_history(&store, OffsetDateTime::now_utc()).await?
-        );
-    }
-    println!(
-        "motcua đang chạy tại http://{addr} (cơ sở dữ liệu: {}, thư mục: {})",
-        store.backend_name(),
-        settings.data_dir.display()
-    );
-    // Sign the chain heads every hour, so a rewrite of history needs the key.
-    let checkpoints = store.clone();
-    tokio::spawn(async move {
-        let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
-        loop {
-            every.tick().await;
-            if let Err(e) = checkpoints
-                .audit_checkpoint(OffsetDateTime::now_utc())
-                .await
-            {
-                tracing::warn!(error = %e, "audit checkpoint failed");
-            }
-        }
-    });
-    // Drafts of online submissions hold personal data: forget them after a day.
-    let drafts = store.clone();
-    tokio::spawn(async move {
-        let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
-        loop {
-            every.tick().await;
-            if let Err(e) = drafts.purge_drafts(OffsetDateTime::now_utc()).await {
-                tracing::warn!(error = %e, "purging drafts failed");
-            }
-            if let Err(e) = drafts
-                .purge_sign_in_failures(OffsetDateTime::now_utc())
-                .await
-            {
-                tracing::warn!(error = %e, "purging sign-in failures failed");
-            }
-            // Uploads never attached within a day go, with their files.
-            match drafts.purge_unattached(OffsetDateTime::now_utc()).await {
-                Ok(r) if r.files > 0 => {
-                    tracing::info!(
-                        files = r.files,
-                        bytes = r.bytes,
-                        "unattached uploads purged"
-                    )
-                }
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "purging unattached uploads failed"),
-            }
-        }
-    });
-    let state = motcua_web::AppState { store };
-    motcua_web::serve(listener, state, async {
-        let _ = tokio::signal::ctrl_c().await;
-    })
-    .await?;
-    Ok(())
-}
-
 /// Copy a secret file, readable by its owner only.
 fn copy_private(from: &std::path::Path, to: &std::path::Path) -> Result<()> {
     let bytes = std::fs::read(from)?;
@@ -900,7 +780,7 @@ async fn signing(settings: &Settings, cmd: SigningCmd) -> Result<()> {
     };
     match cmd {
         SigningCmd::Ca { unit } => {
-            let c = motcua_web::results::create_ca(&store, &unit, by, now)
+            let c = motcua_app::signing::create_ca(&store, &unit, by, now)
                 .await
                 .map_err(problem)?;
             println!(
@@ -916,7 +796,7 @@ async fn signing(settings: &Settings, cmd: SigningCmd) -> Result<()> {
             );
         }
         SigningCmd::Issue { unit, user, days } => {
-            let c = motcua_web::results::issue(&store, &unit, &user, by, now, days)
+            let c = motcua_app::signing::issue(&store, &unit, &user, by, now, days)
                 .await
                 .map_err(problem)?;
             println!(
@@ -964,7 +844,7 @@ async fn verify(settings: &Settings, file: &std::path::Path) -> Result<()> {
     let bytes =
         std::fs::read(file).with_context(|| format!("không đọc được {}", file.display()))?;
     let store = settings.open().await?;
-    let report = motcua_web::results::verify(&store, &bytes).await?;
+    let report = motcua_app::signing::verify(&store, &bytes).await?;
     println!("Tệp: {}", file.display());
     println!("SHA-256: {}", report.sha256);
     if let Some(s) = &report.signer {

@@ -1,58 +1,22 @@
-//! Staff sign-in: Argon2id password hashes, random session tokens (only their
-//! SHA-256 is stored), taken from a cookie or an `Authorization: Bearer` header.
+//! Staff sign-in: the session token (see `motcua_app::credentials`) taken
+//! from a cookie or an `Authorization: Bearer` header, and who it belongs to.
 
 use crate::AppState;
 use crate::error::ApiError;
-use argon2::Argon2;
-use argon2::password_hash::phc::PasswordHash;
-use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use axum::extract::FromRequestParts;
 use axum::http::header;
 use axum::http::request::Parts;
 use motcua_domain::{Problem, ProblemKind};
 use motcua_store::User;
-use sha2::{Digest, Sha256};
 use std::time::Duration;
 use time::OffsetDateTime;
 
 pub const SESSION_COOKIE: &str = "motcua_session";
 pub const SESSION_TTL: Duration = Duration::from_secs(12 * 3600);
 
-#[derive(Debug, thiserror::Error)]
-pub enum AuthError {
-    #[error("password hashing failed: {0}")]
-    Hash(String),
-    #[error("no randomness: {0}")]
-    Random(String),
-}
-
-/// Argon2id with the crate's default (OWASP) parameters and a random salt.
-pub fn hash_password(password: &str) -> Result<String, AuthError> {
-    Argon2::default()
-        .hash_password(password.as_bytes())
-        .map(|h| h.to_string())
-        .map_err(|e| AuthError::Hash(e.to_string()))
-}
-
-pub fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash)
-        .map(|parsed| {
-            Argon2::default()
-                .verify_password(password.as_bytes(), &parsed)
-                .is_ok()
-        })
-        .unwrap_or(false)
-}
-
-pub fn new_token() -> Result<String, AuthError> {
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).map_err(|e| AuthError::Random(e.to_string()))?;
-    Ok(motcua_store::hex(&bytes))
-}
-
-pub fn token_hash(token: &str) -> String {
-    motcua_store::hex(&Sha256::digest(token.as_bytes()))
-}
+pub use motcua_app::credentials::{
+    CredentialError, hash_password, new_token, token_hash, verify_password,
+};
 
 /// The token of an `Authorization: Bearer …` header (the scheme in any case, RFC 9110).
 pub fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
@@ -95,7 +59,7 @@ impl FromRequestParts<AppState> for Staff {
         let token = token_from(parts).ok_or_else(unauthorized)?;
         let user = state
             .store
-            .session_user(&token_hash(&token), OffsetDateTime::now_utc())
+            .session_user(&token_hash(&token), state.now())
             .await?
             .ok_or_else(unauthorized)?;
         Ok(Staff(user))
@@ -112,7 +76,7 @@ impl axum::extract::OptionalFromRequestParts<AppState> for Staff {
             None => Ok(None),
             Some(token) => Ok(state
                 .store
-                .session_user(&token_hash(&token), OffsetDateTime::now_utc())
+                .session_user(&token_hash(&token), state.now())
                 .await?
                 .map(Staff)),
         }
@@ -137,7 +101,7 @@ impl FromRequestParts<AppState> for Citizen {
         if let Some(token) = token_from(parts)
             && state
                 .store
-                .session_user(&token_hash(&token), OffsetDateTime::now_utc())
+                .session_user(&token_hash(&token), state.now())
                 .await?
                 .is_some()
         {
@@ -175,9 +139,9 @@ pub async fn sign_in(
     client: std::net::IpAddr,
     username: &str,
     password: String,
+    now: OffsetDateTime,
 ) -> Result<(User, String), ApiError> {
     limits.login.check(client).map_err(rate_limited)?;
-    let now = OffsetDateTime::now_utc();
     let username = username.trim();
     let client = crate::limits::client_key(client);
     let blocked_until = store.sign_in_blocked_until(&client, username, now).await?;

@@ -1,152 +1,25 @@
-//! Official documents from stored dossiers: gathers what a form needs
-//! (procedure, calendar, unit and province names, staff names) and renders
-//! it off the async threads. Shared by the officers' pages and the API; the
-//! caller has already checked that the user sees the dossier's unit.
+//! Official documents as the web serves them: the forms, results and the
+//! register are built by `motcua_app::forms`; here they become answers.
 
 use crate::AppState;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use motcua_documents::{DossierInfo, Form, ReceivedDocument, RegisterInfo, RegisterRow};
-use motcua_domain::Problem;
-use motcua_domain::calendar::{Date, OffsetDateTime, VN_OFFSET, WorkCalendar};
-use motcua_domain::catalog::Procedure;
-use motcua_domain::delivery::Delivery;
-use motcua_store::{DossierRecord, Store, StoreError, User};
-use std::collections::BTreeMap;
+use motcua_documents::Form;
+use motcua_store::{DossierRecord, User};
 
-/// The public base URL printed in QR codes: `MOTCUA_PUBLIC_URL` when set
-/// (the address citizens reach, e.g. behind a proxy), else the address
+pub use motcua_app::forms::{
+    REGISTER_MAX_DAYS, REGISTER_MAX_ROWS, RegisterFormat, RegisterQuery, applicable, draft_result,
+    lookup_url,
+};
+
+/// The public base URL printed in QR codes: the configured public URL when
+/// set (the address citizens reach, e.g. behind a proxy), else the address
 /// the officer used.
-pub fn public_base(headers: &HeaderMap) -> String {
-    match std::env::var("MOTCUA_PUBLIC_URL") {
-        Ok(u) if !u.trim().is_empty() => u.trim().trim_end_matches('/').to_string(),
-        _ => crate::pages::base_url(headers),
-    }
-}
-
-/// The public lookup URL of a dossier: code and key when the key is at hand
-/// (just issued), the code alone otherwise.
-pub fn lookup_url(base: &str, code: &str, key: Option<&str>) -> String {
-    match key {
-        Some(key) => format!(
-            "{base}/tra-cuu?code={}&key={}",
-            crate::pages::url_encode(code),
-            crate::pages::url_encode(key)
-        ),
-        None => format!("{base}/tra-cuu?code={}", crate::pages::url_encode(code)),
-    }
-}
-
-/// What a form needs besides the dossier record, owned so that rendering
-/// can move to a blocking thread.
-struct Context {
-    procedure: Procedure,
-    calendar: WorkCalendar,
-    province_name: String,
-    unit_name: String,
-    staff_names: BTreeMap<String, String>,
-}
-
-fn corrupt() -> ApiError {
-    Problem::conflict(
-        "corrupt_row",
-        "Hồ sơ trỏ tới thủ tục hoặc đơn vị không còn trong danh mục",
-    )
-    .into()
-}
-
-async fn unit_names(s: &Store, unit_code: &str) -> ApiResult<(String, String)> {
-    let unit = s.unit(unit_code).await?.ok_or_else(corrupt)?;
-    let province = s
-        .provinces()
-        .await?
-        .into_iter()
-        .find(|p| p.code == unit.province_code)
-        .map(|p| {
-            // The list names "Đồng Tháp" (a tỉnh) but "Thành phố Hà Nội".
-            let lower = p.name.to_lowercase();
-            if p.kind == "tỉnh" && !lower.starts_with("tỉnh") {
-                format!("Tỉnh {}", p.name)
-            } else {
-                p.name
-            }
-        })
-        .unwrap_or_default();
-    Ok((province, unit.name))
-}
-
-async fn context(s: &Store, rec: &DossierRecord) -> ApiResult<Context> {
-    let r = &rec.row;
-    let (procedure, _) = s.procedure(&r.procedure_code).await?.ok_or_else(corrupt)?;
-    let calendar = s.calendar(Some(&r.unit_code)).await?;
-    let (province_name, unit_name) = unit_names(s, &r.unit_code).await?;
-    let mut staff_names = BTreeMap::new();
-    let names = rec
-        .events
-        .iter()
-        .flat_map(|e| std::iter::once(e.actor.clone()).chain(e.payload.assignee.clone()));
-    for name in names {
-        if name == "citizen" || staff_names.contains_key(&name) {
-            continue;
-        }
-        let full = match s.user_by_username(&name).await? {
-            Some(u) => u.full_name,
-            None => name.clone(),
-        };
-        staff_names.insert(name, full);
-    }
-    Ok(Context {
-        procedure,
-        calendar,
-        province_name,
-        unit_name,
-        staff_names,
-    })
-}
-
-fn info<'a>(ctx: &'a Context, rec: &'a DossierRecord, lookup: String) -> DossierInfo<'a> {
-    let r = &rec.row;
-    DossierInfo {
-        code: r.code.clone(),
-        lookup_key: rec.issued_key.clone(),
-        province_name: ctx.province_name.clone(),
-        unit_name: ctx.unit_name.clone(),
-        procedure: &ctx.procedure,
-        calendar: &ctx.calendar,
-        applicant_name: r.applicant_name.clone(),
-        applicant_id_number: r.applicant_id_number.clone(),
-        applicant_phone: r.applicant_phone.clone(),
-        applicant_email: r.applicant_email.clone(),
-        applicant_address: r.applicant_address.clone(),
-        events: &rec.events,
-        documents: rec
-            .documents
-            .iter()
-            .map(|d| ReceivedDocument {
-                code: d.code.clone(),
-                paper: d.paper,
-            })
-            .collect(),
-        staff_names: ctx.staff_names.clone(),
-        lookup_url: lookup,
-    }
-}
-
-/// The forms that apply to a dossier now (for links).
-pub fn applicable(rec: &DossierRecord) -> Vec<Form> {
-    Form::ALL
-        .into_iter()
-        .filter(|f| f.applies_to(&rec.events))
-        .collect()
-}
-
-fn render_err(e: motcua_documents::DocumentError) -> ApiError {
-    ApiError::Problem(e.to_problem())
-}
-
-fn join_err(e: tokio::task::JoinError) -> ApiError {
-    ApiError::Store(StoreError::Config(format!("rendering stopped: {e}")))
+pub fn public_base(s: &AppState, headers: &HeaderMap) -> String {
+    s.config
+        .public_base()
+        .unwrap_or_else(|| crate::pages::base_url(headers))
 }
 
 /// Render one form of a dossier as PDF bytes.
@@ -154,42 +27,12 @@ fn join_err(e: tokio::task::JoinError) -> ApiError {
 /// is printed with the form, never anyone else's.
 pub async fn render_form(
     s: &AppState,
-    mut rec: DossierRecord,
+    rec: DossierRecord,
     form: Form,
     base: String,
     viewer: &str,
 ) -> ApiResult<Vec<u8>> {
-    let ctx = context(&s.store, &rec).await?;
-    rec.issued_key = s
-        .store
-        .issued_key(&rec.row, viewer, time::OffsetDateTime::now_utc())?;
-    tokio::task::spawn_blocking(move || {
-        let lookup = lookup_url(&base, &rec.row.code, rec.issued_key.as_deref());
-        form.render(&info(&ctx, &rec, lookup)).map_err(render_err)
-    })
-    .await
-    .map_err(join_err)?
-}
-
-/// A result document drafted from the dossier (`ResultDocument::for_dossier`):
-/// the officer's `text`, or the default wording when it is empty.
-pub async fn draft_result(
-    s: &Store,
-    rec: DossierRecord,
-    text: String,
-    now: OffsetDateTime,
-) -> ApiResult<Vec<u8>> {
-    let ctx = context(s, &rec).await?;
-    tokio::task::spawn_blocking(move || {
-        let doc = motcua_documents::ResultDocument::for_dossier(
-            &info(&ctx, &rec, String::new()),
-            &text,
-            now,
-        );
-        doc.render().map_err(render_err)
-    })
-    .await
-    .map_err(join_err)?
+    Ok(motcua_app::forms::render_form(&s.store, rec, form, base, viewer, s.now()).await?)
 }
 
 /// A file answer: PDF or CSV, shown inline or downloaded, never cached.
@@ -214,183 +57,8 @@ pub fn file_response(bytes: Vec<u8>, content_type: &'static str, filename: &str)
     resp
 }
 
-/// Longest register period, and most rows, in one request.
-pub const REGISTER_MAX_DAYS: i64 = 366;
-pub const REGISTER_MAX_ROWS: i64 = 20_000;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RegisterFormat {
-    Pdf,
-    Csv,
-}
-
-/// Validated register request.
-pub struct RegisterQuery {
-    pub unit: String,
-    pub from: Date,
-    pub to: Date,
-    pub format: RegisterFormat,
-}
-
-impl RegisterQuery {
-    /// Check the raw query of the register (page or API) for `user`: the
-    /// unit must be one the user sees (else the same 404 as an unknown unit).
-    pub fn parse(
-        user: &User,
-        unit: Option<&str>,
-        from: Option<&str>,
-        to: Option<&str>,
-        format: Option<&str>,
-    ) -> Result<RegisterQuery, Problem> {
-        let unit = unit.map(str::trim).unwrap_or("").to_string();
-        if unit.is_empty() {
-            return Err(Problem::invalid("unit_required", "unit", "Hãy chọn đơn vị"));
-        }
-        if !user.reads_dossiers_of(&unit) {
-            return Err(Problem::not_found(
-                "unit_not_found",
-                "Không tìm thấy đơn vị",
-            ));
-        }
-        let date = |raw: Option<&str>, field: &'static str| {
-            motcua_domain::calendar::parse_date(raw.unwrap_or("")).map_err(|_| {
-                Problem::invalid(
-                    "bad_date",
-                    field,
-                    "Ngày phải có dạng YYYY-MM-DD, ví dụ 2026-03-01",
-                )
-            })
-        };
-        let from = date(from, "from")?;
-        let to = date(to, "to")?;
-        if to < from {
-            return Err(Problem::invalid(
-                "bad_period",
-                "to",
-                "Ngày kết thúc phải từ ngày bắt đầu trở đi",
-            ));
-        }
-        if (to - from).whole_days() >= REGISTER_MAX_DAYS {
-            return Err(Problem::invalid(
-                "period_too_long",
-                "to",
-                "Mỗi lần in sổ tối đa 366 ngày",
-            ));
-        }
-        let format = match format.map(str::trim).unwrap_or("pdf") {
-            "pdf" | "" => RegisterFormat::Pdf,
-            "csv" => RegisterFormat::Csv,
-            _ => {
-                return Err(Problem::invalid(
-                    "bad_format",
-                    "format",
-                    "Định dạng phải là pdf hoặc csv",
-                ));
-            }
-        };
-        Ok(RegisterQuery {
-            unit,
-            from,
-            to,
-            format,
-        })
-    }
-}
-
-fn local_midnight(d: Date) -> OffsetDateTime {
-    d.midnight().assume_offset(VN_OFFSET)
-}
-
-/// Build the register (Mẫu 05) of a unit for a period and render it. The
-/// read of personal data is logged once for the register.
+/// The register (Mẫu 05) of a unit for a period, as a file answer.
 pub async fn register(s: &AppState, user: &User, q: &RegisterQuery) -> ApiResult<Response> {
-    let now = OffsetDateTime::now_utc();
-    let start = local_midnight(q.from);
-    let end = local_midnight(q.to.next_day().unwrap_or(q.to));
-    let rows = s
-        .store
-        .register(&q.unit, start, end, REGISTER_MAX_ROWS + 1)
-        .await?;
-    if rows.len() as i64 > REGISTER_MAX_ROWS {
-        return Err(Problem::invalid(
-            "register_too_large",
-            "to",
-            "Khoảng thời gian có quá nhiều hồ sơ; hãy chọn khoảng ngắn hơn",
-        )
-        .into());
-    }
-    s.store
-        .log_access(
-            &user.username,
-            &format!("register:{}:{}..{}", q.unit, q.from, q.to),
-            match q.format {
-                RegisterFormat::Pdf => "register:pdf",
-                RegisterFormat::Csv => "register:csv",
-            },
-            now,
-        )
-        .await?;
-    let procedures: BTreeMap<String, String> = s
-        .store
-        .procedures()
-        .await?
-        .into_iter()
-        .map(|p| (p.code, p.name))
-        .collect();
-    let (province_name, unit_name) = unit_names(&s.store, &q.unit).await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for (r, ret) in rows {
-        let p = r.projection()?;
-        let t = |ms: i64| {
-            OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-                .unwrap_or(OffsetDateTime::UNIX_EPOCH)
-        };
-        out.push(RegisterRow {
-            procedure_name: procedures
-                .get(&r.procedure_code)
-                .cloned()
-                .unwrap_or_else(|| r.procedure_code.clone()),
-            applicant_name: r.applicant_name.clone(),
-            applicant_address: r.applicant_address.clone(),
-            applicant_phone: r.applicant_phone.clone(),
-            submitted_at: t(r.submitted_at),
-            received_at: p.received_at,
-            due_at: p.due_at,
-            finished_at: p.finished_at,
-            returned_at: p.returned_at,
-            status: p.status,
-            late: p.is_late(now),
-            delivery: ret
-                .as_ref()
-                .and_then(Delivery::from_payload)
-                .map(|d| d.words_vi()),
-            code: r.code,
-        });
-    }
-    let info = RegisterInfo {
-        province_name,
-        unit_name,
-        from: q.from,
-        to: q.to,
-        printed: now.to_offset(VN_OFFSET).date(),
-        rows: out,
-    };
-    let name = format!("so-theo-doi-{}-{}-{}", q.unit, q.from, q.to);
-    match q.format {
-        RegisterFormat::Csv => Ok(file_response(
-            info.csv(),
-            "text/csv; charset=utf-8",
-            &format!("{name}.csv"),
-        )),
-        RegisterFormat::Pdf => {
-            let bytes = tokio::task::spawn_blocking(move || info.pdf().map_err(render_err))
-                .await
-                .map_err(join_err)??;
-            Ok(file_response(
-                bytes,
-                "application/pdf",
-                &format!("{name}.pdf"),
-            ))
-        }
-    }
+    let f = motcua_app::forms::register(&s.store, user, q, s.now()).await?;
+    Ok(file_response(f.bytes, f.content_type, &f.filename))
 }

@@ -15,17 +15,48 @@ pub mod view;
 
 use axum::Router;
 use axum::http::{HeaderValue, header};
+use motcua_app::{Config, SharedClock};
 use motcua_store::Store;
+use std::sync::Arc;
 use tower_http::set_header::SetResponseHeaderLayer;
 
+/// What every handler shares: the store, the clock (handlers never read the
+/// wall clock) and the configuration.
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
+    pub clock: SharedClock,
+    pub config: Arc<Config>,
 }
 
-/// The whole application as one router, with the limits of the environment.
+impl AppState {
+    /// A state on the system clock with the default configuration of the
+    /// store's data (tests, tools).
+    pub fn new(store: Store) -> Self {
+        AppState {
+            store,
+            clock: motcua_app::clock::system(),
+            config: Arc::new(Config::for_data_dir(std::path::PathBuf::from("."))),
+        }
+    }
+
+    pub fn now(&self) -> time::OffsetDateTime {
+        self.clock.now()
+    }
+
+    /// The limits of the configuration; requests in flight at shutdown get
+    /// the configured grace.
+    pub fn limits(&self) -> limits::Limits {
+        let mut l = limits::Limits::from_settings(&self.config.limits);
+        l.connections.drain = self.config.shutdown_grace;
+        l
+    }
+}
+
+/// The whole application as one router, with the configured limits.
 pub fn router(state: AppState) -> Router {
-    router_with(state, limits::Limits::from_env())
+    let limits = state.limits();
+    router_with(state, limits)
 }
 
 /// The same, with the given limits.
@@ -93,7 +124,8 @@ pub async fn serve(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    serve_with(listener, state, limits::Limits::from_env(), shutdown).await
+    let limits = state.limits();
+    serve_with(listener, state, limits, shutdown).await
 }
 
 /// Serve with the given limits until `shutdown` resolves.

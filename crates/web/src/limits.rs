@@ -154,31 +154,22 @@ pub fn requester(client: IpAddr, account: Option<&str>) -> String {
     }
 }
 
-fn env_u32(name: &str, default: u32) -> u32 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
 impl Limits {
-    /// Defaults, or `MOTCUA_LOOKUP_PER_MINUTE` / `MOTCUA_LOGIN_PER_MINUTE` (0 = off).
-    pub fn from_env() -> Self {
-        let mb = |name, default| u64::from(env_u32(name, default)).saturating_mul(1024 * 1024);
+    /// The limits of the configuration (0 switches one off).
+    pub fn from_settings(c: &motcua_app::config::LimitSettings) -> Self {
+        let mb = |v: u32| u64::from(v).saturating_mul(1024 * 1024);
         let off_is_max = |b: u64| if b == 0 { u64::MAX } else { b };
         Limits {
-            lookup: RateLimiter::new(env_u32("MOTCUA_LOOKUP_PER_MINUTE", 60), 30),
-            login: RateLimiter::new(env_u32("MOTCUA_LOGIN_PER_MINUTE", 10), 10),
-            upload: RateLimiter::new(env_u32("MOTCUA_UPLOADS_PER_MINUTE", 30), 20),
-            submit: RateLimiter::new(env_u32("MOTCUA_SUBMISSIONS_PER_MINUTE", 6), 3),
-            daily: DailyCap::new(env_u32("MOTCUA_SUBMISSIONS_PER_DAY", 20)),
-            unattached_per_client: off_is_max(mb("MOTCUA_UNATTACHED_MB_PER_CLIENT", 100)),
-            unattached_total: off_is_max(mb("MOTCUA_UNATTACHED_MB_TOTAL", 4096)),
+            lookup: RateLimiter::new(c.lookups_per_minute, 30),
+            login: RateLimiter::new(c.logins_per_minute, 10),
+            upload: RateLimiter::new(c.uploads_per_minute, 20),
+            submit: RateLimiter::new(c.submissions_per_minute, 3),
+            daily: DailyCap::new(c.submissions_per_day),
+            unattached_per_client: off_is_max(mb(c.unattached_mb_per_client)),
+            unattached_total: off_is_max(mb(c.unattached_mb_total)),
             connections: crate::serve::ConnLimits {
-                header_timeout: Duration::from_secs(u64::from(
-                    env_u32("MOTCUA_HEADER_TIMEOUT_SECS", 15).max(1),
-                )),
-                max_connections: env_u32("MOTCUA_MAX_CONNECTIONS", 2048).max(1) as usize,
+                header_timeout: Duration::from_secs(u64::from(c.header_timeout_secs.max(1))),
+                max_connections: c.max_connections.max(1) as usize,
                 ..Default::default()
             },
         }

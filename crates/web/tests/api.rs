@@ -146,11 +146,10 @@ async fn envs() -> Envs {
             .expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
         let (stop, stopped) = oneshot::channel::<()>();
-        let state = AppState {
-            store: store.clone(),
-        };
+        let state = AppState::new(store.clone());
         // These tests submit far more than one citizen would, from one address.
-        let limits = motcua_web::limits::Limits::from_env().without_intake_limits();
+        let limits =
+            motcua_web::limits::Limits::from_settings(&Default::default()).without_intake_limits();
         tokio::spawn(motcua_web::serve_with(
             listener,
             state,

@@ -392,9 +392,7 @@ async fn server() -> Server {
         .expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let state = AppState {
-        store: store.clone(),
-    };
+    let state = AppState::new(store.clone());
     tokio::spawn(motcua_web::serve(listener, state, async {
         let _ = stopped.await;
     }));

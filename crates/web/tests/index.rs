@@ -418,9 +418,7 @@ async fn ranking_drill_down_exports_rating_and_feedback() {
         let (stop, stopped) = oneshot::channel::<()>();
         tokio::spawn(motcua_web::serve(
             listener,
-            AppState {
-                store: store.clone(),
-            },
+            AppState::new(store.clone()),
             async move {
                 let _ = stopped.await;
             },

@@ -82,9 +82,7 @@ async fn envs() -> Envs {
             .expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
         let (stop, stopped) = oneshot::channel::<()>();
-        let state = AppState {
-            store: store.clone(),
-        };
+        let state = AppState::new(store.clone());
         tokio::spawn(motcua_web::serve(listener, state, async move {
             let _ = stopped.await;
         }));

@@ -25,7 +25,7 @@ async fn server() -> Srv {
         .expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(motcua_web::serve(listener, AppState { store }, async {
+    tokio::spawn(motcua_web::serve(listener, AppState::new(store), async {
         let _ = stopped.await;
     }));
     Srv {

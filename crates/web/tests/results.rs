@@ -174,9 +174,7 @@ async fn start(store: &Store) -> Env {
     let (stop, stopped) = oneshot::channel::<()>();
     tokio::spawn(motcua_web::serve(
         listener,
-        AppState {
-            store: store.clone(),
-        },
+        AppState::new(store.clone()),
         async move {
             let _ = stopped.await;
         },
@@ -270,10 +268,10 @@ async fn attach_sign_download_and_verify_with_authorization() {
         .await;
         let now = OffsetDateTime::now_utc();
         for (unit, who) in [(UNIT, "lanhdao"), (OTHER_UNIT, "lanhdao.mytho")] {
-            motcua_web::results::create_ca(&store, unit, "admin", now)
+            motcua_app::signing::create_ca(&store, unit, "admin", now)
                 .await
                 .expect("ca");
-            motcua_web::results::issue(&store, unit, who, "admin", now, 30)
+            motcua_app::signing::issue(&store, unit, who, "admin", now, 30)
                 .await
                 .expect("issue");
         }
@@ -536,7 +534,7 @@ async fn attach_sign_download_and_verify_with_authorization() {
             .await
             .expect("attach");
         env.act(&code2, &specialist, "propose", None).await;
-        let second = motcua_web::results::sign_result(&store, &code2, &leader, &env.base, now)
+        let second = motcua_app::signing::sign_result(&store, &code2, &leader, &env.base, now)
             .await
             .expect("sign the second");
         let second_page = format!("/xac-minh/{}", second.public_id.expect("public id"));
@@ -625,10 +623,10 @@ async fn a_result_drafted_from_the_dossier_is_signed_and_reads_in_vietnamese() {
         )
         .await;
         let now = OffsetDateTime::now_utc();
-        motcua_web::results::create_ca(&store, UNIT, "admin", now)
+        motcua_app::signing::create_ca(&store, UNIT, "admin", now)
             .await
             .expect("ca");
-        motcua_web::results::issue(&store, UNIT, "lanhdao", "admin", now, 30)
+        motcua_app::signing::issue(&store, UNIT, "lanhdao", "admin", now, 30)
             .await
             .expect("issue");
         let env = start(&store).await;
@@ -710,7 +708,7 @@ async fn a_result_drafted_from_the_dossier_is_signed_and_reads_in_vietnamese() {
                 Some(&l_cookie),
             )
             .await;
-        let report = motcua_web::results::verify(&store, &signed.body)
+        let report = motcua_app::signing::verify(&store, &signed.body)
             .await
             .expect("verify");
         assert_eq!(report.verdict, motcua_signing::verify::Verdict::Valid);

@@ -89,9 +89,7 @@ async fn envs() -> Vec<Env> {
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(motcua_web::serve(
             listener,
-            AppState {
-                store: store.clone(),
-            },
+            AppState::new(store.clone()),
             async {
                 let _ = stopped.await;
             },
@@ -1182,7 +1180,7 @@ async fn read_until_closed(
 async fn half_sent_and_idle_connections_are_closed_and_connections_are_capped() {
     use tokio::io::AsyncWriteExt;
     let env = envs().await.remove(0);
-    let mut limits = motcua_web::limits::Limits::from_env();
+    let mut limits = motcua_web::limits::Limits::from_settings(&Default::default());
     limits.connections.header_timeout = std::time::Duration::from_secs(1);
     limits.connections.max_connections = 1;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -1191,9 +1189,7 @@ async fn half_sent_and_idle_connections_are_closed_and_connections_are_capped() 
     let addr = listener.local_addr().expect("addr");
     tokio::spawn(motcua_web::serve_with(
         listener,
-        AppState {
-            store: env.store.clone(),
-        },
+        AppState::new(env.store.clone()),
         limits,
         std::future::pending(),
     ));

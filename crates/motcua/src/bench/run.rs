@@ -531,16 +531,6 @@ const LIMITS: [&str; 7] = [
     "MOTCUA_UNATTACHED_MB_TOTAL",
 ];
 
-fn limits_off() {
-    for var in LIMITS {
-        if std::env::var_os(var).is_none() {
-            // SAFETY: called before the server is built; no other thread of
-            // this process reads or writes the environment at this point.
-            unsafe { std::env::set_var(var, "0") };
-        }
-    }
-}
-
 pub async fn run(store: Store, args: &RunArgs) -> Result<()> {
     let (phase_secs, concurrency, walk_pages, n_units, samples) = if args.smoke {
         (1.0, args.concurrency.min(4), 3, args.units.min(2), 50)
@@ -591,12 +581,23 @@ pub async fn run(store: Store, args: &RunArgs) -> Result<()> {
             (Target::parse(url)?, None)
         }
         None => {
-            limits_off();
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
             let addr = listener.local_addr()?;
-            let state = motcua_web::AppState {
-                store: store.clone(),
+            // The load stands for many citizens behind one address: no
+            // per-client limit applies.
+            let mut state = motcua_web::AppState::new(store.clone());
+            let mut config = (*state.config).clone();
+            config.limits = motcua_app::config::LimitSettings {
+                lookups_per_minute: 0,
+                logins_per_minute: 0,
+                uploads_per_minute: 0,
+                submissions_per_minute: 0,
+                submissions_per_day: 0,
+                unattached_mb_per_client: 0,
+                unattached_mb_total: 0,
+                ..config.limits
             };
+            state.config = std::sync::Arc::new(config);
             let handle = tokio::spawn(motcua_web::serve(listener, state, async {
                 let _ = stopped.await;
             }));

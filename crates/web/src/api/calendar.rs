@@ -13,7 +13,6 @@ use motcua_domain::catalog::ProcessingSpec;
 use motcua_store::User;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use time::OffsetDateTime;
 
 #[derive(Deserialize)]
 pub struct DueQuery {
@@ -51,7 +50,7 @@ pub async fn due(
         Some(f) => {
             parse_instant(f).map_err(|e| Problem::invalid("bad_from", "from", e.to_string()))?
         }
-        None => OffsetDateTime::now_utc(),
+        None => s.now(),
     };
     let given = [
         q.working_days.is_some(),
@@ -114,7 +113,7 @@ pub async fn holidays(
     State(s): State<AppState>,
     Query(q): Query<YearQuery>,
 ) -> ApiResult<axum::Json<Value>> {
-    let year = q.year.unwrap_or_else(|| OffsetDateTime::now_utc().year());
+    let year = q.year.unwrap_or_else(|| s.now().year());
     if !(1900..=2199).contains(&year) {
         return Err(Problem::invalid("bad_year", "year", "Năm phải từ 1900 đến 2199").into());
     }
@@ -201,12 +200,7 @@ pub async fn put_override(
         name: body.name,
     };
     s.store
-        .put_override(
-            body.unit.as_deref(),
-            &o,
-            &user.username,
-            OffsetDateTime::now_utc(),
-        )
+        .put_override(body.unit.as_deref(), &o, &user.username, s.now())
         .await?;
     Ok((
         StatusCode::OK,

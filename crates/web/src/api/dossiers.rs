@@ -19,7 +19,6 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use std::net::SocketAddr;
 use std::sync::Arc;
-use time::OffsetDateTime;
 
 #[derive(Deserialize)]
 pub struct UploadQuery {
@@ -59,7 +58,7 @@ pub async fn upload(
         &bytes,
         q.filename.as_deref(),
         by,
-        OffsetDateTime::now_utc(),
+        s.now(),
     )
     .await?;
     Ok((StatusCode::CREATED, axum::Json(meta)).into_response())
@@ -112,9 +111,7 @@ async fn create(
         fields: body.fields,
         documents: body.documents,
     };
-    Ok(s.store
-        .create_dossier(new, &actor, OffsetDateTime::now_utc())
-        .await?)
+    Ok(s.store.create_dossier(new, &actor, s.now()).await?)
 }
 
 /// Online submission by a citizen (no account needed).
@@ -129,7 +126,7 @@ pub async fn submit(
         &limits,
         &crate::limits::requester(peer.ip(), None),
         body.unit_code.trim(),
-        OffsetDateTime::now_utc(),
+        s.now(),
     )?;
     let rec = create(&s, body, Actor::Citizen, Channel::Online).await?;
     let r = &rec.row;
@@ -166,7 +163,7 @@ pub async fn create_at_counter(
     let (p, u) = names(&s, &rec.row).await?;
     Ok((
         StatusCode::CREATED,
-        axum::Json(view::full(&rec, &p, &u, &actor, OffsetDateTime::now_utc())),
+        axum::Json(view::full(&rec, &p, &u, &actor, s.now())),
     )
         .into_response())
 }
@@ -237,7 +234,7 @@ pub async fn list(
         open_clock: false,
         due_before: None,
     };
-    let now = OffsetDateTime::now_utc();
+    let now = s.now();
     let rows = s.store.list_dossiers(&filter, now).await?;
     s.store
         .log_access(&user.username, "", "api:list", now)
@@ -282,12 +279,7 @@ pub async fn show(
     }
     // Reads of personal data by staff are kept (who, when, which dossier).
     s.store
-        .log_access(
-            &user.username,
-            &rec.row.code,
-            "api:dossier",
-            OffsetDateTime::now_utc(),
-        )
+        .log_access(&user.username, &rec.row.code, "api:dossier", s.now())
         .await?;
     let (p, u) = names(&s, &rec.row).await?;
     Ok(axum::Json(view::full(
@@ -295,7 +287,7 @@ pub async fn show(
         &p,
         &u,
         &Actor::Staff(user),
-        OffsetDateTime::now_utc(),
+        s.now(),
     )))
 }
 
@@ -306,7 +298,7 @@ pub async fn act(
     Json(mut req): Json<ActionRequest>,
 ) -> ApiResult<axum::Json<Value>> {
     let actor = Actor::Staff(user);
-    let now = OffsetDateTime::now_utc();
+    let now = s.now();
     req.via = Via::Api;
     let rec = s.store.act(&code, &req, &actor, now).await?;
     let (p, u) = names(&s, &rec.row).await?;
@@ -344,7 +336,7 @@ pub async fn document(
             &user.username,
             &code,
             &format!("api:document:{id}"),
-            OffsetDateTime::now_utc(),
+            s.now(),
         )
         .await?;
     let bytes = s
@@ -401,12 +393,7 @@ pub async fn lookup(
         .map_err(crate::auth::rate_limited)?;
     let rec = by_key(&s, &code, q.key.as_deref()).await?;
     let (p, u) = names(&s, &rec.row).await?;
-    Ok(axum::Json(view::public(
-        &rec,
-        &p,
-        &u,
-        OffsetDateTime::now_utc(),
-    )))
+    Ok(axum::Json(view::public(&rec, &p, &u, s.now())))
 }
 
 /// The citizen supplements or withdraws their own dossier, proven by its key.
@@ -424,7 +411,7 @@ pub async fn citizen_act(
         .check(peer.ip())
         .map_err(crate::auth::rate_limited)?;
     let rec = by_key(&s, &code, q.key.as_deref()).await?;
-    let now = OffsetDateTime::now_utc();
+    let now = s.now();
     req.via = Via::Api;
     let rec = s
         .store

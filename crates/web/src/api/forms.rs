@@ -12,7 +12,6 @@ use axum::response::Response;
 use motcua_documents::Form;
 use motcua_domain::Problem;
 use serde::Deserialize;
-use time::OffsetDateTime;
 
 pub async fn form(
     State(s): State<AppState>,
@@ -33,7 +32,7 @@ pub async fn form(
             &user.username,
             &rec.row.code,
             &format!("api:form:{}", form.slug()),
-            OffsetDateTime::now_utc(),
+            s.now(),
         )
         .await?;
     let name = format!("mau-{}-{}.pdf", form.slug(), rec.row.code);
@@ -41,7 +40,7 @@ pub async fn form(
         &s,
         rec,
         form,
-        documents::public_base(&headers),
+        documents::public_base(&s, &headers),
         &user.username,
     )
     .await?;

@@ -19,14 +19,10 @@ pub struct IndexQuery {
     period: Option<String>,
 }
 
-fn period(q: &IndexQuery) -> Result<Period, Problem> {
+fn period(q: &IndexQuery, now: time::OffsetDateTime) -> Result<Period, Problem> {
     match q.period.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
         Some(p) => Period::parse(p).map_err(|e| e.with_field("period")),
-        None => Period::year(
-            time::OffsetDateTime::now_utc()
-                .to_offset(motcua_domain::calendar::VN_OFFSET)
-                .year(),
-        ),
+        None => Period::year(now.to_offset(motcua_domain::calendar::VN_OFFSET).year()),
     }
 }
 
@@ -52,7 +48,7 @@ pub async fn ranking(
     State(s): State<AppState>,
     Query(q): Query<IndexQuery>,
 ) -> ApiResult<Json<J>> {
-    let p = period(&q)?;
+    let p = period(&q, s.now())?;
     if !idx::may_rank_province(&u.roles) {
         return Err(Problem::forbidden(
             "forbidden_action",
@@ -103,7 +99,7 @@ pub async fn unit(
     Path(code): Path<String>,
     Query(q): Query<IndexQuery>,
 ) -> ApiResult<Json<J>> {
-    let p = period(&q)?;
+    let p = period(&q, s.now())?;
     if !u.sees_unit(&code) {
         return Err(Problem::forbidden("other_unit", "Bạn không làm việc tại đơn vị này").into());
     }

@@ -20,7 +20,6 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use std::net::SocketAddr;
 use std::sync::Arc;
-use time::OffsetDateTime;
 
 fn not_found() -> ApiError {
     Problem::not_found("dossier_not_found", "Không tìm thấy hồ sơ").into()
@@ -99,7 +98,7 @@ pub async fn post(
         )
         .with_field("file")
     })?;
-    let now = OffsetDateTime::now_utc();
+    let now = s.now();
     let is_json = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -121,7 +120,7 @@ pub async fn post(
             .into());
         }
         let base = crate::pages::base_url(&headers);
-        let r = crate::results::sign_result(&s.store, &code, &user, &base, now).await?;
+        let r = motcua_app::signing::sign_result(&s.store, &code, &user, &base, now).await?;
         return Ok((StatusCode::OK, axum::Json(result_json(&r))).into_response());
     }
     let r = s
@@ -257,7 +256,7 @@ pub async fn verify(
     if bytes.is_empty() {
         return Err(Problem::invalid("empty_file", "file", "Tệp tải lên trống").into());
     }
-    let report = crate::results::verify(&s.store, &bytes).await?;
+    let report = motcua_app::signing::verify(&s.store, &bytes).await?;
     let mut out = crate::results::verdict_json(&report);
     if let Some(code) = report.signer.as_ref().and_then(|x| x.unit_code.clone()) {
         let name = s.store.unit(&code).await?.map(|u| u.name);

@@ -29,8 +29,15 @@ pub async fn login(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Json(body): Json<Login>,
 ) -> ApiResult<Response> {
-    let (user, token) =
-        sign_in(&s.store, &limits, peer.ip(), &body.username, body.password).await?;
+    let (user, token) = sign_in(
+        &s.store,
+        &limits,
+        peer.ip(),
+        &body.username,
+        body.password,
+        s.now(),
+    )
+    .await?;
     let mut headers = HeaderMap::new();
     if let Ok(v) = HeaderValue::from_str(&session_cookie(&token)) {
         headers.insert(header::SET_COOKIE, v);

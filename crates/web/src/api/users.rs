@@ -9,7 +9,6 @@ use motcua_domain::Problem;
 use motcua_domain::signin::may_manage_account;
 use motcua_store::User;
 use serde_json::{Value, json};
-use time::OffsetDateTime;
 
 /// The account, if the signed-in staff member may manage it; an account they
 /// may not manage answers like an unknown one.
@@ -27,10 +26,7 @@ pub async fn sign_in_failures(
     Path(username): Path<String>,
 ) -> ApiResult<axum::Json<Value>> {
     let target = managed(&s, &actor, &username).await?;
-    let rows = s
-        .store
-        .sign_in_failures(&target.username, OffsetDateTime::now_utc())
-        .await?;
+    let rows = s.store.sign_in_failures(&target.username, s.now()).await?;
     let clients: Vec<Value> = rows
         .into_iter()
         .map(|(client, failures, until)| {

@@ -156,7 +156,7 @@ async fn procedure(c: Ctx, State(s): State<AppState>, Path(code): Path<String>) 
 async fn start(c: Ctx, State(s): State<AppState>, Path(code): Path<String>) -> PageResult {
     let d = s
         .store
-        .new_draft(&code, OffsetDateTime::now_utc())
+        .new_draft(&code, s.now())
         .await
         .map_err(|e| PageError::new(c.lang, e.into()))?;
     Ok(Redirect::to(&format!("/nop/{}/tinh", d.id)).into_response())
@@ -196,7 +196,7 @@ async fn load(s: &AppState, c: &Ctx, id: &str) -> Result<(Draft, Procedure), Pag
     };
     let draft = s
         .store
-        .draft(id, OffsetDateTime::now_utc())
+        .draft(id, s.now())
         .await
         .map_err(|e| PageError::new(lang, e.into()))?
         .ok_or_else(gone)?;
@@ -570,8 +570,8 @@ async fn answer(
     let from_check = q.tu.as_deref() == Some("kiem-tra");
     let (form, file) = read_answer(&s, req).await?;
     let value = form.get("answer").cloned().unwrap_or_default();
-    let today = OffsetDateTime::now_utc().to_offset(VN_OFFSET).date();
-    let now = OffsetDateTime::now_utc();
+    let today = s.now().to_offset(VN_OFFSET).date();
+    let now = s.now();
     let data = draft
         .data
         .as_object_mut()
@@ -844,7 +844,7 @@ async fn submit(
         &limits,
         &crate::limits::requester(peer.ip(), None),
         &text(&draft, "unit_code"),
-        OffsetDateTime::now_utc(),
+        s.now(),
     )
     .map_err(|p| PageError::new(c.lang, p.into()))?;
     let documents: Vec<DocumentRef> = draft
@@ -881,11 +881,7 @@ async fn submit(
         fields: json!({}),
         documents,
     };
-    match s
-        .store
-        .create_dossier(new, &Actor::Citizen, OffsetDateTime::now_utc())
-        .await
-    {
+    match s.store.create_dossier(new, &Actor::Citizen, s.now()).await {
         Ok(rec) => {
             draft.dossier_code = Some(rec.row.code.clone());
             if let Some(m) = draft.data.as_object_mut() {
@@ -898,7 +894,7 @@ async fn submit(
         }
         Err(motcua_store::StoreError::Problem(pr)) => {
             // A second click may have lost the race to the first: show the first's result.
-            if let Ok(Some(fresh)) = s.store.draft(&id, OffsetDateTime::now_utc()).await
+            if let Ok(Some(fresh)) = s.store.draft(&id, s.now()).await
                 && fresh.dossier_code.is_some()
             {
                 return Ok(Redirect::to(&format!("/nop/{id}/xong")).into_response());
@@ -934,7 +930,7 @@ async fn done(
     let key = match s.store.dossier_row(&code).await? {
         Some(row) => s
             .store
-            .issued_key(&row, "citizen", OffsetDateTime::now_utc())?
+            .issued_key(&row, "citizen", s.now())?
             .unwrap_or_default(),
         None => String::new(),
     };
@@ -1040,7 +1036,7 @@ async fn find_by_key(
 }
 
 async fn lookup_view(s: &AppState, c: &Ctx, rec: &DossierRecord) -> Result<LookupView, PageError> {
-    let now = OffsetDateTime::now_utc();
+    let now = s.now();
     let r = &rec.row;
     let proj = r.projection()?;
     let (procedure, _) = s
@@ -1284,7 +1280,7 @@ async fn supplement(
         url_encode(&code),
         url_encode(&normalize_key(&key))
     );
-    let now = OffsetDateTime::now_utc();
+    let now = s.now();
     let mut docs = Vec::new();
     let mut problem = None;
     if files.is_empty() {

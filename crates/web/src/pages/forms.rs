@@ -17,7 +17,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::get;
 use motcua_documents::Form;
 use motcua_domain::Problem;
-use motcua_domain::calendar::{OffsetDateTime, VN_OFFSET};
+use motcua_domain::calendar::VN_OFFSET;
 use serde::Deserialize;
 
 pub fn routes() -> Router<AppState> {
@@ -63,7 +63,7 @@ async fn form_pdf(
             &user.username,
             &rec.row.code,
             &format!("page:form:{}", form.slug()),
-            OffsetDateTime::now_utc(),
+            s.now(),
         )
         .await
         .map_err(|e| PageError::new(lang, e.into()))?;
@@ -72,7 +72,7 @@ async fn form_pdf(
         &s,
         rec,
         form,
-        documents::public_base(&headers),
+        documents::public_base(&s, &headers),
         &user.username,
     )
     .await
@@ -135,7 +135,7 @@ async fn register(
             Err(p) => problem = Some(p),
         }
     }
-    let today = OffsetDateTime::now_utc().to_offset(VN_OFFSET).date();
+    let today = s.now().to_offset(VN_OFFSET).date();
     let first = today.replace_day(1).unwrap_or(today);
     let units = unit_choices(&s, &user)
         .await

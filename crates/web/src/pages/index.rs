@@ -192,16 +192,16 @@ struct IndexQuery {
     unit: Option<String>,
 }
 
-fn now() -> OffsetDateTime {
-    OffsetDateTime::now_utc()
+fn now(s: &AppState) -> OffsetDateTime {
+    s.now()
 }
 
 use super::sign_in;
 
-fn period_of(q: &IndexQuery) -> Result<Period, Problem> {
+fn period_of(q: &IndexQuery, now: OffsetDateTime) -> Result<Period, Problem> {
     match q.ky.as_deref().map(str::trim).filter(|k| !k.is_empty()) {
         Some(k) => Period::parse(k),
-        None => Period::year(now().to_offset(VN_OFFSET).year()),
+        None => Period::year(now.to_offset(VN_OFFSET).year()),
     }
 }
 
@@ -217,8 +217,8 @@ fn forbidden(lang: Lang) -> PageError {
 }
 
 /// Quick choices of period: this year and last, this year's quarters and months.
-fn period_choices(current: &Period) -> Vec<(String, String, bool)> {
-    let y = now().to_offset(VN_OFFSET).year();
+fn period_choices(current: &Period, now: OffsetDateTime) -> Vec<(String, String, bool)> {
+    let y = now.to_offset(VN_OFFSET).year();
     let mut out = Vec::new();
     let mut push = |p: Result<Period, Problem>| {
         if let Ok(p) = p {
@@ -417,7 +417,7 @@ async fn ranking_page(
         return Ok(sign_in(&c.path));
     };
     let lang = c.lang;
-    let period = period_of(&q).map_err(|p| PageError::new(lang, p.into()))?;
+    let period = period_of(&q, s.now()).map_err(|p| PageError::new(lang, p.into()))?;
     if !idx::may_rank_province(&user.roles) {
         // Unit staff see their own unit's index.
         return match user.units.first() {
@@ -473,7 +473,7 @@ async fn ranking_page(
         province_name,
         period_key: period.key(),
         period_label: period.label_vi(),
-        periods: period_choices(&period),
+        periods: period_choices(&period, s.now()),
         tables: vec![main, trend],
         chart,
         notes: notes(),
@@ -641,7 +641,7 @@ async fn unit_page(
     if !user.sees_unit(&unit) {
         return Err(forbidden(lang));
     }
-    let period = period_of(&q).map_err(|p| PageError::new(lang, p.into()))?;
+    let period = period_of(&q, s.now()).map_err(|p| PageError::new(lang, p.into()))?;
     let u = s.store.unit(&unit).await?.ok_or_else(|| {
         PageError::new(
             lang,
@@ -686,7 +686,7 @@ async fn unit_page(
         unit_name: u.name,
         period_key: period.key(),
         period_label: period.label_vi(),
-        periods: period_choices(&period),
+        periods: period_choices(&period, s.now()),
         total: idx::fmt_points(card.total_x100),
         rating: card.rating.label_vi().to_string(),
         rank,
@@ -762,7 +762,7 @@ async fn drill_page(
     if !user.lists_dossiers_of(&unit) {
         return Err(forbidden(lang));
     }
-    let period = period_of(&q).map_err(|p| PageError::new(lang, p.into()))?;
+    let period = period_of(&q, s.now()).map_err(|p| PageError::new(lang, p.into()))?;
     let drill = match q.loai.as_deref() {
         None => Drill::Late,
         Some(l) => Drill::parse(l).ok_or_else(|| {
@@ -998,7 +998,9 @@ async fn rate_post(
         scores.push(v);
     }
     let comment = Some(field(&f, "comment")).filter(|c| !c.trim().is_empty());
-    s.store.rate_dossier(&row, &scores, comment, now()).await?;
+    s.store
+        .rate_dossier(&row, &scores, comment, now(&s))
+        .await?;
     render(&RatePage {
         c,
         code: row.code,
@@ -1078,7 +1080,7 @@ async fn feedback_post(
             field(&f, "name"),
             field(&f, "contact"),
             field(&f, "content"),
-            now(),
+            now(&s),
         )
         .await?;
     render(&FeedbackFormPage {
@@ -1148,7 +1150,7 @@ async fn feedback_list(
             .map_or_else(|| code.clone(), |u| u.name);
         units.push((code.clone(), name, *code == unit));
     }
-    let t = now();
+    let t = now(&s);
     let items = s
         .store
         .feedback_list(&unit)
@@ -1205,7 +1207,7 @@ async fn feedback_answer(
         return Err(forbidden(lang));
     }
     s.store
-        .answer_feedback(&unit, id, field(&f, "answer"), &user.username, now())
+        .answer_feedback(&unit, id, field(&f, "answer"), &user.username, now(&s))
         .await?;
     Ok(Redirect::to(&format!("/can-bo/phan-anh?unit={}", url_encode(&unit))).into_response())
 }

@@ -152,7 +152,7 @@ impl FromRequestParts<AppState> for Ctx {
         let user = match cookie(&parts.headers, crate::auth::SESSION_COOKIE) {
             Some(token) => state
                 .store
-                .session_user(&crate::auth::token_hash(token), OffsetDateTime::now_utc())
+                .session_user(&crate::auth::token_hash(token), state.now())
                 .await
                 .map_err(|e| PageError::new(lang, e.into()))?,
             None => None,
@@ -172,18 +172,7 @@ impl FromRequestParts<AppState> for Ctx {
 }
 
 /// Percent-encode for a query value.
-pub fn url_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
-                out.push(b as char)
-            }
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
-}
+pub use motcua_app::forms::url_encode;
 
 /// Send a visitor who is not signed in to the sign-in page, coming back to `next`.
 pub(crate) fn sign_in(next: &str) -> axum::response::Response {

@@ -16,7 +16,7 @@ use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequest, Multipart, Path,
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
-use motcua_domain::calendar::{OffsetDateTime, format_vn};
+use motcua_domain::calendar::format_vn;
 use motcua_domain::lifecycle::ResultAction;
 use motcua_domain::{Problem, ProblemKind};
 use motcua_store::StoreError;
@@ -245,13 +245,7 @@ async fn attach(
     match s
         .store
         .signing()
-        .attach_result(
-            &code,
-            &bytes,
-            name.as_deref(),
-            &user,
-            OffsetDateTime::now_utc(),
-        )
+        .attach_result(&code, &bytes, name.as_deref(), &user, s.now())
         .await
     {
         Ok(r) => Ok(Redirect::to(&format!(
@@ -282,7 +276,7 @@ async fn draft(
         return Ok(sign_in(&page));
     };
     let lang = c.lang;
-    let now = OffsetDateTime::now_utc();
+    let now = s.now();
     let rec = s
         .store
         .dossier(code.trim())
@@ -311,8 +305,8 @@ async fn draft(
     let filename = format!("ket-qua-{}.pdf", rec.row.code);
     let bytes = match crate::documents::draft_result(&s.store, rec, text, now).await {
         Ok(b) => b,
-        Err(ApiError::Problem(p)) => return again(&s, c, &code, p).await,
-        Err(e) => return Err(PageError::new(lang, e)),
+        Err(StoreError::Problem(p)) => return again(&s, c, &code, p).await,
+        Err(e) => return Err(PageError::new(lang, e.into())),
     };
     match s
         .store
@@ -341,14 +335,8 @@ async fn sign(
         return Ok(sign_in(&page));
     };
     let lang = c.lang;
-    match crate::results::sign_result(
-        &s.store,
-        &code,
-        &user,
-        &base_url(&headers),
-        OffsetDateTime::now_utc(),
-    )
-    .await
+    match motcua_app::signing::sign_result(&s.store, &code, &user, &base_url(&headers), s.now())
+        .await
     {
         Ok(r) => Ok(Redirect::to(&format!(
             "/can-bo/ho-so/{}/ket-qua?ok=sign",
@@ -508,7 +496,7 @@ async fn verify_view(
                 .await
                 .map_err(|e| PageError::new(lang, ApiError::Store(e.into())))?;
             Some(
-                crate::results::verify(&s.store, &bytes)
+                motcua_app::signing::verify(&s.store, &bytes)
                     .await
                     .map_err(page_err(lang))?
                     .verdict,
@@ -603,7 +591,7 @@ async fn verify_upload(
             Problem::invalid("empty_file", "file", "Hãy chọn tệp cần kiểm tra").into(),
         ));
     }
-    let report = crate::results::verify(&s.store, &bytes)
+    let report = motcua_app::signing::verify(&s.store, &bytes)
         .await
         .map_err(page_err(lang))?;
     let expected = s

@@ -187,9 +187,13 @@ pub(super) async fn calendar_view(
     render_status(status, &page)
 }
 
-pub(super) fn parse_year(lang: Lang, raw: Option<&str>) -> Result<i32, PageError> {
+pub(super) fn parse_year(
+    lang: Lang,
+    raw: Option<&str>,
+    now: time::OffsetDateTime,
+) -> Result<i32, PageError> {
     match raw.map(str::trim).filter(|y| !y.is_empty()) {
-        None => Ok(OffsetDateTime::now_utc().to_offset(VN_OFFSET).year()),
+        None => Ok(now.to_offset(VN_OFFSET).year()),
         Some(y) => match y.parse::<i32>() {
             Ok(y) if (1900..=2199).contains(&y) => Ok(y),
             _ => Err(PageError::new(
@@ -235,7 +239,7 @@ pub(super) async fn calendar_page(
     let Some(user) = c.user.clone() else {
         return Ok(sign_in(&c.path));
     };
-    let year = parse_year(c.lang, q.nam.as_deref())?;
+    let year = parse_year(c.lang, q.nam.as_deref(), s.now())?;
     let unit = calendar_unit(c.lang, &user, q.unit.as_deref())?;
     let notice = match q.ok.as_deref() {
         Some("add") => Some(
@@ -263,7 +267,7 @@ pub(super) async fn calendar_post(c: Ctx, State(s): State<AppState>, req: Reques
     };
     let lang = c.lang;
     let form = read_form(&s, lang, req).await?;
-    let year = parse_year(lang, Some(form.get("nam")))?;
+    let year = parse_year(lang, Some(form.get("nam")), s.now())?;
     let unit = calendar_unit(lang, &user, Some(form.get("unit")))?;
     let scope = form.get("scope").trim().to_string();
     if !may_edit_calendar(&user, &scope) {
@@ -337,7 +341,7 @@ pub(super) async fn calendar_post(c: Ctx, State(s): State<AppState>, req: Reques
             };
             match s
                 .store
-                .put_override(scope_opt, &o, &user.username, OffsetDateTime::now_utc())
+                .put_override(scope_opt, &o, &user.username, s.now())
                 .await
             {
                 Ok(()) => return Ok(back("add")),

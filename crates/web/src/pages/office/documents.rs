@@ -43,7 +43,7 @@ pub(super) async fn document(
             &user.username,
             &code,
             &format!("page:document:{id}"),
-            OffsetDateTime::now_utc(),
+            s.now(),
         )
         .await
         .map_err(store_err(lang))?;

@@ -381,7 +381,7 @@ pub(super) async fn dossier_view(
     problem: Option<&Problem>,
 ) -> Result<DossierPage, PageError> {
     let lang = c.lang;
-    let now = OffsetDateTime::now_utc();
+    let now = s.now();
     let r = &rec.row;
     let proj = r.projection().map_err(|p| PageError::new(lang, p.into()))?;
     let (procedure, _) = s
@@ -719,12 +719,7 @@ pub(super) async fn visible_dossier(
         Some(rec) if user.reads_dossiers_of(&rec.row.unit_code) => {
             // Reads of personal data by staff are kept (who, when, which dossier).
             s.store
-                .log_access(
-                    &user.username,
-                    &rec.row.code,
-                    "page:dossier",
-                    OffsetDateTime::now_utc(),
-                )
+                .log_access(&user.username, &rec.row.code, "page:dossier", s.now())
                 .await
                 .map_err(store_err(lang))?;
             Ok(rec)
@@ -799,7 +794,7 @@ pub(super) async fn act(
         }),
     };
     let version: i64 = form.get("version").trim().parse().unwrap_or(-1);
-    let now = OffsetDateTime::now_utc();
+    let now = s.now();
     let mut problem: Option<Problem> = None;
     if typed.action == Action::Assign.as_str() && typed.assignee.is_empty() {
         problem = Some(Problem::invalid(

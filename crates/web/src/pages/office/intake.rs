@@ -387,7 +387,7 @@ pub(super) async fn intake(c: Ctx, State(s): State<AppState>, req: Request) -> P
     // is saved until the dossier is received.
     if form.get("go") == "scan" {
         let raw = form.get("card_scan").trim();
-        let today = OffsetDateTime::now_utc().to_offset(VN_OFFSET).date();
+        let today = s.now().to_offset(VN_OFFSET).date();
         let read = if raw.is_empty() {
             Err(Problem::invalid(
                 "no_card",
@@ -444,7 +444,7 @@ pub(super) async fn intake(c: Ctx, State(s): State<AppState>, req: Request) -> P
         None => None,
     };
     // Check every field at once, so the officer sees all that is wrong.
-    let today = OffsetDateTime::now_utc().to_offset(VN_OFFSET).date();
+    let today = s.now().to_offset(VN_OFFSET).date();
     let mut errors: Vec<Problem> = Vec::new();
     if unit.is_empty() || !user.sees_unit(&unit) {
         errors.push(Problem::invalid(
@@ -503,7 +503,7 @@ pub(super) async fn intake(c: Ctx, State(s): State<AppState>, req: Request) -> P
         input.errors = errors;
         return intake_page(&s, c, &user, input).await;
     };
-    let now = OffsetDateTime::now_utc();
+    let now = s.now();
     let mut documents = Vec::new();
     for d in &procedure.documents {
         if let Some((_, filename, bytes)) = form.file(&format!("file:{}", d.code)) {

@@ -52,7 +52,7 @@ pub(super) async fn login(
     let result = if username.is_empty() {
         Err(None)
     } else {
-        crate::auth::sign_in(&s.store, &limits, peer.ip(), &username, password)
+        crate::auth::sign_in(&s.store, &limits, peer.ip(), &username, password, s.now())
             .await
             .map_err(Some)
     };

@@ -207,7 +207,7 @@ pub(super) async fn queues(
         })?),
         None => None,
     };
-    let now = OffsetDateTime::now_utc();
+    let now = s.now();
     let counts = s
         .store
         .count_by_status(&scope)
@@ -333,7 +333,7 @@ pub(super) async fn queues(
             &user.username,
             "",
             &format!("page:queue:{}", current.slug()),
-            OffsetDateTime::now_utc(),
+            s.now(),
         )
         .await
         .map_err(store_err(lang))?;

@@ -75,7 +75,7 @@ pub(super) async fn receipt(
         None => String::new(),
     };
     let day = reception.map_or_else(
-        || OffsetDateTime::now_utc().to_offset(VN_OFFSET).date(),
+        || s.now().to_offset(VN_OFFSET).date(),
         |e| e.at.to_offset(VN_OFFSET).date(),
     );
     let place = unit_name
@@ -112,7 +112,7 @@ pub(super) async fn receipt(
     // or "Cấp lại mã tra cứu"); a reprint carries the code alone.
     let key = s
         .store
-        .issued_key(r, &user.username, OffsetDateTime::now_utc())
+        .issued_key(r, &user.username, s.now())
         .map_err(store_err(lang))?;
     let lookup_url = crate::documents::lookup_url(&base_url(&headers), &r.code, key.as_deref());
     let due = if r.pause_remaining.is_some() {

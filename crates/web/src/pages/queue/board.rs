@@ -51,11 +51,11 @@ pub(super) async fn board(
     let (services, counters) = q.setup(&unit).await.map_err(page_err(lang))?;
     let last_seq = q.last_call_seq(&unit).await.map_err(page_err(lang))?;
     let recent = q
-        .recent_calls(&unit, now(), 60)
+        .recent_calls(&unit, now(&s), 60)
         .await
         .map_err(page_err(lang))?;
     let waiting = q
-        .tickets(&unit, today(), &WAITING)
+        .tickets(&unit, today(&s), &WAITING)
         .await
         .map_err(page_err(lang))?;
     let counters = counters
@@ -78,7 +78,7 @@ pub(super) async fn board(
         recent: recent.iter().take(8).map(CallView::from).collect(),
         waiting: waiting_by_service(&services, &waiting),
         last_seq,
-        clock: hhmm(now()),
+        clock: hhmm(now(&s)),
         c,
     })
 }
@@ -143,7 +143,7 @@ pub(super) async fn board_events(
         None => {
             let counts = match (
                 queue.services(&unit).await,
-                queue.tickets(&unit, today(), &WAITING).await,
+                queue.tickets(&unit, today(&s), &WAITING).await,
             ) {
                 (Ok(services), Ok(waiting)) => waiting_by_service(&services, &waiting),
                 _ => Vec::new(),

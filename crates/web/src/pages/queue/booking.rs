@@ -43,7 +43,7 @@ pub(super) async fn booking_days(
 ) -> Result<Vec<Date>, motcua_store::StoreError> {
     let cal = s.store.calendar(Some(unit)).await?;
     let mut out = Vec::new();
-    let mut d = today();
+    let mut d = today(s);
     for _ in 0..30 {
         if cal.is_working_day(d) {
             out.push(d);
@@ -71,7 +71,7 @@ pub(super) async fn booking_page(s: &AppState, c: Ctx, unit: &str, i: BookingInp
     let day = i.day.filter(|d| days.contains(d));
     let slots = match (service, day) {
         (Some(sv), Some(d)) => q
-            .slots(unit, sv, d, now())
+            .slots(unit, sv, d, now(s))
             .await
             .map_err(page_err(lang))?
             .into_iter()
@@ -216,7 +216,7 @@ pub(super) async fn book(
             &input.slot,
             &input.full_name,
             phone,
-            now(),
+            now(&s),
         )
         .await
     {

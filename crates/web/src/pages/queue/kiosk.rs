@@ -62,7 +62,7 @@ pub(super) async fn kiosk_page(
     let q = s.store.queue();
     let (services, _) = q.setup(unit).await.map_err(page_err(lang))?;
     let waiting = q
-        .tickets(unit, today(), &WAITING)
+        .tickets(unit, today(s), &WAITING)
         .await
         .map_err(page_err(lang))?;
     let services = waiting_by_service(&services, &waiting)
@@ -169,7 +169,7 @@ pub(super) async fn take_ticket(
     match s
         .store
         .queue()
-        .issue(&unit, service, phone_arg, now())
+        .issue(&unit, service, phone_arg, now(&s))
         .await
     {
         Ok(t) => Ok(Redirect::to(&ticket_href(&unit, &t.token, print)).into_response()),
@@ -280,7 +280,7 @@ pub(super) async fn check_in(
         };
         return kiosk_page(&s, c, &unit, print, input).await;
     }
-    match s.store.queue().check_in(&unit, &code, now()).await {
+    match s.store.queue().check_in(&unit, &code, now(&s)).await {
         Ok(t) => Ok(Redirect::to(&ticket_href(&unit, &t.token, print)).into_response()),
         Err(motcua_store::StoreError::Problem(p)) if p.kind == ProblemKind::Invalid => {
             let input = KioskInput {
@@ -358,7 +358,7 @@ pub(super) async fn read_card(
             ..KioskInput::default()
         }
     } else {
-        match motcua_domain::identity::parse_card(&raw, today()) {
+        match motcua_domain::identity::parse_card(&raw, today(&s)) {
             Ok(card) => KioskInput {
                 card_view: Some(CardView {
                     rows: card_rows(&c, &card),

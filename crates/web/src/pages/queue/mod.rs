@@ -104,12 +104,12 @@ fn not_found(lang: Lang) -> PageError {
     )
 }
 
-fn now() -> OffsetDateTime {
-    OffsetDateTime::now_utc()
+fn now(s: &AppState) -> OffsetDateTime {
+    s.now()
 }
 
-fn today() -> Date {
-    now().to_offset(VN_OFFSET).date()
+fn today(s: &AppState) -> Date {
+    now(s).to_offset(VN_OFFSET).date()
 }
 
 /// "08:05": local time of day.

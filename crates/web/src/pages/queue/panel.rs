@@ -174,7 +174,7 @@ pub(super) async fn panel_page(s: &AppState, c: Ctx, user: &User, st: PanelState
         .map_err(page_err(lang))?
         .map(|t| TicketView::new(c, &t));
     let day = q
-        .tickets(&unit, today(), &[])
+        .tickets(&unit, today(s), &[])
         .await
         .map_err(page_err(lang))?;
     page.held = day
@@ -320,7 +320,7 @@ pub(super) async fn panel_post(c: Ctx, State(s): State<AppState>, req: Request) 
     let ticket = form.get("ticket").parse::<i64>().unwrap_or(-1);
     let result = match go.as_str() {
         "call" => q
-            .call_next(&unit, counter.id, now())
+            .call_next(&unit, counter.id, now(&s))
             .await
             .map(|r| match r {
                 Some((t, _)) => ("call", Some(t.number)),
@@ -360,7 +360,7 @@ pub(super) async fn panel_post(c: Ctx, State(s): State<AppState>, req: Request) 
                 )
                 .into()),
                 Some(a) => q
-                    .act(&unit, counter.id, ticket, &a, now())
+                    .act(&unit, counter.id, ticket, &a, now(&s))
                     .await
                     .map(|(t, _)| (other, Some(t.number))),
             }

@@ -95,7 +95,7 @@ pub(super) async fn stats_page(
             }),
         }
     };
-    let to = day(q.to.as_deref(), today(), "to");
+    let to = day(q.to.as_deref(), today(&s), "to");
     let from = day(
         q.from.as_deref(),
         to.checked_sub(time::Duration::days(6)).unwrap_or(to),

@@ -1,0 +1,199 @@
+//! `motcua serve`: the configuration from flags and environment, the
+//! server, its background jobs and the one shutdown signal (SIGTERM or
+//! Ctrl-C) that stops them all after their work in flight.
+
+use crate::{Settings, demo};
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use motcua_app::SharedClock;
+use motcua_app::config::{Config, LimitSettings};
+use motcua_app::jobs::{Jobs, Shutdown};
+use motcua_store::Store;
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(Args, Debug, Clone)]
+pub struct ServeArgs {
+    #[arg(long, env = "MOTCUA_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: String,
+    /// Start on a fresh demo database of Đồng Tháp with staff and dossiers.
+    #[arg(long)]
+    demo: bool,
+    /// The address citizens reach (behind a proxy), printed in QR codes.
+    #[arg(long, env = "MOTCUA_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// Seconds a stopping server waits for requests and jobs in flight.
+    #[arg(long, env = "MOTCUA_SHUTDOWN_GRACE_SECS", default_value_t = 20)]
+    shutdown_grace_secs: u64,
+    #[command(flatten)]
+    limits: LimitArgs,
+}
+
+/// The limits on clients; 0 switches one off.
+#[derive(Args, Debug, Clone)]
+struct LimitArgs {
+    #[arg(long, env = "MOTCUA_LOOKUP_PER_MINUTE", default_value_t = LimitSettings::default().lookups_per_minute)]
+    lookups_per_minute: u32,
+    #[arg(long, env = "MOTCUA_LOGIN_PER_MINUTE", default_value_t = LimitSettings::default().logins_per_minute)]
+    logins_per_minute: u32,
+    #[arg(long, env = "MOTCUA_UPLOADS_PER_MINUTE", default_value_t = LimitSettings::default().uploads_per_minute)]
+    uploads_per_minute: u32,
+    #[arg(long, env = "MOTCUA_SUBMISSIONS_PER_MINUTE", default_value_t = LimitSettings::default().submissions_per_minute)]
+    submissions_per_minute: u32,
+    #[arg(long, env = "MOTCUA_SUBMISSIONS_PER_DAY", default_value_t = LimitSettings::default().submissions_per_day)]
+    submissions_per_day: u32,
+    #[arg(long, env = "MOTCUA_UNATTACHED_MB_PER_CLIENT", default_value_t = LimitSettings::default().unattached_mb_per_client)]
+    unattached_mb_per_client: u32,
+    #[arg(long, env = "MOTCUA_UNATTACHED_MB_TOTAL", default_value_t = LimitSettings::default().unattached_mb_total)]
+    unattached_mb_total: u32,
+    #[arg(long, env = "MOTCUA_HEADER_TIMEOUT_SECS", default_value_t = LimitSettings::default().header_timeout_secs)]
+    header_timeout_secs: u32,
+    #[arg(long, env = "MOTCUA_MAX_CONNECTIONS", default_value_t = LimitSettings::default().max_connections)]
+    max_connections: u32,
+}
+
+impl LimitArgs {
+    fn settings(&self) -> LimitSettings {
+        LimitSettings {
+            lookups_per_minute: self.lookups_per_minute,
+            logins_per_minute: self.logins_per_minute,
+            uploads_per_minute: self.uploads_per_minute,
+            submissions_per_minute: self.submissions_per_minute,
+            submissions_per_day: self.submissions_per_day,
+            unattached_mb_per_client: self.unattached_mb_per_client,
+            unattached_mb_total: self.unattached_mb_total,
+            header_timeout_secs: self.header_timeout_secs,
+            max_connections: self.max_connections,
+        }
+    }
+}
+
+fn config(settings: &Settings, args: &ServeArgs) -> Config {
+    let mut c = Config::for_data_dir(settings.data_dir.clone());
+    c.database_url = settings.database_url();
+    c.public_url = args.public_url.clone();
+    c.limits = args.limits.settings();
+    c.shutdown_grace = Duration::from_secs(args.shutdown_grace_secs);
+    c
+}
+
+pub async fn serve(mut settings: Settings, args: ServeArgs) -> Result<()> {
+    let mut demo_dir = None;
+    if args.demo {
+        if settings
+            .database
+            .as_deref()
+            .is_some_and(|d| !d.starts_with("sqlite"))
+        {
+            bail!("--demo uses its own SQLite database; leave --database unset");
+        }
+        // A data folder named by the user is used (it must hold no database);
+        // otherwise a folder of its own in the temporary directory, removed on exit.
+        let named = std::env::var_os("MOTCUA_DATA_DIR").is_some()
+            || std::env::args().any(|a| a == "--data-dir" || a.starts_with("--data-dir="));
+        if named {
+            if settings.data_dir.join("motcua.sqlite").exists() {
+                bail!(
+                    "--demo cần một thư mục dữ liệu trống; {} đã có cơ sở dữ liệu (the demo needs an empty data folder)",
+                    settings.data_dir.display()
+                );
+            }
+        } else {
+            let dir = std::env::temp_dir().join(format!("motcua-demo-{}", std::process::id()));
+            if dir.exists() {
+                std::fs::remove_dir_all(&dir)?;
+            }
+            demo_dir = Some(dir.clone());
+        }
+        settings = Settings {
+            data_dir: demo_dir.clone().unwrap_or(settings.data_dir),
+            database: None,
+        };
+    }
+    let result = serve_in(settings, args).await;
+    if let Some(dir) = demo_dir {
+        // The demo's keys and data do not outlive it.
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    result
+}
+
+async fn serve_in(settings: Settings, args: ServeArgs) -> Result<()> {
+    let config = config(&settings, &args);
+    let clock = motcua_app::clock::system();
+    let store = settings.open().await?;
+    let listener = tokio::net::TcpListener::bind(&args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let addr = listener.local_addr()?;
+    if args.demo {
+        let now = clock.now();
+        println!("{}", demo::seed(&store, now).await?);
+        println!(
+            "{}",
+            demo::seed_signing(&store, now, &format!("http://{addr}")).await?
+        );
+        println!("{}", demo::index_history(&store, now).await?);
+    }
+    println!(
+        "motcua đang chạy tại http://{addr} (cơ sở dữ liệu: {}, thư mục: {})",
+        store.backend_name(),
+        settings.data_dir.display()
+    );
+    let shutdown = Shutdown::new();
+    shutdown.on_signals();
+    let mut jobs = Jobs::new(shutdown.clone(), clock.clone());
+    housekeeping(&mut jobs, &store, &clock);
+    let grace = config.shutdown_grace;
+    let state = motcua_web::AppState {
+        store,
+        clock,
+        config: Arc::new(config),
+    };
+    let stop = shutdown.clone();
+    motcua_web::serve(listener, state, async move { stop.wait().await }).await?;
+    // The server has drained its requests; the jobs finish their runs.
+    jobs.drain(grace).await;
+    println!("motcua đã dừng (stopped).");
+    Ok(())
+}
+
+/// The jobs every server runs: signed checkpoints of the audit chain, and
+/// forgetting what must not be kept (drafts, sign-in failures, uploads
+/// never attached).
+fn housekeeping(jobs: &mut Jobs, store: &Store, clock: &SharedClock) {
+    let hour = Duration::from_secs(3600);
+    // Sign the chain heads every hour, so a rewrite of history needs the key.
+    let (s, c) = (store.clone(), clock.clone());
+    jobs.every("audit_checkpoint", hour, move || {
+        let (s, c) = (s.clone(), c.clone());
+        async move {
+            s.audit_checkpoint(c.now())
+                .await
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        }
+    });
+    // Drafts of online submissions hold personal data: forgotten after a day.
+    let (s, c) = (store.clone(), clock.clone());
+    jobs.every("purge", hour, move || {
+        let (s, c) = (s.clone(), c.clone());
+        async move {
+            let now = c.now();
+            s.purge_drafts(now).await.map_err(|e| e.to_string())?;
+            s.purge_sign_in_failures(now)
+                .await
+                .map_err(|e| e.to_string())?;
+            // Uploads never attached within a day go, with their files.
+            let r = s.purge_unattached(now).await.map_err(|e| e.to_string())?;
+            if r.files > 0 {
+                tracing::info!(
+                    files = r.files,
+                    bytes = r.bytes,
+                    "unattached uploads purged"
+                );
+            }
+            Ok(())
+        }
+    });
+}
