@@ -152,6 +152,11 @@ impl Hmac {
 
 /// HMAC-SHA256 (RFC 2104) of a checkpoint with the server's audit key.
 pub fn checkpoint_mac(key: &[u8], message: &[u8]) -> String {
+    hmac_hex(key, message)
+}
+
+/// HMAC-SHA256 (RFC 2104) of `message` under `key`, in lowercase hex.
+pub fn hmac_hex(key: &[u8], message: &[u8]) -> String {
     let mut mac = Hmac::new(key);
     mac.update(message);
     mac.finish()

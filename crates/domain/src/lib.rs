@@ -22,5 +22,6 @@ pub mod queue;
 pub mod signin;
 pub mod text;
 pub mod units;
+pub mod webhook;
 
 pub use problem::{Problem, ProblemKind};

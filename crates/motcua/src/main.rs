@@ -188,10 +188,11 @@ enum Command {
 /// The secret sealing the units' signing keys, in the data folder.
 const SIGNING_KEY_FILE: &str = "signing.key";
 /// The secrets of a data folder, carried by backup and restore.
-const SECRET_FILES: [&str; 3] = [
+const SECRET_FILES: [&str; 4] = [
     SIGNING_KEY_FILE,
     motcua_store::secrets::AUDIT_KEY_FILE,
     motcua_store::secrets::LOOKUP_KEY_FILE,
+    motcua_store::secrets::INTEGRATION_KEY_FILE,
 ];
 
 #[derive(Subcommand)]

@@ -608,12 +608,14 @@ macro_rules! backend {
             /// Append an event as the next link of its unit's chain. The
             /// head row is locked (PostgreSQL) or the writer is alone (SQLite),
             /// so links never fork.
+            #[allow(clippy::too_many_arguments)]
             async fn insert_event(
                 tx: &mut Transaction<'static, Db>,
                 audit_key: &[u8],
                 dossier_id: i64,
                 dossier_code: &str,
                 unit_code: &str,
+                procedure_code: &str,
                 e: &Event,
                 index: &[motcua_domain::index::Delta],
             ) -> Result<()> {
@@ -643,6 +645,20 @@ macro_rules! backend {
                 .bind(link.unit_seq)
                 .bind(&prev_hash)
                 .bind(&hash)
+                .execute(&mut **tx)
+                .await?;
+                // Each subscriber's delivery of the event is written with it:
+                // committed together, or not at all (see `outbox.rs`).
+                let message = motcua_domain::webhook::DossierEventMessage::of(dossier_code, unit_code, procedure_code, e);
+                sqlx::query(
+                    "INSERT INTO outbox (kind, unit_code, target_id, idempotency_key, payload, next_attempt_at, created_at) \
+                     SELECT 'webhook', unit_code, id, 'webhook:' || CAST(id AS TEXT) || ':' || CAST($2 AS TEXT), $3, $4, $4 \
+                     FROM webhooks WHERE unit_code = $1 AND active",
+                )
+                .bind(unit_code)
+                .bind(&message.id)
+                .bind(message.to_json())
+                .bind(to_ms(e.at))
                 .execute(&mut **tx)
                 .await?;
                 // The service index's counters move in the event's own transaction.
@@ -809,7 +825,7 @@ macro_rules! backend {
                 .fetch_one(&mut *tx)
                 .await?;
                 row.id = id;
-                Self::insert_event(&mut tx, &self.audit_key, id, &row.code, &row.unit_code, c.event, c.index).await?;
+                Self::insert_event(&mut tx, &self.audit_key, id, &row.code, &row.unit_code, &row.procedure_code, c.event, c.index).await?;
                 Self::attach(&mut tx, id, c.documents, c.actor, now).await?;
 
                 tx.commit().await?;
@@ -866,7 +882,7 @@ macro_rules! backend {
                 // The event goes in after the guarded update: on PostgreSQL a
                 // concurrent action waits on the row lock above and finds the
                 // version moved, instead of colliding on the event number.
-                Self::insert_event(&mut tx, &self.audit_key, row.id, &row.code, &row.unit_code, &decision.event, &decision.index).await?;
+                Self::insert_event(&mut tx, &self.audit_key, row.id, &row.code, &row.unit_code, &row.procedure_code, &decision.event, &decision.index).await?;
                 Self::attach(&mut tx, row.id, &decision.documents, by, at).await?;
                 if let Some(hash) = &decision.new_key_hash {
                     sqlx::query("UPDATE dossiers SET lookup_hash = $1 WHERE id = $2")

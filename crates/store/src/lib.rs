@@ -11,6 +11,7 @@ pub mod bulk;
 mod error;
 pub mod index;
 pub mod model;
+pub mod outbox;
 pub mod queue;
 pub mod secrets;
 pub mod signing;

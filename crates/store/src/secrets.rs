@@ -14,6 +14,10 @@ pub const LOOKUP_KEY_FILE: &str = "lookup.key";
 /// checkpoints. Every process on one database must hold the same.
 pub const AUDIT_KEY_FILE: &str = "audit.key";
 
+/// The file of the secret that outside systems' credentials are derived
+/// from (a webhook's signing secret): the database never holds them.
+pub const INTEGRATION_KEY_FILE: &str = "integrations.key";
+
 /// Read the secret at `path`, or create it (mode 0600). Two processes
 /// starting at once agree: the second reads what the first wrote.
 pub fn load_or_create(path: &Path) -> Result<Vec<u8>> {
