@@ -19,6 +19,12 @@ pub struct Config {
     pub metrics_listen: Option<String>,
     /// How long a stopping server waits for requests and jobs in flight.
     pub shutdown_grace: Duration,
+    /// How often the outbox is drained, and how long a claimed entry is
+    /// held before another worker (or this one, restarted) may take it.
+    pub outbox_every: Duration,
+    pub outbox_lease: Duration,
+    /// How long one webhook delivery may take.
+    pub webhook_timeout: Duration,
 }
 
 impl Config {
@@ -32,6 +38,9 @@ impl Config {
             limits: LimitSettings::default(),
             metrics_listen: None,
             shutdown_grace: Duration::from_secs(20),
+            outbox_every: Duration::from_secs(2),
+            outbox_lease: Duration::from_secs(60),
+            webhook_timeout: Duration::from_secs(10),
         }
     }
 

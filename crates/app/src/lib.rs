@@ -10,7 +10,9 @@ pub mod config;
 pub mod credentials;
 pub mod forms;
 pub mod jobs;
+pub mod outbox;
 pub mod signing;
+pub mod sim;
 
 pub use clock::{Clock, SharedClock};
 pub use config::Config;

@@ -2,6 +2,7 @@
 
 mod bench;
 mod demo;
+mod integrations;
 mod serve;
 
 use anyhow::{Context, Result, bail};
@@ -170,6 +171,12 @@ enum Command {
     /// Unit certificate authorities and signer certificates for electronic results.
     #[command(subcommand)]
     Signing(SigningCmd),
+    /// Subscriptions of a province's systems to a unit's dossier events (signed webhooks).
+    #[command(subcommand)]
+    Webhook(integrations::WebhookCmd),
+    /// Effects waiting to go out (webhook deliveries): status, dead entries, retry.
+    #[command(subcommand)]
+    Outbox(integrations::OutboxCmd),
     /// Check the signatures of a PDF against the certificates the system issued;
     /// exits with status 2 when the file is not valid.
     Verify { file: PathBuf },
@@ -451,6 +458,8 @@ async fn main() -> Result<()> {
             Ok(())
         }
         Command::Signing(cmd) => signing(&cli.settings, cmd).await,
+        Command::Webhook(cmd) => integrations::webhook(&cli.settings, cmd).await,
+        Command::Outbox(cmd) => integrations::outbox(&cli.settings, cmd).await,
         Command::Verify { file } => verify(&cli.settings, &file).await,
         Command::Backup { to } => {
             let store = cli.settings.open().await?;

@@ -8,6 +8,7 @@ use clap::Args;
 use motcua_app::SharedClock;
 use motcua_app::config::{Config, LimitSettings};
 use motcua_app::jobs::{Jobs, Shutdown};
+use motcua_app::outbox::{HttpWebhook, OutboxWorker};
 use motcua_store::Store;
 use std::sync::Arc;
 use std::time::Duration;
@@ -25,6 +26,13 @@ pub struct ServeArgs {
     /// Seconds a stopping server waits for requests and jobs in flight.
     #[arg(long, env = "MOTCUA_SHUTDOWN_GRACE_SECS", default_value_t = 20)]
     shutdown_grace_secs: u64,
+    /// Seconds a claimed outbox entry is held before it may be claimed again
+    /// (a process that died mid-delivery leaves it for this long).
+    #[arg(long, env = "MOTCUA_OUTBOX_LEASE_SECS", default_value_t = 60)]
+    outbox_lease_secs: u64,
+    /// Seconds one webhook delivery may take.
+    #[arg(long, env = "MOTCUA_WEBHOOK_TIMEOUT_SECS", default_value_t = 10)]
+    webhook_timeout_secs: u64,
     #[command(flatten)]
     limits: LimitArgs,
 }
@@ -74,6 +82,8 @@ fn config(settings: &Settings, args: &ServeArgs) -> Config {
     c.public_url = args.public_url.clone();
     c.limits = args.limits.settings();
     c.shutdown_grace = Duration::from_secs(args.shutdown_grace_secs);
+    c.outbox_lease = Duration::from_secs(args.outbox_lease_secs.max(1));
+    c.webhook_timeout = Duration::from_secs(args.webhook_timeout_secs.max(1));
     c
 }
 
@@ -144,6 +154,26 @@ async fn serve_in(settings: Settings, args: ServeArgs) -> Result<()> {
     shutdown.on_signals();
     let mut jobs = Jobs::new(shutdown.clone(), clock.clone());
     housekeeping(&mut jobs, &store, &clock);
+    let worker = OutboxWorker {
+        store: store.clone(),
+        clock: clock.clone(),
+        webhooks: Arc::new(HttpWebhook::new(config.webhook_timeout)?),
+        integration_key: Arc::new(crate::integrations::integration_key(&settings)?),
+        lease: config.outbox_lease,
+        batch: 50,
+    };
+    jobs.every("outbox", config.outbox_every, move || {
+        let w = worker.clone();
+        async move {
+            // Drain while there is work; the next tick comes back for the rest.
+            loop {
+                let pass = w.run_once().await.map_err(|e| e.to_string())?;
+                if pass.delivered + pass.failed + pass.dead < w.batch as usize {
+                    return Ok(());
+                }
+            }
+        }
+    });
     let grace = config.shutdown_grace;
     let state = motcua_web::AppState {
         store,

@@ -53,7 +53,8 @@ pub struct OutboxEntry {
 pub struct OutboxDepth {
     pub pending: i64,
     /// When the oldest pending entry was written.
-    pub oldest_pending: Option<i64>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub oldest_pending: Option<OffsetDateTime>,
     pub dead: i64,
 }
 
@@ -256,7 +257,7 @@ macro_rules! outbox_sql {
             .await?;
             Ok(OutboxDepth {
                 pending,
-                oldest_pending: oldest,
+                oldest_pending: oldest.map(from_ms),
                 dead,
             })
         }
