@@ -232,6 +232,25 @@ async fn release_1_data_upgrades_and_answers_as_before() {
         .find(|d| d["status"] == "submitted")
         .expect("a submitted dossier");
     let (code, key) = (text(waiting, "code"), text(waiting, "key"));
+    // Release 5: the outbox. A province's system subscribed to the unit
+    // after the upgrade gets the next event of its dossiers.
+    let unit = code
+        .split('-')
+        .next()
+        .expect("unit of the code")
+        .to_string();
+    let added = run_ok(
+        &data,
+        &[
+            "webhook",
+            "add",
+            "--unit",
+            &unit,
+            "--url",
+            "http://127.0.0.1:9/motcua",
+        ],
+    );
+    assert!(added.contains("whsec_"), "{added}");
     let (_, body) = get(format!("/api/v1/lookup/{code}?key={key}")).await;
     let v: Value = serde_json::from_slice(&body).expect("lookup json");
     let r = http
@@ -272,6 +291,9 @@ async fn release_1_data_upgrades_and_answers_as_before() {
     // Serving did not disturb the history either.
     run_ok(&data, &["check"]);
     run_ok(&data, &["audit", "verify"]);
+    // The withdrawal's delivery waits in the outbox (nobody listens on port 9).
+    let status = run_ok(&data, &["outbox", "status"]);
+    assert!(status.contains("đang chờ (pending)\t1"), "{status}");
 
     // The due dates recorded for release 1's events are signed: moving one
     // by a day directly in the database is caught.
