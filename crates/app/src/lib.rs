@@ -10,6 +10,7 @@ pub mod config;
 pub mod credentials;
 pub mod forms;
 pub mod jobs;
+pub mod metrics;
 pub mod outbox;
 pub mod signing;
 pub mod sim;

@@ -30,6 +30,9 @@ pub struct ServeArgs {
     /// (a process that died mid-delivery leaves it for this long).
     #[arg(long, env = "MOTCUA_OUTBOX_LEASE_SECS", default_value_t = 60)]
     outbox_lease_secs: u64,
+    /// Where Prometheus reads `/metrics` (e.g. 127.0.0.1:9464); none when unset.
+    #[arg(long, env = "MOTCUA_METRICS_LISTEN")]
+    metrics_listen: Option<String>,
     /// Seconds one webhook delivery may take.
     #[arg(long, env = "MOTCUA_WEBHOOK_TIMEOUT_SECS", default_value_t = 10)]
     webhook_timeout_secs: u64,
@@ -83,6 +86,7 @@ fn config(settings: &Settings, args: &ServeArgs) -> Config {
     c.limits = args.limits.settings();
     c.shutdown_grace = Duration::from_secs(args.shutdown_grace_secs);
     c.outbox_lease = Duration::from_secs(args.outbox_lease_secs.max(1));
+    c.metrics_listen = args.metrics_listen.clone();
     c.webhook_timeout = Duration::from_secs(args.webhook_timeout_secs.max(1));
     c
 }
@@ -175,11 +179,33 @@ async fn serve_in(settings: Settings, args: ServeArgs) -> Result<()> {
         }
     });
     let grace = config.shutdown_grace;
+    let metrics_listen = config.metrics_listen.clone();
     let state = motcua_web::AppState {
         store,
         clock,
         config: Arc::new(config),
+        metrics: Arc::default(),
     };
+    if let Some(addr) = metrics_listen {
+        let listener = tokio::net::TcpListener::bind(&addr)
+            .await
+            .with_context(|| format!("cannot listen on {addr} for metrics"))?;
+        println!(
+            "Số liệu vận hành (metrics) tại http://{}/metrics",
+            listener.local_addr()?
+        );
+        let app = motcua_web::metrics_router(state.clone(), jobs.status());
+        let stop = shutdown.clone();
+        tokio::spawn(async move {
+            let served = motcua_web::serve::run(listener, app, Default::default(), async move {
+                stop.wait().await
+            })
+            .await;
+            if let Err(e) = served {
+                tracing::warn!(error = %e, "metrics listener stopped");
+            }
+        });
+    }
     let stop = shutdown.clone();
     motcua_web::serve(listener, state, async move { stop.wait().await }).await?;
     // The server has drained its requests; the jobs finish their runs.

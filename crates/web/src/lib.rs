@@ -15,6 +15,8 @@ pub mod view;
 
 use axum::Router;
 use axum::http::{HeaderValue, header};
+use motcua_app::jobs::JobsView;
+use motcua_app::metrics::Metrics;
 use motcua_app::{Config, SharedClock};
 use motcua_store::Store;
 use std::sync::Arc;
@@ -27,6 +29,8 @@ pub struct AppState {
     pub store: Store,
     pub clock: SharedClock,
     pub config: Arc<Config>,
+    /// Requests and latencies, read on the metrics listener.
+    pub metrics: Arc<Metrics>,
 }
 
 impl AppState {
@@ -37,6 +41,7 @@ impl AppState {
             store,
             clock: motcua_app::clock::system(),
             config: Arc::new(Config::for_data_dir(std::path::PathBuf::from("."))),
+            metrics: Arc::default(),
         }
     }
 
@@ -61,9 +66,13 @@ pub fn router(state: AppState) -> Router {
 
 /// The same, with the given limits.
 pub fn router_with(state: AppState, limits: limits::Limits) -> Router {
+    let metrics = state.metrics.clone();
     Router::new()
         .merge(api::routes())
         .merge(pages::routes())
+        .layer(axum::middleware::from_fn(move |req, next| {
+            count(metrics.clone(), req, next)
+        }))
         // Personal data must not stay in browser or proxy caches; static
         // assets say otherwise themselves.
         .layer(axum::middleware::from_fn(no_store))
@@ -91,6 +100,53 @@ pub fn router_with(state: AppState, limits: limits::Limits) -> Router {
             tower_http::trace::TraceLayer::new_for_http().make_span_with(
                 |req: &axum::http::Request<axum::body::Body>| {
                     tracing::debug_span!("request", method = %req.method(), path = %req.uri().path())
+                },
+            ),
+        )
+        .with_state(state)
+}
+
+/// Count every answered request with its time (no path: they carry codes).
+async fn count(
+    metrics: Arc<Metrics>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let method = req.method().as_str().to_string();
+    let started = std::time::Instant::now();
+    let resp = next.run(req).await;
+    metrics.record(&method, resp.status().as_u16(), started.elapsed());
+    resp
+}
+
+/// The metrics listener's application: `GET /metrics` in Prometheus text,
+/// and `/healthz`. Served on its own address, never to the public.
+pub fn metrics_router(state: AppState, jobs: JobsView) -> Router {
+    use axum::routing::get;
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route(
+            "/metrics",
+            get(
+                move |axum::extract::State(s): axum::extract::State<AppState>| {
+                    let jobs = jobs.clone();
+                    async move {
+                        let depth = match s.store.outbox_depth().await {
+                            Ok(d) => d,
+                            Err(e) => {
+                                tracing::warn!(error = %e, "outbox depth unreadable");
+                                Default::default()
+                            }
+                        };
+                        let body = s.metrics.render(&depth, &jobs.snapshot(), s.now());
+                        (
+                            [(
+                                header::CONTENT_TYPE,
+                                "text/plain; version=0.0.4; charset=utf-8",
+                            )],
+                            body,
+                        )
+                    }
                 },
             ),
         )
