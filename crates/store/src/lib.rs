@@ -58,6 +58,7 @@ macro_rules! on_db {
 // After `on_db!`, which they use.
 mod audit;
 mod frozen;
+mod invalidation;
 mod keys;
 mod users;
 
@@ -73,6 +74,9 @@ struct Caches {
     calendars: RwLock<HashMap<String, WorkCalendar>>,
     /// Units change only by import; every lookup and page names one.
     units: RwLock<HashMap<String, Unit>>,
+    /// Moves at every clear: a value read from the database before a clear
+    /// is not cached after it (it may predate the change).
+    generation: std::sync::atomic::AtomicU64,
 }
 
 const DRAFT_TTL_MS: i64 = 24 * 3600 * 1000;
@@ -178,10 +182,14 @@ impl Store {
                 audit_key,
             })
         };
+        let caches: Arc<Caches> = Arc::default();
+        if let Db::Postgres(inner) = &db {
+            invalidation::listen(inner.write.clone(), Arc::downgrade(&caches));
+        }
         let store = Store {
             db,
             blobs: BlobStore::new(blob_dir),
-            caches: Arc::default(),
+            caches,
             bus: Arc::default(),
             max_upload: DEFAULT_MAX_UPLOAD,
             lookup_secret: Arc::new(lookup_secret),
@@ -210,12 +218,7 @@ impl Store {
 
     pub async fn import_units(&self, list: &UnitList) -> Result<()> {
         on_db!(self.import_units(list))?;
-        self.caches
-            .units
-            .write()
-            .map_err(|_| lock_poisoned())?
-            .clear();
-        Ok(())
+        self.changed(invalidation::Cached::Units).await
     }
     pub async fn provinces(&self) -> Result<Vec<Province>> {
         on_db!(self.provinces())
@@ -233,8 +236,11 @@ impl Store {
         {
             return Ok(Some(u.clone()));
         }
+        let generation = self.caches.generation();
         let found = on_db!(self.unit(code))?;
-        if let Some(u) = &found {
+        if let Some(u) = &found
+            && self.caches.generation() == generation
+        {
             self.caches
                 .units
                 .write()
@@ -257,6 +263,7 @@ impl Store {
         {
             return Ok(c.clone());
         }
+        let generation = self.caches.generation();
         let specs = on_db!(self.procedure_specs())?;
         let mut procs = Vec::with_capacity(specs.len());
         for (spec, active) in specs {
@@ -267,7 +274,9 @@ impl Store {
             }
         }
         let procs = Arc::new(procs);
-        *self.caches.catalog.write().map_err(|_| lock_poisoned())? = Some(procs.clone());
+        if self.caches.generation() == generation {
+            *self.caches.catalog.write().map_err(|_| lock_poisoned())? = Some(procs.clone());
+        }
         Ok(procs)
     }
 
@@ -332,7 +341,7 @@ impl Store {
             })
             .collect::<Result<_>>()?;
         on_db!(self.save_catalog(&rows, &report.retired, model::to_ms(now)))?;
-        *self.caches.catalog.write().map_err(|_| lock_poisoned())? = None;
+        self.changed(invalidation::Cached::Catalog).await?;
         Ok(report)
     }
 
@@ -350,6 +359,7 @@ impl Store {
         {
             return Ok(c.clone());
         }
+        let generation = self.caches.generation();
         let overrides: Vec<CalendarOverride> = on_db!(self.overrides(unit))?
             .into_iter()
             .map(|(_, o)| o)
@@ -362,11 +372,13 @@ impl Store {
             None => WorkingHours::default(),
         };
         let cal = WorkCalendar::new(hours, overrides);
-        self.caches
-            .calendars
-            .write()
-            .map_err(|_| lock_poisoned())?
-            .insert(key, cal.clone());
+        if self.caches.generation() == generation {
+            self.caches
+                .calendars
+                .write()
+                .map_err(|_| lock_poisoned())?
+                .insert(key, cal.clone());
+        }
         Ok(cal)
     }
 
@@ -396,21 +408,12 @@ impl Store {
         }
         let o = CalendarOverride { name, ..o.clone() };
         on_db!(self.put_override(unit.unwrap_or(""), &o, by, model::to_ms(now)))?;
-        self.caches
-            .calendars
-            .write()
-            .map_err(|_| lock_poisoned())?
-            .clear();
-        Ok(())
+        self.changed(invalidation::Cached::Calendars).await
     }
 
     pub async fn delete_override(&self, unit: Option<&str>, day: Date) -> Result<bool> {
         let done = on_db!(self.delete_override(unit.unwrap_or(""), day))?;
-        self.caches
-            .calendars
-            .write()
-            .map_err(|_| lock_poisoned())?
-            .clear();
+        self.changed(invalidation::Cached::Calendars).await?;
         Ok(done)
     }
 
@@ -419,11 +422,7 @@ impl Store {
         self.require_unit(unit).await?;
         let hours = parse_sessions(sessions)?;
         on_db!(self.set_unit_hours(unit, sessions))?;
-        self.caches
-            .calendars
-            .write()
-            .map_err(|_| lock_poisoned())?
-            .remove(unit);
+        self.changed(invalidation::Cached::Calendars).await?;
         Ok(hours)
     }
 
