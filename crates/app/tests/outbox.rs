@@ -3,6 +3,8 @@
 //! the last attempt, stopped subscriptions, and a receiver holding another
 //! secret seeing the signature fail.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test may stop at what it did not expect
+
 use motcua_app::clock::ManualClock;
 use motcua_app::outbox::{HttpWebhook, OutboxWorker, Pass};
 use motcua_app::sim::webhook_receiver::{Behaviour, WebhookReceiverSimulator};

@@ -2,6 +2,8 @@
 //! with poppler's `pdftotext` must carry the names, codes and dates with their
 //! diacritics, and each page is kept as a PNG under target/pdf-artifacts/.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test may stop at what it did not expect
+
 mod sample;
 
 use motcua_documents::{Form, RegisterInfo, RegisterRow, ResultDocument};

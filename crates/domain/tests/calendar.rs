@@ -1,6 +1,8 @@
 //! The working calendar as staff and citizens see it: the lunar calendar,
 //! the days off of a year, and when a dossier is due.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test may stop at what it did not expect
+
 use std::sync::LazyLock;
 use std::time::Instant;
 

@@ -3,6 +3,8 @@
 //! it is the same for the same seed, and the load command runs. No timing
 //! is asserted: figures belong in BENCHMARKS.md.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test may stop at what it did not expect
+
 use motcua_domain::dossier::ApplicantInput;
 use motcua_domain::lifecycle::Channel;
 use motcua_store::testing::{TestDb, databases};

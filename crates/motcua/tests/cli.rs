@@ -1,5 +1,7 @@
 //! The command line as an operator uses it: the real binary, a real data folder.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test may stop at what it did not expect
+
 use std::path::Path;
 use std::process::{Command, Output};
 

@@ -1,6 +1,8 @@
 //! The metrics listener: on its own address, Prometheus text with the
 //! requests the public listener answered, the outbox and the jobs.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test may stop at what it did not expect
+
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 

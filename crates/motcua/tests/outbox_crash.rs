@@ -3,6 +3,7 @@
 //! restarted. Every committed event is delivered, each answered once per
 //! idempotency key, signed with the secret `motcua webhook add` printed.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test may stop at what it did not expect
 #![cfg(unix)]
 
 use motcua_app::sim::webhook_receiver::{Behaviour, WebhookReceiverSimulator};

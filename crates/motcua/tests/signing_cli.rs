@@ -2,6 +2,8 @@
 //! binary on a real data folder; the signed file is made with the key the
 //! command sealed there.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test may stop at what it did not expect
+
 use motcua_signing::sign::{SignRequest, sign_pdf};
 use motcua_signing::{Secret, keys, sample};
 use std::path::Path;

@@ -3,6 +3,8 @@
 //! a restart. Runs when `MOTCUA_TEST_POSTGRES` names a server (always under
 //! `scripts/test`).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test may stop at what it did not expect
+
 use serde_json::{Value, json};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};

@@ -7,6 +7,8 @@
 //! How the folder was made, and how a later release adds its own, is in
 //! tests/fixtures/README.md.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test may stop at what it did not expect
+
 use motcua_domain::calendar::VN_OFFSET;
 use serde_json::{Value, json};
 use std::path::Path;

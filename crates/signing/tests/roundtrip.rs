@@ -1,5 +1,7 @@
 //! Sign → verify on real PDFs, and every way a signed result can go wrong.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test may stop at what it did not expect
+
 use motcua_signing::sign::{SignRequest, sign_pdf};
 use motcua_signing::verify::{KnownCert, Verdict, verify_pdf};
 use motcua_signing::{Issued, ca, sample, stamp};

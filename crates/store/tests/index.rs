@@ -4,6 +4,8 @@
 //! history, the drill-down lists exactly the counted dossiers, and a
 //! rebuild changes nothing.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test may stop at what it did not expect
+
 use motcua_domain::dossier::ApplicantInput;
 use motcua_domain::index::{Metric, Period};
 use motcua_domain::lifecycle::{Action, Channel, Role, Status, allowed_roles, next_status};

@@ -3,6 +3,8 @@
 //! claims lease entries so two workers never hold one at once, and failed
 //! entries come back later or die and are retried by a person.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test may stop at what it did not expect
+
 use motcua_domain::dossier::ApplicantInput;
 use motcua_domain::lifecycle::{Channel, Role};
 use motcua_store::testing::{databases, open_seeded};

@@ -3,6 +3,8 @@
 //! counters calling at once, officer actions, the board's feed of calls,
 //! estimates, figures and appointments.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test may stop at what it did not expect
+
 use motcua_domain::ProblemKind;
 use motcua_domain::dossier::ApplicantInput;
 use motcua_domain::lifecycle::{Channel, Role};

@@ -1,6 +1,8 @@
 //! Certificates, revocations and electronic results on SQLite and (when
 //! configured) PostgreSQL: who may attach and sign, in which state, once.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test may stop at what it did not expect
+
 use motcua_domain::ProblemKind;
 use motcua_domain::dossier::ApplicantInput;
 use motcua_domain::lifecycle::{Channel, Role};

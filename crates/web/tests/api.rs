@@ -5,6 +5,8 @@
 //! free port for each, signs staff in through `POST /api/v1/session` and
 //! talks to it with a plain HTTP client, as an API client would.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test may stop at what it did not expect
+
 use motcua_domain::dossier::ApplicantInput;
 use motcua_domain::lifecycle::{Channel, Role};
 use motcua_store::testing::{databases, open_seeded};

@@ -7,6 +7,8 @@
 //! MOTCUA_REQUIRE_BROWSER is set (scripts/test sets it after installing
 //! chromium and chromium-driver), in which case they fail.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test may stop at what it did not expect
+
 use base64::Engine;
 use motcua_domain::lifecycle::Role;
 use motcua_store::testing::{databases, open_seeded};

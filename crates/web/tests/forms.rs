@@ -6,6 +6,8 @@
 //! each page under target/pdf-artifacts/. Also: who may fetch what, the
 //! register as PDF and CSV, and the validation of the delivery choice.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test may stop at what it did not expect
+
 use motcua_domain::calendar::{OffsetDateTime, VN_OFFSET};
 use motcua_domain::lifecycle::Role;
 use motcua_store::testing::{databases, open_seeded};

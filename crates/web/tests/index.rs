@@ -4,6 +4,8 @@
 //! figures of the screen, a citizen rates a returned dossier once, and
 //! feedback gets a deadline and is answered by the unit only.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test may stop at what it did not expect
+
 use motcua_domain::dossier::ApplicantInput;
 use motcua_domain::lifecycle::{Action, Channel, Role};
 use motcua_store::testing::{databases, open_seeded};

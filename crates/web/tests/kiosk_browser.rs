@@ -8,6 +8,8 @@
 //! Without chromedriver the test says so and passes, unless
 //! MOTCUA_REQUIRE_BROWSER is set (scripts/test sets it).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test may stop at what it did not expect
+
 use base64::Engine;
 use motcua_domain::lifecycle::Role;
 use motcua_store::testing::{databases, open_seeded};

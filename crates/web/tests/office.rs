@@ -4,6 +4,8 @@
 //! Runs on every test database (SQLite always, PostgreSQL when
 //! `MOTCUA_TEST_POSTGRES` is set).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test may stop at what it did not expect
+
 use motcua_domain::dossier::ApplicantInput;
 use motcua_domain::lifecycle::{Channel, Role};
 use motcua_store::testing::{databases, open_seeded};

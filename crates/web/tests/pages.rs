@@ -1,6 +1,8 @@
 //! The quality bar of the pages: weight on the wire, the language and
 //! text-size switches, and the policy that keeps scripts our own.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test may stop at what it did not expect
+
 use motcua_store::testing::{databases, open_seeded};
 use motcua_web::AppState;
 

@@ -5,6 +5,8 @@
 //! every test database (SQLite always, PostgreSQL when
 //! `MOTCUA_TEST_POSTGRES` is set).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test may stop at what it did not expect
+
 use motcua_domain::lifecycle::Role;
 use motcua_store::testing::{databases, open_seeded};
 use motcua_store::{NewUser, Store};

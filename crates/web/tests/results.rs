@@ -3,6 +3,8 @@
 //! citizen downloads it from the lookup once returned, and the public
 //! verification page and API tell a genuine copy from an altered one.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test may stop at what it did not expect
+
 use motcua_domain::dossier::ApplicantInput;
 use motcua_domain::lifecycle::{Channel, Role};
 use motcua_store::testing::{databases, open_seeded};

@@ -1,6 +1,8 @@
 //! A dossier with a full history (intake, supplement, apology, approval,
 //! return by post), shared by the crate's tests and its benchmark example.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test may stop at what it did not expect
+
 use motcua_documents::{DossierInfo, ReceivedDocument};
 use motcua_domain::calendar::{OffsetDateTime, WorkCalendar};
 use motcua_domain::catalog::{Procedure, parse_catalog};

@@ -1,5 +1,7 @@
 //! What the command-line test suites share: the real binary on a data folder.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test may stop at what it did not expect
+
 use std::path::Path;
 use std::process::{Command, Output};
 
