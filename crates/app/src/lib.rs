@@ -14,6 +14,7 @@ pub mod metrics;
 pub mod outbox;
 pub mod signing;
 pub mod sim;
+pub mod webhooks;
 
 pub use clock::{Clock, SharedClock};
 pub use config::Config;

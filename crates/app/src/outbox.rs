@@ -103,8 +103,6 @@ pub struct OutboxWorker {
     pub store: Store,
     pub clock: SharedClock,
     pub webhooks: Arc<dyn WebhookPort>,
-    /// The server's integration key: with a subscription's nonce, its secret.
-    pub integration_key: Arc<Vec<u8>>,
     /// How long a claimed entry is held before another worker may take it.
     pub lease: Duration,
     pub batch: i64,
@@ -172,8 +170,7 @@ impl OutboxWorker {
                         "đăng ký nhận đã dừng (subscription stopped)".into(),
                     ));
                 };
-                let secret =
-                    webhook::subscription_secret(&self.integration_key, hook.id, &hook.nonce);
+                let secret = self.store.webhook_secret(&hook);
                 let ts = self.clock.now().unix_timestamp();
                 let headers = [
                     (

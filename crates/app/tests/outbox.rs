@@ -10,7 +10,7 @@ use motcua_app::outbox::{HttpWebhook, OutboxWorker, Pass};
 use motcua_app::sim::webhook_receiver::{Behaviour, WebhookReceiverSimulator};
 use motcua_domain::dossier::ApplicantInput;
 use motcua_domain::lifecycle::Channel;
-use motcua_domain::webhook::{MAX_ATTEMPTS, subscription_secret};
+use motcua_domain::webhook::MAX_ATTEMPTS;
 use motcua_store::testing::{databases, open_seeded};
 use motcua_store::{Actor, DocumentRef, NewDossier, Store};
 use std::sync::Arc;
@@ -18,7 +18,6 @@ use std::time::Duration;
 use time::macros::datetime;
 
 const UNIT: &str = "30112";
-const KEY: &[u8] = b"integration key of this test server";
 
 async fn submit(store: &Store, clock: &ManualClock) -> String {
     use motcua_app::Clock;
@@ -72,22 +71,21 @@ async fn deliveries_are_signed_retried_and_given_up() {
         let sim = WebhookReceiverSimulator::start("127.0.0.1:0")
             .await
             .expect("simulator");
-        let hook = store
-            .add_webhook(
-                UNIT,
-                &sim.url(),
-                "nonce-1",
-                "admin",
-                datetime!(2026-03-02 08:00 +7),
-            )
-            .await
-            .expect("subscribe");
-        sim.set_secret(&subscription_secret(KEY, hook.id, "nonce-1"));
+        let (hook, secret) = motcua_app::webhooks::subscribe(
+            &store,
+            UNIT,
+            &sim.url(),
+            "admin",
+            datetime!(2026-03-02 08:00 +7),
+        )
+        .await
+        .expect("subscribe");
+        assert!(secret.starts_with("whsec_"));
+        sim.set_secret(&secret);
         let worker = OutboxWorker {
             store: store.clone(),
             clock: clock.clone(),
             webhooks: Arc::new(HttpWebhook::new(Duration::from_secs(5)).expect("client")),
-            integration_key: Arc::new(KEY.to_vec()),
             lease: Duration::from_secs(60),
             batch: 20,
         };

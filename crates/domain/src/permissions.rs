@@ -42,6 +42,12 @@ impl Staff<'_> {
             && (self.has(Role::Receptionist) || self.has(Role::UnitAdmin))
     }
 
+    /// A unit's connected systems (webhook subscriptions, failed
+    /// deliveries): its unit admin, or the system admin.
+    pub fn may_manage_integrations(&self, unit: &str) -> bool {
+        self.may_set_up_queue(unit)
+    }
+
     /// The system's own pages (uploads not yet in a dossier, …).
     pub fn may_administer_system(&self) -> bool {
         self.has(Role::Admin)
@@ -70,9 +76,12 @@ mod tests {
         assert!(!ua.may_edit_calendar(None) && ua.may_edit_calendar(Some("30112")));
         assert!(!ua.may_edit_calendar(Some("28261")));
         assert!(ua.may_set_up_queue("30112") && !ua.may_set_up_queue("28261"));
+        assert!(ua.may_manage_integrations("30112") && !ua.may_manage_integrations("28261"));
+        assert!(admin.may_manage_integrations("28261"));
         assert!(ua.may_work_counter("30112") && !ua.may_administer_system());
         let r = staff(&[Role::Receptionist]);
         assert!(!r.may_edit_calendar(Some("30112")) && !r.may_set_up_queue("30112"));
+        assert!(!r.may_manage_integrations("30112"));
         assert!(r.may_work_counter("30112") && !r.may_work_counter("28261"));
         for role in [Role::Specialist, Role::Leader, Role::ProvinceSupervisor] {
             let s = Staff {

@@ -4,7 +4,6 @@
 use crate::Settings;
 use anyhow::{Result, bail};
 use clap::Subcommand;
-use motcua_store::secrets::{INTEGRATION_KEY_FILE, load_or_create};
 use time::OffsetDateTime;
 
 #[derive(Subcommand)]
@@ -42,29 +41,18 @@ pub enum OutboxCmd {
     Retry { id: i64 },
 }
 
-/// The server's integration key (created on first use, carried by backup).
-pub fn integration_key(settings: &Settings) -> Result<Vec<u8>> {
-    Ok(load_or_create(
-        &settings.data_dir.join(INTEGRATION_KEY_FILE),
-    )?)
-}
-
-fn nonce() -> Result<String> {
-    let mut b = [0u8; 16];
-    getrandom::fill(&mut b).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
-    Ok(motcua_store::hex(&b))
-}
-
 pub async fn webhook(settings: &Settings, cmd: WebhookCmd) -> Result<()> {
     let store = settings.open().await?;
     match cmd {
         WebhookCmd::Add { unit, url, by } => {
-            let key = integration_key(settings)?;
-            let nonce = nonce()?;
-            let hook = store
-                .add_webhook(unit.trim(), &url, &nonce, &by, OffsetDateTime::now_utc())
-                .await?;
-            let secret = motcua_domain::webhook::subscription_secret(&key, hook.id, &nonce);
+            let (hook, secret) = motcua_app::webhooks::subscribe(
+                &store,
+                &unit,
+                &url,
+                &by,
+                OffsetDateTime::now_utc(),
+            )
+            .await?;
             println!(
                 "Đã đăng ký #{} cho đơn vị {}: {}",
                 hook.id, hook.unit_code, hook.url

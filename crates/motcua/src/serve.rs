@@ -162,7 +162,6 @@ async fn serve_in(settings: Settings, args: ServeArgs) -> Result<()> {
         store: store.clone(),
         clock: clock.clone(),
         webhooks: Arc::new(HttpWebhook::new(config.webhook_timeout)?),
-        integration_key: Arc::new(crate::integrations::integration_key(&settings)?),
         lease: config.outbox_lease,
         batch: 50,
     };

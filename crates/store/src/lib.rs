@@ -94,6 +94,9 @@ pub struct Store {
     pub max_upload: usize,
     /// The secret lookup keys are hashed under (`<data-dir>/lookup.key`).
     lookup_secret: Arc<Vec<u8>>,
+    /// The secret outside systems' credentials derive from
+    /// (`<data-dir>/integrations.key`): a webhook's signing secret.
+    integration_key: Arc<Vec<u8>>,
     /// Keys just issued. Memory only.
     issued: Arc<std::sync::Mutex<IssuedKeys>>,
     /// What the last purge of unattached uploads removed.
@@ -137,6 +140,8 @@ impl Store {
         let audit_key = Arc::new(secrets::load_or_create(
             &data_dir.join(secrets::AUDIT_KEY_FILE),
         )?);
+        let integration_key =
+            secrets::load_or_create(&data_dir.join(secrets::INTEGRATION_KEY_FILE))?;
         let db = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             // At peak hours a request waits for a connection rather than fail:
             // the same 30 s as the SQLite pools (sqlx's default).
@@ -193,6 +198,7 @@ impl Store {
             bus: Arc::default(),
             max_upload: DEFAULT_MAX_UPLOAD,
             lookup_secret: Arc::new(lookup_secret),
+            integration_key: Arc::new(integration_key),
             issued: Arc::default(),
             last_purge: Arc::default(),
             signing_key_file: None,

@@ -281,6 +281,11 @@ macro_rules! on_pool {
 }
 
 impl Store {
+    /// The signing secret of a subscription (derived, never stored).
+    pub fn webhook_secret(&self, hook: &Webhook) -> String {
+        motcua_domain::webhook::subscription_secret(&self.integration_key, hook.id, &hook.nonce)
+    }
+
     /// Subscribe `url` to the events of `unit`'s dossiers; `nonce` with the
     /// integration key gives its secret.
     pub async fn add_webhook(

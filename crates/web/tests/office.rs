@@ -1310,3 +1310,128 @@ async fn a_receptionist_corrects_the_applicant_with_an_event() {
         assert!(r.has("không có gì thay đổi"), "{}", r.body);
     }
 }
+
+#[tokio::test]
+async fn a_unit_admin_subscribes_a_webhook_and_retries_a_failed_delivery() {
+    let envs = envs().await;
+    for env in &envs.list {
+        let admin = env.login("quantri.myhiep").await;
+        let r = env.get("/can-bo/ket-noi", Some(&admin)).await;
+        r.expect(200);
+        assert!(r.has("id=\"no-hooks\"") && r.has("id=\"no-dead\""));
+        assert!(
+            r.has("href=\"/can-bo/ket-noi\""),
+            "in the unit admin's navigation"
+        );
+
+        // Other people: the receptionist, and another unit's page.
+        let clerk = env.login("tiepnhan.myhiep").await;
+        env.get("/can-bo/ket-noi", Some(&clerk)).await.expect(403);
+        let r = env.get("/can-bo", Some(&clerk)).await;
+        assert!(
+            !r.has("href=\"/can-bo/ket-noi\""),
+            "not in a receptionist's"
+        );
+        env.get(&format!("/can-bo/ket-noi?unit={OTHER_UNIT}"), Some(&admin))
+            .await
+            .expect(403);
+
+        let r = env
+            .post_form(
+                "/can-bo/ket-noi",
+                Some(&admin),
+                &[("op", "add"), ("unit", UNIT), ("url", "ftp://tinh.gov.vn")],
+            )
+            .await;
+        r.expect(422);
+        assert!(r.has("href=\"#url\"") && r.has("value=\"ftp://tinh.gov.vn\""));
+
+        let r = env
+            .post_form(
+                "/can-bo/ket-noi",
+                Some(&admin),
+                &[
+                    ("op", "add"),
+                    ("unit", UNIT),
+                    ("url", "https://hethong.tinh.gov.vn/motcua"),
+                ],
+            )
+            .await;
+        r.expect(200);
+        assert!(r.has("id=\"secret\">whsec_"), "the secret is shown once");
+        let hooks = env.store.webhooks(Some(UNIT)).await.expect("hooks");
+        assert_eq!(hooks.len(), 1);
+        let r = env.get("/can-bo/ket-noi", Some(&admin)).await;
+        assert!(!r.has("whsec_"), "and never again");
+        assert!(r.has("https://hethong.tinh.gov.vn/motcua"));
+
+        // A delivery that failed every attempt: listed, then sent again.
+        let (code, _) = env.online_dossier(UNIT).await;
+        let key = format!("webhook:{}:{code}:1", hooks[0].id);
+        let entry = env
+            .store
+            .outbox_entry(&key)
+            .await
+            .expect("read")
+            .expect("the submission's delivery");
+        env.store
+            .outbox_failed(entry.id, "HTTP 503", None)
+            .await
+            .expect("dead");
+        let r = env.get("/can-bo/ket-noi", Some(&admin)).await;
+        assert!(r.has(&format!("id=\"retry-{}\"", entry.id)) && r.has("HTTP 503"));
+        // Another unit's officer cannot retry it.
+        let r = env
+            .post_form(
+                "/can-bo/ket-noi",
+                Some(&clerk),
+                &[
+                    ("op", "retry"),
+                    ("unit", UNIT),
+                    ("id", &entry.id.to_string()),
+                ],
+            )
+            .await;
+        r.expect(403);
+        let r = env
+            .post_form(
+                "/can-bo/ket-noi",
+                Some(&admin),
+                &[
+                    ("op", "retry"),
+                    ("unit", UNIT),
+                    ("id", &entry.id.to_string()),
+                ],
+            )
+            .await;
+        r.expect(303);
+        let entry = env
+            .store
+            .outbox_entry(&key)
+            .await
+            .expect("read")
+            .expect("entry");
+        assert_eq!(entry.state, "pending", "{}", env.backend);
+
+        let r = env
+            .post_form(
+                "/can-bo/ket-noi",
+                Some(&admin),
+                &[
+                    ("op", "stop"),
+                    ("unit", UNIT),
+                    ("id", &hooks[0].id.to_string()),
+                ],
+            )
+            .await;
+        r.expect(303);
+        assert!(
+            !env.store
+                .webhook(hooks[0].id)
+                .await
+                .expect("read")
+                .expect("hook")
+                .active
+        );
+    }
+}

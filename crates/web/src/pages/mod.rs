@@ -120,6 +120,16 @@ impl Ctx {
     pub fn is_staff(&self) -> bool {
         self.user.is_some()
     }
+    /// Whether the signed-in user manages the connected systems of one of
+    /// their units (the navigation link).
+    pub fn manages_integrations(&self) -> bool {
+        self.user.as_ref().is_some_and(|u| {
+            let staff = u.staff();
+            u.units
+                .iter()
+                .any(|unit| staff.may_manage_integrations(unit))
+        })
+    }
     pub fn username(&self) -> &str {
         self.user.as_ref().map_or("", |u| u.username.as_str())
     }

@@ -45,6 +45,7 @@ mod calendar;
 mod documents;
 mod dossier;
 mod intake;
+mod integrations;
 mod login;
 mod queues;
 mod receipt;
@@ -53,6 +54,7 @@ use calendar::*;
 use documents::*;
 use dossier::*;
 use intake::*;
+use integrations::*;
 use login::*;
 use queues::*;
 use receipt::*;
@@ -83,6 +85,10 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/can-bo/tai-lieu/{id}", get(document))
         .route("/can-bo/lich", get(calendar_page).post(calendar_post))
+        .route(
+            "/can-bo/ket-noi",
+            get(integrations_page).post(integrations_post),
+        )
 }
 
 // ---- shared helpers ------------------------------------------------------------
