@@ -9,6 +9,7 @@ pub mod clock;
 pub mod config;
 pub mod credentials;
 pub mod forms;
+pub mod integrations;
 pub mod jobs;
 pub mod metrics;
 pub mod outbox;

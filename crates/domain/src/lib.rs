@@ -14,6 +14,7 @@ pub mod documents;
 pub mod dossier;
 pub mod identity;
 pub mod index;
+pub mod integrations;
 pub mod lifecycle;
 pub mod payload;
 pub mod permissions;

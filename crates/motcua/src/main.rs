@@ -174,6 +174,9 @@ enum Command {
     /// Subscriptions of a province's systems to a unit's dossier events (signed webhooks).
     #[command(subcommand)]
     Webhook(integrations::WebhookCmd),
+    /// A unit's outside systems: their settings (secrets sealed) and a check of each.
+    #[command(subcommand)]
+    Integrations(integrations::IntegrationsCmd),
     /// Effects waiting to go out (webhook deliveries): status, dead entries, retry.
     #[command(subcommand)]
     Outbox(integrations::OutboxCmd),
@@ -460,6 +463,7 @@ async fn main() -> Result<()> {
         Command::Signing(cmd) => signing(&cli.settings, cmd).await,
         Command::Webhook(cmd) => integrations::webhook(&cli.settings, cmd).await,
         Command::Outbox(cmd) => integrations::outbox(&cli.settings, cmd).await,
+        Command::Integrations(cmd) => integrations::integrations(&cli.settings, cmd).await,
         Command::Verify { file } => verify(&cli.settings, &file).await,
         Command::Backup { to } => {
             let store = cli.settings.open().await?;

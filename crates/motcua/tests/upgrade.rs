@@ -253,6 +253,22 @@ async fn release_1_data_upgrades_and_answers_as_before() {
         ],
     );
     assert!(added.contains("whsec_"), "{added}");
+    // And the unit's outside systems can be configured on the old data.
+    run_ok(
+        &data,
+        &[
+            "integrations",
+            "set",
+            "--unit",
+            &unit,
+            "--system",
+            "vietqr",
+            "--field",
+            "bank_bin=970415",
+        ],
+    );
+    let shown = run_ok(&data, &["integrations", "show", "--unit", &unit]);
+    assert!(shown.contains("970415"), "{shown}");
     let (_, body) = get(format!("/api/v1/lookup/{code}?key={key}")).await;
     let v: Value = serde_json::from_slice(&body).expect("lookup json");
     let r = http

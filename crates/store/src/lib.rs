@@ -10,6 +10,7 @@ pub mod blobs;
 pub mod bulk;
 mod error;
 pub mod index;
+pub mod integrations;
 pub mod model;
 pub mod outbox;
 pub mod queue;
