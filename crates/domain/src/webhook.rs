@@ -40,8 +40,12 @@ pub struct DossierEventMessage {
     pub due_at: Option<String>,
 }
 
+/// UTC, to the millisecond the history stores.
 fn rfc3339(t: time::OffsetDateTime) -> String {
-    t.to_offset(time::UtcOffset::UTC)
+    let ms = t.nanosecond() / 1_000_000 * 1_000_000;
+    t.replace_nanosecond(ms)
+        .unwrap_or(t)
+        .to_offset(time::UtcOffset::UTC)
         .format(&Rfc3339)
         .unwrap_or_default()
 }
@@ -149,6 +153,12 @@ mod tests {
             m.to_json(),
             r#"{"type":"dossier.event","id":"30112-261207-0001:2","dossier_code":"30112-261207-0001","unit_code":"30112","procedure_code":"HT-KS","seq":2,"action":"receive","from_status":"submitted","to_status":"received","at":"2026-12-07T01:30:00Z","due_at":"2026-12-09T01:30:00Z"}"#
         );
+    }
+
+    #[test]
+    fn instants_are_given_to_the_millisecond() {
+        let t = time::macros::datetime!(2026-12-07 15:48:32.451926870 UTC);
+        assert_eq!(rfc3339(t), "2026-12-07T15:48:32.451Z");
     }
 
     #[test]

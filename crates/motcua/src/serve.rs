@@ -149,6 +149,25 @@ async fn serve_in(settings: Settings, args: ServeArgs) -> Result<()> {
         );
         println!("{}", demo::index_history(&store, now).await?);
     }
+    // The demo's province system: a SIMULATOR receiving the webhook of unit
+    // 30112's dossier events, printing each delivery. It lives as long as the server.
+    let _receiver = if args.demo {
+        let sim = motcua_app::sim::webhook_receiver::WebhookReceiverSimulator::start("127.0.0.1:0")
+            .await?;
+        let (hook, secret) =
+            motcua_app::webhooks::subscribe(&store, "30112", &sim.url(), "demo", clock.now())
+                .await?;
+        sim.set_secret(&secret);
+        sim.echo(true);
+        println!(
+            "Webhook #{}: các bước của hồ sơ đơn vị 30112 được gửi tới {} (SIMULATOR hệ thống của tỉnh, in ra từng lần nhận)",
+            hook.id,
+            sim.url()
+        );
+        Some(sim)
+    } else {
+        None
+    };
     println!(
         "motcua đang chạy tại http://{addr} (cơ sở dữ liệu: {}, thư mục: {})",
         store.backend_name(),

@@ -39,6 +39,8 @@ pub struct Received {
 
 #[derive(Default)]
 struct State {
+    /// Print each delivery on standard output (the demo).
+    echo: bool,
     secret: Vec<u8>,
     script: VecDeque<Behaviour>,
     received: Vec<Received>,
@@ -85,6 +87,12 @@ impl WebhookReceiverSimulator {
     /// The secret the subscription was given (to check signatures).
     pub fn set_secret(&self, secret: &str) {
         lock(&self.state).secret = secret.as_bytes().to_vec();
+    }
+
+    /// Print each delivery as it arrives (the demo shows what a province's
+    /// system would receive).
+    pub fn echo(&self, on: bool) {
+        lock(&self.state).echo = on;
     }
 
     /// Answer the next requests this way, in order; then accept again.
@@ -205,6 +213,20 @@ async fn serve(mut conn: TcpStream, state: Arc<Mutex<State>>) {
         });
         if b == Behaviour::Hang {
             s.hanging += 1;
+        }
+        if s.echo
+            && let Some(r) = s.received.last()
+        {
+            println!(
+                "[SIMULATOR hệ thống của tỉnh] nhận {} ({}): {}",
+                r.delivery_id.as_deref().unwrap_or("?"),
+                if r.signature_ok {
+                    "chữ ký đúng"
+                } else {
+                    "CHỮ KÝ SAI"
+                },
+                r.body
+            );
         }
         b
     };
