@@ -1,166 +1,7 @@
-//! The citizen portal: find a procedure, read what it needs, submit online
-//! one question per page, follow the dossier by its code and key.
+//! Submitting online, one question per page: the draft, each question,
+//! uploads, the check of the answers, the submission and its receipt.
 
-use super::{
-    Ctx, PageError, PageResult, base_url, fee_words, processing_words, qr_svg, render,
-    render_status, url_encode, when,
-};
-use crate::AppState;
-use crate::extract::Query;
-use crate::limits::Limits;
-use askama::Template;
-use axum::Extension;
-use axum::Router;
-use axum::extract::ConnectInfo;
-use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Path, Request, State};
-use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Redirect};
-use axum::routing::{get, post};
-use motcua_domain::calendar::{OffsetDateTime, VN_OFFSET};
-use motcua_domain::catalog::{OnlineLevel, Procedure};
-use motcua_domain::dossier::{ApplicantInput, field, normalize_key};
-use motcua_domain::lifecycle::{Action, Channel, Status};
-use motcua_domain::text::fold;
-use motcua_domain::{Problem, ProblemKind};
-use motcua_store::{ActionRequest, Actor, DocumentRef, DossierRecord, Draft, NewDossier};
-use serde::Deserialize;
-use serde_json::{Value, json};
-use std::collections::HashMap;
-use std::net::SocketAddr;
-use std::sync::Arc;
-
-/// Room for a 10 MB scan plus the form around it.
-const UPLOAD_BODY_LIMIT: usize = 12 * 1024 * 1024;
-
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/", get(home))
-        .route("/thu-tuc/{code}", get(procedure))
-        .route("/thu-tuc/{code}/nop", post(start))
-        .route("/nop/{id}/gui", post(submit))
-        .route("/nop/{id}/xong", get(done))
-        .route(
-            "/nop/{id}/{step}",
-            get(question)
-                .post(answer)
-                .layer(DefaultBodyLimit::max(UPLOAD_BODY_LIMIT)),
-        )
-        .route("/tra-cuu", get(lookup))
-        .route(
-            "/tra-cuu/bo-sung",
-            post(supplement).layer(DefaultBodyLimit::max(UPLOAD_BODY_LIMIT)),
-        )
-}
-
-#[derive(Template)]
-#[template(path = "home.html")]
-struct Home {
-    c: Ctx,
-    q: String,
-    results: Vec<Procedure>,
-    fields: Vec<(String, Vec<Procedure>)>,
-    field_open: String,
-}
-
-#[derive(Deserialize)]
-struct HomeQuery {
-    q: Option<String>,
-    field: Option<String>,
-}
-
-/// Every word of the query must appear in the folded name or field.
-pub fn search(procs: &[Procedure], q: &str) -> Vec<Procedure> {
-    let phrase = fold(q);
-    let words: Vec<&str> = phrase.split(' ').filter(|w| !w.is_empty()).collect();
-    if words.is_empty() {
-        return Vec::new();
-    }
-    let mut hits: Vec<(bool, &Procedure)> = procs
-        .iter()
-        .filter_map(|p| {
-            let name = fold(&p.name);
-            let hay = format!("{name} {} {}", fold(&p.field), fold(&p.code));
-            words
-                .iter()
-                .all(|w| hay.contains(w))
-                .then(|| (name.contains(&phrase), p))
-        })
-        .collect();
-    // Names holding the whole phrase first, then the catalog order.
-    hits.sort_by_key(|(phrase_hit, _)| !*phrase_hit);
-    hits.into_iter().map(|(_, p)| p.clone()).collect()
-}
-
-async fn home(c: Ctx, State(s): State<AppState>, Query(q): Query<HomeQuery>) -> PageResult {
-    let lang = c.lang;
-    let procs = s
-        .store
-        .procedures()
-        .await
-        .map_err(|e| PageError::new(lang, e.into()))?;
-    let query = q.q.unwrap_or_default();
-    let results = search(&procs, &query);
-    let mut fields: Vec<(String, Vec<Procedure>)> = Vec::new();
-    for p in procs {
-        match fields.iter_mut().find(|(f, _)| *f == p.field) {
-            Some((_, list)) => list.push(p),
-            None => fields.push((p.field.clone(), vec![p])),
-        }
-    }
-    render(&Home {
-        c,
-        q: query,
-        results,
-        fields,
-        field_open: q.field.unwrap_or_default(),
-    })
-}
-
-#[derive(Template)]
-#[template(path = "procedure.html")]
-struct ProcedurePage {
-    c: Ctx,
-    p: Procedure,
-    processing: String,
-    fee: String,
-    full_online: bool,
-    active: bool,
-}
-
-async fn procedure(c: Ctx, State(s): State<AppState>, Path(code): Path<String>) -> PageResult {
-    let lang = c.lang;
-    let Some((p, active)) = s
-        .store
-        .procedure(&code)
-        .await
-        .map_err(|e| PageError::new(lang, e.into()))?
-    else {
-        return Err(PageError::new(
-            lang,
-            Problem::not_found("procedure_not_found", "Không có thủ tục này").into(),
-        ));
-    };
-    let processing = processing_words(&c, p.processing);
-    let fee = fee_words(&c, &p.fee);
-    let full_online = p.online_level == OnlineLevel::Full;
-    render(&ProcedurePage {
-        c,
-        p,
-        processing,
-        fee,
-        full_online,
-        active,
-    })
-}
-
-async fn start(c: Ctx, State(s): State<AppState>, Path(code): Path<String>) -> PageResult {
-    let d = s
-        .store
-        .new_draft(&code, s.now())
-        .await
-        .map_err(|e| PageError::new(c.lang, e.into()))?;
-    Ok(Redirect::to(&format!("/nop/{}/tinh", d.id)).into_response())
-}
+use super::*;
 
 // ---- the one-question-per-page flow ------------------------------------------
 
@@ -175,14 +16,14 @@ const APPLICANT_STEPS: [&str; 8] = [
     "dia-chi",
 ];
 
-fn steps(p: &Procedure) -> Vec<String> {
+pub(super) fn steps(p: &Procedure) -> Vec<String> {
     let mut v: Vec<String> = APPLICANT_STEPS.iter().map(|s| s.to_string()).collect();
     v.extend(p.documents.iter().map(|d| format!("giay-to-{}", d.code)));
     v.push("kiem-tra".into());
     v
 }
 
-async fn load(s: &AppState, c: &Ctx, id: &str) -> Result<(Draft, Procedure), PageError> {
+pub(super) async fn load(s: &AppState, c: &Ctx, id: &str) -> Result<(Draft, Procedure), PageError> {
     let lang = c.lang;
     let gone = || {
         PageError::new(
@@ -209,7 +50,7 @@ async fn load(s: &AppState, c: &Ctx, id: &str) -> Result<(Draft, Procedure), Pag
     Ok((draft, p))
 }
 
-fn text(d: &Draft, key: &str) -> String {
+pub(super) fn text(d: &Draft, key: &str) -> String {
     d.data
         .get(key)
         .and_then(Value::as_str)
@@ -217,7 +58,7 @@ fn text(d: &Draft, key: &str) -> String {
         .to_string()
 }
 
-fn doc_file(d: &Draft, code: &str) -> Option<String> {
+pub(super) fn doc_file(d: &Draft, code: &str) -> Option<String> {
     d.data
         .get("documents")
         .and_then(|m| m.get(code))
@@ -248,7 +89,7 @@ struct Question {
 }
 
 #[derive(Deserialize, Default)]
-struct FlowQuery {
+pub(super) struct FlowQuery {
     tu: Option<String>,
 }
 
@@ -453,7 +294,7 @@ async fn question_page(
 }
 
 /// "1990-05-17" → "17/05/1990" for display.
-fn vn_date(iso: &str) -> String {
+pub(super) fn vn_date(iso: &str) -> String {
     let parts: Vec<&str> = iso.split('-').collect();
     match parts.as_slice() {
         [y, m, d] => format!("{d}/{m}/{y}"),
@@ -461,7 +302,7 @@ fn vn_date(iso: &str) -> String {
     }
 }
 
-async fn question(
+pub(super) async fn question(
     c: Ctx,
     State(s): State<AppState>,
     Path((id, step)): Path<(String, String)>,
@@ -490,7 +331,7 @@ async fn question(
 }
 
 /// The answer of one page: a form field, or an uploaded file.
-async fn read_answer(
+pub(super) async fn read_answer(
     s: &AppState,
     req: Request,
 ) -> Result<(HashMap<String, String>, Option<(Vec<u8>, Option<String>)>), PageError> {
@@ -542,7 +383,7 @@ async fn read_answer(
 }
 
 /// A scan from the citizen's side, counted against their client's limits.
-async fn citizen_upload(
+pub(super) async fn citizen_upload(
     s: &AppState,
     limits: &Limits,
     peer: SocketAddr,
@@ -554,7 +395,7 @@ async fn citizen_upload(
     crate::limits::guarded_upload(&s.store, limits, who, bytes, filename, "citizen", now).await
 }
 
-async fn answer(
+pub(super) async fn answer(
     c: Ctx,
     State(s): State<AppState>,
     Extension(limits): Extension<Arc<Limits>>,
@@ -711,7 +552,7 @@ struct Check {
     error_href: String,
 }
 
-async fn check_page(
+pub(super) async fn check_page(
     c: Ctx,
     s: &AppState,
     d: &Draft,
@@ -828,7 +669,7 @@ async fn check_page(
     )
 }
 
-async fn submit(
+pub(super) async fn submit(
     c: Ctx,
     State(s): State<AppState>,
     Extension(limits): Extension<Arc<Limits>>,
@@ -917,7 +758,7 @@ struct Done {
     lookup_href: String,
 }
 
-async fn done(
+pub(super) async fn done(
     c: Ctx,
     State(s): State<AppState>,
     headers: HeaderMap,
@@ -959,425 +800,4 @@ async fn done(
         qr,
         lookup_href,
     })
-}
-
-// ---- public lookup -------------------------------------------------------------
-
-pub struct SupplementView {
-    pub note: String,
-    pub documents: Vec<(String, String)>,
-}
-
-pub struct LookupView {
-    pub code: String,
-    pub procedure: String,
-    pub unit: String,
-    pub applicant: String,
-    pub status_label: String,
-    pub late: bool,
-    pub paused: bool,
-    pub submitted: String,
-    pub due: String,
-    pub finished: String,
-    /// How the result is delivered, once returned (no postal address: the
-    /// page is public to whoever holds the key).
-    pub delivery: String,
-    pub version: i64,
-    /// The result was returned: the citizen may rate the service (once).
-    pub can_rate: bool,
-    pub supplement: Option<SupplementView>,
-    pub history: Vec<(String, String)>,
-    /// A signed electronic result the citizen can download (returned dossiers).
-    pub has_result: bool,
-}
-
-#[derive(Template)]
-#[template(path = "lookup.html")]
-struct Lookup {
-    c: Ctx,
-    d: Option<LookupView>,
-    code: String,
-    key: String,
-    searched: bool,
-    message: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct LookupQuery {
-    code: Option<String>,
-    key: Option<String>,
-    ok: Option<String>,
-}
-
-/// A receipt's QR holds the whole lookup URL; a kiosk scanner types it into
-/// the code box. Take code and key out of it.
-fn split_scanned(code: &str, key: &str) -> (String, String) {
-    if let Some(q) = code.split_once('?').map(|(_, q)| q) {
-        let mut c = String::new();
-        let mut k = key.to_string();
-        for pair in q.split('&') {
-            match pair.split_once('=') {
-                Some(("code", v)) => c = v.to_string(),
-                Some(("key", v)) if k.is_empty() => k = v.to_string(),
-                _ => {}
-            }
-        }
-        return (c, k);
-    }
-    (code.trim().to_string(), key.to_string())
-}
-
-async fn find_by_key(
-    s: &AppState,
-    code: &str,
-    key: &str,
-) -> Result<Option<DossierRecord>, PageError> {
-    Ok(s.store.dossier_by_key(code, &normalize_key(key)).await?)
-}
-
-async fn lookup_view(s: &AppState, c: &Ctx, rec: &DossierRecord) -> Result<LookupView, PageError> {
-    let now = s.now();
-    let r = &rec.row;
-    let proj = r.projection()?;
-    let (procedure, _) = s
-        .store
-        .procedure(&r.procedure_code)
-        .await?
-        .ok_or_else(|| Problem::conflict("corrupt_row", "Thủ tục không còn"))?;
-    let unit = s
-        .store
-        .unit(&r.unit_code)
-        .await?
-        .map(|u| u.name)
-        .unwrap_or_default();
-    let supplement = if proj.status == Status::AwaitingSupplement {
-        rec.events
-            .iter()
-            .rev()
-            .find(|e| e.action == Action::RequestSupplement)
-            .map(|e| {
-                let missing: Vec<String> = e.payload.missing.clone().unwrap_or_default();
-                let docs: Vec<(String, String)> = procedure
-                    .documents
-                    .iter()
-                    .filter(|d| missing.is_empty() || missing.contains(&d.code))
-                    .map(|d| (d.code.clone(), d.name.clone()))
-                    .collect();
-                SupplementView {
-                    note: e.note.clone().unwrap_or_default(),
-                    documents: docs,
-                }
-            })
-    } else {
-        None
-    };
-    let due = if proj.pause_remaining.is_some() {
-        c.tr(
-            "Tạm dừng, sẽ tính tiếp khi bạn bổ sung hồ sơ",
-            "Paused until you send the supplement",
-        )
-        .to_string()
-    } else if proj.due_at.is_none() {
-        c.tr(
-            "Được hẹn khi hồ sơ được tiếp nhận",
-            "Set when the dossier is received",
-        )
-        .to_string()
-    } else {
-        when(r.due_at)
-    };
-    let has_result = proj.status == Status::Returned
-        && s.store
-            .signing()
-            .result(&r.code)
-            .await?
-            .is_some_and(|x| x.signed_at.is_some());
-    Ok(LookupView {
-        has_result,
-        code: r.code.clone(),
-        procedure: procedure.name,
-        unit,
-        applicant: motcua_domain::text::mask_name(&r.applicant_name),
-        status_label: status_words(c, proj.status),
-        late: proj.is_late(now),
-        paused: proj.pause_remaining.is_some(),
-        submitted: when(Some(r.submitted_at)),
-        due,
-        finished: when(r.finished_at),
-        delivery: rec
-            .events
-            .iter()
-            .rev()
-            .find(|e| e.action == motcua_domain::lifecycle::Action::ReturnResult)
-            .and_then(|e| motcua_domain::delivery::Delivery::from_payload(&e.payload))
-            .map(|d| {
-                let label = c.tr(d.method.label_vi(), d.method.label_en()).to_string();
-                match d.tracking_number {
-                    Some(t) => format!("{label} ({} {t})", c.tr("mã bưu gửi", "tracking number")),
-                    None => label,
-                }
-            })
-            .unwrap_or_default(),
-        version: r.version,
-        can_rate: proj.status == Status::Returned,
-        supplement,
-        history: rec
-            .events
-            .iter()
-            .map(|e| {
-                (
-                    motcua_domain::calendar::format_vn(e.at),
-                    action_words(c, e.action),
-                )
-            })
-            .collect(),
-    })
-}
-
-pub fn status_words(c: &Ctx, s: Status) -> String {
-    match c.lang {
-        super::Lang::Vi => s.label_vi().to_string(),
-        super::Lang::En => match s {
-            Status::Submitted => "Submitted online, awaiting reception",
-            Status::Received => "Received",
-            Status::Processing => "Being processed",
-            Status::AwaitingSupplement => "Awaiting a supplement",
-            Status::AwaitingApproval => "Awaiting approval",
-            Status::ResultReady => "Result ready for collection",
-            Status::Returned => "Result returned",
-            Status::Refused => "Refused at intake",
-            Status::Rejected => "Rejected",
-            Status::Withdrawn => "Withdrawn",
-        }
-        .to_string(),
-    }
-}
-
-pub fn action_words(c: &Ctx, a: Action) -> String {
-    match c.lang {
-        super::Lang::Vi => a.label_vi().to_string(),
-        super::Lang::En => a.as_str().replace('_', " "),
-    }
-}
-
-async fn lookup(
-    c: Ctx,
-    State(s): State<AppState>,
-    Extension(limits): Extension<Arc<Limits>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    Query(q): Query<LookupQuery>,
-) -> PageResult {
-    c.citizen_only()?;
-    let (code, key) = split_scanned(
-        q.code.as_deref().unwrap_or(""),
-        q.key.as_deref().unwrap_or(""),
-    );
-    let searched = !code.is_empty() || !key.is_empty();
-    if searched {
-        limits
-            .lookup
-            .check(peer.ip())
-            .map_err(|wait| PageError::new(c.lang, crate::auth::rate_limited(wait).into()))?;
-    }
-    let rec = if searched {
-        find_by_key(&s, &code, &key).await?
-    } else {
-        None
-    };
-    let d = match &rec {
-        Some(rec) => Some(lookup_view(&s, &c, rec).await?),
-        None => None,
-    };
-    let message = q.ok.as_deref().map(|_| {
-        c.tr(
-            "Đã nhận hồ sơ bổ sung. Thời hạn giải quyết được tính tiếp.",
-            "Supplement received. The processing time runs again.",
-        )
-        .to_string()
-    });
-    let status = if searched && d.is_none() {
-        StatusCode::NOT_FOUND
-    } else {
-        StatusCode::OK
-    };
-    render_status(
-        status,
-        &Lookup {
-            c,
-            d,
-            code,
-            key: normalize_key(&key),
-            searched,
-            message,
-        },
-    )
-}
-
-/// The citizen sends the missing papers from the lookup page.
-async fn supplement(
-    c: Ctx,
-    State(s): State<AppState>,
-    Extension(limits): Extension<Arc<Limits>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    req: Request,
-) -> PageResult {
-    c.citizen_only()?;
-    limits
-        .lookup
-        .check(peer.ip())
-        .map_err(|wait| PageError::new(c.lang, crate::auth::rate_limited(wait).into()))?;
-    let lang = c.lang;
-    let mut mp = Multipart::from_request(req, &s).await.map_err(|e| {
-        PageError::new(
-            lang,
-            Problem::new(
-                ProblemKind::BadRequest,
-                "bad_form",
-                format!("Biểu mẫu không hợp lệ: {e}"),
-            )
-            .into(),
-        )
-    })?;
-    let mut fields = HashMap::new();
-    let mut files: Vec<(String, Vec<u8>, Option<String>)> = Vec::new();
-    while let Some(f) = mp.next_field().await.map_err(|e| {
-        PageError::new(
-            lang,
-            Problem::new(
-                ProblemKind::TooLarge,
-                "file_too_large",
-                format!("Tệp quá lớn: {e}"),
-            )
-            .into(),
-        )
-    })? {
-        let name = f.name().unwrap_or("").to_string();
-        if let Some(code) = name.strip_prefix("doc:").map(str::to_string) {
-            let filename = f.file_name().map(str::to_string);
-            let bytes = f.bytes().await.map_err(|e| {
-                PageError::new(
-                    lang,
-                    Problem::new(ProblemKind::TooLarge, "file_too_large", e.to_string()).into(),
-                )
-            })?;
-            if !bytes.is_empty() {
-                files.push((code, bytes.to_vec(), filename));
-            }
-        } else {
-            fields.insert(name, f.text().await.unwrap_or_default());
-        }
-    }
-    let code = fields.get("code").cloned().unwrap_or_default();
-    let key = fields.get("key").cloned().unwrap_or_default();
-    let Some(rec) = find_by_key(&s, &code, &key).await? else {
-        return Err(PageError::new(
-            lang,
-            Problem::not_found("dossier_not_found", "Không tìm thấy hồ sơ").into(),
-        ));
-    };
-    let back = format!(
-        "/tra-cuu?code={}&key={}",
-        url_encode(&code),
-        url_encode(&normalize_key(&key))
-    );
-    let now = s.now();
-    let mut docs = Vec::new();
-    let mut problem = None;
-    if files.is_empty() {
-        problem = Some(Problem::invalid(
-            "choose_file",
-            "file",
-            c.tr(
-                "Hãy chọn ít nhất một tệp để bổ sung",
-                "Choose at least one file",
-            ),
-        ));
-    }
-    for (doc, bytes, filename) in files {
-        match citizen_upload(&s, &limits, peer, &bytes, filename.as_deref(), now).await {
-            Ok(meta) => docs.push(DocumentRef {
-                code: doc,
-                upload_id: Some(meta.id),
-                paper: false,
-            }),
-            Err(motcua_store::StoreError::Problem(p)) => {
-                problem = Some(p);
-                break;
-            }
-            Err(e) => return Err(PageError::new(lang, e.into())),
-        }
-    }
-    if problem.is_none() {
-        let version = fields
-            .get("version")
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(rec.row.version);
-        let req = ActionRequest {
-            action: "supplement".into(),
-            version,
-            documents: docs,
-            via: motcua_domain::lifecycle::Via::Page,
-            ..ActionRequest::default()
-        };
-        match s.store.act(&rec.row.code, &req, &Actor::Citizen, now).await {
-            Ok(_) => return Ok(Redirect::to(&format!("{back}&ok=1")).into_response()),
-            Err(motcua_store::StoreError::Problem(p)) => problem = Some(p),
-            Err(e) => return Err(PageError::new(lang, e.into())),
-        }
-    }
-    let view = lookup_view(&s, &c, &rec).await?;
-    let message = problem.map(|p| p.message);
-    render_status(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        &Lookup {
-            c,
-            d: Some(view),
-            code,
-            key: normalize_key(&key),
-            searched: true,
-            message,
-        },
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn scanned_receipt_urls_are_split() {
-        assert_eq!(
-            split_scanned(
-                "http://10.0.0.5:8080/tra-cuu?code=30112-260302-0007&key=ABCDEFGHJK",
-                ""
-            ),
-            ("30112-260302-0007".to_string(), "ABCDEFGHJK".to_string())
-        );
-        assert_eq!(
-            split_scanned(" 30112-260302-0007 ", "k"),
-            ("30112-260302-0007".to_string(), "k".to_string())
-        );
-    }
-
-    #[test]
-    fn search_ignores_diacritics() {
-        let procs =
-            motcua_domain::catalog::parse_catalog(motcua_domain::catalog::DEFAULT_CATALOG_JSON)
-                .expect("catalog");
-        let codes = |q: &str| {
-            search(&procs, q)
-                .into_iter()
-                .map(|p| p.code)
-                .collect::<Vec<_>>()
-        };
-        assert!(codes("khai sinh").contains(&"HT-KS".to_string()));
-        assert!(codes("khai sinh").contains(&"HT-KSL".to_string()));
-        assert_eq!(
-            codes("dang ky ket hon"),
-            vec!["HT-KH".to_string(), "HT-KHL".to_string()]
-        );
-        assert_eq!(codes("ĐĂNG KÝ KẾT HÔN"), codes("dang ky ket hon"));
-        assert!(codes("tam tru").contains(&"CTR-TAM".to_string()));
-        assert!(codes("xyz không có").is_empty());
-    }
 }

@@ -1,0 +1,171 @@
+//! The citizen portal: find a procedure, read what it needs (here), submit
+//! online one question per page (`flow.rs`), follow the dossier by its code
+//! and key (`lookup.rs`).
+
+use super::{
+    Ctx, PageError, PageResult, base_url, fee_words, processing_words, qr_svg, render,
+    render_status, url_encode, when,
+};
+use crate::AppState;
+use crate::extract::Query;
+use crate::limits::Limits;
+use askama::Template;
+use axum::Extension;
+use axum::Router;
+use axum::extract::ConnectInfo;
+use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Path, Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect};
+use axum::routing::{get, post};
+use motcua_domain::calendar::{OffsetDateTime, VN_OFFSET};
+use motcua_domain::catalog::{OnlineLevel, Procedure};
+use motcua_domain::dossier::{ApplicantInput, field, normalize_key};
+use motcua_domain::lifecycle::{Action, Channel, Status};
+use motcua_domain::text::fold;
+use motcua_domain::{Problem, ProblemKind};
+use motcua_store::{ActionRequest, Actor, DocumentRef, DossierRecord, Draft, NewDossier};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+mod flow;
+mod lookup;
+
+use flow::*;
+use lookup::*;
+pub use lookup::{LookupView, SupplementView, action_words, status_words};
+
+/// Room for a 10 MB scan plus the form around it.
+const UPLOAD_BODY_LIMIT: usize = 12 * 1024 * 1024;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home))
+        .route("/thu-tuc/{code}", get(procedure))
+        .route("/thu-tuc/{code}/nop", post(start))
+        .route("/nop/{id}/gui", post(submit))
+        .route("/nop/{id}/xong", get(done))
+        .route(
+            "/nop/{id}/{step}",
+            get(question)
+                .post(answer)
+                .layer(DefaultBodyLimit::max(UPLOAD_BODY_LIMIT)),
+        )
+        .route("/tra-cuu", get(lookup))
+        .route(
+            "/tra-cuu/bo-sung",
+            post(supplement).layer(DefaultBodyLimit::max(UPLOAD_BODY_LIMIT)),
+        )
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct Home {
+    c: Ctx,
+    q: String,
+    results: Vec<Procedure>,
+    fields: Vec<(String, Vec<Procedure>)>,
+    field_open: String,
+}
+
+#[derive(Deserialize)]
+struct HomeQuery {
+    q: Option<String>,
+    field: Option<String>,
+}
+
+/// Every word of the query must appear in the folded name or field.
+pub fn search(procs: &[Procedure], q: &str) -> Vec<Procedure> {
+    let phrase = fold(q);
+    let words: Vec<&str> = phrase.split(' ').filter(|w| !w.is_empty()).collect();
+    if words.is_empty() {
+        return Vec::new();
+    }
+    let mut hits: Vec<(bool, &Procedure)> = procs
+        .iter()
+        .filter_map(|p| {
+            let name = fold(&p.name);
+            let hay = format!("{name} {} {}", fold(&p.field), fold(&p.code));
+            words
+                .iter()
+                .all(|w| hay.contains(w))
+                .then(|| (name.contains(&phrase), p))
+        })
+        .collect();
+    // Names holding the whole phrase first, then the catalog order.
+    hits.sort_by_key(|(phrase_hit, _)| !*phrase_hit);
+    hits.into_iter().map(|(_, p)| p.clone()).collect()
+}
+
+async fn home(c: Ctx, State(s): State<AppState>, Query(q): Query<HomeQuery>) -> PageResult {
+    let lang = c.lang;
+    let procs = s
+        .store
+        .procedures()
+        .await
+        .map_err(|e| PageError::new(lang, e.into()))?;
+    let query = q.q.unwrap_or_default();
+    let results = search(&procs, &query);
+    let mut fields: Vec<(String, Vec<Procedure>)> = Vec::new();
+    for p in procs {
+        match fields.iter_mut().find(|(f, _)| *f == p.field) {
+            Some((_, list)) => list.push(p),
+            None => fields.push((p.field.clone(), vec![p])),
+        }
+    }
+    render(&Home {
+        c,
+        q: query,
+        results,
+        fields,
+        field_open: q.field.unwrap_or_default(),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "procedure.html")]
+struct ProcedurePage {
+    c: Ctx,
+    p: Procedure,
+    processing: String,
+    fee: String,
+    full_online: bool,
+    active: bool,
+}
+
+async fn procedure(c: Ctx, State(s): State<AppState>, Path(code): Path<String>) -> PageResult {
+    let lang = c.lang;
+    let Some((p, active)) = s
+        .store
+        .procedure(&code)
+        .await
+        .map_err(|e| PageError::new(lang, e.into()))?
+    else {
+        return Err(PageError::new(
+            lang,
+            Problem::not_found("procedure_not_found", "Không có thủ tục này").into(),
+        ));
+    };
+    let processing = processing_words(&c, p.processing);
+    let fee = fee_words(&c, &p.fee);
+    let full_online = p.online_level == OnlineLevel::Full;
+    render(&ProcedurePage {
+        c,
+        p,
+        processing,
+        fee,
+        full_online,
+        active,
+    })
+}
+
+async fn start(c: Ctx, State(s): State<AppState>, Path(code): Path<String>) -> PageResult {
+    let d = s
+        .store
+        .new_draft(&code, s.now())
+        .await
+        .map_err(|e| PageError::new(c.lang, e.into()))?;
+    Ok(Redirect::to(&format!("/nop/{}/tinh", d.id)).into_response())
+}

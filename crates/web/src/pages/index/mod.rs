@@ -1,0 +1,290 @@
+//! The service index of Decision 766/QĐ-TTg for supervisors and centers:
+//! the province's ranking, each unit's indicators with their figures and the
+//! article they come from, the dossiers behind every count, monthly trends as
+//! server-drawn SVG, the officers' work, and every table as CSV or XLSX with
+//! exactly the figures on the screen. Also the citizens' side: a
+//! satisfaction rating once per returned dossier, and feedback (phản ánh,
+//! kiến nghị) that the unit answers within a deadline.
+
+use super::{Ctx, Lang, PageError, PageResult, render, url_encode, when};
+use crate::AppState;
+use crate::extract::Query;
+use crate::limits::Limits;
+use askama::Template;
+use axum::extract::{ConnectInfo, FromRequest, Path, Request, State};
+use axum::response::{IntoResponse, Redirect};
+use axum::routing::{get, post};
+use axum::{Extension, Router};
+use motcua_domain::calendar::{OffsetDateTime, VN_OFFSET};
+use motcua_domain::index::{self as idx, Group, Period, Value};
+use motcua_domain::{Problem, ProblemKind};
+use motcua_store::User;
+use motcua_store::index::{Drill, RankedUnit, ranking};
+use serde::Deserialize;
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+mod drill;
+mod ranking;
+mod unit;
+mod voice;
+
+use drill::*;
+use ranking::*;
+use unit::*;
+use voice::*;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/giam-sat/chi-so", get(ranking_page))
+        .route("/giam-sat/chi-so/{unit}", get(unit_page))
+        .route("/giam-sat/chi-so/{unit}/ho-so", get(drill_page))
+        .route("/can-bo/phan-anh", get(feedback_list))
+        .route("/can-bo/phan-anh/{id}", post(feedback_answer))
+        .route("/tra-cuu/danh-gia", get(rate_form).post(rate_post))
+        .route("/phan-anh", get(feedback_form).post(feedback_post))
+}
+
+// ---- tables, exports and charts ------------------------------------------------
+
+/// A cell as shown; `href` makes it a link on the screen (not in exports).
+#[derive(Debug, Clone)]
+pub struct Cell {
+    pub text: String,
+    pub href: Option<String>,
+}
+
+fn cell(text: impl Into<String>) -> Cell {
+    Cell {
+        text: text.into(),
+        href: None,
+    }
+}
+
+fn link(text: impl Into<String>, href: String) -> Cell {
+    Cell {
+        text: text.into(),
+        href: Some(href),
+    }
+}
+
+/// One table: the screen and both exports are drawn from this same value.
+pub struct Table {
+    pub id: &'static str,
+    pub title: String,
+    pub headers: Vec<String>,
+    pub rows: Vec<Vec<Cell>>,
+}
+
+/// CSV in UTF-8 with a byte-order mark, so spreadsheet programs read the diacritics.
+pub fn to_csv(t: &Table) -> String {
+    let mut out = String::from("\u{feff}");
+    let line = |cells: Vec<&str>| {
+        cells
+            .into_iter()
+            .map(motcua_domain::text::csv_field)
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    out.push_str(&line(t.headers.iter().map(String::as_str).collect()));
+    out.push_str("\r\n");
+    for r in &t.rows {
+        out.push_str(&line(r.iter().map(|c| c.text.as_str()).collect()));
+        out.push_str("\r\n");
+    }
+    out
+}
+
+/// XLSX: whole numbers as numbers, everything else as the text on the screen.
+pub fn to_xlsx(t: &Table) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    let bold = rust_xlsxwriter::Format::new().set_bold();
+    for (c, h) in t.headers.iter().enumerate() {
+        sheet.write_string_with_format(0, c as u16, h, &bold)?;
+    }
+    for (r, row) in t.rows.iter().enumerate() {
+        for (c, v) in row.iter().enumerate() {
+            let (r, c) = (r as u32 + 1, c as u16);
+            match v.text.parse::<i64>() {
+                Ok(n) if !v.text.starts_with('0') || v.text == "0" => {
+                    sheet.write_number(r, c, n as f64)?;
+                }
+                _ => {
+                    sheet.write_string(r, c, &v.text)?;
+                }
+            }
+        }
+    }
+    book.save_to_buffer()
+}
+
+fn export(t: &Table, format: &str, name: &str) -> PageResult {
+    let (body, ctype, ext) = match format {
+        "csv" => (to_csv(t).into_bytes(), "text/csv; charset=utf-8", "csv"),
+        "xlsx" => (
+            to_xlsx(t).map_err(|e| {
+                PageError::from(motcua_store::StoreError::Config(format!("xlsx: {e}")))
+            })?,
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "xlsx",
+        ),
+        _ => {
+            return Err(Problem::invalid(
+                "bad_format",
+                "xuat",
+                "Định dạng xuất phải là csv hoặc xlsx",
+            )
+            .into());
+        }
+    };
+    Ok(crate::documents::file_response(
+        body,
+        ctype,
+        &format!("{name}.{ext}"),
+    ))
+}
+
+/// A bar chart as inline SVG: one bar per (label, value in hundredths) on a 0–100 scale.
+pub fn bar_chart(title: &str, bars: &[(String, i64)]) -> String {
+    let (w, h, left, bottom, top) = (640i64, 240i64, 36i64, 28i64, 12i64);
+    let plot_h = h - bottom - top;
+    let n = bars.len().max(1) as i64;
+    let slot = (w - left - 8) / n;
+    let mut s = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {w} {h}\" width=\"100%\" role=\"img\" aria-label=\"{t}\" class=\"chart\"><title>{t}</title>",
+        t = askama_escape(title)
+    );
+    for v in [0i64, 25, 50, 75, 100] {
+        let y = top + plot_h - plot_h * v / 100;
+        s.push_str(&format!(
+            "<line x1=\"{left}\" x2=\"{w}\" y1=\"{y}\" y2=\"{y}\" stroke=\"#ccc\" stroke-width=\"1\"/><text x=\"{}\" y=\"{}\" font-size=\"11\" text-anchor=\"end\" fill=\"#444\">{v}</text>",
+            left - 4,
+            y + 4
+        ));
+    }
+    for (i, (label, x100)) in bars.iter().enumerate() {
+        let v = (*x100).clamp(0, 10_000);
+        let bh = plot_h * v / 10_000;
+        let x = left + 4 + slot * i as i64;
+        let y = top + plot_h - bh;
+        s.push_str(&format!(
+            "<rect x=\"{x}\" y=\"{y}\" width=\"{bw}\" height=\"{bh}\" fill=\"#1d5fa8\"><title>{l}: {p}</title></rect><text x=\"{cx}\" y=\"{ly}\" font-size=\"11\" text-anchor=\"middle\" fill=\"#222\">{l}</text>",
+            bw = (slot - 6).max(2),
+            cx = x + slot / 2 - 3,
+            ly = h - 10,
+            l = askama_escape(label),
+            p = idx::fmt_points(v)
+        ));
+    }
+    s.push_str("</svg>");
+    s
+}
+
+fn askama_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+// ---- common ----------------------------------------------------------------------
+
+#[derive(Deserialize, Default)]
+struct IndexQuery {
+    ky: Option<String>,
+    tinh: Option<String>,
+    xuat: Option<String>,
+    bang: Option<String>,
+    loai: Option<String>,
+    sau: Option<i64>,
+    unit: Option<String>,
+}
+
+fn now(s: &AppState) -> OffsetDateTime {
+    s.now()
+}
+
+use super::sign_in;
+
+fn period_of(q: &IndexQuery, now: OffsetDateTime) -> Result<Period, Problem> {
+    match q.ky.as_deref().map(str::trim).filter(|k| !k.is_empty()) {
+        Some(k) => Period::parse(k),
+        None => Period::year(now.to_offset(VN_OFFSET).year()),
+    }
+}
+
+fn forbidden(lang: Lang) -> PageError {
+    PageError::new(
+        lang,
+        Problem::forbidden(
+            "other_unit",
+            "Bạn không làm việc tại đơn vị này / You do not work for this unit",
+        )
+        .into(),
+    )
+}
+
+/// Quick choices of period: this year and last, this year's quarters and months.
+fn period_choices(current: &Period, now: OffsetDateTime) -> Vec<(String, String, bool)> {
+    let y = now.to_offset(VN_OFFSET).year();
+    let mut out = Vec::new();
+    let mut push = |p: Result<Period, Problem>| {
+        if let Ok(p) = p {
+            out.push((p.key(), p.label_vi(), p == *current));
+        }
+    };
+    push(Period::year(y));
+    push(Period::year(y - 1));
+    for q in 1..=4 {
+        push(Period::quarter(y, q));
+    }
+    for m in 1..=12 {
+        push(Period::month(y, m));
+    }
+    out
+}
+
+struct Note {
+    text: &'static str,
+}
+
+fn notes() -> Vec<Note> {
+    vec![
+        Note {
+            text: idx::MISSING_DATA_NOTE,
+        },
+        Note {
+            text: idx::NOTHING_TO_COUNT_NOTE,
+        },
+        Note {
+            text: idx::RATING_NOTE,
+        },
+    ]
+}
+
+fn group_headers() -> Vec<String> {
+    Group::ALL
+        .iter()
+        .map(|g| format!("{}. {} ({})", g.number(), g.label_vi(), g.max_x100() / 100))
+        .collect()
+}
+
+/// The province a user ranks: a supervisor's own; an administrator's choice.
+async fn province_for(
+    s: &AppState,
+    user: &User,
+    asked: Option<&str>,
+) -> Result<Option<String>, PageError> {
+    if user.has_role(motcua_domain::lifecycle::Role::Admin) {
+        if let Some(p) = asked.filter(|p| !p.is_empty()) {
+            return Ok(Some(p.to_string()));
+        }
+        if let Some(p) = &user.province_code {
+            return Ok(Some(p.clone()));
+        }
+        return Ok(s.store.provinces().await?.first().map(|p| p.code.clone()));
+    }
+    Ok(user.province_code.clone())
+}

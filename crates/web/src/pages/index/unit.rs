@@ -1,0 +1,219 @@
+//! One unit's index page: its groups, indicators and trend.
+
+use super::*;
+
+// ---- one unit ----------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "index_unit.html")]
+pub(super) struct UnitPage {
+    c: Ctx,
+    unit: String,
+    unit_name: String,
+    period_key: String,
+    period_label: String,
+    periods: Vec<(String, String, bool)>,
+    total: String,
+    rating: String,
+    rank: Option<(usize, usize)>,
+    tables: Vec<Table>,
+    chart: String,
+    notes: Vec<Note>,
+    export_base: String,
+    form_action: String,
+}
+
+pub(super) fn indicator_table(unit: &str, period: &Period, card: &idx::Scorecard) -> Table {
+    let headers = [
+        "Mã",
+        "Chỉ số",
+        "Nhóm",
+        "Tử số",
+        "Mẫu số",
+        "Tỷ lệ",
+        "Điểm",
+        "Điểm tối đa",
+        "Căn cứ",
+        "Ghi chú",
+    ];
+    Table {
+        id: "chi-so",
+        title: format!("Các chỉ số, {}", period.label_vi()),
+        headers: headers.iter().map(|h| h.to_string()).collect(),
+        rows: card
+            .indicators
+            .iter()
+            .map(|i| {
+                let (num, den, state) = match i.value {
+                    Value::NoData => (String::new(), String::new(), "Không có dữ liệu".to_string()),
+                    Value::NothingToCount => {
+                        ("0".into(), "0".into(), "Không phát sinh".to_string())
+                    }
+                    Value::Rate {
+                        numerator,
+                        denominator,
+                    } => (
+                        numerator.to_string(),
+                        denominator.to_string(),
+                        String::new(),
+                    ),
+                };
+                let note = [state.as_str(), i.assumption.unwrap_or("")]
+                    .iter()
+                    .filter(|s| !s.is_empty())
+                    .copied()
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                let drills = Drill::for_indicator(i.code);
+                let name = match drills.first() {
+                    Some(d) => link(
+                        i.name_vi,
+                        format!(
+                            "/giam-sat/chi-so/{unit}/ho-so?ky={}&loai={}",
+                            url_encode(&period.key()),
+                            d.as_str()
+                        ),
+                    ),
+                    None => cell(i.name_vi),
+                };
+                vec![
+                    cell(i.code),
+                    name,
+                    cell(i.group.label_vi()),
+                    cell(num),
+                    cell(den),
+                    cell(i.rate_x100().map(idx::fmt_rate).unwrap_or_default()),
+                    cell(idx::fmt_points(i.points_x100)),
+                    cell(idx::fmt_points(i.max_x100)),
+                    cell(format!("{}; {}", i.citation, i.formula_vi)),
+                    cell(note),
+                ]
+            })
+            .collect(),
+    }
+}
+
+pub(super) fn groups_table(card: &idx::Scorecard) -> Table {
+    let mut rows: Vec<Vec<Cell>> = Group::ALL
+        .iter()
+        .zip(card.groups_x100)
+        .map(|(g, p)| {
+            vec![
+                cell(format!("{}. {}", g.number(), g.label_vi())),
+                cell(idx::fmt_points(p)),
+                cell(idx::fmt_points(g.max_x100())),
+            ]
+        })
+        .collect();
+    rows.push(vec![
+        cell("Tổng"),
+        cell(idx::fmt_points(card.total_x100)),
+        cell("100,00"),
+    ]);
+    Table {
+        id: "nhom",
+        title: "Điểm theo nhóm".into(),
+        headers: vec!["Nhóm chỉ số".into(), "Điểm".into(), "Điểm tối đa".into()],
+        rows,
+    }
+}
+
+pub(super) fn officer_table(rows: &[motcua_store::index::OfficerStats]) -> Table {
+    Table {
+        id: "can-bo",
+        title: "Công việc của từng cán bộ".into(),
+        headers: [
+            "Cán bộ",
+            "Số bước đã xử lý",
+            "Hồ sơ tiếp nhận",
+            "Hồ sơ quyết định (duyệt, từ chối)",
+            "Trong đó đúng hạn",
+            "Thời gian trung bình mỗi bước (phút)",
+        ]
+        .iter()
+        .map(|h| h.to_string())
+        .collect(),
+        rows: rows
+            .iter()
+            .map(|o| {
+                vec![
+                    cell(o.username.clone()),
+                    cell(o.actions.to_string()),
+                    cell(o.received.to_string()),
+                    cell(o.settled.to_string()),
+                    cell(o.settled_on_time.to_string()),
+                    cell(o.avg_step_minutes.to_string()),
+                ]
+            })
+            .collect(),
+    }
+}
+
+pub(super) async fn unit_page(
+    c: Ctx,
+    State(s): State<AppState>,
+    Path(unit): Path<String>,
+    Query(q): Query<IndexQuery>,
+) -> PageResult {
+    let Some(user) = c.user.clone() else {
+        return Ok(sign_in(&c.path));
+    };
+    let lang = c.lang;
+    if !user.sees_unit(&unit) {
+        return Err(forbidden(lang));
+    }
+    let period = period_of(&q, s.now()).map_err(|p| PageError::new(lang, p.into()))?;
+    let u = s.store.unit(&unit).await?.ok_or_else(|| {
+        PageError::new(
+            lang,
+            Problem::not_found("unit_not_found", "Không tìm thấy đơn vị").into(),
+        )
+    })?;
+    let counts = s
+        .store
+        .index_counts(None, Some(&unit), period)
+        .await?
+        .remove(&unit)
+        .unwrap_or_default();
+    let card = idx::score(&counts);
+    // The unit's place in its province (the same ranking as the province page).
+    let ranked = ranking(&s.store, &u.province_code, period).await?;
+    let rank = ranked
+        .iter()
+        .find(|r| r.unit.code == unit)
+        .map(|r| (r.rank, ranked.len()));
+    let trend_rows = monthly(&s, None, Some(&unit), 1, &period).await?;
+    let officers = s.store.officer_stats(&unit, period).await?;
+    let tables = vec![
+        groups_table(&card),
+        indicator_table(&unit, &period, &card),
+        trend_table(&trend_rows, "Điểm theo tháng".into()),
+        officer_table(&officers),
+    ];
+    if let Some(f) = q.xuat.as_deref() {
+        let which = q.bang.as_deref().unwrap_or("chi-so");
+        let t = tables.iter().find(|t| t.id == which).ok_or_else(|| {
+            PageError::new(
+                lang,
+                Problem::invalid("bad_table", "bang", "Không có bảng này").into(),
+            )
+        })?;
+        return export(t, f, &format!("chi-so-{unit}-{}-{}", t.id, period.key()));
+    }
+    render(&UnitPage {
+        form_action: format!("/giam-sat/chi-so/{unit}"),
+        export_base: format!("/giam-sat/chi-so/{unit}?ky={}", url_encode(&period.key())),
+        unit,
+        unit_name: u.name,
+        period_key: period.key(),
+        period_label: period.label_vi(),
+        periods: period_choices(&period, s.now()),
+        total: idx::fmt_points(card.total_x100),
+        rating: card.rating.label_vi().to_string(),
+        rank,
+        chart: chart_of(&trend_rows, "Tổng điểm theo tháng"),
+        tables,
+        notes: notes(),
+        c,
+    })
+}
