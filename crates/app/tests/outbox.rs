@@ -8,11 +8,9 @@
 use motcua_app::clock::ManualClock;
 use motcua_app::outbox::{HttpWebhook, OutboxWorker, Pass};
 use motcua_app::sim::webhook_receiver::{Behaviour, WebhookReceiverSimulator};
-use motcua_domain::dossier::ApplicantInput;
-use motcua_domain::lifecycle::Channel;
 use motcua_domain::webhook::MAX_ATTEMPTS;
-use motcua_store::testing::{databases, open_seeded};
-use motcua_store::{Actor, DocumentRef, NewDossier, Store};
+use motcua_store::Store;
+use motcua_store::testing::{databases, open_seeded, submit_online};
 use std::sync::Arc;
 use std::time::Duration;
 use time::macros::datetime;
@@ -21,45 +19,9 @@ const UNIT: &str = "30112";
 
 async fn submit(store: &Store, clock: &ManualClock) -> String {
     use motcua_app::Clock;
-    let at = clock.now();
-    let mut documents = Vec::new();
-    for code in ["to-khai", "giay-to-tuy-than"] {
-        let meta = store
-            .upload(
-                format!("%PDF-1.4\n% {code} {at}\n%%EOF\n").as_bytes(),
-                Some("scan.pdf"),
-                "citizen",
-                at,
-            )
-            .await
-            .expect("upload");
-        documents.push(DocumentRef {
-            code: code.into(),
-            upload_id: Some(meta.id),
-            paper: false,
-        });
-    }
-    let new = NewDossier {
-        unit_code: UNIT.into(),
-        procedure_code: "HT-XNHN".into(),
-        channel: Channel::Online,
-        applicant: ApplicantInput {
-            full_name: "Trần Thị Mai".into(),
-            id_number: "087188001234".into(),
-            date_of_birth: "1988-04-12".into(),
-            phone: "0912345678".into(),
-            email: None,
-            address: "Ấp 2, xã Mỹ Hiệp".into(),
-        },
-        fields: serde_json::json!({}),
-        documents,
-    };
-    store
-        .create_dossier(new, &Actor::Citizen, at)
+    submit_online(store, UNIT, clock.now())
         .await
         .expect("submit")
-        .row
-        .code
 }
 
 #[tokio::test]

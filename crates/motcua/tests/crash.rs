@@ -11,6 +11,9 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+mod common;
+use common::wait_up;
+
 fn start(data: &Path, port: u16) -> Child {
     Command::new(env!("CARGO_BIN_EXE_motcua"))
         .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
@@ -25,14 +28,6 @@ fn start(data: &Path, port: u16) -> Child {
         .stderr(Stdio::null())
         .spawn()
         .expect("start server")
-}
-
-async fn wait_up(http: &reqwest::Client, base: &str) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while http.get(format!("{base}/healthz")).send().await.is_err() {
-        assert!(Instant::now() < deadline, "server did not start");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 async fn submit(http: &reqwest::Client, base: &str, n: usize) -> Option<String> {

@@ -6,12 +6,8 @@
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("port")
-}
+mod common;
+use common::free_port;
 
 #[tokio::test]
 async fn metrics_count_requests_and_show_the_outbox_and_jobs() {

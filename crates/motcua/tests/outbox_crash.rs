@@ -12,6 +12,9 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+mod common;
+use common::wait_up;
+
 fn motcua(data: &Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_motcua"));
     c.env("MOTCUA_DATA_DIR", data)
@@ -34,14 +37,6 @@ fn start(data: &Path, port: u16) -> Child {
         .stderr(Stdio::null())
         .spawn()
         .expect("start server")
-}
-
-async fn wait_up(http: &reqwest::Client, base: &str) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while http.get(format!("{base}/healthz")).send().await.is_err() {
-        assert!(Instant::now() < deadline, "server did not start");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 async fn submit(http: &reqwest::Client, base: &str, n: usize) -> String {

@@ -10,6 +10,9 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+mod common;
+use common::{free_port, wait_up};
+
 fn motcua(data: &Path, db: &str) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_motcua"));
     c.env("MOTCUA_DATA_DIR", data)
@@ -25,21 +28,6 @@ fn start(data: &Path, db: &str, port: u16) -> Child {
         .stderr(Stdio::null())
         .spawn()
         .expect("start server")
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("port")
-}
-
-async fn wait_up(http: &reqwest::Client, base: &str) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while http.get(format!("{base}/healthz")).send().await.is_err() {
-        assert!(Instant::now() < deadline, "server did not start");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 async fn due(http: &reqwest::Client, base: &str) -> String {

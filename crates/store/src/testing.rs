@@ -63,3 +63,45 @@ pub async fn open_seeded(db: &TestDb) -> Result<Store> {
         .await?;
     Ok(store)
 }
+
+/// A citizen's online submission of "HT-XNHN" to `unit` at `at`, with both
+/// required documents uploaded: the smallest real dossier a test needs.
+/// Returns its code.
+pub async fn submit_online(store: &Store, unit: &str, at: time::OffsetDateTime) -> Result<String> {
+    let mut documents = Vec::new();
+    for code in ["to-khai", "giay-to-tuy-than"] {
+        let meta = store
+            .upload(
+                format!("%PDF-1.4\n% {code} {at} {unit}\n%%EOF\n").as_bytes(),
+                Some("scan.pdf"),
+                "citizen",
+                at,
+            )
+            .await?;
+        documents.push(crate::DocumentRef {
+            code: code.into(),
+            upload_id: Some(meta.id),
+            paper: false,
+        });
+    }
+    let new = crate::NewDossier {
+        unit_code: unit.into(),
+        procedure_code: "HT-XNHN".into(),
+        channel: motcua_domain::lifecycle::Channel::Online,
+        applicant: motcua_domain::dossier::ApplicantInput {
+            full_name: "Trần Thị Mai".into(),
+            id_number: "087188001234".into(),
+            date_of_birth: "1988-04-12".into(),
+            phone: "0912345678".into(),
+            email: None,
+            address: "Ấp 2, xã Mỹ Hiệp".into(),
+        },
+        fields: serde_json::json!({}),
+        documents,
+    };
+    Ok(store
+        .create_dossier(new, &crate::Actor::Citizen, at)
+        .await?
+        .row
+        .code)
+}

@@ -5,10 +5,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test may stop at what it did not expect
 
-use motcua_domain::dossier::ApplicantInput;
-use motcua_domain::lifecycle::{Channel, Role};
-use motcua_store::testing::{databases, open_seeded};
-use motcua_store::{ActionRequest, Actor, DocumentRef, NewDossier, NewUser, Store};
+use motcua_domain::lifecycle::Role;
+use motcua_store::testing::{databases, open_seeded, submit_online};
+use motcua_store::{ActionRequest, Actor, NewUser, Store};
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
 
@@ -20,44 +19,7 @@ fn now() -> OffsetDateTime {
 }
 
 async fn submit(store: &Store, unit: &str, at: OffsetDateTime) -> String {
-    let mut documents = Vec::new();
-    for code in ["to-khai", "giay-to-tuy-than"] {
-        let meta = store
-            .upload(
-                format!("%PDF-1.4\n% {code}{at}{unit}\n%%EOF\n").as_bytes(),
-                Some("scan.pdf"),
-                "citizen",
-                at,
-            )
-            .await
-            .expect("upload");
-        documents.push(DocumentRef {
-            code: code.into(),
-            upload_id: Some(meta.id),
-            paper: false,
-        });
-    }
-    let new = NewDossier {
-        unit_code: unit.into(),
-        procedure_code: "HT-XNHN".into(),
-        channel: Channel::Online,
-        applicant: ApplicantInput {
-            full_name: "Trần Thị Mai".into(),
-            id_number: "087188001234".into(),
-            date_of_birth: "1988-04-12".into(),
-            phone: "0912345678".into(),
-            email: None,
-            address: "Ấp 2, xã Mỹ Hiệp".into(),
-        },
-        fields: serde_json::json!({}),
-        documents,
-    };
-    store
-        .create_dossier(new, &Actor::Citizen, at)
-        .await
-        .expect("submit")
-        .row
-        .code
+    submit_online(store, unit, at).await.expect("submit")
 }
 
 #[tokio::test]
