@@ -181,9 +181,9 @@ pub async fn known(store: &Store) -> Result<Vec<KnownCert>> {
 }
 
 /// Verify a file against the certificates the system issued.
-pub async fn verify(store: &Store, bytes: &[u8]) -> Result<Report> {
+pub async fn verify(store: &Store, bytes: &[u8], now: OffsetDateTime) -> Result<Report> {
     let known = known(store).await?;
-    Ok(motcua_signing::verify::verify_pdf(bytes, &known))
+    Ok(motcua_signing::verify::verify_pdf(bytes, &known, now))
 }
 
 fn public_id() -> Result<String> {

@@ -858,7 +858,7 @@ async fn verify(settings: &Settings, file: &std::path::Path) -> Result<()> {
     let bytes =
         std::fs::read(file).with_context(|| format!("không đọc được {}", file.display()))?;
     let store = settings.open().await?;
-    let report = motcua_app::signing::verify(&store, &bytes).await?;
+    let report = motcua_app::signing::verify(&store, &bytes, OffsetDateTime::now_utc()).await?;
     println!("Tệp: {}", file.display());
     println!("SHA-256: {}", report.sha256);
     if let Some(s) = &report.signer {

@@ -69,7 +69,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let t = Instant::now();
     for _ in 0..rounds {
-        let r = verify_pdf(&signed, &known);
+        let r = verify_pdf(&signed, &known, time::OffsetDateTime::now_utc());
         assert!(r.verdict.is_valid(), "{}", r.verdict.message());
     }
     let verify_ms = t.elapsed().as_secs_f64() * 1000.0 / f64::from(rounds);

@@ -193,7 +193,7 @@ fn malformed(why: &str) -> Checked {
     }
 }
 
-fn check_one(data: &[u8], f: &Found, known: &[KnownCert]) -> Checked {
+fn check_one(data: &[u8], f: &Found, known: &[KnownCert], now: OffsetDateTime) -> Checked {
     let [a, b, c, d] = f.ranges;
     let Some(end) = c.checked_add(d) else {
         return malformed("ByteRange vượt quá tệp");
@@ -226,12 +226,18 @@ fn check_one(data: &[u8], f: &Found, known: &[KnownCert]) -> Checked {
             (v(p[0]) << 4) | v(p[1])
         })
         .collect();
-    let mut checked = verify_cms(&bytes, &data[..b], &data[c..end], known);
+    let mut checked = verify_cms(&bytes, &data[..b], &data[c..end], known, now);
     checked.end = end;
     checked
 }
 
-fn verify_cms(bytes: &[u8], part1: &[u8], part2: &[u8], known: &[KnownCert]) -> Checked {
+fn verify_cms(
+    bytes: &[u8],
+    part1: &[u8],
+    part2: &[u8],
+    known: &[KnownCert],
+    now: OffsetDateTime,
+) -> Checked {
     let bad = |v: Verdict| Checked {
         verdict: v,
         signer: None,
@@ -398,7 +404,8 @@ fn verify_cms(bytes: &[u8], part1: &[u8], part2: &[u8], known: &[KnownCert]) -> 
             );
         }
     }
-    let when = signed_at.unwrap_or_else(OffsetDateTime::now_utc);
+    // Without a signing time, validity is judged at the time of checking.
+    let when = signed_at.unwrap_or(now);
     let ca_info = ca::info(ca_cert);
     for i in [&info, &ca_info] {
         if when > i.not_after {
@@ -422,7 +429,7 @@ fn verify_cms(bytes: &[u8], part1: &[u8], part2: &[u8], known: &[KnownCert]) -> 
 }
 
 /// Verify every signature of `data` against the certificates the system knows.
-pub fn verify_pdf(data: &[u8], known: &[KnownCert]) -> Report {
+pub fn verify_pdf(data: &[u8], known: &[KnownCert], now: OffsetDateTime) -> Report {
     let sha256 = sha256_hex(data);
     let found = find_signatures(data);
     let mut report = Report {
@@ -439,7 +446,7 @@ pub fn verify_pdf(data: &[u8], known: &[KnownCert]) -> Report {
     let mut last_end = 0;
     for f in found {
         let checked = match f {
-            Ok(f) => check_one(data, &f, known),
+            Ok(f) => check_one(data, &f, known, now),
             Err(why) => malformed(&why),
         };
         report.signer = checked.signer.or(report.signer.take());

@@ -83,7 +83,7 @@ fn sign_then_verify_is_valid_and_names_the_signer() {
     let now = OffsetDateTime::now_utc();
     let u = unit("30112", now);
     let signed = sign(&result_pdf(), &u.signer, &u.ca, now);
-    let r = verify_pdf(&signed, &known(&u));
+    let r = verify_pdf(&signed, &known(&u), time::OffsetDateTime::now_utc());
     assert_eq!(r.verdict, Verdict::Valid, "{}", r.verdict.message());
     assert_eq!(r.verdict.message(), "hợp lệ (valid)");
     let s = r.signer.expect("signer");
@@ -97,7 +97,7 @@ fn sign_then_verify_is_valid_and_names_the_signer() {
     assert_eq!(r.sha256, motcua_signing::sha256_hex(&signed));
     // A second signature over the first keeps both valid.
     let twice = sign(&signed, &u.signer, &u.ca, now);
-    let r2 = verify_pdf(&twice, &known(&u));
+    let r2 = verify_pdf(&twice, &known(&u), time::OffsetDateTime::now_utc());
     assert_eq!(r2.verdict, Verdict::Valid, "{}", r2.verdict.message());
     assert_eq!(r2.signatures, 2);
 }
@@ -106,11 +106,16 @@ fn sign_then_verify_is_valid_and_names_the_signer() {
 fn unsigned_and_non_pdf_files_are_not_valid() {
     let u = unit("30112", OffsetDateTime::now_utc());
     assert_eq!(
-        verify_pdf(&result_pdf(), &known(&u)).verdict,
+        verify_pdf(&result_pdf(), &known(&u), time::OffsetDateTime::now_utc()).verdict,
         Verdict::NoSignature
     );
     assert!(matches!(
-        verify_pdf(b"not a pdf /ByteRange [0 1 2 3]", &known(&u)).verdict,
+        verify_pdf(
+            b"not a pdf /ByteRange [0 1 2 3]",
+            &known(&u),
+            time::OffsetDateTime::now_utc()
+        )
+        .verdict,
         Verdict::Malformed(_)
     ));
 }
@@ -146,7 +151,7 @@ fn any_changed_byte_is_caught_with_a_clear_reason() {
             b' ' => b'\n',
             other => other ^ 0x01,
         };
-        let v = verify_pdf(&t, &k).verdict;
+        let v = verify_pdf(&t, &k, time::OffsetDateTime::now_utc()).verdict;
         assert!(
             !v.is_valid(),
             "byte {pos} changed but still valid: {}",
@@ -172,7 +177,7 @@ fn any_changed_byte_is_caught_with_a_clear_reason() {
         .expect("text");
     let mut t = signed.clone();
     t[at] = b'M';
-    let v = verify_pdf(&t, &k).verdict;
+    let v = verify_pdf(&t, &k, time::OffsetDateTime::now_utc()).verdict;
     assert_eq!(v, Verdict::Modified);
     assert!(v.message().contains("tệp đã bị sửa đổi sau khi ký"));
     // A changed byte inside the CMS signature value.
@@ -183,7 +188,11 @@ fn any_changed_byte_is_caught_with_a_clear_reason() {
         .find(|&i| t[i] != b'0')
         .expect("der end");
     t[sig_pos - 4] = if t[sig_pos - 4] == b'a' { b'b' } else { b'a' };
-    assert!(!verify_pdf(&t, &k).verdict.is_valid());
+    assert!(
+        !verify_pdf(&t, &k, time::OffsetDateTime::now_utc())
+            .verdict
+            .is_valid()
+    );
 }
 
 #[test]
@@ -192,7 +201,7 @@ fn appended_bytes_are_flagged() {
     let u = unit("30112", now);
     let mut signed = sign(&result_pdf(), &u.signer, &u.ca, now);
     signed.extend_from_slice(b"\n1 0 obj << /Evil true >> endobj\n");
-    let v = verify_pdf(&signed, &known(&u)).verdict;
+    let v = verify_pdf(&signed, &known(&u), time::OffsetDateTime::now_utc()).verdict;
     assert_eq!(v, Verdict::Appended);
     assert!(v.message().contains("thêm vào sau khi ký"));
 }
@@ -205,7 +214,7 @@ fn revoked_certificate_is_shown_as_revoked() {
     let mut k = known(&u);
     k[1].revoked_at = Some(now);
     k[1].revoke_reason = Some("Lộ khóa".into());
-    let v = verify_pdf(&signed, &k).verdict;
+    let v = verify_pdf(&signed, &k, time::OffsetDateTime::now_utc()).verdict;
     assert!(matches!(v, Verdict::Revoked { .. }), "{v:?}");
     assert!(v.message().contains("chứng thư đã bị thu hồi"));
     assert!(v.message().contains("Lộ khóa"));
@@ -226,7 +235,7 @@ fn expired_certificate_is_shown_as_expired() {
     .expect("issue");
     let u = Unit { ca, signer };
     let signed = sign(&result_pdf(), &u.signer, &u.ca, now);
-    let v = verify_pdf(&signed, &known(&u)).verdict;
+    let v = verify_pdf(&signed, &known(&u), time::OffsetDateTime::now_utc()).verdict;
     assert!(matches!(v, Verdict::Expired { .. }), "{v:?}");
     assert!(v.message().contains("chứng thư hết hạn"));
 }
@@ -237,7 +246,7 @@ fn a_ca_the_system_does_not_know_is_flagged() {
     let ours = unit("30112", now);
     let theirs = unit("99999", now);
     let signed = sign(&result_pdf(), &theirs.signer, &theirs.ca, now);
-    let v = verify_pdf(&signed, &known(&ours)).verdict;
+    let v = verify_pdf(&signed, &known(&ours), time::OffsetDateTime::now_utc()).verdict;
     assert_eq!(v, Verdict::UnknownIssuer);
     assert!(
         v.message()
@@ -246,7 +255,7 @@ fn a_ca_the_system_does_not_know_is_flagged() {
     // A forged chain: their signer, our CA certificate embedded.
     let forged = sign(&result_pdf(), &theirs.signer, &ours.ca, now);
     assert_eq!(
-        verify_pdf(&forged, &known(&ours)).verdict,
+        verify_pdf(&forged, &known(&ours), time::OffsetDateTime::now_utc()).verdict,
         Verdict::UnknownIssuer
     );
 }

@@ -26,8 +26,10 @@ impl Store {
                 .collect();
             let text =
                 serde_json::to_string(&heads).map_err(|e| StoreError::Config(e.to_string()))?;
-            // The mark's time is informative only: what it proves is its heads.
-            let at = model::to_ms(OffsetDateTime::now_utc());
+            // The mark's time is informative only (what it proves is its
+            // heads): the newest event it covers, so opening a database
+            // reads no clock.
+            let at = on_db!(self.last_event_at())?.unwrap_or(0);
             let mac = motcua_domain::audit::keyed_mark_mac(&key, at, &text);
             on_db!(self.add_keyed_mark(at, &text, &mac))?;
         }

@@ -1101,6 +1101,11 @@ macro_rules! backend {
                 Ok(())
             }
 
+            /// When the newest event of the history was taken (None: no event yet).
+            pub async fn last_event_at(&self) -> Result<Option<i64>> {
+                Ok(sqlx::query_scalar("SELECT MAX(at) FROM dossier_events").fetch_one(&self.write).await?)
+            }
+
             pub async fn keyed_mark(&self) -> Result<Option<(i64, String, String)>> {
                 Ok(sqlx::query_as("SELECT at, heads, mac FROM audit_keyed_from WHERE id = 1").fetch_optional(&self.write).await?)
             }

@@ -710,9 +710,10 @@ async fn a_result_drafted_from_the_dossier_is_signed_and_reads_in_vietnamese() {
                 Some(&l_cookie),
             )
             .await;
-        let report = motcua_app::signing::verify(&store, &signed.body)
-            .await
-            .expect("verify");
+        let report =
+            motcua_app::signing::verify(&store, &signed.body, time::OffsetDateTime::now_utc())
+                .await
+                .expect("verify");
         assert_eq!(report.verdict, motcua_signing::verify::Verdict::Valid);
         assert!(flat(&pdf_text(&signed.body)).contains("Trần Thị Mai"));
     }

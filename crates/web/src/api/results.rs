@@ -256,7 +256,7 @@ pub async fn verify(
     if bytes.is_empty() {
         return Err(Problem::invalid("empty_file", "file", "Tệp tải lên trống").into());
     }
-    let report = motcua_app::signing::verify(&s.store, &bytes).await?;
+    let report = motcua_app::signing::verify(&s.store, &bytes, s.now()).await?;
     let mut out = crate::results::verdict_json(&report);
     if let Some(code) = report.signer.as_ref().and_then(|x| x.unit_code.clone()) {
         let name = s.store.unit(&code).await?.map(|u| u.name);

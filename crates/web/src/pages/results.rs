@@ -496,7 +496,7 @@ async fn verify_view(
                 .await
                 .map_err(|e| PageError::new(lang, ApiError::Store(e.into())))?;
             Some(
-                motcua_app::signing::verify(&s.store, &bytes)
+                motcua_app::signing::verify(&s.store, &bytes, s.now())
                     .await
                     .map_err(page_err(lang))?
                     .verdict,
@@ -591,7 +591,7 @@ async fn verify_upload(
             Problem::invalid("empty_file", "file", "Hãy chọn tệp cần kiểm tra").into(),
         ));
     }
-    let report = motcua_app::signing::verify(&s.store, &bytes)
+    let report = motcua_app::signing::verify(&s.store, &bytes, s.now())
         .await
         .map_err(page_err(lang))?;
     let expected = s
