@@ -5,6 +5,7 @@
 
 pub mod admin;
 pub mod citizen;
+pub mod form;
 pub mod forms;
 pub mod index;
 pub mod office;

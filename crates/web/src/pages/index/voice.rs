@@ -10,19 +10,7 @@ pub(super) async fn form(
     lang: Lang,
     req: Request,
 ) -> Result<HashMap<String, String>, PageError> {
-    let axum::Form(fields) = axum::Form::<Vec<(String, String)>>::from_request(req, s)
-        .await
-        .map_err(|e| {
-            PageError::new(
-                lang,
-                Problem::new(
-                    ProblemKind::BadRequest,
-                    "bad_form",
-                    format!("Không đọc được biểu mẫu: {}", e.body_text()),
-                )
-                .into(),
-            )
-        })?;
+    let fields = crate::pages::form::read_form(s, lang, req).await?.fields;
     Ok(fields.into_iter().collect())
 }
 

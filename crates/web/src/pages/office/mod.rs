@@ -20,7 +20,7 @@ use askama::Template;
 use axum::Extension;
 use axum::Router;
 use axum::extract::ConnectInfo;
-use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Path, Request, State};
+use axum::extract::{DefaultBodyLimit, Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
@@ -102,92 +102,7 @@ fn store_err(lang: Lang) -> impl Fn(StoreError) -> PageError {
     move |e| PageError::new(lang, e.into())
 }
 
-/// A form as posted: its fields (repeated names kept) and its files.
-#[derive(Default)]
-struct Posted {
-    fields: Vec<(String, String)>,
-    /// (field name, file name, bytes), non-empty files only.
-    files: Vec<(String, Option<String>, Vec<u8>)>,
-}
-
-impl Posted {
-    fn get(&self, name: &str) -> &str {
-        self.fields
-            .iter()
-            .find(|(k, _)| k == name)
-            .map_or("", |(_, v)| v.as_str())
-    }
-    fn all(&self, name: &str) -> Vec<String> {
-        self.fields
-            .iter()
-            .filter(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-            .collect()
-    }
-    fn has(&self, name: &str) -> bool {
-        self.fields.iter().any(|(k, _)| k == name)
-    }
-    fn file(&self, name: &str) -> Option<&(String, Option<String>, Vec<u8>)> {
-        self.files.iter().find(|(k, _, _)| k == name)
-    }
-}
-
-/// Read an urlencoded or multipart form.
-async fn read_form(s: &AppState, lang: Lang, req: Request) -> Result<Posted, PageError> {
-    let bad = |m: String| {
-        PageError::new(
-            lang,
-            Problem::new(ProblemKind::BadRequest, "bad_form", m).into(),
-        )
-    };
-    let multipart = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("multipart/form-data"));
-    if !multipart {
-        let axum::Form(fields) = axum::Form::<Vec<(String, String)>>::from_request(req, s)
-            .await
-            .map_err(|e| bad(format!("Biểu mẫu không hợp lệ: {e}")))?;
-        return Ok(Posted {
-            fields,
-            files: Vec::new(),
-        });
-    }
-    let too_large = |e: String| {
-        PageError::new(
-            lang,
-            Problem::new(
-                ProblemKind::TooLarge,
-                "file_too_large",
-                format!("Tệp quá lớn hoặc việc gửi bị gián đoạn: {e}"),
-            )
-            .into(),
-        )
-    };
-    let mut mp = Multipart::from_request(req, s)
-        .await
-        .map_err(|e| bad(format!("Biểu mẫu không hợp lệ: {e}")))?;
-    let mut out = Posted::default();
-    while let Some(f) = mp
-        .next_field()
-        .await
-        .map_err(|e| too_large(e.to_string()))?
-    {
-        let name = f.name().unwrap_or("").to_string();
-        if f.file_name().is_some() {
-            let filename = f.file_name().map(str::to_string);
-            let bytes = f.bytes().await.map_err(|e| too_large(e.to_string()))?;
-            if !bytes.is_empty() {
-                out.files.push((name, filename, bytes.to_vec()));
-            }
-        } else {
-            let value = f.text().await.map_err(|e| bad(e.to_string()))?;
-            out.fields.push((name, value));
-        }
-    }
-    Ok(out)
-}
+use super::form::read_form;
 
 /// One line of an error summary: where to go, what is wrong.
 struct ErrorLine {

@@ -182,11 +182,11 @@ pub(super) async fn book(
     let lang = c.lang;
     let form = form_fields(&s, lang, req).await?;
     let mut input = BookingInput {
-        service: form.get("service").parse().ok(),
-        day: parse_date(form.get("day")).ok(),
-        slot: form.get("slot").to_string(),
-        full_name: form.get("full_name").to_string(),
-        phone: form.get("phone").to_string(),
+        service: form.trimmed("service").parse().ok(),
+        day: parse_date(form.trimmed("day")).ok(),
+        slot: form.trimmed("slot").to_string(),
+        full_name: form.trimmed("full_name").to_string(),
+        phone: form.trimmed("phone").to_string(),
         problems: Vec::new(),
     };
     unit_name(&s, lang, &unit).await?;
@@ -201,7 +201,7 @@ pub(super) async fn book(
         ));
         return booking_page(&s, c, &unit, input).await;
     };
-    if form.get("go") != "book" {
+    if form.trimmed("go") != "book" {
         return booking_page(&s, c, &unit, input).await;
     }
     limit(&limits, peer, lang)?;

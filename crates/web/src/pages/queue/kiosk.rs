@@ -161,10 +161,10 @@ pub(super) async fn take_ticket(
     let lang = c.lang;
     limit(&limits, peer, lang)?;
     let form = form_fields(&s, lang, req).await?;
-    let print = form.get("in") == "1";
-    let phone = form.get("phone").to_string();
+    let print = form.trimmed("in") == "1";
+    let phone = form.trimmed("phone").to_string();
     unit_name(&s, lang, &unit).await?;
-    let service = form.get("service").parse::<i64>().unwrap_or(-1);
+    let service = form.trimmed("service").parse::<i64>().unwrap_or(-1);
     let phone_arg = (!phone.is_empty()).then_some(phone.as_str());
     match s
         .store
@@ -263,8 +263,8 @@ pub(super) async fn check_in(
     let lang = c.lang;
     limit(&limits, peer, lang)?;
     let form = form_fields(&s, lang, req).await?;
-    let print = form.get("in") == "1";
-    let code = form.get("code").to_string();
+    let print = form.trimmed("in") == "1";
+    let code = form.trimmed("code").to_string();
     unit_name(&s, lang, &unit).await?;
     if code.is_empty() {
         let input = KioskInput {
@@ -343,8 +343,8 @@ pub(super) async fn read_card(
 ) -> PageResult {
     let lang = c.lang;
     let form = form_fields(&s, lang, req).await?;
-    let print = form.get("in") == "1";
-    let raw = form.get("card").to_string();
+    let print = form.trimmed("in") == "1";
+    let raw = form.trimmed("card").to_string();
     let input = if raw.is_empty() {
         KioskInput {
             problems: vec![Problem::invalid(

@@ -17,7 +17,7 @@ use crate::limits::Limits;
 use askama::Template;
 use axum::Extension;
 use axum::Router;
-use axum::extract::{ConnectInfo, FromRequest, Path, Request, State};
+use axum::extract::{ConnectInfo, Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -131,41 +131,7 @@ async fn unit_name(s: &AppState, lang: Lang, code: &str) -> Result<String, PageE
     }
 }
 
-/// An urlencoded form as (name, value) pairs.
-async fn form_fields(s: &AppState, lang: Lang, req: Request) -> Result<Form, PageError> {
-    let axum::Form(fields) = axum::Form::<Vec<(String, String)>>::from_request(req, s)
-        .await
-        .map_err(|e| {
-            PageError::new(
-                lang,
-                Problem::new(
-                    ProblemKind::BadRequest,
-                    "bad_form",
-                    format!("Biểu mẫu không hợp lệ: {e}"),
-                )
-                .into(),
-            )
-        })?;
-    Ok(Form(fields))
-}
-
-struct Form(Vec<(String, String)>);
-
-impl Form {
-    fn get(&self, name: &str) -> &str {
-        self.0
-            .iter()
-            .find(|(k, _)| k == name)
-            .map_or("", |(_, v)| v.trim())
-    }
-    fn all(&self, name: &str) -> Vec<&str> {
-        self.0
-            .iter()
-            .filter(|(k, _)| k == name)
-            .map(|(_, v)| v.trim())
-            .collect()
-    }
-}
+use super::form::read_form as form_fields;
 
 fn status_words(c: &Ctx, s: TicketStatus) -> &'static str {
     match s {

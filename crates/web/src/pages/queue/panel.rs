@@ -292,10 +292,10 @@ pub(super) async fn panel_post(c: Ctx, State(s): State<AppState>, req: Request) 
     };
     let lang = c.lang;
     let form = form_fields(&s, lang, req).await?;
-    let unit = form.get("unit").to_string();
-    let quay = form.get("quay").parse::<i64>().ok();
-    let go = form.get("go").to_string();
-    let dossier_code = form.get("dossier_code").to_string();
+    let unit = form.trimmed("unit").to_string();
+    let quay = form.trimmed("quay").parse::<i64>().ok();
+    let go = form.trimmed("go").to_string();
+    let dossier_code = form.trimmed("dossier_code").to_string();
     let mut st = PanelState {
         unit: unit.clone(),
         quay,
@@ -317,7 +317,7 @@ pub(super) async fn panel_post(c: Ctx, State(s): State<AppState>, req: Request) 
         ));
         return panel_page(&s, c, &user, st).await;
     };
-    let ticket = form.get("ticket").parse::<i64>().unwrap_or(-1);
+    let ticket = form.trimmed("ticket").parse::<i64>().unwrap_or(-1);
     let result = match go.as_str() {
         "call" => q
             .call_next(&unit, counter.id, now(&s))
@@ -335,7 +335,7 @@ pub(super) async fn panel_post(c: Ctx, State(s): State<AppState>, req: Request) 
                 "resume" => Some(TicketAction::Resume),
                 "finish" => Some(TicketAction::Finish),
                 "transfer" => {
-                    let target = match form.get("to_counter") {
+                    let target = match form.trimmed("to_counter") {
                         "" => None,
                         n => n
                             .parse::<i64>()
@@ -345,7 +345,7 @@ pub(super) async fn panel_post(c: Ctx, State(s): State<AppState>, req: Request) 
                             .or(Some(-1)),
                     };
                     Some(TicketAction::Transfer {
-                        service_id: form.get("service").parse().unwrap_or(-1),
+                        service_id: form.trimmed("service").parse().unwrap_or(-1),
                         counter_id: target,
                     })
                 }

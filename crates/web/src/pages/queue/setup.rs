@@ -182,31 +182,35 @@ pub(super) async fn setup_post(c: Ctx, State(s): State<AppState>, req: Request) 
     };
     let lang = c.lang;
     let form = form_fields(&s, lang, req).await?;
-    let unit = form.get("unit").to_string();
+    let unit = form.trimmed("unit").to_string();
     if !may_set_up(&user, &unit) {
         return setup_view(&s, c, &user, unit, None, Vec::new()).await;
     }
     let q = s.store.queue();
-    let active = form.get("active") == "1";
-    let (result, ok) = match form.get("go") {
+    let active = form.trimmed("active") == "1";
+    let (result, ok) = match form.trimmed("go") {
         "counter" => {
             let services: Vec<i64> = form
                 .all("service")
                 .iter()
                 .filter_map(|v| v.parse().ok())
                 .collect();
-            let number = form.get("number").parse::<i64>().unwrap_or(0);
+            let number = form.trimmed("number").parse::<i64>().unwrap_or(0);
             (
-                q.put_counter(&unit, number, form.get("name"), active, &services)
+                q.put_counter(&unit, number, form.trimmed("name"), active, &services)
                     .await
                     .map(drop),
                 "counter",
             )
         }
         "service" => {
-            let fields: Vec<String> = form.all("field").iter().map(|f| f.to_string()).collect();
+            let fields: Vec<String> = form
+                .all_trimmed("field")
+                .iter()
+                .map(|f| f.to_string())
+                .collect();
             (
-                q.put_service(&unit, form.get("name"), &fields, active)
+                q.put_service(&unit, form.trimmed("name"), &fields, active)
                     .await
                     .map(drop),
                 "service",
