@@ -14,6 +14,8 @@ pub struct Posted {
     pub fields: Vec<(String, String)>,
     /// (field name, file name, bytes), non-empty files only.
     pub files: Vec<(String, Option<String>, Vec<u8>)>,
+    /// The names of the file inputs sent, empty ones included.
+    pub file_fields: Vec<String>,
 }
 
 impl Posted {
@@ -69,7 +71,7 @@ pub async fn read_form(s: &AppState, lang: Lang, req: Request) -> Result<Posted,
             .map_err(|e| bad(format!("Biểu mẫu không hợp lệ: {e}")))?;
         return Ok(Posted {
             fields,
-            files: Vec::new(),
+            ..Posted::default()
         });
     }
     let too_large = |e: String| {
@@ -94,6 +96,7 @@ pub async fn read_form(s: &AppState, lang: Lang, req: Request) -> Result<Posted,
     {
         let name = f.name().unwrap_or("").to_string();
         if f.file_name().is_some() {
+            out.file_fields.push(name.clone());
             let filename = f.file_name().map(str::to_string);
             let bytes = f.bytes().await.map_err(|e| too_large(e.to_string()))?;
             if !bytes.is_empty() {

@@ -330,55 +330,23 @@ pub(super) async fn question(
     .await
 }
 
-/// The answer of one page: a form field, or an uploaded file.
+/// The answer of one page: a form field, or an uploaded file (the first
+/// non-empty one). A file input sent empty is noted as `file-field:<name>`.
 pub(super) async fn read_answer(
     s: &AppState,
+    lang: crate::pages::Lang,
     req: Request,
 ) -> Result<(HashMap<String, String>, Option<(Vec<u8>, Option<String>)>), PageError> {
-    let is_multipart = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("multipart/form-data"));
-    let bad = |m: String| PageError::from(Problem::new(ProblemKind::BadRequest, "bad_form", m));
-    if !is_multipart {
-        let axum::Form(map) = axum::Form::<HashMap<String, String>>::from_request(req, s)
-            .await
-            .map_err(|e| bad(format!("Biểu mẫu không hợp lệ: {e}")))?;
-        return Ok((map, None));
+    let posted = crate::pages::form::read_form(s, lang, req).await?;
+    let mut map: HashMap<String, String> = posted.fields.into_iter().collect();
+    for name in posted.file_fields {
+        map.entry(format!("file-field:{name}")).or_default();
     }
-    let mut mp = Multipart::from_request(req, s)
-        .await
-        .map_err(|e| bad(format!("Biểu mẫu không hợp lệ: {e}")))?;
-    let mut map = HashMap::new();
-    let mut file = None;
-    while let Some(field) = mp.next_field().await.map_err(|e| {
-        PageError::from(Problem::new(
-            ProblemKind::TooLarge,
-            "file_too_large",
-            format!("Tệp quá lớn hoặc bị gián đoạn: {e}"),
-        ))
-    })? {
-        let name = field.name().unwrap_or("").to_string();
-        if field.file_name().is_some() {
-            let filename = field.file_name().map(str::to_string);
-            let bytes = field.bytes().await.map_err(|e| {
-                PageError::from(Problem::new(
-                    ProblemKind::TooLarge,
-                    "file_too_large",
-                    format!("Tệp quá lớn: {e}"),
-                ))
-            })?;
-            if !bytes.is_empty() && file.is_none() {
-                file = Some((bytes.to_vec(), filename));
-            }
-            map.entry(format!("file-field:{name}"))
-                .or_insert_with(String::new);
-        } else {
-            let value = field.text().await.map_err(|e| bad(e.to_string()))?;
-            map.insert(name, value);
-        }
-    }
+    let file = posted
+        .files
+        .into_iter()
+        .next()
+        .map(|(_, filename, bytes)| (bytes, filename));
     Ok((map, file))
 }
 
@@ -409,7 +377,7 @@ pub(super) async fn answer(
         return Ok(Redirect::to(&format!("/nop/{id}/xong")).into_response());
     }
     let from_check = q.tu.as_deref() == Some("kiem-tra");
-    let (form, file) = read_answer(&s, req).await?;
+    let (form, file) = read_answer(&s, c.lang, req).await?;
     let value = form.get("answer").cloned().unwrap_or_default();
     let today = s.now().to_offset(VN_OFFSET).date();
     let now = s.now();

@@ -14,7 +14,7 @@ use axum::Extension;
 use axum::Router;
 use axum::extract::ConnectInfo;
 use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Path, Request, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use motcua_domain::calendar::{OffsetDateTime, VN_OFFSET};
