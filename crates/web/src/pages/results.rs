@@ -12,7 +12,7 @@ use crate::limits::Limits;
 use askama::Template;
 use axum::Extension;
 use axum::Router;
-use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequest, Multipart, Path, Request, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
@@ -214,34 +214,11 @@ async fn attach(
         return Ok(sign_in(&page));
     };
     let lang = c.lang;
-    let bad = |m: String| {
-        PageError::new(
-            lang,
-            Problem::new(ProblemKind::BadRequest, "bad_form", m).into(),
-        )
-    };
-    let mut mp = Multipart::from_request(req, &s)
-        .await
-        .map_err(|e| bad(format!("Biểu mẫu không hợp lệ: {e}")))?;
-    let mut file: Option<(Option<String>, Vec<u8>)> = None;
-    while let Some(f) = mp.next_field().await.map_err(|e| {
-        PageError::new(
-            lang,
-            Problem::new(
-                ProblemKind::TooLarge,
-                "file_too_large",
-                format!("Tệp quá lớn hoặc việc gửi bị gián đoạn: {e}"),
-            )
-            .into(),
-        )
-    })? {
-        if f.name() == Some("file") {
-            let name = f.file_name().map(str::to_string);
-            let bytes = f.bytes().await.map_err(|e| bad(e.to_string()))?;
-            file = Some((name, bytes.to_vec()));
-        }
-    }
-    let (name, bytes) = file.unwrap_or_default();
+    let posted = super::form::read_form(&s, lang, req).await?;
+    let (name, bytes) = posted
+        .file("file")
+        .map(|(_, name, bytes)| (name.clone(), bytes.clone()))
+        .unwrap_or_default();
     match s
         .store
         .signing()
@@ -570,21 +547,11 @@ async fn verify_upload(
         .lookup
         .check(peer.ip())
         .map_err(|wait| PageError::new(lang, crate::auth::rate_limited(wait).into()))?;
-    let bad = |m: String| {
-        PageError::new(
-            lang,
-            Problem::new(ProblemKind::BadRequest, "bad_form", m).into(),
-        )
-    };
-    let mut mp = Multipart::from_request(req, &s)
-        .await
-        .map_err(|e| bad(format!("Biểu mẫu không hợp lệ: {e}")))?;
-    let mut bytes = Vec::new();
-    while let Some(f) = mp.next_field().await.map_err(|e| bad(e.to_string()))? {
-        if f.name() == Some("file") {
-            bytes = f.bytes().await.map_err(|e| bad(e.to_string()))?.to_vec();
-        }
-    }
+    let posted = super::form::read_form(&s, lang, req).await?;
+    let bytes = posted
+        .file("file")
+        .map(|(_, _, bytes)| bytes.clone())
+        .unwrap_or_default();
     if bytes.is_empty() {
         return Err(PageError::new(
             lang,

@@ -273,46 +273,17 @@ pub(super) async fn supplement(
         .check(peer.ip())
         .map_err(|wait| PageError::new(c.lang, crate::auth::rate_limited(wait).into()))?;
     let lang = c.lang;
-    let mut mp = Multipart::from_request(req, &s).await.map_err(|e| {
-        PageError::new(
-            lang,
-            Problem::new(
-                ProblemKind::BadRequest,
-                "bad_form",
-                format!("Biểu mẫu không hợp lệ: {e}"),
-            )
-            .into(),
-        )
-    })?;
-    let mut fields = HashMap::new();
-    let mut files: Vec<(String, Vec<u8>, Option<String>)> = Vec::new();
-    while let Some(f) = mp.next_field().await.map_err(|e| {
-        PageError::new(
-            lang,
-            Problem::new(
-                ProblemKind::TooLarge,
-                "file_too_large",
-                format!("Tệp quá lớn: {e}"),
-            )
-            .into(),
-        )
-    })? {
-        let name = f.name().unwrap_or("").to_string();
-        if let Some(code) = name.strip_prefix("doc:").map(str::to_string) {
-            let filename = f.file_name().map(str::to_string);
-            let bytes = f.bytes().await.map_err(|e| {
-                PageError::new(
-                    lang,
-                    Problem::new(ProblemKind::TooLarge, "file_too_large", e.to_string()).into(),
-                )
-            })?;
-            if !bytes.is_empty() {
-                files.push((code, bytes.to_vec(), filename));
-            }
-        } else {
-            fields.insert(name, f.text().await.unwrap_or_default());
-        }
-    }
+    let posted = crate::pages::form::read_form(&s, lang, req).await?;
+    // Each document's scan comes as a file input named `doc:<code>`.
+    let files: Vec<(String, Vec<u8>, Option<String>)> = posted
+        .files
+        .iter()
+        .filter_map(|(name, filename, bytes)| {
+            name.strip_prefix("doc:")
+                .map(|code| (code.to_string(), bytes.clone(), filename.clone()))
+        })
+        .collect();
+    let fields: HashMap<String, String> = posted.fields.into_iter().collect();
     let code = fields.get("code").cloned().unwrap_or_default();
     let key = fields.get("key").cloned().unwrap_or_default();
     let Some(rec) = find_by_key(&s, &code, &key).await? else {
