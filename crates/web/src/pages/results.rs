@@ -235,24 +235,19 @@ async fn attach(
     }
 }
 
-#[derive(Deserialize)]
-struct DraftForm {
-    #[serde(default)]
-    noi_dung: String,
-}
-
 /// The specialist drafts the result from the dossier instead of uploading a file.
 async fn draft(
     c: Ctx,
     State(s): State<AppState>,
     Path(code): Path<String>,
-    axum::Form(form): axum::Form<DraftForm>,
+    req: Request,
 ) -> PageResult {
     let page = format!("/can-bo/ho-so/{}/ket-qua", url_encode(&code));
     let Some(user) = c.user.clone() else {
         return Ok(sign_in(&page));
     };
     let lang = c.lang;
+    let form = super::form::read_form(&s, lang, req).await?;
     let now = s.now();
     let rec = s
         .store
@@ -274,7 +269,7 @@ async fn draft(
             e => Err(PageError::new(lang, e.into())),
         };
     }
-    let text = motcua_domain::text::nfc(form.noi_dung.trim());
+    let text = motcua_domain::text::nfc(form.trimmed("noi_dung"));
     if text.chars().count() > 5000 {
         let p = Problem::invalid("text_too_long", "noi_dung", "Nội dung dài quá 5.000 ký tự");
         return again(&s, c, &code, p).await;
