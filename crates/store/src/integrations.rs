@@ -160,15 +160,6 @@ mod postgres {
     integrations_sql!(sqlx::Postgres);
 }
 
-macro_rules! on_pool {
-    ($self:ident, $pool:ident, $f:ident ( $($arg:expr),* )) => {
-        match &$self.db {
-            Db::Sqlite(inner) => sqlite::$f(&inner.$pool, $($arg),*).await,
-            Db::Postgres(inner) => postgres::$f(&inner.$pool, $($arg),*).await,
-        }
-    };
-}
-
 impl Store {
     /// Set one field of a unit's system (a secret is sealed).
     pub async fn set_integration(

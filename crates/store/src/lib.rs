@@ -5,6 +5,43 @@
 //! the domain's rules, then runs one transaction on whichever backend is
 //! configured (see `backend.rs`, where the SQL is written once for both).
 
+// ---- running the same SQL on either backend ----------------------------------
+//
+// The SQL of each part of the store is written once in a macro compiled into a
+// `sqlite` and a `postgres` module; these pick the module of the configured
+// backend. Defined first, so that every module below can use them.
+
+/// A method of the backend's `Inner` (`backend.rs`).
+macro_rules! on_db {
+    ($self:ident . $method:ident ( $($arg:expr),* $(,)? )) => {
+        match &$self.db {
+            Db::Sqlite(inner) => inner.$method($($arg),*).await,
+            Db::Postgres(inner) => inner.$method($($arg),*).await,
+        }
+    };
+}
+
+/// A function of the module's `sqlite`/`postgres` submodule, given the
+/// `read` or `write` pool.
+macro_rules! on_pool {
+    ($self:ident, $pool:ident, $f:ident ( $($arg:expr),* )) => {
+        match &$self.db {
+            Db::Sqlite(inner) => sqlite::$f(&inner.$pool, $($arg),*).await,
+            Db::Postgres(inner) => postgres::$f(&inner.$pool, $($arg),*).await,
+        }
+    };
+}
+
+/// A method of the module's `Sql { read, write }` (queue, signing).
+macro_rules! on_sql {
+    ($store:expr, $method:ident ( $($arg:expr),* $(,)? )) => {
+        match &$store.db {
+            Db::Sqlite(i) => sqlite::Sql { read: &i.read, write: &i.write }.$method($($arg),*).await,
+            Db::Postgres(i) => postgres::Sql { read: &i.read, write: &i.write }.$method($($arg),*).await,
+        }
+    };
+}
+
 mod backend;
 pub mod blobs;
 pub mod bulk;
@@ -46,17 +83,7 @@ enum Db {
     Postgres(backend::postgres::Inner),
 }
 
-/// Run the same call on whichever backend is configured.
-macro_rules! on_db {
-    ($self:ident . $method:ident ( $($arg:expr),* $(,)? )) => {
-        match &$self.db {
-            Db::Sqlite(inner) => inner.$method($($arg),*).await,
-            Db::Postgres(inner) => inner.$method($($arg),*).await,
-        }
-    };
-}
-
-// After `on_db!`, which they use.
+// After the dispatch macros, which they use.
 mod audit;
 mod frozen;
 mod invalidation;

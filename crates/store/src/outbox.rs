@@ -271,15 +271,6 @@ mod postgres {
     outbox_sql!(sqlx::Postgres, " FOR UPDATE SKIP LOCKED");
 }
 
-macro_rules! on_pool {
-    ($self:ident, $pool:ident, $f:ident ( $($arg:expr),* )) => {
-        match &$self.db {
-            Db::Sqlite(inner) => sqlite::$f(&inner.$pool, $($arg),*).await,
-            Db::Postgres(inner) => postgres::$f(&inner.$pool, $($arg),*).await,
-        }
-    };
-}
-
 impl Store {
     /// The signing secret of a subscription (derived, never stored).
     pub fn webhook_secret(&self, hook: &Webhook) -> String {

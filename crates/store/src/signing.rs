@@ -373,15 +373,6 @@ mod postgres {
     signing_sql!(sqlx::Postgres);
 }
 
-macro_rules! on_signing {
-    ($self:ident . $method:ident ( $($arg:expr),* $(,)? )) => {
-        match &$self.store.db {
-            Db::Sqlite(i) => sqlite::Sql { read: &i.read, write: &i.write }.$method($($arg),*).await,
-            Db::Postgres(i) => postgres::Sql { read: &i.read, write: &i.write }.$method($($arg),*).await,
-        }
-    };
-}
-
 impl Store {
     /// Certificates, revocations and electronic results.
     pub fn signing(&self) -> Signing<'_> {
@@ -454,16 +445,19 @@ impl Signing<'_> {
             )
             .into());
         }
-        on_signing!(self.add_cert(c, by, now))
+        on_sql!(self.store, add_cert(c, by, now))
     }
 
     /// All certificates (of one unit), oldest first.
     pub async fn certs(&self, unit: Option<&str>) -> Result<Vec<SigningCert>> {
-        on_signing!(self.certs(unit))
+        on_sql!(self.store, certs(unit))
     }
 
     pub async fn cert(&self, serial: &str) -> Result<Option<SigningCert>> {
-        on_signing!(self.cert(serial.trim().to_ascii_lowercase().as_str()))
+        on_sql!(
+            self.store,
+            cert(serial.trim().to_ascii_lowercase().as_str())
+        )
     }
 
     /// The unit's CA in force (not revoked, newest).
@@ -519,7 +513,7 @@ impl Signing<'_> {
             )
             .into());
         };
-        if !on_signing!(self.revoke(&serial, &reason, by, now))? {
+        if !on_sql!(self.store, revoke(&serial, &reason, by, now))? {
             return Err(Problem::conflict(
                 "already_revoked",
                 format!("Chứng thư {} đã bị thu hồi trước đó", cert.serial),
@@ -534,21 +528,21 @@ impl Signing<'_> {
     /// The electronic result of a dossier (by its code), if one was attached.
     pub async fn result(&self, code: &str) -> Result<Option<ResultDoc>> {
         match self.store.dossier_row(code.trim()).await? {
-            Some(row) => on_signing!(self.result(row.id)),
+            Some(row) => on_sql!(self.store, result(row.id)),
             None => Ok(None),
         }
     }
 
     /// The signed result whose file has this SHA-256, if any.
     pub async fn result_by_signed_sha256(&self, sha256: &str) -> Result<Option<ResultDoc>> {
-        on_signing!(self.result_by_signed_sha256(sha256))
+        on_sql!(self.store, result_by_signed_sha256(sha256))
     }
 
     pub async fn result_by_public_id(&self, id: &str) -> Result<Option<ResultDoc>> {
         if id.is_empty() || id.len() > 64 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Ok(None);
         }
-        on_signing!(self.result_by_public_id(id))
+        on_sql!(self.store, result_by_public_id(id))
     }
 
     /// The specialist attaches the result document (PDF only; the same size
@@ -605,15 +599,18 @@ impl Signing<'_> {
             })
             .filter(|f| !f.is_empty());
         let sha = self.store.blobs().put(bytes).await?;
-        on_signing!(self.attach(
-            row.id,
-            &sha,
-            bytes.len() as i64,
-            filename.as_deref(),
-            &user.username,
-            now
-        ))?;
-        on_signing!(self.result(row.id))?.ok_or_else(|| {
+        on_sql!(
+            self.store,
+            attach(
+                row.id,
+                &sha,
+                bytes.len() as i64,
+                filename.as_deref(),
+                &user.username,
+                now
+            )
+        )?;
+        on_sql!(self.store, result(row.id))?.ok_or_else(|| {
             Problem::conflict("result_changed", "Văn bản kết quả vừa thay đổi").into()
         })
     }
@@ -634,14 +631,17 @@ impl Signing<'_> {
             .await?
             .ok_or_else(dossier_not_found)?;
         check_result_action(user, ResultAction::Sign, &row.unit_code, &row.status, None)?;
-        on_signing!(self.record_signature(
-            result.dossier_id,
-            &result.original_sha256,
-            sig,
-            &user.username,
-            now
-        ))?;
-        on_signing!(self.result(result.dossier_id))?.ok_or_else(|| {
+        on_sql!(
+            self.store,
+            record_signature(
+                result.dossier_id,
+                &result.original_sha256,
+                sig,
+                &user.username,
+                now
+            )
+        )?;
+        on_sql!(self.store, result(result.dossier_id))?.ok_or_else(|| {
             Problem::conflict("result_changed", "Văn bản kết quả vừa thay đổi").into()
         })
     }

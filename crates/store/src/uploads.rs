@@ -116,15 +116,6 @@ mod postgres {
     uploads_sql!(sqlx::Postgres);
 }
 
-macro_rules! on_pool {
-    ($self:ident, $pool:ident, $f:ident ( $($arg:expr),* )) => {
-        match &$self.db {
-            Db::Sqlite(inner) => sqlite::$f(&inner.$pool, $($arg),*).await,
-            Db::Postgres(inner) => postgres::$f(&inner.$pool, $($arg),*).await,
-        }
-    };
-}
-
 fn quota_full(message: &str) -> Problem {
     Problem::new(ProblemKind::RateLimited, "upload_quota", message).with_retry_after(3600)
 }

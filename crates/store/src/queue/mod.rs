@@ -32,17 +32,7 @@ mod sql;
 
 pub use bus::*;
 pub use model::*;
-use sql::{NewTicket, corrupt};
-
-/// Run the same call on whichever backend is configured.
-macro_rules! on_queue {
-    ($self:ident . $method:ident ( $($arg:expr),* $(,)? )) => {
-        match &$self.store.db {
-            Db::Sqlite(i) => sql::sqlite::Sql { read: &i.read, write: &i.write }.$method($($arg),*).await,
-            Db::Postgres(i) => sql::postgres::Sql { read: &i.read, write: &i.write }.$method($($arg),*).await,
-        }
-    };
-}
+use sql::{NewTicket, corrupt, postgres, sqlite};
 
 // ---- the port ----------------------------------------------------------------
 
@@ -91,21 +81,21 @@ impl Queue<'_> {
     /// The unit's services and counters, made from the defaults on first use.
     pub async fn setup(&self, unit: &str) -> Result<(Vec<Service>, Vec<Counter>)> {
         self.store.require_unit(unit).await?;
-        if on_queue!(self.service_count(unit))? == 0 {
-            on_queue!(self.seed_defaults(unit))?;
+        if on_sql!(self.store, service_count(unit))? == 0 {
+            on_sql!(self.store, seed_defaults(unit))?;
         }
         Ok((
-            on_queue!(self.services(unit))?,
-            on_queue!(self.counters(unit))?,
+            on_sql!(self.store, services(unit))?,
+            on_sql!(self.store, counters(unit))?,
         ))
     }
 
     pub async fn services(&self, unit: &str) -> Result<Vec<Service>> {
-        on_queue!(self.services(unit))
+        on_sql!(self.store, services(unit))
     }
 
     pub async fn counters(&self, unit: &str) -> Result<Vec<Counter>> {
-        on_queue!(self.counters(unit))
+        on_sql!(self.store, counters(unit))
     }
 
     /// Add or change counter `number` of a unit, serving `services`.
@@ -132,7 +122,10 @@ impl Queue<'_> {
             )
             .into());
         }
-        on_queue!(self.put_counter(unit, number, &name, active, services))
+        on_sql!(
+            self.store,
+            put_counter(unit, number, &name, active, services)
+        )
     }
 
     /// Add or change a service by name; `fields` are procedure fields (empty = the rest).
@@ -153,7 +146,7 @@ impl Queue<'_> {
             )
             .into());
         }
-        on_queue!(self.put_service(unit, &name, fields, active))
+        on_sql!(self.store, put_service(unit, &name, fields, active))
     }
 
     /// A walk-in ticket for a service, numbered after the unit's last of the day.
@@ -167,24 +160,27 @@ impl Queue<'_> {
         let phone = clean_phone(phone)?;
         let day = day_text(local_day(now));
         let token = random_token::<10>()?;
-        on_queue!(self.issue(NewTicket {
-            unit,
-            day: &day,
-            service_id,
-            phone: phone.as_deref(),
-            priority: 0,
-            appointment_code: None,
-            token: &token,
-            now: to_ms(now),
-        }))
+        on_sql!(
+            self.store,
+            issue(NewTicket {
+                unit,
+                day: &day,
+                service_id,
+                phone: phone.as_deref(),
+                priority: 0,
+                appointment_code: None,
+                token: &token,
+                now: to_ms(now),
+            })
+        )
     }
 
     pub async fn ticket(&self, id: i64) -> Result<Option<Ticket>> {
-        on_queue!(self.ticket(id))
+        on_sql!(self.store, ticket(id))
     }
 
     pub async fn ticket_by_token(&self, token: &str) -> Result<Option<Ticket>> {
-        on_queue!(self.ticket_by_token(token))
+        on_sql!(self.store, ticket_by_token(token))
     }
 
     /// A unit's tickets of a day in queue order, only those in `statuses` (all when empty).
@@ -195,23 +191,26 @@ impl Queue<'_> {
         statuses: &[TicketStatus],
     ) -> Result<Vec<Ticket>> {
         let names: Vec<&str> = statuses.iter().map(|s| s.as_str()).collect();
-        on_queue!(self.tickets(unit, &day_text(day), &names))
+        on_sql!(self.store, tickets(unit, &day_text(day), &names))
     }
 
     /// The ticket being called or served at a counter.
     pub async fn current(&self, counter_id: i64) -> Result<Option<Ticket>> {
-        on_queue!(self.current(counter_id))
+        on_sql!(self.store, current(counter_id))
     }
 
     /// People ahead and the likely wait of a waiting ticket.
     pub async fn estimate(&self, t: &Ticket) -> Result<Estimate> {
         let ahead = if t.status.is_waiting() {
-            on_queue!(self.ahead(t))?
+            on_sql!(self.store, ahead(t))?
         } else {
             0
         };
-        let times = on_queue!(self.service_times(&t.unit_code, &day_text(t.day), t.service_id))?;
-        let counters = on_queue!(self.counters_serving(t.service_id))?;
+        let times = on_sql!(
+            self.store,
+            service_times(&t.unit_code, &day_text(t.day), t.service_id)
+        )?;
+        let counters = on_sql!(self.store, counters_serving(t.service_id))?;
         Ok(Estimate::of(t.status, ahead, &times, counters))
     }
 
@@ -225,7 +224,7 @@ impl Queue<'_> {
         now: OffsetDateTime,
     ) -> Result<Option<(Ticket, Call)>> {
         let day = day_text(local_day(now));
-        let Some(call) = on_queue!(self.call_next(unit, &day, counter_id, to_ms(now)))? else {
+        let Some(call) = on_sql!(self.store, call_next(unit, &day, counter_id, to_ms(now)))? else {
             return Ok(None);
         };
         self.store.bus.publish(&call);
@@ -261,7 +260,10 @@ impl Queue<'_> {
             }
             other => other.clone(),
         };
-        let call = on_queue!(self.act(unit, counter_id, ticket_id, &action, to_ms(now)))?;
+        let call = on_sql!(
+            self.store,
+            act(unit, counter_id, ticket_id, &action, to_ms(now))
+        )?;
         if let Some(c) = &call {
             self.store.bus.publish(c);
         }
@@ -271,7 +273,7 @@ impl Queue<'_> {
 
     /// Calls of a unit after sequence number `after`, oldest first.
     pub async fn calls_after(&self, unit: &str, after: i64, limit: i64) -> Result<Vec<Call>> {
-        on_queue!(self.calls_after(unit, after, limit))
+        on_sql!(self.store, calls_after(unit, after, limit))
     }
 
     /// Today's latest calls of a unit, newest first.
@@ -281,12 +283,15 @@ impl Queue<'_> {
         now: OffsetDateTime,
         limit: i64,
     ) -> Result<Vec<Call>> {
-        on_queue!(self.recent_calls(unit, start_of_day_ms(local_day(now)), limit))
+        on_sql!(
+            self.store,
+            recent_calls(unit, start_of_day_ms(local_day(now)), limit)
+        )
     }
 
     /// The sequence number of the unit's last call (0 before any).
     pub async fn last_call_seq(&self, unit: &str) -> Result<i64> {
-        on_queue!(self.last_call_seq(unit))
+        on_sql!(self.store, last_call_seq(unit))
     }
 
     /// Live calls as they are published (no replay, no gap filling: see [`Queue::feed`]).
@@ -309,7 +314,7 @@ impl Queue<'_> {
 
     /// Figures of the tickets taken from `from` to `to` (local days, inclusive).
     pub async fn stats(&self, unit: &str, from: Date, to: Date) -> Result<QueueStats> {
-        let rows = on_queue!(self.figures(unit, &day_text(from), &day_text(to)))?;
+        let rows = on_sql!(self.store, figures(unit, &day_text(from), &day_text(to)))?;
         Ok(QueueStats::from_tickets(&rows))
     }
 
@@ -325,7 +330,7 @@ impl Queue<'_> {
         now: OffsetDateTime,
     ) -> Result<Vec<(String, i64)>> {
         let cal = self.store.calendar(Some(unit)).await?;
-        let taken = on_queue!(self.slot_counts(unit, service_id, &day_text(day)))?;
+        let taken = on_sql!(self.store, slot_counts(unit, service_id, &day_text(day)))?;
         Ok(motcua_domain::queue::slots(&cal, day, now, &taken))
     }
 
@@ -348,16 +353,19 @@ impl Queue<'_> {
         let mut tries = 0;
         loop {
             let code = random_token::<6>()?;
-            match on_queue!(self.book(
-                unit,
-                service_id,
-                &day_text(day),
-                slot,
-                &name,
-                phone.as_deref(),
-                &code,
-                to_ms(now)
-            )) {
+            match on_sql!(
+                self.store,
+                book(
+                    unit,
+                    service_id,
+                    &day_text(day),
+                    slot,
+                    &name,
+                    phone.as_deref(),
+                    &code,
+                    to_ms(now)
+                )
+            ) {
                 // A code already taken: draw another.
                 Err(StoreError::Db(sqlx::Error::Database(e)))
                     if e.is_unique_violation() && tries < 5 =>
@@ -370,7 +378,7 @@ impl Queue<'_> {
     }
 
     pub async fn appointment(&self, unit: &str, code: &str) -> Result<Option<Appointment>> {
-        on_queue!(self.appointment(unit, &normalize_code(code)))
+        on_sql!(self.store, appointment(unit, &normalize_code(code)))
     }
 
     /// Check in a booked person at the kiosk: their ticket goes ahead of
@@ -379,7 +387,7 @@ impl Queue<'_> {
     /// other. Earlier, or on another day, they are told when to come.
     pub async fn check_in(&self, unit: &str, code: &str, now: OffsetDateTime) -> Result<Ticket> {
         let code = normalize_code(code);
-        let Some(a) = on_queue!(self.appointment(unit, &code))? else {
+        let Some(a) = on_sql!(self.store, appointment(unit, &code))? else {
             return Err(Problem::invalid(
                 "appointment_not_found",
                 "code",
@@ -389,7 +397,10 @@ impl Queue<'_> {
         };
         let priority = motcua_domain::queue::check_in(a.day, &a.slot, a.ticket_id.is_some(), now)?;
         let token = random_token::<10>()?;
-        on_queue!(self.check_in(unit, &code, priority, &token, to_ms(now)))
+        on_sql!(
+            self.store,
+            check_in(unit, &code, priority, &token, to_ms(now))
+        )
     }
 }
 
