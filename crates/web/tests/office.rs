@@ -1413,6 +1413,67 @@ async fn a_unit_admin_subscribes_a_webhook_and_retries_a_failed_delivery() {
             .expect("entry");
         assert_eq!(entry.state, "pending", "{}", env.backend);
 
+        // The outside systems' settings: a bad address is shown on its box,
+        // a secret is stored and never shown back.
+        let r = env
+            .post_form(
+                "/can-bo/ket-noi",
+                Some(&admin),
+                &[
+                    ("op", "settings"),
+                    ("unit", UNIT),
+                    ("system", "vnpay"),
+                    ("payment_url", "vnpay.vn"),
+                ],
+            )
+            .await;
+        r.expect(422);
+        assert!(r.has("href=\"#vnpay-payment_url\""));
+        let secret = "BI-MAT-VNPAY-7f2c";
+        let r = env
+            .post_form(
+                "/can-bo/ket-noi",
+                Some(&admin),
+                &[
+                    ("op", "settings"),
+                    ("unit", UNIT),
+                    ("system", "vnpay"),
+                    ("tmn_code", "MYHIEP01"),
+                    ("hash_secret", secret),
+                ],
+            )
+            .await;
+        r.expect(303);
+        let r = env.get("/can-bo/ket-noi", Some(&admin)).await;
+        assert!(r.has("value=\"MYHIEP01\"") && !r.has(secret));
+        assert!(r.has("placeholder=\"đã đặt\""));
+        let stored = env
+            .store
+            .integration_secret(UNIT, "vnpay", "hash_secret")
+            .await
+            .expect("open");
+        assert_eq!(stored.as_deref(), Some(secret));
+        // An empty secret box keeps the stored one.
+        env.post_form(
+            "/can-bo/ket-noi",
+            Some(&admin),
+            &[
+                ("op", "settings"),
+                ("unit", UNIT),
+                ("system", "vnpay"),
+                ("tmn_code", "MYHIEP02"),
+                ("hash_secret", ""),
+            ],
+        )
+        .await
+        .expect(303);
+        let stored = env
+            .store
+            .integration_secret(UNIT, "vnpay", "hash_secret")
+            .await
+            .expect("open");
+        assert_eq!(stored.as_deref(), Some(secret));
+
         let r = env
             .post_form(
                 "/can-bo/ket-noi",

@@ -13,6 +13,7 @@ struct IntegrationsPage {
     unit_name: String,
     units: Vec<(String, String, bool)>,
     hooks: Vec<HookRow>,
+    systems: Vec<SystemView>,
     dead: Vec<DeadRow>,
     pending: i64,
     dead_total: i64,
@@ -20,6 +21,25 @@ struct IntegrationsPage {
     notice: Option<String>,
     secret: Option<String>,
     error: Option<String>,
+    /// Where the error summary's link goes.
+    error_href: String,
+}
+
+struct SystemView {
+    code: &'static str,
+    name: &'static str,
+    fields: Vec<FieldView>,
+    /// Every required field set.
+    complete: bool,
+}
+
+struct FieldView {
+    key: &'static str,
+    label: &'static str,
+    secret: bool,
+    /// A plain field's value (empty for a secret).
+    value: String,
+    set: bool,
 }
 
 struct HookRow {
@@ -70,6 +90,7 @@ struct Shown {
     notice: Option<String>,
     secret: Option<String>,
     error: Option<String>,
+    error_href: String,
 }
 
 async fn view(s: &AppState, c: Ctx, user: &User, unit: String, shown: Shown) -> PageResult {
@@ -115,6 +136,39 @@ async fn view(s: &AppState, c: Ctx, user: &User, unit: String, shown: Shown) -> 
             error: e.last_error.unwrap_or_default(),
         })
         .collect();
+    let settings = s.store.integrations(Some(&unit)).await?;
+    let systems = motcua_domain::integrations::SYSTEMS
+        .iter()
+        .map(|spec| {
+            let fields: Vec<FieldView> = spec
+                .fields
+                .iter()
+                .map(|f| {
+                    let stored = settings
+                        .iter()
+                        .find(|x| x.system == spec.code && x.key == f.key);
+                    FieldView {
+                        key: f.key,
+                        label: c.tr(f.label_vi, f.label_en),
+                        secret: f.secret,
+                        value: stored.and_then(|x| x.value.clone()).unwrap_or_default(),
+                        set: stored.is_some(),
+                    }
+                })
+                .collect();
+            let complete = spec
+                .fields
+                .iter()
+                .zip(&fields)
+                .all(|(f, v)| !f.required || v.set);
+            SystemView {
+                code: spec.code,
+                name: c.tr(spec.name_vi, spec.name_en),
+                fields,
+                complete,
+            }
+        })
+        .collect();
     let depth = s.store.outbox_depth().await?;
     let status = if shown.error.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
@@ -128,6 +182,7 @@ async fn view(s: &AppState, c: Ctx, user: &User, unit: String, shown: Shown) -> 
             unit_name,
             units,
             hooks,
+            systems,
             dead,
             pending: depth.pending,
             dead_total: depth.dead,
@@ -135,6 +190,7 @@ async fn view(s: &AppState, c: Ctx, user: &User, unit: String, shown: Shown) -> 
             notice: shown.notice,
             secret: shown.secret,
             error: shown.error,
+            error_href: shown.error_href,
             c,
         },
     )
@@ -152,6 +208,7 @@ pub(super) async fn integrations_page(
     let notice = q.ok.as_deref().map(|op| {
         match op {
             "stop" => c.tr("Đã dừng đăng ký.", "Subscription stopped."),
+            "settings" => c.tr("Đã lưu cấu hình kết nối.", "Connection settings saved."),
             _ => c.tr(
                 "Mục sẽ được gửi lại trong ít giây.",
                 "The entry will be sent again in a few seconds.",
@@ -164,6 +221,7 @@ pub(super) async fn integrations_page(
         notice,
         secret: None,
         error: None,
+        error_href: String::new(),
     };
     view(&s, c, &user, unit, shown).await
 }
@@ -204,6 +262,7 @@ pub(super) async fn integrations_post(
                         )),
                         secret: Some(secret),
                         error: None,
+                        error_href: String::new(),
                     };
                     view(&s, c, &user, unit, shown).await
                 }
@@ -213,6 +272,7 @@ pub(super) async fn integrations_post(
                         notice: None,
                         secret: None,
                         error: Some(p.message),
+                        error_href: "#url".into(),
                     };
                     view(&s, c, &user, unit, shown).await
                 }
@@ -239,6 +299,41 @@ pub(super) async fn integrations_post(
                     .into(),
                 )),
             }
+        }
+        "settings" => {
+            let code = form.trimmed("system").to_string();
+            let Some(spec) = motcua_domain::integrations::system(&code) else {
+                return Err(PageError::new(
+                    lang,
+                    Problem::invalid("unknown_system", "system", "Không có hệ thống này").into(),
+                ));
+            };
+            // An empty box keeps what is stored (a secret is never shown back).
+            for f in spec.fields {
+                let value = form.get(f.key);
+                if value.trim().is_empty() {
+                    continue;
+                }
+                match s
+                    .store
+                    .set_integration(&unit, spec.code, f.key, value, &user.username, s.now())
+                    .await
+                {
+                    Ok(()) => {}
+                    Err(StoreError::Problem(p)) if p.kind == ProblemKind::Invalid => {
+                        let shown = Shown {
+                            url: String::new(),
+                            notice: None,
+                            secret: None,
+                            error_href: format!("#{}-{}", spec.code, f.key),
+                            error: Some(p.message),
+                        };
+                        return view(&s, c, &user, unit, shown).await;
+                    }
+                    Err(e) => return Err(PageError::new(lang, e.into())),
+                }
+            }
+            Ok(back("settings"))
         }
         "retry" => match id {
             Some(id) if s.store.outbox_retry(id, Some(&unit), s.now()).await? => Ok(back("retry")),
