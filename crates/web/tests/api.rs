@@ -1920,3 +1920,254 @@ fn collect_refs(v: &Value, out: &mut Vec<String>) {
         _ => {}
     }
 }
+
+// ---- response bodies against the OpenAPI document ------------------------------
+
+/// Check `v` against `schema` of the OpenAPI document (the subset it uses:
+/// `$ref`, `type` with `null`, `enum`, `required`, `properties`, `items`,
+/// `oneOf`/`anyOf`/`allOf`, `additionalProperties`). Returns what is wrong,
+/// with its JSON path; a property the schema does not declare is wrong too,
+/// so the document keeps up with the answers.
+fn shape_errors(doc: &Value, schema: &Value, v: &Value, path: &str, out: &mut Vec<String>) {
+    if let Some(r) = schema.get("$ref").and_then(Value::as_str) {
+        let target = doc
+            .pointer(r.trim_start_matches('#'))
+            .unwrap_or_else(|| panic!("dangling $ref {r}"));
+        return shape_errors(doc, target, v, path, out);
+    }
+    for key in ["oneOf", "anyOf"] {
+        if let Some(options) = schema.get(key).and_then(Value::as_array) {
+            let fits = options.iter().any(|o| {
+                let mut e = Vec::new();
+                shape_errors(doc, o, v, path, &mut e);
+                e.is_empty()
+            });
+            if !fits {
+                out.push(format!("{path}: fits none of {key}: {v}"));
+            }
+            return;
+        }
+    }
+    if let Some(all) = schema.get("allOf").and_then(Value::as_array) {
+        // One object with every part's properties and requirements.
+        let mut properties = serde_json::Map::new();
+        let mut required = Vec::new();
+        for part in all {
+            let part = match part.get("$ref").and_then(Value::as_str) {
+                Some(r) => doc.pointer(r.trim_start_matches('#')).expect("allOf $ref"),
+                None => part,
+            };
+            if let Some(p) = part.get("properties").and_then(Value::as_object) {
+                properties.extend(p.clone());
+            }
+            if let Some(r) = part.get("required").and_then(Value::as_array) {
+                required.extend(r.iter().cloned());
+            }
+        }
+        let merged = json!({ "type": "object", "properties": properties, "required": required });
+        return shape_errors(doc, &merged, v, path, out);
+    }
+    let kind = match v {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    };
+    let allowed: Vec<&str> = match schema.get("type") {
+        Some(Value::String(t)) => vec![t.as_str()],
+        Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    };
+    let nullable = schema.get("nullable") == Some(&Value::Bool(true));
+    let fits = allowed.is_empty()
+        || allowed.contains(&kind)
+        || (kind == "integer" && allowed.contains(&"number"))
+        || (kind == "null" && nullable);
+    if !fits {
+        out.push(format!(
+            "{path}: {kind} where the document says {allowed:?}"
+        ));
+        return;
+    }
+    if let Some(options) = schema.get("enum").and_then(Value::as_array)
+        && !options.contains(v)
+    {
+        out.push(format!("{path}: {v} is not among {options:?}"));
+    }
+    match v {
+        Value::Object(map) => {
+            let props = schema.get("properties").and_then(Value::as_object);
+            for r in schema
+                .get("required")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+            {
+                if !map.contains_key(r) {
+                    out.push(format!("{path}.{r}: required, missing"));
+                }
+            }
+            let extra = schema.get("additionalProperties");
+            for (k, x) in map {
+                match props.and_then(|p| p.get(k)) {
+                    Some(s) => shape_errors(doc, s, x, &format!("{path}.{k}"), out),
+                    None => match extra {
+                        Some(Value::Object(_)) => shape_errors(
+                            doc,
+                            extra.unwrap_or(&Value::Null),
+                            x,
+                            &format!("{path}.{k}"),
+                            out,
+                        ),
+                        Some(Value::Bool(true)) => {}
+                        _ if props.is_none() => {}
+                        _ => out.push(format!("{path}.{k}: not in the document")),
+                    },
+                }
+            }
+        }
+        Value::Array(items) => {
+            if let Some(s) = schema.get("items") {
+                for (i, x) in items.iter().enumerate() {
+                    shape_errors(doc, s, x, &format!("{path}[{i}]"), out);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The documented schema of `method path` answering `status` as JSON.
+fn response_schema<'a>(doc: &'a Value, path: &str, method: &str, status: u16) -> &'a Value {
+    let op = &doc["paths"][path][method];
+    let resp = op["responses"]
+        .get(status.to_string())
+        .unwrap_or_else(|| panic!("{method} {path}: status {status} is not documented"));
+    let resp = match resp.get("$ref").and_then(Value::as_str) {
+        Some(r) => doc
+            .pointer(r.trim_start_matches('#'))
+            .expect("response $ref"),
+        None => resp,
+    };
+    &resp["content"]["application/json"]["schema"]
+}
+
+#[tokio::test]
+async fn answers_have_the_shapes_the_openapi_document_gives() {
+    let doc: Value = serde_json::from_str(motcua_web::api::OPENAPI_JSON).expect("openapi.json");
+    for env in envs().await.list {
+        let (code, key, _) = env.submit_online().await;
+        let counter = env.counter_dossier().await;
+        let counter_code = counter["code"].as_str().expect("code").to_string();
+        let receptionist = env.receptionist.clone();
+        let checks: Vec<(&str, &str, Resp)> = vec![
+            (
+                "/api/v1/provinces",
+                "get",
+                env.get("/api/v1/provinces", None).await,
+            ),
+            (
+                "/api/v1/units",
+                "get",
+                env.get("/api/v1/units?province=82", None).await,
+            ),
+            (
+                "/api/v1/procedures",
+                "get",
+                env.get("/api/v1/procedures", None).await,
+            ),
+            (
+                "/api/v1/procedures/{code}",
+                "get",
+                env.get("/api/v1/procedures/HT-XNHN", None).await,
+            ),
+            (
+                "/api/v1/lookup/{code}",
+                "get",
+                env.lookup(&code, &key).await,
+            ),
+            (
+                "/api/v1/lookup/{code}",
+                "get",
+                env.lookup(&code, "SAI-KHOA-00").await,
+            ),
+            (
+                "/api/v1/me",
+                "get",
+                env.get("/api/v1/me", Some(&receptionist)).await,
+            ),
+            (
+                "/api/v1/dossiers",
+                "get",
+                env.get("/api/v1/dossiers?unit=30112", Some(&receptionist))
+                    .await,
+            ),
+            (
+                "/api/v1/dossiers/{code}",
+                "get",
+                env.get(
+                    &format!("/api/v1/dossiers/{counter_code}"),
+                    Some(&receptionist),
+                )
+                .await,
+            ),
+            (
+                "/api/v1/calendar/due",
+                "get",
+                env.get(
+                    "/api/v1/calendar/due?from=2026-03-02T08:00:00%2B07:00&working_days=5",
+                    None,
+                )
+                .await,
+            ),
+            (
+                "/api/v1/calendar/holidays",
+                "get",
+                env.get("/api/v1/calendar/holidays?year=2026", None).await,
+            ),
+            (
+                "/api/v1/calendar/lunar",
+                "get",
+                env.get("/api/v1/calendar/lunar?date=2026-02-17", None)
+                    .await,
+            ),
+            (
+                "/api/v1/index",
+                "get",
+                env.get("/api/v1/index?province=82", None).await,
+            ),
+        ];
+        let mut problems = Vec::new();
+        for (path, method, r) in &checks {
+            let schema = response_schema(&doc, path, method, r.status);
+            let mut e = Vec::new();
+            shape_errors(
+                &doc,
+                schema,
+                &r.json(),
+                &format!("{method} {path} {}", r.status),
+                &mut e,
+            );
+            problems.extend(e);
+        }
+        // The counter intake's answer too.
+        let schema = response_schema(&doc, "/api/v1/counter/dossiers", "post", 201);
+        shape_errors(
+            &doc,
+            schema,
+            &counter,
+            "post /api/v1/counter/dossiers 201",
+            &mut problems,
+        );
+        assert!(
+            problems.is_empty(),
+            "{}: answers differ from openapi.json:\n{}",
+            env.backend,
+            problems.join("\n")
+        );
+    }
+}
