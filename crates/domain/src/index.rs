@@ -129,8 +129,10 @@ fn local_day(t: OffsetDateTime) -> Date {
 }
 
 /// Whether a settled dossier counts as late: settled after its due instant,
-/// or apologized for (Decree 61/2018/NĐ-CP art. 19 lets the center give a new
-/// date with an apology; the dossier still counts as late, as `is_late` says).
+/// or apologized for: the center may give a new date with an apology (Mẫu 04 of
+/// Circular 01/2018/TT-VPCP; the rule was art. 19 of Decree 61/2018/NĐ-CP,
+/// replaced by Decree 118/2025/NĐ-CP, whose article for it is not yet checked,
+/// see LAW.md); the dossier still counts as late, as `is_late` says.
 pub fn settled_late(p: &Projection) -> bool {
     p.apologized || matches!((p.finished_at, p.due_at), (Some(f), Some(d)) if f > d)
 }

@@ -100,6 +100,11 @@ async fn english_and_larger_text_by_a_link() {
     let s = server().await;
     let (_, vi, _) = get(&s, "/", None).await;
     assert!(vi.contains("Tìm thủ tục") && vi.contains("href=\"/cai-dat?lang=en&amp;back=/\""));
+    // Every page cites the decree in force, not the ones it replaced as if current.
+    assert!(
+        vi.contains("Thực hiện theo Nghị định 118/2025/NĐ-CP"),
+        "legal basis in the footer"
+    );
     // The switch sets a cookie and comes back; no off-site redirect is possible.
     let no_redirect = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
