@@ -69,10 +69,12 @@ pub async fn check(
     }
     for hook in store.webhooks(unit).await?.into_iter().filter(|h| h.active) {
         let now = clock.now();
-        let body = format!(
-            "{{\"type\":\"ping\",\"unit_code\":\"{}\",\"subscription\":{}}}",
-            hook.unit_code, hook.id
-        );
+        let body = serde_json::json!({
+            "type": "ping",
+            "unit_code": hook.unit_code,
+            "subscription": hook.id,
+        })
+        .to_string();
         let secret = store.webhook_secret(&hook);
         let headers = [
             (

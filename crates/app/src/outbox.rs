@@ -8,8 +8,9 @@
 
 use crate::clock::SharedClock;
 use motcua_domain::webhook::{self, ID_HEADER, MAX_ATTEMPTS, SIGNATURE_HEADER};
-use motcua_store::outbox::OutboxEntry;
+use motcua_store::outbox::{OutboxEntry, Webhook};
 use motcua_store::{Store, StoreError};
+use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -126,8 +127,20 @@ impl OutboxWorker {
             .outbox_claim(now, now + lease, self.batch)
             .await?;
         let mut pass = Pass::default();
+        if entries.is_empty() {
+            return Ok(pass);
+        }
+        // The subscriptions once per pass, not once per entry; a storage
+        // failure here is the pass's, never counted against a delivery.
+        let hooks: HashMap<i64, Webhook> = self
+            .store
+            .webhooks(None)
+            .await?
+            .into_iter()
+            .map(|h| (h.id, h))
+            .collect();
         for e in entries {
-            match self.deliver(&e).await {
+            match self.deliver(&e, &hooks).await {
                 Ok(()) => {
                     self.store.outbox_delivered(e.id, self.clock.now()).await?;
                     pass.delivered += 1;
@@ -154,23 +167,20 @@ impl OutboxWorker {
         Ok(pass)
     }
 
-    async fn deliver(&self, e: &OutboxEntry) -> Result<(), DeliveryError> {
+    async fn deliver(
+        &self,
+        e: &OutboxEntry,
+        hooks: &HashMap<i64, Webhook>,
+    ) -> Result<(), DeliveryError> {
         match e.kind.as_str() {
             "webhook" => {
-                let hook = match e.target_id {
-                    Some(id) => self
-                        .store
-                        .webhook(id)
-                        .await
-                        .map_err(|err| DeliveryError::Transport(err.to_string()))?,
-                    None => None,
-                };
+                let hook = e.target_id.and_then(|id| hooks.get(&id));
                 let Some(hook) = hook.filter(|h| h.active) else {
                     return Err(DeliveryError::Gone(
                         "đăng ký nhận đã dừng (subscription stopped)".into(),
                     ));
                 };
-                let secret = self.store.webhook_secret(&hook);
+                let secret = self.store.webhook_secret(hook);
                 let ts = self.clock.now().unix_timestamp();
                 let headers = [
                     (
