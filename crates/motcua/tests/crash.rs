@@ -7,27 +7,15 @@
 use serde_json::{Value, json};
 use std::collections::HashSet;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 mod common;
-use common::wait_up;
+use common::{server_under_load, wait_up};
 
 fn start(data: &Path, port: u16) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_motcua"))
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-        .env("MOTCUA_DATA_DIR", data)
-        .env_remove("MOTCUA_DATABASE")
-        .env("MOTCUA_LOG", "error")
-        // The load stands for many citizens, all from this one address.
-        .env("MOTCUA_UPLOADS_PER_MINUTE", "0")
-        .env("MOTCUA_SUBMISSIONS_PER_MINUTE", "0")
-        .env("MOTCUA_SUBMISSIONS_PER_DAY", "0")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start server")
+    server_under_load(data, port).spawn().expect("start server")
 }
 
 async fn submit(http: &reqwest::Client, base: &str, n: usize) -> Option<String> {

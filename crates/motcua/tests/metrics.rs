@@ -3,17 +3,17 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test may stop at what it did not expect
 
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 mod common;
-use common::free_port;
+use common::{command, free_port};
 
 #[tokio::test]
 async fn metrics_count_requests_and_show_the_outbox_and_jobs() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (port, metrics_port) = (free_port(), free_port());
-    let mut server = Command::new(env!("CARGO_BIN_EXE_motcua"))
+    let mut server = command(dir.path())
         .args([
             "serve",
             "--listen",
@@ -21,9 +21,6 @@ async fn metrics_count_requests_and_show_the_outbox_and_jobs() {
             "--metrics-listen",
             &format!("127.0.0.1:{metrics_port}"),
         ])
-        .env("MOTCUA_DATA_DIR", dir.path())
-        .env_remove("MOTCUA_DATABASE")
-        .env("MOTCUA_LOG", "error")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()

@@ -9,32 +9,18 @@
 use motcua_app::sim::webhook_receiver::{Behaviour, WebhookReceiverSimulator};
 use serde_json::{Value, json};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::time::{Duration, Instant};
 
 mod common;
-use common::wait_up;
-
-fn motcua(data: &Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_motcua"));
-    c.env("MOTCUA_DATA_DIR", data)
-        .env_remove("MOTCUA_DATABASE")
-        .env("MOTCUA_LOG", "error");
-    c
-}
+use common::{command as motcua, server_under_load, wait_up};
 
 fn start(data: &Path, port: u16) -> Child {
-    motcua(data)
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+    server_under_load(data, port)
         // A killed worker's claim is taken again after 2 s; the held
         // delivery would wait a minute.
         .env("MOTCUA_OUTBOX_LEASE_SECS", "2")
         .env("MOTCUA_WEBHOOK_TIMEOUT_SECS", "60")
-        .env("MOTCUA_UPLOADS_PER_MINUTE", "0")
-        .env("MOTCUA_SUBMISSIONS_PER_MINUTE", "0")
-        .env("MOTCUA_SUBMISSIONS_PER_DAY", "0")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
         .spawn()
         .expect("start server")
 }

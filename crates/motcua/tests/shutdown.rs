@@ -4,7 +4,10 @@
 #![cfg(unix)]
 
 use std::io::{Read, Write};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
+
+mod common;
+use common::command;
 use std::time::{Duration, Instant};
 
 #[test]
@@ -14,11 +17,8 @@ fn sigterm_finishes_the_request_in_flight_then_exits() {
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
         .expect("port");
-    let server = Command::new(env!("CARGO_BIN_EXE_motcua"))
+    let server = command(dir.path())
         .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-        .env("MOTCUA_DATA_DIR", dir.path())
-        .env_remove("MOTCUA_DATABASE")
-        .env("MOTCUA_LOG", "error")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()

@@ -5,16 +5,33 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
+/// The binary on the data folder `data_dir` (SQLite), quiet.
+pub fn command(data_dir: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_motcua"));
+    c.env("MOTCUA_DATA_DIR", data_dir)
+        .env_remove("MOTCUA_DATABASE")
+        .env("MOTCUA_LOG", "error");
+    c
+}
+
 /// Run `motcua ARGS` on the data folder `data_dir` (SQLite), quietly.
 #[allow(dead_code)] // not every suite runs a command
 pub fn motcua(data_dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_motcua"))
-        .args(args)
-        .env("MOTCUA_DATA_DIR", data_dir)
-        .env_remove("MOTCUA_DATABASE")
-        .env("MOTCUA_LOG", "error")
-        .output()
-        .expect("run motcua")
+    command(data_dir).args(args).output().expect("run motcua")
+}
+
+/// `motcua serve` on `port`, its output dropped, with the per-client intake
+/// limits off: a test's load stands for many citizens from one address.
+#[allow(dead_code)] // not every suite starts a server
+pub fn server_under_load(data_dir: &Path, port: u16) -> Command {
+    let mut c = command(data_dir);
+    c.args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .env("MOTCUA_UPLOADS_PER_MINUTE", "0")
+        .env("MOTCUA_SUBMISSIONS_PER_MINUTE", "0")
+        .env("MOTCUA_SUBMISSIONS_PER_DAY", "0")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    c
 }
 
 /// A port nobody listens on now.
