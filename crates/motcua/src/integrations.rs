@@ -120,7 +120,7 @@ pub async fn outbox(settings: &Settings, cmd: OutboxCmd) -> Result<()> {
     let store = settings.open().await?;
     match cmd {
         OutboxCmd::Status => {
-            let d = store.outbox_depth().await?;
+            let d = store.outbox_depth(None).await?;
             println!("đang chờ (pending)\t{}", d.pending);
             println!("hỏng hẳn (dead)\t{}", d.dead);
             if let Some(t) = d.oldest_pending {

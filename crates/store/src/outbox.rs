@@ -246,13 +246,14 @@ macro_rules! outbox_sql {
             Ok(done.rows_affected() == 1)
         }
 
-        pub(crate) async fn depth(pool: &Pool<$db>) -> Result<OutboxDepth> {
+        pub(crate) async fn depth(pool: &Pool<$db>, unit: Option<&str>) -> Result<OutboxDepth> {
             let (pending, oldest, dead): (i64, Option<i64>, i64) = sqlx::query_as(
                 "SELECT CAST(COALESCE(SUM(CASE WHEN state = 'pending' THEN 1 ELSE 0 END), 0) AS BIGINT), \
                  MIN(CASE WHEN state = 'pending' THEN created_at END), \
                  CAST(COALESCE(SUM(CASE WHEN state = 'dead' THEN 1 ELSE 0 END), 0) AS BIGINT) \
-                 FROM outbox WHERE state <> 'done'",
+                 FROM outbox WHERE state <> 'done' AND ($1 IS NULL OR unit_code = $1)",
             )
+            .bind(unit)
             .fetch_one(pool)
             .await?;
             Ok(OutboxDepth {
@@ -361,7 +362,8 @@ impl Store {
         on_pool!(self, write, retry(id, unit, to_ms(now)))
     }
 
-    pub async fn outbox_depth(&self) -> Result<OutboxDepth> {
-        on_pool!(self, read, depth())
+    /// Waiting and dead entries, of one unit or all.
+    pub async fn outbox_depth(&self, unit: Option<&str>) -> Result<OutboxDepth> {
+        on_pool!(self, read, depth(unit))
     }
 }

@@ -44,7 +44,7 @@ async fn events_of_subscribed_units_are_delivered_through_the_outbox() {
 
         // Nobody subscribed: nothing is written.
         submit(&store, UNIT, now()).await;
-        assert_eq!(store.outbox_depth().await.expect("depth").pending, 0);
+        assert_eq!(store.outbox_depth(None).await.expect("depth").pending, 0);
 
         let bad = store
             .add_webhook(UNIT, "ftp://x", "n0", "admin", now())
@@ -88,7 +88,7 @@ async fn events_of_subscribed_units_are_delivered_through_the_outbox() {
         };
         let actor = Actor::Staff(staff.clone());
         assert!(store.act(&code, &stale, &actor, at).await.is_err());
-        assert_eq!(store.outbox_depth().await.expect("depth").pending, 1);
+        assert_eq!(store.outbox_depth(None).await.expect("depth").pending, 1);
         let receive = ActionRequest {
             action: "receive".into(),
             version: 1,
@@ -98,7 +98,10 @@ async fn events_of_subscribed_units_are_delivered_through_the_outbox() {
             .act(&code, &receive, &actor, at + Duration::minutes(1))
             .await
             .expect("receive");
-        assert_eq!(store.outbox_depth().await.expect("depth").pending, 2);
+        assert_eq!(store.outbox_depth(None).await.expect("depth").pending, 2);
+        let of = |u| store.outbox_depth(Some(u));
+        assert_eq!(of(UNIT).await.expect("depth").pending, 2);
+        assert_eq!(of(OTHER_UNIT).await.expect("depth").pending, 0, "per unit");
 
         // Two workers claiming at once never hold the same entry.
         let t = at + Duration::minutes(2);
@@ -121,7 +124,7 @@ async fn events_of_subscribed_units_are_delivered_through_the_outbox() {
             .outbox_failed(again[1].id, "HTTP 500", Some(lease + Duration::seconds(30)))
             .await
             .expect("failed");
-        let d = store.outbox_depth().await.expect("depth");
+        let d = store.outbox_depth(None).await.expect("depth");
         assert_eq!((d.pending, d.dead), (1, 0));
         assert!(
             store
@@ -171,7 +174,7 @@ async fn events_of_subscribed_units_are_delivered_through_the_outbox() {
                 .await
                 .expect("retry")
         );
-        assert_eq!(store.outbox_depth().await.expect("depth").pending, 1);
+        assert_eq!(store.outbox_depth(None).await.expect("depth").pending, 1);
 
         // A stopped subscription gets nothing more.
         assert!(store.stop_webhook(hook.id).await.expect("stop"));

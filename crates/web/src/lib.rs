@@ -131,7 +131,7 @@ pub fn metrics_router(state: AppState, jobs: JobsView) -> Router {
                 move |axum::extract::State(s): axum::extract::State<AppState>| {
                     let jobs = jobs.clone();
                     async move {
-                        let depth = match s.store.outbox_depth().await {
+                        let depth = match s.store.outbox_depth(None).await {
                             Ok(d) => d,
                             Err(e) => {
                                 tracing::warn!(error = %e, "outbox depth unreadable");

@@ -169,7 +169,7 @@ async fn view(s: &AppState, c: Ctx, user: &User, unit: String, shown: Shown) -> 
             }
         })
         .collect();
-    let depth = s.store.outbox_depth().await?;
+    let depth = s.store.outbox_depth(Some(&unit)).await?;
     let status = if shown.error.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {
