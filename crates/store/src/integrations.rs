@@ -150,6 +150,18 @@ macro_rules! integrations_sql {
             .fetch_all(pool)
             .await?)
         }
+
+        /// One stored secret, sealed as it is.
+        pub(crate) async fn sealed(pool: &Pool<$db>, unit: &str, system: &str, key: &str) -> Result<Option<String>> {
+            Ok(sqlx::query_scalar(
+                "SELECT value FROM integration_settings WHERE unit_code = $1 AND system = $2 AND key = $3 AND secret",
+            )
+            .bind(unit)
+            .bind(system)
+            .bind(key)
+            .fetch_optional(pool)
+            .await?)
+        }
     };
 }
 
@@ -219,12 +231,8 @@ impl Store {
         system: &str,
         key: &str,
     ) -> Result<Option<String>> {
-        let rows = on_pool!(self, read, all(Some(unit)))?;
-        match rows
-            .into_iter()
-            .find(|r| r.system == system && r.key == key && r.secret)
-        {
-            Some(r) => open(&self.integration_key, unit, system, key, &r.value).map(Some),
+        match on_pool!(self, read, sealed(unit, system, key))? {
+            Some(stored) => open(&self.integration_key, unit, system, key, &stored).map(Some),
             None => Ok(None),
         }
     }

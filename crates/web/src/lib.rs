@@ -124,7 +124,7 @@ async fn count(
 pub fn metrics_router(state: AppState, jobs: JobsView) -> Router {
     use axum::routing::get;
     Router::new()
-        .route("/healthz", get(|| async { "ok" }))
+        .route("/healthz", get(pages::healthz))
         .route(
             "/metrics",
             get(

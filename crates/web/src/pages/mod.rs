@@ -47,7 +47,7 @@ pub fn routes() -> Router<AppState> {
             }),
         )
         .route("/cai-dat", get(settings))
-        .route("/healthz", get(|| async { "ok" }))
+        .route("/healthz", get(healthz))
         .merge(admin::routes())
         .merge(citizen::routes())
         .merge(index::routes())
@@ -184,6 +184,11 @@ impl FromRequestParts<AppState> for Ctx {
 
 /// Percent-encode for a query value.
 pub use motcua_app::forms::url_encode;
+
+/// Liveness, on the public listener and the metrics listener alike.
+pub async fn healthz() -> &'static str {
+    "ok"
+}
 
 /// Send a visitor who is not signed in to the sign-in page, coming back to `next`.
 pub(crate) fn sign_in(next: &str) -> axum::response::Response {
