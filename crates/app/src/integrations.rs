@@ -6,7 +6,6 @@
 use crate::clock::SharedClock;
 use crate::outbox::WebhookPort;
 use motcua_domain::integrations::{SYSTEMS, missing};
-use motcua_domain::webhook::{ID_HEADER, SIGNATURE_HEADER, sign};
 use motcua_store::{Store, StoreError};
 use std::collections::BTreeMap;
 
@@ -75,17 +74,8 @@ pub async fn check(
             "subscription": hook.id,
         })
         .to_string();
-        let secret = store.webhook_secret(&hook);
-        let headers = [
-            (
-                SIGNATURE_HEADER,
-                sign(secret.as_bytes(), now.unix_timestamp(), &body),
-            ),
-            (
-                ID_HEADER,
-                format!("ping:{}:{}", hook.id, now.unix_timestamp()),
-            ),
-        ];
+        let id = format!("ping:{}:{}", hook.id, now.unix_timestamp());
+        let headers = crate::outbox::signed_headers(store, &hook, &body, &id, now);
         let result = webhooks.post(&hook.url, &headers, &body).await;
         out.push(CheckLine {
             unit_code: hook.unit_code.clone(),

@@ -90,6 +90,25 @@ impl WebhookPort for HttpWebhook {
     }
 }
 
+/// The headers of a signed delivery of `body` to `hook`, sent at `now`
+/// under the delivery id `id`.
+pub fn signed_headers(
+    store: &Store,
+    hook: &Webhook,
+    body: &str,
+    id: &str,
+    now: time::OffsetDateTime,
+) -> [(&'static str, String); 2] {
+    let secret = store.webhook_secret(hook);
+    [
+        (
+            SIGNATURE_HEADER,
+            webhook::sign(secret.as_bytes(), now.unix_timestamp(), body),
+        ),
+        (ID_HEADER, id.to_string()),
+    ]
+}
+
 /// What one pass of the worker did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Pass {
@@ -180,15 +199,13 @@ impl OutboxWorker {
                         "đăng ký nhận đã dừng (subscription stopped)".into(),
                     ));
                 };
-                let secret = self.store.webhook_secret(hook);
-                let ts = self.clock.now().unix_timestamp();
-                let headers = [
-                    (
-                        SIGNATURE_HEADER,
-                        webhook::sign(secret.as_bytes(), ts, &e.payload),
-                    ),
-                    (ID_HEADER, e.idempotency_key.clone()),
-                ];
+                let headers = signed_headers(
+                    &self.store,
+                    hook,
+                    &e.payload,
+                    &e.idempotency_key,
+                    self.clock.now(),
+                );
                 self.webhooks.post(&hook.url, &headers, &e.payload).await
             }
             other => Err(DeliveryError::Gone(format!(
