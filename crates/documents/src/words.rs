@@ -61,11 +61,16 @@ pub fn processing(p: ProcessingTime) -> String {
         ProcessingTime::WorkingDays { amount } => format!("{amount:02} ngày làm việc"),
         ProcessingTime::WorkingHours { amount } => format!("{amount:02} giờ làm việc"),
         ProcessingTime::Days { amount } => format!("{amount:02} ngày"),
-        ProcessingTime::SameDay { cutoff } => format!(
+        ProcessingTime::SameDay {
+            cutoff: Some(cutoff),
+        } => format!(
             "trong ngày (tiếp nhận trước {:02} giờ {:02}; sau giờ đó trả vào ngày làm việc tiếp theo)",
             cutoff.hour(),
             cutoff.minute()
         ),
+        ProcessingTime::SameDay { cutoff: None } => {
+            "trong ngày (tiếp nhận ngoài giờ làm việc trả vào ngày làm việc tiếp theo)".to_string()
+        }
     }
 }
 

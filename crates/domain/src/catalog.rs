@@ -113,7 +113,7 @@ impl ProcessingSpec {
             ProcessingTime::SameDay { cutoff } => Self {
                 amount: 0,
                 unit: "same_day".into(),
-                cutoff: Some(format!("{:02}:{:02}", cutoff.hour(), cutoff.minute())),
+                cutoff: cutoff.map(|c| format!("{:02}:{:02}", c.hour(), c.minute())),
             },
         }
     }
@@ -142,14 +142,17 @@ impl ProcessingSpec {
                 amount: need_amount(self.amount)?,
             }),
             "same_day" => {
-                let cutoff = self.cutoff.as_deref().unwrap_or("15:00");
-                let cutoff = parse_hhmm(cutoff).ok_or_else(|| {
-                    Problem::invalid(
-                        "bad_cutoff",
-                        format!("{field}.cutoff"),
-                        "Giờ tiếp nhận cuối phải có dạng HH:MM",
-                    )
-                })?;
+                // No cut-off unless the catalog states one (LAW.md, "Time").
+                let cutoff = match self.cutoff.as_deref() {
+                    None => None,
+                    Some(text) => Some(parse_hhmm(text).ok_or_else(|| {
+                        Problem::invalid(
+                            "bad_cutoff",
+                            format!("{field}.cutoff"),
+                            "Giờ tiếp nhận cuối phải có dạng HH:MM",
+                        )
+                    })?),
+                };
                 Ok(ProcessingTime::SameDay { cutoff })
             }
             _ => Err(Problem::invalid(
@@ -434,6 +437,25 @@ mod tests {
            "fee": {"kind": "free"}, "online_level": "full", "documents": []}]}"#;
         let err = parse_catalog(dup).expect_err("duplicate");
         assert_eq!(err.code, "duplicate_procedure");
+    }
+
+    #[test]
+    fn a_same_day_procedure_has_a_cutoff_only_when_the_catalog_states_one() {
+        let text = r#"{"procedures": [
+          {"code": "A", "name": "X", "field": "F", "processing": {"unit": "same_day"},
+           "fee": {"kind": "free"}, "online_level": "full", "documents": []}]}"#;
+        let p = parse_catalog(text).expect("catalog").remove(0);
+        assert_eq!(p.processing, ProcessingTime::SameDay { cutoff: None });
+        // Shipped: civil status and certification keep the 15:00 rule.
+        let shipped = parse_catalog(DEFAULT_CATALOG_JSON).expect("catalog");
+        for p in shipped
+            .iter()
+            .filter(|p| p.code.starts_with("HT-") || p.code.starts_with("CT-"))
+        {
+            if let ProcessingTime::SameDay { cutoff } = p.processing {
+                assert_eq!(cutoff, Some(time::macros::time!(15:00)), "{}", p.code);
+            }
+        }
     }
 
     #[test]

@@ -59,6 +59,8 @@ pub enum Command {
     },
     RequestSupplement {
         missing: Vec<String>,
+        /// The officer confirmed that a second request makes the dossier count as late.
+        confirm_late: bool,
     },
     /// The codes of the documents supplied (checked against the procedure;
     /// the store checks that their files exist and are free).
@@ -95,6 +97,8 @@ pub struct RawCommand<'a> {
     pub postal_address: Option<&'a str>,
     pub tracking_number: Option<&'a str>,
     pub applicant: Option<&'a ApplicantInput>,
+    /// For a second supplement request: the officer confirmed the warning.
+    pub confirm_late: bool,
 }
 
 /// The action a request names, if it is one taken on an existing dossier
@@ -139,6 +143,7 @@ impl Command {
             },
             Action::RequestSupplement => Command::RequestSupplement {
                 missing: raw.missing.to_vec(),
+                confirm_late: raw.confirm_late,
             },
             Action::Supplement => Command::Supplement {
                 documents: raw.documents.iter().map(|d| d.to_string()).collect(),
@@ -279,6 +284,19 @@ fn may(
         ));
     }
     Ok((principal, to))
+}
+
+/// Asking a second time for papers: allowed, but the national index counts
+/// a dossier with more than one supplement request as late (Decree
+/// 118/2025; SERVICE-INDEX.md), so the officer confirms it first.
+pub fn second_supplement_warning() -> Problem {
+    Problem::invalid(
+        "second_supplement_counts_late",
+        "confirm_late",
+        "Hồ sơ đã được yêu cầu bổ sung một lần. Yêu cầu bổ sung lần thứ hai sẽ làm hồ sơ bị \
+         tính là trễ hạn trong Bộ chỉ số phục vụ người dân, doanh nghiệp. Hãy xác nhận nếu vẫn \
+         cần yêu cầu bổ sung.",
+    )
 }
 
 /// A specialist works on the dossiers handed to them: acting as a
@@ -426,7 +444,13 @@ pub fn decide(
                 })?;
             payload.new_due = Some(text);
         }
-        Command::RequestSupplement { missing } => {
+        Command::RequestSupplement {
+            missing,
+            confirm_late,
+        } => {
+            if facts.state.supplement_requests > 0 && *confirm_late {
+                payload.late_confirmed = Some(true);
+            }
             if let Some(m) = missing
                 .iter()
                 .find(|m| !facts.procedure.documents.iter().any(|d| &d.code == *m))
@@ -480,6 +504,13 @@ pub fn decide(
         .with_field("version"));
     }
     let (_, to) = may(facts.state, asker, action)?;
+    // A warning, not a rule of the lifecycle: asked once everything else holds.
+    if let Command::RequestSupplement { confirm_late, .. } = &command
+        && facts.state.supplement_requests > 0
+        && !confirm_late
+    {
+        return Err(second_supplement_warning());
+    }
     let mut projection = facts.state.clone();
     let mut event = Event {
         seq: facts.state.version + 1,
@@ -526,6 +557,8 @@ mod tests {
             received_at: None,
             due_at: None,
             pause_remaining: None,
+            paused_at: None,
+            supplement_requests: 0,
             finished_at: None,
             returned_at: None,
             apologized: false,
@@ -776,6 +809,65 @@ withdrawn           | receptionist        | reissue_key correct_applicant
         // The due instant it set is recorded in the event itself.
         assert!(d.event.payload.due_at.is_some(), "{:?}", d.event.payload);
         assert_eq!(d.projection.status, Status::Received);
+    }
+
+    #[test]
+    fn a_second_supplement_request_needs_the_officer_to_confirm_it_counts_late() {
+        let procedure = crate::catalog::parse_catalog(crate::catalog::DEFAULT_CATALOG_JSON)
+            .expect("catalog")
+            .remove(0);
+        let doc = procedure.documents[0].code.clone();
+        let cal = WorkCalendar::vietnam();
+        let on_file = ApplicantOnFile {
+            full_name: "A".into(),
+            id_number: "087188001234".into(),
+            date_of_birth: "1988-04-12".into(),
+            phone: "0912345678".into(),
+            email: None,
+            address: "Ấp 2".into(),
+        };
+        let receptionist = Asker::Staff {
+            name: "r",
+            roles: &[Role::Receptionist],
+        };
+        let missing = vec![doc];
+        let req = |confirm_late| Request {
+            raw: RawCommand {
+                action: "request_supplement",
+                note: Some("Thiếu bản sao"),
+                missing: &missing,
+                confirm_late,
+                ..RawCommand::default()
+            },
+            version: 3,
+            via: Via::Page,
+        };
+        let mut first = state(Status::Received, None);
+        let d = decide(
+            &facts(&first, &on_file, &procedure, &cal, &[]),
+            &receptionist,
+            &req(false),
+        )
+        .expect("the first request needs no confirmation");
+        assert_eq!(d.projection.supplement_requests, 1);
+        assert_eq!(d.event.payload.late_confirmed, None);
+        first.supplement_requests = 1;
+        let e = decide(
+            &facts(&first, &on_file, &procedure, &cal, &[]),
+            &receptionist,
+            &req(false),
+        )
+        .expect_err("a second request is held for confirmation");
+        assert_eq!(e.code, "second_supplement_counts_late");
+        assert_eq!(e.field.as_deref(), Some("confirm_late"));
+        let d = decide(
+            &facts(&first, &on_file, &procedure, &cal, &[]),
+            &receptionist,
+            &req(true),
+        )
+        .expect("confirmed");
+        assert_eq!(d.projection.supplement_requests, 2);
+        assert_eq!(d.event.payload.late_confirmed, Some(true));
     }
 
     #[test]

@@ -368,6 +368,12 @@ pub struct Projection {
     pub due_at: Option<OffsetDateTime>,
     /// Working minutes left when the clock was paused for a supplement.
     pub pause_remaining: Option<i64>,
+    /// Since when the clock stands still (the request, or an apology given
+    /// while paused): the citizen's working time from here is added back.
+    pub paused_at: Option<OffsetDateTime>,
+    /// How many supplements were requested; the national index counts a
+    /// dossier with more than one as late (SERVICE-INDEX.md, LAW.md "Time").
+    pub supplement_requests: i64,
     pub finished_at: Option<OffsetDateTime>,
     pub returned_at: Option<OffsetDateTime>,
     pub apologized: bool,
@@ -445,6 +451,8 @@ impl Projection {
             received_at: None,
             due_at: None,
             pause_remaining: None,
+            paused_at: None,
+            supplement_requests: 0,
             finished_at: None,
             returned_at: None,
             apologized: false,
@@ -500,6 +508,8 @@ impl Projection {
             }
             Action::RequestSupplement => {
                 self.paused_from = Some(self.status);
+                self.paused_at = Some(ev.at);
+                self.supplement_requests += 1;
                 self.pause_remaining = Some(ev.recorded_pause().unwrap_or_else(|| {
                     self.due_at
                         .map_or(0, |due| cal.working_minutes_between(ev.at, due))
@@ -507,26 +517,31 @@ impl Projection {
             }
             Action::Supplement => {
                 if let Some(remaining) = self.pause_remaining.take().filter(|m| *m > 0) {
-                    self.due_at = Some(ev.recorded_due().unwrap_or_else(|| {
-                        cal.add_working_minutes(cal.next_working_instant(ev.at), remaining)
-                    }));
+                    self.due_at = Some(
+                        ev.recorded_due()
+                            .unwrap_or_else(|| self.resumed_due(ev.at, remaining, cal)),
+                    );
                 }
                 self.paused_from = None;
+                self.paused_at = None;
             }
             Action::Approve | Action::Reject | Action::RefuseIntake | Action::Withdraw => {
                 self.finished_at = Some(ev.at);
                 self.pause_remaining = None;
                 self.paused_from = None;
+                self.paused_at = None;
             }
             Action::ReturnResult => self.returned_at = Some(ev.at),
             Action::Apologize => {
                 self.due_at = Some(apology_due(ev)?);
                 self.apologized = true;
                 if self.pause_remaining.is_some() {
-                    // A new date given while paused: the clock resumes toward it.
+                    // A new date given while paused: the clock resumes toward it,
+                    // and the citizen's time is counted from the apology on.
                     self.pause_remaining = ev
                         .recorded_pause()
                         .or_else(|| self.due_at.map(|d| cal.working_minutes_between(ev.at, d)));
+                    self.paused_at = Some(ev.at);
                 }
             }
             Action::Propose
@@ -539,6 +554,25 @@ impl Projection {
         self.status = ev.to_status;
         self.version = ev.seq;
         Ok(())
+    }
+
+    /// The due instant when a supplement arrives at `at`: the one standing
+    /// when the clock stopped, moved by the working time the citizen took
+    /// (Decree 118/2025: the supplement's time is not counted). A pause that
+    /// took no working time moves nothing; the clock resumes where it stopped.
+    fn resumed_due(
+        &self,
+        at: OffsetDateTime,
+        remaining: i64,
+        cal: &WorkCalendar,
+    ) -> OffsetDateTime {
+        match (self.paused_at, self.due_at) {
+            (Some(since), Some(due)) => {
+                cal.add_working_minutes(due, cal.working_minutes_between(since, at))
+            }
+            // Paused before the pause instant was kept: resume from the remainder.
+            _ => cal.add_working_minutes(cal.next_working_instant(at), remaining),
+        }
     }
 
     /// Late: settled after its due instant, still open past it, paused when
@@ -693,6 +727,76 @@ mod tests {
         assert_eq!(proj.status, Status::Processing);
         assert!(!proj.is_late(datetime!(2026-03-06 09:00 +7)));
         assert!(proj.is_late(datetime!(2026-03-09 09:01 +7)));
+    }
+
+    /// Received Monday 2 March 2026 09:00, returned the same day (due 17:00),
+    /// then paused and resumed at the given instants.
+    fn same_day_paused(paused: OffsetDateTime, resumed: OffsetDateTime) -> Projection {
+        let cal = WorkCalendar::vietnam();
+        let p = ProcessingTime::SameDay {
+            cutoff: Some(time::macros::time!(15:00)),
+        };
+        let events = vec![
+            ev(
+                1,
+                datetime!(2026-03-02 09:00 +7),
+                Action::CreateAtCounter,
+                Status::Received,
+                serde_json::Value::Null,
+            ),
+            ev(
+                2,
+                paused,
+                Action::RequestSupplement,
+                Status::AwaitingSupplement,
+                serde_json::Value::Null,
+            ),
+            ev(
+                3,
+                resumed,
+                Action::Supplement,
+                Status::Received,
+                serde_json::Value::Null,
+            ),
+        ];
+        Projection::fold(&events, p, &cal).expect("fold")
+    }
+
+    #[test]
+    fn a_pause_that_took_no_working_time_moves_nothing() {
+        // 40 seconds at the end of the day: the clock had a minute and a half
+        // left; resuming "one minute from 16:59:10" used to cross 17:00 and
+        // land on the next morning.
+        let p = same_day_paused(
+            datetime!(2026-03-02 16:58:30 +7),
+            datetime!(2026-03-02 16:59:10 +7),
+        );
+        assert_eq!(p.due_at, Some(datetime!(2026-03-02 17:00 +7)));
+        // Paused and resumed within the lunch break: no working time passed.
+        let p = same_day_paused(
+            datetime!(2026-03-02 11:40 +7),
+            datetime!(2026-03-02 12:50 +7),
+        );
+        assert_eq!(p.due_at, Some(datetime!(2026-03-02 17:00 +7)));
+        assert_eq!(p.supplement_requests, 1);
+        assert_eq!(p.paused_at, None);
+    }
+
+    #[test]
+    fn a_pause_adds_back_exactly_the_working_time_it_took() {
+        // 16:00 → 17:00 and 07:30 → 08:00 next day: 90 working minutes.
+        let p = same_day_paused(
+            datetime!(2026-03-02 16:00 +7),
+            datetime!(2026-03-03 08:00 +7),
+        );
+        assert_eq!(p.due_at, Some(datetime!(2026-03-03 09:00 +7)));
+        // Half an hour in the morning: due 17:00 + 30 working minutes, which
+        // is the next morning at 08:00 (the day ends at 17:00).
+        let p = same_day_paused(
+            datetime!(2026-03-02 10:00 +7),
+            datetime!(2026-03-02 10:30 +7),
+        );
+        assert_eq!(p.due_at, Some(datetime!(2026-03-03 08:00 +7)));
     }
 
     #[test]

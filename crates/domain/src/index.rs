@@ -1144,6 +1144,8 @@ mod tests {
             received_at: Some(datetime!(2026-03-31 23:30 +7)),
             due_at: Some(datetime!(2026-04-03 17:00 +7)),
             pause_remaining: None,
+            paused_at: None,
+            supplement_requests: 0,
             finished_at: None,
             returned_at: None,
             apologized: false,

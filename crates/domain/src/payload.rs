@@ -42,6 +42,9 @@ pub struct Payload {
     /// The due instant the event set (RFC 3339, Vietnam time).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub due_at: Option<String>,
+    /// A second supplement request, sent after the officer confirmed it counts as late.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub late_confirmed: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub missing: Option<Vec<String>>,
     /// The apology's new date (RFC 3339, Vietnam time).

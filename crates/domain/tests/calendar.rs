@@ -452,9 +452,24 @@ fn working_days_received_outside_hours_start_at_the_next_session() {
 }
 
 #[test]
+fn same_day_without_a_cutoff_counts_the_whole_working_day() {
+    let p = ProcessingTime::SameDay { cutoff: None };
+    // Wednesday 16:30: still the same day (no 15:00 rule for this procedure).
+    assert_eq!(
+        CAL.due(datetime!(2026-03-11 16:30 +7), p),
+        datetime!(2026-03-11 17:00 +7)
+    );
+    // After the day's end → the next working day.
+    assert_eq!(
+        CAL.due(datetime!(2026-03-11 17:00 +7), p),
+        datetime!(2026-03-12 17:00 +7)
+    );
+}
+
+#[test]
 fn same_day_before_and_after_cutoff() {
     let p = ProcessingTime::SameDay {
-        cutoff: time!(15:00),
+        cutoff: Some(time!(15:00)),
     };
     // Wednesday.
     assert_eq!(
@@ -585,7 +600,7 @@ fn extreme_instants_do_not_panic() {
             ProcessingTime::WorkingHours { amount: u32::MAX },
             ProcessingTime::Days { amount: u32::MAX },
             ProcessingTime::SameDay {
-                cutoff: time!(15:00),
+                cutoff: Some(time!(15:00)),
             },
         ] {
             let _ = CAL.due(t, p);
@@ -695,7 +710,7 @@ fn processing_time_and_overrides_serialize_for_the_api() {
         ),
         (
             ProcessingTime::SameDay {
-                cutoff: time!(15:00),
+                cutoff: Some(time!(15:00)),
             },
             r#"{"unit":"same_day","cutoff":"15:00"}"#,
         ),

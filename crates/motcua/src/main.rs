@@ -682,7 +682,7 @@ async fn calendar(settings: Settings, cmd: CalendarCmd) -> Result<()> {
                 (_, Some(n), ..) => ProcessingTime::WorkingHours { amount: n },
                 (_, _, Some(n), _) => ProcessingTime::Days { amount: n },
                 (_, _, _, Some(c)) => ProcessingTime::SameDay {
-                    cutoff: motcua_domain::calendar::parse_time(&c)?,
+                    cutoff: Some(motcua_domain::calendar::parse_time(&c)?),
                 },
                 _ => bail!("cần một trong --working-days, --working-hours, --days, --same-day"),
             };

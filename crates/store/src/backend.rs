@@ -783,6 +783,8 @@ macro_rules! backend {
                     received_at: None,
                     due_at: None,
                     pause_remaining: None,
+                    paused_at: None,
+                    supplement_requests: 0,
                     finished_at: None,
                     returned_at: None,
                     apologized: false,
@@ -853,7 +855,7 @@ macro_rules! backend {
                 let done = sqlx::query(
                     "UPDATE dossiers SET status = $1, paused_from = $2, assignee = $3, version = $4, received_at = $5, \
                      due_at = $6, pause_remaining = $7, finished_at = $8, returned_at = $9, apologized = $10, updated_at = $11, \
-                     late_from = $12 WHERE id = $13 AND version = $14",
+                     late_from = $12, paused_at = $13, supplement_requests = $14 WHERE id = $15 AND version = $16",
                 )
                 .bind(&row.status)
                 .bind(&row.paused_from)
@@ -867,6 +869,8 @@ macro_rules! backend {
                 .bind(row.apologized)
                 .bind(row.updated_at)
                 .bind(row.late_from)
+                .bind(row.paused_at)
+                .bind(row.supplement_requests)
                 .bind(row.id)
                 .bind(old_version)
                 .execute(&mut *tx)

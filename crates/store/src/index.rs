@@ -295,7 +295,7 @@ macro_rules! index_sql {
                 "d.id, d.code, d.unit_code, d.procedure_code, d.channel, d.status, d.paused_from, d.assignee, \
                  d.applicant_name, d.applicant_id_number, d.applicant_dob, d.applicant_phone, d.applicant_email, \
                  d.applicant_address, d.fields, d.lookup_hash, d.version, d.submitted_at, d.received_at, d.due_at, \
-                 d.pause_remaining, d.finished_at, d.returned_at, d.apologized, d.updated_at, d.late_from",
+                 d.pause_remaining, d.paused_at, d.supplement_requests, d.finished_at, d.returned_at, d.apologized, d.updated_at, d.late_from",
                 " FROM dossiers d"
             ));
             if drill == Drill::Unsatisfied {

@@ -744,6 +744,7 @@ impl Store {
             postal_address: req.postal_address.as_deref(),
             tracking_number: req.tracking_number.as_deref(),
             applicant: req.applicant.as_ref(),
+            confirm_late: req.confirm_late,
         };
         let request = decide::Request {
             raw,

@@ -185,6 +185,9 @@ pub struct ActionRequest {
     /// For return_result by post: the postal tracking number, if known.
     #[serde(default)]
     pub tracking_number: Option<String>,
+    /// For a second request_supplement: the officer confirms it counts as late.
+    #[serde(default)]
+    pub confirm_late: bool,
     /// For correct_applicant: the applicant's details as they should be.
     #[serde(default)]
     pub applicant: Option<motcua_domain::dossier::ApplicantInput>,
@@ -231,6 +234,8 @@ pub struct DossierRow {
     pub received_at: Option<i64>,
     pub due_at: Option<i64>,
     pub pause_remaining: Option<i64>,
+    pub paused_at: Option<i64>,
+    pub supplement_requests: i64,
     pub finished_at: Option<i64>,
     pub returned_at: Option<i64>,
     pub apologized: bool,
@@ -244,7 +249,7 @@ macro_rules! dossier_columns {
     () => {
         "id, code, unit_code, procedure_code, channel, status, paused_from, assignee, \
     applicant_name, applicant_id_number, applicant_dob, applicant_phone, applicant_email, applicant_address, fields, \
-    lookup_hash, version, submitted_at, received_at, due_at, pause_remaining, finished_at, returned_at, apologized, updated_at, late_from"
+    lookup_hash, version, submitted_at, received_at, due_at, pause_remaining, paused_at, supplement_requests, finished_at, returned_at, apologized, updated_at, late_from"
     };
 }
 pub(crate) use dossier_columns;
@@ -287,6 +292,8 @@ impl DossierRow {
             received_at: self.received_at.map(from_ms),
             due_at: self.due_at.map(from_ms),
             pause_remaining: self.pause_remaining,
+            paused_at: self.paused_at.map(from_ms),
+            supplement_requests: self.supplement_requests,
             finished_at: self.finished_at.map(from_ms),
             returned_at: self.returned_at.map(from_ms),
             apologized: self.apologized,
@@ -301,6 +308,8 @@ impl DossierRow {
         self.received_at = p.received_at.map(to_ms);
         self.due_at = p.due_at.map(to_ms);
         self.pause_remaining = p.pause_remaining;
+        self.paused_at = p.paused_at.map(to_ms);
+        self.supplement_requests = p.supplement_requests;
         self.finished_at = p.finished_at.map(to_ms);
         self.returned_at = p.returned_at.map(to_ms);
         self.apologized = p.apologized;

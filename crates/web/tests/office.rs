@@ -1053,6 +1053,65 @@ async fn walk_to(env: &Env, code: &str, steps: &[(&str, &str)]) {
 }
 
 #[tokio::test]
+async fn a_second_supplement_request_warns_and_waits_for_confirmation() {
+    let envs = envs().await;
+    for env in &envs.list {
+        let (code, _) = env.online_dossier(UNIT).await;
+        walk_to(
+            env,
+            &code,
+            &[
+                ("receive", "tiepnhan.myhiep"),
+                ("assign", "tiepnhan.myhiep"),
+                ("request_supplement", "chuyenvien.myhiep"),
+                ("supplement", "tiepnhan.myhiep"),
+            ],
+        )
+        .await;
+        let page = format!("/can-bo/ho-so/{code}");
+        let act = format!("/can-bo/ho-so/{code}/thao-tac");
+        let specialist = env.login("chuyenvien.myhiep").await;
+        let r = env.get(&page, Some(&specialist)).await;
+        r.expect(200);
+        assert!(r.has("id=\"second-supplement\""), "{}", r.body);
+        assert!(r.has("Hồ sơ đã được yêu cầu bổ sung"));
+        let version = hidden_in_action(&r.body, "request_supplement", "version");
+        let ask = |confirm: bool| {
+            let mut fields = vec![
+                ("action", "request_supplement"),
+                ("version", version.as_str()),
+                ("missing", "to-khai"),
+                ("note", "Tờ khai còn thiếu chữ ký"),
+            ];
+            if confirm {
+                fields.push(("confirm_late", "1"));
+            }
+            fields
+        };
+        // Without the tick: refused with the warning, nothing written.
+        let r = env.post_form(&act, Some(&specialist), &ask(false)).await;
+        r.expect(422);
+        assert!(r.has("href=\"#confirm_late\""), "{}", r.body);
+        assert!(r.has("tính là trễ hạn"));
+        assert_eq!(env.status_of(&code).await, "processing");
+        assert_eq!(env.version_of(&code).await.to_string(), version);
+        // Confirmed: the request goes out and the event says it was confirmed.
+        let r = env.post_form(&act, Some(&specialist), &ask(true)).await;
+        r.expect(303);
+        assert_eq!(env.status_of(&code).await, "awaiting_supplement");
+        let rec = env
+            .store
+            .dossier(&code)
+            .await
+            .expect("read")
+            .expect("dossier");
+        let last = rec.events.last().expect("event");
+        assert_eq!(last.payload.late_confirmed, Some(true));
+        assert_eq!(rec.row.supplement_requests, 2);
+    }
+}
+
+#[tokio::test]
 async fn every_page_action_from_a_stale_version_says_why_and_changes_nothing() {
     let envs = envs().await;
     for env in &envs.list {

@@ -36,11 +36,13 @@ pub enum ProcessingTime {
     Days {
         amount: u32,
     },
-    /// Returned the same working day when received before `cutoff`, else the
-    /// next working day.
+    /// Returned the same working day when received before `cutoff` (or, with
+    /// none, during working hours), else the next working day. The 15:00
+    /// cut-off is a rule of some sectors (civil status, certification, the
+    /// Decree 63/2024 group), so it belongs to the procedure (LAW.md, "Time").
     SameDay {
-        #[serde(with = "hhmm")]
-        cutoff: Time,
+        #[serde(default, with = "hhmm_opt", skip_serializing_if = "Option::is_none")]
+        cutoff: Option<Time>,
     },
 }
 
@@ -162,18 +164,22 @@ fn from_local(date: Date, time: Time) -> OffsetDateTime {
     PrimitiveDateTime::new(date, time).assume_offset(VN_OFFSET)
 }
 
-/// Serde for a time of day as "HH:MM", the way staff type it.
-mod hhmm {
+/// Serde for an optional time of day as "HH:MM", the way staff type it.
+mod hhmm_opt {
     use serde::{Deserialize, Deserializer, Serializer};
     use time::Time;
 
-    pub fn serialize<S: Serializer>(t: &Time, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(&super::Hm(*t))
+    pub fn serialize<S: Serializer>(t: &Option<Time>, s: S) -> Result<S::Ok, S::Error> {
+        match t {
+            Some(t) => s.collect_str(&super::Hm(*t)),
+            None => s.serialize_none(),
+        }
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Time, D::Error> {
-        let s = String::deserialize(d)?;
-        super::parse_time(&s).map_err(serde::de::Error::custom)
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Time>, D::Error> {
+        Option::<String>::deserialize(d)?
+            .map(|s| super::parse_time(&s).map_err(serde::de::Error::custom))
+            .transpose()
     }
 }
 

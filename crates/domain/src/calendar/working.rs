@@ -398,7 +398,8 @@ impl WorkCalendar {
     ///    the next working day when that date is a day off (Civil Code: a
     ///    period ending on a day off ends on the next working day).
     ///  - `SameDay { cutoff }`: the end of the same day when received on a
-    ///    working day before the cutoff, else the end of the next working day.
+    ///    working day before the cutoff (none: before the day's end), else the
+    ///    end of the next working day.
     pub fn due(&self, from: OffsetDateTime, p: ProcessingTime) -> OffsetDateTime {
         let per_day = self.hours().minutes_per_day();
         match p {
@@ -422,6 +423,7 @@ impl WorkCalendar {
             }
             ProcessingTime::SameDay { cutoff } => {
                 let local = to_local(from);
+                let cutoff = cutoff.unwrap_or_else(|| self.hours().day_end());
                 if self.is_working_day(local.date()) && local.time() < cutoff {
                     from_local(local.date(), self.hours().day_end())
                 } else {

@@ -409,7 +409,9 @@ pub fn processing_words(c: &Ctx, p: motcua_domain::calendar::ProcessingTime) -> 
         P::WorkingDays { amount } => format!("{amount} {}", c.tr("ngày làm việc", "working days")),
         P::WorkingHours { amount } => format!("{amount} {}", c.tr("giờ làm việc", "working hours")),
         P::Days { amount } => format!("{amount} {}", c.tr("ngày", "days")),
-        P::SameDay { cutoff } => match c.lang {
+        P::SameDay {
+            cutoff: Some(cutoff),
+        } => match c.lang {
             Lang::Vi => format!(
                 "Trong ngày (nộp trước {:02}:{:02}; sau giờ đó trả vào ngày làm việc tiếp theo)",
                 cutoff.hour(),
@@ -421,6 +423,12 @@ pub fn processing_words(c: &Ctx, p: motcua_domain::calendar::ProcessingTime) -> 
                 cutoff.minute()
             ),
         },
+        P::SameDay { cutoff: None } => c
+            .tr(
+                "Trong ngày (nộp ngoài giờ làm việc trả vào ngày làm việc tiếp theo)",
+                "Same day (if received outside working hours, the next working day)",
+            )
+            .to_string(),
     }
 }
 

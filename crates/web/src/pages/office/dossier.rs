@@ -121,6 +121,10 @@ pub(super) struct DossierPage {
     pub(super) actions: Vec<ActionForm>,
     pub(super) assignees: Vec<Choice>,
     pub(super) missing: Vec<Choice>,
+    /// Supplements were asked before: a new request needs the officer's
+    /// confirmation that the dossier will count as late.
+    pub(super) asked_before: i64,
+    pub(super) confirm_late: bool,
     pub(super) supplement_docs: Vec<SuppDoc>,
     pub(super) new_due: String,
     /// Result delivery choices of the return form, and what was typed.
@@ -208,6 +212,7 @@ pub(super) struct Typed {
     pub(super) note: String,
     pub(super) assignee: String,
     pub(super) missing: Vec<String>,
+    pub(super) confirm_late: bool,
     pub(super) new_due: String,
     pub(super) delivery: String,
     pub(super) postal_address: String,
@@ -491,6 +496,7 @@ pub(super) async fn dossier_view(
                 "delivery" => "delivery-counter".to_string(),
                 "postal_address" => "postal_address".to_string(),
                 "tracking_number" => "tracking_number".to_string(),
+                "confirm_late" => "confirm_late".to_string(),
                 "applicant" => "fix-full_name".to_string(),
                 f if f.starts_with("applicant.") => {
                     format!("fix-{}", f.trim_start_matches("applicant."))
@@ -679,6 +685,8 @@ pub(super) async fn dossier_view(
         actions,
         assignees,
         missing,
+        asked_before: proj.supplement_requests,
+        confirm_late: typed.confirm_late,
         supplement_docs,
         new_due: typed.new_due.clone(),
         deliveries,
@@ -778,6 +786,7 @@ pub(super) async fn act(
         note: form.get("note").to_string(),
         assignee: form.get("assignee").to_string(),
         missing: form.all("missing"),
+        confirm_late: form.has("confirm_late"),
         new_due: form.get("new_due").to_string(),
         delivery: form.get("delivery").to_string(),
         postal_address: form.get("postal_address").to_string(),
@@ -862,6 +871,7 @@ pub(super) async fn act(
             postal_address: Some(typed.postal_address.clone()).filter(|d| !d.is_empty()),
             tracking_number: Some(typed.tracking_number.clone()).filter(|d| !d.is_empty()),
             applicant: typed.applicant.clone(),
+            confirm_late: typed.confirm_late,
             via: motcua_domain::lifecycle::Via::Page,
         };
         match s
