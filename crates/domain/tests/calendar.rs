@@ -17,6 +17,10 @@ use time::{Duration, Weekday};
 use unicode_normalization::is_nfc;
 
 static CAL: LazyLock<WorkCalendar> = LazyLock::new(WorkCalendar::vietnam);
+/// The Labour Code's days alone, without the official notices: what the
+/// lunar computation gives for a year nobody has announced yet.
+static COMPUTED: LazyLock<WorkCalendar> =
+    LazyLock::new(|| WorkCalendar::with_notices(WorkingHours::default(), Vec::new(), Vec::new()));
 
 fn lunar(year: i32, month: u8, day: u8, leap: bool) -> LunarDate {
     LunarDate {
@@ -197,17 +201,17 @@ fn lunar_conversion_never_panics_at_the_ends_of_the_date_range() {
 fn tet_is_five_days_off_2024_to_2030() {
     for &(year, tet) in TET.iter().filter(|(y, _)| *y >= 2024) {
         let eve = tet.previous_day().expect("not Date::MIN");
-        let eve_name = name_on(&CAL, eve).expect("the last day of the lunar year is off");
+        let eve_name = name_on(&COMPUTED, eve).expect("the last day of the lunar year is off");
         let last_day = solar_to_lunar(eve).day;
         assert_eq!(eve_name, format!("Tết Nguyên đán ({last_day} tháng Chạp)"));
         for i in 1..=4_u8 {
             let d = tet + Duration::days(i64::from(i) - 1);
             assert_eq!(
-                name_on(&CAL, d).as_deref(),
+                name_on(&COMPUTED, d).as_deref(),
                 Some(format!("Tết Nguyên đán (mùng {i})").as_str()),
                 "{year}"
             );
-            assert!(!CAL.is_working_day(d));
+            assert!(!COMPUTED.is_working_day(d));
         }
     }
     // Tết 2026: Monday 16 to Friday 20 February.
@@ -233,21 +237,21 @@ fn tet_is_five_days_off_2024_to_2030() {
 fn hung_kings_2026_on_sunday_gives_monday_off() {
     assert_eq!(date!(2026 - 04 - 26).weekday(), Weekday::Sunday);
     assert_eq!(
-        name_on(&CAL, date!(2026 - 04 - 26)).as_deref(),
+        name_on(&COMPUTED, date!(2026 - 04 - 26)).as_deref(),
         Some("Giỗ Tổ Hùng Vương (10/3 âm lịch)")
     );
     assert_eq!(
-        name_on(&CAL, date!(2026 - 04 - 27)).as_deref(),
+        name_on(&COMPUTED, date!(2026 - 04 - 27)).as_deref(),
         Some("Nghỉ bù Giỗ Tổ Hùng Vương (10/3 âm lịch)")
     );
-    assert!(!CAL.is_working_day(date!(2026 - 04 - 27)));
-    assert!(CAL.is_working_day(date!(2026 - 04 - 28)));
+    assert!(!COMPUTED.is_working_day(date!(2026 - 04 - 27)));
+    assert!(COMPUTED.is_working_day(date!(2026 - 04 - 28)));
     // 2025: 10/3 is Monday 7 April, no compensatory day.
     assert_eq!(
-        name_on(&CAL, date!(2025 - 04 - 07)).as_deref(),
+        name_on(&COMPUTED, date!(2025 - 04 - 07)).as_deref(),
         Some("Giỗ Tổ Hùng Vương (10/3 âm lịch)")
     );
-    assert!(CAL.is_working_day(date!(2025 - 04 - 08)));
+    assert!(COMPUTED.is_working_day(date!(2025 - 04 - 08)));
 }
 
 #[test]
@@ -325,8 +329,9 @@ fn holidays_are_sorted_named_in_nfc_and_off() {
 
 #[test]
 fn overrides_change_the_year() {
-    let cal = WorkCalendar::new(
+    let cal = WorkCalendar::with_notices(
         WorkingHours::default(),
+        Vec::new(),
         vec![
             CalendarOverride {
                 date: date!(2026 - 01 - 02),
@@ -358,13 +363,13 @@ fn overrides_change_the_year() {
     assert!(h.iter().all(|d| d.date != date!(2026 - 09 - 01)));
     assert!(h.iter().all(|d| d.date != date!(2026 - 01 - 10)));
     // The default calendar is untouched.
-    assert!(CAL.is_working_day(date!(2026 - 01 - 02)));
-    assert!(!CAL.is_working_day(date!(2026 - 01 - 10)));
+    assert!(COMPUTED.is_working_day(date!(2026 - 01 - 02)));
+    assert!(!COMPUTED.is_working_day(date!(2026 - 01 - 10)));
     // And deadlines move with it: by default the 5 working days after
     // Wed 31/12 are 2, 5, 6, 7 and 8 January; with 2/1 off, 5 to 9 January.
     let from = datetime!(2025-12-31 08:00 +7);
     assert_eq!(
-        CAL.due(from, ProcessingTime::WorkingDays { amount: 5 }),
+        COMPUTED.due(from, ProcessingTime::WorkingDays { amount: 5 }),
         datetime!(2026-01-08 08:00 +7)
     );
     assert_eq!(
@@ -376,6 +381,89 @@ fn overrides_change_the_year() {
         cal.due(from, ProcessingTime::WorkingDays { amount: 1 }),
         datetime!(2026-01-10 08:00 +7)
     );
+}
+
+// ------------------------------------------------- official notices 2025/26
+
+#[test]
+fn the_2025_swap_and_its_make_up_saturday_count() {
+    // Sat 26/4/2025 is worked, Fri 2/5 is off (Văn bản 8726/VPCP-KGVX).
+    assert!(CAL.is_working_day(date!(2025 - 04 - 26)));
+    assert!(!CAL.is_working_day(date!(2025 - 05 - 02)));
+    assert!(COMPUTED.is_working_day(date!(2025 - 05 - 02)));
+    // Fri 25/4 08:00 + 3 working days: Fri 7.5 h, Sat 8 h, Mon 8 h, Tue 0.5 h.
+    let from = datetime!(2025-04-25 08:00 +7);
+    let three = ProcessingTime::WorkingDays { amount: 3 };
+    assert_eq!(CAL.due(from, three), datetime!(2025-04-29 08:00 +7));
+    // Without the notice the Saturday is not worked, 30/4–1/5 intervene and
+    // Friday 2/5 is a working day.
+    assert_eq!(COMPUTED.due(from, three), datetime!(2025-05-02 08:00 +7));
+    // Tue 29/4 + 1 working day jumps 30/4, 1/5 and the swapped 2/5.
+    let one = ProcessingTime::WorkingDays { amount: 1 };
+    assert_eq!(
+        CAL.due(datetime!(2025-04-29 08:00 +7), one),
+        datetime!(2025-05-05 08:00 +7)
+    );
+    // Tết Ất Tỵ as announced: Monday 27 to Friday 31 January, Monday 3/2 worked.
+    for d in 27..=31 {
+        let day = Date::from_calendar_date(2025, time::Month::January, d).unwrap();
+        assert!(!CAL.is_working_day(day), "{day}");
+    }
+    assert!(CAL.is_working_day(date!(2025 - 02 - 03)));
+}
+
+#[test]
+fn the_2026_swaps_and_make_up_saturdays_count() {
+    assert!(!CAL.is_working_day(date!(2026 - 01 - 02)));
+    assert!(CAL.is_working_day(date!(2026 - 01 - 10)));
+    assert!(!CAL.is_working_day(date!(2026 - 08 - 31)));
+    assert!(CAL.is_working_day(date!(2026 - 08 - 22)));
+    let five = ProcessingTime::WorkingDays { amount: 5 };
+    // Wed 31/12/2025 08:00: 1/1 and the swapped 2/1 are off → Fri 9/1 08:00.
+    assert_eq!(
+        CAL.due(datetime!(2025-12-31 08:00 +7), five),
+        datetime!(2026-01-09 08:00 +7)
+    );
+    // Fri 9/1 08:00: Fri, Sat 10/1 (worked), Mon, Tue, Wed → Thu 15/1 08:00.
+    assert_eq!(
+        CAL.due(datetime!(2026-01-09 08:00 +7), five),
+        datetime!(2026-01-15 08:00 +7)
+    );
+    let three = ProcessingTime::WorkingDays { amount: 3 };
+    // Fri 21/8 08:00: Fri, Sat 22/8 (worked), Mon → Tue 25/8 08:00.
+    assert_eq!(
+        CAL.due(datetime!(2026-08-21 08:00 +7), three),
+        datetime!(2026-08-25 08:00 +7)
+    );
+    // Thu 27/8 08:00: Thu, Fri, then 31/8, 1/9, 2/9 off → Thu 3/9 → Fri 4/9 08:00.
+    assert_eq!(
+        CAL.due(datetime!(2026-08-27 08:00 +7), three),
+        datetime!(2026-09-04 08:00 +7)
+    );
+    let made_up: Vec<Date> = CAL.make_up_days(2026).into_iter().map(|h| h.date).collect();
+    assert_eq!(made_up, [date!(2026 - 01 - 10), date!(2026 - 08 - 22)]);
+    // 24/11 is pending: a working day until someone switches it on.
+    assert!(CAL.is_working_day(date!(2026 - 11 - 24)));
+    let on = WorkCalendar::new(
+        WorkingHours::default(),
+        vec![CalendarOverride {
+            date: date!(2026 - 11 - 24),
+            kind: OverrideKind::DayOff,
+            name: "Ngày Văn hóa Việt Nam".into(),
+        }],
+    );
+    assert!(!on.is_working_day(date!(2026 - 11 - 24)));
+    // A local override still wins over the notice: a unit works on 2/1.
+    let local = WorkCalendar::new(
+        WorkingHours::default(),
+        vec![CalendarOverride {
+            date: date!(2026 - 01 - 02),
+            kind: OverrideKind::WorkingDay,
+            name: "Làm việc".into(),
+        }],
+    );
+    assert!(local.is_working_day(date!(2026 - 01 - 02)));
+    assert!(local.is_working_day(date!(2026 - 01 - 10)));
 }
 
 #[test]

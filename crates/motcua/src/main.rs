@@ -356,6 +356,12 @@ enum CalendarCmd {
     },
     /// Set a unit's working sessions, e.g. "07:30-11:30,13:00-17:00".
     Hours { unit: String, sessions: String },
+    /// Load a year's official notice of days off (format: README, "Official
+    /// calendars"); it replaces that year's shipped notice. A bad file is
+    /// refused whole, naming the line.
+    Import { file: std::path::PathBuf },
+    /// List the official notices in force, year by year, with their source.
+    Notices,
 }
 
 fn init_tracing() {
@@ -723,6 +729,45 @@ async fn calendar(settings: Settings, cmd: CalendarCmd) -> Result<()> {
                 bail!("không có ngày ngoại lệ {date}");
             }
             println!("Đã xoá {date}.");
+        }
+        CalendarCmd::Import { file } => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("không đọc được {}", file.display()))?;
+            let store = settings.open().await?;
+            let n = store
+                .import_calendar_notice(&text, "cli", OffsetDateTime::now_utc())
+                .await?;
+            println!(
+                "Đã nạp lịch nghỉ năm {} ({}): {} ngày nghỉ, {} ngày làm bù, {} ngày chờ ban hành.",
+                n.year,
+                n.source,
+                n.days_off().count(),
+                n.working_days().count(),
+                n.pending().count()
+            );
+        }
+        CalendarCmd::Notices => {
+            let store = settings.open().await?;
+            let imported = store.imported_notices().await?;
+            for n in store.calendar_notices().await? {
+                // Listed once per year: the one in force (imported wins).
+                if imported
+                    .iter()
+                    .any(|i| i.notice.year == n.year && i.notice != n)
+                {
+                    continue;
+                }
+                let origin = imported.iter().find(|i| i.notice == n).map_or_else(
+                    || "kèm phần mềm".to_string(),
+                    |i| format!("nạp bởi {} lúc {}", i.imported_by, vn_time(i.imported_at)),
+                );
+                let verified = if n.verified {
+                    "đã đối chiếu văn bản"
+                } else {
+                    "chưa kiểm chứng (nguồn thứ cấp)"
+                };
+                println!("{}	{}	{verified}	{origin}", n.year, n.source);
+            }
         }
         CalendarCmd::Hours { unit, sessions } => {
             let store = settings.open().await?;

@@ -71,7 +71,7 @@ fn overrides_change_the_calendar() {
         &[
             "calendar",
             "set",
-            "2026-01-02",
+            "2027-01-04",
             "--kind",
             "day-off",
             "--name",
@@ -83,44 +83,118 @@ fn overrides_change_the_calendar() {
         &[
             "calendar",
             "set",
-            "2026-01-10",
+            "2027-01-09",
             "--kind",
             "working-day",
             "--name",
-            "Làm bù ngày 02/01",
+            "Làm bù ngày 04/01",
         ],
     ));
-    let out = stdout(&motcua(dir.path(), &["calendar", "holidays", "2026"]));
+    let out = stdout(&motcua(dir.path(), &["calendar", "holidays", "2027"]));
     assert!(
-        out.contains("2026-01-02\tNghỉ thêm dịp Tết Dương lịch"),
+        out.contains("2027-01-04\tNghỉ thêm dịp Tết Dương lịch"),
         "{out}"
     );
-    // From Thursday 1/1 (holiday): Friday 2/1 off, Saturday 10/1 is a working day.
+    // 2027 has no official notice yet: the overrides alone move it. From
+    // Friday 8/1, Saturday 9/1 is a working day.
     let out = stdout(&motcua(
         dir.path(),
         &[
             "calendar",
             "due",
             "--from",
-            "2026-01-09T08:00",
+            "2027-01-08T08:00",
             "--working-days",
             "1",
         ],
     ));
-    assert_eq!(out.trim(), "2026-01-10T08:00:00+07:00");
-    stdout(&motcua(dir.path(), &["calendar", "unset", "2026-01-10"]));
+    assert_eq!(out.trim(), "2027-01-09T08:00:00+07:00");
+    stdout(&motcua(dir.path(), &["calendar", "unset", "2027-01-09"]));
     let out = stdout(&motcua(
         dir.path(),
         &[
             "calendar",
             "due",
             "--from",
-            "2026-01-09T08:00",
+            "2027-01-08T08:00",
             "--working-days",
             "1",
         ],
     ));
-    assert_eq!(out.trim(), "2026-01-12T08:00:00+07:00");
+    assert_eq!(out.trim(), "2027-01-11T08:00:00+07:00");
+}
+
+#[test]
+fn a_years_notice_is_imported_and_a_bad_one_refused_whole() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let due = |from: &str| {
+        stdout(&motcua(
+            dir.path(),
+            &["calendar", "due", "--from", from, "--working-days", "1"],
+        ))
+        .trim()
+        .to_string()
+    };
+    // The shipped 2026 notice: Saturday 10/1 is worked, Friday 2/1 is off.
+    assert_eq!(due("2026-01-09T08:00"), "2026-01-10T08:00:00+07:00");
+    // From the 1/1 holiday the clock starts Monday 5/1 07:30 (2/1 is off).
+    assert_eq!(due("2026-01-01T08:00"), "2026-01-05T17:00:00+07:00");
+    let good = dir.path().join("2027.txt");
+    std::fs::write(
+        &good,
+        "# Thông báo thử\nyear: 2027\nsource: Thông báo thử nghiệm 1/TB\nverified: no\n\
+         2027-01-01 day-off Tết Dương lịch\n2027-01-04 day-off Nghỉ hoán đổi\n\
+         2027-01-09 working-day Làm bù cho ngày 04/01/2027\n",
+    )
+    .expect("write");
+    let out = stdout(&motcua(
+        dir.path(),
+        &["calendar", "import", good.to_str().expect("path")],
+    ));
+    assert!(
+        out.contains("năm 2027") && out.contains("2 ngày nghỉ, 1 ngày làm bù"),
+        "{out}"
+    );
+    // Friday 8/1 + 1 working day: Saturday 9/1 counts.
+    assert_eq!(due("2027-01-08T08:00"), "2027-01-09T08:00:00+07:00");
+    // The notice replaced the computed year: Tết 2027 is not in it.
+    let out = stdout(&motcua(dir.path(), &["calendar", "holidays", "2027"]));
+    assert_eq!(out.lines().count(), 2, "{out}");
+
+    let bad = dir.path().join("bad.txt");
+    std::fs::write(
+        &bad,
+        "year: 2027\nsource: X\n2027-01-01 day-off Tết\n2027-01-05 working-day Sai\n",
+    )
+    .expect("write");
+    let o = motcua(
+        dir.path(),
+        &["calendar", "import", bad.to_str().expect("path")],
+    );
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("Dòng 4") && err.contains("thứ Bảy hoặc Chủ nhật"),
+        "{err}"
+    );
+    // Refused whole: the good notice is still the one in force.
+    let out = stdout(&motcua(dir.path(), &["calendar", "holidays", "2027"]));
+    assert!(out.contains("2027-01-04\tNghỉ hoán đổi"), "{out}");
+    let out = stdout(&motcua(dir.path(), &["calendar", "notices"]));
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 3, "{out}");
+    assert!(
+        lines[0].starts_with("2025\t") && lines[0].contains("kèm phần mềm"),
+        "{out}"
+    );
+    assert!(
+        lines[1].contains("9441/TB-BNV") && lines[1].contains("chưa kiểm chứng"),
+        "{out}"
+    );
+    assert!(
+        lines[2].starts_with("2027\tThông báo thử nghiệm") && lines[2].contains("nạp bởi cli"),
+        "{out}"
+    );
 }
 
 #[test]

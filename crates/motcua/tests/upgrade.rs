@@ -159,6 +159,24 @@ async fn release_1_data_upgrades_and_answers_as_before() {
             ],
         );
     }
+    // Release 6: a year's official notice is data. Importing a 2026 notice
+    // with one more day off inside the fixture's time limits moves no date
+    // either (the pages below still print release 1's).
+    let shipped = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/calendars/2026.txt"),
+    )
+    .expect("shipped 2026 notice");
+    let notice = data.join("notice-2026.txt");
+    std::fs::write(
+        &notice,
+        format!("{shipped}2026-02-12 day-off Nghỉ đột xuất theo thông báo\n"),
+    )
+    .expect("write notice");
+    run_ok(
+        &data,
+        &["calendar", "import", notice.to_str().expect("path")],
+    );
+    let _ = std::fs::remove_file(&notice);
     // Release 6: migration 0019 derived each dossier's supplement count and
     // pause instant from its events; `check` refolds the events and compares
     // the whole projection, so a wrong backfill (dossiers 4, 5 and 13 of the

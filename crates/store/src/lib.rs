@@ -49,6 +49,7 @@ mod error;
 pub mod index;
 pub mod integrations;
 pub mod model;
+pub mod notices;
 pub mod outbox;
 pub mod queue;
 pub mod secrets;
@@ -405,7 +406,8 @@ impl Store {
             },
             None => WorkingHours::default(),
         };
-        let cal = WorkCalendar::new(hours, overrides);
+        let notices = self.calendar_notices().await?;
+        let cal = WorkCalendar::with_notices(hours, notices, overrides);
         if self.caches.generation() == generation {
             self.caches
                 .calendars

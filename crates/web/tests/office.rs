@@ -926,6 +926,43 @@ async fn unit_admins_edit_the_calendar_others_read_it() {
         assert!(r.has("Tết Nguyên đán"));
         assert!(r.has("17/02/2026"));
         assert!(r.has("id=\"add-override\""));
+        // Where each day comes from: the 2026 notice, unverified, with its
+        // make-up Saturdays and the pending 24/11 to switch on.
+        assert!(
+            r.has("9441/TB-BNV") && r.has("chưa kiểm chứng"),
+            "{}",
+            r.body
+        );
+        let made_up = r.body.split("id=\"working-days\"").nth(1).unwrap_or("");
+        assert!(made_up.contains("10/01/2026") && made_up.contains("22/08/2026"));
+        assert!(r.has("id=\"apply-2026-11-24\""));
+        let r = env.get("/can-bo/lich?nam=2027", Some(&admin)).await;
+        assert!(r.has("Tính theo Bộ luật Lao động 2019"), "{}", r.body);
+        let r = env
+            .post_form(
+                "/can-bo/lich",
+                Some(&admin),
+                &[
+                    ("op", "add"),
+                    ("nam", "2026"),
+                    ("unit", UNIT),
+                    ("scope", UNIT),
+                    ("date", "2026-11-24"),
+                    ("kind", "day_off"),
+                    ("name", "Ngày Văn hóa Việt Nam"),
+                ],
+            )
+            .await;
+        r.expect(303);
+        let r = env.get(r.location(), Some(&admin)).await;
+        assert!(!r.has("id=\"apply-2026-11-24\""));
+        let off = r.body.split("id=\"days-off\"").nth(1).unwrap_or("");
+        assert!(off.contains("24/11/2026") && off.contains("Ngoại lệ của đơn vị"));
+        let cal = env.store.calendar(Some(UNIT)).await.expect("calendar");
+        assert!(!cal.is_working_day(time::macros::date!(2026 - 11 - 24)));
+        // The national calendar is untouched.
+        let national = env.store.calendar(None).await.expect("calendar");
+        assert!(national.is_working_day(time::macros::date!(2026 - 11 - 24)));
 
         let r = env
             .post_form(

@@ -1,13 +1,16 @@
 //! The working calendar: when a dossier is due.
 //!
 //! Deadlines count working days or working hours of a unit: Monday to Friday,
-//! morning and afternoon sessions, minus public holidays (solar and lunar, see
-//! [`lunar`]), plus the make-up working days and extra days off that the
-//! government announces each year, entered as [`CalendarOverride`]s. All
-//! instants returned are in Vietnam time ([`VN_OFFSET`]).
+//! morning and afternoon sessions, minus public holidays: for a year with an
+//! official notice ([`notice`]), the days it announces with its make-up
+//! Saturdays; for other years, computed from the Labour Code (solar and lunar,
+//! see [`lunar`]). Extra days off and make-up days entered locally are
+//! [`CalendarOverride`]s on top. All instants returned are in Vietnam time
+//! ([`VN_OFFSET`]).
 
 mod holidays;
 pub mod lunar;
+pub mod notice;
 mod working;
 
 use std::fmt;

@@ -8,6 +8,7 @@ use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 use time::{Date, Duration, Month, OffsetDateTime, Time, macros::time};
 
 use super::holidays::{self, Holiday, is_weekend};
+use super::notice::{self, Notice};
 use super::{CalendarError, CalendarOverride, OverrideKind, ProcessingTime, from_local, to_local};
 
 /// Local (Vietnam time) working sessions of a working day, sorted and not
@@ -95,22 +96,41 @@ const MAX_MINUTES: i64 = 1 << 40;
 struct Year {
     /// Days off after overrides, sorted by date.
     holidays: Vec<Holiday>,
+    /// Weekend days worked (the notice's and the overrides'), sorted by date.
+    make_up: Vec<Holiday>,
     /// Bit `ordinal - 1` set when that day is a working day.
     working: [u64; 6],
     working_days: i64,
 }
 
 impl Year {
-    fn build(year: i32, overrides: &[CalendarOverride]) -> Self {
-        let mut list = if (HOLIDAY_FIRST_YEAR..=HOLIDAY_LAST_YEAR).contains(&year) {
-            holidays::statutory(year)
-        } else {
-            Vec::new()
+    fn build(year: i32, notice: Option<&Notice>, overrides: &[CalendarOverride]) -> Self {
+        let mut list = match notice {
+            // The announced days replace the computed ones (swaps included).
+            Some(n) => n
+                .days_off()
+                .map(|d| Holiday {
+                    date: d.date,
+                    name: d.name.clone(),
+                })
+                .collect(),
+            None if (HOLIDAY_FIRST_YEAR..=HOLIDAY_LAST_YEAR).contains(&year) => {
+                holidays::statutory(year)
+            }
+            None => Vec::new(),
         };
         // A compensatory day could in theory spill into the next year; that
         // year's table would not see it, so keep each year to its own days.
         list.retain(|h| h.date.year() == year);
-        let this_year = overrides_of(overrides, year);
+        // The notice's make-up days first, then local overrides, which win.
+        let mut layered: Vec<CalendarOverride> = notice
+            .map(|n| n.working_days().collect())
+            .unwrap_or_default();
+        let local = overrides_of(overrides, year);
+        layered.retain(|o| local.binary_search_by_key(&o.date, |l| l.date).is_err());
+        layered.extend(local.iter().cloned());
+        layered.sort_by_key(|o| o.date);
+        let this_year = layered.as_slice();
         for o in this_year {
             list.retain(|h| h.date != o.date);
             if o.kind == OverrideKind::DayOff {
@@ -143,8 +163,17 @@ impl Year {
             }
             day = d.next_day();
         }
+        let make_up = this_year
+            .iter()
+            .filter(|o| o.kind == OverrideKind::WorkingDay && is_weekend(o.date))
+            .map(|o| Holiday {
+                date: o.date,
+                name: o.name.clone(),
+            })
+            .collect();
         Self {
             holidays: list,
+            make_up,
             working,
             working_days,
         }
@@ -158,6 +187,8 @@ impl Year {
 
 struct Inner {
     hours: WorkingHours,
+    /// Official notices, one per year, sorted by year.
+    notices: Vec<Notice>,
     /// Sorted by date, one per date.
     overrides: Vec<CalendarOverride>,
     /// Slot `year - HOLIDAY_FIRST_YEAR`.
@@ -184,8 +215,23 @@ impl fmt::Debug for WorkCalendar {
 }
 
 impl WorkCalendar {
-    /// When two overrides share a date, the later one in `overrides` wins.
+    /// The shipped official notices, then `overrides`; when two overrides
+    /// share a date, the later one in `overrides` wins.
     pub fn new(hours: WorkingHours, overrides: Vec<CalendarOverride>) -> Self {
+        Self::with_notices(hours, notice::shipped(), overrides)
+    }
+
+    /// With the given notices (the last one of a year wins) instead of the
+    /// shipped ones.
+    pub fn with_notices(
+        hours: WorkingHours,
+        notices: Vec<Notice>,
+        overrides: Vec<CalendarOverride>,
+    ) -> Self {
+        let mut notices = notices;
+        notices.reverse();
+        notices.sort_by_key(|n| n.year);
+        notices.dedup_by_key(|n| n.year);
         let mut by_date = overrides;
         // Reversed then stably sorted, the last given of a date comes first
         // and dedup keeps it.
@@ -196,6 +242,7 @@ impl WorkCalendar {
         Self {
             inner: Arc::new(Inner {
                 hours,
+                notices,
                 overrides: by_date,
                 cached: (0..slots).map(|_| OnceLock::new()).collect(),
                 others: RwLock::new(HashMap::new()),
@@ -217,6 +264,20 @@ impl WorkCalendar {
         &self.inner.overrides
     }
 
+    /// The official notice of `year`, if one is known.
+    pub fn notice(&self, year: i32) -> Option<&Notice> {
+        self.inner
+            .notices
+            .binary_search_by_key(&year, |n| n.year)
+            .ok()
+            .and_then(|i| self.inner.notices.get(i))
+    }
+
+    /// The weekend days of `year` that are worked (make-up days), sorted.
+    pub fn make_up_days(&self, year: i32) -> Vec<Holiday> {
+        self.with_year(year, Vec::new, |y| y.make_up.clone())
+    }
+
     /// Calls `plain` for a year that has only weekends (outside the holiday
     /// years, no override), else `table` with the year's table.
     fn with_year<R>(
@@ -230,9 +291,11 @@ impl WorkCalendar {
             .and_then(|i| usize::try_from(i).ok())
             .and_then(|i| self.inner.cached.get(i));
         if let Some(slot) = slot {
-            return table(slot.get_or_init(|| Year::build(year, &self.inner.overrides)));
+            return table(
+                slot.get_or_init(|| Year::build(year, self.notice(year), &self.inner.overrides)),
+            );
         }
-        if overrides_of(&self.inner.overrides, year).is_empty() {
+        if overrides_of(&self.inner.overrides, year).is_empty() && self.notice(year).is_none() {
             return plain();
         }
         let found = self
@@ -243,7 +306,7 @@ impl WorkCalendar {
             .get(&year)
             .cloned();
         let y = found.unwrap_or_else(|| {
-            let y = Arc::new(Year::build(year, &self.inner.overrides));
+            let y = Arc::new(Year::build(year, self.notice(year), &self.inner.overrides));
             let mut others = self
                 .inner
                 .others

@@ -4,8 +4,12 @@ use super::*;
 
 pub(super) struct DayView {
     pub(super) date: String,
+    pub(super) iso: String,
     pub(super) weekday: String,
     pub(super) name: String,
+    /// Where the day comes from: the official notice, the Labour Code's
+    /// computation, or an exception entered here.
+    pub(super) origin: String,
 }
 
 pub(super) struct OverrideView {
@@ -31,6 +35,10 @@ pub(super) struct CalendarPage {
     pub(super) can_edit: bool,
     pub(super) days_off: Vec<DayView>,
     pub(super) working_days: Vec<DayView>,
+    /// Days a notice announces in principle, not enacted: switched on here.
+    pub(super) pending: Vec<DayView>,
+    /// The year's notice: its source, and whether it was read in the text.
+    pub(super) notice_source: Option<String>,
     pub(super) overrides: Vec<OverrideView>,
     pub(super) form_date: String,
     pub(super) form_kind: String,
@@ -76,30 +84,65 @@ pub(super) async fn calendar_view(
     let lang = c.lang;
     let unit_opt = (!unit.is_empty()).then_some(unit.as_str());
     let cal = s.store.calendar(unit_opt).await.map_err(store_err(lang))?;
+    let entered = s.store.overrides(unit_opt).await.map_err(store_err(lang))?;
+    let year_notice = cal.notice(year);
+    let notice_source = year_notice.map(|n| {
+        if n.verified {
+            n.source.clone()
+        } else {
+            format!(
+                "{} — {}",
+                n.source,
+                c.tr(
+                    "chưa kiểm chứng (nguồn thứ cấp), tỉnh có thể nạp lại",
+                    "unverified (secondary source); a province can load a corrected notice"
+                )
+            )
+        }
+    });
+    let origin = |date: time::Date| -> String {
+        match entered.iter().rev().find(|(_, o)| o.date == date) {
+            Some((scope, _)) if scope.is_empty() => {
+                c.tr("Ngoại lệ toàn quốc", "National exception").to_string()
+            }
+            Some(_) => c.tr("Ngoại lệ của đơn vị", "Unit exception").to_string(),
+            None => match year_notice {
+                Some(n) => format!("{} {}", c.tr("Theo", "Per"), n.source),
+                None => c
+                    .tr(
+                        "Tính theo Bộ luật Lao động 2019, điều 112 (chưa có thông báo của năm)",
+                        "Computed from the Labour Code 2019, art. 112 (no notice for the year yet)",
+                    )
+                    .to_string(),
+            },
+        }
+    };
+    let view = |date: time::Date, name: String| DayView {
+        date: date_vn(date),
+        iso: date.to_string(),
+        weekday: weekday_words(&c, date).to_string(),
+        name,
+        origin: origin(date),
+    };
     let days_off = cal
         .holidays(year)
         .into_iter()
-        .map(|h| DayView {
-            date: date_vn(h.date),
-            weekday: weekday_words(&c, h.date).to_string(),
-            name: h.name,
-        })
+        .map(|h| view(h.date, h.name))
         .collect();
     let working_days = cal
-        .overrides()
-        .iter()
-        .filter(|o| o.kind == OverrideKind::WorkingDay && o.date.year() == year)
-        .map(|o| DayView {
-            date: date_vn(o.date),
-            weekday: weekday_words(&c, o.date).to_string(),
-            name: o.name.clone(),
-        })
+        .make_up_days(year)
+        .into_iter()
+        .map(|h| view(h.date, h.name))
         .collect();
-    let overrides = s
-        .store
-        .overrides(unit_opt)
-        .await
-        .map_err(store_err(lang))?
+    let pending = year_notice
+        .map(|n| {
+            n.pending()
+                .filter(|d| cal.is_working_day(d.date))
+                .map(|d| view(d.date, d.name.clone()))
+                .collect()
+        })
+        .unwrap_or_default();
+    let overrides = entered
         .into_iter()
         .filter(|(_, o)| o.date.year() == year)
         .map(|(scope, o)| OverrideView {
@@ -172,6 +215,8 @@ pub(super) async fn calendar_view(
         units,
         days_off,
         working_days,
+        pending,
+        notice_source,
         overrides,
         form_date: form.date,
         form_kind: form.kind,
