@@ -188,6 +188,58 @@ pub struct Procedure {
     pub result: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// The national procedure database's code (`1.001193`; a province's
+    /// variant adds a suffix), beside our short code.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub national_code: Option<String>,
+    /// A shorter name for lists, when the official one is very long.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub short_name: Option<String>,
+    /// Who is exempted from the fee, on which paper, under which text.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub exemptions: Vec<Exemption>,
+    /// Whether the result is a paper to collect or send (None: not stated).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub result_paper: Option<bool>,
+    /// Where each fact of the entry comes from.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sources: Vec<FactSource>,
+    /// Checked against the texts, or still to verify (shown as such).
+    #[serde(default)]
+    pub verified: Verification,
+    /// Facts of an entry checked one by one while the whole is to verify.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub verified_facts: Vec<String>,
+    /// Ways of submission the national database lists (truc_tiep, buu_chinh, truc_tuyen).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub channels: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Exemption {
+    pub who: String,
+    #[serde(default)]
+    pub proof: String,
+    #[serde(default)]
+    pub basis: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FactSource {
+    pub fact: String,
+    pub source: String,
+}
+
+/// Whether a catalog entry was checked against the legal texts (LAW.md):
+/// everything else is data a province corrects, and is said so on screen.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verification {
+    Verified,
+    #[default]
+    ToVerify,
 }
 
 fn ser_processing<S: serde::Serializer>(p: &ProcessingTime, s: S) -> Result<S::Ok, S::Error> {
@@ -219,6 +271,22 @@ struct RawProcedure {
     result: Option<String>,
     #[serde(default)]
     note: Option<String>,
+    #[serde(default)]
+    national_code: Option<String>,
+    #[serde(default)]
+    short_name: Option<String>,
+    #[serde(default)]
+    exemptions: Vec<Exemption>,
+    #[serde(default)]
+    result_paper: Option<bool>,
+    #[serde(default)]
+    sources: Vec<FactSource>,
+    #[serde(default)]
+    verified: Verification,
+    #[serde(default)]
+    verified_facts: Vec<String>,
+    #[serde(default)]
+    channels: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -234,6 +302,19 @@ fn valid_code(s: &str) -> bool {
         && s.len() <= 40
         && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
+}
+
+/// `1.001193`, `2.000806`, optionally with a province's suffix (`.H12`).
+fn valid_national_code(s: &str) -> bool {
+    let mut parts = s.splitn(3, '.');
+    let (Some(head), Some(number)) = (parts.next(), parts.next()) else {
+        return false;
+    };
+    head.len() == 1
+        && head.bytes().all(|b| b.is_ascii_digit())
+        && number.len() == 6
+        && number.bytes().all(|b| b.is_ascii_digit())
+        && parts.next().is_none_or(valid_code)
 }
 
 /// Parse and validate a catalog file. Refused whole at the first fault, with
@@ -308,7 +389,42 @@ pub fn parse_catalog(text: &str) -> Result<Vec<Procedure>, Problem> {
                 ..d
             });
         }
+        if let Some(n) = p
+            .national_code
+            .as_deref()
+            .filter(|n| !valid_national_code(n))
+        {
+            return Err(Problem::invalid(
+                "bad_national_code",
+                format!("{at}.national_code"),
+                format!("Thủ tục {code}: mã thủ tục quốc gia \"{n}\" không đúng dạng 1.001193"),
+            ));
+        }
+        let text = |v: Vec<FactSource>| {
+            v.into_iter()
+                .map(|f| FactSource {
+                    fact: nfc(&f.fact),
+                    source: nfc(&f.source),
+                })
+                .collect()
+        };
         out.push(Procedure {
+            national_code: p.national_code,
+            short_name: p.short_name.map(|s| nfc(&s)),
+            exemptions: p
+                .exemptions
+                .into_iter()
+                .map(|e| Exemption {
+                    who: nfc(&e.who),
+                    proof: nfc(&e.proof),
+                    basis: nfc(&e.basis),
+                })
+                .collect(),
+            result_paper: p.result_paper,
+            sources: text(p.sources),
+            verified: p.verified,
+            verified_facts: p.verified_facts.iter().map(|f| nfc(f)).collect(),
+            channels: p.channels,
             code,
             name: nfc(&p.name),
             field: nfc(&p.field),
@@ -403,11 +519,50 @@ mod tests {
     #[test]
     fn shipped_catalog_parses() {
         let procs = parse_catalog(DEFAULT_CATALOG_JSON).expect("catalog");
-        assert_eq!(procs.len(), 28);
+        assert!(procs.len() >= 100, "{} procedures", procs.len());
         let ks = procs.iter().find(|p| p.code == "HT-KS").expect("HT-KS");
         assert_eq!(ks.name, "Đăng ký khai sinh");
         assert!(matches!(ks.processing, ProcessingTime::SameDay { .. }));
         assert_eq!(ks.required_documents().count(), 3);
+        assert_eq!(ks.national_code.as_deref(), Some("1.001193"));
+        assert_eq!(ks.verified, Verification::Verified);
+        // Every entry says where its facts come from.
+        for p in &procs {
+            assert!(!p.sources.is_empty(), "{} has no source", p.code);
+        }
+        // The six fields the commune centers handle most are all there.
+        for field in [
+            "Hộ tịch",
+            "Chứng thực",
+            "Đăng ký, quản lý cư trú",
+            "Bảo trợ xã hội",
+            "Đất đai",
+        ] {
+            assert!(procs.iter().any(|p| p.field == field), "{field}");
+        }
+        assert!(procs.iter().any(|p| p.field.contains("hộ kinh doanh")));
+        // Fees checked in the texts (LAW.md): permanent residence online.
+        let tt = procs.iter().find(|p| p.code == "CTR-TT").expect("CTR-TT");
+        assert_eq!(tt.fee.amount(true, 1), Some(10_000));
+        assert_eq!(tt.fee.amount(false, 1), Some(20_000));
+    }
+
+    #[test]
+    fn a_national_code_has_the_databases_shape() {
+        let entry = |code: &str| {
+            format!(
+                r#"{{"procedures": [{{"code": "A", "name": "X", "field": "F", "national_code": "{code}",
+                "processing": {{"amount": 1, "unit": "days"}}, "fee": {{"kind": "free"}},
+                "online_level": "full", "documents": []}}]}}"#
+            )
+        };
+        for good in ["1.001193", "2.000806", "1.001193.H12"] {
+            parse_catalog(&entry(good)).expect(good);
+        }
+        for bad in ["1001193", "1.0011", "x.001193", "1.001193."] {
+            let e = parse_catalog(&entry(bad)).expect_err(bad);
+            assert_eq!(e.code, "bad_national_code", "{bad}");
+        }
     }
 
     #[test]

@@ -783,7 +783,10 @@ async fn catalog_import_reports_changes_and_retires() {
                 .expect("read")
                 .is_some_and(|(_, active)| !active)
         );
-        assert_eq!(env.store.procedures().await.expect("list").len(), 27);
+        assert_eq!(
+            env.store.procedures().await.expect("list").len(),
+            procs.len()
+        );
         let full =
             motcua_domain::catalog::parse_catalog(motcua_domain::catalog::DEFAULT_CATALOG_JSON)
                 .expect("catalog");

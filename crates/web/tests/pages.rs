@@ -136,3 +136,19 @@ async fn english_and_larger_text_by_a_link() {
     let (_, en_proc, _) = get(&s, "/thu-tuc/HT-KS", Some("lang=en")).await;
     assert!(en_proc.contains("Processing time"));
 }
+
+#[tokio::test]
+async fn a_procedure_page_says_where_its_facts_come_from_and_whether_they_were_checked() {
+    let s = server().await;
+    // Checked against the texts: no warning, the national code beside ours.
+    let (status, ks, _) = get(&s, "/thu-tuc/HT-KS", None).await;
+    assert_eq!(status, 200);
+    assert!(ks.contains("id=\"national-code\">1.001193<"), "{ks}");
+    assert!(!ks.contains("id=\"to-verify\""));
+    assert!(ks.contains("id=\"sources\""));
+    // Taken from a copy of the national database: said so on screen.
+    let (status, social, _) = get(&s, "/thu-tuc/BTXH-TCXH", None).await;
+    assert_eq!(status, 200);
+    assert!(social.contains("id=\"to-verify\""), "{social}");
+    assert!(social.contains("chưa được đối chiếu"));
+}
