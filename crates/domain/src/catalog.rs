@@ -8,6 +8,11 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashSet};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(
+    feature = "openapi",
+    schema(description = "Fee (lệ phí) in VND, without decimals.")
+)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Fee {
     Free {
@@ -63,6 +68,11 @@ impl Fee {
     }
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(
+    feature = "openapi",
+    schema(description = "full: toàn trình (the whole procedure online); partial: một phần.")
+)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OnlineLevel {
@@ -72,6 +82,11 @@ pub enum OnlineLevel {
     Partial,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(
+    feature = "openapi",
+    schema(description = "A paper the procedure asks for (thành phần hồ sơ).")
+)]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DocumentSpec {
     pub code: String,
@@ -83,6 +98,8 @@ pub struct DocumentSpec {
 
 /// Processing time as written in the catalog file and the API:
 /// `{amount, unit, cutoff?}`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = Processing, description = "Statutory processing time (thời hạn giải quyết): `unit` is `working_days`, `working_hours`, `days` or `same_day`. `same_day`: finished the same working day; received after `cutoff` (HH:MM), or outside working hours when the procedure has no cutoff, it is the next working day."))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProcessingSpec {
     #[serde(default)]
@@ -173,11 +190,17 @@ pub fn parse_hhmm(s: &str) -> Option<Time> {
 }
 
 /// One procedure as the rest of the system sees it (validated, NFC).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(
+    feature = "openapi",
+    schema(description = "A catalog entry (thủ tục hành chính).")
+)]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Procedure {
     pub code: String,
     pub name: String,
     pub field: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = ProcessingSpec))]
     #[serde(serialize_with = "ser_processing")]
     pub processing: ProcessingTime,
     pub fee: Fee,
@@ -215,6 +238,7 @@ pub struct Procedure {
     pub channels: Vec<String>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Exemption {
@@ -225,6 +249,7 @@ pub struct Exemption {
     pub basis: String,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FactSource {
@@ -234,6 +259,8 @@ pub struct FactSource {
 
 /// Whether a catalog entry was checked against the legal texts (LAW.md):
 /// everything else is data a province corrects, and is said so on screen.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = CatalogVerification))]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Verification {

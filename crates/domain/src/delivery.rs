@@ -6,6 +6,13 @@ use crate::Problem;
 use crate::text::nfc;
 use serde::{Deserialize, Serialize};
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(
+    feature = "openapi",
+    schema(
+        description = "How the result reaches the applicant: download online, at the counter, or by post."
+    )
+)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DeliveryMethod {
@@ -44,6 +51,7 @@ impl DeliveryMethod {
 }
 
 /// A validated delivery choice.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Delivery {
     pub method: DeliveryMethod,

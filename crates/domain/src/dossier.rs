@@ -7,6 +7,13 @@ use crate::{Problem, ProblemKind};
 use serde::{Deserialize, Serialize};
 
 /// The applicant as typed by the citizen or the officer (raw, untrusted).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(
+    feature = "openapi",
+    schema(
+        description = "The applicant (người nộp hồ sơ). Each field is checked and named in errors as `applicant.<field>`: full_name 2–100 letters, spaces, ' and -; id_number the 12-digit số định danh cá nhân (CCCD); date_of_birth YYYY-MM-DD, not in the future; phone a Vietnamese number (+84 and separators accepted); address 5–300 characters."
+    )
+)]
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 pub struct ApplicantInput {
     #[serde(default)]

@@ -395,6 +395,7 @@ impl Period {
 // ---------------------------------------------------------------------------
 
 /// The five groups (Decision 766, Article 1, section 2 and the Appendix).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Group {
@@ -871,6 +872,7 @@ pub fn score(c: &Counts) -> Scorecard {
 
 /// Rating levels. ASSUMPTION: the levels and thresholds are not in the text
 /// we found; these follow the usual five-level scale of provincial rankings.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Rating {

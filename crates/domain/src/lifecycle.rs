@@ -9,6 +9,7 @@ use std::str::FromStr;
 
 macro_rules! string_enum {
     ($(#[$m:meta])* $name:ident / $err:literal { $($variant:ident = $text:literal / $vi:literal),+ $(,)? }) => {
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
         $(#[$m])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
         #[serde(rename_all = "snake_case")]
@@ -37,6 +38,7 @@ macro_rules! string_enum {
 
 string_enum!(
     /// Where a dossier stands.
+    #[cfg_attr(feature = "openapi", schema(description = "Where a dossier stands: submitted (đã nộp trực tuyến), received (đã tiếp nhận), processing (đang xử lý), awaiting_supplement (chờ bổ sung), awaiting_approval (chờ phê duyệt), result_ready (có kết quả, chờ trả), returned (đã trả kết quả), refused (từ chối tiếp nhận), rejected (từ chối giải quyết), withdrawn (đã rút)."))]
     Status / "status" {
         Submitted = "submitted" / "Đã nộp trực tuyến, chờ tiếp nhận",
         Received = "received" / "Đã tiếp nhận",
@@ -53,6 +55,7 @@ string_enum!(
 
 string_enum!(
     /// What someone does to a dossier. Each is one event.
+    #[cfg_attr(feature = "openapi", schema(description = "What someone does to a dossier; each is one event. `submit` and `create_at_counter` only start a dossier."))]
     Action / "action" {
         Submit = "submit" / "Nộp hồ sơ trực tuyến",
         CreateAtCounter = "create_at_counter" / "Tiếp nhận tại quầy",
@@ -75,6 +78,7 @@ string_enum!(
 
 string_enum!(
     /// Staff roles; each user has one or more, scoped to units.
+    #[cfg_attr(feature = "openapi", schema(description = "Staff role (vai trò): cán bộ tiếp nhận, chuyên viên, lãnh đạo, quản trị đơn vị, giám sát tỉnh, quản trị hệ thống."))]
     Role / "role" {
         Receptionist = "receptionist" / "Cán bộ tiếp nhận",
         Specialist = "specialist" / "Chuyên viên xử lý",
@@ -87,6 +91,7 @@ string_enum!(
 
 string_enum!(
     /// How a dossier reached the center.
+    #[cfg_attr(feature = "openapi", schema(description = "How the dossier reached the center (hình thức nộp)."))]
     Channel / "channel" {
         Online = "online" / "Trực tuyến",
         Counter = "counter" / "Trực tiếp tại quầy",
@@ -99,6 +104,7 @@ string_enum!(
 
 string_enum!(
     /// Through which door an action came, recorded in its event.
+    #[cfg_attr(feature = "openapi", schema(description = "The door an action came through: `api`, `page`, `kiosk`, `direct`."))]
     Via / "via" {
         Api = "api" / "Giao diện lập trình (API)",
         Page = "page" / "Trang web",

@@ -7,6 +7,11 @@ use serde::Serialize;
 /// The list shipped with motcua (copied from the 2025 national list).
 pub const NATIONAL_UNITS_CSV: &str = include_str!("../../../data/admin-units-2025.csv");
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(
+    feature = "openapi",
+    schema(description = "A province or centrally-run city (tỉnh, thành phố).")
+)]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Province {
     pub code: String,
@@ -15,6 +20,11 @@ pub struct Province {
     pub kind: String,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(
+    feature = "openapi",
+    schema(description = "A commune-level unit (xã, phường, đặc khu).")
+)]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Unit {
     pub code: String,

@@ -137,6 +137,13 @@ impl Actor {
 }
 
 /// A document named in a submission: an earlier upload, or a paper the officer saw.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(
+    feature = "openapi",
+    schema(
+        description = "A document named in a submission or a supplement: an earlier upload (`upload_id` from POST /api/v1/uploads, not yet used by any dossier), or (staff only) a paper seen at the counter (`paper`). `code` is a document code from the procedure's `documents`."
+    )
+)]
 #[derive(Debug, Clone, serde::Deserialize, Serialize)]
 pub struct DocumentRef {
     pub code: String,
@@ -158,8 +165,11 @@ pub struct NewDossier {
 }
 
 /// A request to act on a dossier.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(description = "An action on a dossier. `version` is the dossier's version as last read; another value gives 409 `stale_version`. `note` (at most 2000 characters) is the reason, required for refuse_intake, request_supplement, send_back, reject, withdraw and apologize. `new_due` (apologize) is `YYYY-MM-DDTHH:MM` (Vietnam time) or RFC 3339, later than now and the current date. With `delivery` `post`, `postal_address` is required (422 `postal_address_required`). `applicant` (correct_applicant) carries all the applicant's details as they should be; 422 `nothing_changed` when nothing differs.", example = json!({"action": "request_supplement", "version": 3, "note": "Bản chụp CCCD bị mờ", "missing": ["giay-to-tuy-than"]})))]
 #[derive(Debug, Clone, Default, serde::Deserialize)]
 pub struct ActionRequest {
+    #[cfg_attr(feature = "openapi", schema(value_type = motcua_domain::lifecycle::Action))]
     pub action: String,
     pub version: i64,
     #[serde(default)]
@@ -176,6 +186,7 @@ pub struct ActionRequest {
     /// For supplement: documents added.
     #[serde(default)]
     pub documents: Vec<DocumentRef>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<motcua_domain::delivery::DeliveryMethod>))]
     /// For return_result: "online", "counter" (the default) or "post".
     #[serde(default)]
     pub delivery: Option<String>,
@@ -196,6 +207,13 @@ pub struct ActionRequest {
     pub via: motcua_domain::lifecycle::Via,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(
+    feature = "openapi",
+    schema(
+        description = "An uploaded file or a paper seen at the counter. `id` is the upload id to name in `documents[].upload_id`; `code` the document code once attached to a dossier (null for a fresh upload); `sha256` null for a paper document; `size` in bytes (0 for paper); `content_type` told from the content, not the name; `paper`: presented on paper at the counter (bản giấy)."
+    )
+)]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DocumentMeta {
     pub id: String,

@@ -50,6 +50,13 @@ pub enum ProcessingTime {
 }
 
 /// What an override does to its date.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(
+    feature = "openapi",
+    schema(
+        description = "day_off: an extra day off; working_day: a make-up working day, or a computed holiday not kept."
+    )
+)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OverrideKind {

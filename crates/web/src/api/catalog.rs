@@ -1,5 +1,7 @@
+use super::BadQuery;
 use crate::AppState;
 use crate::error::ApiResult;
+use crate::error::ErrorBody;
 use crate::extract::Query;
 use axum::Json;
 use axum::extract::{Path, State};
@@ -8,16 +10,44 @@ use motcua_domain::catalog::Procedure;
 use motcua_domain::text::fold;
 use motcua_domain::units::{Province, Unit};
 use serde::Deserialize;
+use utoipa::IntoParams;
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/provinces",
+    operation_id = "listProvinces",
+    tag = "catalog",
+    summary = "List provinces",
+    description = "The 34 provinces and cities (tỉnh, thành phố) after 1 July 2025.",
+    responses(
+        (status = 200, description = "Provinces.", body = Vec<Province>),
+    ),
+)]
 pub async fn provinces(State(s): State<AppState>) -> ApiResult<Json<Vec<Province>>> {
     Ok(Json(s.store.provinces().await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct UnitQuery {
+    /// Province code.
+    #[param(example = "82")]
     province: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/units",
+    operation_id = "listUnits",
+    tag = "catalog",
+    summary = "List commune-level units",
+    description = "Communes, wards and special zones (xã, phường, đặc khu), optionally of one province, e.g. 102 units for Đồng Tháp (82).",
+    params(UnitQuery),
+    responses(
+        (status = 200, description = "Units.", body = Vec<Unit>),
+        (status = 422, response = BadQuery),
+    ),
+)]
 pub async fn units(
     State(s): State<AppState>,
     Query(q): Query<UnitQuery>,
@@ -25,13 +55,30 @@ pub async fn units(
     Ok(Json(s.store.units(q.province.as_deref()).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ProcedureQuery {
-    /// Words to find in the name, with or without diacritics.
+    /// Words of the name, with or without diacritics.
+    #[param(example = "dang ky khai sinh")]
     q: Option<String>,
+    /// Field (lĩnh vực), diacritics ignored.
+    #[param(example = "Hộ tịch")]
     field: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/procedures",
+    operation_id = "listProcedures",
+    tag = "catalog",
+    summary = "List and search procedures",
+    description = "Procedures currently offered (thủ tục hành chính). `q` matches every word in the name, ignoring diacritics and đ/d: `dang ky khai sinh` finds \"Đăng ký khai sinh\".",
+    params(ProcedureQuery),
+    responses(
+        (status = 200, description = "Matching procedures, in catalog order.", body = Vec<Procedure>),
+        (status = 422, response = BadQuery),
+    ),
+)]
 pub async fn procedures(
     State(s): State<AppState>,
     Query(q): Query<ProcedureQuery>,
@@ -59,6 +106,19 @@ pub async fn procedures(
     Ok(Json(list))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/procedures/{code}",
+    operation_id = "getProcedure",
+    tag = "catalog",
+    summary = "One procedure",
+    description = "A procedure with its processing time, fee and documents; retired procedures are still shown for old dossiers.",
+    params(("code" = String, Path, description = "Procedure code.", example = "HT-KS")),
+    responses(
+        (status = 200, description = "The procedure.", body = Procedure),
+        (status = 404, description = "No such procedure — codes: `procedure_not_found`", body = ErrorBody),
+    ),
+)]
 pub async fn procedure(
     State(s): State<AppState>,
     Path(code): Path<String>,

@@ -1,9 +1,12 @@
+use super::{BadJson, JsonExpected, Unauthorized};
 use crate::AppState;
 use crate::auth::{Citizen, Staff};
+use crate::error::ErrorBody;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Query};
 use crate::limits::Limits;
 use crate::view;
+use crate::view::{Dossier, DossierSummary, Instant, PublicDossier};
 use axum::Extension;
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Path, State};
@@ -13,20 +16,42 @@ use motcua_domain::dossier::{ApplicantInput, normalize_key};
 use motcua_domain::lifecycle::{Channel, Reading, Status, Via};
 use motcua_domain::{Problem, ProblemKind};
 use motcua_store::{
-    ActionRequest, Actor, DocumentRef, DossierRecord, ListFilter, NewDossier, Scope, User,
+    ActionRequest, Actor, DocumentMeta, DocumentRef, DossierRecord, ListFilter, NewDossier, Scope,
+    User,
 };
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::net::SocketAddr;
 use std::sync::Arc;
+use utoipa::{IntoParams, ToSchema};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct UploadQuery {
+    /// Original file name, kept for display.
+    #[param(example = "to-khai.pdf")]
     filename: Option<String>,
 }
 
 /// Upload one scanned document (raw bytes in the body). Its id is then named
 /// in a submission or a supplement.
+#[utoipa::path(
+    post,
+    path = "/api/v1/uploads",
+    operation_id = "upload",
+    tag = "dossiers",
+    summary = "Upload a document",
+    description = "Upload one scanned document as the raw request body (not multipart). Its type is told from its content: PDF, JPEG or PNG only, whatever the Content-Type or name. The returned id is then named in a submission (`documents[].upload_id`) or a supplement; each upload serves one dossier. Citizens need no account.",
+    params(UploadQuery),
+    request_body(description = "The file's bytes.", content((String = "application/pdf"), (String = "image/jpeg"), (String = "image/png"), (String = "application/octet-stream"))),
+    responses(
+        (status = 201, description = "Stored, not yet attached (`code` is null).", body = DocumentMeta),
+        (status = 413, description = "Larger than the configured limit (10 MB by default); field `file` — codes: `file_too_large`", body = ErrorBody),
+        (status = 415, description = "Not a PDF, JPEG or PNG; field `file` — codes: `unsupported_file_type`", body = ErrorBody),
+        (status = 422, description = "Empty body (field `file`) or bad query — codes: `empty_file`, `bad_query`", body = ErrorBody),
+    ),
+    security((), ("bearerAuth" = []), ("sessionCookie" = [])),
+)]
 pub async fn upload(
     State(s): State<AppState>,
     Extension(limits): Extension<Arc<Limits>>,
@@ -64,17 +89,51 @@ pub async fn upload(
     Ok((StatusCode::CREATED, axum::Json(meta)).into_response())
 }
 
-#[derive(Deserialize)]
+/// A dossier as filed online or typed at the counter.
+#[derive(Deserialize, ToSchema)]
+#[schema(example = json!({"unit_code": "30112", "procedure_code": "HT-XNHN", "applicant": {"full_name": "Trần Thị Mai", "id_number": "087188001234", "date_of_birth": "1988-04-12", "phone": "0912345678", "address": "Ấp 2, xã Mỹ Hiệp, tỉnh Đồng Tháp"}, "fields": {}, "documents": [{"code": "to-khai", "upload_id": "3f1c0e9a5b7d42e8a6c1d2b3e4f50617"}, {"code": "giay-to-tuy-than", "upload_id": "9b2d4f6a8c0e41d3b5a7c9e1f3a5b7c9"}]}))]
 pub struct Submission {
+    #[schema(example = "30112")]
     unit_code: String,
+    #[schema(example = "HT-XNHN")]
     procedure_code: String,
     applicant: ApplicantInput,
+    /// Free fields of the procedure's form (at most 32 KB of JSON).
     #[serde(default = "empty_object")]
+    #[schema(value_type = Object)]
     fields: Value,
+    /// Every required document of the procedure must be named, each code once.
     #[serde(default)]
     documents: Vec<DocumentRef>,
+    /// Counter intake only (default `counter`; `online` is refused). Ignored for online submission.
     #[serde(default)]
+    #[schema(value_type = Option<Channel>)]
     channel: Option<String>,
+}
+
+/// A dossier just filed online.
+#[derive(Serialize, ToSchema)]
+pub struct Submitted {
+    #[schema(example = "30112-260302-0001")]
+    code: String,
+    #[schema(value_type = Status)]
+    status: String,
+    /// Secret key for the public lookup and the citizen's own actions; give it only to the applicant.
+    #[schema(required, example = "7KQ2MXR9TA")]
+    lookup_key: Option<String>,
+    version: i64,
+    #[schema(value_type = Instant)]
+    submitted_at: Option<Instant>,
+}
+
+/// A page of the work list.
+#[derive(Serialize, ToSchema)]
+pub struct DossierPage {
+    /// Newest first (oldest first with `sort=oldest`).
+    items: Vec<DossierSummary>,
+    /// Pass as `cursor` for the next page; null on the last page.
+    #[schema(required)]
+    next_cursor: Option<String>,
 }
 
 fn empty_object() -> Value {
@@ -115,6 +174,21 @@ async fn create(
 }
 
 /// Online submission by a citizen (no account needed).
+#[utoipa::path(
+    post,
+    path = "/api/v1/dossiers",
+    operation_id = "submitDossier",
+    tag = "dossiers",
+    summary = "Submit a dossier online (nộp hồ sơ trực tuyến)",
+    description = "A citizen files a dossier; no account needed. Upload the documents first with POST /api/v1/uploads and name every required one. The dossier starts as `submitted`; the clock starts when a receptionist receives it. Keep the returned `lookup_key`: it is the only way to follow or supplement the dossier. A refused submission writes nothing.",
+    request_body(content = Submission, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Filed.", body = Submitted),
+        (status = 400, response = BadJson),
+        (status = 415, response = JsonExpected),
+        (status = 422, description = "Invalid submission; `field` names the input at fault: unknown_unit (unit_code); unknown_procedure (procedure_code); retired_procedure (procedure_code); bad_full_name / bad_id_number / bad_date_of_birth / bad_phone / bad_email / bad_address (applicant.<field>); bad_fields (fields); missing_document / unknown_document / duplicate_document / bad_upload / missing_upload / paper_needs_counter (documents.<code>); invalid_json (body)", body = ErrorBody),
+    ),
+)]
 pub async fn submit(
     _: Citizen,
     State(s): State<AppState>,
@@ -130,17 +204,35 @@ pub async fn submit(
     )?;
     let rec = create(&s, body, Actor::Citizen, Channel::Online).await?;
     let r = &rec.row;
-    let out = json!({
-        "code": r.code,
-        "status": r.status,
-        "lookup_key": rec.issued_key,
-        "version": r.version,
-        "submitted_at": view::instant_ms(Some(r.submitted_at)),
-    });
+    let out = Submitted {
+        code: r.code.clone(),
+        status: r.status.clone(),
+        lookup_key: rec.issued_key.clone(),
+        version: r.version,
+        submitted_at: view::instant_ms(Some(r.submitted_at)),
+    };
     Ok((StatusCode::CREATED, axum::Json(out)).into_response())
 }
 
 /// A receptionist types the dossier for the citizen; it is received at once.
+#[utoipa::path(
+    post,
+    path = "/api/v1/counter/dossiers",
+    operation_id = "createAtCounter",
+    tag = "dossiers",
+    summary = "Receive a dossier at the counter (tiếp nhận tại quầy)",
+    description = "A receptionist types the dossier for the citizen; it is `received` at once and its appointment (`due_at`) is computed. Documents may be uploads or papers seen at the counter (`paper: true`).",
+    request_body(content = Submission, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Received; the full record.", body = Dossier),
+        (status = 400, response = BadJson),
+        (status = 401, response = Unauthorized),
+        (status = 403, description = "Not a receptionist (`forbidden_action`) or not of this unit (`other_unit`) — codes: `forbidden_action`, `other_unit`", body = ErrorBody),
+        (status = 415, response = JsonExpected),
+        (status = 422, description = "Invalid submission (as for online submission), or `channel` is `online` or unknown (field `channel`) — codes: `bad_channel`, `unknown_channel`", body = ErrorBody),
+    ),
+    security(("bearerAuth" = []), ("sessionCookie" = [])),
+)]
 pub async fn create_at_counter(
     State(s): State<AppState>,
     Staff(user): Staff,
@@ -168,15 +260,24 @@ pub async fn create_at_counter(
         .into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
+    /// Only this status.
+    #[param(value_type = Option<Status>)]
     status: Option<String>,
+    /// Only this unit (one of the caller's).
     unit: Option<String>,
+    /// true: only late dossiers; false: only those on time.
     late: Option<bool>,
+    /// Only those assigned to this username.
     assignee: Option<String>,
+    /// `next_cursor` of the previous page.
     cursor: Option<String>,
+    /// Page size.
+    #[param(minimum = 1, maximum = 200, default = 50)]
     limit: Option<i64>,
-    /// `newest` (default) or `oldest`.
+    /// `newest` (default) or `oldest` first; the cursor follows the chosen order.
     sort: Option<String>,
 }
 
@@ -198,11 +299,27 @@ fn scope_for(user: &User, unit: Option<&str>) -> Result<Scope, ApiError> {
 }
 
 /// Staff work list, newest first, in keyset pages.
+#[utoipa::path(
+    get,
+    path = "/api/v1/dossiers",
+    operation_id = "listDossiers",
+    tag = "dossiers",
+    summary = "Work list (danh sách hồ sơ)",
+    description = "Dossiers of the caller's units (all units for an admin), newest first, in keyset pages: pass `next_cursor` as `cursor` until it is null.",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "A page.", body = DossierPage),
+        (status = 401, response = Unauthorized),
+        (status = 403, description = "`unit` is not one of the caller's units; field `unit` — codes: `other_unit`", body = ErrorBody),
+        (status = 422, description = "Bad filter: unknown status (field `status`), cursor, limit, or unreadable query — codes: `unknown_status`, `bad_cursor`, `bad_limit`, `bad_query`", body = ErrorBody),
+    ),
+    security(("bearerAuth" = []), ("sessionCookie" = [])),
+)]
 pub async fn list(
     State(s): State<AppState>,
     Staff(user): Staff,
     Query(q): Query<ListQuery>,
-) -> ApiResult<axum::Json<Value>> {
+) -> ApiResult<axum::Json<DossierPage>> {
     let status = q
         .status
         .as_deref()
@@ -243,7 +360,7 @@ pub async fn list(
     let next_cursor = (rows.len() as i64 == limit)
         .then(|| rows.last().map(|r| r.id.to_string()))
         .flatten();
-    let items: Vec<Value> = rows
+    let items = rows
         .iter()
         .map(|r| {
             let name = catalog
@@ -254,25 +371,38 @@ pub async fn list(
             let mut v = view::summary(r, name, now);
             // Below full reading, a list names nobody.
             if !user.reads_dossiers_of(&r.unit_code) {
-                v["applicant_name"] = motcua_domain::text::mask_name(&r.applicant_name).into();
+                v.applicant_name = motcua_domain::text::mask_name(&r.applicant_name);
             }
             v
         })
         .collect();
-    Ok(axum::Json(
-        json!({ "items": items, "next_cursor": next_cursor }),
-    ))
+    Ok(axum::Json(DossierPage { items, next_cursor }))
 }
 
 fn not_found() -> ApiError {
     Problem::not_found("dossier_not_found", "Không tìm thấy hồ sơ").into()
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/dossiers/{code}",
+    operation_id = "getDossier",
+    tag = "dossiers",
+    summary = "A dossier with its history",
+    description = "The full record: applicant, every event with actor and role, documents, and the actions the caller may take. A dossier of another unit answers exactly like an unknown code.",
+    params(("code" = String, Path, description = "Dossier code (mã hồ sơ): `<unit code>-<yymmdd>-<sequence>`.", pattern = "^[0-9]{5}-[0-9]{6}-[0-9]{4,9}$", example = "30112-260302-0001")),
+    responses(
+        (status = 200, description = "The dossier.", body = Dossier),
+        (status = 401, response = Unauthorized),
+        (status = 404, description = "Unknown code, or not of the caller's units — codes: `dossier_not_found`", body = ErrorBody),
+    ),
+    security(("bearerAuth" = []), ("sessionCookie" = [])),
+)]
 pub async fn show(
     State(s): State<AppState>,
     Staff(user): Staff,
     Path(code): Path<String>,
-) -> ApiResult<axum::Json<Value>> {
+) -> ApiResult<axum::Json<Dossier>> {
     let rec = s.store.dossier(&code).await?.ok_or_else(not_found)?;
     if !user.reads_dossiers_of(&rec.row.unit_code) {
         return Err(not_found());
@@ -291,12 +421,33 @@ pub async fn show(
     )))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/dossiers/{code}/actions",
+    operation_id = "actOnDossier",
+    tag = "dossiers",
+    summary = "Act on a dossier (xử lý hồ sơ)",
+    description = "Take one action, checked for role, unit, state and version; the event and the dossier row are written in one transaction. Two officers acting on the same version: one succeeds, the other gets 409. Who may do what: receive, refuse_intake, return_result, supplement, withdraw — receptionist; assign — receptionist, leader; request_supplement — receptionist, specialist (the assigned one); propose — specialist (the assigned one); approve, send_back, reject — leader; apologize — receptionist, leader. Transitions: submitted→received (receive) or →refused (refuse_intake); received/processing→processing (assign); received/processing→awaiting_supplement (request_supplement, the clock stops); awaiting_supplement→back where it was (supplement, the clock resumes); processing→awaiting_approval (propose); awaiting_approval→result_ready (approve) or →processing (send_back); processing/awaiting_approval→rejected (reject); result_ready→returned (return_result); submitted/received/processing/awaiting_supplement→withdrawn (withdraw).",
+    params(("code" = String, Path, description = "Dossier code (mã hồ sơ): `<unit code>-<yymmdd>-<sequence>`.", pattern = "^[0-9]{5}-[0-9]{6}-[0-9]{4,9}$", example = "30112-260302-0001")),
+    request_body(content = ActionRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The updated dossier.", body = Dossier),
+        (status = 400, response = BadJson),
+        (status = 401, response = Unauthorized),
+        (status = 403, description = "The caller's roles may not take this action, or the dossier is assigned to another specialist — codes: `forbidden_action`, `not_assignee`", body = ErrorBody),
+        (status = 404, description = "Unknown code, or not of the caller's units — codes: `dossier_not_found`", body = ErrorBody),
+        (status = 409, description = "Not allowed in the current status (`illegal_transition`, field `action`), or the version is not the current one (`stale_version`, field `version`; `version_conflict` when another officer wrote at the same instant) — codes: `illegal_transition`, `stale_version`, `version_conflict`", body = ErrorBody),
+        (status = 415, response = JsonExpected),
+        (status = 422, description = "Invalid request — codes: `unknown_action (action)`, `note_required (note)`, `note_too_long (note)`, `bad_assignee (assignee)`, `bad_new_due (new_due)`, `unknown_document (missing)`, `bad_upload etc. (documents.<code>)`, `invalid_json (body)`", body = ErrorBody),
+    ),
+    security(("bearerAuth" = []), ("sessionCookie" = [])),
+)]
 pub async fn act(
     State(s): State<AppState>,
     Staff(user): Staff,
     Path(code): Path<String>,
     Json(mut req): Json<ActionRequest>,
-) -> ApiResult<axum::Json<Value>> {
+) -> ApiResult<axum::Json<Dossier>> {
     let actor = Actor::Staff(user);
     let now = s.now();
     req.via = Via::Api;
@@ -306,6 +457,21 @@ pub async fn act(
 }
 
 /// A document's bytes, for staff of its unit.
+#[utoipa::path(
+    get,
+    path = "/api/v1/documents/{id}",
+    operation_id = "getDocument",
+    tag = "dossiers",
+    summary = "A document's content",
+    description = "The bytes of an uploaded document, for staff of its dossier's unit (unattached uploads: admins only). Served inline with its detected type and a sandboxing Content-Security-Policy.",
+    params(("id" = String, Path, description = "Upload id.")),
+    responses(
+        (status = 200, description = "The file.", content((String = "application/pdf"), (String = "image/jpeg"), (String = "image/png"))),
+        (status = 401, response = Unauthorized),
+        (status = 404, description = "Unknown, a paper document, or not visible to the caller — codes: `document_not_found`", body = ErrorBody),
+    ),
+    security(("bearerAuth" = []), ("sessionCookie" = [])),
+)]
 pub async fn document(
     State(s): State<AppState>,
     Staff(user): Staff,
@@ -364,8 +530,11 @@ pub async fn document(
     Ok(resp)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct KeyQuery {
+    /// Lookup key (mã tra cứu) printed on the receipt; case, spaces and dashes are ignored. A wrong or missing key gets the same 404 as an unknown code.
+    #[param(example = "7KQ2MXR9TA")]
     key: Option<String>,
 }
 
@@ -379,6 +548,19 @@ async fn by_key(s: &AppState, code: &str, key: Option<&str>) -> ApiResult<Dossie
 }
 
 /// Public progress of a dossier, by its code and lookup key.
+#[utoipa::path(
+    get,
+    path = "/api/v1/lookup/{code}",
+    operation_id = "lookupDossier",
+    tag = "public",
+    summary = "Follow a dossier (tra cứu hồ sơ)",
+    description = "Public progress by code and lookup key: status, dates, history, and what to supplement. The applicant's name is masked; no ID number, phone, email or address. A wrong or missing key gives a 404 byte for byte the same as an unknown code.",
+    params(("code" = String, Path, description = "Dossier code (mã hồ sơ): `<unit code>-<yymmdd>-<sequence>`.", pattern = "^[0-9]{5}-[0-9]{6}-[0-9]{4,9}$", example = "30112-260302-0001"), KeyQuery),
+    responses(
+        (status = 200, description = "Progress.", body = PublicDossier),
+        (status = 404, description = "Unknown code or wrong key — codes: `dossier_not_found`", body = ErrorBody),
+    ),
+)]
 pub async fn lookup(
     _: Citizen,
     State(s): State<AppState>,
@@ -386,7 +568,7 @@ pub async fn lookup(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(code): Path<String>,
     Query(q): Query<KeyQuery>,
-) -> ApiResult<axum::Json<Value>> {
+) -> ApiResult<axum::Json<PublicDossier>> {
     limits
         .lookup
         .check(peer.ip())
@@ -397,6 +579,25 @@ pub async fn lookup(
 }
 
 /// The citizen supplements or withdraws their own dossier, proven by its key.
+#[utoipa::path(
+    post,
+    path = "/api/v1/lookup/{code}/actions",
+    operation_id = "citizenAct",
+    tag = "public",
+    summary = "The citizen supplements or withdraws",
+    description = "The applicant, proven by the lookup key, may `supplement` (with new uploads, when asked) or `withdraw` (with a note) their own dossier. Same body, version check and errors as the staff actions.",
+    params(("code" = String, Path, description = "Dossier code (mã hồ sơ): `<unit code>-<yymmdd>-<sequence>`.", pattern = "^[0-9]{5}-[0-9]{6}-[0-9]{4,9}$", example = "30112-260302-0001"), KeyQuery),
+    request_body(content = ActionRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The new public progress.", body = PublicDossier),
+        (status = 400, response = BadJson),
+        (status = 403, description = "Any other action — codes: `forbidden_action`", body = ErrorBody),
+        (status = 404, description = "Unknown code or wrong key — codes: `dossier_not_found`", body = ErrorBody),
+        (status = 409, description = "Illegal in this status, or stale version — codes: `illegal_transition`, `stale_version`, `version_conflict`", body = ErrorBody),
+        (status = 415, response = JsonExpected),
+        (status = 422, description = "Invalid request — codes: `note_required (note)`, `bad_upload / missing_upload / paper_needs_counter (documents.<code>)`, `invalid_json (body)`", body = ErrorBody),
+    ),
+)]
 pub async fn citizen_act(
     _: Citizen,
     State(s): State<AppState>,
@@ -405,7 +606,7 @@ pub async fn citizen_act(
     Path(code): Path<String>,
     Query(q): Query<KeyQuery>,
     Json(mut req): Json<ActionRequest>,
-) -> ApiResult<axum::Json<Value>> {
+) -> ApiResult<axum::Json<PublicDossier>> {
     limits
         .lookup
         .check(peer.ip())

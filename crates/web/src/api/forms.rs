@@ -1,10 +1,12 @@
 //! Official documents through the API: a dossier's forms as PDF and a
 //! unit's register as PDF or CSV, with the same visibility as the dossier.
 
+use super::Unauthorized;
 use crate::AppState;
 use crate::auth::Staff;
 use crate::documents::{self, RegisterQuery};
 use crate::error::ApiResult;
+use crate::error::ErrorBody;
 use crate::extract::Query;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
@@ -12,7 +14,24 @@ use axum::response::Response;
 use motcua_documents::Form;
 use motcua_domain::Problem;
 use serde::Deserialize;
+use utoipa::IntoParams;
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/dossiers/{code}/forms/{form}",
+    operation_id = "getDossierForm",
+    tag = "documents",
+    summary = "A form of Circular 01/2018/TT-VPCP for a dossier, as PDF",
+    description = "`01` receipt and appointment (A4, with a QR code to the public lookup), `01-80mm` the same receipt for an 80 mm thermal printer, `02` supplement request, `03` refusal (at intake or of the request), `04` apology with the new date, `06` processing control sheet (every step, who handed to whom, when, due, on time or late, and the delivery of the result). Filled from the dossier and its events, dates in Vietnam time. Same visibility as the dossier; the read is logged. The QR code points at `MOTCUA_PUBLIC_URL` when set, else the address used.",
+    params(("code" = String, Path, description = "Dossier code (mã hồ sơ): `<unit code>-<yymmdd>-<sequence>`.", pattern = "^[0-9]{5}-[0-9]{6}-[0-9]{4,9}$", example = "30112-260302-0001"), ("form" = String, Path, description = "Which form.")),
+    responses(
+        (status = 200, description = "The form.", content((String = "application/pdf"))),
+        (status = 401, response = Unauthorized),
+        (status = 404, description = "Unknown code or form, or not of the caller's units — codes: `dossier_not_found`, `form_not_found`", body = ErrorBody),
+        (status = 409, description = "The form does not apply to the dossier in its present history (e.g. 03 for a dossier never refused) — codes: `form_not_applicable`", body = ErrorBody),
+    ),
+    security(("bearerAuth" = []), ("sessionCookie" = [])),
+)]
 pub async fn form(
     State(s): State<AppState>,
     Staff(user): Staff,
@@ -47,14 +66,38 @@ pub async fn form(
     Ok(documents::file_response(bytes, "application/pdf", &name))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct RegisterParams {
+    /// Unit code (required).
+    #[param(example = "30112")]
     unit: Option<String>,
+    /// First day, `YYYY-MM-DD` (required).
+    #[param(format = Date)]
     from: Option<String>,
+    /// Last day, `YYYY-MM-DD` (required).
+    #[param(format = Date)]
     to: Option<String>,
+    /// `pdf` (default) or `csv`.
     format: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/register",
+    operation_id = "getRegister",
+    tag = "documents",
+    summary = "The dossier register (Mẫu 05) of a unit for a period, as PDF or CSV",
+    description = "Dossiers of the unit submitted between `from` and `to` (Vietnam dates, inclusive, at most 366 days): code, procedure, applicant, address and phone, reception, appointment, result, return, status, late or not, delivery. PDF on A4 landscape, or CSV in UTF-8 with a byte-order mark and Vietnamese headers. Only units the caller works for; the read is logged.",
+    params(RegisterParams),
+    responses(
+        (status = 200, description = "The register.", content((String = "application/pdf"), (String = "text/csv"))),
+        (status = 401, response = Unauthorized),
+        (status = 404, description = "Not a unit of the caller — codes: `unit_not_found`", body = ErrorBody),
+        (status = 422, description = "Bad or missing parameter — codes: `unit_required`, `bad_date`, `bad_period`, `period_too_long`, `bad_format`, `register_too_large`", body = ErrorBody),
+    ),
+    security(("bearerAuth" = []), ("sessionCookie" = [])),
+)]
 pub async fn register(
     State(s): State<AppState>,
     Staff(user): Staff,

@@ -1,21 +1,29 @@
 //! The service index (Decision 766/QĐ-TTg) as JSON: the same figures as the
 //! pages under /giam-sat/chi-so.
 
+use super::{BadQuery, Unauthorized};
 use crate::AppState;
 use crate::auth::Staff;
 use crate::error::ApiResult;
+use crate::error::ErrorBody;
 use crate::extract::Query;
 use axum::Json;
 use axum::extract::{Path, State};
 use motcua_domain::Problem;
-use motcua_domain::index::{self as idx, Period, Value};
+use motcua_domain::index::{self as idx, Group, Period, Rating, Value};
 use motcua_domain::lifecycle::Role;
-use serde::Deserialize;
-use serde_json::{Value as J, json};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use utoipa::{IntoParams, ToSchema};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct IndexQuery {
+    /// Province code (default: the supervisor's own).
+    #[param(example = "82")]
     province: Option<String>,
+    /// Period in Vietnam time: a year (2026), quarter (2026-Q1), month (2026-03) or range (2026-01-01..2026-03-31). Default: the current year.
+    #[param(example = "2026-Q1")]
     period: Option<String>,
 }
 
@@ -26,28 +34,152 @@ fn period(q: &IndexQuery, now: time::OffsetDateTime) -> Result<Period, Problem> 
     }
 }
 
-fn period_json(p: &Period) -> J {
-    let d = |d: time::Date| format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day());
-    json!({ "key": p.key(), "from": d(p.from), "to": d(p.to), "label": p.label_vi() })
+/// The period a score covers (local days, inclusive).
+#[derive(Serialize, ToSchema)]
+#[schema(as = IndexPeriod)]
+pub struct PeriodView {
+    /// `2026`, `2026-Q1`, `2026-03` or `2026-01-01..2026-03-31`.
+    key: String,
+    #[schema(format = Date)]
+    from: String,
+    #[schema(format = Date)]
+    to: String,
+    label: String,
 }
 
-fn card_json(card: &idx::Scorecard) -> J {
-    json!({
-        "total_x100": card.total_x100,
-        "rating": card.rating,
-        "rating_label": card.rating.label_vi(),
-        "groups": idx::Group::ALL.iter().zip(card.groups_x100).map(|(g, p)| json!({
-            "group": g, "label": g.label_vi(), "points_x100": p, "max_x100": g.max_x100(),
-        })).collect::<Vec<_>>(),
-    })
+fn period_view(p: &Period) -> PeriodView {
+    let d = |d: time::Date| format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day());
+    PeriodView {
+        key: p.key(),
+        from: d(p.from),
+        to: d(p.to),
+        label: p.label_vi(),
+    }
+}
+
+/// Points of one group of indicators.
+#[derive(Serialize, ToSchema)]
+pub struct GroupPoints {
+    group: Group,
+    label: &'static str,
+    points_x100: i64,
+    max_x100: i64,
+}
+
+/// A unit's score: total, rating and points per group.
+#[derive(Serialize, ToSchema)]
+pub struct Card {
+    /// Total points × 100 (0–10000).
+    total_x100: i64,
+    rating: Rating,
+    rating_label: &'static str,
+    groups: Vec<GroupPoints>,
+}
+
+fn card(card: &idx::Scorecard) -> Card {
+    Card {
+        total_x100: card.total_x100,
+        rating: card.rating,
+        rating_label: card.rating.label_vi(),
+        groups: idx::Group::ALL
+            .iter()
+            .zip(card.groups_x100)
+            .map(|(g, p)| GroupPoints {
+                group: *g,
+                label: g.label_vi(),
+                points_x100: p,
+                max_x100: g.max_x100(),
+            })
+            .collect(),
+    }
+}
+
+/// One unit in a province's ranking.
+#[derive(Serialize, ToSchema)]
+pub struct RankedUnit {
+    #[serde(flatten)]
+    card: Card,
+    rank: usize,
+    unit_code: String,
+    unit_name: String,
+}
+
+/// A province's units ranked by the service index.
+#[derive(Serialize, ToSchema)]
+pub struct IndexRanking {
+    province: String,
+    period: PeriodView,
+    units: Vec<RankedUnit>,
+}
+
+/// Whether an indicator could be counted.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum IndicatorState {
+    NoData,
+    NothingToCount,
+    Rate,
+}
+
+/// One indicator with its counts, rate, points and source.
+#[derive(Serialize, ToSchema)]
+pub struct Indicator {
+    code: &'static str,
+    group: Group,
+    name: &'static str,
+    state: IndicatorState,
+    #[schema(required)]
+    numerator: Option<i64>,
+    #[schema(required)]
+    denominator: Option<i64>,
+    /// Rate in hundredths of a percent (e.g. 9523 = 95.23 %), if any.
+    #[schema(required)]
+    rate_x100: Option<i64>,
+    points_x100: i64,
+    max_x100: i64,
+    /// Where the indicator is defined (Decision 766/QĐ-TTg).
+    citation: &'static str,
+    formula: &'static str,
+    /// What motcua assumes where the text leaves a choice.
+    #[schema(required)]
+    assumption: Option<&'static str>,
+}
+
+/// One unit's service index.
+#[derive(Serialize, ToSchema)]
+pub struct IndexUnit {
+    #[serde(flatten)]
+    card: Card,
+    unit_code: String,
+    unit_name: String,
+    period: PeriodView,
+    /// The counts the indicators are computed from, by metric.
+    counts: BTreeMap<&'static str, i64>,
+    indicators: Vec<Indicator>,
 }
 
 /// All units of a province ranked (supervisors of that province, administrators).
+#[utoipa::path(
+    get,
+    path = "/api/v1/index",
+    operation_id = "indexRanking",
+    tag = "index",
+    summary = "Rank a province's units by the service index (Decision 766/QĐ-TTg)",
+    description = "Total and group scores (points in hundredths, 18/20/22/22/18 = 100) of every unit of the province, ranked; equal totals share a rank. Province supervisors (their province) and administrators.",
+    params(IndexQuery),
+    responses(
+        (status = 200, description = "The ranking.", body = IndexRanking),
+        (status = 401, response = Unauthorized),
+        (status = 403, description = "Not a supervisor of this province.", body = ErrorBody),
+        (status = 422, response = BadQuery),
+    ),
+    security(("bearerAuth" = []), ("sessionCookie" = [])),
+)]
 pub async fn ranking(
     Staff(u): Staff,
     State(s): State<AppState>,
     Query(q): Query<IndexQuery>,
-) -> ApiResult<Json<J>> {
+) -> ApiResult<Json<IndexRanking>> {
     let p = period(&q, s.now())?;
     if !idx::may_rank_province(&u.roles) {
         return Err(Problem::forbidden(
@@ -79,26 +211,45 @@ pub async fn ranking(
         return Err(Problem::not_found("province_not_found", "Không tìm thấy tỉnh").into());
     }
     let rows = motcua_store::index::ranking(&s.store, &province, p).await?;
-    Ok(Json(json!({
-        "province": province,
-        "period": period_json(&p),
-        "units": rows.iter().map(|r| {
-            let mut v = card_json(&r.card);
-            v["rank"] = r.rank.into();
-            v["unit_code"] = r.unit.code.clone().into();
-            v["unit_name"] = r.unit.name.clone().into();
-            v
-        }).collect::<Vec<_>>(),
-    })))
+    Ok(Json(IndexRanking {
+        province,
+        period: period_view(&p),
+        units: rows
+            .iter()
+            .map(|r| RankedUnit {
+                card: card(&r.card),
+                rank: r.rank,
+                unit_code: r.unit.code.clone(),
+                unit_name: r.unit.name.clone(),
+            })
+            .collect(),
+    }))
 }
 
 /// One unit's indicators with their counts, rates, points and sources.
+#[utoipa::path(
+    get,
+    path = "/api/v1/index/units/{code}",
+    operation_id = "indexUnit",
+    tag = "index",
+    summary = "One unit's service index: every indicator with counts, rate, points and source",
+    description = "Indicators without data in motcua are returned with state no_data; assumptions are stated per indicator.",
+    params(("code" = String, Path, description = "Unit code.", example = "30112"), ("period" = Option<String>, Query, description = "Period in Vietnam time: a year (2026), quarter (2026-Q1), month (2026-03) or range (2026-01-01..2026-03-31). Default: the current year.", example = "2026-Q1")),
+    responses(
+        (status = 200, description = "The unit's scorecard.", body = IndexUnit),
+        (status = 401, description = "Not signed in.", body = ErrorBody),
+        (status = 403, description = "Not staff of this unit.", body = ErrorBody),
+        (status = 404, description = "No such unit.", body = ErrorBody),
+        (status = 422, response = BadQuery),
+    ),
+    security(("bearerAuth" = []), ("sessionCookie" = [])),
+)]
 pub async fn unit(
     Staff(u): Staff,
     State(s): State<AppState>,
     Path(code): Path<String>,
     Query(q): Query<IndexQuery>,
-) -> ApiResult<Json<J>> {
+) -> ApiResult<Json<IndexUnit>> {
     let p = period(&q, s.now())?;
     if !u.sees_unit(&code) {
         return Err(Problem::forbidden("other_unit", "Bạn không làm việc tại đơn vị này").into());
@@ -114,38 +265,41 @@ pub async fn unit(
         .await?
         .remove(&code)
         .unwrap_or_default();
-    let card = idx::score(&counts);
-    let mut v = card_json(&card);
-    v["unit_code"] = unit.code.into();
-    v["unit_name"] = unit.name.into();
-    v["period"] = period_json(&p);
-    v["counts"] = json!(
-        counts
-            .0
-            .iter()
-            .map(|(m, n)| (m.as_str(), *n))
-            .collect::<std::collections::BTreeMap<_, _>>()
-    );
-    v["indicators"] = card
+    let scored = idx::score(&counts);
+    let indicators = scored
         .indicators
         .iter()
         .map(|i| {
-            let (state, num, den) = match i.value {
-                Value::NoData => ("no_data", None, None),
-                Value::NothingToCount => ("nothing_to_count", Some(0), Some(0)),
+            let (state, numerator, denominator) = match i.value {
+                Value::NoData => (IndicatorState::NoData, None, None),
+                Value::NothingToCount => (IndicatorState::NothingToCount, Some(0), Some(0)),
                 Value::Rate {
                     numerator,
                     denominator,
-                } => ("rate", Some(numerator), Some(denominator)),
+                } => (IndicatorState::Rate, Some(numerator), Some(denominator)),
             };
-            json!({
-                "code": i.code, "group": i.group, "name": i.name_vi, "state": state,
-                "numerator": num, "denominator": den, "rate_x100": i.rate_x100(),
-                "points_x100": i.points_x100, "max_x100": i.max_x100,
-                "citation": i.citation, "formula": i.formula_vi, "assumption": i.assumption,
-            })
+            Indicator {
+                code: i.code,
+                group: i.group,
+                name: i.name_vi,
+                state,
+                numerator,
+                denominator,
+                rate_x100: i.rate_x100(),
+                points_x100: i.points_x100,
+                max_x100: i.max_x100,
+                citation: i.citation,
+                formula: i.formula_vi,
+                assumption: i.assumption,
+            }
         })
-        .collect::<Vec<_>>()
-        .into();
-    Ok(Json(v))
+        .collect();
+    Ok(Json(IndexUnit {
+        card: card(&scored),
+        unit_code: unit.code,
+        unit_name: unit.name,
+        period: period_view(&p),
+        counts: counts.0.iter().map(|(m, n)| (m.as_str(), *n)).collect(),
+        indicators,
+    }))
 }
