@@ -1,6 +1,6 @@
 //! Official documents from stored dossiers: gathers what a form needs
 //! (procedure, calendar, unit and province names, staff names) and renders
-//! it off the async threads; the register (Mẫu 05) of a unit and period.
+//! it off the async threads; the register (Mẫu 06) of a unit and period.
 //! Shared by the officers' pages, the API and the demo; the caller has
 //! already checked that the user sees the dossier's unit.
 
@@ -289,7 +289,7 @@ pub struct File {
     pub filename: String,
 }
 
-/// Build the register (Mẫu 05) of a unit for a period and render it. The
+/// Build the register (Mẫu 06) of a unit for a period and render it. The
 /// read of personal data is logged once for the register.
 pub async fn register(
     store: &Store,

@@ -61,7 +61,7 @@ pub enum Form {
     Refusal,
     /// Mẫu 04.
     Apology,
-    /// Mẫu 06.
+    /// Mẫu 05 (Circular 01/2018 numbers the register 06 and this sheet 05).
     ControlSheet,
 }
 
@@ -75,7 +75,7 @@ impl Form {
         Form::ControlSheet,
     ];
 
-    /// The name in URLs: "01", "01-80mm", "02", "03", "04", "06".
+    /// The name in URLs: "01", "01-80mm", "02", "03", "04", "05".
     pub fn slug(self) -> &'static str {
         match self {
             Form::Receipt => "01",
@@ -83,8 +83,14 @@ impl Form {
             Form::SupplementRequest => "02",
             Form::Refusal => "03",
             Form::Apology => "04",
-            Form::ControlSheet => "06",
+            Form::ControlSheet => "05",
         }
+    }
+
+    /// A slug this form had in an earlier release: the control sheet was
+    /// "06" until forms were numbered as in Circular 01/2018.
+    pub fn renumbered_from(old: &str) -> Option<Form> {
+        (old == "06").then_some(Form::ControlSheet)
     }
 
     pub fn from_slug(s: &str) -> Option<Form> {
@@ -98,7 +104,7 @@ impl Form {
             Form::SupplementRequest => "Mẫu 02 — Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ",
             Form::Refusal => "Mẫu 03 — Phiếu từ chối tiếp nhận giải quyết hồ sơ",
             Form::Apology => "Mẫu 04 — Phiếu xin lỗi và hẹn lại ngày trả kết quả",
-            Form::ControlSheet => "Mẫu 06 — Phiếu kiểm soát quá trình giải quyết hồ sơ",
+            Form::ControlSheet => "Mẫu 05 — Phiếu kiểm soát quá trình giải quyết hồ sơ",
         }
     }
 
@@ -109,7 +115,7 @@ impl Form {
             Form::SupplementRequest => "Form 02 — Supplement request",
             Form::Refusal => "Form 03 — Refusal",
             Form::Apology => "Form 04 — Apology with a new date",
-            Form::ControlSheet => "Form 06 — Processing control sheet",
+            Form::ControlSheet => "Form 05 — Processing control sheet",
         }
     }
 
@@ -161,13 +167,20 @@ impl Form {
             message: "Mẫu không áp dụng cho hồ sơ này".to_string(),
         })?;
         let steps = fold_steps(info)?;
+        // Forms 01–05 are laid out for A5 (Circular 01/2018; LAW.md), the
+        // receipt also for the 80 mm roll.
         let (paper, blocks) = match self {
-            Form::Receipt => (Paper::A4Portrait, receipt(info, event, &steps)?),
+            Form::Receipt => (Paper::A5Portrait, receipt(info, event, &steps)?),
             Form::ReceiptRoll => (Paper::Roll80, receipt_roll(info, event, &steps)?),
-            Form::SupplementRequest => (Paper::A4Portrait, supplement(info, event)?),
-            Form::Refusal => (Paper::A4Portrait, refusal(info, event)?),
-            Form::Apology => (Paper::A4Portrait, apology(info, event, &steps)?),
-            Form::ControlSheet => (Paper::A4Portrait, control_sheet(info, event, &steps)?),
+            Form::SupplementRequest => (Paper::A5Portrait, supplement(info, event)?),
+            Form::Refusal => (Paper::A5Portrait, refusal(info, event)?),
+            Form::Apology => (Paper::A5Portrait, apology(info, event, &steps)?),
+            Form::ControlSheet => (Paper::A5Portrait, control_sheet(info, event, &steps)?),
+        };
+        let blocks: Vec<Block> = if paper == Paper::A5Portrait {
+            blocks.iter().map(|b| b.scaled(A5_SCALE)).collect()
+        } else {
+            blocks
         };
         let pages = layout(paper, &blocks)?;
         crate::pdf::write(&pages, &format!("{} — {}", self.title_vi(), info.code))
@@ -263,22 +276,27 @@ pub(crate) const MOTTO: &str = "Độc lập - Tự do - Hạnh phúc";
 /// national title, motto and place-date on the right. `width` is the
 /// width of the text area (points).
 pub fn heading(h: &Heading<'_>, width: f32) -> Vec<Block> {
-    let (lw, rw) = (0.4 * width, 0.6 * width);
+    // An A5 form's long body name ("TRUNG TÂM PHỤC VỤ HÀNH CHÍNH CÔNG")
+    // needs half the width; an A4 page keeps the usual 4 : 6.
+    let split = if width < 440.0 { 0.5 } else { 0.4 };
+    let (lw, rw) = (split * width, (1.0 - split) * width);
+    let number = format!("Số: {}", h.number);
+    let place_date = words::place_date(h.place, h.date);
     let left = vec![
         centered(h.parent, fitting(h.parent, Style::regular(12.0), lw)),
         centered(h.unit, fitting(h.unit, Style::bold(12.0), lw)),
         Block::Rule(lw * 0.35),
         Block::Space(4.0),
-        centered(format!("Số: {}", h.number), Style::regular(11.0)),
+        centered(&number, fitting(&number, Style::regular(11.0), lw)),
     ];
     let right = vec![
         centered(NATION, fitting(NATION, Style::bold(12.0), rw)),
         centered(MOTTO, Style::bold(12.5)),
         Block::Rule(rw * 0.55),
         Block::Space(4.0),
-        centered(words::place_date(h.place, h.date), Style::italic(11.0)),
+        centered(&place_date, fitting(&place_date, Style::italic(11.0), rw)),
     ];
-    vec![Block::Columns(vec![(0.4, left), (0.6, right)])]
+    vec![Block::Columns(vec![(split, left), (1.0 - split, right)])]
 }
 
 /// The heading stacked in one column, for the narrow receipt roll.
@@ -299,31 +317,52 @@ pub(crate) fn upper_body(name: &str) -> String {
     format!("UBND {}", name.to_uppercase())
 }
 
-const A4_WIDTH: f32 = (210.0 - 45.0) * MM;
+/// Forms are composed in A4 sizes (12 pt text) and printed on A5 at this
+/// scale (12 pt → 9.4 pt), every gap in proportion.
+const A5_SCALE: f32 = 0.78;
 
-fn standard_heading(info: &DossierInfo<'_>, number: &str, at: OffsetDateTime) -> Vec<Block> {
-    let parent = upper_body(&info.province_name);
-    let unit = upper_body(&info.unit_name);
+/// The text width of an A5 form (148 mm less 20 mm left and 10 mm right),
+/// in the units the form is composed in (before scaling).
+const A5_WIDTH: f32 = (148.0 - 30.0) * MM / A5_SCALE;
+
+/// The one-stop forms are the center's: "TRUNG TÂM PHỤC VỤ HÀNH CHÍNH CÔNG"
+/// under its People's Committee, numbered "…/TTPVHCC" (Decree 118/2025;
+/// Circular 01/2018 forms, LAW.md).
+pub(crate) const CENTER: &str = "TRUNG TÂM PHỤC VỤ HÀNH CHÍNH CÔNG";
+
+fn standard_heading(info: &DossierInfo<'_>, at: OffsetDateTime) -> Vec<Block> {
+    let parent = upper_body(&info.unit_name);
     let place = words::place_of(&info.unit_name);
+    let number = center_number(info);
     heading(
         &Heading {
             parent: &parent,
-            unit: &unit,
-            number,
+            unit: CENTER,
+            number: &number,
             place: &place,
             date: words::local(at).date(),
         },
-        A4_WIDTH,
+        A5_WIDTH,
     )
+}
+
+/// "Số: <dossier code>/TTPVHCC".
+fn center_number(info: &DossierInfo<'_>) -> String {
+    format!("{}/TTPVHCC", info.code)
 }
 
 /// A signature block: role in capitals, "(Ký và ghi rõ họ tên)", room to
 /// sign, the name.
 pub(crate) fn signature(role: &str, hint: &str, name: &str) -> Vec<Block> {
+    signature_gap(role, hint, name, 56.0)
+}
+
+/// A signature block with `gap` points to sign in.
+fn signature_gap(role: &str, hint: &str, name: &str, gap: f32) -> Vec<Block> {
     vec![
-        centered(role, Style::bold(12.0)),
+        Block::Para(Para::text(role, Style::bold(12.0), Align::Center)),
         centered(hint, Style::italic(11.0)),
-        Block::Space(56.0),
+        Block::Space(gap),
         centered(name, Style::bold(12.0)),
     ]
 }
@@ -406,8 +445,8 @@ fn receipt(
     reception: &Event,
     steps: &[Step<'_>],
 ) -> Result<Vec<Block>, DocumentError> {
-    let mut b = standard_heading(info, &format!("{}/TNHS", info.code), reception.at);
-    b.push(Block::Space(14.0));
+    let mut b = standard_heading(info, reception.at);
+    b.push(Block::Space(8.0));
     b.push(centered(
         "GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ",
         Style::bold(13.0),
@@ -416,25 +455,20 @@ fn receipt(
         format!("Mã hồ sơ: {}", info.code),
         Style::bold(12.0),
     ));
-    b.push(Block::Space(10.0));
+    b.push(Block::Space(4.0));
     b.push(p(format!(
         "Bộ phận tiếp nhận và trả kết quả {}",
         unit_in_text(info)
     )));
     b.push(lv("Tiếp nhận hồ sơ của", &info.applicant_name));
     b.push(p(format!(
-        "Số định danh cá nhân: {}",
-        info.applicant_id_number
+        "Số định danh cá nhân: {}    Số điện thoại: {}",
+        info.applicant_id_number, info.applicant_phone
     )));
     b.push(p(format!("Địa chỉ: {}", info.applicant_address)));
-    let contact = match &info.applicant_email {
-        Some(e) => format!(
-            "Số điện thoại: {}    Thư điện tử: {e}",
-            info.applicant_phone
-        ),
-        None => format!("Số điện thoại: {}", info.applicant_phone),
-    };
-    b.push(p(contact));
+    if let Some(e) = &info.applicant_email {
+        b.push(p(format!("Thư điện tử: {e}")));
+    }
     b.push(lv("Nội dung yêu cầu giải quyết", &info.procedure.name));
     b.push(Block::Space(4.0));
     b.push(p("1. Thành phần hồ sơ nộp gồm:"));
@@ -453,7 +487,7 @@ fn receipt(
         .collect();
     let head = Style::bold(10.5);
     b.push(Block::Table {
-        widths: vec![0.7, 5.0, 2.3, 1.2],
+        widths: vec![0.7, 4.6, 2.2, 1.5],
         header: vec![
             Para::text("STT", head, Align::Center),
             Para::text("Tên giấy tờ", head, Align::Center),
@@ -490,49 +524,54 @@ fn receipt(
     };
     b.push(p(format!("6. Nhận kết quả tại: {place}")));
     b.push(Block::Space(6.0));
-    let lookup = vec![
-        Block::Para(Para::new(
-            vec![
-                Span::new(
-                    ITALIC,
-                    "Theo dõi tiến độ giải quyết: quét mã QR bên cạnh hoặc vào trang ",
-                ),
-                Span::new(Style::regular(10.0), &info.lookup_url),
-            ],
-            Align::Left,
-        )),
-        Block::Space(3.0),
-        lv("Mã hồ sơ", &info.code),
-        lv("Khóa tra cứu", &key_text(info)),
-    ];
-    b.push(Block::Columns(vec![
-        (3.0, lookup),
-        (
-            1.0,
-            vec![Block::Qr {
-                data: info.lookup_url.clone(),
-                size: 96.0,
-                align: Align::Right,
-            }],
-        ),
-    ]));
-    b.push(Block::Space(10.0));
+    // Where to follow it, then the two signatures beside the QR code: the
+    // receipt stays one A5 sheet.
+    b.push(Block::Para(Para::new(
+        vec![
+            Span::new(
+                ITALIC,
+                "Theo dõi tiến độ giải quyết: quét mã QR hoặc vào trang ",
+            ),
+            Span::new(Style::regular(10.0), &info.lookup_url),
+        ],
+        Align::Left,
+    )));
+    b.push(Block::Para(Para::new(
+        vec![
+            Span::new(BODY, "Mã hồ sơ: "),
+            Span::new(BOLD, &info.code),
+            Span::new(BODY, "    Khóa tra cứu: "),
+            Span::new(BOLD, key_text(info)),
+        ],
+        Align::Left,
+    )));
+    b.push(Block::Space(6.0));
     b.push(Block::Columns(vec![
         (
             1.0,
-            signature(
+            signature_gap(
                 "NGƯỜI NỘP HỒ SƠ",
                 "(Ký và ghi rõ họ tên)",
                 &info.applicant_name,
+                30.0,
             ),
         ),
         (
             1.0,
-            signature(
+            signature_gap(
                 "NGƯỜI TIẾP NHẬN HỒ SƠ",
                 "(Ký và ghi rõ họ tên)",
                 &staff_name(info, &reception.actor),
+                30.0,
             ),
+        ),
+        (
+            0.7,
+            vec![Block::Qr {
+                data: info.lookup_url.clone(),
+                size: 80.0,
+                align: Align::Right,
+            }],
         ),
     ]));
     Ok(b)
@@ -544,14 +583,13 @@ fn receipt_roll(
     steps: &[Step<'_>],
 ) -> Result<Vec<Block>, DocumentError> {
     let width = (80.0 - 8.0) * MM;
-    let parent = upper_body(&info.province_name);
-    let unit = upper_body(&info.unit_name);
+    let parent = upper_body(&info.unit_name);
     let place = words::place_of(&info.unit_name);
-    let number = format!("{}/TNHS", info.code);
+    let number = center_number(info);
     let mut b = heading_narrow(
         &Heading {
             parent: &parent,
-            unit: &unit,
+            unit: CENTER,
             number: &number,
             place: &place,
             date: words::local(reception.at).date(),
@@ -622,7 +660,7 @@ pub(crate) fn reception_date(info: &DossierInfo<'_>) -> Option<OffsetDateTime> {
 }
 
 fn supplement(info: &DossierInfo<'_>, ev: &Event) -> Result<Vec<Block>, DocumentError> {
-    let mut b = standard_heading(info, &format!("{}/YCBS", info.code), ev.at);
+    let mut b = standard_heading(info, ev.at);
     b.push(Block::Space(14.0));
     b.push(centered(
         "PHIẾU YÊU CẦU BỔ SUNG, HOÀN THIỆN HỒ SƠ",
@@ -687,7 +725,7 @@ fn supplement(info: &DossierInfo<'_>, ev: &Event) -> Result<Vec<Block>, Document
 // ---- Mẫu 03 --------------------------------------------------------------------
 
 fn refusal(info: &DossierInfo<'_>, ev: &Event) -> Result<Vec<Block>, DocumentError> {
-    let mut b = standard_heading(info, &format!("{}/TC", info.code), ev.at);
+    let mut b = standard_heading(info, ev.at);
     b.push(Block::Space(14.0));
     b.push(centered(
         "PHIẾU TỪ CHỐI TIẾP NHẬN GIẢI QUYẾT HỒ SƠ",
@@ -741,7 +779,7 @@ fn apology(
     let step = step_of(steps, ev);
     let old_due = step.and_then(|s| s.before.as_ref()).and_then(|p| p.due_at);
     let new_due = step.and_then(|s| s.after.due_at);
-    let mut b = standard_heading(info, &format!("{}/XL", info.code), ev.at);
+    let mut b = standard_heading(info, ev.at);
     b.push(Block::Space(14.0));
     b.push(centered(
         "PHIẾU XIN LỖI VÀ HẸN LẠI NGÀY TRẢ KẾT QUẢ",
@@ -805,7 +843,7 @@ fn key_text(info: &DossierInfo<'_>) -> String {
     }
 }
 
-// ---- Mẫu 06 --------------------------------------------------------------------
+// ---- Mẫu 05 --------------------------------------------------------------------
 
 /// Who the dossier went to after a step.
 fn handed_to(info: &DossierInfo<'_>, step: &Step<'_>) -> String {
@@ -862,7 +900,7 @@ fn control_sheet(
     steps: &[Step<'_>],
 ) -> Result<Vec<Block>, DocumentError> {
     let last = info.events.last().map_or(reception.at, |e| e.at);
-    let mut b = standard_heading(info, &format!("{}/KSQT", info.code), last);
+    let mut b = standard_heading(info, last);
     b.push(Block::Space(12.0));
     b.push(centered(
         "PHIẾU KIỂM SOÁT QUÁ TRÌNH GIẢI QUYẾT HỒ SƠ",

@@ -136,6 +136,61 @@ pub enum Block {
     PageBreak,
 }
 
+impl Para {
+    fn scaled(&self, k: f32) -> Para {
+        Para {
+            spans: self
+                .spans
+                .iter()
+                .map(|s| Span {
+                    style: Style {
+                        size: s.style.size * k,
+                        ..s.style
+                    },
+                    text: s.text.clone(),
+                })
+                .collect(),
+            align: self.align,
+            indent: self.indent * k,
+        }
+    }
+}
+
+impl Block {
+    /// The same block drawn `k` times as large: how a form designed for A4
+    /// is printed on A5, every size and gap in proportion.
+    pub fn scaled(&self, k: f32) -> Block {
+        match self {
+            Block::Para(p) => Block::Para(p.scaled(k)),
+            Block::Space(h) => Block::Space(h * k),
+            Block::Columns(cols) => Block::Columns(
+                cols.iter()
+                    .map(|(f, blocks)| (*f, blocks.iter().map(|b| b.scaled(k)).collect()))
+                    .collect(),
+            ),
+            Block::Rule(len) => Block::Rule(len * k),
+            Block::Table {
+                widths,
+                header,
+                rows,
+            } => Block::Table {
+                widths: widths.clone(),
+                header: header.iter().map(|c| c.scaled(k)).collect(),
+                rows: rows
+                    .iter()
+                    .map(|r| r.iter().map(|c| c.scaled(k)).collect())
+                    .collect(),
+            },
+            Block::Qr { data, size, align } => Block::Qr {
+                data: data.clone(),
+                size: size * k,
+                align: *align,
+            },
+            Block::PageBreak => Block::PageBreak,
+        }
+    }
+}
+
 /// One wrapped line: pieces (style, text, x offset) and its width.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Line {
@@ -286,6 +341,8 @@ pub fn wrap(spans: &[Span], width: f32, indent: f32) -> Result<Vec<Line>, Docume
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Paper {
     A4Portrait,
+    /// The one-stop forms 01–05.
+    A5Portrait,
     A4Landscape,
     /// An 80 mm thermal roll: one page as long as the content.
     Roll80,
@@ -295,6 +352,7 @@ impl Paper {
     fn size(self) -> (f32, f32) {
         match self {
             Paper::A4Portrait => (210.0 * MM, 297.0 * MM),
+            Paper::A5Portrait => (148.0 * MM, 210.0 * MM),
             Paper::A4Landscape => (297.0 * MM, 210.0 * MM),
             Paper::Roll80 => (80.0 * MM, f32::INFINITY),
         }
@@ -304,6 +362,8 @@ impl Paper {
     fn margins(self) -> [f32; 4] {
         match self {
             Paper::A4Portrait => [20.0 * MM, 15.0 * MM, 20.0 * MM, 30.0 * MM],
+            // Scaled down for A5: the binding side keeps the wider margin.
+            Paper::A5Portrait => [15.0 * MM, 10.0 * MM, 15.0 * MM, 20.0 * MM],
             Paper::A4Landscape => [15.0 * MM, 15.0 * MM, 15.0 * MM, 20.0 * MM],
             Paper::Roll80 => [4.0 * MM, 4.0 * MM, 6.0 * MM, 4.0 * MM],
         }

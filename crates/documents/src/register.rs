@@ -1,4 +1,4 @@
-//! Mẫu 05: the dossier register (sổ theo dõi hồ sơ) of a unit for a
+//! Mẫu 06: the dossier register (sổ theo dõi hồ sơ) of a unit for a
 //! period, as a landscape PDF table and as CSV (UTF-8 with BOM, so
 //! spreadsheet programs read the Vietnamese headers right).
 
@@ -88,11 +88,12 @@ impl RegisterInfo {
     }
 
     pub fn pdf(&self) -> Result<Vec<u8>, DocumentError> {
-        let parent = upper_body(&self.province_name);
-        let unit = upper_body(&self.unit_name);
+        // The center's book, under its People's Committee, like the forms.
+        let parent = upper_body(&self.unit_name);
+        let unit = crate::forms::CENTER;
         let place = words::place_of(&self.unit_name);
         let number = format!(
-            "{:04}{:02}{:02}/SĐ",
+            "{:04}{:02}{:02}/TTPVHCC",
             self.from.year(),
             u8::from(self.from.month()),
             self.from.day()
@@ -101,7 +102,7 @@ impl RegisterInfo {
         let mut b = heading(
             &Heading {
                 parent: &parent,
-                unit: &unit,
+                unit,
                 number: &number,
                 place: &place,
                 date: self.printed,

@@ -24,6 +24,8 @@ pub enum ProblemKind {
     UnsupportedMedia,
     /// Too many attempts; try again later (429).
     RateLimited,
+    /// Existed in an earlier release and moved for good (410).
+    Gone,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -57,7 +57,7 @@ pub fn file_response(bytes: Vec<u8>, content_type: &'static str, filename: &str)
     resp
 }
 
-/// The register (Mẫu 05) of a unit for a period, as a file answer.
+/// The register (Mẫu 06) of a unit for a period, as a file answer.
 pub async fn register(s: &AppState, user: &User, q: &RegisterQuery) -> ApiResult<Response> {
     let f = motcua_app::forms::register(&s.store, user, q, s.now()).await?;
     Ok(file_response(f.bytes, f.content_type, &f.filename))

@@ -37,6 +37,7 @@ pub fn status_of(kind: ProblemKind) -> StatusCode {
         ProblemKind::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         ProblemKind::UnsupportedMedia => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         ProblemKind::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+        ProblemKind::Gone => StatusCode::GONE,
     }
 }
 

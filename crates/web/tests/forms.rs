@@ -460,8 +460,9 @@ async fn every_form_of_a_dossier_through_its_lifecycle() {
         let heading = [
             "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
             "Độc lập - Tự do - Hạnh phúc",
-            "UBND TỈNH ĐỒNG THÁP",
             "UBND XÃ MỸ HIỆP",
+            "TRUNG TÂM PHỤC VỤ HÀNH CHÍNH CÔNG",
+            "/TTPVHCC",
         ];
         let api = |f: &str| format!("/api/v1/dossiers/{code}/forms/{f}");
         let r = env.get(&api("01"), Some(&env.receptionist)).await;
@@ -514,8 +515,19 @@ async fn every_form_of_a_dossier_through_its_lifecycle() {
                 "Phạm Quốc Việt",
             ],
         );
+        // The control sheet is Mẫu 05 as in Circular 01/2018; "06" was its
+        // number in the previous release and now says where it went.
         let r = env.get(&api("06"), Some(&env.specialist)).await;
-        let t = env.text_of(r.pdf(), "mau-06");
+        let moved = r.error(410, "form_renumbered");
+        assert!(
+            moved["error"]["message"]
+                .as_str()
+                .unwrap_or("")
+                .contains("Mẫu 05"),
+            "{b}: {moved}"
+        );
+        let r = env.get(&api("05"), Some(&env.specialist)).await;
+        let t = env.text_of(r.pdf(), "mau-05");
         has(
             b,
             &t,
@@ -544,7 +556,7 @@ async fn every_form_of_a_dossier_through_its_lifecycle() {
             .await;
         assert_eq!(page.status, 200, "{b}");
         let html = page.text();
-        for f in ["01", "01-80mm", "02", "04", "06"] {
+        for f in ["01", "01-80mm", "02", "04", "05"] {
             assert!(
                 html.contains(&format!("/can-bo/ho-so/{code}/mau/{f}.pdf")),
                 "{b}: link {f}"
@@ -564,6 +576,19 @@ async fn every_form_of_a_dossier_through_its_lifecycle() {
             .await;
         let t = env.text_of(r.pdf(), "page-mau-01-80mm");
         has(b, &t, &[&code, APPLICANT]);
+        // A bookmark of the old control sheet address lands on Mẫu 05.
+        let r = env
+            .page(
+                &format!("/can-bo/ho-so/{code}/mau/06.pdf"),
+                &env.receptionist,
+            )
+            .await;
+        assert_eq!(r.status, 301, "{b}");
+        assert_eq!(
+            r.headers[reqwest::header::LOCATION],
+            format!("/can-bo/ho-so/{code}/mau/05.pdf").as_str(),
+            "{b}"
+        );
         let r = env
             .page(
                 &format!("/can-bo/ho-so/{code}/mau/03.pdf"),
@@ -598,7 +623,7 @@ async fn every_form_of_a_dossier_through_its_lifecycle() {
             .into_iter()
             .map(|(_, _, what)| what)
             .collect();
-        for w in ["api:form:01", "api:form:06", "page:form:01-80mm"] {
+        for w in ["api:form:01", "api:form:05", "page:form:01-80mm"] {
             assert!(log.iter().any(|x| x == w), "{b}: {w} not in {log:?}");
         }
 

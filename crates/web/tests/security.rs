@@ -1338,7 +1338,7 @@ async fn each_role_reads_only_what_the_role_by_data_table_allows() {
             for path in [
                 format!("/api/v1/dossiers/{code}"),
                 format!("/api/v1/documents/{}", scan.id),
-                format!("/api/v1/dossiers/{code}/forms/06"),
+                format!("/api/v1/dossiers/{code}/forms/05"),
             ] {
                 let status = get(path.clone()).await.status().as_u16();
                 assert_eq!(status == 200, full, "{role} reading {path}: {status}");

@@ -22,13 +22,14 @@ use utoipa::IntoParams;
     operation_id = "getDossierForm",
     tag = "documents",
     summary = "A form of Circular 01/2018/TT-VPCP for a dossier, as PDF",
-    description = "`01` receipt and appointment (A4, with a QR code to the public lookup), `01-80mm` the same receipt for an 80 mm thermal printer, `02` supplement request, `03` refusal (at intake or of the request), `04` apology with the new date, `06` processing control sheet (every step, who handed to whom, when, due, on time or late, and the delivery of the result). Filled from the dossier and its events, dates in Vietnam time. Same visibility as the dossier; the read is logged. The QR code points at `MOTCUA_PUBLIC_URL` when set, else the address used.",
+    description = "`01` receipt and appointment (A4, with a QR code to the public lookup), `01-80mm` the same receipt for an 80 mm thermal printer, `02` supplement request, `03` refusal (at intake or of the request), `04` apology with the new date, `05` processing control sheet (every step, who handed to whom, when, due, on time or late, and the delivery of the result); 01–05 are laid out on A5. The control sheet was `06` before the forms were numbered as in Circular 01/2018 (where 06 is the register): `06` answers 410 `form_renumbered` for one release. Filled from the dossier and its events, dates in Vietnam time. Same visibility as the dossier; the read is logged. The QR code points at `MOTCUA_PUBLIC_URL` when set, else the address used.",
     params(("code" = String, Path, description = "Dossier code (mã hồ sơ): `<unit code>-<yymmdd>-<sequence>`.", pattern = "^[0-9]{5}-[0-9]{6}-[0-9]{4,9}$", example = "30112-260302-0001"), ("form" = String, Path, description = "Which form.")),
     responses(
         (status = 200, description = "The form.", content((String = "application/pdf"))),
         (status = 401, response = Unauthorized),
         (status = 404, description = "Unknown code or form, or not of the caller's units — codes: `dossier_not_found`, `form_not_found`", body = ErrorBody),
         (status = 409, description = "The form does not apply to the dossier in its present history (e.g. 03 for a dossier never refused) — codes: `form_not_applicable`", body = ErrorBody),
+        (status = 410, description = "A form number of an earlier release, now another form — codes: `form_renumbered` (the message names the new number)", body = ErrorBody),
     ),
     security(("bearerAuth" = []), ("sessionCookie" = [])),
 )]
@@ -38,7 +39,22 @@ pub async fn form(
     headers: HeaderMap,
     Path((code, form)): Path<(String, String)>,
 ) -> ApiResult<Response> {
-    let form = Form::from_slug(form.trim_end_matches(".pdf"))
+    let slug = form.trim_end_matches(".pdf");
+    if let Some(moved) = Form::renumbered_from(slug) {
+        return Err(Problem::new(
+            motcua_domain::ProblemKind::Gone,
+            "form_renumbered",
+            format!(
+                "Mẫu {slug} nay là Sổ theo dõi hồ sơ (theo Thông tư 01/2018/TT-VPCP); {} là Mẫu {}: /api/v1/dossiers/{code}/forms/{}",
+                "Phiếu kiểm soát quá trình giải quyết hồ sơ",
+                moved.slug(),
+                moved.slug()
+            ),
+        )
+        .with_field("form")
+        .into());
+    }
+    let form = Form::from_slug(slug)
         .ok_or_else(|| Problem::not_found("form_not_found", "Không có mẫu văn bản này"))?;
     let rec = s
         .store
@@ -87,7 +103,7 @@ pub struct RegisterParams {
     path = "/api/v1/register",
     operation_id = "getRegister",
     tag = "documents",
-    summary = "The dossier register (Mẫu 05) of a unit for a period, as PDF or CSV",
+    summary = "The dossier register (Mẫu 06) of a unit for a period, as PDF or CSV",
     description = "Dossiers of the unit submitted between `from` and `to` (Vietnam dates, inclusive, at most 366 days): code, procedure, applicant, address and phone, reception, appointment, result, return, status, late or not, delivery. PDF on A4 landscape, or CSV in UTF-8 with a byte-order mark and Vietnamese headers. Only units the caller works for; the read is logged.",
     params(RegisterParams),
     responses(

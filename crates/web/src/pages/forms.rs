@@ -1,7 +1,8 @@
 //! Printable official documents for officers: each form of a dossier as
-//! PDF (`/can-bo/ho-so/{code}/mau/{01|01-80mm|02|03|04|06}.pdf`) and the
-//! dossier register of a unit for a period (`/can-bo/so-theo-doi`, PDF or
-//! CSV). Same rule as the dossier page: only dossiers of the officer's
+//! PDF (`/can-bo/ho-so/{code}/mau/{01|01-80mm|02|03|04|05}.pdf`) and the
+//! dossier register (Mẫu 06) of a unit for a period (`/can-bo/so-theo-doi`,
+//! PDF or CSV). The control sheet was `06.pdf` before the forms were
+//! numbered as in Circular 01/2018: that address redirects for good. Same rule as the dossier page: only dossiers of the officer's
 //! units, anything else is the same 404 as an unknown code; every read of
 //! personal data is logged.
 
@@ -14,6 +15,7 @@ use askama::Template;
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
+use axum::response::IntoResponse;
 use axum::routing::get;
 use motcua_documents::Form;
 use motcua_domain::Problem;
@@ -40,6 +42,19 @@ async fn form_pdf(
         return Ok(sign_in(&c.path));
     };
     let lang = c.lang;
+    if let Some(form) = file.strip_suffix(".pdf").and_then(Form::renumbered_from) {
+        let to = format!(
+            "/can-bo/ho-so/{}/mau/{}.pdf",
+            super::url_encode(&code),
+            form.slug()
+        );
+        // 301, as bookmarks and printed links expect of a moved address.
+        return Ok((
+            StatusCode::MOVED_PERMANENTLY,
+            [(axum::http::header::LOCATION, to)],
+        )
+            .into_response());
+    }
     let form = file
         .strip_suffix(".pdf")
         .and_then(Form::from_slug)
