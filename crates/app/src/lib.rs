@@ -13,6 +13,7 @@ pub mod integrations;
 pub mod jobs;
 pub mod metrics;
 pub mod outbox;
+pub mod seal;
 pub mod signing;
 pub mod sim;
 pub mod webhooks;

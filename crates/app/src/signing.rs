@@ -17,12 +17,12 @@ type Result<T> = std::result::Result<T, StoreError>;
 pub const CA_YEARS: u16 = 10;
 pub const SIGNER_DAYS: u32 = 2 * 365;
 
-fn internal(e: impl std::fmt::Display) -> StoreError {
+pub(crate) fn internal(e: impl std::fmt::Display) -> StoreError {
     StoreError::Config(e.to_string())
 }
 
 /// A PDF or key problem as the user sees it.
-fn sign_problem(e: SignError) -> StoreError {
+pub(crate) fn sign_problem(e: SignError) -> StoreError {
     match e {
         SignError::Pdf(_) | SignError::XrefStream => {
             Problem::invalid("bad_pdf", "file", e.to_string()).into()

@@ -212,12 +212,20 @@ enum SigningCmd {
         #[arg(long)]
         unit: String,
     },
-    /// Issue a signer certificate to a leader of the unit.
+    /// Issue a signer certificate to a leader of the unit (`--user`), or the
+    /// unit's organisation certificate (`--organisation`) that signs the forms
+    /// sent electronically to online applicants.
     Issue {
         #[arg(long)]
         unit: String,
+        #[arg(
+            long,
+            required_unless_present = "organisation",
+            conflicts_with = "organisation"
+        )]
+        user: Option<String>,
         #[arg(long)]
-        user: String,
+        organisation: bool,
         /// Days the certificate is valid.
         #[arg(long, default_value_t = motcua_app::signing::SIGNER_DAYS)]
         days: u32,
@@ -854,7 +862,27 @@ async fn signing(settings: &Settings, cmd: SigningCmd) -> Result<()> {
                 settings.data_dir.join(SIGNING_KEY_FILE).display()
             );
         }
-        SigningCmd::Issue { unit, user, days } => {
+        SigningCmd::Issue {
+            unit,
+            organisation: true,
+            days,
+            ..
+        } => {
+            let c = motcua_app::seal::issue_organisation(&store, &unit, by, now, days)
+                .await
+                .map_err(problem)?;
+            println!(
+                "Đã cấp chứng thư số tổ chức \"{}\" cho đơn vị {}: sê-ri {}, hiệu lực đến {}. Giấy tờ gửi điện tử cho người nộp trực tuyến được ký bằng chứng thư này.",
+                c.subject,
+                c.unit_code,
+                c.serial,
+                vn_time(c.not_after)
+            );
+        }
+        SigningCmd::Issue {
+            unit, user, days, ..
+        } => {
+            let user = user.unwrap_or_default();
             let c = motcua_app::signing::issue(&store, &unit, &user, by, now, days)
                 .await
                 .map_err(problem)?;

@@ -733,3 +733,122 @@ fn serde_urlencoded_pair(name: &str, value: &str) -> String {
     }
     out
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_online_applicant_downloads_the_forms_signed_with_the_centers_certificate() {
+    let dir = tempfile::tempdir().expect("dir");
+    for db in databases(dir.path()).await.expect("dbs") {
+        let mut store = open_seeded(&db).await.expect("store");
+        store.signing_key_file = Some(db.dir.join("signing.key"));
+        let receptionist =
+            add_user(&store, "tiepnhan", "Lê Tiếp Nhận", Role::Receptionist, UNIT).await;
+        let now = OffsetDateTime::now_utc();
+        let mut documents = Vec::new();
+        for code in ["to-khai", "giay-to-tuy-than"] {
+            let meta = store
+                .upload(&result_pdf(), Some("scan.pdf"), "citizen", now)
+                .await
+                .expect("upload");
+            documents.push(DocumentRef {
+                code: code.into(),
+                upload_id: Some(meta.id),
+                paper: false,
+            });
+        }
+        let created = store
+            .create_dossier(
+                NewDossier {
+                    unit_code: UNIT.into(),
+                    procedure_code: "HT-XNHN".into(),
+                    channel: Channel::Online,
+                    applicant: ApplicantInput {
+                        full_name: "Trần Thị Mai".into(),
+                        id_number: "087188001234".into(),
+                        date_of_birth: "1988-04-12".into(),
+                        phone: "0912345678".into(),
+                        email: None,
+                        address: "Ấp 2, xã Mỹ Hiệp".into(),
+                    },
+                    fields: serde_json::json!({}),
+                    documents,
+                },
+                &Actor::Citizen,
+                now,
+            )
+            .await
+            .expect("online dossier");
+        let code = created.row.code.clone();
+        let key = created.issued_key.clone().expect("key");
+        let env = start(&store).await;
+        env.act(&code, &receptionist, "receive", None).await;
+        let lookup = format!("/tra-cuu?code={code}&key={key}");
+        let receipt = format!("/tra-cuu/{code}/giay-to/01.pdf?key={key}");
+
+        // No organisation certificate yet: the receipt goes unsigned, and the
+        // page says so.
+        let page = env.get(&lookup, None).await;
+        page.expect(200);
+        assert!(page.text().contains("id=\"paper-01\""), "{}", page.text());
+        assert!(page.text().contains("chưa được ký số"));
+        assert!(!page.text().contains("id=\"paper-02\""));
+        let unsigned = env.get(&receipt, None).await;
+        unsigned.expect(200);
+        let report = motcua_app::signing::verify(&store, &unsigned.body, now)
+            .await
+            .expect("verify");
+        assert_eq!(report.verdict, motcua_signing::verify::Verdict::NoSignature);
+        assert!(flat(&pdf_text(&unsigned.body)).contains("TRUNG TÂM PHỤC VỤ HÀNH CHÍNH CÔNG"));
+
+        // The unit's authority issues the organisation certificate: the same
+        // receipt now carries the center's signature, which verifies.
+        motcua_app::signing::create_ca(&store, UNIT, "admin", now)
+            .await
+            .expect("ca");
+        let org = motcua_app::seal::issue_organisation(&store, UNIT, "admin", now, 30)
+            .await
+            .expect("organisation certificate");
+        assert!(org.username.is_none() && !org.is_ca);
+        let page = env.get(&lookup, None).await;
+        assert!(
+            page.text()
+                .contains("được ký số bằng chứng thư số của Trung tâm")
+        );
+        let signed = env.get(&receipt, None).await;
+        signed.expect(200);
+        let report = motcua_app::signing::verify(&store, &signed.body, now)
+            .await
+            .expect("verify");
+        assert_eq!(report.verdict, motcua_signing::verify::Verdict::Valid);
+        let signer = report.signer.expect("signer");
+        assert!(
+            signer.name.starts_with("Trung tâm Phục vụ hành chính công"),
+            "{}",
+            signer.name
+        );
+        assert_eq!(signer.serial, org.serial);
+
+        // Another key, another form, the internal control sheet: not found.
+        env.get(
+            &format!("/tra-cuu/{code}/giay-to/01.pdf?key=AAAAAAAAAA"),
+            None,
+        )
+        .await
+        .expect(404);
+        env.get(&format!("/tra-cuu/{code}/giay-to/03.pdf?key={key}"), None)
+            .await
+            .expect(404);
+        env.get(&format!("/tra-cuu/{code}/giay-to/05.pdf?key={key}"), None)
+            .await
+            .expect(404);
+        // A counter dossier's papers are handed over in person, stamped.
+        let counter = counter_dossier(&store, &receptionist, now).await;
+        let ckey = counter.issued_key.clone().expect("key");
+        let page = env
+            .get(
+                &format!("/tra-cuu?code={}&key={ckey}", counter.row.code),
+                None,
+            )
+            .await;
+        assert!(!page.text().contains("id=\"papers\""));
+    }
+}

@@ -31,6 +31,10 @@ pub struct LookupView {
     pub history: Vec<(String, String)>,
     /// A signed electronic result the citizen can download (returned dossiers).
     pub has_result: bool,
+    /// The forms sent to an online applicant, to download.
+    pub papers: Vec<PaperLink>,
+    /// Whether those forms carry the unit's organisation signature.
+    pub papers_signed: bool,
 }
 
 #[derive(Template)]
@@ -138,8 +142,15 @@ pub(super) async fn lookup_view(
             .result(&r.code)
             .await?
             .is_some_and(|x| x.signed_at.is_some());
+    let papers = papers(c, rec);
+    let papers_signed = !papers.is_empty()
+        && motcua_app::seal::organisation_cert(&s.store, &r.unit_code, now)
+            .await?
+            .is_some();
     Ok(LookupView {
         has_result,
+        papers,
+        papers_signed,
         code: r.code.clone(),
         procedure: procedure.name,
         unit,

@@ -32,10 +32,12 @@ use std::sync::Arc;
 
 mod flow;
 mod lookup;
+mod papers;
 
 use flow::*;
 use lookup::*;
 pub use lookup::{LookupView, SupplementView, action_words, status_words};
+use papers::*;
 
 /// Room for a 10 MB scan plus the form around it.
 const UPLOAD_BODY_LIMIT: usize = 12 * 1024 * 1024;
@@ -54,6 +56,7 @@ pub fn routes() -> Router<AppState> {
                 .layer(DefaultBodyLimit::max(UPLOAD_BODY_LIMIT)),
         )
         .route("/tra-cuu", get(lookup))
+        .route("/tra-cuu/{code}/giay-to/{file}", get(paper))
         .route(
             "/tra-cuu/bo-sung",
             post(supplement).layer(DefaultBodyLimit::max(UPLOAD_BODY_LIMIT)),
