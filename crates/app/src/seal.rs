@@ -8,7 +8,7 @@ use motcua_documents::Form;
 use motcua_domain::Problem;
 use motcua_signing::sign::{SignRequest, sign_pdf};
 use motcua_signing::{SignError, ca, keys};
-use motcua_store::signing::{NewCert, SigningCert};
+use motcua_store::signing::SigningCert;
 use motcua_store::{Result, Store};
 use time::OffsetDateTime;
 
@@ -51,24 +51,7 @@ pub async fn issue_organisation(
         days,
     )
     .map_err(internal)?;
-    let sealed = keys::seal(&issued.key, &secret).map_err(internal)?;
-    let new = NewCert {
-        serial: issued.serial.clone(),
-        unit_code: unit.to_string(),
-        is_ca: false,
-        username: None,
-        subject: issued.info.subject.clone(),
-        not_before: issued.info.not_before,
-        not_after: issued.info.not_after,
-        cert_der: issued.cert_der,
-        sealed_key: sealed,
-    };
-    store.signing().add_cert(&new, by, not_before).await?;
-    store
-        .signing()
-        .cert(&issued.serial)
-        .await?
-        .ok_or_else(|| internal("certificate vanished"))
+    crate::signing::keep(store, issued, &secret, unit, None, by, not_before).await
 }
 
 /// The organisation certificate in force for `unit` at `now`, if any.

@@ -73,24 +73,7 @@ pub async fn create_ca(
     }
     let secret = secret(store)?;
     let issued = ca::new_ca(&u.code, &u.name, now, CA_YEARS).map_err(internal)?;
-    let sealed = keys::seal(&issued.key, &secret).map_err(internal)?;
-    let new = NewCert {
-        serial: issued.serial.clone(),
-        unit_code: u.code.clone(),
-        is_ca: true,
-        username: None,
-        subject: issued.info.subject.clone(),
-        not_before: issued.info.not_before,
-        not_after: issued.info.not_after,
-        cert_der: issued.cert_der,
-        sealed_key: sealed,
-    };
-    store.signing().add_cert(&new, by, now).await?;
-    store
-        .signing()
-        .cert(&issued.serial)
-        .await?
-        .ok_or_else(|| internal("certificate vanished"))
+    keep(store, issued, &secret, &u.code, None, by, now).await
 }
 
 /// Issue a signer certificate to a leader of the unit, valid from `not_before`.
@@ -142,19 +125,43 @@ pub async fn issue(
         days,
     )
     .map_err(internal)?;
-    let sealed = keys::seal(&issued.key, &secret).map_err(internal)?;
+    keep(
+        store,
+        issued,
+        &secret,
+        unit,
+        Some(user.username),
+        by,
+        not_before,
+    )
+    .await
+}
+
+/// Seal a freshly issued key under the signing secret and keep the
+/// certificate; `holder` is the leader's username (None: a CA or the
+/// organisation).
+pub(crate) async fn keep(
+    store: &Store,
+    issued: ca::Issued,
+    secret: &Secret,
+    unit: &str,
+    holder: Option<String>,
+    by: &str,
+    at: OffsetDateTime,
+) -> Result<SigningCert> {
+    let sealed = keys::seal(&issued.key, secret).map_err(internal)?;
     let new = NewCert {
         serial: issued.serial.clone(),
         unit_code: unit.to_string(),
-        is_ca: false,
-        username: Some(user.username.clone()),
+        is_ca: issued.info.is_ca,
+        username: holder,
         subject: issued.info.subject.clone(),
         not_before: issued.info.not_before,
         not_after: issued.info.not_after,
         cert_der: issued.cert_der,
         sealed_key: sealed,
     };
-    store.signing().add_cert(&new, by, not_before).await?;
+    store.signing().add_cert(&new, by, at).await?;
     store
         .signing()
         .cert(&issued.serial)
