@@ -19,8 +19,8 @@ impl Store {
     /// verify, so it is refused here.
     pub(crate) async fn mark_keyed_links(&self) -> Result<()> {
         let key = self.audit_key();
-        if on_db!(self.keyed_mark())?.is_none() {
-            let heads: Vec<(String, i64)> = on_db!(self.audit_heads())?
+        if on_db!(self, keyed_mark())?.is_none() {
+            let heads: Vec<(String, i64)> = on_db!(self, audit_heads())?
                 .into_iter()
                 .map(|(unit, seq, _)| (unit, seq))
                 .collect();
@@ -29,11 +29,11 @@ impl Store {
             // The mark's time is informative only (what it proves is its
             // heads): the newest event it covers, so opening a database
             // reads no clock.
-            let at = on_db!(self.last_event_at())?.unwrap_or(0);
+            let at = on_db!(self, last_event_at())?.unwrap_or(0);
             let mac = motcua_domain::audit::keyed_mark_mac(&key, at, &text);
-            on_db!(self.add_keyed_mark(at, &text, &mac))?;
+            on_db!(self, add_keyed_mark(at, &text, &mac))?;
         }
-        match on_db!(self.keyed_mark())? {
+        match on_db!(self, keyed_mark())? {
             Some((at, heads, mac))
                 if motcua_domain::audit::keyed_mark_mac(&key, at, &heads) == mac =>
             {
@@ -52,11 +52,11 @@ impl Store {
     /// rewrite of history up to now can go unnoticed without the key.
     pub async fn audit_checkpoint(&self, now: OffsetDateTime) -> Result<usize> {
         let key = self.audit_key();
-        let heads = on_db!(self.audit_heads())?;
+        let heads = on_db!(self, audit_heads())?;
         let text = serde_json::to_string(&heads).map_err(|e| StoreError::Config(e.to_string()))?;
         let at = model::to_ms(now);
         let mac = motcua_domain::audit::checkpoint_mac(&key, format!("{at}\n{text}").as_bytes());
-        on_db!(self.add_checkpoint(at, &text, &mac))?;
+        on_db!(self, add_checkpoint(at, &text, &mac))?;
         Ok(heads.len())
     }
 
@@ -70,7 +70,7 @@ impl Store {
         let mut report = AuditReport::default();
         // Up to which link each chain may hold unkeyed links.
         let mut unkeyed_until: HashMap<String, i64> = HashMap::new();
-        match on_db!(self.keyed_mark())? {
+        match on_db!(self, keyed_mark())? {
             Some((at, heads, mac))
                 if motcua_domain::audit::keyed_mark_mac(key, at, &heads) == mac =>
             {
@@ -87,7 +87,7 @@ impl Store {
         }
         // What the checkpoints say each chain held at their time.
         let mut expected: HashMap<(String, i64), (i64, String)> = HashMap::new();
-        for (id, at, heads, mac) in on_db!(self.checkpoints())? {
+        for (id, at, heads, mac) in on_db!(self, checkpoints())? {
             report.checkpoints += 1;
             if motcua_domain::audit::checkpoint_mac(key, format!("{at}\n{heads}").as_bytes()) != mac
             {
@@ -101,11 +101,11 @@ impl Store {
                 expected.insert((unit, seq), (id, hash));
             }
         }
-        let heads: BTreeMap<String, (i64, String)> = on_db!(self.audit_heads())?
+        let heads: BTreeMap<String, (i64, String)> = on_db!(self, audit_heads())?
             .into_iter()
             .map(|(u, s, h)| (u, (s, h)))
             .collect();
-        let (unchained, total) = on_db!(self.unchained_events())?;
+        let (unchained, total) = on_db!(self, unchained_events())?;
         if unchained > 0 {
             report.problems.push(format!(
                 "{unchained} sự kiện nằm ngoài chuỗi băm (events outside any chain)"
@@ -115,7 +115,7 @@ impl Store {
         let mut last: HashMap<String, (i64, String)> = HashMap::new();
         let (mut after_unit, mut after_seq) = (String::new(), 0i64);
         loop {
-            let page = on_db!(self.chain_page(&after_unit, after_seq, 5000))?;
+            let page = on_db!(self, chain_page(&after_unit, after_seq, 5000))?;
             let Some(tail) = page.last() else { break };
             (after_unit, after_seq) = (tail.unit_code.clone(), tail.unit_seq);
             for r in &page {
@@ -268,19 +268,22 @@ impl Store {
         what: &str,
         now: OffsetDateTime,
     ) -> Result<()> {
-        on_db!(self.log_access(model::to_ms(now), username, dossier_code, what))
+        on_db!(
+            self,
+            log_access(model::to_ms(now), username, dossier_code, what)
+        )
     }
 
     /// Who read a dossier's personal data, oldest first: (instant ms, username, what).
     pub async fn access_log(&self, dossier_code: &str) -> Result<Vec<(i64, String, String)>> {
-        on_db!(self.access_log(dossier_code))
+        on_db!(self, access_log(dossier_code))
     }
 
     /// Every dossier filed by the holder of an ID number, with its history
     /// and who read it: what the system holds about that person.
     pub async fn personal_data(&self, id_number: &str) -> Result<serde_json::Value> {
         let mut dossiers = Vec::new();
-        for code in on_db!(self.codes_by_id_number(id_number))? {
+        for code in on_db!(self, codes_by_id_number(id_number))? {
             let Some(rec) = self.dossier(&code).await? else {
                 continue;
             };
@@ -337,11 +340,11 @@ impl Store {
     /// The unit of a dossier, by its internal id.
     /// The unit and code of a dossier, by its id.
     pub async fn dossier_unit(&self, id: i64) -> Result<Option<(String, String)>> {
-        on_db!(self.dossier_unit(id))
+        on_db!(self, dossier_unit(id))
     }
 
     pub async fn count_dossiers(&self) -> Result<i64> {
-        on_db!(self.count_dossiers())
+        on_db!(self, count_dossiers())
     }
 
     /// Refold a dossier's events and compare with its stored row: the row
@@ -372,7 +375,7 @@ impl Store {
 
     /// Check every dossier; returns how many were checked.
     pub async fn check_all(&self) -> Result<usize> {
-        let codes = on_db!(self.all_dossier_codes())?;
+        let codes = on_db!(self, all_dossier_codes())?;
         for code in &codes {
             self.check_consistency(code).await?;
         }
@@ -384,7 +387,7 @@ impl Store {
     /// (code, the first such character), for an officer to correct.
     pub async fn unprintable_dossiers(&self) -> Result<Vec<(String, char)>> {
         let mut out = Vec::new();
-        for code in on_db!(self.all_dossier_codes())? {
+        for code in on_db!(self, all_dossier_codes())? {
             if let Some(row) = self.dossier_row(&code).await?
                 && let Some(c) = [row.applicant_name.as_str(), row.applicant_address.as_str()]
                     .iter()

@@ -116,14 +116,6 @@ macro_rules! backend {
 
         type Db = $db;
 
-        #[derive(Debug, Clone)]
-        pub(crate) struct Inner {
-            pub read: Pool<Db>,
-            pub write: Pool<Db>,
-            /// Every new link of the history is keyed with it.
-            pub audit_key: std::sync::Arc<Vec<u8>>,
-        }
-
         async fn user_from_row(conn: &Pool<Db>, r: UserRow) -> Result<User> {
             let units: Vec<String> = if let Some(p) = &r.province_code {
                 sqlx::query_scalar("SELECT code FROM units WHERE province_code = $1 ORDER BY code")
@@ -165,7 +157,179 @@ macro_rules! backend {
             }
         }
 
-        impl Inner {
+        async fn attach_documents(tx: &mut Transaction<'static, Db>, dossier_id: i64, docs: &[DocumentRef], by: &str, now: i64) -> Result<()> {
+            for (i, d) in docs.iter().enumerate() {
+                if let Some(upload) = &d.upload_id {
+                    let done = sqlx::query(
+                        "UPDATE documents SET dossier_id = $1, doc_code = $2 WHERE id = $3 AND dossier_id IS NULL",
+                    )
+                    .bind(dossier_id)
+                    .bind(&d.code)
+                    .bind(upload)
+                    .execute(&mut **tx)
+                    .await?;
+                    if done.rows_affected() != 1 {
+                        return Err(bad_upload(&d.code));
+                    }
+                } else if d.paper {
+                    sqlx::query(
+                        "INSERT INTO documents (id, dossier_id, doc_code, sha256, size, content_type, filename, paper, uploaded_by, created_at) \
+                         VALUES ($1, $2, $3, NULL, 0, NULL, NULL, $4, $5, $6)",
+                    )
+                    .bind(format!("paper-{dossier_id}-{now}-{i}"))
+                    .bind(dossier_id)
+                    .bind(&d.code)
+                    .bind(true)
+                    .bind(by)
+                    .bind(now)
+                    .execute(&mut **tx)
+                    .await?;
+                }
+            }
+            Ok(())
+        }
+
+        /// Append an event as the next link of its unit's chain. The
+        /// head row is locked (PostgreSQL) or the writer is alone (SQLite),
+        /// so links never fork.
+        #[allow(clippy::too_many_arguments)]
+        async fn insert_event(
+            tx: &mut Transaction<'static, Db>,
+            audit_key: &[u8],
+            dossier_id: i64,
+            dossier_code: &str,
+            unit_code: &str,
+            procedure_code: &str,
+            e: &Event,
+            index: &[motcua_domain::index::Delta],
+        ) -> Result<()> {
+            let head: Option<(i64, String)> =
+                sqlx::query_as(concat!("SELECT seq, hash FROM audit_heads WHERE unit_code = $1", $lock))
+                    .bind(unit_code)
+                    .fetch_optional(&mut **tx)
+                    .await?;
+            let (prev_seq, prev_hash) = head.unwrap_or_else(|| (0, motcua_domain::audit::GENESIS.to_string()));
+            let link = motcua_domain::audit::Link { unit_code, unit_seq: prev_seq + 1, prev_hash: &prev_hash, dossier_code };
+            let hash = motcua_domain::audit::keyed_event_hash(audit_key, &link, e);
+            sqlx::query(
+                "INSERT INTO dossier_events (dossier_id, seq, at, actor, role, action, from_status, to_status, note, payload, \
+                 unit_code, unit_seq, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+            )
+            .bind(dossier_id)
+            .bind(e.seq)
+            .bind(to_ms(e.at))
+            .bind(&e.actor)
+            .bind(&e.role)
+            .bind(e.action.as_str())
+            .bind(e.from_status.map(Status::as_str))
+            .bind(e.to_status.as_str())
+            .bind(&e.note)
+            .bind(e.payload.to_json())
+            .bind(unit_code)
+            .bind(link.unit_seq)
+            .bind(&prev_hash)
+            .bind(&hash)
+            .execute(&mut **tx)
+            .await?;
+            // Each subscriber's delivery of the event is written with it:
+            // committed together, or not at all (see `outbox.rs`).
+            let message = motcua_domain::webhook::DossierEventMessage::of(dossier_code, unit_code, procedure_code, e);
+            sqlx::query(
+                "INSERT INTO outbox (kind, unit_code, target_id, idempotency_key, payload, next_attempt_at, created_at) \
+                 SELECT 'webhook', unit_code, id, 'webhook:' || CAST(id AS TEXT) || ':' || CAST($2 AS TEXT), $3, $4, $4 \
+                 FROM webhooks WHERE unit_code = $1 AND active",
+            )
+            .bind(unit_code)
+            .bind(&message.id)
+            .bind(message.to_json())
+            .bind(to_ms(e.at))
+            .execute(&mut **tx)
+            .await?;
+            // The service index's counters move in the event's own transaction.
+            // On PostgreSQL the usual single change rides with the chain head's
+            // write: no extra round trip while the unit's locks are held.
+            if let ([d], true) = (index, $one_statement) {
+                sqlx::query(
+                    "WITH daily AS (INSERT INTO index_counts (day, unit_code, metric, n) VALUES ($1, $2, $3, $4) \
+                     ON CONFLICT (day, unit_code, metric) DO UPDATE SET n = index_counts.n + excluded.n), \
+                     monthly AS (INSERT INTO index_counts_month (month, unit_code, metric, n) VALUES ($5, $2, $3, $4) \
+                     ON CONFLICT (month, unit_code, metric) DO UPDATE SET n = index_counts_month.n + excluded.n) \
+                     INSERT INTO audit_heads (unit_code, seq, hash) VALUES ($2, $6, $7) \
+                     ON CONFLICT (unit_code) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
+                )
+                .bind(day_text(d.day))
+                .bind(unit_code)
+                .bind(d.metric.as_str())
+                .bind(d.delta)
+                .bind(month_text(d.day))
+                .bind(link.unit_seq)
+                .bind(&hash)
+                .execute(&mut **tx)
+                .await?;
+                return Ok(());
+            }
+            sqlx::query(
+                "INSERT INTO audit_heads (unit_code, seq, hash) VALUES ($1, $2, $3) \
+                 ON CONFLICT (unit_code) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
+            )
+            .bind(unit_code)
+            .bind(link.unit_seq)
+            .bind(&hash)
+            .execute(&mut **tx)
+            .await?;
+            add_counts(tx, unit_code, index).await
+        }
+
+        /// Add to the index counters, per day and per month. PostgreSQL
+        /// does both in one statement (one round trip while the unit's
+        /// locks are held); SQLite, in-process, runs two.
+        async fn add_counts(
+            tx: &mut Transaction<'static, Db>,
+            unit_code: &str,
+            index: &[motcua_domain::index::Delta],
+        ) -> Result<()> {
+            for d in index {
+                if $one_statement {
+                    sqlx::query(
+                        "WITH daily AS (INSERT INTO index_counts (day, unit_code, metric, n) VALUES ($1, $2, $3, $4) \
+                         ON CONFLICT (day, unit_code, metric) DO UPDATE SET n = index_counts.n + excluded.n) \
+                         INSERT INTO index_counts_month (month, unit_code, metric, n) VALUES ($5, $2, $3, $4) \
+                         ON CONFLICT (month, unit_code, metric) DO UPDATE SET n = index_counts_month.n + excluded.n",
+                    )
+                    .bind(day_text(d.day))
+                    .bind(unit_code)
+                    .bind(d.metric.as_str())
+                    .bind(d.delta)
+                    .bind(month_text(d.day))
+                    .execute(&mut **tx)
+                    .await?;
+                    continue;
+                }
+                sqlx::query(
+                    "INSERT INTO index_counts (day, unit_code, metric, n) VALUES ($1, $2, $3, $4) \
+                     ON CONFLICT (day, unit_code, metric) DO UPDATE SET n = index_counts.n + excluded.n",
+                )
+                .bind(day_text(d.day))
+                .bind(unit_code)
+                .bind(d.metric.as_str())
+                .bind(d.delta)
+                .execute(&mut **tx)
+                .await?;
+                sqlx::query(
+                    "INSERT INTO index_counts_month (month, unit_code, metric, n) VALUES ($1, $2, $3, $4) \
+                     ON CONFLICT (month, unit_code, metric) DO UPDATE SET n = index_counts_month.n + excluded.n",
+                )
+                .bind(month_text(d.day))
+                .bind(unit_code)
+                .bind(d.metric.as_str())
+                .bind(d.delta)
+                .execute(&mut **tx)
+                .await?;
+            }
+            Ok(())
+        }
+
+        impl crate::Sql<Db> {
             pub async fn import_units(&self, list: &UnitList) -> Result<()> {
                 let mut tx = self.write.begin().await?;
                 for p in &list.provinces {
@@ -573,178 +737,6 @@ macro_rules! backend {
                 }))
             }
 
-            async fn attach(tx: &mut Transaction<'static, Db>, dossier_id: i64, docs: &[DocumentRef], by: &str, now: i64) -> Result<()> {
-                for (i, d) in docs.iter().enumerate() {
-                    if let Some(upload) = &d.upload_id {
-                        let done = sqlx::query(
-                            "UPDATE documents SET dossier_id = $1, doc_code = $2 WHERE id = $3 AND dossier_id IS NULL",
-                        )
-                        .bind(dossier_id)
-                        .bind(&d.code)
-                        .bind(upload)
-                        .execute(&mut **tx)
-                        .await?;
-                        if done.rows_affected() != 1 {
-                            return Err(bad_upload(&d.code));
-                        }
-                    } else if d.paper {
-                        sqlx::query(
-                            "INSERT INTO documents (id, dossier_id, doc_code, sha256, size, content_type, filename, paper, uploaded_by, created_at) \
-                             VALUES ($1, $2, $3, NULL, 0, NULL, NULL, $4, $5, $6)",
-                        )
-                        .bind(format!("paper-{dossier_id}-{now}-{i}"))
-                        .bind(dossier_id)
-                        .bind(&d.code)
-                        .bind(true)
-                        .bind(by)
-                        .bind(now)
-                        .execute(&mut **tx)
-                        .await?;
-                    }
-                }
-                Ok(())
-            }
-
-            /// Append an event as the next link of its unit's chain. The
-            /// head row is locked (PostgreSQL) or the writer is alone (SQLite),
-            /// so links never fork.
-            #[allow(clippy::too_many_arguments)]
-            async fn insert_event(
-                tx: &mut Transaction<'static, Db>,
-                audit_key: &[u8],
-                dossier_id: i64,
-                dossier_code: &str,
-                unit_code: &str,
-                procedure_code: &str,
-                e: &Event,
-                index: &[motcua_domain::index::Delta],
-            ) -> Result<()> {
-                let head: Option<(i64, String)> =
-                    sqlx::query_as(concat!("SELECT seq, hash FROM audit_heads WHERE unit_code = $1", $lock))
-                        .bind(unit_code)
-                        .fetch_optional(&mut **tx)
-                        .await?;
-                let (prev_seq, prev_hash) = head.unwrap_or_else(|| (0, motcua_domain::audit::GENESIS.to_string()));
-                let link = motcua_domain::audit::Link { unit_code, unit_seq: prev_seq + 1, prev_hash: &prev_hash, dossier_code };
-                let hash = motcua_domain::audit::keyed_event_hash(audit_key, &link, e);
-                sqlx::query(
-                    "INSERT INTO dossier_events (dossier_id, seq, at, actor, role, action, from_status, to_status, note, payload, \
-                     unit_code, unit_seq, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-                )
-                .bind(dossier_id)
-                .bind(e.seq)
-                .bind(to_ms(e.at))
-                .bind(&e.actor)
-                .bind(&e.role)
-                .bind(e.action.as_str())
-                .bind(e.from_status.map(Status::as_str))
-                .bind(e.to_status.as_str())
-                .bind(&e.note)
-                .bind(e.payload.to_json())
-                .bind(unit_code)
-                .bind(link.unit_seq)
-                .bind(&prev_hash)
-                .bind(&hash)
-                .execute(&mut **tx)
-                .await?;
-                // Each subscriber's delivery of the event is written with it:
-                // committed together, or not at all (see `outbox.rs`).
-                let message = motcua_domain::webhook::DossierEventMessage::of(dossier_code, unit_code, procedure_code, e);
-                sqlx::query(
-                    "INSERT INTO outbox (kind, unit_code, target_id, idempotency_key, payload, next_attempt_at, created_at) \
-                     SELECT 'webhook', unit_code, id, 'webhook:' || CAST(id AS TEXT) || ':' || CAST($2 AS TEXT), $3, $4, $4 \
-                     FROM webhooks WHERE unit_code = $1 AND active",
-                )
-                .bind(unit_code)
-                .bind(&message.id)
-                .bind(message.to_json())
-                .bind(to_ms(e.at))
-                .execute(&mut **tx)
-                .await?;
-                // The service index's counters move in the event's own transaction.
-                // On PostgreSQL the usual single change rides with the chain head's
-                // write: no extra round trip while the unit's locks are held.
-                if let ([d], true) = (index, $one_statement) {
-                    sqlx::query(
-                        "WITH daily AS (INSERT INTO index_counts (day, unit_code, metric, n) VALUES ($1, $2, $3, $4) \
-                         ON CONFLICT (day, unit_code, metric) DO UPDATE SET n = index_counts.n + excluded.n), \
-                         monthly AS (INSERT INTO index_counts_month (month, unit_code, metric, n) VALUES ($5, $2, $3, $4) \
-                         ON CONFLICT (month, unit_code, metric) DO UPDATE SET n = index_counts_month.n + excluded.n) \
-                         INSERT INTO audit_heads (unit_code, seq, hash) VALUES ($2, $6, $7) \
-                         ON CONFLICT (unit_code) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
-                    )
-                    .bind(day_text(d.day))
-                    .bind(unit_code)
-                    .bind(d.metric.as_str())
-                    .bind(d.delta)
-                    .bind(month_text(d.day))
-                    .bind(link.unit_seq)
-                    .bind(&hash)
-                    .execute(&mut **tx)
-                    .await?;
-                    return Ok(());
-                }
-                sqlx::query(
-                    "INSERT INTO audit_heads (unit_code, seq, hash) VALUES ($1, $2, $3) \
-                     ON CONFLICT (unit_code) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
-                )
-                .bind(unit_code)
-                .bind(link.unit_seq)
-                .bind(&hash)
-                .execute(&mut **tx)
-                .await?;
-                Self::add_counts(tx, unit_code, index).await
-            }
-
-            /// Add to the index counters, per day and per month. PostgreSQL
-            /// does both in one statement (one round trip while the unit's
-            /// locks are held); SQLite, in-process, runs two.
-            pub(crate) async fn add_counts(
-                tx: &mut Transaction<'static, Db>,
-                unit_code: &str,
-                index: &[motcua_domain::index::Delta],
-            ) -> Result<()> {
-                for d in index {
-                    if $one_statement {
-                        sqlx::query(
-                            "WITH daily AS (INSERT INTO index_counts (day, unit_code, metric, n) VALUES ($1, $2, $3, $4) \
-                             ON CONFLICT (day, unit_code, metric) DO UPDATE SET n = index_counts.n + excluded.n) \
-                             INSERT INTO index_counts_month (month, unit_code, metric, n) VALUES ($5, $2, $3, $4) \
-                             ON CONFLICT (month, unit_code, metric) DO UPDATE SET n = index_counts_month.n + excluded.n",
-                        )
-                        .bind(day_text(d.day))
-                        .bind(unit_code)
-                        .bind(d.metric.as_str())
-                        .bind(d.delta)
-                        .bind(month_text(d.day))
-                        .execute(&mut **tx)
-                        .await?;
-                        continue;
-                    }
-                    sqlx::query(
-                        "INSERT INTO index_counts (day, unit_code, metric, n) VALUES ($1, $2, $3, $4) \
-                         ON CONFLICT (day, unit_code, metric) DO UPDATE SET n = index_counts.n + excluded.n",
-                    )
-                    .bind(day_text(d.day))
-                    .bind(unit_code)
-                    .bind(d.metric.as_str())
-                    .bind(d.delta)
-                    .execute(&mut **tx)
-                    .await?;
-                    sqlx::query(
-                        "INSERT INTO index_counts_month (month, unit_code, metric, n) VALUES ($1, $2, $3, $4) \
-                         ON CONFLICT (month, unit_code, metric) DO UPDATE SET n = index_counts_month.n + excluded.n",
-                    )
-                    .bind(month_text(d.day))
-                    .bind(unit_code)
-                    .bind(d.metric.as_str())
-                    .bind(d.delta)
-                    .execute(&mut **tx)
-                    .await?;
-                }
-                Ok(())
-            }
-
             /// Allocate the code and write the dossier, its first event and its
             /// documents in one transaction. The per-unit, per-day counter row is
             /// locked by the upsert until commit, so codes never repeat or skip.
@@ -827,8 +819,8 @@ macro_rules! backend {
                 .fetch_one(&mut *tx)
                 .await?;
                 row.id = id;
-                Self::insert_event(&mut tx, &self.audit_key, id, &row.code, &row.unit_code, &row.procedure_code, c.event, c.index).await?;
-                Self::attach(&mut tx, id, c.documents, c.actor, now).await?;
+                insert_event(&mut tx, &self.audit_key, id, &row.code, &row.unit_code, &row.procedure_code, c.event, c.index).await?;
+                attach_documents(&mut tx, id, c.documents, c.actor, now).await?;
 
                 tx.commit().await?;
                 Ok(row)
@@ -886,8 +878,8 @@ macro_rules! backend {
                 // The event goes in after the guarded update: on PostgreSQL a
                 // concurrent action waits on the row lock above and finds the
                 // version moved, instead of colliding on the event number.
-                Self::insert_event(&mut tx, &self.audit_key, row.id, &row.code, &row.unit_code, &row.procedure_code, &decision.event, &decision.index).await?;
-                Self::attach(&mut tx, row.id, &decision.documents, by, at).await?;
+                insert_event(&mut tx, &self.audit_key, row.id, &row.code, &row.unit_code, &row.procedure_code, &decision.event, &decision.index).await?;
+                attach_documents(&mut tx, row.id, &decision.documents, by, at).await?;
                 if let Some(hash) = &decision.new_key_hash {
                     sqlx::query("UPDATE dossiers SET lookup_hash = $1 WHERE id = $2")
                         .bind(hash)

@@ -94,7 +94,7 @@ impl Store {
         // the server. Its documents are not needed here.
         let read = async {
             let row = self.dossier_row(&code).await?;
-            let events = on_db!(self.events(dossier_id))?;
+            let events = on_db!(self, events(dossier_id))?;
             Ok::<_, StoreError>(row.map(|row| (row, events)))
         };
         let (row, events) = match read.await {
@@ -150,7 +150,7 @@ impl Store {
         {
             f.pause_remaining = Some(minutes);
         }
-        let links = on_db!(self.event_links(dossier_id))?;
+        let links = on_db!(self, event_links(dossier_id))?;
         let mut out = Vec::new();
         for (seq, f) in facts {
             let Some((event_id, hash)) = links

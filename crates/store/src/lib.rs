@@ -7,16 +7,17 @@
 
 // ---- running the same SQL on either backend ----------------------------------
 //
-// The SQL of each part of the store is written once in a macro compiled into a
-// `sqlite` and a `postgres` module; these pick the module of the configured
-// backend. Defined first, so that every module below can use them.
+// The SQL of each part of the store is written once, as methods of the
+// handle [`Sql`], in a macro compiled for each backend, and `on_db!` calls
+// a method on the handle of the configured backend. Defined first, so that
+// every module below can use it.
 
-/// A method of the backend's `Inner` (`backend.rs`).
+/// `on_db!(store, method(args))`: `store.db`'s handle runs `method` (see [`Sql`]).
 macro_rules! on_db {
-    ($self:ident . $method:ident ( $($arg:expr),* $(,)? )) => {
-        match &$self.db {
-            Db::Sqlite(inner) => inner.$method($($arg),*).await,
-            Db::Postgres(inner) => inner.$method($($arg),*).await,
+    ($store:expr, $method:ident ( $($arg:expr),* $(,)? )) => {
+        match &$store.db {
+            $crate::Db::Sqlite(db) => db.$method($($arg),*).await,
+            $crate::Db::Postgres(db) => db.$method($($arg),*).await,
         }
     };
 }
@@ -78,10 +79,55 @@ use std::str::FromStr;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-#[derive(Debug, Clone)]
+/// The configured backend's handle.
+#[derive(Clone)]
 enum Db {
-    Sqlite(backend::sqlite::Inner),
-    Postgres(backend::postgres::Inner),
+    Sqlite(Sql<sqlx::Sqlite>),
+    Postgres(Sql<sqlx::Postgres>),
+}
+
+/// One backend's way to its database: the SQL of every module is written
+/// as methods of this handle, in a macro compiled for `Sql<sqlx::Sqlite>`
+/// and `Sql<sqlx::Postgres>`, and called through `on_db!`:
+///
+/// ```text
+/// macro_rules! notices_sql {
+///     ($db:ty) => {
+///         use super::*;
+///         impl crate::Sql<$db> {
+///             pub(crate) async fn put_notice(&self, …) -> Result<()> { … .execute(&self.write) … }
+///         }
+///     };
+/// }
+/// mod sqlite { notices_sql!(sqlx::Sqlite); }
+/// mod postgres { notices_sql!(sqlx::Postgres); }
+/// …
+/// on_db!(self, put_notice(…))
+/// ```
+///
+/// Each method picks its pool. The few differences between the databases
+/// are further arguments of the macro (a `FOR UPDATE`, a `SKIP LOCKED`); what
+/// one backend does and the other does not is a method written once in an
+/// `impl Sql<sqlx::Sqlite>` and once in an `impl Sql<sqlx::Postgres>`.
+/// Every module's methods share the handle's one namespace: a name used
+/// twice does not compile.
+pub(crate) struct Sql<DB: sqlx::Database> {
+    /// Reads. SQLite: read-only connections beside the one writer.
+    pub read: sqlx::Pool<DB>,
+    /// Writes, and the reads that must see the latest ones.
+    pub write: sqlx::Pool<DB>,
+    /// Every new link of the history is keyed with it.
+    pub audit_key: Arc<Vec<u8>>,
+}
+
+impl<DB: sqlx::Database> Clone for Sql<DB> {
+    fn clone(&self) -> Self {
+        Sql {
+            read: self.read.clone(),
+            write: self.write.clone(),
+            audit_key: Arc::clone(&self.audit_key),
+        }
+    }
 }
 
 // After the dispatch macros, which they use.
@@ -180,7 +226,7 @@ impl Store {
                 .connect(url)
                 .await?;
             sqlx::migrate!("./migrations/postgres").run(&pool).await?;
-            Db::Postgres(backend::postgres::Inner {
+            Db::Postgres(Sql {
                 read: pool.clone(),
                 write: pool,
                 audit_key,
@@ -210,7 +256,7 @@ impl Store {
                 .max_connections(8)
                 .connect_with(opts.read_only(true))
                 .await?;
-            Db::Sqlite(backend::sqlite::Inner {
+            Db::Sqlite(Sql {
                 read,
                 write,
                 audit_key,
@@ -252,14 +298,14 @@ impl Store {
     // ---- units -------------------------------------------------------------
 
     pub async fn import_units(&self, list: &UnitList) -> Result<()> {
-        on_db!(self.import_units(list))?;
+        on_db!(self, import_units(list))?;
         self.changed(invalidation::Cached::Units).await
     }
     pub async fn provinces(&self) -> Result<Vec<Province>> {
-        on_db!(self.provinces())
+        on_db!(self, provinces())
     }
     pub async fn units(&self, province: Option<&str>) -> Result<Vec<Unit>> {
-        on_db!(self.units(province))
+        on_db!(self, units(province))
     }
     pub async fn unit(&self, code: &str) -> Result<Option<Unit>> {
         if let Some(u) = self
@@ -272,7 +318,7 @@ impl Store {
             return Ok(Some(u.clone()));
         }
         let generation = self.caches.generation();
-        let found = on_db!(self.unit(code))?;
+        let found = on_db!(self, unit(code))?;
         if let Some(u) = &found
             && self.caches.generation() == generation
         {
@@ -299,7 +345,7 @@ impl Store {
             return Ok(c.clone());
         }
         let generation = self.caches.generation();
-        let specs = on_db!(self.procedure_specs())?;
+        let specs = on_db!(self, procedure_specs())?;
         let mut procs = Vec::with_capacity(specs.len());
         for (spec, active) in specs {
             let text = format!("{{\"procedures\":[{spec}]}}");
@@ -375,7 +421,10 @@ impl Store {
                 ))
             })
             .collect::<Result<_>>()?;
-        on_db!(self.save_catalog(&rows, &report.retired, model::to_ms(now)))?;
+        on_db!(
+            self,
+            save_catalog(&rows, &report.retired, model::to_ms(now))
+        )?;
         self.changed(invalidation::Cached::Catalog).await?;
         Ok(report)
     }
@@ -395,12 +444,12 @@ impl Store {
             return Ok(c.clone());
         }
         let generation = self.caches.generation();
-        let overrides: Vec<CalendarOverride> = on_db!(self.overrides(unit))?
+        let overrides: Vec<CalendarOverride> = on_db!(self, overrides(unit))?
             .into_iter()
             .map(|(_, o)| o)
             .collect();
         let hours = match unit {
-            Some(u) => match on_db!(self.unit_hours(u))? {
+            Some(u) => match on_db!(self, unit_hours(u))? {
                 Some(text) => parse_sessions(&text)?,
                 None => WorkingHours::default(),
             },
@@ -419,7 +468,7 @@ impl Store {
     }
 
     pub async fn overrides(&self, unit: Option<&str>) -> Result<Vec<(String, CalendarOverride)>> {
-        on_db!(self.overrides(unit))
+        on_db!(self, overrides(unit))
     }
 
     /// Add or change a day off / make-up working day; `unit` None = national.
@@ -443,12 +492,15 @@ impl Store {
             .into());
         }
         let o = CalendarOverride { name, ..o.clone() };
-        on_db!(self.put_override(unit.unwrap_or(""), &o, by, model::to_ms(now)))?;
+        on_db!(
+            self,
+            put_override(unit.unwrap_or(""), &o, by, model::to_ms(now))
+        )?;
         self.changed(invalidation::Cached::Calendars).await
     }
 
     pub async fn delete_override(&self, unit: Option<&str>, day: Date) -> Result<bool> {
-        let done = on_db!(self.delete_override(unit.unwrap_or(""), day))?;
+        let done = on_db!(self, delete_override(unit.unwrap_or(""), day))?;
         self.changed(invalidation::Cached::Calendars).await?;
         Ok(done)
     }
@@ -457,7 +509,7 @@ impl Store {
     pub async fn set_unit_hours(&self, unit: &str, sessions: &str) -> Result<WorkingHours> {
         self.require_unit(unit).await?;
         let hours = parse_sessions(sessions)?;
-        on_db!(self.set_unit_hours(unit, sessions))?;
+        on_db!(self, set_unit_hours(unit, sessions))?;
         self.changed(invalidation::Cached::Calendars).await?;
         Ok(hours)
     }
@@ -542,13 +594,13 @@ impl Store {
             paper: false,
             created_at: now,
         };
-        on_db!(self.insert_document(&meta, by, client))?;
+        on_db!(self, insert_document(&meta, by, client))?;
         Ok(meta)
     }
 
     /// A document's metadata and, when attached, its dossier id.
     pub async fn document(&self, id: &str) -> Result<Option<(Option<i64>, DocumentMeta)>> {
-        on_db!(self.document(id))
+        on_db!(self, document(id))
     }
 
     // ---- dossiers ----------------------------------------------------------
@@ -612,22 +664,25 @@ impl Store {
             channel,
         } = created;
         let key = motcua_domain::dossier::lookup_key(random_bytes::<8>()?);
-        let row = on_db!(self.create_dossier(Creation {
-            unit_code: &unit.code,
-            local_day: local_day(now),
-            procedure_code: &procedure.code,
-            channel: channel.as_str(),
-            applicant: &applicant,
-            fields: new.fields.to_string(),
-            lookup_key: &key,
-            secret: &self.lookup_secret,
-            event: &event,
-            projection: &projection,
-            documents: &new.documents,
-            actor: actor.name(),
-            index: &index,
-        }))?;
-        let documents = on_db!(self.documents(row.id))?;
+        let row = on_db!(
+            self,
+            create_dossier(Creation {
+                unit_code: &unit.code,
+                local_day: local_day(now),
+                procedure_code: &procedure.code,
+                channel: channel.as_str(),
+                applicant: &applicant,
+                fields: new.fields.to_string(),
+                lookup_key: &key,
+                secret: &self.lookup_secret,
+                event: &event,
+                projection: &projection,
+                documents: &new.documents,
+                actor: actor.name(),
+                index: &index,
+            })
+        )?;
+        let documents = on_db!(self, documents(row.id))?;
         self.keep_issued_key(row.id, &key, actor.name(), now)?;
         Ok(DossierRecord {
             row,
@@ -786,7 +841,7 @@ impl Store {
                 applicant: d.effects.applicant,
             })
         };
-        let row = match on_db!(self.act(code, decide, &actor_name)) {
+        let row = match on_db!(self, act(code, decide, &actor_name)) {
             Err(StoreError::Problem(p))
                 if p.kind == ProblemKind::Conflict
                     && matches!(p.code, "stale_version" | "version_conflict") =>
@@ -838,8 +893,8 @@ impl Store {
     }
 
     async fn record_for(&self, row: DossierRow) -> Result<DossierRecord> {
-        let events = on_db!(self.events(row.id))?;
-        let documents = on_db!(self.documents(row.id))?;
+        let events = on_db!(self, events(row.id))?;
+        let documents = on_db!(self, documents(row.id))?;
         Ok(DossierRecord {
             row,
             events,
@@ -852,7 +907,7 @@ impl Store {
         if !motcua_domain::dossier::is_well_formed_code(code) {
             return Ok(None);
         }
-        on_db!(self.dossier_by_code(code))
+        on_db!(self, dossier_by_code(code))
     }
 
     pub async fn dossier(&self, code: &str) -> Result<Option<DossierRecord>> {
@@ -872,7 +927,10 @@ impl Store {
         to: OffsetDateTime,
         limit: i64,
     ) -> Result<Vec<(DossierRow, Option<motcua_domain::payload::Payload>)>> {
-        let rows = on_db!(self.register(unit, model::to_ms(from), model::to_ms(to), limit))?;
+        let rows = on_db!(
+            self,
+            register(unit, model::to_ms(from), model::to_ms(to), limit)
+        )?;
         Ok(rows
             .into_iter()
             .map(|(r, p)| {
@@ -889,7 +947,7 @@ impl Store {
         filter: &ListFilter,
         now: OffsetDateTime,
     ) -> Result<Vec<DossierRow>> {
-        on_db!(self.list(filter, model::to_ms(now)))
+        on_db!(self, list(filter, model::to_ms(now)))
     }
 
     /// Start a draft for a procedure that is offered.
@@ -911,27 +969,27 @@ impl Store {
             created_at: at,
             updated_at: at,
         };
-        on_db!(self.put_draft(&d))?;
+        on_db!(self, put_draft(&d))?;
         Ok(d)
     }
 
     /// Drafts live a day after their last answer.
     pub async fn draft(&self, id: &str, now: OffsetDateTime) -> Result<Option<Draft>> {
         let not_before = model::to_ms(now) - DRAFT_TTL_MS;
-        on_db!(self.draft(id, not_before))
+        on_db!(self, draft(id, not_before))
     }
 
     pub async fn save_draft(&self, d: &Draft) -> Result<()> {
-        on_db!(self.put_draft(d))
+        on_db!(self, put_draft(d))
     }
 
     /// Forget drafts untouched for a day (they hold personal data).
     pub async fn purge_drafts(&self, now: OffsetDateTime) -> Result<u64> {
-        on_db!(self.delete_drafts_before(model::to_ms(now) - DRAFT_TTL_MS))
+        on_db!(self, delete_drafts_before(model::to_ms(now) - DRAFT_TTL_MS))
     }
 
     pub async fn count_by_status(&self, scope: &Scope) -> Result<Vec<(String, i64)>> {
-        on_db!(self.count_by_status(scope))
+        on_db!(self, count_by_status(scope))
     }
 }
 

@@ -42,7 +42,7 @@ impl Store {
                 Problem::invalid("no_unit", "units", "Vai trò này cần ít nhất một đơn vị").into(),
             );
         }
-        on_db!(self.create_user(u, model::to_ms(now)))
+        on_db!(self, create_user(u, model::to_ms(now)))
     }
 
     /// Until when (UTC ms) `client` must wait before trying `username` again; 0 when it need not.
@@ -53,7 +53,10 @@ impl Store {
         now: OffsetDateTime,
     ) -> Result<i64> {
         let account = motcua_domain::signin::account_key(username);
-        on_db!(self.sign_in_blocked_until(client, &account, model::to_ms(now)))
+        on_db!(
+            self,
+            sign_in_blocked_until(client, &account, model::to_ms(now))
+        )
     }
 
     /// Record a sign-in attempt's outcome for (client, account), known or not:
@@ -68,17 +71,17 @@ impl Store {
     ) -> Result<i64> {
         let account = motcua_domain::signin::account_key(username);
         if success {
-            on_db!(self.clear_sign_in_failures(Some(client), &account))?;
+            on_db!(self, clear_sign_in_failures(Some(client), &account))?;
             Ok(0)
         } else {
-            Ok(on_db!(self.sign_in_failed(client, &account, model::to_ms(now)))?.blocked_until)
+            Ok(on_db!(self, sign_in_failed(client, &account, model::to_ms(now)))?.blocked_until)
         }
     }
 
     /// Clear every client's failures on `username` (an administrator's act).
     pub async fn clear_sign_in_failures(&self, username: &str) -> Result<u64> {
         let account = motcua_domain::signin::account_key(username);
-        on_db!(self.clear_sign_in_failures(None, &account))
+        on_db!(self, clear_sign_in_failures(None, &account))
     }
 
     /// Clients with remembered failures on `username`: (client, count, blocked until ms).
@@ -88,31 +91,31 @@ impl Store {
         now: OffsetDateTime,
     ) -> Result<Vec<(String, i64, i64)>> {
         let account = motcua_domain::signin::account_key(username);
-        on_db!(self.sign_in_failures(&account, model::to_ms(now)))
+        on_db!(self, sign_in_failures(&account, model::to_ms(now)))
     }
 
     /// Forget failure counts whose time has passed.
     pub async fn purge_sign_in_failures(&self, now: OffsetDateTime) -> Result<u64> {
-        on_db!(self.purge_sign_in_failures(model::to_ms(now)))
+        on_db!(self, purge_sign_in_failures(model::to_ms(now)))
     }
 
     pub async fn user_by_username(&self, username: &str) -> Result<Option<User>> {
-        on_db!(self.user_by_username(username))
+        on_db!(self, user_by_username(username))
     }
     /// Give every account whose name starts with `prefix` this password hash
     /// (generated benchmark accounts get a fresh password at each run).
     pub async fn set_password_hash_of_prefix(&self, prefix: &str, hash: &str) -> Result<u64> {
-        on_db!(self.set_password_hash_of_prefix(prefix, hash))
+        on_db!(self, set_password_hash_of_prefix(prefix, hash))
     }
 
     /// Accounts whose names do not start with `prefix`.
     pub async fn count_users_besides_prefix(&self, prefix: &str) -> Result<i64> {
-        on_db!(self.count_users_besides_prefix(prefix))
+        on_db!(self, count_users_besides_prefix(prefix))
     }
 
     /// Active staff who work for `unit` (to choose whom to assign a dossier).
     pub async fn users_of_unit(&self, unit: &str) -> Result<Vec<User>> {
-        on_db!(self.users_of_unit(unit))
+        on_db!(self, users_of_unit(unit))
     }
     pub async fn create_session(
         &self,
@@ -122,16 +125,19 @@ impl Store {
         ttl: Duration,
     ) -> Result<()> {
         let now_ms = model::to_ms(now);
-        on_db!(self.create_session(token_hash, user_id, now_ms, now_ms + ttl.as_millis() as i64))
+        on_db!(
+            self,
+            create_session(token_hash, user_id, now_ms, now_ms + ttl.as_millis() as i64)
+        )
     }
     pub async fn session_user(
         &self,
         token_hash: &str,
         now: OffsetDateTime,
     ) -> Result<Option<User>> {
-        on_db!(self.session_user(token_hash, model::to_ms(now)))
+        on_db!(self, session_user(token_hash, model::to_ms(now)))
     }
     pub async fn delete_session(&self, token_hash: &str) -> Result<()> {
-        on_db!(self.delete_session(token_hash))
+        on_db!(self, delete_session(token_hash))
     }
 }
