@@ -6,7 +6,7 @@
 
 use crate::backend::{day_text, month_text};
 use crate::model::{DossierRow, from_ms, to_ms};
-use crate::{Db, Result, Store, StoreError, index_facts};
+use crate::{Result, Store, StoreError, index_facts};
 use motcua_domain::calendar::{Date, OffsetDateTime, VN_OFFSET};
 use motcua_domain::dossier::Projection;
 use motcua_domain::index::{self as idx, Counts, Delta, Metric, Period};
@@ -140,234 +140,8 @@ fn parse_day(s: &str) -> Option<Date> {
 macro_rules! index_sql {
     ($db:ty) => {
         use super::*;
-        use sqlx::{Pool, QueryBuilder, Row};
+        use sqlx::{QueryBuilder, Row};
         type Db = $db;
-
-        /// Sums over `key` in [from, to] of the daily (`monthly` false) or monthly counters.
-        pub(crate) async fn sums(
-            pool: &Pool<Db>,
-            province: Option<&str>,
-            unit: Option<&str>,
-            monthly: bool,
-            from: &str,
-            to: &str,
-        ) -> Result<Vec<(String, String, i64)>> {
-            let mut q = QueryBuilder::<Db>::new(if monthly {
-                "SELECT unit_code, metric, CAST(SUM(n) AS BIGINT) FROM index_counts_month WHERE month >= "
-            } else {
-                "SELECT unit_code, metric, CAST(SUM(n) AS BIGINT) FROM index_counts WHERE day >= "
-            });
-            q.push_bind(from.to_string()).push(if monthly { " AND month <= " } else { " AND day <= " }).push_bind(to.to_string());
-            if let Some(u) = unit {
-                q.push(" AND unit_code = ").push_bind(u.to_string());
-            }
-            if let Some(p) = province {
-                q.push(" AND unit_code IN (SELECT code FROM units WHERE province_code = ").push_bind(p.to_string()).push(")");
-            }
-            q.push(" GROUP BY unit_code, metric");
-            let rows = q.build().fetch_all(pool).await?;
-            Ok(rows.into_iter().map(|r| (r.get(0), r.get(1), r.get::<Option<i64>, _>(2).unwrap_or(0))).collect())
-        }
-
-        pub(crate) async fn all_counters(pool: &Pool<Db>) -> Result<Vec<(String, String, String, i64)>> {
-            Ok(sqlx::query_as("SELECT unit_code, day, metric, n FROM index_counts WHERE n <> 0").fetch_all(pool).await?)
-        }
-
-        pub(crate) async fn all_month_counters(pool: &Pool<Db>) -> Result<Vec<(String, String, String, i64)>> {
-            Ok(sqlx::query_as("SELECT unit_code, month, metric, n FROM index_counts_month WHERE n <> 0").fetch_all(pool).await?)
-        }
-
-        pub(crate) async fn dossier_page(pool: &Pool<Db>, after: i64, limit: i64) -> Result<Vec<(i64, String, String, String)>> {
-            Ok(sqlx::query_as(
-                "SELECT id, unit_code, procedure_code, channel FROM dossiers WHERE id > $1 ORDER BY id LIMIT $2",
-            )
-            .bind(after)
-            .bind(limit)
-            .fetch_all(pool)
-            .await?)
-        }
-
-        pub(crate) async fn events_between(pool: &Pool<Db>, lo: i64, hi: i64) -> Result<Vec<(i64, crate::model::EventRow)>> {
-            let rows = sqlx::query(
-                concat!(
-                    "SELECT e.dossier_id, ", crate::model::event_columns!(), " FROM dossier_events e \
-                     LEFT JOIN event_frozen f ON f.event_id = e.id \
-                     WHERE e.dossier_id >= $1 AND e.dossier_id <= $2 ORDER BY e.dossier_id, e.seq",
-                ),
-            )
-            .bind(lo)
-            .bind(hi)
-            .fetch_all(pool)
-            .await?;
-            Ok(rows
-                .into_iter()
-                .map(|r| {
-                    (
-                        r.get(0),
-                        crate::model::EventRow {
-                            seq: r.get(1),
-                            at: r.get(2),
-                            actor: r.get(3),
-                            role: r.get(4),
-                            action: r.get(5),
-                            from_status: r.get(6),
-                            to_status: r.get(7),
-                            note: r.get(8),
-                            payload: r.get(9),
-                            frozen_due: r.get(10),
-                            frozen_pause: r.get(11),
-                        },
-                    )
-                })
-                .collect())
-        }
-
-        pub(crate) async fn all_ratings(pool: &Pool<Db>) -> Result<Vec<(String, i64, i64)>> {
-            Ok(sqlx::query_as("SELECT unit_code, at, overall FROM ratings").fetch_all(pool).await?)
-        }
-
-        pub(crate) async fn all_feedback(pool: &Pool<Db>) -> Result<Vec<(String, i64, i64, Option<i64>)>> {
-            Ok(sqlx::query_as("SELECT unit_code, at, due_at, answered_at FROM feedback").fetch_all(pool).await?)
-        }
-
-        pub(crate) async fn replace_counters(pool: &Pool<Db>, rows: &CounterMap) -> Result<()> {
-            let mut tx = pool.begin().await?;
-            sqlx::query("DELETE FROM index_counts").execute(&mut *tx).await?;
-            sqlx::query("DELETE FROM index_counts_month").execute(&mut *tx).await?;
-            let list: Vec<_> = rows.iter().filter(|(_, n)| **n != 0).collect();
-            for chunk in list.chunks(500) {
-                let mut q = QueryBuilder::<Db>::new("INSERT INTO index_counts (day, unit_code, metric, n) ");
-                q.push_values(chunk, |mut b, ((unit, day, metric), n)| {
-                    b.push_bind(day_text(*day)).push_bind(unit.clone()).push_bind(metric.as_str()).push_bind(**n);
-                });
-                q.build().execute(&mut *tx).await?;
-            }
-            let months = by_month(rows);
-            let list: Vec<_> = months.iter().collect();
-            for chunk in list.chunks(500) {
-                let mut q = QueryBuilder::<Db>::new("INSERT INTO index_counts_month (month, unit_code, metric, n) ");
-                q.push_values(chunk, |mut b, ((month, unit, metric), n)| {
-                    b.push_bind(month.clone()).push_bind(unit.clone()).push_bind(metric.as_str()).push_bind(**n);
-                });
-                q.build().execute(&mut *tx).await?;
-            }
-            tx.commit().await?;
-            Ok(())
-        }
-
-        pub(crate) async fn add_counters(pool: &Pool<Db>, rows: &CounterMap) -> Result<()> {
-            let mut tx = pool.begin().await?;
-            let list: Vec<_> = rows.iter().filter(|(_, n)| **n != 0).collect();
-            for chunk in list.chunks(500) {
-                let mut q = QueryBuilder::<Db>::new("INSERT INTO index_counts (day, unit_code, metric, n) ");
-                q.push_values(chunk, |mut b, ((unit, day, metric), n)| {
-                    b.push_bind(day_text(*day)).push_bind(unit.clone()).push_bind(metric.as_str()).push_bind(**n);
-                });
-                q.push(" ON CONFLICT (day, unit_code, metric) DO UPDATE SET n = index_counts.n + excluded.n");
-                q.build().execute(&mut *tx).await?;
-            }
-            let months = by_month(rows);
-            let list: Vec<_> = months.iter().collect();
-            for chunk in list.chunks(500) {
-                let mut q = QueryBuilder::<Db>::new("INSERT INTO index_counts_month (month, unit_code, metric, n) ");
-                q.push_values(chunk, |mut b, ((month, unit, metric), n)| {
-                    b.push_bind(month.clone()).push_bind(unit.clone()).push_bind(metric.as_str()).push_bind(**n);
-                });
-                q.push(" ON CONFLICT (month, unit_code, metric) DO UPDATE SET n = index_counts_month.n + excluded.n");
-                q.build().execute(&mut *tx).await?;
-            }
-            tx.commit().await?;
-            Ok(())
-        }
-
-        #[allow(clippy::too_many_arguments)]
-        pub(crate) async fn drill(
-            pool: &Pool<Db>,
-            unit: &str,
-            from: i64,
-            to: i64,
-            drill: Drill,
-            after: Option<i64>,
-            limit: i64,
-        ) -> Result<Vec<DossierRow>> {
-            let mut q = QueryBuilder::<Db>::new(concat!(
-                "SELECT ",
-                "d.id, d.code, d.unit_code, d.procedure_code, d.channel, d.status, d.paused_from, d.assignee, \
-                 d.applicant_name, d.applicant_id_number, d.applicant_dob, d.applicant_phone, d.applicant_email, \
-                 d.applicant_address, d.fields, d.lookup_hash, d.version, d.submitted_at, d.received_at, d.due_at, \
-                 d.pause_remaining, d.paused_at, d.supplement_requests, d.finished_at, d.returned_at, d.apologized, d.updated_at, d.late_from",
-                " FROM dossiers d"
-            ));
-            if drill == Drill::Unsatisfied {
-                q.push(" JOIN ratings r ON r.dossier_id = d.id");
-            }
-            q.push(" WHERE d.unit_code = ").push_bind(unit.to_string());
-            let settled = " AND d.status IN ('result_ready', 'returned', 'rejected')";
-            let late = "(d.apologized = TRUE OR d.finished_at > d.due_at)";
-            match drill {
-                Drill::OnTime | Drill::Late => {
-                    q.push(settled);
-                    q.push(" AND d.finished_at >= ").push_bind(from).push(" AND d.finished_at < ").push_bind(to);
-                    q.push(if drill == Drill::Late { " AND " } else { " AND NOT " }).push(late);
-                }
-                Drill::Online | Drill::Direct | Drill::NotDigitized => {
-                    q.push(" AND d.received_at >= ").push_bind(from).push(" AND d.received_at < ").push_bind(to);
-                    if drill == Drill::Online {
-                        q.push(" AND d.channel = 'online'");
-                    } else {
-                        q.push(" AND d.channel <> 'online'");
-                    }
-                    if drill == Drill::NotDigitized {
-                        // The reception event says whether every document was a file.
-                        q.push(
-                            " AND NOT EXISTS (SELECT 1 FROM dossier_events e WHERE e.dossier_id = d.id AND e.seq = 1 \
-                             AND e.payload LIKE '%\"digitized\":true%')",
-                        );
-                    }
-                }
-                Drill::Unsatisfied => {
-                    q.push(" AND r.at >= ").push_bind(from).push(" AND r.at < ").push_bind(to);
-                    q.push(" AND r.overall <= 2");
-                }
-            }
-            if let Some(a) = after {
-                q.push(" AND d.id > ").push_bind(a);
-            }
-            q.push(" ORDER BY d.id LIMIT ").push_bind(limit);
-            Ok(q.build_query_as().fetch_all(pool).await?)
-        }
-
-        #[allow(clippy::too_many_arguments)]
-        pub(crate) async fn insert_rating(
-            pool: &Pool<Db>,
-            dossier_id: i64,
-            unit: &str,
-            at: i64,
-            scores: &str,
-            overall: i64,
-            comment: Option<&str>,
-            deltas: &[Delta],
-        ) -> Result<bool> {
-            let mut tx = pool.begin().await?;
-            let done = sqlx::query(
-                "INSERT INTO ratings (dossier_id, unit_code, at, scores, overall, comment) VALUES ($1, $2, $3, $4, $5, $6) \
-                 ON CONFLICT (dossier_id) DO NOTHING",
-            )
-            .bind(dossier_id)
-            .bind(unit)
-            .bind(at)
-            .bind(scores)
-            .bind(overall)
-            .bind(comment)
-            .execute(&mut *tx)
-            .await?;
-            if done.rows_affected() != 1 {
-                return Ok(false);
-            }
-            add_in_tx(&mut tx, unit, deltas).await?;
-            tx.commit().await?;
-            Ok(true)
-        }
 
         async fn add_in_tx(tx: &mut sqlx::Transaction<'static, Db>, unit: &str, deltas: &[Delta]) -> Result<()> {
             for d in deltas {
@@ -395,151 +169,361 @@ macro_rules! index_sql {
             Ok(())
         }
 
-        pub(crate) async fn rating(pool: &Pool<Db>, dossier_id: i64) -> Result<Option<(i64, String, Option<String>)>> {
-            Ok(sqlx::query_as("SELECT at, scores, comment FROM ratings WHERE dossier_id = $1")
-                .bind(dossier_id)
-                .fetch_optional(pool)
+        impl crate::Sql<$db> {
+            /// Sums over `key` in [from, to] of the daily (`monthly` false) or monthly counters.
+            pub(crate) async fn index_sums(
+                &self,
+                province: Option<&str>,
+                unit: Option<&str>,
+                monthly: bool,
+                from: &str,
+                to: &str,
+            ) -> Result<Vec<(String, String, i64)>> {
+                let mut q = QueryBuilder::<Db>::new(if monthly {
+                    "SELECT unit_code, metric, CAST(SUM(n) AS BIGINT) FROM index_counts_month WHERE month >= "
+                } else {
+                    "SELECT unit_code, metric, CAST(SUM(n) AS BIGINT) FROM index_counts WHERE day >= "
+                });
+                q.push_bind(from.to_string()).push(if monthly { " AND month <= " } else { " AND day <= " }).push_bind(to.to_string());
+                if let Some(u) = unit {
+                    q.push(" AND unit_code = ").push_bind(u.to_string());
+                }
+                if let Some(p) = province {
+                    q.push(" AND unit_code IN (SELECT code FROM units WHERE province_code = ").push_bind(p.to_string()).push(")");
+                }
+                q.push(" GROUP BY unit_code, metric");
+                let rows = q.build().fetch_all(&self.read).await?;
+                Ok(rows.into_iter().map(|r| (r.get(0), r.get(1), r.get::<Option<i64>, _>(2).unwrap_or(0))).collect())
+            }
+
+            pub(crate) async fn index_counter_rows(&self) -> Result<Vec<(String, String, String, i64)>> {
+                Ok(sqlx::query_as("SELECT unit_code, day, metric, n FROM index_counts WHERE n <> 0").fetch_all(&self.read).await?)
+            }
+
+            pub(crate) async fn index_month_counter_rows(&self) -> Result<Vec<(String, String, String, i64)>> {
+                Ok(sqlx::query_as("SELECT unit_code, month, metric, n FROM index_counts_month WHERE n <> 0").fetch_all(&self.read).await?)
+            }
+
+            pub(crate) async fn dossier_page(&self, after: i64, limit: i64) -> Result<Vec<(i64, String, String, String)>> {
+                Ok(sqlx::query_as(
+                    "SELECT id, unit_code, procedure_code, channel FROM dossiers WHERE id > $1 ORDER BY id LIMIT $2",
+                )
+                .bind(after)
+                .bind(limit)
+                .fetch_all(&self.read)
                 .await?)
-        }
-
-        #[allow(clippy::too_many_arguments)]
-        pub(crate) async fn insert_feedback(
-            pool: &Pool<Db>,
-            unit: &str,
-            dossier_id: Option<i64>,
-            name: &str,
-            contact: &str,
-            content: &str,
-            at: i64,
-            due: i64,
-            deltas: &[Delta],
-        ) -> Result<i64> {
-            let mut tx = pool.begin().await?;
-            let id: i64 = sqlx::query_scalar(
-                "INSERT INTO feedback (unit_code, dossier_id, name, contact, content, at, due_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
-            )
-            .bind(unit)
-            .bind(dossier_id)
-            .bind(name)
-            .bind(contact)
-            .bind(content)
-            .bind(at)
-            .bind(due)
-            .fetch_one(&mut *tx)
-            .await?;
-            add_in_tx(&mut tx, unit, deltas).await?;
-            tx.commit().await?;
-            Ok(id)
-        }
-
-        /// Answer once: the row is only updated while it has no answer.
-        pub(crate) async fn answer_feedback(
-            pool: &Pool<Db>,
-            id: i64,
-            unit: &str,
-            answer: &str,
-            by: &str,
-            at: i64,
-            deltas: &[Delta],
-        ) -> Result<bool> {
-            let mut tx = pool.begin().await?;
-            let done = sqlx::query(
-                "UPDATE feedback SET answer = $1, answered_by = $2, answered_at = $3 \
-                 WHERE id = $4 AND unit_code = $5 AND answered_at IS NULL",
-            )
-            .bind(answer)
-            .bind(by)
-            .bind(at)
-            .bind(id)
-            .bind(unit)
-            .execute(&mut *tx)
-            .await?;
-            if done.rows_affected() != 1 {
-                return Ok(false);
             }
-            add_in_tx(&mut tx, unit, deltas).await?;
-            tx.commit().await?;
-            Ok(true)
-        }
 
-        pub(crate) async fn feedback_rows(pool: &Pool<Db>, unit: &str, id: Option<i64>) -> Result<Vec<Feedback>> {
-            let mut q = QueryBuilder::<Db>::new(
-                "SELECT f.id, f.unit_code, d.code, f.name, f.contact, f.content, f.at, f.due_at, f.answer, f.answered_at, \
-                 f.answered_by FROM feedback f LEFT JOIN dossiers d ON d.id = f.dossier_id WHERE f.unit_code = ",
-            );
-            q.push_bind(unit.to_string());
-            if let Some(id) = id {
-                q.push(" AND f.id = ").push_bind(id);
+            pub(crate) async fn events_between(&self, lo: i64, hi: i64) -> Result<Vec<(i64, crate::model::EventRow)>> {
+                let rows = sqlx::query(
+                    concat!(
+                        "SELECT e.dossier_id, ", crate::model::event_columns!(), " FROM dossier_events e \
+                         LEFT JOIN event_frozen f ON f.event_id = e.id \
+                         WHERE e.dossier_id >= $1 AND e.dossier_id <= $2 ORDER BY e.dossier_id, e.seq",
+                    ),
+                )
+                .bind(lo)
+                .bind(hi)
+                .fetch_all(&self.read)
+                .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|r| {
+                        (
+                            r.get(0),
+                            crate::model::EventRow {
+                                seq: r.get(1),
+                                at: r.get(2),
+                                actor: r.get(3),
+                                role: r.get(4),
+                                action: r.get(5),
+                                from_status: r.get(6),
+                                to_status: r.get(7),
+                                note: r.get(8),
+                                payload: r.get(9),
+                                frozen_due: r.get(10),
+                                frozen_pause: r.get(11),
+                            },
+                        )
+                    })
+                    .collect())
             }
-            q.push(" ORDER BY f.id DESC LIMIT 500");
-            let rows = q.build().fetch_all(pool).await?;
-            Ok(rows
-                .into_iter()
-                .map(|r| Feedback {
-                    id: r.get(0),
-                    unit_code: r.get(1),
-                    dossier_code: r.get(2),
-                    name: r.get(3),
-                    contact: r.get(4),
-                    content: r.get(5),
-                    at: from_ms(r.get(6)),
-                    due_at: from_ms(r.get(7)),
-                    answer: r.get(8),
-                    answered_at: r.get::<Option<i64>, _>(9).map(from_ms),
-                    answered_by: r.get(10),
-                })
-                .collect())
-        }
 
-        /// Events of a unit's dossiers in a period, with the previous event's instant.
-        pub(crate) async fn officer_events(
-            pool: &Pool<Db>,
-            unit: &str,
-            from: i64,
-            to: i64,
-        ) -> Result<Vec<(String, String, i64, Option<i64>, i64)>> {
-            Ok(sqlx::query_as(
-                "SELECT e.actor, e.action, e.at, p.at, \
-                 CASE WHEN d.finished_at IS NOT NULL AND d.due_at IS NOT NULL AND d.finished_at <= d.due_at \
-                 AND d.apologized = FALSE THEN CAST(1 AS BIGINT) ELSE CAST(0 AS BIGINT) END \
-                 FROM dossier_events e JOIN dossiers d ON d.id = e.dossier_id \
-                 LEFT JOIN dossier_events p ON p.dossier_id = e.dossier_id AND p.seq = e.seq - 1 \
-                 WHERE d.unit_code = $1 AND e.at >= $2 AND e.at < $3 AND e.role <> 'citizen'",
-            )
-            .bind(unit)
-            .bind(from)
-            .bind(to)
-            .fetch_all(pool)
-            .await?)
+            pub(crate) async fn all_ratings(&self) -> Result<Vec<(String, i64, i64)>> {
+                Ok(sqlx::query_as("SELECT unit_code, at, overall FROM ratings").fetch_all(&self.read).await?)
+            }
+
+            pub(crate) async fn all_feedback(&self) -> Result<Vec<(String, i64, i64, Option<i64>)>> {
+                Ok(sqlx::query_as("SELECT unit_code, at, due_at, answered_at FROM feedback").fetch_all(&self.read).await?)
+            }
+
+            pub(crate) async fn replace_index_counters(&self, rows: &CounterMap) -> Result<()> {
+                let mut tx = self.write.begin().await?;
+                sqlx::query("DELETE FROM index_counts").execute(&mut *tx).await?;
+                sqlx::query("DELETE FROM index_counts_month").execute(&mut *tx).await?;
+                let list: Vec<_> = rows.iter().filter(|(_, n)| **n != 0).collect();
+                for chunk in list.chunks(500) {
+                    let mut q = QueryBuilder::<Db>::new("INSERT INTO index_counts (day, unit_code, metric, n) ");
+                    q.push_values(chunk, |mut b, ((unit, day, metric), n)| {
+                        b.push_bind(day_text(*day)).push_bind(unit.clone()).push_bind(metric.as_str()).push_bind(**n);
+                    });
+                    q.build().execute(&mut *tx).await?;
+                }
+                let months = by_month(rows);
+                let list: Vec<_> = months.iter().collect();
+                for chunk in list.chunks(500) {
+                    let mut q = QueryBuilder::<Db>::new("INSERT INTO index_counts_month (month, unit_code, metric, n) ");
+                    q.push_values(chunk, |mut b, ((month, unit, metric), n)| {
+                        b.push_bind(month.clone()).push_bind(unit.clone()).push_bind(metric.as_str()).push_bind(**n);
+                    });
+                    q.build().execute(&mut *tx).await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            pub(crate) async fn add_index_counters(&self, rows: &CounterMap) -> Result<()> {
+                let mut tx = self.write.begin().await?;
+                let list: Vec<_> = rows.iter().filter(|(_, n)| **n != 0).collect();
+                for chunk in list.chunks(500) {
+                    let mut q = QueryBuilder::<Db>::new("INSERT INTO index_counts (day, unit_code, metric, n) ");
+                    q.push_values(chunk, |mut b, ((unit, day, metric), n)| {
+                        b.push_bind(day_text(*day)).push_bind(unit.clone()).push_bind(metric.as_str()).push_bind(**n);
+                    });
+                    q.push(" ON CONFLICT (day, unit_code, metric) DO UPDATE SET n = index_counts.n + excluded.n");
+                    q.build().execute(&mut *tx).await?;
+                }
+                let months = by_month(rows);
+                let list: Vec<_> = months.iter().collect();
+                for chunk in list.chunks(500) {
+                    let mut q = QueryBuilder::<Db>::new("INSERT INTO index_counts_month (month, unit_code, metric, n) ");
+                    q.push_values(chunk, |mut b, ((month, unit, metric), n)| {
+                        b.push_bind(month.clone()).push_bind(unit.clone()).push_bind(metric.as_str()).push_bind(**n);
+                    });
+                    q.push(" ON CONFLICT (month, unit_code, metric) DO UPDATE SET n = index_counts_month.n + excluded.n");
+                    q.build().execute(&mut *tx).await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            #[allow(clippy::too_many_arguments)]
+            pub(crate) async fn index_drill(
+                &self,
+                unit: &str,
+                from: i64,
+                to: i64,
+                drill: Drill,
+                after: Option<i64>,
+                limit: i64,
+            ) -> Result<Vec<DossierRow>> {
+                let mut q = QueryBuilder::<Db>::new(concat!(
+                    "SELECT ",
+                    "d.id, d.code, d.unit_code, d.procedure_code, d.channel, d.status, d.paused_from, d.assignee, \
+                     d.applicant_name, d.applicant_id_number, d.applicant_dob, d.applicant_phone, d.applicant_email, \
+                     d.applicant_address, d.fields, d.lookup_hash, d.version, d.submitted_at, d.received_at, d.due_at, \
+                     d.pause_remaining, d.paused_at, d.supplement_requests, d.finished_at, d.returned_at, d.apologized, d.updated_at, d.late_from",
+                    " FROM dossiers d"
+                ));
+                if drill == Drill::Unsatisfied {
+                    q.push(" JOIN ratings r ON r.dossier_id = d.id");
+                }
+                q.push(" WHERE d.unit_code = ").push_bind(unit.to_string());
+                let settled = " AND d.status IN ('result_ready', 'returned', 'rejected')";
+                let late = "(d.apologized = TRUE OR d.finished_at > d.due_at)";
+                match drill {
+                    Drill::OnTime | Drill::Late => {
+                        q.push(settled);
+                        q.push(" AND d.finished_at >= ").push_bind(from).push(" AND d.finished_at < ").push_bind(to);
+                        q.push(if drill == Drill::Late { " AND " } else { " AND NOT " }).push(late);
+                    }
+                    Drill::Online | Drill::Direct | Drill::NotDigitized => {
+                        q.push(" AND d.received_at >= ").push_bind(from).push(" AND d.received_at < ").push_bind(to);
+                        if drill == Drill::Online {
+                            q.push(" AND d.channel = 'online'");
+                        } else {
+                            q.push(" AND d.channel <> 'online'");
+                        }
+                        if drill == Drill::NotDigitized {
+                            // The reception event says whether every document was a file.
+                            q.push(
+                                " AND NOT EXISTS (SELECT 1 FROM dossier_events e WHERE e.dossier_id = d.id AND e.seq = 1 \
+                                 AND e.payload LIKE '%\"digitized\":true%')",
+                            );
+                        }
+                    }
+                    Drill::Unsatisfied => {
+                        q.push(" AND r.at >= ").push_bind(from).push(" AND r.at < ").push_bind(to);
+                        q.push(" AND r.overall <= 2");
+                    }
+                }
+                if let Some(a) = after {
+                    q.push(" AND d.id > ").push_bind(a);
+                }
+                q.push(" ORDER BY d.id LIMIT ").push_bind(limit);
+                Ok(q.build_query_as().fetch_all(&self.read).await?)
+            }
+
+            #[allow(clippy::too_many_arguments)]
+            pub(crate) async fn insert_rating(
+                &self,
+                dossier_id: i64,
+                unit: &str,
+                at: i64,
+                scores: &str,
+                overall: i64,
+                comment: Option<&str>,
+                deltas: &[Delta],
+            ) -> Result<bool> {
+                let mut tx = self.write.begin().await?;
+                let done = sqlx::query(
+                    "INSERT INTO ratings (dossier_id, unit_code, at, scores, overall, comment) VALUES ($1, $2, $3, $4, $5, $6) \
+                     ON CONFLICT (dossier_id) DO NOTHING",
+                )
+                .bind(dossier_id)
+                .bind(unit)
+                .bind(at)
+                .bind(scores)
+                .bind(overall)
+                .bind(comment)
+                .execute(&mut *tx)
+                .await?;
+                if done.rows_affected() != 1 {
+                    return Ok(false);
+                }
+                add_in_tx(&mut tx, unit, deltas).await?;
+                tx.commit().await?;
+                Ok(true)
+            }
+
+            pub(crate) async fn rating(&self, dossier_id: i64) -> Result<Option<(i64, String, Option<String>)>> {
+                Ok(sqlx::query_as("SELECT at, scores, comment FROM ratings WHERE dossier_id = $1")
+                    .bind(dossier_id)
+                    .fetch_optional(&self.read)
+                    .await?)
+            }
+
+            #[allow(clippy::too_many_arguments)]
+            pub(crate) async fn insert_feedback(
+                &self,
+                unit: &str,
+                dossier_id: Option<i64>,
+                name: &str,
+                contact: &str,
+                content: &str,
+                at: i64,
+                due: i64,
+                deltas: &[Delta],
+            ) -> Result<i64> {
+                let mut tx = self.write.begin().await?;
+                let id: i64 = sqlx::query_scalar(
+                    "INSERT INTO feedback (unit_code, dossier_id, name, contact, content, at, due_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+                )
+                .bind(unit)
+                .bind(dossier_id)
+                .bind(name)
+                .bind(contact)
+                .bind(content)
+                .bind(at)
+                .bind(due)
+                .fetch_one(&mut *tx)
+                .await?;
+                add_in_tx(&mut tx, unit, deltas).await?;
+                tx.commit().await?;
+                Ok(id)
+            }
+
+            /// Answer once: the row is only updated while it has no answer.
+            pub(crate) async fn answer_feedback(
+                &self,
+                id: i64,
+                unit: &str,
+                answer: &str,
+                by: &str,
+                at: i64,
+                deltas: &[Delta],
+            ) -> Result<bool> {
+                let mut tx = self.write.begin().await?;
+                let done = sqlx::query(
+                    "UPDATE feedback SET answer = $1, answered_by = $2, answered_at = $3 \
+                     WHERE id = $4 AND unit_code = $5 AND answered_at IS NULL",
+                )
+                .bind(answer)
+                .bind(by)
+                .bind(at)
+                .bind(id)
+                .bind(unit)
+                .execute(&mut *tx)
+                .await?;
+                if done.rows_affected() != 1 {
+                    return Ok(false);
+                }
+                add_in_tx(&mut tx, unit, deltas).await?;
+                tx.commit().await?;
+                Ok(true)
+            }
+
+            pub(crate) async fn feedback_rows(&self, unit: &str, id: Option<i64>) -> Result<Vec<Feedback>> {
+                let mut q = QueryBuilder::<Db>::new(
+                    "SELECT f.id, f.unit_code, d.code, f.name, f.contact, f.content, f.at, f.due_at, f.answer, f.answered_at, \
+                     f.answered_by FROM feedback f LEFT JOIN dossiers d ON d.id = f.dossier_id WHERE f.unit_code = ",
+                );
+                q.push_bind(unit.to_string());
+                if let Some(id) = id {
+                    q.push(" AND f.id = ").push_bind(id);
+                }
+                q.push(" ORDER BY f.id DESC LIMIT 500");
+                let rows = q.build().fetch_all(&self.read).await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|r| Feedback {
+                        id: r.get(0),
+                        unit_code: r.get(1),
+                        dossier_code: r.get(2),
+                        name: r.get(3),
+                        contact: r.get(4),
+                        content: r.get(5),
+                        at: from_ms(r.get(6)),
+                        due_at: from_ms(r.get(7)),
+                        answer: r.get(8),
+                        answered_at: r.get::<Option<i64>, _>(9).map(from_ms),
+                        answered_by: r.get(10),
+                    })
+                    .collect())
+            }
+
+            /// Events of a unit's dossiers in a period, with the previous event's instant.
+            pub(crate) async fn officer_events(
+                &self,
+                unit: &str,
+                from: i64,
+                to: i64,
+            ) -> Result<Vec<(String, String, i64, Option<i64>, i64)>> {
+                Ok(sqlx::query_as(
+                    "SELECT e.actor, e.action, e.at, p.at, \
+                     CASE WHEN d.finished_at IS NOT NULL AND d.due_at IS NOT NULL AND d.finished_at <= d.due_at \
+                     AND d.apologized = FALSE THEN CAST(1 AS BIGINT) ELSE CAST(0 AS BIGINT) END \
+                     FROM dossier_events e JOIN dossiers d ON d.id = e.dossier_id \
+                     LEFT JOIN dossier_events p ON p.dossier_id = e.dossier_id AND p.seq = e.seq - 1 \
+                     WHERE d.unit_code = $1 AND e.at >= $2 AND e.at < $3 AND e.role <> 'citizen'",
+                )
+                .bind(unit)
+                .bind(from)
+                .bind(to)
+                .fetch_all(&self.read)
+                .await?)
+            }
         }
     };
 }
 
-pub(crate) mod sqlite {
+mod sqlite {
     index_sql!(sqlx::Sqlite);
 }
 
-pub(crate) mod postgres {
+mod postgres {
     index_sql!(sqlx::Postgres);
-}
-
-macro_rules! rdb {
-    ($self:ident, $f:ident ( $($arg:expr),* )) => {
-        match &$self.db {
-            Db::Sqlite(i) => sqlite::$f(&i.read, $($arg),*).await,
-            Db::Postgres(i) => postgres::$f(&i.read, $($arg),*).await,
-        }
-    };
-}
-
-macro_rules! wdb {
-    ($self:ident, $f:ident ( $($arg:expr),* )) => {
-        match &$self.db {
-            Db::Sqlite(i) => sqlite::$f(&i.write, $($arg),*).await,
-            Db::Postgres(i) => postgres::$f(&i.write, $($arg),*).await,
-        }
-    };
 }
 
 fn add_counts(out: &mut HashMap<String, Counts>, rows: Vec<(String, String, i64)>) {
@@ -618,18 +602,24 @@ impl Store {
         let mut out = HashMap::new();
         if let Some((a, b)) = months {
             let (a, b) = (month_text(a), month_text(b));
-            add_counts(&mut out, rdb!(self, sums(province, unit, true, &a, &b))?);
+            add_counts(
+                &mut out,
+                on_db!(self, index_sums(province, unit, true, &a, &b))?,
+            );
         }
         for (a, b) in days {
             let (a, b) = (day_text(a), day_text(b));
-            add_counts(&mut out, rdb!(self, sums(province, unit, false, &a, &b))?);
+            add_counts(
+                &mut out,
+                on_db!(self, index_sums(province, unit, false, &a, &b))?,
+            );
         }
         Ok(out)
     }
 
     /// Every non-zero counter as stored.
     pub async fn index_counters(&self) -> Result<CounterMap> {
-        let rows = rdb!(self, all_counters())?;
+        let rows = on_db!(self, index_counter_rows())?;
         let mut out = CounterMap::new();
         for (unit, day, metric, n) in rows {
             let (Some(day), Some(m)) = (parse_day(&day), Metric::parse(&metric)) else {
@@ -643,7 +633,7 @@ impl Store {
 
     /// Every non-zero monthly counter as stored: (month, unit, metric) → n.
     pub async fn index_month_counters(&self) -> Result<BTreeMap<(String, String, Metric), i64>> {
-        let rows = rdb!(self, all_month_counters())?;
+        let rows = on_db!(self, index_month_counter_rows())?;
         let mut out = BTreeMap::new();
         for (unit, month, metric, n) in rows {
             let m = Metric::parse(&metric)
@@ -669,13 +659,13 @@ impl Store {
         let mut cals: HashMap<String, motcua_domain::calendar::WorkCalendar> = HashMap::new();
         let mut after = 0i64;
         loop {
-            let page = rdb!(self, dossier_page(after, 2000))?;
+            let page = on_db!(self, dossier_page(after, 2000))?;
             let (Some(first), Some(last)) = (page.first(), page.last()) else {
                 break;
             };
             let (lo, hi) = (first.0, last.0);
             after = hi;
-            let events = rdb!(self, events_between(lo, hi))?;
+            let events = on_db!(self, events_between(lo, hi))?;
             let mut by_id: HashMap<i64, Vec<motcua_domain::dossier::Event>> = HashMap::new();
             for (id, e) in events {
                 by_id.entry(id).or_default().push(e.into_event()?);
@@ -705,7 +695,7 @@ impl Store {
                 add_all(&mut out, unit, &idx::contribution(&p, facts));
             }
         }
-        for (unit, at, overall) in rdb!(self, all_ratings())? {
+        for (unit, at, overall) in on_db!(self, all_ratings())? {
             let overall = u8::try_from(overall).unwrap_or(0);
             add_all(
                 &mut out,
@@ -713,7 +703,7 @@ impl Store {
                 &idx::rating_contribution(from_ms(at), overall),
             );
         }
-        for (unit, at, due, answered) in rdb!(self, all_feedback())? {
+        for (unit, at, due, answered) in on_db!(self, all_feedback())? {
             let d = idx::feedback_contribution(from_ms(at), from_ms(due), answered.map(from_ms));
             add_all(&mut out, &unit, &d);
         }
@@ -724,13 +714,13 @@ impl Store {
     /// Replace the counters by a recomputation; returns the number of rows.
     pub async fn index_rebuild(&self) -> Result<usize> {
         let fresh = self.index_recompute().await?;
-        wdb!(self, replace_counters(&fresh))?;
+        on_db!(self, replace_index_counters(&fresh))?;
         Ok(fresh.len())
     }
 
     /// Add counters computed elsewhere (the bulk loader's).
     pub async fn index_add(&self, rows: &CounterMap) -> Result<()> {
-        wdb!(self, add_counters(rows))
+        on_db!(self, add_index_counters(rows))
     }
 
     /// The dossiers behind a count, oldest id first, after `after` (keyset paging).
@@ -744,7 +734,7 @@ impl Store {
     ) -> Result<Vec<DossierRow>> {
         let (from, to) = period_ms(period);
         let limit = limit.clamp(1, 500);
-        rdb!(self, drill(unit, from, to, drill, after, limit))
+        on_db!(self, index_drill(unit, from, to, drill, after, limit))
     }
 
     /// Rate a returned dossier once. The caller has checked the lookup key.
@@ -775,7 +765,7 @@ impl Store {
         let overall = scores.first().copied().unwrap_or(0);
         let text: Vec<String> = scores.iter().map(u8::to_string).collect();
         let deltas = idx::rating_contribution(now, overall);
-        let fresh = wdb!(
+        let fresh = on_db!(
             self,
             insert_rating(
                 row.id,
@@ -799,7 +789,7 @@ impl Store {
     }
 
     pub async fn rating(&self, row: &DossierRow) -> Result<Option<Rating>> {
-        let r = rdb!(self, rating(row.id))?;
+        let r = on_db!(self, rating(row.id))?;
         Ok(r.map(|(at, scores, comment)| Rating {
             dossier_code: row.code.clone(),
             scores: scores.split(',').filter_map(|s| s.parse().ok()).collect(),
@@ -860,7 +850,7 @@ impl Store {
             },
         );
         let deltas = idx::feedback_contribution(now, due, None);
-        let id = wdb!(
+        let id = on_db!(
             self,
             insert_feedback(
                 &unit.code,
@@ -877,7 +867,7 @@ impl Store {
     }
 
     pub async fn feedback(&self, unit: &str, id: i64) -> Result<Feedback> {
-        rdb!(self, feedback_rows(unit, Some(id)))?
+        on_db!(self, feedback_rows(unit, Some(id)))?
             .into_iter()
             .next()
             .ok_or_else(|| {
@@ -887,7 +877,7 @@ impl Store {
     }
 
     pub async fn feedback_list(&self, unit: &str) -> Result<Vec<Feedback>> {
-        rdb!(self, feedback_rows(unit, None))
+        on_db!(self, feedback_rows(unit, None))
     }
 
     /// Answer a feedback of `unit` (once).
@@ -921,7 +911,7 @@ impl Store {
         let before = idx::feedback_contribution(f.at, f.due_at, None);
         let after = idx::feedback_contribution(f.at, f.due_at, Some(now));
         let deltas: Vec<Delta> = after.into_iter().filter(|d| !before.contains(d)).collect();
-        let done = wdb!(
+        let done = on_db!(
             self,
             answer_feedback(id, unit, &answer, by, to_ms(now), &deltas)
         )?;
@@ -941,7 +931,7 @@ impl Store {
     /// previous one.
     pub async fn officer_stats(&self, unit: &str, period: Period) -> Result<Vec<OfficerStats>> {
         let (from, to) = period_ms(period);
-        let rows = rdb!(self, officer_events(unit, from, to))?;
+        let rows = on_db!(self, officer_events(unit, from, to))?;
         let mut by: BTreeMap<String, (OfficerStats, i64, i64)> = BTreeMap::new();
         for (actor, action, at, prev, on_time) in rows {
             let e = by.entry(actor.clone()).or_insert_with(|| {

@@ -5,7 +5,7 @@
 //! Secrets are opened only for an adapter, never for display.
 
 use crate::model::{from_ms, to_ms};
-use crate::{Db, Result, Store, StoreError};
+use crate::{Result, Store, StoreError};
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use motcua_domain::integrations as spec;
@@ -28,7 +28,7 @@ pub struct Setting {
 }
 
 #[derive(sqlx::FromRow)]
-struct Row {
+pub(crate) struct Row {
     unit_code: String,
     system: String,
     key: String,
@@ -117,50 +117,51 @@ pub(crate) fn open(
 macro_rules! integrations_sql {
     ($db:ty) => {
         use super::*;
-        use sqlx::Pool;
 
-        pub(crate) async fn put(
-            pool: &Pool<$db>,
-            r: (&str, &str, &str, &str, bool, &str, i64),
-        ) -> Result<()> {
-            sqlx::query(
-                "INSERT INTO integration_settings (unit_code, system, key, value, secret, updated_by, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (unit_code, system, key) DO UPDATE SET \
-                 value = excluded.value, secret = excluded.secret, updated_by = excluded.updated_by, \
-                 updated_at = excluded.updated_at",
-            )
-            .bind(r.0)
-            .bind(r.1)
-            .bind(r.2)
-            .bind(r.3)
-            .bind(r.4)
-            .bind(r.5)
-            .bind(r.6)
-            .execute(pool)
-            .await?;
-            Ok(())
-        }
+        impl crate::Sql<$db> {
+            pub(crate) async fn put_integration(
+                &self,
+                r: (&str, &str, &str, &str, bool, &str, i64),
+            ) -> Result<()> {
+                sqlx::query(
+                    "INSERT INTO integration_settings (unit_code, system, key, value, secret, updated_by, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (unit_code, system, key) DO UPDATE SET \
+                     value = excluded.value, secret = excluded.secret, updated_by = excluded.updated_by, \
+                     updated_at = excluded.updated_at",
+                )
+                .bind(r.0)
+                .bind(r.1)
+                .bind(r.2)
+                .bind(r.3)
+                .bind(r.4)
+                .bind(r.5)
+                .bind(r.6)
+                .execute(&self.write)
+                .await?;
+                Ok(())
+            }
 
-        pub(crate) async fn all(pool: &Pool<$db>, unit: Option<&str>) -> Result<Vec<Row>> {
-            Ok(sqlx::query_as(
-                "SELECT unit_code, system, key, value, secret, updated_by, updated_at FROM integration_settings \
-                 WHERE ($1 IS NULL OR unit_code = $1) ORDER BY unit_code, system, key",
-            )
-            .bind(unit)
-            .fetch_all(pool)
-            .await?)
-        }
+            pub(crate) async fn integration_rows(&self, unit: Option<&str>) -> Result<Vec<Row>> {
+                Ok(sqlx::query_as(
+                    "SELECT unit_code, system, key, value, secret, updated_by, updated_at FROM integration_settings \
+                     WHERE ($1 IS NULL OR unit_code = $1) ORDER BY unit_code, system, key",
+                )
+                .bind(unit)
+                .fetch_all(&self.read)
+                .await?)
+            }
 
-        /// One stored secret, sealed as it is.
-        pub(crate) async fn sealed(pool: &Pool<$db>, unit: &str, system: &str, key: &str) -> Result<Option<String>> {
-            Ok(sqlx::query_scalar(
-                "SELECT value FROM integration_settings WHERE unit_code = $1 AND system = $2 AND key = $3 AND secret",
-            )
-            .bind(unit)
-            .bind(system)
-            .bind(key)
-            .fetch_optional(pool)
-            .await?)
+            /// One stored secret, sealed as it is.
+            pub(crate) async fn sealed_integration(&self, unit: &str, system: &str, key: &str) -> Result<Option<String>> {
+                Ok(sqlx::query_scalar(
+                    "SELECT value FROM integration_settings WHERE unit_code = $1 AND system = $2 AND key = $3 AND secret",
+                )
+                .bind(unit)
+                .bind(system)
+                .bind(key)
+                .fetch_optional(&self.read)
+                .await?)
+            }
         }
     };
 }
@@ -200,16 +201,15 @@ impl Store {
         } else {
             value
         };
-        on_pool!(
+        on_db!(
             self,
-            write,
-            put((unit, system, key, &stored, secret, by, to_ms(now)))
+            put_integration((unit, system, key, &stored, secret, by, to_ms(now)))
         )
     }
 
     /// The settings of one unit or all, secrets without their values.
     pub async fn integrations(&self, unit: Option<&str>) -> Result<Vec<Setting>> {
-        let rows = on_pool!(self, read, all(unit))?;
+        let rows = on_db!(self, integration_rows(unit))?;
         Ok(rows
             .into_iter()
             .map(|r| Setting {
@@ -231,7 +231,7 @@ impl Store {
         system: &str,
         key: &str,
     ) -> Result<Option<String>> {
-        match on_pool!(self, read, sealed(unit, system, key))? {
+        match on_db!(self, sealed_integration(unit, system, key))? {
             Some(stored) => open(&self.integration_key, unit, system, key, &stored).map(Some),
             None => Ok(None),
         }

@@ -22,17 +22,6 @@ macro_rules! on_db {
     };
 }
 
-/// A function of the module's `sqlite`/`postgres` submodule, given the
-/// `read` or `write` pool.
-macro_rules! on_pool {
-    ($self:ident, $pool:ident, $f:ident ( $($arg:expr),* )) => {
-        match &$self.db {
-            Db::Sqlite(inner) => sqlite::$f(&inner.$pool, $($arg),*).await,
-            Db::Postgres(inner) => postgres::$f(&inner.$pool, $($arg),*).await,
-        }
-    };
-}
-
 /// A method of the module's `Sql { read, write }` (queue, signing).
 macro_rules! on_sql {
     ($store:expr, $method:ident ( $($arg:expr),* $(,)? )) => {

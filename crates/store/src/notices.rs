@@ -3,7 +3,7 @@
 //! every unit is built from both, imported first.
 
 use crate::model::{from_ms, to_ms};
-use crate::{Db, Result, Store, invalidation};
+use crate::{Result, Store, invalidation};
 use motcua_domain::Problem;
 use motcua_domain::calendar::notice::{self, Notice, parse_notice};
 use time::OffsetDateTime;
@@ -19,35 +19,36 @@ pub struct ImportedNotice {
 macro_rules! notices_sql {
     ($db:ty) => {
         use super::*;
-        use sqlx::Pool;
 
-        pub(crate) async fn put(
-            pool: &Pool<$db>,
-            year: i64,
-            text: &str,
-            by: &str,
-            at: i64,
-        ) -> Result<()> {
-            sqlx::query(
-                "INSERT INTO calendar_notices (year, text, imported_by, imported_at) VALUES ($1, $2, $3, $4) \
-                 ON CONFLICT (year) DO UPDATE SET text = excluded.text, imported_by = excluded.imported_by, \
-                 imported_at = excluded.imported_at",
-            )
-            .bind(year)
-            .bind(text)
-            .bind(by)
-            .bind(at)
-            .execute(pool)
-            .await?;
-            Ok(())
-        }
+        impl crate::Sql<$db> {
+            pub(crate) async fn put_notice(
+                &self,
+                year: i64,
+                text: &str,
+                by: &str,
+                at: i64,
+            ) -> Result<()> {
+                sqlx::query(
+                    "INSERT INTO calendar_notices (year, text, imported_by, imported_at) VALUES ($1, $2, $3, $4) \
+                     ON CONFLICT (year) DO UPDATE SET text = excluded.text, imported_by = excluded.imported_by, \
+                     imported_at = excluded.imported_at",
+                )
+                .bind(year)
+                .bind(text)
+                .bind(by)
+                .bind(at)
+                .execute(&self.write)
+                .await?;
+                Ok(())
+            }
 
-        pub(crate) async fn all(pool: &Pool<$db>) -> Result<Vec<(String, String, i64)>> {
-            Ok(sqlx::query_as(
-                "SELECT text, imported_by, imported_at FROM calendar_notices ORDER BY year",
-            )
-            .fetch_all(pool)
-            .await?)
+            pub(crate) async fn notice_rows(&self) -> Result<Vec<(String, String, i64)>> {
+                Ok(sqlx::query_as(
+                    "SELECT text, imported_by, imported_at FROM calendar_notices ORDER BY year",
+                )
+                .fetch_all(&self.read)
+                .await?)
+            }
         }
     };
 }
@@ -76,10 +77,9 @@ impl Store {
             )
         })?;
         let text = motcua_domain::text::nfc(text);
-        on_pool!(
+        on_db!(
             self,
-            write,
-            put(i64::from(parsed.year), &text, by, to_ms(now))
+            put_notice(i64::from(parsed.year), &text, by, to_ms(now))
         )?;
         self.changed(invalidation::Cached::Calendars).await?;
         Ok(parsed)
@@ -87,7 +87,7 @@ impl Store {
 
     /// The notices imported into this database, by year.
     pub async fn imported_notices(&self) -> Result<Vec<ImportedNotice>> {
-        let rows = on_pool!(self, read, all())?;
+        let rows = on_db!(self, notice_rows())?;
         rows.into_iter()
             .map(|(text, imported_by, at)| {
                 let notice = parse_notice(&text).map_err(|e| {

@@ -10,7 +10,7 @@
 //! processes share the outbox without handing out one entry twice.
 
 use crate::model::{from_ms, to_ms};
-use crate::{Db, Result, Store};
+use crate::{Result, Store};
 use serde::Serialize;
 use time::OffsetDateTime;
 
@@ -131,136 +131,137 @@ macro_rules! webhook_columns {
 macro_rules! outbox_sql {
     ($db:ty, $skip_locked:literal) => {
         use super::*;
-        use sqlx::Pool;
 
-        pub(crate) async fn add_webhook(
-            pool: &Pool<$db>,
-            unit: &str,
-            url: &str,
-            nonce: &str,
-            by: &str,
-            now: i64,
-        ) -> Result<i64> {
-            Ok(sqlx::query_scalar(
-                "INSERT INTO webhooks (unit_code, url, nonce, active, created_by, created_at) \
-                 VALUES ($1, $2, $3, TRUE, $4, $5) RETURNING id",
-            )
-            .bind(unit)
-            .bind(url)
-            .bind(nonce)
-            .bind(by)
-            .bind(now)
-            .fetch_one(pool)
-            .await?)
-        }
-
-        pub(crate) async fn webhooks(pool: &Pool<$db>, unit: Option<&str>) -> Result<Vec<Webhook>> {
-            let sql = concat!(
-                "SELECT ", webhook_columns!(), " FROM webhooks WHERE ($1 IS NULL OR unit_code = $1) ORDER BY unit_code, id"
-            );
-            let rows: Vec<WebhookRow> = sqlx::query_as(sql).bind(unit).fetch_all(pool).await?;
-            Ok(rows.into_iter().map(Webhook::from).collect())
-        }
-
-        pub(crate) async fn webhook(pool: &Pool<$db>, id: i64) -> Result<Option<Webhook>> {
-            let sql = concat!("SELECT ", webhook_columns!(), " FROM webhooks WHERE id = $1");
-            let row: Option<WebhookRow> = sqlx::query_as(sql).bind(id).fetch_optional(pool).await?;
-            Ok(row.map(Webhook::from))
-        }
-
-        pub(crate) async fn stop_webhook(pool: &Pool<$db>, id: i64) -> Result<bool> {
-            let done = sqlx::query("UPDATE webhooks SET active = FALSE WHERE id = $1 AND active")
-                .bind(id)
-                .execute(pool)
-                .await?;
-            Ok(done.rows_affected() == 1)
-        }
-
-        pub(crate) async fn claim(pool: &Pool<$db>, now: i64, lease_until: i64, limit: i64) -> Result<Vec<OutboxEntry>> {
-            let sql = concat!(
-                "UPDATE outbox SET lease_until = $1 WHERE id IN (SELECT id FROM outbox \
-                 WHERE state = 'pending' AND next_attempt_at <= $2 AND (lease_until IS NULL OR lease_until <= $2) \
-                 ORDER BY id LIMIT $3", $skip_locked, ") RETURNING ", entry_columns!()
-            );
-            let mut rows: Vec<EntryRow> = sqlx::query_as(sql)
-                .bind(lease_until)
+        impl crate::Sql<$db> {
+            pub(crate) async fn add_webhook(
+                &self,
+                unit: &str,
+                url: &str,
+                nonce: &str,
+                by: &str,
+                now: i64,
+            ) -> Result<i64> {
+                Ok(sqlx::query_scalar(
+                    "INSERT INTO webhooks (unit_code, url, nonce, active, created_by, created_at) \
+                     VALUES ($1, $2, $3, TRUE, $4, $5) RETURNING id",
+                )
+                .bind(unit)
+                .bind(url)
+                .bind(nonce)
+                .bind(by)
                 .bind(now)
-                .bind(limit)
-                .fetch_all(pool)
+                .fetch_one(&self.write)
+                .await?)
+            }
+
+            pub(crate) async fn webhooks(&self, unit: Option<&str>) -> Result<Vec<Webhook>> {
+                let sql = concat!(
+                    "SELECT ", webhook_columns!(), " FROM webhooks WHERE ($1 IS NULL OR unit_code = $1) ORDER BY unit_code, id"
+                );
+                let rows: Vec<WebhookRow> = sqlx::query_as(sql).bind(unit).fetch_all(&self.read).await?;
+                Ok(rows.into_iter().map(Webhook::from).collect())
+            }
+
+            pub(crate) async fn webhook(&self, id: i64) -> Result<Option<Webhook>> {
+                let sql = concat!("SELECT ", webhook_columns!(), " FROM webhooks WHERE id = $1");
+                let row: Option<WebhookRow> = sqlx::query_as(sql).bind(id).fetch_optional(&self.write).await?;
+                Ok(row.map(Webhook::from))
+            }
+
+            pub(crate) async fn stop_webhook(&self, id: i64) -> Result<bool> {
+                let done = sqlx::query("UPDATE webhooks SET active = FALSE WHERE id = $1 AND active")
+                    .bind(id)
+                    .execute(&self.write)
+                    .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            pub(crate) async fn outbox_claim(&self, now: i64, lease_until: i64, limit: i64) -> Result<Vec<OutboxEntry>> {
+                let sql = concat!(
+                    "UPDATE outbox SET lease_until = $1 WHERE id IN (SELECT id FROM outbox \
+                     WHERE state = 'pending' AND next_attempt_at <= $2 AND (lease_until IS NULL OR lease_until <= $2) \
+                     ORDER BY id LIMIT $3", $skip_locked, ") RETURNING ", entry_columns!()
+                );
+                let mut rows: Vec<EntryRow> = sqlx::query_as(sql)
+                    .bind(lease_until)
+                    .bind(now)
+                    .bind(limit)
+                    .fetch_all(&self.write)
+                    .await?;
+                rows.sort_by_key(|r| r.id);
+                Ok(rows.into_iter().map(OutboxEntry::from).collect())
+            }
+
+            pub(crate) async fn outbox_delivered(&self, id: i64, now: i64) -> Result<()> {
+                sqlx::query(
+                    "UPDATE outbox SET state = 'done', done_at = $2, attempts = attempts + 1, lease_until = NULL, \
+                     last_error = NULL WHERE id = $1",
+                )
+                .bind(id)
+                .bind(now)
+                .execute(&self.write)
                 .await?;
-            rows.sort_by_key(|r| r.id);
-            Ok(rows.into_iter().map(OutboxEntry::from).collect())
-        }
+                Ok(())
+            }
 
-        pub(crate) async fn delivered(pool: &Pool<$db>, id: i64, now: i64) -> Result<()> {
-            sqlx::query(
-                "UPDATE outbox SET state = 'done', done_at = $2, attempts = attempts + 1, lease_until = NULL, \
-                 last_error = NULL WHERE id = $1",
-            )
-            .bind(id)
-            .bind(now)
-            .execute(pool)
-            .await?;
-            Ok(())
-        }
+            pub(crate) async fn outbox_failed(&self, id: i64, error: &str, next: Option<i64>) -> Result<()> {
+                sqlx::query(
+                    "UPDATE outbox SET attempts = attempts + 1, lease_until = NULL, last_error = $2, \
+                     state = CASE WHEN $3 IS NULL THEN 'dead' ELSE 'pending' END, \
+                     next_attempt_at = COALESCE($3, next_attempt_at) WHERE id = $1",
+                )
+                .bind(id)
+                .bind(error)
+                .bind(next)
+                .execute(&self.write)
+                .await?;
+                Ok(())
+            }
 
-        pub(crate) async fn failed(pool: &Pool<$db>, id: i64, error: &str, next: Option<i64>) -> Result<()> {
-            sqlx::query(
-                "UPDATE outbox SET attempts = attempts + 1, lease_until = NULL, last_error = $2, \
-                 state = CASE WHEN $3 IS NULL THEN 'dead' ELSE 'pending' END, \
-                 next_attempt_at = COALESCE($3, next_attempt_at) WHERE id = $1",
-            )
-            .bind(id)
-            .bind(error)
-            .bind(next)
-            .execute(pool)
-            .await?;
-            Ok(())
-        }
+            pub(crate) async fn outbox_dead(&self, unit: Option<&str>, limit: i64) -> Result<Vec<OutboxEntry>> {
+                let sql = concat!(
+                    "SELECT ", entry_columns!(), " FROM outbox WHERE state = 'dead' AND ($1 IS NULL OR unit_code = $1) \
+                     ORDER BY id DESC LIMIT $2"
+                );
+                let rows: Vec<EntryRow> = sqlx::query_as(sql).bind(unit).bind(limit).fetch_all(&self.read).await?;
+                Ok(rows.into_iter().map(OutboxEntry::from).collect())
+            }
 
-        pub(crate) async fn dead(pool: &Pool<$db>, unit: Option<&str>, limit: i64) -> Result<Vec<OutboxEntry>> {
-            let sql = concat!(
-                "SELECT ", entry_columns!(), " FROM outbox WHERE state = 'dead' AND ($1 IS NULL OR unit_code = $1) \
-                 ORDER BY id DESC LIMIT $2"
-            );
-            let rows: Vec<EntryRow> = sqlx::query_as(sql).bind(unit).bind(limit).fetch_all(pool).await?;
-            Ok(rows.into_iter().map(OutboxEntry::from).collect())
-        }
+            pub(crate) async fn outbox_entry(&self, key: &str) -> Result<Option<OutboxEntry>> {
+                let sql = concat!("SELECT ", entry_columns!(), " FROM outbox WHERE idempotency_key = $1");
+                let row: Option<EntryRow> = sqlx::query_as(sql).bind(key).fetch_optional(&self.write).await?;
+                Ok(row.map(OutboxEntry::from))
+            }
 
-        pub(crate) async fn by_key(pool: &Pool<$db>, key: &str) -> Result<Option<OutboxEntry>> {
-            let sql = concat!("SELECT ", entry_columns!(), " FROM outbox WHERE idempotency_key = $1");
-            let row: Option<EntryRow> = sqlx::query_as(sql).bind(key).fetch_optional(pool).await?;
-            Ok(row.map(OutboxEntry::from))
-        }
+            pub(crate) async fn outbox_retry(&self, id: i64, unit: Option<&str>, now: i64) -> Result<bool> {
+                let done = sqlx::query(
+                    "UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = $3, lease_until = NULL \
+                     WHERE id = $1 AND state = 'dead' AND ($2 IS NULL OR unit_code = $2)",
+                )
+                .bind(id)
+                .bind(unit)
+                .bind(now)
+                .execute(&self.write)
+                .await?;
+                Ok(done.rows_affected() == 1)
+            }
 
-        pub(crate) async fn retry(pool: &Pool<$db>, id: i64, unit: Option<&str>, now: i64) -> Result<bool> {
-            let done = sqlx::query(
-                "UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = $3, lease_until = NULL \
-                 WHERE id = $1 AND state = 'dead' AND ($2 IS NULL OR unit_code = $2)",
-            )
-            .bind(id)
-            .bind(unit)
-            .bind(now)
-            .execute(pool)
-            .await?;
-            Ok(done.rows_affected() == 1)
-        }
-
-        pub(crate) async fn depth(pool: &Pool<$db>, unit: Option<&str>) -> Result<OutboxDepth> {
-            let (pending, oldest, dead): (i64, Option<i64>, i64) = sqlx::query_as(
-                "SELECT CAST(COALESCE(SUM(CASE WHEN state = 'pending' THEN 1 ELSE 0 END), 0) AS BIGINT), \
-                 MIN(CASE WHEN state = 'pending' THEN created_at END), \
-                 CAST(COALESCE(SUM(CASE WHEN state = 'dead' THEN 1 ELSE 0 END), 0) AS BIGINT) \
-                 FROM outbox WHERE state <> 'done' AND ($1 IS NULL OR unit_code = $1)",
-            )
-            .bind(unit)
-            .fetch_one(pool)
-            .await?;
-            Ok(OutboxDepth {
-                pending,
-                oldest_pending: oldest.map(from_ms),
-                dead,
-            })
+            pub(crate) async fn outbox_depth(&self, unit: Option<&str>) -> Result<OutboxDepth> {
+                let (pending, oldest, dead): (i64, Option<i64>, i64) = sqlx::query_as(
+                    "SELECT CAST(COALESCE(SUM(CASE WHEN state = 'pending' THEN 1 ELSE 0 END), 0) AS BIGINT), \
+                     MIN(CASE WHEN state = 'pending' THEN created_at END), \
+                     CAST(COALESCE(SUM(CASE WHEN state = 'dead' THEN 1 ELSE 0 END), 0) AS BIGINT) \
+                     FROM outbox WHERE state <> 'done' AND ($1 IS NULL OR unit_code = $1)",
+                )
+                .bind(unit)
+                .fetch_one(&self.read)
+                .await?;
+                Ok(OutboxDepth {
+                    pending,
+                    oldest_pending: oldest.map(from_ms),
+                    dead,
+                })
+            }
         }
     };
 }
@@ -297,7 +298,7 @@ impl Store {
             .into());
         }
         let url = motcua_domain::webhook::check_url(url)?;
-        let id = on_pool!(self, write, add_webhook(unit, &url, nonce, by, to_ms(now)))?;
+        let id = on_db!(self, add_webhook(unit, &url, nonce, by, to_ms(now)))?;
         self.webhook(id)
             .await?
             .ok_or_else(|| crate::StoreError::Config("webhook vanished".into()))
@@ -305,17 +306,17 @@ impl Store {
 
     /// Subscriptions, of one unit or of all.
     pub async fn webhooks(&self, unit: Option<&str>) -> Result<Vec<Webhook>> {
-        on_pool!(self, read, webhooks(unit))
+        on_db!(self, webhooks(unit))
     }
 
     pub async fn webhook(&self, id: i64) -> Result<Option<Webhook>> {
-        on_pool!(self, write, webhook(id))
+        on_db!(self, webhook(id))
     }
 
     /// Stop a subscription: later events are no longer sent to it; entries
     /// already written for it die at their next attempt.
     pub async fn stop_webhook(&self, id: i64) -> Result<bool> {
-        on_pool!(self, write, stop_webhook(id))
+        on_db!(self, stop_webhook(id))
     }
 
     /// Lease up to `limit` entries due at `now` until `lease_until`.
@@ -325,11 +326,11 @@ impl Store {
         lease_until: OffsetDateTime,
         limit: i64,
     ) -> Result<Vec<OutboxEntry>> {
-        on_pool!(self, write, claim(to_ms(now), to_ms(lease_until), limit))
+        on_db!(self, outbox_claim(to_ms(now), to_ms(lease_until), limit))
     }
 
     pub async fn outbox_delivered(&self, id: i64, now: OffsetDateTime) -> Result<()> {
-        on_pool!(self, write, delivered(id, to_ms(now)))
+        on_db!(self, outbox_delivered(id, to_ms(now)))
     }
 
     /// A failed attempt: tried again at `next`, or dead when None.
@@ -340,16 +341,16 @@ impl Store {
         next: Option<OffsetDateTime>,
     ) -> Result<()> {
         let error: String = error.chars().take(500).collect();
-        on_pool!(self, write, failed(id, &error, next.map(to_ms)))
+        on_db!(self, outbox_failed(id, &error, next.map(to_ms)))
     }
 
     /// Dead entries, newest first (of one unit, or all).
     pub async fn outbox_dead(&self, unit: Option<&str>, limit: i64) -> Result<Vec<OutboxEntry>> {
-        on_pool!(self, read, dead(unit, limit))
+        on_db!(self, outbox_dead(unit, limit))
     }
 
     pub async fn outbox_entry(&self, idempotency_key: &str) -> Result<Option<OutboxEntry>> {
-        on_pool!(self, write, by_key(idempotency_key))
+        on_db!(self, outbox_entry(idempotency_key))
     }
 
     /// Try a dead entry again from `now` (only one of `unit`, when given).
@@ -359,11 +360,11 @@ impl Store {
         unit: Option<&str>,
         now: OffsetDateTime,
     ) -> Result<bool> {
-        on_pool!(self, write, retry(id, unit, to_ms(now)))
+        on_db!(self, outbox_retry(id, unit, to_ms(now)))
     }
 
     /// Waiting and dead entries, of one unit or all.
     pub async fn outbox_depth(&self, unit: Option<&str>) -> Result<OutboxDepth> {
-        on_pool!(self, read, depth(unit))
+        on_db!(self, outbox_depth(unit))
     }
 }

@@ -3,7 +3,7 @@
 //! the daily purge of what was never used, with its files.
 
 use crate::model::{DocumentMeta, from_ms, to_ms};
-use crate::{Db, Result, Store};
+use crate::{Result, Store};
 use motcua_domain::{Problem, ProblemKind};
 use std::time::Duration;
 use time::OffsetDateTime;
@@ -40,71 +40,73 @@ pub struct PurgeReport {
 macro_rules! uploads_sql {
     ($db:ty) => {
         use super::*;
-        use sqlx::{Pool, Row};
+        use sqlx::Row;
 
-        pub(crate) async fn unattached_bytes(pool: &Pool<$db>, client: Option<&str>) -> Result<i64> {
-            let r = match client {
-                Some(c) => sqlx::query(
-                    "SELECT CAST(COALESCE(SUM(size), 0) AS BIGINT) FROM documents WHERE dossier_id IS NULL AND client = $1",
-                )
-                .bind(c)
-                .fetch_one(pool)
-                .await?,
-                None => sqlx::query("SELECT CAST(COALESCE(SUM(size), 0) AS BIGINT) FROM documents WHERE dossier_id IS NULL")
-                    .fetch_one(pool)
+        impl crate::Sql<$db> {
+            pub(crate) async fn unattached_bytes(&self, client: Option<&str>) -> Result<i64> {
+                let r = match client {
+                    Some(c) => sqlx::query(
+                        "SELECT CAST(COALESCE(SUM(size), 0) AS BIGINT) FROM documents WHERE dossier_id IS NULL AND client = $1",
+                    )
+                    .bind(c)
+                    .fetch_one(&self.read)
                     .await?,
-            };
-            Ok(r.try_get::<i64, _>(0)?)
-        }
-
-        pub(crate) async fn usage(pool: &Pool<$db>) -> Result<UnattachedUsage> {
-            let rows = sqlx::query(
-                "SELECT COALESCE(client, ''), CAST(COALESCE(SUM(size), 0) AS BIGINT), COUNT(*) FROM documents \
-                 WHERE dossier_id IS NULL GROUP BY client ORDER BY 2 DESC LIMIT 50",
-            )
-            .fetch_all(pool)
-            .await?;
-            let totals = sqlx::query(
-                "SELECT CAST(COALESCE(SUM(size), 0) AS BIGINT), COUNT(*) FROM documents WHERE dossier_id IS NULL",
-            )
-            .fetch_one(pool)
-            .await?;
-            let mut clients = Vec::with_capacity(rows.len());
-            for r in &rows {
-                clients.push((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?));
+                    None => sqlx::query("SELECT CAST(COALESCE(SUM(size), 0) AS BIGINT) FROM documents WHERE dossier_id IS NULL")
+                        .fetch_one(&self.read)
+                        .await?,
+                };
+                Ok(r.try_get::<i64, _>(0)?)
             }
-            Ok(UnattachedUsage {
-                total_bytes: totals.try_get(0)?,
-                total_files: totals.try_get(1)?,
-                clients,
-            })
-        }
 
-        /// Delete unattached rows older than `before`; return (id, sha256, size) of each.
-        pub(crate) async fn delete_unattached(
-            pool: &Pool<$db>,
-            before: i64,
-        ) -> Result<Vec<(String, Option<String>, i64)>> {
-            let rows = sqlx::query(
-                "DELETE FROM documents WHERE dossier_id IS NULL AND created_at < $1 RETURNING id, sha256, size",
-            )
-            .bind(before)
-            .fetch_all(pool)
-            .await?;
-            let mut out = Vec::with_capacity(rows.len());
-            for r in &rows {
-                out.push((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?));
-            }
-            Ok(out)
-        }
-
-        /// Whether any document row still names these bytes.
-        pub(crate) async fn blob_in_use(pool: &Pool<$db>, sha256: &str) -> Result<bool> {
-            let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM documents WHERE sha256 = $1")
-                .bind(sha256)
-                .fetch_one(pool)
+            pub(crate) async fn unattached_usage(&self) -> Result<UnattachedUsage> {
+                let rows = sqlx::query(
+                    "SELECT COALESCE(client, ''), CAST(COALESCE(SUM(size), 0) AS BIGINT), COUNT(*) FROM documents \
+                     WHERE dossier_id IS NULL GROUP BY client ORDER BY 2 DESC LIMIT 50",
+                )
+                .fetch_all(&self.read)
                 .await?;
-            Ok(n > 0)
+                let totals = sqlx::query(
+                    "SELECT CAST(COALESCE(SUM(size), 0) AS BIGINT), COUNT(*) FROM documents WHERE dossier_id IS NULL",
+                )
+                .fetch_one(&self.read)
+                .await?;
+                let mut clients = Vec::with_capacity(rows.len());
+                for r in &rows {
+                    clients.push((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?));
+                }
+                Ok(UnattachedUsage {
+                    total_bytes: totals.try_get(0)?,
+                    total_files: totals.try_get(1)?,
+                    clients,
+                })
+            }
+
+            /// Delete unattached rows older than `before`; return (id, sha256, size) of each.
+            pub(crate) async fn delete_unattached(
+                &self,
+                before: i64,
+            ) -> Result<Vec<(String, Option<String>, i64)>> {
+                let rows = sqlx::query(
+                    "DELETE FROM documents WHERE dossier_id IS NULL AND created_at < $1 RETURNING id, sha256, size",
+                )
+                .bind(before)
+                .fetch_all(&self.write)
+                .await?;
+                let mut out = Vec::with_capacity(rows.len());
+                for r in &rows {
+                    out.push((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?));
+                }
+                Ok(out)
+            }
+
+            /// Whether any document row still names these bytes.
+            pub(crate) async fn blob_in_use(&self, sha256: &str) -> Result<bool> {
+                let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM documents WHERE sha256 = $1")
+                    .bind(sha256)
+                    .fetch_one(&self.write)
+                    .await?;
+                Ok(n > 0)
+            }
         }
     };
 }
@@ -132,14 +134,14 @@ impl Store {
         now: OffsetDateTime,
     ) -> Result<DocumentMeta> {
         let len = bytes.len() as u64;
-        let mine = on_pool!(self, read, unattached_bytes(Some(quota.client.as_str())))?;
+        let mine = on_db!(self, unattached_bytes(Some(quota.client.as_str())))?;
         if mine.max(0) as u64 + len > quota.per_client_bytes {
             return Err(quota_full(
                 "Bạn đã tải lên nhiều tệp chưa dùng cho hồ sơ nào; hãy nộp hồ sơ hoặc thử lại sau (upload quota reached)",
             )
             .into());
         }
-        let all = on_pool!(self, read, unattached_bytes(None))?;
+        let all = on_db!(self, unattached_bytes(None))?;
         if all.max(0) as u64 + len > quota.total_bytes {
             tracing::warn!(total = all, "unattached uploads reached their total cap");
             return Err(quota_full(
@@ -153,14 +155,14 @@ impl Store {
 
     /// Unattached bytes per client and in total, for the administrator.
     pub async fn unattached_usage(&self) -> Result<UnattachedUsage> {
-        on_pool!(self, read, usage())
+        on_db!(self, unattached_usage())
     }
 
     /// Delete uploads never attached within a day, and their files when no
     /// other document shares the bytes. Remembered for the admin's page.
     pub async fn purge_unattached(&self, now: OffsetDateTime) -> Result<PurgeReport> {
         let before = to_ms(now) - UNATTACHED_TTL.as_millis() as i64;
-        let gone = on_pool!(self, write, delete_unattached(before))?;
+        let gone = on_db!(self, delete_unattached(before))?;
         let mut report = PurgeReport {
             at: from_ms(to_ms(now)),
             files: gone.len() as u64,
@@ -171,7 +173,7 @@ impl Store {
         shas.sort();
         shas.dedup();
         for sha in shas {
-            if !on_pool!(self, write, blob_in_use(sha))? && self.blobs().remove(sha).await? {
+            if !on_db!(self, blob_in_use(sha))? && self.blobs().remove(sha).await? {
                 report.blobs += 1;
             }
         }
