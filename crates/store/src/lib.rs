@@ -22,16 +22,6 @@ macro_rules! on_db {
     };
 }
 
-/// A method of the module's `Sql { read, write }` (queue, signing).
-macro_rules! on_sql {
-    ($store:expr, $method:ident ( $($arg:expr),* $(,)? )) => {
-        match &$store.db {
-            Db::Sqlite(i) => sqlite::Sql { read: &i.read, write: &i.write }.$method($($arg),*).await,
-            Db::Postgres(i) => postgres::Sql { read: &i.read, write: &i.write }.$method($($arg),*).await,
-        }
-    };
-}
-
 mod backend;
 pub mod blobs;
 pub mod bulk;

@@ -5,7 +5,7 @@
 //! only). The SQL is written once in `signing_sql!` for both backends.
 
 use crate::model::{from_ms, to_ms};
-use crate::{Db, Result, Store, human_size};
+use crate::{Result, Store, human_size};
 use motcua_domain::calendar::OffsetDateTime;
 use motcua_domain::lifecycle::{
     Principal, ResultAction, Role, Status, result_roles, result_statuses,
@@ -182,17 +182,11 @@ fn not_signed_yet() -> Problem {
 macro_rules! signing_sql {
     ($db:ty) => {
         use super::*;
-        use sqlx::Pool;
 
         type Db = $db;
 
-        pub(crate) struct Sql<'a> {
-            pub read: &'a Pool<Db>,
-            pub write: &'a Pool<Db>,
-        }
-
-        impl Sql<'_> {
-            pub async fn add_cert(&self, c: &NewCert, by: &str, now: OffsetDateTime) -> Result<()> {
+        impl crate::Sql<Db> {
+            pub(crate) async fn add_cert(&self, c: &NewCert, by: &str, now: OffsetDateTime) -> Result<()> {
                 let mut tx = self.write.begin().await?;
                 if c.is_ca {
                     let active: i64 = sqlx::query_scalar(
@@ -231,34 +225,34 @@ macro_rules! signing_sql {
                 Ok(())
             }
 
-            pub async fn certs(&self, unit: Option<&str>) -> Result<Vec<SigningCert>> {
+            pub(crate) async fn certs(&self, unit: Option<&str>) -> Result<Vec<SigningCert>> {
                 let rows: Vec<CertRow> = match unit {
                     Some(u) => sqlx::query_as(sqlx::AssertSqlSafe(format!(
                         "SELECT {CERT_COLUMNS} FROM signing_certs WHERE unit_code = $1 ORDER BY unit_code, issued_at, serial"
                     )))
                     .bind(u)
-                    .fetch_all(self.read)
+                    .fetch_all(&self.read)
                     .await?,
                     None => sqlx::query_as(sqlx::AssertSqlSafe(format!(
                         "SELECT {CERT_COLUMNS} FROM signing_certs ORDER BY unit_code, issued_at, serial"
                     )))
-                    .fetch_all(self.read)
+                    .fetch_all(&self.read)
                     .await?,
                 };
                 Ok(rows.into_iter().map(Into::into).collect())
             }
 
-            pub async fn cert(&self, serial: &str) -> Result<Option<SigningCert>> {
+            pub(crate) async fn cert(&self, serial: &str) -> Result<Option<SigningCert>> {
                 let row: Option<CertRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
                     "SELECT {CERT_COLUMNS} FROM signing_certs WHERE serial = $1"
                 )))
                 .bind(serial)
-                .fetch_optional(self.read)
+                .fetch_optional(&self.read)
                 .await?;
                 Ok(row.map(Into::into))
             }
 
-            pub async fn revoke(&self, serial: &str, reason: &str, by: &str, now: OffsetDateTime) -> Result<bool> {
+            pub(crate) async fn revoke_cert(&self, serial: &str, reason: &str, by: &str, now: OffsetDateTime) -> Result<bool> {
                 let done = sqlx::query(
                     "UPDATE signing_certs SET revoked_at = $1, revoke_reason = $2, revoked_by = $3 WHERE serial = $4 AND revoked_at IS NULL",
                 )
@@ -266,36 +260,36 @@ macro_rules! signing_sql {
                 .bind(reason)
                 .bind(by)
                 .bind(serial)
-                .execute(self.write)
+                .execute(&self.write)
                 .await?;
                 Ok(done.rows_affected() == 1)
             }
 
-            pub async fn result(&self, dossier_id: i64) -> Result<Option<ResultDoc>> {
+            pub(crate) async fn result_doc(&self, dossier_id: i64) -> Result<Option<ResultDoc>> {
                 let row: Option<ResultRow> = sqlx::query_as(concat!(result_select!(), " WHERE r.dossier_id = $1"))
                     .bind(dossier_id)
-                    .fetch_optional(self.read)
+                    .fetch_optional(&self.read)
                     .await?;
                 Ok(row.map(Into::into))
             }
 
-            pub async fn result_by_signed_sha256(&self, sha256: &str) -> Result<Option<ResultDoc>> {
+            pub(crate) async fn result_by_signed_sha256(&self, sha256: &str) -> Result<Option<ResultDoc>> {
                 let row: Option<ResultRow> = sqlx::query_as(concat!(result_select!(), " WHERE r.signed_sha256 = $1"))
                     .bind(sha256)
-                    .fetch_optional(self.read)
+                    .fetch_optional(&self.read)
                     .await?;
                 Ok(row.map(Into::into))
             }
 
-            pub async fn result_by_public_id(&self, id: &str) -> Result<Option<ResultDoc>> {
+            pub(crate) async fn result_by_public_id(&self, id: &str) -> Result<Option<ResultDoc>> {
                 let row: Option<ResultRow> = sqlx::query_as(concat!(result_select!(), " WHERE r.public_id = $1"))
                     .bind(id)
-                    .fetch_optional(self.read)
+                    .fetch_optional(&self.read)
                     .await?;
                 Ok(row.map(Into::into))
             }
 
-            pub async fn attach(
+            pub(crate) async fn attach_result(
                 &self,
                 dossier_id: i64,
                 sha: &str,
@@ -319,7 +313,7 @@ macro_rules! signing_sql {
                 .bind(filename)
                 .bind(by)
                 .bind(to_ms(now))
-                .execute(self.write)
+                .execute(&self.write)
                 .await?;
                 if done.rows_affected() == 0 {
                     return Err(not_signed_yet().into());
@@ -327,7 +321,7 @@ macro_rules! signing_sql {
                 Ok(())
             }
 
-            pub async fn record_signature(
+            pub(crate) async fn record_signature(
                 &self,
                 dossier_id: i64,
                 original_sha: &str,
@@ -350,7 +344,7 @@ macro_rules! signing_sql {
                 .bind(to_ms(now))
                 .bind(dossier_id)
                 .bind(original_sha)
-                .execute(self.write)
+                .execute(&self.write)
                 .await?;
                 if done.rows_affected() == 0 {
                     return Err(Problem::conflict(
@@ -445,16 +439,16 @@ impl Signing<'_> {
             )
             .into());
         }
-        on_sql!(self.store, add_cert(c, by, now))
+        on_db!(self.store, add_cert(c, by, now))
     }
 
     /// All certificates (of one unit), oldest first.
     pub async fn certs(&self, unit: Option<&str>) -> Result<Vec<SigningCert>> {
-        on_sql!(self.store, certs(unit))
+        on_db!(self.store, certs(unit))
     }
 
     pub async fn cert(&self, serial: &str) -> Result<Option<SigningCert>> {
-        on_sql!(
+        on_db!(
             self.store,
             cert(serial.trim().to_ascii_lowercase().as_str())
         )
@@ -513,7 +507,7 @@ impl Signing<'_> {
             )
             .into());
         };
-        if !on_sql!(self.store, revoke(&serial, &reason, by, now))? {
+        if !on_db!(self.store, revoke_cert(&serial, &reason, by, now))? {
             return Err(Problem::conflict(
                 "already_revoked",
                 format!("Chứng thư {} đã bị thu hồi trước đó", cert.serial),
@@ -528,21 +522,21 @@ impl Signing<'_> {
     /// The electronic result of a dossier (by its code), if one was attached.
     pub async fn result(&self, code: &str) -> Result<Option<ResultDoc>> {
         match self.store.dossier_row(code.trim()).await? {
-            Some(row) => on_sql!(self.store, result(row.id)),
+            Some(row) => on_db!(self.store, result_doc(row.id)),
             None => Ok(None),
         }
     }
 
     /// The signed result whose file has this SHA-256, if any.
     pub async fn result_by_signed_sha256(&self, sha256: &str) -> Result<Option<ResultDoc>> {
-        on_sql!(self.store, result_by_signed_sha256(sha256))
+        on_db!(self.store, result_by_signed_sha256(sha256))
     }
 
     pub async fn result_by_public_id(&self, id: &str) -> Result<Option<ResultDoc>> {
         if id.is_empty() || id.len() > 64 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Ok(None);
         }
-        on_sql!(self.store, result_by_public_id(id))
+        on_db!(self.store, result_by_public_id(id))
     }
 
     /// The specialist attaches the result document (PDF only; the same size
@@ -599,9 +593,9 @@ impl Signing<'_> {
             })
             .filter(|f| !f.is_empty());
         let sha = self.store.blobs().put(bytes).await?;
-        on_sql!(
+        on_db!(
             self.store,
-            attach(
+            attach_result(
                 row.id,
                 &sha,
                 bytes.len() as i64,
@@ -610,7 +604,7 @@ impl Signing<'_> {
                 now
             )
         )?;
-        on_sql!(self.store, result(row.id))?.ok_or_else(|| {
+        on_db!(self.store, result_doc(row.id))?.ok_or_else(|| {
             Problem::conflict("result_changed", "Văn bản kết quả vừa thay đổi").into()
         })
     }
@@ -631,7 +625,7 @@ impl Signing<'_> {
             .await?
             .ok_or_else(dossier_not_found)?;
         check_result_action(user, ResultAction::Sign, &row.unit_code, &row.status, None)?;
-        on_sql!(
+        on_db!(
             self.store,
             record_signature(
                 result.dossier_id,
@@ -641,7 +635,7 @@ impl Signing<'_> {
                 now
             )
         )?;
-        on_sql!(self.store, result(result.dossier_id))?.ok_or_else(|| {
+        on_db!(self.store, result_doc(result.dossier_id))?.ok_or_else(|| {
             Problem::conflict("result_changed", "Văn bản kết quả vừa thay đổi").into()
         })
     }

@@ -2,8 +2,8 @@
 //! unit and day, officers calling them, the display board's feed of calls,
 //! appointments booked ahead, and the day's figures.
 //!
-//! The SQL is written once in `queue_sql!` and compiled for each backend, as
-//! in `backend.rs`. Two promises matter:
+//! The SQL is written once in `queue_sql!`, as methods of the store's `Sql`
+//! handle compiled for each backend (see `crate::Sql`). Two promises matter:
 //!
 //! - **A ticket is called once.** "Call next" claims the oldest eligible
 //!   ticket with one guarded `UPDATE … WHERE id = … AND status IN (waiting,
@@ -18,7 +18,7 @@
 //!   a lagging receiver, a reconnecting board), so nothing is skipped or
 //!   repeated.
 use crate::model::{from_ms, to_ms};
-use crate::{Db, Result, Store, StoreError, local_day};
+use crate::{Result, Store, StoreError, local_day};
 use motcua_domain::Problem;
 use motcua_domain::calendar::{Date, OffsetDateTime, VN_OFFSET};
 use serde::Serialize;
@@ -32,7 +32,7 @@ mod sql;
 
 pub use bus::*;
 pub use model::*;
-use sql::{NewTicket, corrupt, postgres, sqlite};
+use sql::{NewTicket, corrupt};
 
 // ---- the port ----------------------------------------------------------------
 
@@ -81,21 +81,21 @@ impl Queue<'_> {
     /// The unit's services and counters, made from the defaults on first use.
     pub async fn setup(&self, unit: &str) -> Result<(Vec<Service>, Vec<Counter>)> {
         self.store.require_unit(unit).await?;
-        if on_sql!(self.store, service_count(unit))? == 0 {
-            on_sql!(self.store, seed_defaults(unit))?;
+        if on_db!(self.store, queue_service_count(unit))? == 0 {
+            on_db!(self.store, seed_queue_defaults(unit))?;
         }
         Ok((
-            on_sql!(self.store, services(unit))?,
-            on_sql!(self.store, counters(unit))?,
+            on_db!(self.store, queue_services(unit))?,
+            on_db!(self.store, queue_counters(unit))?,
         ))
     }
 
     pub async fn services(&self, unit: &str) -> Result<Vec<Service>> {
-        on_sql!(self.store, services(unit))
+        on_db!(self.store, queue_services(unit))
     }
 
     pub async fn counters(&self, unit: &str) -> Result<Vec<Counter>> {
-        on_sql!(self.store, counters(unit))
+        on_db!(self.store, queue_counters(unit))
     }
 
     /// Add or change counter `number` of a unit, serving `services`.
@@ -122,9 +122,9 @@ impl Queue<'_> {
             )
             .into());
         }
-        on_sql!(
+        on_db!(
             self.store,
-            put_counter(unit, number, &name, active, services)
+            put_queue_counter(unit, number, &name, active, services)
         )
     }
 
@@ -146,7 +146,7 @@ impl Queue<'_> {
             )
             .into());
         }
-        on_sql!(self.store, put_service(unit, &name, fields, active))
+        on_db!(self.store, put_queue_service(unit, &name, fields, active))
     }
 
     /// A walk-in ticket for a service, numbered after the unit's last of the day.
@@ -160,9 +160,9 @@ impl Queue<'_> {
         let phone = clean_phone(phone)?;
         let day = day_text(local_day(now));
         let token = random_token::<10>()?;
-        on_sql!(
+        on_db!(
             self.store,
-            issue(NewTicket {
+            issue_ticket(NewTicket {
                 unit,
                 day: &day,
                 service_id,
@@ -176,11 +176,11 @@ impl Queue<'_> {
     }
 
     pub async fn ticket(&self, id: i64) -> Result<Option<Ticket>> {
-        on_sql!(self.store, ticket(id))
+        on_db!(self.store, ticket(id))
     }
 
     pub async fn ticket_by_token(&self, token: &str) -> Result<Option<Ticket>> {
-        on_sql!(self.store, ticket_by_token(token))
+        on_db!(self.store, ticket_by_token(token))
     }
 
     /// A unit's tickets of a day in queue order, only those in `statuses` (all when empty).
@@ -191,26 +191,26 @@ impl Queue<'_> {
         statuses: &[TicketStatus],
     ) -> Result<Vec<Ticket>> {
         let names: Vec<&str> = statuses.iter().map(|s| s.as_str()).collect();
-        on_sql!(self.store, tickets(unit, &day_text(day), &names))
+        on_db!(self.store, tickets(unit, &day_text(day), &names))
     }
 
     /// The ticket being called or served at a counter.
     pub async fn current(&self, counter_id: i64) -> Result<Option<Ticket>> {
-        on_sql!(self.store, current(counter_id))
+        on_db!(self.store, current_ticket(counter_id))
     }
 
     /// People ahead and the likely wait of a waiting ticket.
     pub async fn estimate(&self, t: &Ticket) -> Result<Estimate> {
         let ahead = if t.status.is_waiting() {
-            on_sql!(self.store, ahead(t))?
+            on_db!(self.store, tickets_ahead(t))?
         } else {
             0
         };
-        let times = on_sql!(
+        let times = on_db!(
             self.store,
             service_times(&t.unit_code, &day_text(t.day), t.service_id)
         )?;
-        let counters = on_sql!(self.store, counters_serving(t.service_id))?;
+        let counters = on_db!(self.store, counters_serving(t.service_id))?;
         Ok(Estimate::of(t.status, ahead, &times, counters))
     }
 
@@ -224,7 +224,7 @@ impl Queue<'_> {
         now: OffsetDateTime,
     ) -> Result<Option<(Ticket, Call)>> {
         let day = day_text(local_day(now));
-        let Some(call) = on_sql!(self.store, call_next(unit, &day, counter_id, to_ms(now)))? else {
+        let Some(call) = on_db!(self.store, call_next(unit, &day, counter_id, to_ms(now)))? else {
             return Ok(None);
         };
         self.store.bus.publish(&call);
@@ -260,9 +260,9 @@ impl Queue<'_> {
             }
             other => other.clone(),
         };
-        let call = on_sql!(
+        let call = on_db!(
             self.store,
-            act(unit, counter_id, ticket_id, &action, to_ms(now))
+            ticket_act(unit, counter_id, ticket_id, &action, to_ms(now))
         )?;
         if let Some(c) = &call {
             self.store.bus.publish(c);
@@ -273,7 +273,7 @@ impl Queue<'_> {
 
     /// Calls of a unit after sequence number `after`, oldest first.
     pub async fn calls_after(&self, unit: &str, after: i64, limit: i64) -> Result<Vec<Call>> {
-        on_sql!(self.store, calls_after(unit, after, limit))
+        on_db!(self.store, calls_after(unit, after, limit))
     }
 
     /// Today's latest calls of a unit, newest first.
@@ -283,7 +283,7 @@ impl Queue<'_> {
         now: OffsetDateTime,
         limit: i64,
     ) -> Result<Vec<Call>> {
-        on_sql!(
+        on_db!(
             self.store,
             recent_calls(unit, start_of_day_ms(local_day(now)), limit)
         )
@@ -291,7 +291,7 @@ impl Queue<'_> {
 
     /// The sequence number of the unit's last call (0 before any).
     pub async fn last_call_seq(&self, unit: &str) -> Result<i64> {
-        on_sql!(self.store, last_call_seq(unit))
+        on_db!(self.store, last_call_seq(unit))
     }
 
     /// Live calls as they are published (no replay, no gap filling: see [`Queue::feed`]).
@@ -314,7 +314,10 @@ impl Queue<'_> {
 
     /// Figures of the tickets taken from `from` to `to` (local days, inclusive).
     pub async fn stats(&self, unit: &str, from: Date, to: Date) -> Result<QueueStats> {
-        let rows = on_sql!(self.store, figures(unit, &day_text(from), &day_text(to)))?;
+        let rows = on_db!(
+            self.store,
+            queue_figures(unit, &day_text(from), &day_text(to))
+        )?;
         Ok(QueueStats::from_tickets(&rows))
     }
 
@@ -330,7 +333,7 @@ impl Queue<'_> {
         now: OffsetDateTime,
     ) -> Result<Vec<(String, i64)>> {
         let cal = self.store.calendar(Some(unit)).await?;
-        let taken = on_sql!(self.store, slot_counts(unit, service_id, &day_text(day)))?;
+        let taken = on_db!(self.store, slot_counts(unit, service_id, &day_text(day)))?;
         Ok(motcua_domain::queue::slots(&cal, day, now, &taken))
     }
 
@@ -353,9 +356,9 @@ impl Queue<'_> {
         let mut tries = 0;
         loop {
             let code = random_token::<6>()?;
-            match on_sql!(
+            match on_db!(
                 self.store,
-                book(
+                book_appointment(
                     unit,
                     service_id,
                     &day_text(day),
@@ -378,7 +381,7 @@ impl Queue<'_> {
     }
 
     pub async fn appointment(&self, unit: &str, code: &str) -> Result<Option<Appointment>> {
-        on_sql!(self.store, appointment(unit, &normalize_code(code)))
+        on_db!(self.store, appointment(unit, &normalize_code(code)))
     }
 
     /// Check in a booked person at the kiosk: their ticket goes ahead of
@@ -387,7 +390,7 @@ impl Queue<'_> {
     /// other. Earlier, or on another day, they are told when to come.
     pub async fn check_in(&self, unit: &str, code: &str, now: OffsetDateTime) -> Result<Ticket> {
         let code = normalize_code(code);
-        let Some(a) = on_sql!(self.store, appointment(unit, &code))? else {
+        let Some(a) = on_db!(self.store, appointment(unit, &code))? else {
             return Err(Problem::invalid(
                 "appointment_not_found",
                 "code",
@@ -397,7 +400,7 @@ impl Queue<'_> {
         };
         let priority = motcua_domain::queue::check_in(a.day, &a.slot, a.ticket_id.is_some(), now)?;
         let token = random_token::<10>()?;
-        on_sql!(
+        on_db!(
             self.store,
             check_in(unit, &code, priority, &token, to_ms(now))
         )

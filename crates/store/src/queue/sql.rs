@@ -1,5 +1,5 @@
-//! The SQL of the queue, written once in `queue_sql!` and compiled for
-//! each backend (as in `backend.rs`).
+//! The SQL of the queue, written once in `queue_sql!` as methods of the
+//! store's `Sql` handle and compiled for each backend (see `crate::Sql`).
 
 use super::*;
 
@@ -122,7 +122,7 @@ impl TryFrom<AppointmentRow> for Appointment {
 }
 
 /// What issuing a ticket writes.
-pub(super) struct NewTicket<'a> {
+pub(crate) struct NewTicket<'a> {
     pub(super) unit: &'a str,
     pub(super) day: &'a str,
     pub(super) service_id: i64,
@@ -165,14 +165,9 @@ macro_rules! queue_sql {
     // database needs it; `$skip` also skips rows another transaction holds.
     ($db:ty, $lock:literal, $skip:literal) => {
         use super::*;
-        use sqlx::{Pool, Row, Transaction};
+        use sqlx::{Row, Transaction};
 
         type Db = $db;
-
-        pub(crate) struct Sql<'a> {
-            pub read: &'a Pool<Db>,
-            pub write: &'a Pool<Db>,
-        }
 
         async fn ticket_in(tx: &mut Transaction<'static, Db>, id: i64) -> Result<Ticket> {
             let row: TicketRow = sqlx::query_as(sqlx::AssertSqlSafe(format!("{TICKET_SELECT} WHERE t.id = $1")))
@@ -289,16 +284,16 @@ macro_rules! queue_sql {
             })
         }
 
-        impl Sql<'_> {
-            pub async fn service_count(&self, unit: &str) -> Result<i64> {
+        impl crate::Sql<Db> {
+            pub(crate) async fn queue_service_count(&self, unit: &str) -> Result<i64> {
                 Ok(sqlx::query_scalar("SELECT COUNT(*) FROM queue_services WHERE unit_code = $1")
                     .bind(unit)
-                    .fetch_one(self.read)
+                    .fetch_one(&self.read)
                     .await?)
             }
 
             /// Insert the default services and counters (nothing that exists is changed).
-            pub async fn seed_defaults(&self, unit: &str) -> Result<()> {
+            pub(crate) async fn seed_queue_defaults(&self, unit: &str) -> Result<()> {
                 let mut tx = self.write.begin().await?;
                 let mut ids = Vec::new();
                 for (position, (name, fields)) in DEFAULT_SERVICES.iter().enumerate() {
@@ -345,12 +340,12 @@ macro_rules! queue_sql {
                 Ok(())
             }
 
-            pub async fn services(&self, unit: &str) -> Result<Vec<Service>> {
+            pub(crate) async fn queue_services(&self, unit: &str) -> Result<Vec<Service>> {
                 let rows = sqlx::query(
                     "SELECT id, unit_code, name, fields, position, active FROM queue_services WHERE unit_code = $1 ORDER BY position, id",
                 )
                 .bind(unit)
-                .fetch_all(self.read)
+                .fetch_all(&self.read)
                 .await?;
                 Ok(rows
                     .into_iter()
@@ -368,19 +363,19 @@ macro_rules! queue_sql {
                     .collect())
             }
 
-            pub async fn counters(&self, unit: &str) -> Result<Vec<Counter>> {
+            pub(crate) async fn queue_counters(&self, unit: &str) -> Result<Vec<Counter>> {
                 let rows: Vec<(i64, String, i64, String, bool)> = sqlx::query_as(
                     "SELECT id, unit_code, number, name, active FROM queue_counters WHERE unit_code = $1 ORDER BY number",
                 )
                 .bind(unit)
-                .fetch_all(self.read)
+                .fetch_all(&self.read)
                 .await?;
                 let links: Vec<(i64, i64)> = sqlx::query_as(
                     "SELECT cs.counter_id, cs.service_id FROM queue_counter_services cs \
                      JOIN queue_counters c ON c.id = cs.counter_id WHERE c.unit_code = $1 ORDER BY cs.service_id",
                 )
                 .bind(unit)
-                .fetch_all(self.read)
+                .fetch_all(&self.read)
                 .await?;
                 Ok(rows
                     .into_iter()
@@ -396,7 +391,7 @@ macro_rules! queue_sql {
             }
 
             /// Add or change a counter by its number; it serves exactly `services`.
-            pub async fn put_counter(&self, unit: &str, number: i64, name: &str, active: bool, services: &[i64]) -> Result<i64> {
+            pub(crate) async fn put_queue_counter(&self, unit: &str, number: i64, name: &str, active: bool, services: &[i64]) -> Result<i64> {
                 let mut tx = self.write.begin().await?;
                 for s in services {
                     let ok: Option<i64> = sqlx::query_scalar("SELECT id FROM queue_services WHERE id = $1 AND unit_code = $2")
@@ -431,10 +426,10 @@ macro_rules! queue_sql {
             }
 
             /// Add or change a service by its name.
-            pub async fn put_service(&self, unit: &str, name: &str, fields: &[String], active: bool) -> Result<i64> {
+            pub(crate) async fn put_queue_service(&self, unit: &str, name: &str, fields: &[String], active: bool) -> Result<i64> {
                 let position: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(position), 0) + 1 FROM queue_services WHERE unit_code = $1")
                     .bind(unit)
-                    .fetch_one(self.read)
+                    .fetch_one(&self.read)
                     .await?;
                 Ok(sqlx::query_scalar(
                     "INSERT INTO queue_services (unit_code, name, fields, position, active) VALUES ($1, $2, $3, $4, $5) \
@@ -445,11 +440,11 @@ macro_rules! queue_sql {
                 .bind(fields.join("\n"))
                 .bind(position)
                 .bind(active)
-                .fetch_one(self.write)
+                .fetch_one(&self.write)
                 .await?)
             }
 
-            pub async fn issue(&self, t: NewTicket<'_>) -> Result<Ticket> {
+            pub(crate) async fn issue_ticket(&self, t: NewTicket<'_>) -> Result<Ticket> {
                 let mut tx = self.write.begin().await?;
                 let id = issue_in(&mut tx, t).await?;
                 let ticket = ticket_in(&mut tx, id).await?;
@@ -457,30 +452,30 @@ macro_rules! queue_sql {
                 Ok(ticket)
             }
 
-            pub async fn ticket(&self, id: i64) -> Result<Option<Ticket>> {
+            pub(crate) async fn ticket(&self, id: i64) -> Result<Option<Ticket>> {
                 let row: Option<TicketRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!("{TICKET_SELECT} WHERE t.id = $1")))
                     .bind(id)
-                    .fetch_optional(self.read)
+                    .fetch_optional(&self.read)
                     .await?;
                 row.map(Ticket::try_from).transpose()
             }
 
-            pub async fn ticket_by_token(&self, token: &str) -> Result<Option<Ticket>> {
+            pub(crate) async fn ticket_by_token(&self, token: &str) -> Result<Option<Ticket>> {
                 let row: Option<TicketRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!("{TICKET_SELECT} WHERE t.token = $1")))
                     .bind(token)
-                    .fetch_optional(self.read)
+                    .fetch_optional(&self.read)
                     .await?;
                 row.map(Ticket::try_from).transpose()
             }
 
             /// Tickets of a unit's day in the given statuses, in queue order.
-            pub async fn tickets(&self, unit: &str, day: &str, statuses: &[&str]) -> Result<Vec<Ticket>> {
+            pub(crate) async fn tickets(&self, unit: &str, day: &str, statuses: &[&str]) -> Result<Vec<Ticket>> {
                 let rows: Vec<TicketRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
                     "{TICKET_SELECT} WHERE t.unit_code = $1 AND t.day = $2 ORDER BY t.priority DESC, t.queued_at, t.id"
                 )))
                 .bind(unit)
                 .bind(day)
-                .fetch_all(self.read)
+                .fetch_all(&self.read)
                 .await?;
                 rows.into_iter()
                     .filter(|r| statuses.is_empty() || statuses.contains(&r.status.as_str()))
@@ -489,18 +484,18 @@ macro_rules! queue_sql {
             }
 
             /// The ticket being called or served at a counter.
-            pub async fn current(&self, counter_id: i64) -> Result<Option<Ticket>> {
+            pub(crate) async fn current_ticket(&self, counter_id: i64) -> Result<Option<Ticket>> {
                 let row: Option<TicketRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
                     "{TICKET_SELECT} WHERE t.counter_id = $1 AND t.status IN ('called', 'serving') ORDER BY t.called_at DESC, t.id DESC LIMIT 1"
                 )))
                 .bind(counter_id)
-                .fetch_optional(self.read)
+                .fetch_optional(&self.read)
                 .await?;
                 row.map(Ticket::try_from).transpose()
             }
 
             /// Tickets ahead of `t` in its service's queue.
-            pub async fn ahead(&self, t: &Ticket) -> Result<i64> {
+            pub(crate) async fn tickets_ahead(&self, t: &Ticket) -> Result<i64> {
                 Ok(sqlx::query_scalar(
                     "SELECT COUNT(*) FROM queue_tickets WHERE unit_code = $1 AND day = $2 AND service_id = $3 \
                      AND status IN ('waiting', 'transferred') \
@@ -512,12 +507,12 @@ macro_rules! queue_sql {
                 .bind(t.priority)
                 .bind(to_ms(t.queued_at))
                 .bind(t.id)
-                .fetch_one(self.read)
+                .fetch_one(&self.read)
                 .await?)
             }
 
             /// Milliseconds each finished ticket of a service took on a day.
-            pub async fn service_times(&self, unit: &str, day: &str, service_id: i64) -> Result<Vec<i64>> {
+            pub(crate) async fn service_times(&self, unit: &str, day: &str, service_id: i64) -> Result<Vec<i64>> {
                 Ok(sqlx::query_scalar(
                     "SELECT finished_at - COALESCE(started_at, called_at) FROM queue_tickets WHERE unit_code = $1 AND day = $2 \
                      AND service_id = $3 AND status = 'done' AND finished_at IS NOT NULL AND called_at IS NOT NULL",
@@ -525,22 +520,22 @@ macro_rules! queue_sql {
                 .bind(unit)
                 .bind(day)
                 .bind(service_id)
-                .fetch_all(self.read)
+                .fetch_all(&self.read)
                 .await?)
             }
 
-            pub async fn counters_serving(&self, service_id: i64) -> Result<i64> {
+            pub(crate) async fn counters_serving(&self, service_id: i64) -> Result<i64> {
                 Ok(sqlx::query_scalar(
                     "SELECT COUNT(*) FROM queue_counter_services cs JOIN queue_counters c ON c.id = cs.counter_id \
                      WHERE cs.service_id = $1 AND c.active = TRUE",
                 )
                 .bind(service_id)
-                .fetch_one(self.read)
+                .fetch_one(&self.read)
                 .await?)
             }
 
             /// Finish what the counter has, claim its next ticket and record the call.
-            pub async fn call_next(&self, unit: &str, day: &str, counter_id: i64, now: i64) -> Result<Option<Call>> {
+            pub(crate) async fn call_next(&self, unit: &str, day: &str, counter_id: i64, now: i64) -> Result<Option<Call>> {
                 let mut tx = self.write.begin().await?;
                 let counter: Option<i64> = sqlx::query_scalar(concat!(
                     "SELECT id FROM queue_counters WHERE id = $1 AND unit_code = $2 AND active = TRUE",
@@ -602,7 +597,7 @@ macro_rules! queue_sql {
             }
 
             /// Apply an action to a ticket at a counter; a call when it calls again.
-            pub async fn act(
+            pub(crate) async fn ticket_act(
                 &self,
                 unit: &str,
                 counter_id: i64,
@@ -728,7 +723,7 @@ macro_rules! queue_sql {
                 Ok(call)
             }
 
-            pub async fn calls_after(&self, unit: &str, after: i64, limit: i64) -> Result<Vec<Call>> {
+            pub(crate) async fn calls_after(&self, unit: &str, after: i64, limit: i64) -> Result<Vec<Call>> {
                 let rows: Vec<CallRow> = sqlx::query_as(
                     "SELECT seq, unit_code, ticket_id, number, counter_number, counter_name, service_name, at \
                      FROM queue_calls WHERE unit_code = $1 AND seq > $2 ORDER BY seq LIMIT $3",
@@ -736,13 +731,13 @@ macro_rules! queue_sql {
                 .bind(unit)
                 .bind(after)
                 .bind(limit)
-                .fetch_all(self.read)
+                .fetch_all(&self.read)
                 .await?;
                 Ok(rows.into_iter().map(Call::from).collect())
             }
 
             /// The latest calls since `since` (ms), newest first.
-            pub async fn recent_calls(&self, unit: &str, since: i64, limit: i64) -> Result<Vec<Call>> {
+            pub(crate) async fn recent_calls(&self, unit: &str, since: i64, limit: i64) -> Result<Vec<Call>> {
                 let rows: Vec<CallRow> = sqlx::query_as(
                     "SELECT seq, unit_code, ticket_id, number, counter_number, counter_name, service_name, at \
                      FROM queue_calls WHERE unit_code = $1 AND at >= $2 ORDER BY seq DESC LIMIT $3",
@@ -750,20 +745,20 @@ macro_rules! queue_sql {
                 .bind(unit)
                 .bind(since)
                 .bind(limit)
-                .fetch_all(self.read)
+                .fetch_all(&self.read)
                 .await?;
                 Ok(rows.into_iter().map(Call::from).collect())
             }
 
-            pub async fn last_call_seq(&self, unit: &str) -> Result<i64> {
+            pub(crate) async fn last_call_seq(&self, unit: &str) -> Result<i64> {
                 Ok(sqlx::query_scalar("SELECT last FROM queue_call_seq WHERE unit_code = $1")
                     .bind(unit)
-                    .fetch_optional(self.read)
+                    .fetch_optional(&self.read)
                     .await?
                     .unwrap_or(0))
             }
 
-            pub async fn figures(&self, unit: &str, from: &str, to: &str) -> Result<Vec<TicketFigures>> {
+            pub(crate) async fn queue_figures(&self, unit: &str, from: &str, to: &str) -> Result<Vec<TicketFigures>> {
                 let rows: Vec<(String, String, Option<i64>, String, i64, Option<i64>, Option<i64>, Option<i64>)> = sqlx::query_as(
                     "SELECT t.day, s.name, c.number, t.status, t.issued_at, t.called_at, t.started_at, t.finished_at \
                      FROM queue_tickets t JOIN queue_services s ON s.id = t.service_id LEFT JOIN queue_counters c ON c.id = t.counter_id \
@@ -772,7 +767,7 @@ macro_rules! queue_sql {
                 .bind(unit)
                 .bind(from)
                 .bind(to)
-                .fetch_all(self.read)
+                .fetch_all(&self.read)
                 .await?;
                 rows.into_iter()
                     .map(|(day, service_name, counter_number, status, issued_at, called_at, started_at, finished_at)| {
@@ -791,19 +786,19 @@ macro_rules! queue_sql {
             }
 
             /// Bookings per slot of a service's day.
-            pub async fn slot_counts(&self, unit: &str, service_id: i64, day: &str) -> Result<Vec<(String, i64)>> {
+            pub(crate) async fn slot_counts(&self, unit: &str, service_id: i64, day: &str) -> Result<Vec<(String, i64)>> {
                 Ok(sqlx::query_as(
                     "SELECT slot, COUNT(*) FROM queue_appointments WHERE unit_code = $1 AND service_id = $2 AND day = $3 GROUP BY slot ORDER BY slot",
                 )
                 .bind(unit)
                 .bind(service_id)
                 .bind(day)
-                .fetch_all(self.read)
+                .fetch_all(&self.read)
                 .await?)
             }
 
             #[allow(clippy::too_many_arguments)]
-            pub async fn book(
+            pub(crate) async fn book_appointment(
                 &self,
                 unit: &str,
                 service_id: i64,
@@ -858,20 +853,20 @@ macro_rules! queue_sql {
                 row.try_into()
             }
 
-            pub async fn appointment(&self, unit: &str, code: &str) -> Result<Option<Appointment>> {
+            pub(crate) async fn appointment(&self, unit: &str, code: &str) -> Result<Option<Appointment>> {
                 let row: Option<AppointmentRow> = sqlx::query_as(
                     "SELECT id, code, unit_code, service_id, day, slot, full_name, phone, ticket_id \
                      FROM queue_appointments WHERE unit_code = $1 AND code = $2",
                 )
                 .bind(unit)
                 .bind(code)
-                .fetch_optional(self.read)
+                .fetch_optional(&self.read)
                 .await?;
                 row.map(Appointment::try_from).transpose()
             }
 
             /// The appointment's ticket: made on the first check-in, the same one after.
-            pub async fn check_in(&self, unit: &str, code: &str, priority: i64, token: &str, now: i64) -> Result<Ticket> {
+            pub(crate) async fn check_in(&self, unit: &str, code: &str, priority: i64, token: &str, now: i64) -> Result<Ticket> {
                 let mut tx = self.write.begin().await?;
                 let row: Option<(i64, i64, String, Option<String>, Option<i64>)> = sqlx::query_as(concat!(
                     "SELECT id, service_id, day, phone, ticket_id FROM queue_appointments WHERE unit_code = $1 AND code = $2",
@@ -917,11 +912,11 @@ macro_rules! queue_sql {
     };
 }
 
-pub(super) mod sqlite {
+mod sqlite {
     queue_sql!(sqlx::Sqlite, "", "");
 }
 
-pub(super) mod postgres {
+mod postgres {
     queue_sql!(
         sqlx::Postgres,
         " FOR UPDATE",
