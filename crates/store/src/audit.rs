@@ -4,6 +4,56 @@
 
 use super::*;
 
+macro_rules! audit_sql {
+    ($db:ty) => {
+        use super::*;
+
+        impl crate::Sql<$db> {
+            /// Run SQL as it is (`Store::execute_raw`).
+            pub(crate) async fn execute_raw(&self, sql: &str) -> Result<()> {
+                let sql = sqlx::AssertSqlSafe(sql.to_string());
+                sqlx::raw_sql(sql).execute(&self.write).await.map(|_| ())?;
+                Ok(())
+            }
+        }
+    };
+}
+
+mod sqlite {
+    audit_sql!(sqlx::Sqlite);
+
+    impl crate::Sql<sqlx::Sqlite> {
+        /// Copy the database online into `dir` (`Store::backup`).
+        pub(crate) async fn backup_database_into(
+            &self,
+            dir: &std::path::Path,
+        ) -> crate::Result<()> {
+            let target = dir.join("motcua.sqlite");
+            sqlx::query("VACUUM INTO $1")
+                .bind(target.display().to_string())
+                .execute(&self.write)
+                .await?;
+            Ok(())
+        }
+    }
+}
+
+mod postgres {
+    audit_sql!(sqlx::Postgres);
+
+    impl crate::Sql<sqlx::Postgres> {
+        /// A server's database is backed up by its own tools.
+        pub(crate) async fn backup_database_into(
+            &self,
+            _dir: &std::path::Path,
+        ) -> crate::Result<()> {
+            Err(crate::StoreError::Config(
+                "PostgreSQL: back up the database with pg_dump (see README), then copy the blobs folder".into(),
+            ))
+        }
+    }
+}
+
 impl Store {
     /// The audit key (`<data-dir>/audit.key`).
     pub(crate) fn audit_key(&self) -> Arc<Vec<u8>> {
@@ -252,12 +302,7 @@ impl Store {
     /// intruder with database access (tamper detection, crash recovery).
     #[doc(hidden)]
     pub async fn execute_raw(&self, sql: &str) -> Result<()> {
-        let sql = sqlx::AssertSqlSafe(sql.to_string());
-        match &self.db {
-            Db::Sqlite(i) => sqlx::raw_sql(sql).execute(&i.write).await.map(|_| ())?,
-            Db::Postgres(i) => sqlx::raw_sql(sql).execute(&i.write).await.map(|_| ())?,
-        }
-        Ok(())
+        on_db!(self, execute_raw(sql))
     }
 
     /// Record that a staff member read a dossier's personal data.
@@ -316,20 +361,7 @@ impl Store {
                 dir.display()
             )));
         }
-        match &self.db {
-            Db::Sqlite(inner) => {
-                let target = dir.join("motcua.sqlite");
-                sqlx::query("VACUUM INTO $1")
-                    .bind(target.display().to_string())
-                    .execute(&inner.write)
-                    .await?;
-            }
-            Db::Postgres(_) => {
-                return Err(StoreError::Config(
-                    "PostgreSQL: back up the database with pg_dump (see README), then copy the blobs folder".into(),
-                ));
-            }
-        }
+        on_db!(self, backup_database_into(dir))?;
         let files = copy_tree(self.blobs.root(), &dir.join("blobs"))?;
         Ok(BackupReport {
             dossiers: self.count_dossiers().await?,

@@ -11,6 +11,61 @@ use super::*;
 /// that each commit, and a restart resumes where it stopped.
 const BATCH: i64 = 500;
 
+macro_rules! frozen_sql {
+    ($db:ty) => {
+        use super::*;
+
+        impl crate::Sql<$db> {
+            /// Up to `limit` dossiers whose events' facts are still to record.
+            pub(crate) async fn frozen_pending_ids(&self, limit: i64) -> Result<Vec<i64>> {
+                Ok(sqlx::query_scalar(
+                    "SELECT dossier_id FROM frozen_pending ORDER BY dossier_id LIMIT $1",
+                )
+                .bind(limit)
+                .fetch_all(&self.write)
+                .await?)
+            }
+
+            /// Record the facts (event id, due instant, paused minutes, signature)
+            /// and strike the dossiers `ids` off the list, in one transaction.
+            pub(crate) async fn record_frozen(
+                &self,
+                rows: &[(i64, Option<i64>, Option<i64>, String)],
+                ids: &[i64],
+            ) -> Result<()> {
+                let mut tx = self.write.begin().await?;
+                for (event_id, due, pause, mac) in rows {
+                    sqlx::query(
+                        "INSERT INTO event_frozen (event_id, due_at, pause_remaining, mac) \
+                         VALUES ($1, $2, $3, $4) ON CONFLICT (event_id) DO NOTHING",
+                    )
+                    .bind(event_id)
+                    .bind(due)
+                    .bind(pause)
+                    .bind(mac)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                for id in ids {
+                    sqlx::query("DELETE FROM frozen_pending WHERE dossier_id = $1")
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+        }
+    };
+}
+
+mod sqlite {
+    frozen_sql!(sqlx::Sqlite);
+}
+mod postgres {
+    frozen_sql!(sqlx::Postgres);
+}
+
 impl Store {
     /// Record the time facts of every dossier still listed in
     /// `frozen_pending` (all dossiers of a database written by an earlier
@@ -19,24 +74,7 @@ impl Store {
         let key = self.audit_key();
         let mut total = 0usize;
         loop {
-            let ids: Vec<i64> = match &self.db {
-                Db::Sqlite(i) => {
-                    sqlx::query_scalar(
-                        "SELECT dossier_id FROM frozen_pending ORDER BY dossier_id LIMIT $1",
-                    )
-                    .bind(BATCH)
-                    .fetch_all(&i.write)
-                    .await?
-                }
-                Db::Postgres(i) => {
-                    sqlx::query_scalar(
-                        "SELECT dossier_id FROM frozen_pending ORDER BY dossier_id LIMIT $1",
-                    )
-                    .bind(BATCH)
-                    .fetch_all(&i.write)
-                    .await?
-                }
-            };
+            let ids = on_db!(self, frozen_pending_ids(BATCH))?;
             if ids.is_empty() {
                 break;
             }
@@ -44,34 +82,7 @@ impl Store {
             for id in &ids {
                 rows.extend(self.facts_of(*id, &key).await?);
             }
-            macro_rules! record {
-                ($pool:expr) => {{
-                    let mut tx = $pool.begin().await?;
-                    for (event_id, due, pause, mac) in &rows {
-                        sqlx::query(
-                            "INSERT INTO event_frozen (event_id, due_at, pause_remaining, mac) \
-                             VALUES ($1, $2, $3, $4) ON CONFLICT (event_id) DO NOTHING",
-                        )
-                        .bind(event_id)
-                        .bind(due)
-                        .bind(pause)
-                        .bind(mac)
-                        .execute(&mut *tx)
-                        .await?;
-                    }
-                    for id in &ids {
-                        sqlx::query("DELETE FROM frozen_pending WHERE dossier_id = $1")
-                            .bind(id)
-                            .execute(&mut *tx)
-                            .await?;
-                    }
-                    tx.commit().await?;
-                }};
-            }
-            match &self.db {
-                Db::Sqlite(i) => record!(i.write),
-                Db::Postgres(i) => record!(i.write),
-            }
+            on_db!(self, record_frozen(&rows, &ids))?;
             total += rows.len();
         }
         if total > 0 {

@@ -5,7 +5,7 @@
 //! everything when it is back, since it may have missed a change. (SQLite
 //! is one process's database: its clears are local.)
 
-use crate::{Caches, Db, Result, Store, lock_poisoned};
+use crate::{Caches, Result, Store, lock_poisoned};
 use std::sync::Weak;
 
 pub(crate) const CHANNEL: &str = "motcua_cache";
@@ -49,19 +49,31 @@ impl Caches {
     }
 }
 
+impl crate::Sql<sqlx::Sqlite> {
+    /// One process's database: nobody else to tell.
+    pub(crate) async fn announce_change(&self, _what: Cached) -> Result<()> {
+        Ok(())
+    }
+}
+
+impl crate::Sql<sqlx::Postgres> {
+    /// Tell every process listening on the database.
+    pub(crate) async fn announce_change(&self, what: Cached) -> Result<()> {
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(CHANNEL)
+            .bind(what.as_str())
+            .execute(&self.write)
+            .await?;
+        Ok(())
+    }
+}
+
 impl Store {
     /// After a change of `what`: this process's copy goes, and every other
     /// process on the same PostgreSQL database is told.
     pub(crate) async fn changed(&self, what: Cached) -> Result<()> {
         self.caches.clear(Some(what))?;
-        if let Db::Postgres(inner) = &self.db {
-            sqlx::query("SELECT pg_notify($1, $2)")
-                .bind(CHANNEL)
-                .bind(what.as_str())
-                .execute(&inner.write)
-                .await?;
-        }
-        Ok(())
+        on_db!(self, announce_change(what))
     }
 }
 

@@ -5,6 +5,78 @@
 
 use super::*;
 
+macro_rules! keys_sql {
+    // `$has_column` counts the clear column (0: nothing to do); `$prepare`
+    // and `$scrub` run in the transaction before and after the column goes;
+    // `$after`, after it.
+    ($db:ty, $has_column:literal, $prepare:literal, $scrub:literal, $after:expr) => {
+        use super::*;
+
+        impl crate::Sql<$db> {
+            /// Hash the clear keys under `secret` and drop their column; how
+            /// many dossiers were hashed, or None if there was no such column.
+            pub(crate) async fn hash_clear_lookup_keys(
+                &self,
+                secret: &[u8],
+            ) -> Result<Option<usize>> {
+                let mut tx = self.write.begin().await?;
+                let has: i64 = sqlx::query_scalar($has_column).fetch_one(&mut *tx).await?;
+                if has == 0 {
+                    return Ok(None);
+                }
+                // SQLite: freed pages are zeroed; PostgreSQL: nobody writes meanwhile.
+                sqlx::query($prepare).execute(&mut *tx).await?;
+                let rows: Vec<(i64, String, String)> =
+                    sqlx::query_as("SELECT id, code, lookup_key FROM dossiers")
+                        .fetch_all(&mut *tx)
+                        .await?;
+                for (id, code, key) in &rows {
+                    sqlx::query("UPDATE dossiers SET lookup_hash = $1 WHERE id = $2")
+                        .bind(motcua_domain::dossier::lookup_key_hash(secret, code, key))
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                sqlx::query("ALTER TABLE dossiers DROP COLUMN lookup_key")
+                    .execute(&mut *tx)
+                    .await?;
+                // PostgreSQL keeps a dropped column in the tuples until they are
+                // written again: write them once more, without it.
+                sqlx::query($scrub).execute(&mut *tx).await?;
+                tx.commit().await?;
+                // SQLite: the WAL still holds the pages written on the way.
+                for q in $after {
+                    sqlx::query(q).execute(&self.write).await?;
+                }
+                Ok(Some(rows.len()))
+            }
+        }
+    };
+}
+
+mod sqlite {
+    keys_sql!(
+        sqlx::Sqlite,
+        "SELECT COUNT(*) FROM pragma_table_info('dossiers') WHERE name = 'lookup_key'",
+        "PRAGMA secure_delete = ON",
+        "SELECT 1",
+        [
+            "PRAGMA wal_checkpoint(TRUNCATE)",
+            "PRAGMA secure_delete = OFF"
+        ]
+    );
+}
+mod postgres {
+    keys_sql!(
+        sqlx::Postgres,
+        "SELECT COUNT(*) FROM information_schema.columns WHERE table_schema = current_schema() \
+         AND table_name = 'dossiers' AND column_name = 'lookup_key'",
+        "LOCK TABLE dossiers IN ACCESS EXCLUSIVE MODE",
+        "UPDATE dossiers SET lookup_hash = lookup_hash",
+        ["SELECT 1"]
+    );
+}
+
 impl Store {
     /// The dossier row if `key` opens it. An unknown code and a wrong key
     /// take the same path (one indexed read, one keyed hash, a comparison in
@@ -75,63 +147,9 @@ impl Store {
     /// the lookup secret and drop the clear column, in one transaction (the
     /// citizens' keys keep working). Nothing to do on a database already upgraded.
     pub(crate) async fn hash_clear_lookup_keys(&self) -> Result<()> {
-        macro_rules! upgrade {
-            ($pool:expr, $has_column:literal, $prepare:literal, $scrub:literal, $after:expr) => {{
-                let mut tx = $pool.begin().await?;
-                let has: i64 = sqlx::query_scalar($has_column).fetch_one(&mut *tx).await?;
-                if has == 0 {
-                    return Ok(());
-                }
-                // SQLite: freed pages are zeroed; PostgreSQL: nobody writes meanwhile.
-                sqlx::query($prepare).execute(&mut *tx).await?;
-                let rows: Vec<(i64, String, String)> =
-                    sqlx::query_as("SELECT id, code, lookup_key FROM dossiers")
-                        .fetch_all(&mut *tx)
-                        .await?;
-                for (id, code, key) in &rows {
-                    sqlx::query("UPDATE dossiers SET lookup_hash = $1 WHERE id = $2")
-                        .bind(self.lookup_key_hash(code, key))
-                        .bind(id)
-                        .execute(&mut *tx)
-                        .await?;
-                }
-                sqlx::query("ALTER TABLE dossiers DROP COLUMN lookup_key")
-                    .execute(&mut *tx)
-                    .await?;
-                // PostgreSQL keeps a dropped column in the tuples until they are
-                // written again: write them once more, without it.
-                sqlx::query($scrub).execute(&mut *tx).await?;
-                tx.commit().await?;
-                // SQLite: the WAL still holds the pages written on the way.
-                for q in $after {
-                    sqlx::query(q).execute(&$pool).await?;
-                }
-                tracing::info!(
-                    dossiers = rows.len(),
-                    "lookup keys hashed, clear keys dropped"
-                );
-                Ok(())
-            }};
+        if let Some(n) = on_db!(self, hash_clear_lookup_keys(&self.lookup_secret))? {
+            tracing::info!(dossiers = n, "lookup keys hashed, clear keys dropped");
         }
-        match &self.db {
-            Db::Sqlite(inner) => upgrade!(
-                inner.write,
-                "SELECT COUNT(*) FROM pragma_table_info('dossiers') WHERE name = 'lookup_key'",
-                "PRAGMA secure_delete = ON",
-                "SELECT 1",
-                [
-                    "PRAGMA wal_checkpoint(TRUNCATE)",
-                    "PRAGMA secure_delete = OFF"
-                ]
-            ),
-            Db::Postgres(inner) => upgrade!(
-                inner.write,
-                "SELECT COUNT(*) FROM information_schema.columns WHERE table_schema = current_schema() \
-                 AND table_name = 'dossiers' AND column_name = 'lookup_key'",
-                "LOCK TABLE dossiers IN ACCESS EXCLUSIVE MODE",
-                "UPDATE dossiers SET lookup_hash = lookup_hash",
-                ["SELECT 1"]
-            ),
-        }
+        Ok(())
     }
 }
