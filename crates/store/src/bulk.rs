@@ -5,13 +5,15 @@
 //! The caller computes each row with the domain's [`Projection`] of its
 //! events, exactly as [`Store::act`] does, and the loader links every event
 //! into its unit's hash chain as `backend.rs` does, so generated data passes
-//! the same checks as real data (`check_all`, `audit_verify`). As in
-//! `backend.rs`, the SQL is written once for both backends; only the few
-//! differences are macro arguments.
+//! the same checks as real data (`check_all`, `audit_verify`). As everywhere
+//! in the store, the SQL is written once for both backends as methods of the
+//! handle `Sql` (the few differences are arguments of `bulk_sql!`); the
+//! loader's handle carries its own connection (`Sql::own`), on which its
+//! long transactions run.
 
 use crate::backend::day_text;
 use crate::model::to_ms;
-use crate::{Db, Result, Store};
+use crate::{Db, Result, Sql, Store};
 use motcua_domain::calendar::{Date, OffsetDateTime};
 use motcua_domain::dossier::{Applicant, Event, Projection};
 use motcua_domain::lifecycle::Status;
@@ -121,7 +123,7 @@ fn insert_sql(
 }
 
 /// Statements by (table, rows), built once: the connection caches them prepared.
-struct SqlCache {
+pub(crate) struct SqlCache {
     numbered: bool,
     cache: HashMap<(&'static str, usize), Arc<str>>,
 }
@@ -204,253 +206,278 @@ impl Chains {
     }
 }
 
-macro_rules! bulk {
-    ($db:ty, $conn:ty, $insert:literal, $overriding:literal, $size_sql:literal, $indexes_sql:literal) => {
+macro_rules! bulk_sql {
+    // `$insert` starts each INSERT; `$overriding` follows the dossiers' columns;
+    // `$size_sql` measures the database, `$indexes_sql` lists the indexes of
+    // the loaded tables; `$finish` runs once the load is over.
+    ($db:ty, $insert:literal, $overriding:literal, $size_sql:literal, $indexes_sql:literal, $finish:expr) => {
         use super::*;
-
         type Db = $db;
-        pub(crate) type Conn = $conn;
 
-        pub(crate) async fn scalar_i64(conn: &mut Conn, sql: &'static str) -> Result<i64> {
-            let v: Option<i64> = sqlx::query_scalar(sql).fetch_one(&mut *conn).await?;
-            Ok(v.unwrap_or(0))
-        }
+        impl crate::Sql<Db> {
+            /// The highest dossier id (0 when there is none).
+            pub(crate) async fn bulk_max_dossier_id(&self) -> Result<i64> {
+                let mut conn = self.own().await?;
+                let v: Option<i64> = sqlx::query_scalar("SELECT MAX(id) FROM dossiers")
+                    .fetch_one(&mut *conn)
+                    .await?;
+                Ok(v.unwrap_or(0))
+            }
 
-        pub(crate) async fn exec(conn: &mut Conn, sql: &'static str) -> Result<()> {
-            sqlx::query(sql).execute(&mut *conn).await?;
-            Ok(())
-        }
+            pub(crate) async fn bulk_exec(&self, sql: &'static str) -> Result<()> {
+                let mut conn = self.own().await?;
+                sqlx::query(sql).execute(&mut *conn).await?;
+                Ok(())
+            }
 
-        pub(crate) async fn counters(
-            conn: &mut Conn,
-            from: &str,
-            to: &str,
-        ) -> Result<Vec<(String, String, i64)>> {
-            let rows = sqlx::query(
-                "SELECT unit_code, day, last FROM code_counters WHERE day >= $1 AND day <= $2",
-            )
-            .bind(from)
-            .bind(to)
-            .fetch_all(&mut *conn)
-            .await?;
-            Ok(rows
-                .into_iter()
-                .map(|r| (r.get(0), r.get(1), r.get(2)))
-                .collect())
-        }
-
-        /// (name, definition) of the non-unique indexes of the loaded tables.
-        pub(crate) async fn secondary_indexes(conn: &mut Conn) -> Result<Vec<(String, String)>> {
-            let rows: Vec<(String, String)> =
-                sqlx::query_as($indexes_sql).fetch_all(&mut *conn).await?;
-            Ok(rows
-                .into_iter()
-                .filter(|(_, def)| !def.to_ascii_uppercase().starts_with("CREATE UNIQUE"))
-                .collect())
-        }
-
-        pub(crate) async fn exec_owned(conn: &mut Conn, sql: String) -> Result<()> {
-            sqlx::query::<Db>(AssertSqlSafe(sql))
-                .execute(&mut *conn)
+            pub(crate) async fn bulk_counters(
+                &self,
+                from: &str,
+                to: &str,
+            ) -> Result<Vec<(String, String, i64)>> {
+                let mut conn = self.own().await?;
+                let rows = sqlx::query(
+                    "SELECT unit_code, day, last FROM code_counters WHERE day >= $1 AND day <= $2",
+                )
+                .bind(from)
+                .bind(to)
+                .fetch_all(&mut *conn)
                 .await?;
-            Ok(())
-        }
-
-        pub(crate) async fn heads(conn: &mut Conn) -> Result<Vec<(String, i64, String)>> {
-            Ok(
-                sqlx::query_as("SELECT unit_code, seq, hash FROM audit_heads")
-                    .fetch_all(&mut *conn)
-                    .await?,
-            )
-        }
-
-        pub(crate) async fn save_heads(
-            conn: &mut Conn,
-            sql: &mut SqlCache,
-            rows: &[(&str, i64, &str)],
-        ) -> Result<()> {
-            for chunk in rows.chunks(COUNTER_ROWS) {
-                let text = sql.get("INSERT INTO ", HEAD_HEAD, "", HEAD_TAIL, 3, chunk.len());
-                let mut q = sqlx::query::<Db>(AssertSqlSafe(text));
-                for (unit, seq, hash) in chunk {
-                    q = q.bind(*unit).bind(*seq).bind(*hash);
-                }
-                q.execute(&mut *conn).await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|r| (r.get(0), r.get(1), r.get(2)))
+                    .collect())
             }
-            Ok(())
-        }
 
-        pub(crate) async fn save_counters(
-            conn: &mut Conn,
-            sql: &mut SqlCache,
-            rows: &[(String, String, i64)],
-        ) -> Result<()> {
-            for chunk in rows.chunks(COUNTER_ROWS) {
-                let text = sql.get(
-                    "INSERT INTO ",
-                    COUNTER_HEAD,
-                    "",
-                    COUNTER_TAIL,
-                    3,
-                    chunk.len(),
-                );
-                let mut q = sqlx::query::<Db>(AssertSqlSafe(text));
-                for (unit, day, last) in chunk {
-                    q = q.bind(unit.as_str()).bind(day.as_str()).bind(*last);
-                }
-                q.execute(&mut *conn).await?;
+            /// (name, definition) of the non-unique indexes of the loaded tables.
+            pub(crate) async fn bulk_secondary_indexes(&self) -> Result<Vec<(String, String)>> {
+                let mut conn = self.own().await?;
+                let rows: Vec<(String, String)> =
+                    sqlx::query_as($indexes_sql).fetch_all(&mut *conn).await?;
+                Ok(rows
+                    .into_iter()
+                    .filter(|(_, def)| !def.to_ascii_uppercase().starts_with("CREATE UNIQUE"))
+                    .collect())
             }
-            Ok(())
-        }
 
-        /// Add to the service index's counters (see `crate::index`).
-        pub(crate) async fn add_index(
-            conn: &mut Conn,
-            sql: &mut SqlCache,
-            monthly: bool,
-            rows: &[(String, String, &'static str, i64)],
-        ) -> Result<()> {
-            let (head, tail) = if monthly {
-                (INDEX_MONTH_HEAD, INDEX_MONTH_TAIL)
-            } else {
-                (INDEX_HEAD, INDEX_TAIL)
-            };
-            for chunk in rows.chunks(COUNTER_ROWS / 2) {
-                let text = sql.get("INSERT INTO ", head, "", tail, 4, chunk.len());
-                let mut q = sqlx::query::<Db>(AssertSqlSafe(text));
-                for (day, unit, metric, n) in chunk {
-                    q = q
-                        .bind(day.as_str())
-                        .bind(unit.as_str())
-                        .bind(*metric)
-                        .bind(*n);
-                }
-                q.execute(&mut *conn).await?;
+            pub(crate) async fn bulk_exec_owned(&self, sql: String) -> Result<()> {
+                let mut conn = self.own().await?;
+                sqlx::query::<Db>(AssertSqlSafe(sql))
+                    .execute(&mut *conn)
+                    .await?;
+                Ok(())
             }
-            Ok(())
-        }
 
-        pub(crate) async fn insert(
-            conn: &mut Conn,
-            sql: &mut SqlCache,
-            batch: &[BulkDossier],
-            events: &[Linked<'_>],
-        ) -> Result<()> {
-            for chunk in batch.chunks(DOSSIER_ROWS) {
-                let text = sql.get($insert, DOSSIER_HEAD, $overriding, "", 28, chunk.len());
-                let mut q = sqlx::query::<Db>(AssertSqlSafe(text));
-                for d in chunk {
-                    let p = &d.projection;
-                    let first = d.events.first().map_or(0, |e| to_ms(e.at));
-                    let last = d.events.last().map_or(first, |e| to_ms(e.at));
-                    q = q
-                        .bind(d.id)
-                        .bind(d.code.as_str())
-                        .bind(d.unit_code.as_str())
-                        .bind(d.procedure_code.as_str())
-                        .bind(d.channel)
-                        .bind(p.status.as_str())
-                        .bind(p.paused_from.map(Status::as_str))
-                        .bind(p.assignee.as_deref())
-                        .bind(d.applicant.full_name.as_str())
-                        .bind(d.applicant.id_number.as_str())
-                        .bind(day_text(d.applicant.date_of_birth))
-                        .bind(d.applicant.phone.as_str())
-                        .bind(d.applicant.email.as_deref())
-                        .bind(d.applicant.address.as_str())
-                        .bind(d.fields.as_str())
-                        .bind(d.lookup_hash.as_str())
-                        .bind(p.version)
-                        .bind(first)
-                        .bind(p.received_at.map(to_ms))
-                        .bind(p.due_at.map(to_ms))
-                        .bind(p.pause_remaining)
-                        .bind(p.finished_at.map(to_ms))
-                        .bind(p.returned_at.map(to_ms))
-                        .bind(p.apologized)
-                        .bind(last)
-                        .bind(p.late_from().map(to_ms))
-                        .bind(p.paused_at.map(to_ms))
-                        .bind(p.supplement_requests);
-                }
-                q.execute(&mut *conn).await?;
+            pub(crate) async fn bulk_heads(&self) -> Result<Vec<(String, i64, String)>> {
+                let mut conn = self.own().await?;
+                Ok(
+                    sqlx::query_as("SELECT unit_code, seq, hash FROM audit_heads")
+                        .fetch_all(&mut *conn)
+                        .await?,
+                )
             }
-            for chunk in events.chunks(EVENT_ROWS) {
-                let text = sql.get($insert, EVENT_HEAD, "", "", 14, chunk.len());
-                let mut q = sqlx::query::<Db>(AssertSqlSafe(text));
-                for l in chunk {
-                    let e = l.event;
-                    q = q
-                        .bind(l.dossier_id)
-                        .bind(e.seq)
-                        .bind(to_ms(e.at))
-                        .bind(e.actor.as_str())
-                        .bind(e.role.as_str())
-                        .bind(e.action.as_str())
-                        .bind(e.from_status.map(Status::as_str))
-                        .bind(e.to_status.as_str())
-                        .bind(e.note.as_deref())
-                        .bind(l.payload.as_str())
-                        .bind(l.unit_code)
-                        .bind(l.unit_seq)
-                        .bind(l.prev_hash.as_str())
-                        .bind(l.hash.as_str());
-                }
-                q.execute(&mut *conn).await?;
-            }
-            let docs: Vec<(i64, &BulkDocument)> = batch
-                .iter()
-                .flat_map(|d| d.documents.iter().map(move |x| (d.id, x)))
-                .collect();
-            for chunk in docs.chunks(DOCUMENT_ROWS) {
-                let text = sql.get($insert, DOCUMENT_HEAD, "", "", 10, chunk.len());
-                let mut q = sqlx::query::<Db>(AssertSqlSafe(text));
-                for (id, x) in chunk {
-                    q = q
-                        .bind(x.id.as_str())
-                        .bind(*id)
-                        .bind(x.code.as_str())
-                        .bind(x.sha256.as_deref())
-                        .bind(x.size)
-                        .bind(x.content_type)
-                        .bind(x.filename.as_deref())
-                        .bind(x.paper)
-                        .bind(x.uploaded_by.as_str())
-                        .bind(to_ms(x.created_at));
-                }
-                q.execute(&mut *conn).await?;
-            }
-            Ok(())
-        }
 
-        pub(crate) async fn database_size(pool: &sqlx::Pool<Db>) -> Result<i64> {
-            Ok(sqlx::query_scalar($size_sql).fetch_one(pool).await?)
-        }
+            pub(crate) async fn bulk_save_heads(
+                &self,
+                sql: &mut SqlCache,
+                rows: &[(&str, i64, &str)],
+            ) -> Result<()> {
+                let mut conn = self.own().await?;
+                for chunk in rows.chunks(COUNTER_ROWS) {
+                    let text = sql.get("INSERT INTO ", HEAD_HEAD, "", HEAD_TAIL, 3, chunk.len());
+                    let mut q = sqlx::query::<Db>(AssertSqlSafe(text));
+                    for (unit, seq, hash) in chunk {
+                        q = q.bind(*unit).bind(*seq).bind(*hash);
+                    }
+                    q.execute(&mut *conn).await?;
+                }
+                Ok(())
+            }
 
-        pub(crate) async fn id_range(pool: &sqlx::Pool<Db>) -> Result<Option<(i64, i64)>> {
-            let r = sqlx::query("SELECT MIN(id), MAX(id) FROM dossiers")
-                .fetch_one(pool)
+            pub(crate) async fn bulk_save_counters(
+                &self,
+                sql: &mut SqlCache,
+                rows: &[(String, String, i64)],
+            ) -> Result<()> {
+                let mut conn = self.own().await?;
+                for chunk in rows.chunks(COUNTER_ROWS) {
+                    let text = sql.get(
+                        "INSERT INTO ",
+                        COUNTER_HEAD,
+                        "",
+                        COUNTER_TAIL,
+                        3,
+                        chunk.len(),
+                    );
+                    let mut q = sqlx::query::<Db>(AssertSqlSafe(text));
+                    for (unit, day, last) in chunk {
+                        q = q.bind(unit.as_str()).bind(day.as_str()).bind(*last);
+                    }
+                    q.execute(&mut *conn).await?;
+                }
+                Ok(())
+            }
+
+            /// Add to the service index's counters (see `crate::index`).
+            pub(crate) async fn bulk_add_index(
+                &self,
+                sql: &mut SqlCache,
+                monthly: bool,
+                rows: &[(String, String, &'static str, i64)],
+            ) -> Result<()> {
+                let mut conn = self.own().await?;
+                let (head, tail) = if monthly {
+                    (INDEX_MONTH_HEAD, INDEX_MONTH_TAIL)
+                } else {
+                    (INDEX_HEAD, INDEX_TAIL)
+                };
+                for chunk in rows.chunks(COUNTER_ROWS / 2) {
+                    let text = sql.get("INSERT INTO ", head, "", tail, 4, chunk.len());
+                    let mut q = sqlx::query::<Db>(AssertSqlSafe(text));
+                    for (day, unit, metric, n) in chunk {
+                        q = q
+                            .bind(day.as_str())
+                            .bind(unit.as_str())
+                            .bind(*metric)
+                            .bind(*n);
+                    }
+                    q.execute(&mut *conn).await?;
+                }
+                Ok(())
+            }
+
+            pub(crate) async fn bulk_insert(
+                &self,
+                sql: &mut SqlCache,
+                batch: &[BulkDossier],
+                events: &[Linked<'_>],
+            ) -> Result<()> {
+                let mut conn = self.own().await?;
+                for chunk in batch.chunks(DOSSIER_ROWS) {
+                    let text = sql.get($insert, DOSSIER_HEAD, $overriding, "", 28, chunk.len());
+                    let mut q = sqlx::query::<Db>(AssertSqlSafe(text));
+                    for d in chunk {
+                        let p = &d.projection;
+                        let first = d.events.first().map_or(0, |e| to_ms(e.at));
+                        let last = d.events.last().map_or(first, |e| to_ms(e.at));
+                        q = q
+                            .bind(d.id)
+                            .bind(d.code.as_str())
+                            .bind(d.unit_code.as_str())
+                            .bind(d.procedure_code.as_str())
+                            .bind(d.channel)
+                            .bind(p.status.as_str())
+                            .bind(p.paused_from.map(Status::as_str))
+                            .bind(p.assignee.as_deref())
+                            .bind(d.applicant.full_name.as_str())
+                            .bind(d.applicant.id_number.as_str())
+                            .bind(day_text(d.applicant.date_of_birth))
+                            .bind(d.applicant.phone.as_str())
+                            .bind(d.applicant.email.as_deref())
+                            .bind(d.applicant.address.as_str())
+                            .bind(d.fields.as_str())
+                            .bind(d.lookup_hash.as_str())
+                            .bind(p.version)
+                            .bind(first)
+                            .bind(p.received_at.map(to_ms))
+                            .bind(p.due_at.map(to_ms))
+                            .bind(p.pause_remaining)
+                            .bind(p.finished_at.map(to_ms))
+                            .bind(p.returned_at.map(to_ms))
+                            .bind(p.apologized)
+                            .bind(last)
+                            .bind(p.late_from().map(to_ms))
+                            .bind(p.paused_at.map(to_ms))
+                            .bind(p.supplement_requests);
+                    }
+                    q.execute(&mut *conn).await?;
+                }
+                for chunk in events.chunks(EVENT_ROWS) {
+                    let text = sql.get($insert, EVENT_HEAD, "", "", 14, chunk.len());
+                    let mut q = sqlx::query::<Db>(AssertSqlSafe(text));
+                    for l in chunk {
+                        let e = l.event;
+                        q = q
+                            .bind(l.dossier_id)
+                            .bind(e.seq)
+                            .bind(to_ms(e.at))
+                            .bind(e.actor.as_str())
+                            .bind(e.role.as_str())
+                            .bind(e.action.as_str())
+                            .bind(e.from_status.map(Status::as_str))
+                            .bind(e.to_status.as_str())
+                            .bind(e.note.as_deref())
+                            .bind(l.payload.as_str())
+                            .bind(l.unit_code)
+                            .bind(l.unit_seq)
+                            .bind(l.prev_hash.as_str())
+                            .bind(l.hash.as_str());
+                    }
+                    q.execute(&mut *conn).await?;
+                }
+                let docs: Vec<(i64, &BulkDocument)> = batch
+                    .iter()
+                    .flat_map(|d| d.documents.iter().map(move |x| (d.id, x)))
+                    .collect();
+                for chunk in docs.chunks(DOCUMENT_ROWS) {
+                    let text = sql.get($insert, DOCUMENT_HEAD, "", "", 10, chunk.len());
+                    let mut q = sqlx::query::<Db>(AssertSqlSafe(text));
+                    for (id, x) in chunk {
+                        q = q
+                            .bind(x.id.as_str())
+                            .bind(*id)
+                            .bind(x.code.as_str())
+                            .bind(x.sha256.as_deref())
+                            .bind(x.size)
+                            .bind(x.content_type)
+                            .bind(x.filename.as_deref())
+                            .bind(x.paper)
+                            .bind(x.uploaded_by.as_str())
+                            .bind(to_ms(x.created_at));
+                    }
+                    q.execute(&mut *conn).await?;
+                }
+                Ok(())
+            }
+
+            pub(crate) async fn database_size(&self) -> Result<i64> {
+                Ok(sqlx::query_scalar($size_sql).fetch_one(&self.read).await?)
+            }
+
+            pub(crate) async fn dossier_id_range(&self) -> Result<Option<(i64, i64)>> {
+                let r = sqlx::query("SELECT MIN(id), MAX(id) FROM dossiers")
+                    .fetch_one(&self.read)
+                    .await?;
+                let lo: Option<i64> = r.get(0);
+                let hi: Option<i64> = r.get(1);
+                Ok(lo.zip(hi))
+            }
+
+            pub(crate) async fn dossier_near_id(&self, id: i64) -> Result<Option<SampleDossier>> {
+                let r = sqlx::query(
+                    "SELECT id, code, unit_code, status, version FROM dossiers \
+                     WHERE id >= $1 ORDER BY id LIMIT 1",
+                )
+                .bind(id)
+                .fetch_optional(&self.read)
                 .await?;
-            let lo: Option<i64> = r.get(0);
-            let hi: Option<i64> = r.get(1);
-            Ok(lo.zip(hi))
-        }
+                Ok(r.map(|r| SampleDossier {
+                    id: r.get(0),
+                    code: r.get(1),
+                    unit_code: r.get(2),
+                    status: r.get(3),
+                    version: r.get(4),
+                }))
+            }
 
-        pub(crate) async fn near(pool: &sqlx::Pool<Db>, id: i64) -> Result<Option<SampleDossier>> {
-            let r = sqlx::query(
-                "SELECT id, code, unit_code, status, version FROM dossiers \
-                 WHERE id >= $1 ORDER BY id LIMIT 1",
-            )
-            .bind(id)
-            .fetch_optional(pool)
-            .await?;
-            Ok(r.map(|r| SampleDossier {
-                id: r.get(0),
-                code: r.get(1),
-                unit_code: r.get(2),
-                status: r.get(3),
-                version: r.get(4),
-            }))
+            /// Leave the database ready to serve (`$finish`, in order).
+            pub(crate) async fn bulk_finish(&self) -> Result<()> {
+                let mut conn = self.own().await?;
+                for sql in $finish {
+                    sqlx::query(sql).execute(&mut *conn).await?;
+                }
+                Ok(())
+            }
         }
     };
 }
@@ -459,29 +486,72 @@ mod sqlite {
     // OR FAIL: a constraint error still stops the load (and the transaction
     // is never committed), but SQLite need not keep a statement journal to
     // undo half a statement (`subjournalPageIfRequired`, 3% in `perf`).
-    bulk!(
+    bulk_sql!(
         sqlx::Sqlite,
-        sqlx::SqliteConnection,
         "INSERT OR FAIL INTO ",
         "",
         "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()",
         "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL \
-         AND tbl_name IN ('dossiers', 'dossier_events', 'documents')"
+         AND tbl_name IN ('dossiers', 'dossier_events', 'documents')",
+        // Fold the write-ahead log back into the file so it does not stay huge.
+        ["PRAGMA wal_checkpoint(TRUNCATE)"]
     );
+
+    impl Sql<sqlx::Sqlite> {
+        /// A handle whose own connection has a 1 GiB page cache and no
+        /// foreign-key checks (the generator writes only rows that refer to
+        /// existing units, procedures and dossiers); the server's connections
+        /// keep their settings.
+        pub(crate) async fn bulk_handle(&self) -> Result<crate::Db> {
+            let opts = (*self.write.connect_options())
+                .clone()
+                .foreign_keys(false)
+                .pragma("cache_size", "-1048576")
+                .pragma("temp_store", "memory")
+                // Statements of thousands of parameters would flood the log.
+                .disable_statement_logging();
+            let conn = opts.connect().await?;
+            Ok(crate::Db::Sqlite(self.with_own(conn)))
+        }
+    }
 }
 
 mod postgres {
     // Dossier ids are chosen by the loader (events refer to them), so the
     // identity column is overridden and its sequence moved past them at the end.
-    bulk!(
+    bulk_sql!(
         sqlx::Postgres,
-        sqlx::PgConnection,
         "INSERT INTO ",
         " OVERRIDING SYSTEM VALUE",
         "SELECT pg_database_size(current_database())",
         "SELECT indexname::text, indexdef FROM pg_indexes WHERE schemaname = current_schema() \
-         AND tablename IN ('dossiers', 'dossier_events', 'documents')"
+         AND tablename IN ('dossiers', 'dossier_events', 'documents')",
+        [
+            "SELECT setval(pg_get_serial_sequence('dossiers', 'id'), \
+             GREATEST((SELECT MAX(id) FROM dossiers), 1))",
+            // Autovacuum would analyze soon anyway; the benchmark should not wait for it.
+            "ANALYZE dossiers",
+            "ANALYZE dossier_events",
+            "ANALYZE documents",
+        ]
     );
+
+    impl Sql<sqlx::Postgres> {
+        /// A handle with a connection of its own, which does not wait for
+        /// each commit's flush.
+        pub(crate) async fn bulk_handle(&self) -> Result<crate::Db> {
+            let mut conn = (*self.write.connect_options())
+                .clone()
+                .disable_statement_logging()
+                .connect()
+                .await?;
+            // A lost load on a crash is acceptable; waiting for each commit's flush is not.
+            sqlx::query("SET synchronous_commit = off")
+                .execute(&mut conn)
+                .await?;
+            Ok(crate::Db::Postgres(self.with_own(conn)))
+        }
+    }
 }
 
 /// A dossier picked for the benchmark's lookups and lists.
@@ -494,25 +564,12 @@ pub struct SampleDossier {
     pub version: i64,
 }
 
-enum Conn {
-    Sqlite(sqlite::Conn),
-    Postgres(postgres::Conn),
-}
-
-macro_rules! on_conn {
-    ($self:ident, $f:ident ( $($arg:expr),* )) => {
-        match &mut $self.conn {
-            Conn::Sqlite(c) => sqlite::$f(c, $($arg),*).await,
-            Conn::Postgres(c) => postgres::$f(c, $($arg),*).await,
-        }
-    };
-}
-
 /// Writes [`BulkDossier`]s in large transactions on its own connection.
 /// Nothing else may write dossiers or events while it loads: ids are taken
 /// from `MAX(id) + 1` and the chain heads read once, at the start.
 pub struct BulkLoader {
-    conn: Conn,
+    /// A handle with the loader's own connection.
+    db: Db,
     sql: SqlCache,
     chains: Chains,
     next_id: i64,
@@ -534,88 +591,56 @@ impl Store {
     /// refer to existing units, procedures and dossiers); the server's
     /// connections keep their settings.
     pub async fn bulk_loader(&self) -> Result<BulkLoader> {
-        let mut conn = match &self.db {
-            Db::Sqlite(inner) => {
-                let opts = (*inner.write.connect_options())
-                    .clone()
-                    .foreign_keys(false)
-                    .pragma("cache_size", "-1048576")
-                    .pragma("temp_store", "memory")
-                    // Statements of thousands of parameters would flood the log.
-                    .disable_statement_logging();
-                Conn::Sqlite(opts.connect().await?)
-            }
-            Db::Postgres(inner) => {
-                let mut c = (*inner.write.connect_options())
-                    .clone()
-                    .disable_statement_logging()
-                    .connect()
-                    .await?;
-                // A lost load on a crash is acceptable; waiting for each commit's flush is not.
-                postgres::exec(&mut c, "SET synchronous_commit = off").await?;
-                Conn::Postgres(c)
-            }
+        let db = on_db!(self, bulk_handle())?;
+        // PostgreSQL's parameters are numbered; SQLite's are not (see `insert_sql`).
+        let numbered = matches!(db, Db::Postgres(_));
+        let mut loader = BulkLoader {
+            db,
+            sql: SqlCache {
+                numbered,
+                cache: HashMap::new(),
+            },
+            chains: Chains {
+                heads: HashMap::new(),
+                key: self.audit_key(),
+                dirty: Default::default(),
+            },
+            next_id: 0,
+            in_tx: false,
+            rows_in_tx: 0,
+            tx_dossiers: 100_000,
+            dropped: Vec::new(),
+            full_online: Default::default(),
+            index: Default::default(),
         };
-        let sql = "SELECT MAX(id) FROM dossiers";
-        let max = match &mut conn {
-            Conn::Sqlite(c) => sqlite::scalar_i64(c, sql).await?,
-            Conn::Postgres(c) => postgres::scalar_i64(c, sql).await?,
-        };
-        let heads = match &mut conn {
-            Conn::Sqlite(c) => sqlite::heads(c).await?,
-            Conn::Postgres(c) => postgres::heads(c).await?,
-        };
-        let numbered = matches!(conn, Conn::Postgres(_));
-        let full_online = self
+        loader.next_id = on_db!(loader, bulk_max_dossier_id())? + 1;
+        loader.chains.heads = on_db!(loader, bulk_heads())?
+            .into_iter()
+            .map(|(u, s, h)| (u, (s, h)))
+            .collect();
+        loader.full_online = self
             .catalog()
             .await?
             .iter()
             .filter(|(p, _)| p.online_level == motcua_domain::catalog::OnlineLevel::Full)
             .map(|(p, _)| p.code.clone())
             .collect();
-        Ok(BulkLoader {
-            conn,
-            sql: SqlCache {
-                numbered,
-                cache: HashMap::new(),
-            },
-            chains: Chains {
-                heads: heads.into_iter().map(|(u, s, h)| (u, (s, h))).collect(),
-                key: self.audit_key(),
-                dirty: Default::default(),
-            },
-            next_id: max + 1,
-            in_tx: false,
-            rows_in_tx: 0,
-            tx_dossiers: 100_000,
-            dropped: Vec::new(),
-            full_online,
-            index: Default::default(),
-        })
+        Ok(loader)
     }
 
     /// Bytes the database takes (SQLite: pages of the main file; PostgreSQL: the database).
     pub async fn database_size(&self) -> Result<i64> {
-        match &self.db {
-            Db::Sqlite(inner) => sqlite::database_size(&inner.read).await,
-            Db::Postgres(inner) => postgres::database_size(&inner.read).await,
-        }
+        on_db!(self, database_size())
     }
 
     /// Lowest and highest dossier id, if any.
     pub async fn dossier_id_range(&self) -> Result<Option<(i64, i64)>> {
-        match &self.db {
-            Db::Sqlite(inner) => sqlite::id_range(&inner.read).await,
-            Db::Postgres(inner) => postgres::id_range(&inner.read).await,
-        }
+        on_db!(self, dossier_id_range())
     }
 
     /// The first dossier with an id at or above `id`.
     pub async fn dossier_near_id(&self, id: i64) -> Result<Option<SampleDossier>> {
-        match &self.db {
-            Db::Sqlite(inner) => sqlite::near(&inner.read, id).await,
-            Db::Postgres(inner) => postgres::near(&inner.read, id).await,
-        }
+        on_db!(self, dossier_near_id(id))
     }
 }
 
@@ -625,15 +650,12 @@ impl BulkLoader {
     /// keeping them up to date row by row. Their definitions are printed to
     /// stderr first, in case the load dies before the end.
     pub async fn drop_secondary_indexes(&mut self) -> Result<usize> {
-        let found = match &mut self.conn {
-            Conn::Sqlite(c) => sqlite::secondary_indexes(c).await?,
-            Conn::Postgres(c) => postgres::secondary_indexes(c).await?,
-        };
+        let found = on_db!(self, bulk_secondary_indexes())?;
         for (name, def) in found {
             eprintln!("dropping index {name} for the load; to rebuild by hand: {def};");
             // Names come from the catalog, quoted as identifiers.
             let sql = format!("DROP INDEX \"{}\"", name.replace('"', "\"\""));
-            on_conn!(self, exec_owned(sql))?;
+            on_db!(self, bulk_exec_owned(sql))?;
             self.dropped.push((name, def));
         }
         Ok(self.dropped.len())
@@ -647,7 +669,7 @@ impl BulkLoader {
     /// Existing code counters of every unit between two local days (inclusive).
     pub async fn counters(&mut self, from: Date, to: Date) -> Result<HashMap<(String, Date), i64>> {
         let (from, to) = (day_text(from), day_text(to));
-        let rows = on_conn!(self, counters(&from, &to))?;
+        let rows = on_db!(self, bulk_counters(&from, &to))?;
         let fmt = time::macros::format_description!("[year]-[month]-[day]");
         Ok(rows
             .into_iter()
@@ -657,7 +679,7 @@ impl BulkLoader {
 
     async fn begin(&mut self) -> Result<()> {
         if !self.in_tx {
-            on_conn!(self, exec("BEGIN"))?;
+            on_db!(self, bulk_exec("BEGIN"))?;
             self.in_tx = true;
         }
         Ok(())
@@ -676,11 +698,7 @@ impl BulkLoader {
                         .map(|(s, h)| (u.as_str(), *s, h.as_str()))
                 })
                 .collect();
-            let sql = &mut self.sql;
-            match &mut self.conn {
-                Conn::Sqlite(c) => sqlite::save_heads(c, sql, &rows).await?,
-                Conn::Postgres(c) => postgres::save_heads(c, sql, &rows).await?,
-            }
+            on_db!(self, bulk_save_heads(&mut self.sql, &rows))?;
             // The index counters commit with the dossiers they count.
             let taken = std::mem::take(&mut self.index);
             let months: Vec<(String, String, &'static str, i64)> = crate::index::by_month(&taken)
@@ -692,17 +710,9 @@ impl BulkLoader {
                 .filter(|(_, n)| *n != 0)
                 .map(|((unit, day, m), n)| (day_text(day), unit, m.as_str(), n))
                 .collect();
-            match &mut self.conn {
-                Conn::Sqlite(c) => {
-                    sqlite::add_index(c, sql, false, &index).await?;
-                    sqlite::add_index(c, sql, true, &months).await?;
-                }
-                Conn::Postgres(c) => {
-                    postgres::add_index(c, sql, false, &index).await?;
-                    postgres::add_index(c, sql, true, &months).await?;
-                }
-            }
-            on_conn!(self, exec("COMMIT"))?;
+            on_db!(self, bulk_add_index(&mut self.sql, false, &index))?;
+            on_db!(self, bulk_add_index(&mut self.sql, true, &months))?;
+            on_db!(self, bulk_exec("COMMIT"))?;
             self.in_tx = false;
             self.rows_in_tx = 0;
         }
@@ -744,11 +754,7 @@ impl BulkLoader {
                     .or_insert(0) += x.delta;
             }
         }
-        let sql = &mut self.sql;
-        match &mut self.conn {
-            Conn::Sqlite(c) => sqlite::insert(c, sql, batch, &events).await?,
-            Conn::Postgres(c) => postgres::insert(c, sql, batch, &events).await?,
-        }
+        on_db!(self, bulk_insert(&mut self.sql, batch, &events))?;
         self.next_id += batch.len() as i64;
         self.rows_in_tx += batch.len();
         if self.rows_in_tx >= self.tx_dossiers {
@@ -766,11 +772,7 @@ impl BulkLoader {
             .collect();
         rows.sort();
         self.begin().await?;
-        let sql = &mut self.sql;
-        match &mut self.conn {
-            Conn::Sqlite(c) => sqlite::save_counters(c, sql, &rows).await?,
-            Conn::Postgres(c) => postgres::save_counters(c, sql, &rows).await?,
-        }
+        on_db!(self, bulk_save_counters(&mut self.sql, &rows))?;
         self.commit().await
     }
 
@@ -778,28 +780,8 @@ impl BulkLoader {
     pub async fn finish(mut self) -> Result<()> {
         self.commit().await?;
         for (_, def) in std::mem::take(&mut self.dropped) {
-            on_conn!(self, exec_owned(def))?;
+            on_db!(self, bulk_exec_owned(def))?;
         }
-        match &mut self.conn {
-            Conn::Sqlite(c) => {
-                // Fold the write-ahead log back into the file so it does not stay huge.
-                sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-                    .execute(&mut *c)
-                    .await?;
-            }
-            Conn::Postgres(c) => {
-                postgres::exec(
-                    c,
-                    "SELECT setval(pg_get_serial_sequence('dossiers', 'id'), \
-                     GREATEST((SELECT MAX(id) FROM dossiers), 1))",
-                )
-                .await?;
-                // Autovacuum would analyze soon anyway; the benchmark should not wait for it.
-                postgres::exec(c, "ANALYZE dossiers").await?;
-                postgres::exec(c, "ANALYZE dossier_events").await?;
-                postgres::exec(c, "ANALYZE documents").await?;
-            }
-        }
-        Ok(())
+        on_db!(self, bulk_finish())
     }
 }

@@ -97,6 +97,31 @@ pub(crate) struct Sql<DB: sqlx::Database> {
     pub write: sqlx::Pool<DB>,
     /// Every new link of the history is keyed with it.
     pub audit_key: Arc<Vec<u8>>,
+    /// A connection of the handle's own, for work that must stay on one
+    /// session: the bulk loader's (`bulk.rs`), whose transactions span many
+    /// calls and whose settings are not the server's. A pool would ping the
+    /// connection at every release. None in the store's handle.
+    pub own: Option<Arc<tokio::sync::Mutex<DB::Connection>>>,
+}
+
+impl<DB: sqlx::Database> Sql<DB> {
+    /// The same database, with `conn` as the handle's own connection.
+    pub(crate) fn with_own(&self, conn: DB::Connection) -> Self {
+        Sql {
+            own: Some(Arc::new(tokio::sync::Mutex::new(conn))),
+            ..self.clone()
+        }
+    }
+
+    /// The handle's own connection, for one method's statements.
+    pub(crate) async fn own(&self) -> Result<tokio::sync::MutexGuard<'_, DB::Connection>> {
+        match &self.own {
+            Some(conn) => Ok(conn.lock().await),
+            None => Err(StoreError::Config(
+                "this work runs on a connection of its own (Store::bulk_loader)".into(),
+            )),
+        }
+    }
 }
 
 impl<DB: sqlx::Database> Clone for Sql<DB> {
@@ -105,6 +130,7 @@ impl<DB: sqlx::Database> Clone for Sql<DB> {
             read: self.read.clone(),
             write: self.write.clone(),
             audit_key: Arc::clone(&self.audit_key),
+            own: self.own.clone(),
         }
     }
 }
@@ -209,6 +235,7 @@ impl Store {
                 read: pool.clone(),
                 write: pool,
                 audit_key,
+                own: None,
             })
         } else {
             let path = url.strip_prefix("sqlite://").unwrap_or(url);
@@ -239,6 +266,7 @@ impl Store {
                 read,
                 write,
                 audit_key,
+                own: None,
             })
         };
         let caches: Arc<Caches> = Arc::default();
