@@ -7,8 +7,117 @@ use super::*;
 macro_rules! audit_sql {
     ($db:ty) => {
         use super::*;
+        use sqlx::Row;
 
         impl crate::Sql<$db> {
+            /// A dossier's events as links: (seq, event id, link hash).
+            pub async fn event_links(&self, dossier_id: i64) -> Result<Vec<(i64, i64, String)>> {
+                Ok(sqlx::query_as("SELECT seq, id, COALESCE(hash, '') FROM dossier_events WHERE dossier_id = $1 ORDER BY seq")
+                    .bind(dossier_id)
+                    .fetch_all(&self.read)
+                    .await?)
+            }
+
+            /// One page of the chains, in chain order, after (unit, seq).
+            pub async fn chain_page(&self, after_unit: &str, after_seq: i64, limit: i64) -> Result<Vec<ChainRow>> {
+                Ok(sqlx::query_as(
+                    "SELECT e.unit_code, e.unit_seq, e.prev_hash, e.hash, d.code AS dossier_code, e.seq, e.at, e.actor, e.role, \
+                     e.action, e.from_status, e.to_status, e.note, e.payload, f.due_at AS frozen_due, f.pause_remaining AS frozen_pause, \
+                     f.mac AS frozen_mac FROM dossier_events e JOIN dossiers d ON d.id = e.dossier_id \
+                     LEFT JOIN event_frozen f ON f.event_id = e.id \
+                     WHERE e.unit_code > $1 OR (e.unit_code = $2 AND e.unit_seq > $3) ORDER BY e.unit_code, e.unit_seq LIMIT $4",
+                )
+                .bind(after_unit)
+                .bind(after_unit)
+                .bind(after_seq)
+                .bind(limit)
+                .fetch_all(&self.read)
+                .await?)
+            }
+
+            /// Events outside any chain (written around the store), and the total.
+            pub async fn unchained_events(&self) -> Result<(i64, i64)> {
+                let row = sqlx::query("SELECT COUNT(*), COALESCE(SUM(CASE WHEN hash IS NULL OR unit_code IS NULL THEN 1 ELSE 0 END), 0) FROM dossier_events")
+                    .fetch_one(&self.read)
+                    .await?;
+                Ok((row.get(1), row.get(0)))
+            }
+
+            pub async fn audit_heads(&self) -> Result<Vec<(String, i64, String)>> {
+                Ok(sqlx::query_as("SELECT unit_code, seq, hash FROM audit_heads ORDER BY unit_code").fetch_all(&self.read).await?)
+            }
+
+            pub async fn add_checkpoint(&self, at: i64, heads: &str, mac: &str) -> Result<()> {
+                sqlx::query("INSERT INTO audit_checkpoints (at, heads, mac) VALUES ($1, $2, $3)")
+                    .bind(at)
+                    .bind(heads)
+                    .bind(mac)
+                    .execute(&self.write)
+                    .await?;
+                Ok(())
+            }
+
+            /// When the newest event of the history was taken (None: no event yet).
+            pub async fn last_event_at(&self) -> Result<Option<i64>> {
+                Ok(sqlx::query_scalar("SELECT MAX(at) FROM dossier_events").fetch_one(&self.write).await?)
+            }
+
+            pub async fn keyed_mark(&self) -> Result<Option<(i64, String, String)>> {
+                Ok(sqlx::query_as("SELECT at, heads, mac FROM audit_keyed_from WHERE id = 1").fetch_optional(&self.write).await?)
+            }
+
+            /// Set the mark once; a second process setting it at the same time leaves the first.
+            pub async fn add_keyed_mark(&self, at: i64, heads: &str, mac: &str) -> Result<()> {
+                sqlx::query("INSERT INTO audit_keyed_from (id, at, heads, mac) VALUES (1, $1, $2, $3) ON CONFLICT (id) DO NOTHING")
+                    .bind(at)
+                    .bind(heads)
+                    .bind(mac)
+                    .execute(&self.write)
+                    .await?;
+                Ok(())
+            }
+
+            pub async fn checkpoints(&self) -> Result<Vec<(i64, i64, String, String)>> {
+                Ok(sqlx::query_as("SELECT id, at, heads, mac FROM audit_checkpoints ORDER BY id").fetch_all(&self.read).await?)
+            }
+
+            pub async fn log_access(&self, at: i64, username: &str, dossier_code: &str, what: &str) -> Result<()> {
+                sqlx::query("INSERT INTO access_log (at, username, dossier_code, what) VALUES ($1, $2, $3, $4)")
+                    .bind(at)
+                    .bind(username)
+                    .bind(dossier_code)
+                    .bind(what)
+                    .execute(&self.write)
+                    .await?;
+                Ok(())
+            }
+
+            pub async fn access_log(&self, dossier_code: &str) -> Result<Vec<(i64, String, String)>> {
+                Ok(sqlx::query_as("SELECT at, username, what FROM access_log WHERE dossier_code = $1 ORDER BY at, id")
+                    .bind(dossier_code)
+                    .fetch_all(&self.read)
+                    .await?)
+            }
+
+            pub async fn codes_by_id_number(&self, id_number: &str) -> Result<Vec<String>> {
+                Ok(sqlx::query_scalar("SELECT code FROM dossiers WHERE applicant_id_number = $1 ORDER BY id")
+                    .bind(id_number)
+                    .fetch_all(&self.read)
+                    .await?)
+            }
+
+            pub async fn dossier_unit(&self, id: i64) -> Result<Option<(String, String)>> {
+                Ok(sqlx::query_as("SELECT unit_code, code FROM dossiers WHERE id = $1").bind(id).fetch_optional(&self.read).await?)
+            }
+
+            pub async fn count_dossiers(&self) -> Result<i64> {
+                Ok(sqlx::query_scalar("SELECT COUNT(*) FROM dossiers").fetch_one(&self.read).await?)
+            }
+
+            pub async fn all_dossier_codes(&self) -> Result<Vec<String>> {
+                Ok(sqlx::query_scalar("SELECT code FROM dossiers ORDER BY id").fetch_all(&self.read).await?)
+            }
+
             /// Run SQL as it is (`Store::execute_raw`).
             pub(crate) async fn execute_raw(&self, sql: &str) -> Result<()> {
                 let sql = sqlx::AssertSqlSafe(sql.to_string());

@@ -1,4 +1,7 @@
-//! The SQL of the store, written once and compiled for each backend.
+//! The SQL of the operations in `lib.rs` (units, catalog, calendar,
+//! documents, dossiers, drafts), written once in `backend_sql!` as methods
+//! of the handle [`crate::Sql`] and compiled for each backend. The other
+//! parts of the store keep theirs beside their operations, the same way.
 //!
 //! `$1` placeholders, `RETURNING` and `ON CONFLICT` mean the same on SQLite
 //! and PostgreSQL, so one macro body serves both; the few differences live in
@@ -70,17 +73,6 @@ fn bad_upload(code: &str) -> StoreError {
 }
 
 #[derive(sqlx::FromRow)]
-struct UserRow {
-    id: i64,
-    username: String,
-    full_name: String,
-    password_hash: String,
-    roles: String,
-    province_code: Option<String>,
-    active: bool,
-}
-
-#[derive(sqlx::FromRow)]
 struct DocRow {
     id: String,
     doc_code: Option<String>,
@@ -107,39 +99,14 @@ impl From<DocRow> for DocumentMeta {
     }
 }
 
-macro_rules! backend {
+macro_rules! backend_sql {
     // `$lock` locks a row read for update where the database needs it;
     // `$one_statement`: data-modifying CTEs exist (PostgreSQL).
     ($db:ty, $lock:literal, $one_statement:literal) => {
         use super::*;
-        use sqlx::{Pool, QueryBuilder, Row, Transaction};
+        use sqlx::{QueryBuilder, Row, Transaction};
 
         type Db = $db;
-
-        async fn user_from_row(conn: &Pool<Db>, r: UserRow) -> Result<User> {
-            let units: Vec<String> = if let Some(p) = &r.province_code {
-                sqlx::query_scalar("SELECT code FROM units WHERE province_code = $1 ORDER BY code")
-                    .bind(p)
-                    .fetch_all(conn)
-                    .await?
-            } else {
-                sqlx::query_scalar("SELECT unit_code FROM user_units WHERE user_id = $1 ORDER BY unit_code")
-                    .bind(r.id)
-                    .fetch_all(conn)
-                    .await?
-            };
-            let roles = r.roles.split(',').filter(|s| !s.is_empty()).map(str::parse).collect::<Result<Vec<_>, _>>()?;
-            Ok(User {
-                id: r.id,
-                username: r.username,
-                full_name: r.full_name,
-                roles,
-                units,
-                province_code: r.province_code,
-                password_hash: r.password_hash,
-                active: r.active,
-            })
-        }
 
         /// Restrict a query to the scope's units (an empty list matches nothing).
         fn push_scope(q: &mut QueryBuilder<Db>, scope: &Scope) {
@@ -507,193 +474,6 @@ macro_rules! backend {
                 Ok(())
             }
 
-            pub async fn create_user(&self, u: &NewUser, now: i64) -> Result<i64> {
-                let mut tx = self.write.begin().await?;
-                let roles: Vec<&str> = u.roles.iter().map(|r| r.as_str()).collect();
-                let id: i64 = sqlx::query_scalar(
-                    "INSERT INTO users (username, full_name, password_hash, roles, province_code, active, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (username) DO UPDATE SET full_name = excluded.full_name, \
-                     password_hash = excluded.password_hash, roles = excluded.roles, province_code = excluded.province_code, \
-                     active = excluded.active RETURNING id",
-                )
-                .bind(&u.username)
-                .bind(&u.full_name)
-                .bind(&u.password_hash)
-                .bind(roles.join(","))
-                .bind(&u.province_code)
-                .bind(true)
-                .bind(now)
-                .fetch_one(&mut *tx)
-                .await?;
-                sqlx::query("DELETE FROM user_units WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
-                for unit in &u.units {
-                    sqlx::query("INSERT INTO user_units (user_id, unit_code) VALUES ($1, $2)")
-                        .bind(id)
-                        .bind(unit)
-                        .execute(&mut *tx)
-                        .await?;
-                }
-                tx.commit().await?;
-                Ok(id)
-            }
-
-            pub async fn user_by_username(&self, username: &str) -> Result<Option<User>> {
-                let row: Option<UserRow> = sqlx::query_as(
-                    "SELECT id, username, full_name, password_hash, roles, province_code, active FROM users WHERE username = $1",
-                )
-                .bind(username)
-                .fetch_optional(&self.read)
-                .await?;
-                match row {
-                    Some(r) => Ok(Some(user_from_row(&self.read, r).await?)),
-                    None => Ok(None),
-                }
-            }
-
-            pub async fn set_password_hash_of_prefix(&self, prefix: &str, hash: &str) -> Result<u64> {
-                Ok(sqlx::query("UPDATE users SET password_hash = $1 WHERE username LIKE $2")
-                    .bind(hash)
-                    .bind(format!("{prefix}%"))
-                    .execute(&self.write)
-                    .await?
-                    .rows_affected())
-            }
-
-            pub async fn count_users_besides_prefix(&self, prefix: &str) -> Result<i64> {
-                Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE username NOT LIKE $1")
-                    .bind(format!("{prefix}%"))
-                    .fetch_one(&self.read)
-                    .await?)
-            }
-
-            pub async fn users_of_unit(&self, unit: &str) -> Result<Vec<User>> {
-                let rows: Vec<UserRow> = sqlx::query_as(
-                    "SELECT u.id, u.username, u.full_name, u.password_hash, u.roles, u.province_code, u.active \
-                     FROM users u JOIN user_units uu ON uu.user_id = u.id WHERE uu.unit_code = $1 AND u.active = TRUE \
-                     ORDER BY u.username",
-                )
-                .bind(unit)
-                .fetch_all(&self.read)
-                .await?;
-                let mut out = Vec::with_capacity(rows.len());
-                for r in rows {
-                    out.push(user_from_row(&self.read, r).await?);
-                }
-                Ok(out)
-            }
-
-            /// Count a failed sign-in; lock the account once `max` is reached.
-            /// Until when (UTC ms) `client` must wait before trying `account` again.
-            pub async fn sign_in_blocked_until(&self, client: &str, account: &str, now: i64) -> Result<i64> {
-                Ok(sqlx::query_scalar(
-                    "SELECT blocked_until FROM sign_in_failures WHERE client = $1 AND account = $2 AND expires_at > $3",
-                )
-                .bind(client)
-                .bind(account)
-                .bind(now)
-                .fetch_optional(&self.read)
-                .await?
-                .unwrap_or(0))
-            }
-
-            /// Count one more failure of `client` on `account`; the new state.
-            pub async fn sign_in_failed(&self, client: &str, account: &str, now: i64) -> Result<motcua_domain::signin::Failures> {
-                let mut tx = self.write.begin().await?;
-                let previous: Option<i64> = sqlx::query_scalar(
-                    "SELECT failures FROM sign_in_failures WHERE client = $1 AND account = $2 AND expires_at > $3",
-                )
-                .bind(client)
-                .bind(account)
-                .bind(now)
-                .fetch_optional(&mut *tx)
-                .await?;
-                let f = motcua_domain::signin::after_failure(
-                    previous.map(|n| u32::try_from(n).unwrap_or(u32::MAX)),
-                    now,
-                );
-                sqlx::query(
-                    "INSERT INTO sign_in_failures (client, account, failures, blocked_until, expires_at) \
-                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (client, account) DO UPDATE SET \
-                     failures = excluded.failures, blocked_until = excluded.blocked_until, expires_at = excluded.expires_at",
-                )
-                .bind(client)
-                .bind(account)
-                .bind(i64::from(f.count))
-                .bind(f.blocked_until)
-                .bind(f.expires_at)
-                .execute(&mut *tx)
-                .await?;
-                tx.commit().await?;
-                Ok(f)
-            }
-
-            /// Forget the failures of one client (`Some`) or of every client (`None`) on `account`.
-            pub async fn clear_sign_in_failures(&self, client: Option<&str>, account: &str) -> Result<u64> {
-                let done = match client {
-                    Some(c) => sqlx::query("DELETE FROM sign_in_failures WHERE client = $1 AND account = $2")
-                        .bind(c)
-                        .bind(account)
-                        .execute(&self.write)
-                        .await?,
-                    None => sqlx::query("DELETE FROM sign_in_failures WHERE account = $1")
-                        .bind(account)
-                        .execute(&self.write)
-                        .await?,
-                };
-                Ok(done.rows_affected())
-            }
-
-            /// The remembered failures on `account`: (client, count, blocked until).
-            pub async fn sign_in_failures(&self, account: &str, now: i64) -> Result<Vec<(String, i64, i64)>> {
-                Ok(sqlx::query_as(
-                    "SELECT client, failures, blocked_until FROM sign_in_failures \
-                     WHERE account = $1 AND expires_at > $2 ORDER BY blocked_until DESC, client",
-                )
-                .bind(account)
-                .bind(now)
-                .fetch_all(&self.read)
-                .await?)
-            }
-
-            pub async fn purge_sign_in_failures(&self, now: i64) -> Result<u64> {
-                Ok(sqlx::query("DELETE FROM sign_in_failures WHERE expires_at <= $1")
-                    .bind(now)
-                    .execute(&self.write)
-                    .await?
-                    .rows_affected())
-            }
-
-            pub async fn create_session(&self, token_hash: &str, user_id: i64, now: i64, expires: i64) -> Result<()> {
-                sqlx::query("INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
-                    .bind(token_hash)
-                    .bind(user_id)
-                    .bind(now)
-                    .bind(expires)
-                    .execute(&self.write)
-                    .await?;
-                Ok(())
-            }
-
-            pub async fn session_user(&self, token_hash: &str, now: i64) -> Result<Option<User>> {
-                let row: Option<UserRow> = sqlx::query_as(
-                    "SELECT u.id, u.username, u.full_name, u.password_hash, u.roles, u.province_code, u.active \
-                     FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1 AND s.expires_at > $2",
-                )
-                .bind(token_hash)
-                .bind(now)
-                .fetch_optional(&self.read)
-                .await?;
-                match row {
-                    Some(r) if r.active => Ok(Some(user_from_row(&self.read, r).await?)),
-                    _ => Ok(None),
-                }
-            }
-
-            pub async fn delete_session(&self, token_hash: &str) -> Result<()> {
-                sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(&self.write).await?;
-                Ok(())
-            }
-
             pub async fn insert_document(&self, d: &DocumentMeta, by: &str, client: Option<&str>) -> Result<()> {
                 sqlx::query(
                     "INSERT INTO documents (id, dossier_id, doc_code, sha256, size, content_type, filename, paper, uploaded_by, created_at, client) \
@@ -1049,122 +829,14 @@ macro_rules! backend {
                 let rows = q.build().fetch_all(&self.read).await?;
                 Ok(rows.into_iter().map(|r| (r.get(0), r.get(1))).collect())
             }
-
-            /// A dossier's events as links: (seq, event id, link hash).
-            pub async fn event_links(&self, dossier_id: i64) -> Result<Vec<(i64, i64, String)>> {
-                Ok(sqlx::query_as("SELECT seq, id, COALESCE(hash, '') FROM dossier_events WHERE dossier_id = $1 ORDER BY seq")
-                    .bind(dossier_id)
-                    .fetch_all(&self.read)
-                    .await?)
-            }
-
-            /// One page of the chains, in chain order, after (unit, seq).
-            pub async fn chain_page(&self, after_unit: &str, after_seq: i64, limit: i64) -> Result<Vec<ChainRow>> {
-                Ok(sqlx::query_as(
-                    "SELECT e.unit_code, e.unit_seq, e.prev_hash, e.hash, d.code AS dossier_code, e.seq, e.at, e.actor, e.role, \
-                     e.action, e.from_status, e.to_status, e.note, e.payload, f.due_at AS frozen_due, f.pause_remaining AS frozen_pause, \
-                     f.mac AS frozen_mac FROM dossier_events e JOIN dossiers d ON d.id = e.dossier_id \
-                     LEFT JOIN event_frozen f ON f.event_id = e.id \
-                     WHERE e.unit_code > $1 OR (e.unit_code = $2 AND e.unit_seq > $3) ORDER BY e.unit_code, e.unit_seq LIMIT $4",
-                )
-                .bind(after_unit)
-                .bind(after_unit)
-                .bind(after_seq)
-                .bind(limit)
-                .fetch_all(&self.read)
-                .await?)
-            }
-
-            /// Events outside any chain (written around the store), and the total.
-            pub async fn unchained_events(&self) -> Result<(i64, i64)> {
-                let row = sqlx::query("SELECT COUNT(*), COALESCE(SUM(CASE WHEN hash IS NULL OR unit_code IS NULL THEN 1 ELSE 0 END), 0) FROM dossier_events")
-                    .fetch_one(&self.read)
-                    .await?;
-                Ok((row.get(1), row.get(0)))
-            }
-
-            pub async fn audit_heads(&self) -> Result<Vec<(String, i64, String)>> {
-                Ok(sqlx::query_as("SELECT unit_code, seq, hash FROM audit_heads ORDER BY unit_code").fetch_all(&self.read).await?)
-            }
-
-            pub async fn add_checkpoint(&self, at: i64, heads: &str, mac: &str) -> Result<()> {
-                sqlx::query("INSERT INTO audit_checkpoints (at, heads, mac) VALUES ($1, $2, $3)")
-                    .bind(at)
-                    .bind(heads)
-                    .bind(mac)
-                    .execute(&self.write)
-                    .await?;
-                Ok(())
-            }
-
-            /// When the newest event of the history was taken (None: no event yet).
-            pub async fn last_event_at(&self) -> Result<Option<i64>> {
-                Ok(sqlx::query_scalar("SELECT MAX(at) FROM dossier_events").fetch_one(&self.write).await?)
-            }
-
-            pub async fn keyed_mark(&self) -> Result<Option<(i64, String, String)>> {
-                Ok(sqlx::query_as("SELECT at, heads, mac FROM audit_keyed_from WHERE id = 1").fetch_optional(&self.write).await?)
-            }
-
-            /// Set the mark once; a second process setting it at the same time leaves the first.
-            pub async fn add_keyed_mark(&self, at: i64, heads: &str, mac: &str) -> Result<()> {
-                sqlx::query("INSERT INTO audit_keyed_from (id, at, heads, mac) VALUES (1, $1, $2, $3) ON CONFLICT (id) DO NOTHING")
-                    .bind(at)
-                    .bind(heads)
-                    .bind(mac)
-                    .execute(&self.write)
-                    .await?;
-                Ok(())
-            }
-
-            pub async fn checkpoints(&self) -> Result<Vec<(i64, i64, String, String)>> {
-                Ok(sqlx::query_as("SELECT id, at, heads, mac FROM audit_checkpoints ORDER BY id").fetch_all(&self.read).await?)
-            }
-
-            pub async fn log_access(&self, at: i64, username: &str, dossier_code: &str, what: &str) -> Result<()> {
-                sqlx::query("INSERT INTO access_log (at, username, dossier_code, what) VALUES ($1, $2, $3, $4)")
-                    .bind(at)
-                    .bind(username)
-                    .bind(dossier_code)
-                    .bind(what)
-                    .execute(&self.write)
-                    .await?;
-                Ok(())
-            }
-
-            pub async fn access_log(&self, dossier_code: &str) -> Result<Vec<(i64, String, String)>> {
-                Ok(sqlx::query_as("SELECT at, username, what FROM access_log WHERE dossier_code = $1 ORDER BY at, id")
-                    .bind(dossier_code)
-                    .fetch_all(&self.read)
-                    .await?)
-            }
-
-            pub async fn codes_by_id_number(&self, id_number: &str) -> Result<Vec<String>> {
-                Ok(sqlx::query_scalar("SELECT code FROM dossiers WHERE applicant_id_number = $1 ORDER BY id")
-                    .bind(id_number)
-                    .fetch_all(&self.read)
-                    .await?)
-            }
-
-            pub async fn dossier_unit(&self, id: i64) -> Result<Option<(String, String)>> {
-                Ok(sqlx::query_as("SELECT unit_code, code FROM dossiers WHERE id = $1").bind(id).fetch_optional(&self.read).await?)
-            }
-
-            pub async fn count_dossiers(&self) -> Result<i64> {
-                Ok(sqlx::query_scalar("SELECT COUNT(*) FROM dossiers").fetch_one(&self.read).await?)
-            }
-
-            pub async fn all_dossier_codes(&self) -> Result<Vec<String>> {
-                Ok(sqlx::query_scalar("SELECT code FROM dossiers ORDER BY id").fetch_all(&self.read).await?)
-            }
         }
     };
 }
 
-pub(crate) mod sqlite {
-    backend!(sqlx::Sqlite, "", false);
+mod sqlite {
+    backend_sql!(sqlx::Sqlite, "", false);
 }
 
-pub(crate) mod postgres {
-    backend!(sqlx::Postgres, " FOR UPDATE", true);
+mod postgres {
+    backend_sql!(sqlx::Postgres, " FOR UPDATE", true);
 }
