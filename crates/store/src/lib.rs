@@ -3,16 +3,20 @@
 //!
 //! [`Store`] is the port the rest of the system uses. Each operation checks
 //! the domain's rules, then runs one transaction on whichever backend is
-//! configured (see `backend.rs`, where the SQL is written once for both).
+//! configured.
+//!
+//! The SQL is written once for both backends, the same way in every module:
+//! as methods of the handle `Sql`, in a macro `…_sql!` compiled for
+//! `sqlx::Sqlite` and for `sqlx::Postgres`, which the module's operations
+//! call through `on_db!(self, method(args))` (see `Sql` below).
 
 // ---- running the same SQL on either backend ----------------------------------
 //
-// The SQL of each part of the store is written once, as methods of the
-// handle [`Sql`], in a macro compiled for each backend, and `on_db!` calls
-// a method on the handle of the configured backend. Defined first, so that
-// every module below can use it.
+// `on_db!` is defined first, so that every module below can use it.
 
-/// `on_db!(store, method(args))`: `store.db`'s handle runs `method` (see [`Sql`]).
+/// `on_db!(store, method(args))`: the handle of `store.db`'s backend runs
+/// `method(args)` (see `Sql`). `store` is the `Store`, or anything holding a
+/// `db: Db` (the bulk loader).
 macro_rules! on_db {
     ($store:expr, $method:ident ( $($arg:expr),* $(,)? )) => {
         match &$store.db {
@@ -65,31 +69,47 @@ enum Db {
     Postgres(Sql<sqlx::Postgres>),
 }
 
-/// One backend's way to its database: the SQL of every module is written
-/// as methods of this handle, in a macro compiled for `Sql<sqlx::Sqlite>`
-/// and `Sql<sqlx::Postgres>`, and called through `on_db!`:
+/// One backend's way to its database. Every module writes its SQL once, as
+/// methods of this handle, in a macro compiled for `Sql<sqlx::Sqlite>` and
+/// `Sql<sqlx::Postgres>`, and its operations call them through `on_db!`:
 ///
 /// ```text
 /// macro_rules! notices_sql {
 ///     ($db:ty) => {
 ///         use super::*;
+///
 ///         impl crate::Sql<$db> {
 ///             pub(crate) async fn put_notice(&self, …) -> Result<()> { … .execute(&self.write) … }
 ///         }
 ///     };
 /// }
-/// mod sqlite { notices_sql!(sqlx::Sqlite); }
-/// mod postgres { notices_sql!(sqlx::Postgres); }
-/// …
-/// on_db!(self, put_notice(…))
+///
+/// mod sqlite {
+///     notices_sql!(sqlx::Sqlite);
+/// }
+/// mod postgres {
+///     notices_sql!(sqlx::Postgres);
+/// }
+///
+/// impl Store {
+///     pub async fn import_calendar_notice(&self, …) -> Result<Notice> {
+///         … on_db!(self, put_notice(…))?; …
+///     }
+/// }
 /// ```
 ///
-/// Each method picks its pool. The few differences between the databases
-/// are further arguments of the macro (a `FOR UPDATE`, a `SKIP LOCKED`); what
-/// one backend does and the other does not is a method written once in an
-/// `impl Sql<sqlx::Sqlite>` and once in an `impl Sql<sqlx::Postgres>`.
-/// Every module's methods share the handle's one namespace: a name used
-/// twice does not compile.
+/// - Each method picks its pool: `self.read`, or `self.write` for writes and
+///   for the reads that must see them; a transaction is `self.write.begin()`.
+///   Helpers that work inside a transaction are plain functions of the macro.
+/// - The few differences between the databases are further arguments of the
+///   macro (a `FOR UPDATE`, a `SKIP LOCKED`, a statement of each); what only
+///   one backend does is a method written twice, once in an
+///   `impl Sql<sqlx::Sqlite>` and once in an `impl Sql<sqlx::Postgres>`
+///   (`announce_change`, `backup_database_into`).
+/// - Every module's methods share the handle's one namespace: name them after
+///   what they do (`put_notice`, not `put`); a name used twice does not compile.
+/// - Work that must stay on one connection (the bulk loader's) runs on the
+///   handle's own connection, `self.own()`.
 pub(crate) struct Sql<DB: sqlx::Database> {
     /// Reads. SQLite: read-only connections beside the one writer.
     pub read: sqlx::Pool<DB>,
@@ -135,7 +155,7 @@ impl<DB: sqlx::Database> Clone for Sql<DB> {
     }
 }
 
-// After the dispatch macros, which they use.
+// Parts of `impl Store` with their SQL, in files of their own.
 mod audit;
 mod frozen;
 mod invalidation;
