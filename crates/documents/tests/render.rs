@@ -212,8 +212,8 @@ fn register_as_pdf_and_csv() {
         printed: date!(2026 - 04 - 01),
         rows: vec![row; 60],
     };
-    let t = extract(&info.pdf().expect("pdf"), "mau-05");
-    assert!(pages("mau-05") >= 2, "60 rows take more than one page");
+    let t = extract(&info.pdf().expect("pdf"), "mau-06");
+    assert!(pages("mau-06") >= 2, "60 rows take more than one page");
     has(
         &t,
         &[
