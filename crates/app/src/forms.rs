@@ -82,7 +82,7 @@ async fn unit_names(s: &Store, unit_code: &str) -> Result<(String, String)> {
 
 async fn context(s: &Store, rec: &DossierRecord) -> Result<Context> {
     let r = &rec.row;
-    let (procedure, _) = s.procedure(&r.procedure_code).await?.ok_or_else(corrupt)?;
+    let procedure = s.procedure_of(r).await?;
     let calendar = s.calendar(Some(&r.unit_code)).await?;
     let (province_name, unit_name) = unit_names(s, &r.unit_code).await?;
     let mut staff_names = BTreeMap::new();

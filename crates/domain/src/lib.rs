@@ -23,6 +23,7 @@ pub mod queue;
 pub mod signin;
 pub mod text;
 pub mod units;
+pub mod versions;
 pub mod webhook;
 
 pub use problem::{Problem, ProblemKind};

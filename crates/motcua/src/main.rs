@@ -290,6 +290,13 @@ enum ImportCmd {
         /// Retire the procedures the file does not list (default: only add and update).
         #[arg(long)]
         replace: bool,
+        /// A province's own version (its code), instead of the national one.
+        #[arg(long)]
+        province: Option<String>,
+        /// The day it takes effect (YYYY-MM-DD, from 00:00 Vietnam time;
+        /// default: now). Dossiers received before keep their version.
+        #[arg(long)]
+        effective: Option<String>,
     },
 }
 
@@ -645,14 +652,35 @@ async fn import(settings: Settings, cmd: ImportCmd) -> Result<()> {
                 list.units.len()
             );
         }
-        ImportCmd::Catalog { file, replace } => {
+        ImportCmd::Catalog {
+            file,
+            replace,
+            province,
+            effective,
+        } => {
             let text = std::fs::read_to_string(&file)
                 .with_context(|| format!("cannot read {}", file.display()))?;
             let procs = motcua_domain::catalog::parse_catalog(&text)?;
             let store = settings.open().await?;
+            let now = OffsetDateTime::now_utc();
+            let from = match effective.as_deref() {
+                Some(day) => parse_date(day)?
+                    .midnight()
+                    .assume_offset(motcua_domain::calendar::VN_OFFSET),
+                None => now,
+            };
             let report = store
-                .import_catalog(&procs, replace, OffsetDateTime::now_utc())
+                .import_catalog_version(&procs, replace, province.as_deref(), from, "cli", now)
                 .await?;
+            let version = store.catalog_versions().await?.last().map_or(1, |v| v.id);
+            println!(
+                "Phiên bản danh mục {version}{}, áp dụng từ {}.",
+                province
+                    .as_deref()
+                    .map(|p| format!(" của tỉnh {p}"))
+                    .unwrap_or_default(),
+                vn_time(from)
+            );
             println!("Thêm mới: {}", report.added.len());
             for c in &report.added {
                 println!("  + {c}");

@@ -177,6 +177,28 @@ async fn release_1_data_upgrades_and_answers_as_before() {
         &["calendar", "import", notice.to_str().expect("path")],
     );
     let _ = std::fs::remove_file(&notice);
+    // Release 6: catalog versions. The catalog of release 1 became version 1
+    // and every dossier points to it; a new catalog that lengthens every time
+    // limit is version 2 and changes none of them (check refolds each
+    // dossier with its own version; the pages below print release 1's dates).
+    let mut longer: Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/catalog.json"),
+        )
+        .expect("catalog"),
+    )
+    .expect("catalog json");
+    for p in longer["procedures"].as_array_mut().expect("procedures") {
+        p["processing"] = json!({"amount": 30, "unit": "working_days"});
+    }
+    let catalog = data.join("longer.json");
+    std::fs::write(&catalog, longer.to_string()).expect("write catalog");
+    let out = run_ok(
+        &data,
+        &["import", "catalog", catalog.to_str().expect("path")],
+    );
+    assert!(out.contains("Phiên bản danh mục 2"), "{out}");
+    let _ = std::fs::remove_file(&catalog);
     // Release 6: migration 0019 derived each dossier's supplement count and
     // pause instant from its events; `check` refolds the events and compares
     // the whole projection, so a wrong backfill (dossiers 4, 5 and 13 of the

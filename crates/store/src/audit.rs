@@ -495,10 +495,8 @@ impl Store {
             .dossier(code)
             .await?
             .ok_or_else(|| Problem::not_found("dossier_not_found", "Không tìm thấy hồ sơ"))?;
-        let (procedure, _) = self
-            .procedure(&rec.row.procedure_code)
-            .await?
-            .ok_or_else(|| Problem::conflict("corrupt_row", "Thủ tục không còn trong danh mục"))?;
+        // The time limit the dossier was received under, whatever came since.
+        let procedure = self.procedure_of(&rec.row).await?;
         let cal = self.calendar(Some(&rec.row.unit_code)).await?;
         let folded = Projection::fold(&rec.events, procedure.processing, &cal)?;
         let stored = rec.row.projection()?;

@@ -20,6 +20,8 @@ pub(crate) struct Creation<'a> {
     pub unit_code: &'a str,
     pub local_day: Date,
     pub procedure_code: &'a str,
+    /// The catalog version the dossier is received under.
+    pub catalog_version: i64,
     pub channel: &'a str,
     pub applicant: &'a motcua_domain::dossier::Applicant,
     pub fields: String,
@@ -375,8 +377,53 @@ macro_rules! backend_sql {
                 procs: &[(String, String, String, String, String)],
                 retired: &[String],
                 now: i64,
+                version: &crate::versions::NewVersion<'_>,
+                current: bool,
             ) -> Result<()> {
                 let mut tx = self.write.begin().await?;
+                // A new database's first import is version 1 itself (the
+                // migration left it empty), in force from the beginning.
+                let first_empty: bool = sqlx::query_scalar(
+                    "SELECT NOT EXISTS (SELECT 1 FROM catalog_version_procedures WHERE version_id = 1)",
+                )
+                .fetch_one(&mut *tx)
+                .await?;
+                let id: i64 = if first_empty {
+                    sqlx::query("UPDATE catalog_versions SET created_by = $1, created_at = $2 WHERE id = 1")
+                        .bind(version.by)
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await?;
+                    1
+                } else {
+                    let id: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) + 1 FROM catalog_versions")
+                        .fetch_one(&mut *tx)
+                        .await?;
+                    sqlx::query(
+                        "INSERT INTO catalog_versions (id, province_code, effective_from, note, created_by, created_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6)",
+                    )
+                    .bind(id)
+                    .bind(version.province_code)
+                    .bind(version.effective_from)
+                    .bind(version.note)
+                    .bind(version.by)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                    id
+                };
+                for (code, spec) in &version.specs {
+                    sqlx::query("INSERT INTO catalog_version_procedures (version_id, code, spec) VALUES ($1, $2, $3)")
+                        .bind(id)
+                        .bind(code)
+                        .bind(spec)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                // A province's version, or one not yet in force, leaves the
+                // catalog the pages list as it is.
+                let (procs, retired) = if current { (procs, retired) } else { (&[][..], &[][..]) };
                 for (code, name, field, folded, spec) in procs {
                     sqlx::query(
                         "INSERT INTO procedures (code, name, field, name_folded, spec, active, updated_at) \
@@ -562,14 +609,15 @@ macro_rules! backend_sql {
                     apologized: false,
                     updated_at: now,
                     late_from: None,
+                    catalog_version: c.catalog_version,
                 };
                 row.set_projection(c.projection);
                 let id: i64 = sqlx::query_scalar(
                     "INSERT INTO dossiers (code, unit_code, procedure_code, channel, status, paused_from, assignee, \
                      applicant_name, applicant_id_number, applicant_dob, applicant_phone, applicant_email, applicant_address, \
                      fields, lookup_hash, version, submitted_at, received_at, due_at, pause_remaining, finished_at, returned_at, \
-                     apologized, updated_at, late_from) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
-                     $17, $18, $19, $20, $21, $22, $23, $24, $25) RETURNING id",
+                     apologized, updated_at, late_from, catalog_version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
+                     $17, $18, $19, $20, $21, $22, $23, $24, $25, $26) RETURNING id",
                 )
                 .bind(&row.code)
                 .bind(&row.unit_code)
@@ -596,6 +644,7 @@ macro_rules! backend_sql {
                 .bind(row.apologized)
                 .bind(row.updated_at)
                 .bind(row.late_from)
+                .bind(row.catalog_version)
                 .fetch_one(&mut *tx)
                 .await?;
                 row.id = id;

@@ -116,7 +116,7 @@ impl Store {
                 return Ok(Vec::new());
             }
         };
-        let Some((procedure, _)) = self.procedure(&row.procedure_code).await? else {
+        let Ok(procedure) = self.procedure_of(&row).await else {
             tracing::warn!(dossier = %code, "procedure gone: due dates not recorded");
             return Ok(Vec::new());
         };

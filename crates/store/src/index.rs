@@ -204,9 +204,9 @@ macro_rules! index_sql {
                 Ok(sqlx::query_as("SELECT unit_code, month, metric, n FROM index_counts_month WHERE n <> 0").fetch_all(&self.read).await?)
             }
 
-            pub(crate) async fn dossier_page(&self, after: i64, limit: i64) -> Result<Vec<(i64, String, String, String)>> {
+            pub(crate) async fn dossier_page(&self, after: i64, limit: i64) -> Result<Vec<(i64, String, String, String, i64)>> {
                 Ok(sqlx::query_as(
-                    "SELECT id, unit_code, procedure_code, channel FROM dossiers WHERE id > $1 ORDER BY id LIMIT $2",
+                    "SELECT id, unit_code, procedure_code, channel, catalog_version FROM dossiers WHERE id > $1 ORDER BY id LIMIT $2",
                 )
                 .bind(after)
                 .bind(limit)
@@ -322,7 +322,7 @@ macro_rules! index_sql {
                     "d.id, d.code, d.unit_code, d.procedure_code, d.channel, d.status, d.paused_from, d.assignee, \
                      d.applicant_name, d.applicant_id_number, d.applicant_dob, d.applicant_phone, d.applicant_email, \
                      d.applicant_address, d.fields, d.lookup_hash, d.version, d.submitted_at, d.received_at, d.due_at, \
-                     d.pause_remaining, d.paused_at, d.supplement_requests, d.finished_at, d.returned_at, d.apologized, d.updated_at, d.late_from",
+                     d.pause_remaining, d.paused_at, d.supplement_requests, d.finished_at, d.returned_at, d.apologized, d.updated_at, d.late_from, d.catalog_version",
                     " FROM dossiers d"
                 ));
                 if drill == Drill::Unsatisfied {
@@ -652,9 +652,6 @@ impl Store {
     /// The counters recomputed from the history: every dossier's events
     /// refolded, plus the ratings and feedback tables.
     pub async fn index_recompute(&self) -> Result<CounterMap> {
-        let catalog = self.catalog().await?;
-        let procs: HashMap<&str, &motcua_domain::catalog::Procedure> =
-            catalog.iter().map(|(p, _)| (p.code.as_str(), p)).collect();
         let mut out = CounterMap::new();
         let mut cals: HashMap<String, motcua_domain::calendar::WorkCalendar> = HashMap::new();
         let mut after = 0i64;
@@ -670,16 +667,21 @@ impl Store {
             for (id, e) in events {
                 by_id.entry(id).or_default().push(e.into_event()?);
             }
-            for (id, unit, proc_code, channel) in &page {
+            for (id, unit, proc_code, channel, version) in &page {
                 let Some(events) = by_id.get(id) else {
                     continue;
                 };
-                let procedure = procs.get(proc_code.as_str()).ok_or_else(|| {
-                    Problem::conflict(
-                        "corrupt_row",
-                        "Hồ sơ trỏ tới thủ tục không còn trong danh mục",
-                    )
-                })?;
+                // The time limit each dossier was received under.
+                let procedure = self
+                    .procedure_in(*version, proc_code)
+                    .await?
+                    .ok_or_else(|| {
+                        Problem::conflict(
+                            "corrupt_row",
+                            "Hồ sơ trỏ tới thủ tục không có trong phiên bản danh mục của nó",
+                        )
+                    })?;
+                let procedure = &procedure;
                 if !cals.contains_key(unit) {
                     cals.insert(unit.clone(), self.calendar(Some(unit)).await?);
                 }

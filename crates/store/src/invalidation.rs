@@ -41,6 +41,9 @@ impl Caches {
         }
         if matches!(what, None | Some(Cached::Catalog)) {
             *self.catalog.write().map_err(|_| lock_poisoned())? = None;
+            // Versions never change, except a new database's empty first one
+            // that its first import fills.
+            self.versions.write().map_err(|_| lock_poisoned())?.clear();
         }
         if matches!(what, None | Some(Cached::Calendars)) {
             self.calendars.write().map_err(|_| lock_poisoned())?.clear();

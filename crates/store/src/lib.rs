@@ -40,6 +40,7 @@ pub mod secrets;
 pub mod signing;
 pub mod testing;
 pub mod uploads;
+pub mod versions;
 
 pub use error::{Result, StoreError};
 pub use model::*;
@@ -174,6 +175,8 @@ struct Caches {
     calendars: RwLock<HashMap<String, WorkCalendar>>,
     /// Units change only by import; every lookup and page names one.
     units: RwLock<HashMap<String, Unit>>,
+    /// Catalog versions by id: written once, never changed.
+    versions: RwLock<HashMap<i64, Arc<Vec<Procedure>>>>,
     /// Moves at every clear: a value read from the database before a clear
     /// is not cached after it (it may predate the change).
     generation: std::sync::atomic::AtomicU64,
@@ -206,7 +209,7 @@ pub struct Store {
     pub signing_key_file: Option<std::path::PathBuf>,
 }
 
-fn lock_poisoned() -> StoreError {
+pub(crate) fn lock_poisoned() -> StoreError {
     StoreError::Config("cache lock poisoned".into())
 }
 
@@ -408,13 +411,41 @@ impl Store {
             .cloned())
     }
 
-    /// Replace (`replace`: retire what the file omits) or update the catalog.
+    /// Replace (`replace`: retire what the file omits) or update the
+    /// national catalog now; recorded as a version in force from `now`.
     pub async fn import_catalog(
         &self,
         incoming: &[Procedure],
         replace: bool,
         now: OffsetDateTime,
     ) -> Result<ImportReport> {
+        self.import_catalog_version(incoming, replace, None, now, "import", now)
+            .await
+    }
+
+    /// Import a catalog as a version in force from `effective_from`,
+    /// nationally or for one province. Only a national version already in
+    /// force becomes the catalog the pages list; a province's or a future
+    /// one applies to the dossiers received under it.
+    pub async fn import_catalog_version(
+        &self,
+        incoming: &[Procedure],
+        replace: bool,
+        province: Option<&str>,
+        effective_from: OffsetDateTime,
+        by: &str,
+        now: OffsetDateTime,
+    ) -> Result<ImportReport> {
+        if let Some(p) = province
+            && !self.provinces().await?.iter().any(|x| x.code == p)
+        {
+            return Err(Problem::invalid(
+                "unknown_province",
+                "province",
+                format!("Không có tỉnh mã \"{p}\""),
+            )
+            .into());
+        }
         let current: Vec<Procedure> = self
             .catalog()
             .await?
@@ -448,9 +479,37 @@ impl Store {
                 ))
             })
             .collect::<Result<_>>()?;
+        // The version holds the whole active catalog after this import.
+        let mut active: Vec<&Procedure> = current
+            .iter()
+            .filter(|p| !replace && !incoming.iter().any(|i| i.code == p.code))
+            .collect();
+        active.extend(incoming.iter());
+        let specs = active
+            .iter()
+            .map(|p| {
+                serde_json::to_string(p)
+                    .map(|s| (p.code.clone(), s))
+                    .map_err(|e| StoreError::Config(e.to_string()))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let version = versions::NewVersion {
+            province_code: province,
+            effective_from: model::to_ms(effective_from),
+            note: "",
+            by,
+            specs,
+        };
+        let current_now = province.is_none() && effective_from <= now;
         on_db!(
             self,
-            save_catalog(&rows, &report.retired, model::to_ms(now))
+            save_catalog(
+                &rows,
+                &report.retired,
+                model::to_ms(now),
+                &version,
+                current_now
+            )
         )?;
         self.changed(invalidation::Cached::Catalog).await?;
         Ok(report)
@@ -651,13 +710,32 @@ impl Store {
                 Problem::forbidden("other_unit", "Bạn không làm việc tại đơn vị này").into(),
             );
         }
-        let (procedure, offered) = self.procedure(&new.procedure_code).await?.ok_or_else(|| {
+        let unknown = || {
             Problem::invalid(
                 "unknown_procedure",
                 "procedure_code",
                 format!("Không có thủ tục mã \"{}\"", new.procedure_code),
             )
-        })?;
+        };
+        let (_, current) = self
+            .procedure(&new.procedure_code)
+            .await?
+            .ok_or_else(unknown)?;
+        // Received under the version in force for the unit's province now:
+        // its time limit and fee stay the dossier's.
+        let catalog_version = self.version_in_force(&unit.code, now).await?;
+        let in_version = self
+            .procedure_in(catalog_version, &new.procedure_code)
+            .await?;
+        let offered = current && in_version.is_some();
+        let procedure = match in_version {
+            Some(p) => p,
+            None => self
+                .procedure(&new.procedure_code)
+                .await?
+                .map(|(p, _)| p)
+                .ok_or_else(unknown)?,
+        };
         let cal = self.calendar(Some(&unit.code)).await?;
         let created = creation::create(
             &creation::Facts {
@@ -694,6 +772,7 @@ impl Store {
         let row = on_db!(
             self,
             create_dossier(Creation {
+                catalog_version,
                 unit_code: &unit.code,
                 local_day: local_day(now),
                 procedure_code: &procedure.code,
@@ -780,15 +859,8 @@ impl Store {
             // Same answer as an unknown code: other units' dossiers are not disclosed.
             return Err(Problem::not_found("dossier_not_found", "Không tìm thấy hồ sơ").into());
         }
-        let (procedure, _) = self
-            .procedure(&current.procedure_code)
-            .await?
-            .ok_or_else(|| {
-                Problem::conflict(
-                    "corrupt_row",
-                    "Hồ sơ trỏ tới thủ tục không còn trong danh mục",
-                )
-            })?;
+        // Decided under the catalog version the dossier was received under.
+        let procedure = self.procedure_of(&current).await?;
         let cal = self.calendar(Some(&current.unit_code)).await?;
         // Facts only the database holds: who may be assigned, which files exist.
         // Only the named assignee is looked up: `decide` needs to know whether they may be.

@@ -260,6 +260,8 @@ pub struct DossierRow {
     pub updated_at: i64,
     /// Derived from the projection ([`Projection::late_from`]), kept for the index.
     pub late_from: Option<i64>,
+    /// The catalog version it was received under ([`Store::procedure_of`](crate::Store::procedure_of)).
+    pub catalog_version: i64,
 }
 
 /// The columns of [`DossierRow`], as a literal so queries stay static strings.
@@ -267,7 +269,7 @@ macro_rules! dossier_columns {
     () => {
         "id, code, unit_code, procedure_code, channel, status, paused_from, assignee, \
     applicant_name, applicant_id_number, applicant_dob, applicant_phone, applicant_email, applicant_address, fields, \
-    lookup_hash, version, submitted_at, received_at, due_at, pause_remaining, paused_at, supplement_requests, finished_at, returned_at, apologized, updated_at, late_from"
+    lookup_hash, version, submitted_at, received_at, due_at, pause_remaining, paused_at, supplement_requests, finished_at, returned_at, apologized, updated_at, late_from, catalog_version"
     };
 }
 pub(crate) use dossier_columns;

@@ -1210,3 +1210,92 @@ async fn due_dates_taken_at_any_instant_refold_exactly() {
             .expect("refolds exactly");
     }
 }
+
+#[tokio::test]
+async fn a_dossier_keeps_the_catalog_version_it_was_received_under() {
+    for env in envs().await {
+        let receptionist = env.actor(Role::Receptionist);
+        let counter = |at: OffsetDateTime| {
+            let (store, actor) = (env.store.clone(), receptionist.clone());
+            async move {
+                let mut new = new_dossier(paper_docs());
+                new.channel = Channel::Counter;
+                store
+                    .create_dossier(new, &actor, at)
+                    .await
+                    .expect("created")
+            }
+        };
+        // Received under version 1 (the catalog before any change).
+        let before = counter(now()).await;
+        assert_eq!(before.row.catalog_version, 1);
+        // The province lengthens the time limit from 10 March: a new version.
+        let mut changed =
+            motcua_domain::catalog::parse_catalog(motcua_domain::catalog::DEFAULT_CATALOG_JSON)
+                .expect("catalog");
+        let p = changed
+            .iter_mut()
+            .find(|p| p.code == PROC)
+            .expect("procedure");
+        let old_time = p.processing;
+        p.processing = motcua_domain::calendar::ProcessingTime::WorkingDays { amount: 10 };
+        let from = datetime!(2026-03-10 00:00 +7);
+        env.store
+            .import_catalog_version(&changed, false, Some("82"), from, "test", now())
+            .await
+            .expect("import");
+        // Not yet in force, and a province's own: the listed catalog is unchanged.
+        let listed = env
+            .store
+            .procedure(PROC)
+            .await
+            .expect("read")
+            .expect("listed");
+        assert_eq!(listed.0.processing, old_time);
+        // A dossier received on 9 March is still under version 1; on 10 March
+        // under the new one, with its longer time limit.
+        let ninth = counter(datetime!(2026-03-09 09:00 +7)).await;
+        assert_eq!(ninth.row.catalog_version, 1);
+        let tenth = counter(datetime!(2026-03-10 09:00 +7)).await;
+        assert_eq!(tenth.row.catalog_version, 2);
+        let cal = env.store.calendar(Some(UNIT)).await.expect("calendar");
+        let tenth_due = tenth.row.projection().expect("projection").due_at;
+        assert_eq!(
+            tenth_due,
+            Some(
+                cal.due(
+                    datetime!(2026-03-10 09:00 +7),
+                    changed
+                        .iter()
+                        .find(|p| p.code == PROC)
+                        .expect("p")
+                        .processing
+                )
+            )
+        );
+        let ninth_due = ninth.row.projection().expect("projection").due_at;
+        assert_eq!(
+            ninth_due,
+            Some(cal.due(datetime!(2026-03-09 09:00 +7), old_time))
+        );
+        // Each reads its own procedure back, and refolds consistently.
+        assert_eq!(
+            env.store
+                .procedure_of(&before.row)
+                .await
+                .expect("v1")
+                .processing,
+            old_time
+        );
+        for rec in [&before, &ninth, &tenth] {
+            env.store
+                .check_consistency(&rec.row.code)
+                .await
+                .expect("consistent");
+        }
+        let versions = env.store.catalog_versions().await.expect("versions");
+        assert_eq!(versions.len(), 2);
+        assert_eq!(versions[1].province_code.as_deref(), Some("82"));
+        assert_eq!(versions[1].effective_from, from);
+    }
+}

@@ -89,11 +89,7 @@ pub(super) async fn lookup_view(
     let now = s.now();
     let r = &rec.row;
     let proj = r.projection()?;
-    let (procedure, _) = s
-        .store
-        .procedure(&r.procedure_code)
-        .await?
-        .ok_or_else(|| Problem::conflict("corrupt_row", "Thủ tục không còn"))?;
+    let procedure = s.store.procedure_of(r).await?;
     let unit = s
         .store
         .unit(&r.unit_code)

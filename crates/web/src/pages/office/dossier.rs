@@ -389,18 +389,7 @@ pub(super) async fn dossier_view(
     let now = s.now();
     let r = &rec.row;
     let proj = r.projection().map_err(|p| PageError::new(lang, p.into()))?;
-    let (procedure, _) = s
-        .store
-        .procedure(&r.procedure_code)
-        .await
-        .map_err(store_err(lang))?
-        .ok_or_else(|| {
-            PageError::new(
-                lang,
-                Problem::conflict("corrupt_row", "Thủ tục của hồ sơ không còn trong danh mục")
-                    .into(),
-            )
-        })?;
+    let procedure = s.store.procedure_of(r).await.map_err(store_err(lang))?;
     let cal = s
         .store
         .calendar(Some(&r.unit_code))
@@ -814,12 +803,11 @@ pub(super) async fn act(
     }
     let mut documents = Vec::new();
     if problem.is_none() && typed.action == Action::Supplement.as_str() {
-        let (procedure, _) = s
+        let procedure = s
             .store
-            .procedure(&rec.row.procedure_code)
+            .procedure_of(&rec.row)
             .await
-            .map_err(store_err(lang))?
-            .ok_or_else(|| not_found(lang))?;
+            .map_err(store_err(lang))?;
         for d in &procedure.documents {
             if let Some((_, filename, bytes)) = form.file(&format!("file:{}", d.code)) {
                 match s

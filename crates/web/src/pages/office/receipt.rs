@@ -38,12 +38,7 @@ pub(super) async fn receipt(
     let lang = c.lang;
     let rec = visible_dossier(&s, lang, &user, &code).await?;
     let r = &rec.row;
-    let (procedure, _) = s
-        .store
-        .procedure(&r.procedure_code)
-        .await
-        .map_err(store_err(lang))?
-        .ok_or_else(|| not_found(lang))?;
+    let procedure = s.store.procedure_of(r).await.map_err(store_err(lang))?;
     let unit = s.store.unit(&r.unit_code).await.map_err(store_err(lang))?;
     let province = match &unit {
         Some(u) => s
