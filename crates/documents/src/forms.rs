@@ -861,7 +861,16 @@ fn handed_to(info: &DossierInfo<'_>, step: &Step<'_>) -> String {
             .assignee
             .as_deref()
             .map_or_else(|| "Chuyên viên xử lý".to_string(), |a| staff_name(info, a)),
-        Action::Propose => "Lãnh đạo đơn vị".to_string(),
+        // The leader who took it up next, by name; the role only while
+        // nobody has yet.
+        Action::Propose => info
+            .events
+            .iter()
+            .find(|e| e.seq > step.event.seq && e.role == Role::Leader.as_str())
+            .map_or_else(
+                || "Lãnh đạo đơn vị".to_string(),
+                |e| staff_name(info, &e.actor),
+            ),
         Action::Approve | Action::Reject => desk.to_string(),
         Action::RequestSupplement
         | Action::RefuseIntake

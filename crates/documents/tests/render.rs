@@ -170,6 +170,9 @@ fn every_form_reads_back_in_vietnamese() {
         ],
     );
     let t = extract(&Form::ControlSheet.render(&info).expect("05"), "mau-05");
+    // Who received the proposal is the leader by name, not a role.
+    let flat = t.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(!flat.contains("Lãnh đạo đơn vị"), "{flat}");
     has(
         &t,
         &[
