@@ -707,6 +707,8 @@ async fn actions_through_the_forms_carry_a_dossier_to_returned() {
         // Only what this officer may do now.
         let r = env.get(&page, Some(&receptionist)).await;
         r.expect(200);
+        // The catalog version it is decided under is named on the page.
+        assert!(r.has("danh mục phiên bản 1"), "{}", r.body);
         assert!(r.has("id=\"act-receive\""));
         assert!(r.has("id=\"note-refuse_intake\""));
         assert!(!r.has("id=\"act-propose\"") && !r.has("id=\"act-approve\""));

@@ -104,6 +104,8 @@ pub(super) struct DossierPage {
     pub(super) version: i64,
     pub(super) procedure: String,
     pub(super) procedure_code: String,
+    /// The catalog version the dossier was received under (its time limit and fee).
+    pub(super) catalog_version: i64,
     pub(super) unit: String,
     pub(super) channel: String,
     pub(super) status: String,
@@ -657,6 +659,7 @@ pub(super) async fn dossier_view(
         version: r.version,
         procedure: procedure.name.clone(),
         procedure_code: procedure.code.clone(),
+        catalog_version: r.catalog_version,
         unit,
         channel: channel_words(&c, &r.channel),
         status: status_words(&c, proj.status),
