@@ -252,7 +252,7 @@ macro_rules! backend_sql {
         /// Add to the index counters, per day and per month. PostgreSQL
         /// does both in one statement (one round trip while the unit's
         /// locks are held); SQLite, in-process, runs two.
-        async fn add_counts(
+        pub(crate) async fn add_counts(
             tx: &mut Transaction<'static, Db>,
             unit_code: &str,
             index: &[motcua_domain::index::Delta],
@@ -882,10 +882,10 @@ macro_rules! backend_sql {
     };
 }
 
-mod sqlite {
+pub(crate) mod sqlite {
     backend_sql!(sqlx::Sqlite, "", false);
 }
 
-mod postgres {
+pub(crate) mod postgres {
     backend_sql!(sqlx::Postgres, " FOR UPDATE", true);
 }

@@ -138,35 +138,14 @@ fn parse_day(s: &str) -> Option<Date> {
 }
 
 macro_rules! index_sql {
-    ($db:ty) => {
+    ($db:ty, $backend:ident) => {
         use super::*;
         use sqlx::{QueryBuilder, Row};
         type Db = $db;
 
+        /// The same counter update as a dossier event's, in `tx`.
         async fn add_in_tx(tx: &mut sqlx::Transaction<'static, Db>, unit: &str, deltas: &[Delta]) -> Result<()> {
-            for d in deltas {
-                sqlx::query(
-                    "INSERT INTO index_counts (day, unit_code, metric, n) VALUES ($1, $2, $3, $4) \
-                     ON CONFLICT (day, unit_code, metric) DO UPDATE SET n = index_counts.n + excluded.n",
-                )
-                .bind(day_text(d.day))
-                .bind(unit)
-                .bind(d.metric.as_str())
-                .bind(d.delta)
-                .execute(&mut **tx)
-                .await?;
-                sqlx::query(
-                    "INSERT INTO index_counts_month (month, unit_code, metric, n) VALUES ($1, $2, $3, $4) \
-                     ON CONFLICT (month, unit_code, metric) DO UPDATE SET n = index_counts_month.n + excluded.n",
-                )
-                .bind(month_text(d.day))
-                .bind(unit)
-                .bind(d.metric.as_str())
-                .bind(d.delta)
-                .execute(&mut **tx)
-                .await?;
-            }
-            Ok(())
+            crate::backend::$backend::add_counts(tx, unit, deltas).await
         }
 
         impl crate::Sql<$db> {
@@ -519,11 +498,11 @@ macro_rules! index_sql {
 }
 
 mod sqlite {
-    index_sql!(sqlx::Sqlite);
+    index_sql!(sqlx::Sqlite, sqlite);
 }
 
 mod postgres {
-    index_sql!(sqlx::Postgres);
+    index_sql!(sqlx::Postgres, postgres);
 }
 
 fn add_counts(out: &mut HashMap<String, Counts>, rows: Vec<(String, String, i64)>) {
