@@ -44,6 +44,7 @@ impl Caches {
             // Versions never change, except a new database's empty first one
             // that its first import fills.
             self.versions.write().map_err(|_| lock_poisoned())?.clear();
+            *self.version_list.write().map_err(|_| lock_poisoned())? = None;
         }
         if matches!(what, None | Some(Cached::Calendars)) {
             self.calendars.write().map_err(|_| lock_poisoned())?.clear();

@@ -177,6 +177,9 @@ struct Caches {
     units: RwLock<HashMap<String, Unit>>,
     /// Catalog versions by id: written once, never changed.
     versions: RwLock<HashMap<i64, Arc<Vec<Procedure>>>>,
+    /// When each version takes effect: read at every dossier creation,
+    /// changed only by an import.
+    version_list: RwLock<Option<Arc<Vec<motcua_domain::versions::Version>>>>,
     /// Moves at every clear: a value read from the database before a clear
     /// is not cached after it (it may predate the change).
     generation: std::sync::atomic::AtomicU64,
@@ -717,25 +720,19 @@ impl Store {
                 format!("Không có thủ tục mã \"{}\"", new.procedure_code),
             )
         };
-        let (_, current) = self
+        let (listed, current) = self
             .procedure(&new.procedure_code)
             .await?
             .ok_or_else(unknown)?;
         // Received under the version in force for the unit's province now:
         // its time limit and fee stay the dossier's.
-        let catalog_version = self.version_in_force(&unit.code, now).await?;
+        let catalog_version = self.version_in_force(&unit.province_code, now).await?;
         let in_version = self
             .procedure_in(catalog_version, &new.procedure_code)
             .await?;
+        // Not in the version in force: not offered (creation refuses it).
         let offered = current && in_version.is_some();
-        let procedure = match in_version {
-            Some(p) => p,
-            None => self
-                .procedure(&new.procedure_code)
-                .await?
-                .map(|(p, _)| p)
-                .ok_or_else(unknown)?,
-        };
+        let procedure = in_version.unwrap_or(listed);
         let cal = self.calendar(Some(&unit.code)).await?;
         let created = creation::create(
             &creation::Facts {

@@ -95,24 +95,38 @@ impl Store {
             .collect())
     }
 
-    /// The version a dossier of `unit` received at `at` is filed under.
-    pub async fn version_in_force(&self, unit: &str, at: OffsetDateTime) -> Result<i64> {
-        let province = self
-            .unit(unit)
-            .await?
-            .map(|u| u.province_code)
-            .unwrap_or_default();
-        let list: Vec<Version> = self
-            .catalog_versions()
-            .await?
-            .into_iter()
-            .map(|v| Version {
-                id: v.id,
-                province: v.province_code,
-                effective_from: v.effective_from,
-            })
-            .collect();
-        Ok(versions::in_force(&list, &province, at))
+    /// The version a dossier of a unit of `province` received at `at` is
+    /// filed under.
+    pub async fn version_in_force(&self, province: &str, at: OffsetDateTime) -> Result<i64> {
+        if let Some(list) = self
+            .caches
+            .version_list
+            .read()
+            .map_err(|_| crate::lock_poisoned())?
+            .as_ref()
+        {
+            return Ok(versions::in_force(list, province, at));
+        }
+        let generation = self.caches.generation();
+        let list: Arc<Vec<Version>> = Arc::new(
+            self.catalog_versions()
+                .await?
+                .into_iter()
+                .map(|v| Version {
+                    id: v.id,
+                    province: v.province_code,
+                    effective_from: v.effective_from,
+                })
+                .collect(),
+        );
+        if self.caches.generation() == generation {
+            *self
+                .caches
+                .version_list
+                .write()
+                .map_err(|_| crate::lock_poisoned())? = Some(list.clone());
+        }
+        Ok(versions::in_force(&list, province, at))
     }
 
     /// The procedures of a version. Versions never change once written, so
@@ -127,6 +141,7 @@ impl Store {
         {
             return Ok(p.clone());
         }
+        let generation = self.caches.generation();
         let specs = on_db!(self, version_specs(id))?;
         let text = format!("{{\"procedures\":[{}]}}", specs.join(","));
         let procs = if specs.is_empty() {
@@ -135,11 +150,14 @@ impl Store {
             parse_catalog(&text).map_err(|_| corrupt(&id.to_string()))?
         };
         let procs = Arc::new(procs);
-        self.caches
-            .versions
-            .write()
-            .map_err(|_| crate::lock_poisoned())?
-            .insert(id, procs.clone());
+        // Not kept if an import ran meanwhile (it may have filled version 1).
+        if self.caches.generation() == generation {
+            self.caches
+                .versions
+                .write()
+                .map_err(|_| crate::lock_poisoned())?
+                .insert(id, procs.clone());
+        }
         Ok(procs)
     }
 
