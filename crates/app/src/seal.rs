@@ -12,6 +12,24 @@ use motcua_store::signing::SigningCert;
 use motcua_store::{Result, Store};
 use time::OffsetDateTime;
 
+/// The forms an online applicant receives electronically, in the order they
+/// are listed; the control sheet (Mẫu 05) stays internal, and a counter
+/// applicant gets the stamped paper in hand.
+pub fn sent_to_applicant(channel: &str, events: &[motcua_domain::dossier::Event]) -> Vec<Form> {
+    if channel != motcua_domain::lifecycle::Channel::Online.as_str() {
+        return Vec::new();
+    }
+    [
+        Form::Receipt,
+        Form::SupplementRequest,
+        Form::Refusal,
+        Form::Apology,
+    ]
+    .into_iter()
+    .filter(|f| f.applies_to(events))
+    .collect()
+}
+
 /// What the organisation certificate says it is.
 pub fn organisation_name(unit_name: &str) -> String {
     format!("Trung tâm Phục vụ hành chính công {unit_name}")

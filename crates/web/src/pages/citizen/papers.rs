@@ -6,14 +6,6 @@
 use super::*;
 use motcua_documents::Form;
 
-/// Forms sent to the applicant, in the order the lookup page lists them.
-const SENT: [Form; 4] = [
-    Form::Receipt,
-    Form::SupplementRequest,
-    Form::Refusal,
-    Form::Apology,
-];
-
 pub struct PaperLink {
     pub slug: &'static str,
     pub label: String,
@@ -21,11 +13,8 @@ pub struct PaperLink {
 
 /// The forms of an online dossier the applicant can download now.
 pub(super) fn papers(c: &Ctx, rec: &DossierRecord) -> Vec<PaperLink> {
-    if rec.row.channel != Channel::Online.as_str() {
-        return Vec::new();
-    }
-    SENT.into_iter()
-        .filter(|f| f.applies_to(&rec.events))
+    motcua_app::seal::sent_to_applicant(&rec.row.channel, &rec.events)
+        .into_iter()
         .map(|f| PaperLink {
             slug: f.slug(),
             label: c.tr(f.title_vi(), f.title_en()).to_string(),
@@ -66,7 +55,7 @@ pub(super) async fn paper(
     let form = file
         .strip_suffix(".pdf")
         .and_then(Form::from_slug)
-        .filter(|f| SENT.contains(f) && papers(&c, &rec).iter().any(|p| p.slug == f.slug()))
+        .filter(|f| motcua_app::seal::sent_to_applicant(&rec.row.channel, &rec.events).contains(f))
         .ok_or_else(not_found)?;
     let now = s.now();
     let unit = rec.row.unit_code.clone();
