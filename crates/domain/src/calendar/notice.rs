@@ -226,12 +226,16 @@ fn day_line(n: usize, line: &str, year: i32, seen: &[NoticeDay]) -> Result<Notic
     Ok(NoticeDay { date, kind, name })
 }
 
-/// The shipped notices, parsed (a unit test keeps every one valid).
+/// The shipped notices, parsed once (a unit test keeps every one valid):
+/// every unit's calendar starts from them.
 pub fn shipped() -> Vec<Notice> {
-    SHIPPED
-        .iter()
-        .filter_map(|text| parse_notice(text).ok())
-        .collect()
+    static PARSED: std::sync::LazyLock<Vec<Notice>> = std::sync::LazyLock::new(|| {
+        SHIPPED
+            .iter()
+            .filter_map(|text| parse_notice(text).ok())
+            .collect()
+    });
+    PARSED.clone()
 }
 
 #[cfg(test)]
