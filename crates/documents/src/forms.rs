@@ -872,6 +872,15 @@ fn handed_to(info: &DossierInfo<'_>, step: &Step<'_>) -> String {
                 |e| staff_name(info, &e.actor),
             ),
         Action::Approve | Action::Reject => desk.to_string(),
+        // Handed to the commune competent to decide (Decree 118/2025, art. 14).
+        Action::Route => format!(
+            "Bộ phận tiếp nhận và trả kết quả, đơn vị {}",
+            step.event
+                .payload
+                .to_unit
+                .as_deref()
+                .unwrap_or("có thẩm quyền")
+        ),
         Action::RequestSupplement
         | Action::RefuseIntake
         | Action::ReturnResult

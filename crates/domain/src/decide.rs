@@ -82,6 +82,10 @@ pub enum Command {
     CorrectApplicant {
         applicant: ApplicantInput,
     },
+    /// Forward to the unit competent to decide (Decree 118/2025, art. 14).
+    Route {
+        to_unit: String,
+    },
 }
 
 /// The raw fields of an action request, as a page or the API received them.
@@ -99,6 +103,8 @@ pub struct RawCommand<'a> {
     pub applicant: Option<&'a ApplicantInput>,
     /// For a second supplement request: the officer confirmed the warning.
     pub confirm_late: bool,
+    /// For routing: the code of the competent unit.
+    pub to_unit: Option<&'a str>,
 }
 
 /// The action a request names, if it is one taken on an existing dossier
@@ -181,6 +187,20 @@ impl Command {
                     )
                 })?,
             },
+            Action::Route => Command::Route {
+                to_unit: raw
+                    .to_unit
+                    .map(str::trim)
+                    .filter(|u| !u.is_empty())
+                    .ok_or_else(|| {
+                        Problem::invalid(
+                            "to_unit_required",
+                            "to_unit",
+                            "Cần chọn đơn vị có thẩm quyền giải quyết",
+                        )
+                    })?
+                    .to_string(),
+            },
         })
     }
 
@@ -200,6 +220,7 @@ impl Command {
             Command::Apologize { .. } => Action::Apologize,
             Command::ReissueKey => Action::ReissueKey,
             Command::CorrectApplicant { .. } => Action::CorrectApplicant,
+            Command::Route { .. } => Action::Route,
         }
     }
 }
@@ -227,6 +248,9 @@ pub struct Facts<'a> {
     /// Who among those a request names may be assigned (the unit's active
     /// specialists; the store looks up only the one named).
     pub specialists: &'a [String],
+    /// Where the dossier may be routed: the other units of its unit's
+    /// province (the store looks up only the one a request names).
+    pub route_targets: &'a [String],
     pub now: OffsetDateTime,
 }
 
@@ -275,6 +299,14 @@ fn may(
         .principal_for(action)
         .ok_or_else(|| forbidden(action))?;
     let to = next_status(state.status, state.paused_from, action)?;
+    if action == Action::Route && state.routed {
+        return Err(Problem::new(
+            ProblemKind::Conflict,
+            "already_routed",
+            "Hồ sơ đã được chuyển đến đơn vị có thẩm quyền; đơn vị đó giải quyết, không chuyển tiếp",
+        )
+        .with_field("action"));
+    }
     if matches!(action, Action::Propose | Action::RequestSupplement)
         && !is_own_work(principal, state.assignee.as_deref(), asker.name())
     {
@@ -483,6 +515,18 @@ pub fn decide(
             payload.applicant = Some(changes);
             effects.applicant = Some(fixed);
         }
+        Command::Route { to_unit } => {
+            if !facts.route_targets.iter().any(|u| u == to_unit) {
+                return Err(Problem::invalid(
+                    "bad_unit",
+                    "to_unit",
+                    format!(
+                        "\"{to_unit}\" không phải đơn vị cấp xã khác trong cùng tỉnh với đơn vị tiếp nhận"
+                    ),
+                ));
+            }
+            payload.to_unit = Some(to_unit.clone());
+        }
         Command::Receive
         | Command::RefuseIntake
         | Command::Propose
@@ -562,6 +606,7 @@ mod tests {
             finished_at: None,
             returned_at: None,
             apologized: false,
+            routed: false,
             version: 3,
         }
     }
@@ -628,7 +673,7 @@ mod tests {
 submitted           | citizen             | withdraw
 submitted           | receptionist        | receive refuse_intake withdraw reissue_key correct_applicant
 received            | citizen             | withdraw
-received            | receptionist        | assign request_supplement withdraw apologize reissue_key correct_applicant
+received            | receptionist        | assign request_supplement withdraw apologize reissue_key correct_applicant route
 received            | specialist          | request_supplement
 received            | leader              | assign apologize
 processing          | citizen             | withdraw
@@ -672,6 +717,10 @@ withdrawn           | receptionist        | reissue_key correct_applicant
         out
     }
 
+    /// Another commune of the same province, the one routing tests name.
+    static ROUTE_TARGETS: std::sync::LazyLock<Vec<String>> =
+        std::sync::LazyLock::new(|| vec!["30115".to_string()]);
+
     fn facts<'a>(
         st: &'a Projection,
         on_file: &'a ApplicantOnFile,
@@ -686,6 +735,7 @@ withdrawn           | receptionist        | reissue_key correct_applicant
             procedure,
             cal,
             specialists,
+            route_targets: &ROUTE_TARGETS,
             now: time::macros::datetime!(2026-03-02 09:00 +7),
         }
     }
@@ -743,6 +793,7 @@ withdrawn           | receptionist        | reissue_key correct_applicant
                         missing: &missing,
                         documents: &documents,
                         applicant: Some(&fixed),
+                        to_unit: Some("30115"),
                         ..RawCommand::default()
                     };
                     let req = Request {
@@ -897,5 +948,62 @@ withdrawn           | receptionist        | reissue_key correct_applicant
         // A supplement request names documents: never taken as done.
         let supplement = event(Action::RequestSupplement, Some("Thiếu"), None);
         assert!(!repeats(&supplement, "request_supplement", "Thiếu", ""));
+    }
+
+    #[test]
+    fn a_dossier_is_routed_once_to_another_unit_of_the_province() {
+        let procedure = crate::catalog::parse_catalog(crate::catalog::DEFAULT_CATALOG_JSON)
+            .expect("catalog")
+            .remove(0);
+        let cal = WorkCalendar::vietnam();
+        let on_file = ApplicantOnFile {
+            full_name: "A".into(),
+            id_number: "087188001234".into(),
+            date_of_birth: "1988-04-12".into(),
+            phone: "0912345678".into(),
+            email: None,
+            address: "Ấp 2".into(),
+        };
+        let receptionist = Asker::Staff {
+            name: "r",
+            roles: &[Role::Receptionist],
+        };
+        let req = |to_unit: Option<&'static str>| Request {
+            raw: RawCommand {
+                action: "route",
+                to_unit,
+                ..RawCommand::default()
+            },
+            version: 3,
+            via: Via::Page,
+        };
+        let mut st = state(Status::Received, None);
+        st.due_at = Some(time::macros::datetime!(2026-03-05 09:00 +7));
+        let f = facts(&st, &on_file, &procedure, &cal, &[]);
+        let e = decide(&f, &receptionist, &req(None)).expect_err("no unit");
+        assert_eq!(
+            (e.code, e.field.as_deref()),
+            ("to_unit_required", Some("to_unit"))
+        );
+        let e = decide(&f, &receptionist, &req(Some("79001"))).expect_err("not in the list");
+        assert_eq!((e.code, e.field.as_deref()), ("bad_unit", Some("to_unit")));
+        let d = decide(&f, &receptionist, &req(Some("30115"))).expect("routed");
+        assert_eq!(d.event.payload.to_unit.as_deref(), Some("30115"));
+        assert_eq!(d.event.to_status, Status::Received);
+        // The due instant set at reception stands; no counter moves.
+        assert_eq!(d.projection.due_at, st.due_at);
+        assert!(d.projection.routed);
+        assert!(d.index.is_empty(), "{:?}", d.index);
+        let e = decide(
+            &facts(&d.projection, &on_file, &procedure, &cal, &[]),
+            &receptionist,
+            &Request {
+                version: 4,
+                ..req(Some("30115"))
+            },
+        )
+        .expect_err("routed once");
+        assert_eq!(e.code, "already_routed");
+        assert!(!offered(&d.projection, &receptionist).contains(&Action::Route));
     }
 }

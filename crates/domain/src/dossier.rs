@@ -384,6 +384,9 @@ pub struct Projection {
     pub finished_at: Option<OffsetDateTime>,
     pub returned_at: Option<OffsetDateTime>,
     pub apologized: bool,
+    /// Forwarded to the competent unit by the center that received it
+    /// (Decree 118/2025, art. 14): it is routed at most once.
+    pub routed: bool,
     pub version: i64,
 }
 
@@ -463,6 +466,7 @@ impl Projection {
             finished_at: None,
             returned_at: None,
             apologized: false,
+            routed: false,
             version: ev.seq,
         };
         match ev.action {
@@ -551,6 +555,7 @@ impl Projection {
                     self.paused_at = Some(ev.at);
                 }
             }
+            Action::Route => self.routed = true,
             Action::Propose
             | Action::SendBack
             | Action::Submit

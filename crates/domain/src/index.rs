@@ -59,6 +59,43 @@ metrics! {
     FeedbackLate = "feedback_late" / "Phản ánh, kiến nghị trả lời quá hạn",
 }
 
+/// Which of a dossier's two units a counter belongs to when one commune's
+/// center received a dossier another commune decides (Decree 118/2025,
+/// art. 14). Giả định (assumption, see SERVICE-INDEX.md): the portal counts
+/// the channel and digitization for the unit that received the dossier, and
+/// timeliness and satisfaction for the unit that decided it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    Receiving,
+    Competent,
+}
+
+impl Metric {
+    /// The unit this counter is kept for.
+    pub fn side(self) -> Side {
+        match self {
+            Metric::ReceivedDirect
+            | Metric::ReceivedOnlineFull
+            | Metric::ReceivedOnlinePartial
+            | Metric::Digitized => Side::Receiving,
+            Metric::FinishedOnTime
+            | Metric::FinishedLate
+            | Metric::Rated
+            | Metric::RatedUnsatisfied
+            | Metric::Feedback
+            | Metric::FeedbackOnTime
+            | Metric::FeedbackLate => Side::Competent,
+        }
+    }
+}
+
+/// What the screens say of the split, marked as an assumption.
+pub const SPLIT_ASSUMPTION: &str = "Giả định: hồ sơ do trung tâm của xã khác tiếp nhận (tiếp nhận \
+    không phụ thuộc địa giới hành chính, Điều 14 Nghị định 118/2025/NĐ-CP) được tính hình thức \
+    nộp (chỉ số 3.3) và số hóa khi tiếp nhận cho đơn vị tiếp nhận; tiến độ giải quyết (chỉ số \
+    2.1) và mức độ hài lòng cho đơn vị có thẩm quyền giải quyết. Cổng Dịch vụ công quốc gia \
+    chưa công bố cách tính này.";
+
 /// Counts of one unit (or a province) over a period.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Counts(pub BTreeMap<Metric, i64>);
@@ -1151,6 +1188,7 @@ mod tests {
             finished_at: None,
             returned_at: None,
             apologized: false,
+            routed: false,
             version: 1,
         }
     }

@@ -73,6 +73,7 @@ string_enum!(
         Apologize = "apologize" / "Xin lỗi và hẹn lại ngày trả",
         ReissueKey = "reissue_key" / "Cấp lại mã tra cứu",
         CorrectApplicant = "correct_applicant" / "Sửa thông tin người nộp",
+        Route = "route" / "Chuyển đến đơn vị có thẩm quyền giải quyết",
     }
 );
 
@@ -172,6 +173,9 @@ pub fn allowed_roles(action: Action) -> &'static [Role] {
         Action::ReissueKey => &[Receptionist],
         // The counter typed the applicant's details; it corrects them, saying why.
         Action::CorrectApplicant => &[Receptionist],
+        // The center that received a dossier for another commune's
+        // procedure forwards it (Decree 118/2025, art. 14).
+        Action::Route => &[Receptionist],
     }
 }
 
@@ -286,6 +290,9 @@ pub fn next_status(
         // Wrong details print on the receipt, the register and the result in
         // every state: a correction never moves the dossier.
         (Action::CorrectApplicant, _) => Some(status),
+        // Forwarded once received, before anyone works on it: the competent
+        // unit assigns it. The status does not move.
+        (Action::Route, Received) => Some(Received),
         _ => None,
     };
     to.ok_or_else(|| {

@@ -54,6 +54,9 @@ pub struct Payload {
     pub new_due: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pause_remaining: Option<i64>,
+    /// The competent unit a dossier was routed to (Decree 118/2025, art. 14).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to_unit: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub via: Option<Via>,
 }
@@ -89,6 +92,7 @@ mod tests {
             r#"{"delivery":{"method":"counter"},"via":"direct"}"#,
             r#"{"new_due":"2026-02-11T16:00:00+07:00","pause_remaining":0}"#,
             r#"{"due_at":"2026-03-05T09:00:00+07:00","via":"kiosk"}"#,
+            r#"{"to_unit":"30115","via":"page"}"#,
             r#"{"applicant":{"address":{"from":"Ấp 2 😀","to":"Ấp 2"},"email":{"from":null,"to":"a@b.vn"}},"via":"page"}"#,
         ] {
             let p = Payload::parse(text).unwrap_or_else(|e| panic!("{text}: {e}"));

@@ -210,6 +210,27 @@ async fn release_1_data_upgrades_and_answers_as_before() {
     );
     run_ok(&data, &["audit", "verify"]);
     run_ok(&data, &["index", "verify"]);
+    // Release 6: reception regardless of boundary (migration 0022). Every
+    // dossier of release 1 was received by the unit that decides it.
+    let db = sqlx::SqlitePool::connect(&format!(
+        "sqlite://{}",
+        data.join("motcua.sqlite").display()
+    ))
+    .await
+    .expect("database");
+    let (same, routed): (i64, i64) = sqlx::query_as(
+        "SELECT SUM(CASE WHEN received_by = unit_code THEN 1 ELSE 0 END), \
+         SUM(CASE WHEN routed_at IS NULL THEN 0 ELSE 1 END) FROM dossiers",
+    )
+    .fetch_one(&db)
+    .await
+    .expect("units");
+    db.close().await;
+    assert_eq!(
+        (same, routed),
+        (dossiers.len() as i64, 0),
+        "receiving unit ≠ competent unit after the upgrade"
+    );
 
     let http = reqwest::Client::new();
     let server = serve(&data, &http).await;

@@ -35,12 +35,33 @@ macro_rules! audit_sql {
                 .await?)
             }
 
-            /// Events outside any chain (written around the store), and the total.
+            /// One page of the second links (routing events in the competent
+            /// unit's chain), in chain order, after (unit, seq).
+            pub async fn second_link_page(&self, after_unit: &str, after_seq: i64, limit: i64) -> Result<Vec<ChainRow>> {
+                Ok(sqlx::query_as(
+                    "SELECT l.unit_code, l.unit_seq, l.prev_hash, l.hash, d.code AS dossier_code, e.seq, e.at, e.actor, e.role, \
+                     e.action, e.from_status, e.to_status, e.note, e.payload, CAST(NULL AS BIGINT) AS frozen_due, \
+                     CAST(NULL AS BIGINT) AS frozen_pause, CAST(NULL AS TEXT) AS frozen_mac \
+                     FROM event_links l JOIN dossier_events e ON e.id = l.event_id JOIN dossiers d ON d.id = e.dossier_id \
+                     WHERE l.unit_code > $1 OR (l.unit_code = $2 AND l.unit_seq > $3) ORDER BY l.unit_code, l.unit_seq LIMIT $4",
+                )
+                .bind(after_unit)
+                .bind(after_unit)
+                .bind(after_seq)
+                .bind(limit)
+                .fetch_all(&self.read)
+                .await?)
+            }
+
+            /// Events outside any chain (written around the store), and the
+            /// total of links (events and second links).
             pub async fn unchained_events(&self) -> Result<(i64, i64)> {
-                let row = sqlx::query("SELECT COUNT(*), COALESCE(SUM(CASE WHEN hash IS NULL OR unit_code IS NULL THEN 1 ELSE 0 END), 0) FROM dossier_events")
+                let row = sqlx::query("SELECT COUNT(*), COALESCE(SUM(CASE WHEN hash IS NULL OR unit_code IS NULL THEN 1 ELSE 0 END), 0), \
+                     (SELECT COUNT(*) FROM event_links) FROM dossier_events")
                     .fetch_one(&self.read)
                     .await?;
-                Ok((row.get(1), row.get(0)))
+                let (events, links): (i64, i64) = (row.get(0), row.get(2));
+                Ok((row.get(1), events + links))
             }
 
             pub async fn audit_heads(&self) -> Result<Vec<(String, i64, String)>> {
@@ -106,8 +127,11 @@ macro_rules! audit_sql {
                     .await?)
             }
 
-            pub async fn dossier_unit(&self, id: i64) -> Result<Option<(String, String)>> {
-                Ok(sqlx::query_as("SELECT unit_code, code FROM dossiers WHERE id = $1").bind(id).fetch_optional(&self.read).await?)
+            pub async fn dossier_unit(&self, id: i64) -> Result<Option<(String, String, String, Option<i64>)>> {
+                Ok(sqlx::query_as("SELECT unit_code, code, received_by, routed_at FROM dossiers WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&self.read)
+                    .await?)
             }
 
             pub async fn count_dossiers(&self) -> Result<i64> {
@@ -161,6 +185,25 @@ mod postgres {
             ))
         }
     }
+}
+
+/// One page of every chain, in chain order: the events' own links merged
+/// with the second links of routing events.
+async fn chain_page(
+    store: &Store,
+    after_unit: &str,
+    after_seq: i64,
+    limit: i64,
+) -> Result<Vec<ChainRow>> {
+    let own = on_db!(store, chain_page(after_unit, after_seq, limit))?;
+    let second = on_db!(store, second_link_page(after_unit, after_seq, limit))?;
+    if second.is_empty() {
+        return Ok(own);
+    }
+    let mut all: Vec<ChainRow> = own.into_iter().chain(second).collect();
+    all.sort_by(|a, b| (&a.unit_code, a.unit_seq).cmp(&(&b.unit_code, b.unit_seq)));
+    all.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    Ok(all)
 }
 
 impl Store {
@@ -219,6 +262,24 @@ impl Store {
         Ok(heads.len())
     }
 
+    /// One unit's chain, in order: (dossier code, event seq, action) of
+    /// each link.
+    pub async fn chain_of(&self, unit: &str) -> Result<Vec<(String, i64, String)>> {
+        let mut out = Vec::new();
+        let mut after = 0i64;
+        loop {
+            let page = chain_page(self, unit, after, 5000).await?;
+            let mine: Vec<&ChainRow> = page.iter().filter(|r| r.unit_code == unit).collect();
+            let Some(last) = mine.last() else { break };
+            after = last.unit_seq;
+            out.extend(
+                mine.iter()
+                    .map(|r| (r.dossier_code.clone(), r.seq, r.action.clone())),
+            );
+        }
+        Ok(out)
+    }
+
     /// Walk every unit's chain: recompute each link (unkeyed before the
     /// keyed mark, keyed after it), find gaps, compare with the heads and
     /// with every signed checkpoint. Reports the first broken link of each chain.
@@ -274,7 +335,7 @@ impl Store {
         let mut last: HashMap<String, (i64, String)> = HashMap::new();
         let (mut after_unit, mut after_seq) = (String::new(), 0i64);
         loop {
-            let page = on_db!(self, chain_page(&after_unit, after_seq, 5000))?;
+            let page = chain_page(self, &after_unit, after_seq, 5000).await?;
             let Some(tail) = page.last() else { break };
             (after_unit, after_seq) = (tail.unit_code.clone(), tail.unit_seq);
             for r in &page {
@@ -478,10 +539,24 @@ impl Store {
         })
     }
 
-    /// The unit of a dossier, by its internal id.
-    /// The unit and code of a dossier, by its id.
-    pub async fn dossier_unit(&self, id: i64) -> Result<Option<(String, String)>> {
-        on_db!(self, dossier_unit(id))
+    /// The code of the dossier a document belongs to, if `user` may read
+    /// the document: every document of their units' dossiers; for the unit
+    /// that received a dossier routed elsewhere, the documents it took in
+    /// up to the routing (Decree 118/2025, art. 14).
+    pub async fn document_readable_by(
+        &self,
+        user: &User,
+        dossier_id: i64,
+        created_at: OffsetDateTime,
+    ) -> Result<Option<String>> {
+        let Some((unit, code, received_by, routed_at)) = on_db!(self, dossier_unit(dossier_id))?
+        else {
+            return Ok(None);
+        };
+        let taken_in = routed_at.is_some_and(|r| model::to_ms(created_at) <= r);
+        let reads =
+            user.reads_dossiers_of(&unit) || (taken_in && user.reads_dossiers_of(&received_by));
+        Ok(reads.then_some(code))
     }
 
     pub async fn count_dossiers(&self) -> Result<i64> {
@@ -505,6 +580,23 @@ impl Store {
                 "inconsistent_dossier",
                 format!(
                     "Hồ sơ {code}: dữ liệu lưu khác với lịch sử sự kiện ({stored:?} ≠ {folded:?})"
+                ),
+            )
+            .into());
+        }
+        // Where it works: where its routing event sent it, or where it was received.
+        let routed_to = rec
+            .events
+            .iter()
+            .filter(|e| e.action == Action::Route)
+            .find_map(|e| e.payload.to_unit.clone());
+        let expected = routed_to.as_deref().unwrap_or(&rec.row.received_by);
+        if expected != rec.row.unit_code || routed_to.is_some() != rec.row.routed_at.is_some() {
+            return Err(Problem::conflict(
+                "inconsistent_dossier",
+                format!(
+                    "Hồ sơ {code}: đơn vị giải quyết {} khác với lịch sử chuyển hồ sơ ({expected})",
+                    rec.row.unit_code
                 ),
             )
             .into());

@@ -249,6 +249,64 @@ macro_rules! backend_sql {
             add_counts(tx, unit_code, index).await
         }
 
+        /// Put a routing event, already a link of the receiving unit's chain,
+        /// into the competent unit's chain too (Decree 118/2025, art. 14): its
+        /// history there starts with how the dossier arrived. The competent
+        /// unit's subscribers hear of it like any event of theirs.
+        #[allow(clippy::too_many_arguments)]
+        async fn insert_second_link(
+            tx: &mut Transaction<'static, Db>,
+            audit_key: &[u8],
+            dossier_id: i64,
+            dossier_code: &str,
+            unit_code: &str,
+            procedure_code: &str,
+            e: &Event,
+        ) -> Result<()> {
+            let head: Option<(i64, String)> =
+                sqlx::query_as(concat!("SELECT seq, hash FROM audit_heads WHERE unit_code = $1", $lock))
+                    .bind(unit_code)
+                    .fetch_optional(&mut **tx)
+                    .await?;
+            let (prev_seq, prev_hash) = head.unwrap_or_else(|| (0, motcua_domain::audit::GENESIS.to_string()));
+            let link = motcua_domain::audit::Link { unit_code, unit_seq: prev_seq + 1, prev_hash: &prev_hash, dossier_code };
+            let hash = motcua_domain::audit::keyed_event_hash(audit_key, &link, e);
+            sqlx::query(
+                "INSERT INTO event_links (event_id, unit_code, unit_seq, prev_hash, hash) \
+                 SELECT id, $1, $2, $3, $4 FROM dossier_events WHERE dossier_id = $5 AND seq = $6",
+            )
+            .bind(unit_code)
+            .bind(link.unit_seq)
+            .bind(&prev_hash)
+            .bind(&hash)
+            .bind(dossier_id)
+            .bind(e.seq)
+            .execute(&mut **tx)
+            .await?;
+            sqlx::query(
+                "INSERT INTO audit_heads (unit_code, seq, hash) VALUES ($1, $2, $3) \
+                 ON CONFLICT (unit_code) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
+            )
+            .bind(unit_code)
+            .bind(link.unit_seq)
+            .bind(&hash)
+            .execute(&mut **tx)
+            .await?;
+            let message = motcua_domain::webhook::DossierEventMessage::of(dossier_code, unit_code, procedure_code, e);
+            sqlx::query(
+                "INSERT INTO outbox (kind, unit_code, target_id, idempotency_key, payload, next_attempt_at, created_at) \
+                 SELECT 'webhook', unit_code, id, 'webhook:' || CAST(id AS TEXT) || ':' || CAST($2 AS TEXT), $3, $4, $4 \
+                 FROM webhooks WHERE unit_code = $1 AND active",
+            )
+            .bind(unit_code)
+            .bind(&message.id)
+            .bind(message.to_json())
+            .bind(to_ms(e.at))
+            .execute(&mut **tx)
+            .await?;
+            Ok(())
+        }
+
         /// Add to the index counters, per day and per month. PostgreSQL
         /// does both in one statement (one round trip while the unit's
         /// locks are held); SQLite, in-process, runs two.
@@ -610,14 +668,16 @@ macro_rules! backend_sql {
                     updated_at: now,
                     late_from: None,
                     catalog_version: c.catalog_version,
+                    received_by: c.unit_code.to_string(),
+                    routed_at: None,
                 };
                 row.set_projection(c.projection);
                 let id: i64 = sqlx::query_scalar(
                     "INSERT INTO dossiers (code, unit_code, procedure_code, channel, status, paused_from, assignee, \
                      applicant_name, applicant_id_number, applicant_dob, applicant_phone, applicant_email, applicant_address, \
                      fields, lookup_hash, version, submitted_at, received_at, due_at, pause_remaining, finished_at, returned_at, \
-                     apologized, updated_at, late_from, catalog_version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
-                     $17, $18, $19, $20, $21, $22, $23, $24, $25, $26) RETURNING id",
+                     apologized, updated_at, late_from, catalog_version, received_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
+                     $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27) RETURNING id",
                 )
                 .bind(&row.code)
                 .bind(&row.unit_code)
@@ -645,6 +705,7 @@ macro_rules! backend_sql {
                 .bind(row.updated_at)
                 .bind(row.late_from)
                 .bind(row.catalog_version)
+                .bind(&row.received_by)
                 .fetch_one(&mut *tx)
                 .await?;
                 row.id = id;
@@ -707,7 +768,24 @@ macro_rules! backend_sql {
                 // The event goes in after the guarded update: on PostgreSQL a
                 // concurrent action waits on the row lock above and finds the
                 // version moved, instead of colliding on the event number.
-                insert_event(&mut tx, &self.audit_key, row.id, &row.code, &row.unit_code, &row.procedure_code, &decision.event, &decision.index).await?;
+                // Counters of the receiving side stay with the unit that
+                // received the dossier; the rest go to the competent unit.
+                let (own, received): (Vec<_>, Vec<_>) = decision.index.iter().copied().partition(|d| {
+                    d.metric.side() == motcua_domain::index::Side::Competent || row.received_by == row.unit_code
+                });
+                insert_event(&mut tx, &self.audit_key, row.id, &row.code, &row.unit_code, &row.procedure_code, &decision.event, &own).await?;
+                add_counts(&mut tx, &row.received_by, &received).await?;
+                if let (motcua_domain::lifecycle::Action::Route, Some(to)) = (decision.event.action, decision.event.payload.to_unit.as_deref()) {
+                    sqlx::query("UPDATE dossiers SET unit_code = $1, routed_at = $2 WHERE id = $3")
+                        .bind(to)
+                        .bind(at)
+                        .bind(row.id)
+                        .execute(&mut *tx)
+                        .await?;
+                    row.unit_code = to.to_string();
+                    row.routed_at = Some(at);
+                    insert_second_link(&mut tx, &self.audit_key, row.id, &row.code, to, &row.procedure_code, &decision.event).await?;
+                }
                 attach_documents(&mut tx, row.id, &decision.documents, by, at).await?;
                 if let Some(hash) = &decision.new_key_hash {
                     sqlx::query("UPDATE dossiers SET lookup_hash = $1 WHERE id = $2")

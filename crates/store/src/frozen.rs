@@ -98,7 +98,7 @@ impl Store {
         dossier_id: i64,
         key: &[u8],
     ) -> Result<Vec<(i64, Option<i64>, Option<i64>, String)>> {
-        let Some((_, code)) = self.dossier_unit(dossier_id).await? else {
+        let Some((_, code, _, _)) = on_db!(self, dossier_unit(dossier_id))? else {
             return Ok(Vec::new());
         };
         // A dossier that cannot be read is left as it is, not a reason to stop

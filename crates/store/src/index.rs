@@ -183,9 +183,9 @@ macro_rules! index_sql {
                 Ok(sqlx::query_as("SELECT unit_code, month, metric, n FROM index_counts_month WHERE n <> 0").fetch_all(&self.read).await?)
             }
 
-            pub(crate) async fn dossier_page(&self, after: i64, limit: i64) -> Result<Vec<(i64, String, String, String, i64)>> {
+            pub(crate) async fn dossier_page(&self, after: i64, limit: i64) -> Result<Vec<(i64, String, String, String, i64, String)>> {
                 Ok(sqlx::query_as(
-                    "SELECT id, unit_code, procedure_code, channel, catalog_version FROM dossiers WHERE id > $1 ORDER BY id LIMIT $2",
+                    "SELECT id, unit_code, procedure_code, channel, catalog_version, received_by FROM dossiers WHERE id > $1 ORDER BY id LIMIT $2",
                 )
                 .bind(after)
                 .bind(limit)
@@ -301,13 +301,20 @@ macro_rules! index_sql {
                     "d.id, d.code, d.unit_code, d.procedure_code, d.channel, d.status, d.paused_from, d.assignee, \
                      d.applicant_name, d.applicant_id_number, d.applicant_dob, d.applicant_phone, d.applicant_email, \
                      d.applicant_address, d.fields, d.lookup_hash, d.version, d.submitted_at, d.received_at, d.due_at, \
-                     d.pause_remaining, d.paused_at, d.supplement_requests, d.finished_at, d.returned_at, d.apologized, d.updated_at, d.late_from, d.catalog_version",
+                     d.pause_remaining, d.paused_at, d.supplement_requests, d.finished_at, d.returned_at, d.apologized, d.updated_at, d.late_from, d.catalog_version, \
+                     d.received_by, d.routed_at",
                     " FROM dossiers d"
                 ));
                 if drill == Drill::Unsatisfied {
                     q.push(" JOIN ratings r ON r.dossier_id = d.id");
                 }
-                q.push(" WHERE d.unit_code = ").push_bind(unit.to_string());
+                // Reception counts for the unit that received the dossier;
+                // the rest for the unit competent to decide it (`Metric::side`).
+                let column = match drill {
+                    Drill::Online | Drill::Direct | Drill::NotDigitized => " WHERE d.received_by = ",
+                    Drill::OnTime | Drill::Late | Drill::Unsatisfied => " WHERE d.unit_code = ",
+                };
+                q.push(column).push_bind(unit.to_string());
                 let settled = " AND d.status IN ('result_ready', 'returned', 'rejected')";
                 let late = "(d.apologized = TRUE OR d.finished_at > d.due_at)";
                 match drill {
@@ -646,7 +653,7 @@ impl Store {
             for (id, e) in events {
                 by_id.entry(id).or_default().push(e.into_event()?);
             }
-            for (id, unit, proc_code, channel, version) in &page {
+            for (id, unit, proc_code, channel, version, received_by) in &page {
                 let Some(events) = by_id.get(id) else {
                     continue;
                 };
@@ -673,7 +680,12 @@ impl Store {
                     .and_then(|e| e.payload.digitized)
                     .unwrap_or(false);
                 let facts = index_facts(channel, procedure, digitized);
-                add_all(&mut out, unit, &idx::contribution(&p, facts));
+                // Each counter for its side's unit (`Metric::side`).
+                let (own, received): (Vec<Delta>, Vec<Delta>) = idx::contribution(&p, facts)
+                    .into_iter()
+                    .partition(|d| d.metric.side() == idx::Side::Competent);
+                add_all(&mut out, unit, &own);
+                add_all(&mut out, received_by, &received);
             }
         }
         for (unit, at, overall) in on_db!(self, all_ratings())? {

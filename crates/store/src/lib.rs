@@ -36,6 +36,7 @@ pub mod model;
 pub mod notices;
 pub mod outbox;
 pub mod queue;
+pub mod routing;
 pub mod secrets;
 pub mod signing;
 pub mod testing;
@@ -871,6 +872,15 @@ impl Store {
                 .collect(),
             _ => Vec::new(),
         };
+        let route_targets = match (action, req.to_unit.as_deref()) {
+            (Action::Route, Some(to)) => self
+                .route_targets(&current.unit_code, Some(to))
+                .await?
+                .into_iter()
+                .map(|u| u.code)
+                .collect(),
+            _ => Vec::new(),
+        };
         if action == Action::Supplement {
             self.check_documents(
                 &procedure,
@@ -898,6 +908,7 @@ impl Store {
             tracking_number: req.tracking_number.as_deref(),
             applicant: req.applicant.as_ref(),
             confirm_late: req.confirm_late,
+            to_unit: req.to_unit.as_deref(),
         };
         let request = decide::Request {
             raw,
@@ -923,6 +934,7 @@ impl Store {
                     procedure: &procedure,
                     cal: &cal,
                     specialists: &specialists,
+                    route_targets: &route_targets,
                     now,
                 },
                 &asker,

@@ -202,6 +202,10 @@ pub struct ActionRequest {
     /// For correct_applicant: the applicant's details as they should be.
     #[serde(default)]
     pub applicant: Option<motcua_domain::dossier::ApplicantInput>,
+    /// For route: the code of the unit competent to decide, another
+    /// commune of the same province (422 `bad_unit` otherwise).
+    #[serde(default)]
+    pub to_unit: Option<String>,
     /// Through which door the request came (set by the server, recorded in the event).
     #[serde(skip)]
     pub via: motcua_domain::lifecycle::Via,
@@ -262,6 +266,12 @@ pub struct DossierRow {
     pub late_from: Option<i64>,
     /// The catalog version it was received under ([`Store::procedure_of`](crate::Store::procedure_of)).
     pub catalog_version: i64,
+    /// The unit whose center received it; `unit_code` is the unit competent
+    /// to decide it, which works on it (Decree 118/2025, art. 14). The same
+    /// unit unless the dossier was routed.
+    pub received_by: String,
+    /// When it was routed to the competent unit.
+    pub routed_at: Option<i64>,
 }
 
 /// The columns of [`DossierRow`], as a literal so queries stay static strings.
@@ -269,7 +279,7 @@ macro_rules! dossier_columns {
     () => {
         "id, code, unit_code, procedure_code, channel, status, paused_from, assignee, \
     applicant_name, applicant_id_number, applicant_dob, applicant_phone, applicant_email, applicant_address, fields, \
-    lookup_hash, version, submitted_at, received_at, due_at, pause_remaining, paused_at, supplement_requests, finished_at, returned_at, apologized, updated_at, late_from, catalog_version"
+    lookup_hash, version, submitted_at, received_at, due_at, pause_remaining, paused_at, supplement_requests, finished_at, returned_at, apologized, updated_at, late_from, catalog_version, received_by, routed_at"
     };
 }
 pub(crate) use dossier_columns;
@@ -317,6 +327,7 @@ impl DossierRow {
             finished_at: self.finished_at.map(from_ms),
             returned_at: self.returned_at.map(from_ms),
             apologized: self.apologized,
+            routed: self.routed_at.is_some(),
             version: self.version,
         })
     }

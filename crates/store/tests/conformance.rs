@@ -179,6 +179,7 @@ fn request(action: Action, version: i64) -> ActionRequest {
     match action {
         Action::Assign => r.assignee = Some("u.specialist".into()),
         Action::Apologize => r.new_due = Some("2026-04-30T16:00".into()),
+        Action::Route => r.to_unit = Some(OTHER_UNIT.into()),
         _ => {}
     }
     r

@@ -195,6 +195,9 @@ async fn random_history(store: &Store, seed: u64) -> OffsetDateTime {
         }
         match action {
             Action::Assign => req.assignee = Some("i.specialist".into()),
+            // Routed to Phường Mỹ Tho: its counters split between the two
+            // units, and the recomputation must split them the same way.
+            Action::Route => req.to_unit = Some("28261".into()),
             Action::Apologize => {
                 let due = (at + Duration::days(20)).to_offset(time::macros::offset!(+7));
                 req.new_due = Some(format!(

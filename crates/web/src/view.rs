@@ -59,6 +59,12 @@ pub fn allowed_actions(row: &DossierRow, actor: &Actor) -> Vec<&'static str> {
     let Ok(p) = row.projection() else {
         return Vec::new();
     };
+    // Only the unit that works on it acts; a receiving unit that routed it follows.
+    if let Actor::Staff(u) = actor
+        && !u.sees_unit(&row.unit_code)
+    {
+        return Vec::new();
+    }
     motcua_domain::decide::offered(&p, &actor.asker())
         .into_iter()
         .map(|a| a.as_str())
@@ -83,7 +89,11 @@ fn shown_due(row: &DossierRow) -> Option<Instant> {
 pub struct DossierSummary {
     #[schema(example = "30112-260302-0001")]
     pub code: String,
+    /// The unit competent to decide, which works on the dossier.
     pub unit_code: String,
+    /// The unit whose center received it: `unit_code` unless the dossier was
+    /// routed (reception regardless of boundary, Decree 118/2025, art. 14).
+    pub received_by: String,
     pub procedure_code: String,
     pub procedure_name: String,
     #[schema(value_type = Channel)]
@@ -120,6 +130,7 @@ pub fn summary(row: &DossierRow, procedure_name: &str, now: OffsetDateTime) -> D
     DossierSummary {
         code: row.code.clone(),
         unit_code: row.unit_code.clone(),
+        received_by: row.received_by.clone(),
         procedure_code: row.procedure_code.clone(),
         procedure_name: procedure_name.to_string(),
         channel: row.channel.clone(),

@@ -1594,3 +1594,75 @@ async fn a_unit_admin_subscribes_a_webhook_and_retries_a_failed_delivery() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_counter_routes_a_dossier_to_the_competent_commune_and_keeps_following_it() {
+    let envs = envs().await;
+    for env in &envs.list {
+        let code = env.counter_dossier(&env.receptionist, UNIT).await;
+        let page = format!("/can-bo/ho-so/{code}");
+        let act = format!("/can-bo/ho-so/{code}/thao-tac");
+        let desk = env.login("tiepnhan.myhiep").await;
+        let r = env.get(&page, Some(&desk)).await;
+        r.expect(200);
+        // The choice offered is what the rule allows: the province's other communes.
+        assert!(r.has("name=\"to_unit\""), "{}", r.body);
+        assert!(r.has(&format!("value=\"{OTHER_UNIT}\"")));
+        assert!(
+            !r.has("value=\"26506\""),
+            "a unit of another province is offered"
+        );
+        assert!(!r.has(&format!("<option value=\"{UNIT}\"")));
+        let version = hidden_in_action(&r.body, "route", "version");
+        // No unit chosen: the error names the field, nothing is written.
+        let r = env
+            .post_form(
+                &act,
+                Some(&desk),
+                &[("action", "route"), ("version", &version)],
+            )
+            .await;
+        r.expect(422);
+        assert!(r.has("href=\"#to_unit\""), "{}", r.body);
+        assert_eq!(env.version_of(&code).await.to_string(), version);
+        let r = env
+            .post_form(
+                &act,
+                Some(&desk),
+                &[
+                    ("action", "route"),
+                    ("version", &version),
+                    ("to_unit", OTHER_UNIT),
+                ],
+            )
+            .await;
+        r.expect(303);
+        // The receiving officer still opens it: status, due date, no action.
+        let r = env.get(r.location(), Some(&desk)).await;
+        r.expect(200);
+        assert!(r.has("id=\"routed\""), "{}", r.body);
+        assert!(r.has("Phường Mỹ Tho"), "{}", r.body);
+        assert!(r.has("Điều 14 Nghị định 118/2025/NĐ-CP"));
+        assert!(
+            !r.has("/thao-tac"),
+            "the receiving unit is offered an action"
+        );
+        // The competent unit works on it, and sees where it was received.
+        let theirs = env.login("tiepnhan.mytho").await;
+        let r = env.get(&page, Some(&theirs)).await;
+        r.expect(200);
+        assert!(r.has("id=\"received-by\""), "{}", r.body);
+        assert!(r.has("name=\"assignee\""), "{}", r.body);
+        assert!(!r.has("name=\"to_unit\""), "routed twice");
+        let row = env
+            .store
+            .dossier_row(&code)
+            .await
+            .expect("read")
+            .expect("row");
+        assert_eq!(
+            (row.unit_code.as_str(), row.received_by.as_str()),
+            (OTHER_UNIT, UNIT)
+        );
+    }
+}

@@ -548,6 +548,8 @@ impl Sim<'_> {
             procedure: self.procedure,
             cal: self.cal,
             specialists: &specialists,
+            // Generated dossiers are decided where they are received.
+            route_targets: &[],
             now: at,
         };
         let d = decide::decide(&facts, &asker, &request)

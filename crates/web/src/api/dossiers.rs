@@ -392,7 +392,7 @@ fn not_found() -> ApiError {
     description = "The full record: applicant, every event with actor and role, documents, and the actions the caller may take. A dossier of another unit answers exactly like an unknown code.",
     params(("code" = String, Path, description = "Dossier code (mã hồ sơ): `<unit code>-<yymmdd>-<sequence>`.", pattern = "^[0-9]{5}-[0-9]{6}-[0-9]{4,9}$", example = "30112-260302-0001")),
     responses(
-        (status = 200, description = "The dossier.", body = Dossier),
+        (status = 200, description = "The dossier. For the unit that received it and routed it to the competent unit (Decree 118/2025, art. 14): the documents taken in up to the routing, and the later events without actor, role, note or payload.", body = Dossier),
         (status = 401, response = Unauthorized),
         (status = 404, description = "Unknown code, or not of the caller's units — codes: `dossier_not_found`", body = ErrorBody),
     ),
@@ -404,9 +404,15 @@ pub async fn show(
     Path(code): Path<String>,
 ) -> ApiResult<axum::Json<Dossier>> {
     let rec = s.store.dossier(&code).await?.ok_or_else(not_found)?;
-    if !user.reads_dossiers_of(&rec.row.unit_code) {
-        return Err(not_found());
-    }
+    let rec = if user.reads_dossiers_of(&rec.row.unit_code) {
+        rec
+    } else {
+        // Routed from the caller's unit: what the receiving unit keeps.
+        s.store
+            .routed_record(&code, &user)
+            .await?
+            .ok_or_else(not_found)?
+    };
     // Reads of personal data by staff are kept (who, when, which dossier).
     s.store
         .log_access(&user.username, &rec.row.code, "api:dossier", s.now())
@@ -484,14 +490,16 @@ pub async fn document(
         ))
     };
     let (dossier_id, meta) = s.store.document(&id).await?.ok_or_else(missing)?;
-    let (allowed, code) = match dossier_id {
-        Some(id) => match s.store.dossier_unit(id).await? {
-            Some((unit, code)) => (user.reads_dossiers_of(&unit), code),
-            None => (false, String::new()),
-        },
-        // Not yet in a dossier: only its uploader's form previews it, not staff.
-        None => (false, String::new()),
+    // Not yet in a dossier: only its uploader's form previews it, not staff.
+    let code = match dossier_id {
+        Some(id) => {
+            s.store
+                .document_readable_by(&user, id, meta.created_at)
+                .await?
+        }
+        None => None,
     };
+    let (allowed, code) = (code.is_some(), code.unwrap_or_default());
     let sha = meta.sha256.clone().ok_or_else(missing)?;
     if !allowed {
         return Err(missing());

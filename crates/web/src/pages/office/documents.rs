@@ -26,17 +26,18 @@ pub(super) async fn document(
         .await
         .map_err(store_err(lang))?
         .ok_or_else(missing)?;
-    let (allowed, code) = match dossier_id {
-        Some(d) => match s.store.dossier_unit(d).await.map_err(store_err(lang))? {
-            Some((unit, code)) => (user.reads_dossiers_of(&unit), code),
-            None => (false, String::new()),
-        },
-        // Not yet in a dossier: only its uploader's form previews it, not staff.
-        None => (false, String::new()),
+    // Not yet in a dossier: only its uploader's form previews it, not staff.
+    let code = match dossier_id {
+        Some(d) => s
+            .store
+            .document_readable_by(&user, d, meta.created_at)
+            .await
+            .map_err(store_err(lang))?,
+        None => None,
     };
-    if !allowed {
+    let Some(code) = code else {
         return Err(missing());
-    }
+    };
     // A scan of an ID card is personal data: its reads are kept too.
     s.store
         .log_access(

@@ -122,6 +122,10 @@ pub(super) struct DossierPage {
     pub(super) events: Vec<EventView>,
     pub(super) actions: Vec<ActionForm>,
     pub(super) assignees: Vec<Choice>,
+    /// The units a dossier may be routed to (Decree 118/2025, art. 14).
+    pub(super) route_units: Vec<Choice>,
+    /// The unit whose center received it, when another unit decides it.
+    pub(super) received_by: String,
     pub(super) missing: Vec<Choice>,
     /// Supplements were asked before: a new request needs the officer's
     /// confirmation that the dossier will count as late.
@@ -203,6 +207,10 @@ pub(super) fn action_help(c: &Ctx, a: Action) -> &'static str {
             "Thông tin người nộp bị nhập sai hoặc có ký tự không in được: sửa và ghi rõ lý do. Lịch sử giữ cả thông tin cũ và mới.",
             "The applicant's details were typed wrong or hold characters that cannot be printed: correct them, saying why. The history keeps both old and new.",
         ),
+        Action::Route => c.tr(
+            "Thủ tục thuộc thẩm quyền của xã, phường khác trong tỉnh: chuyển hồ sơ đến đơn vị đó (tiếp nhận không phụ thuộc địa giới hành chính, Điều 14 Nghị định 118/2025/NĐ-CP). Mã hồ sơ và hạn giải quyết giữ nguyên; đơn vị này vẫn xem được tình trạng, hạn và giấy tờ đã tiếp nhận.",
+            "The procedure belongs to another commune of the province: route the dossier there (reception regardless of boundary, Decree 118/2025, art. 14). The code and due date stay; this unit keeps seeing the status, due date and the documents it took in.",
+        ),
         Action::Submit | Action::CreateAtCounter => "",
     }
 }
@@ -221,6 +229,8 @@ pub(super) struct Typed {
     pub(super) tracking_number: String,
     /// For a correction: the applicant's details as typed.
     pub(super) applicant: Option<ApplicantInput>,
+    /// For routing: the competent unit chosen.
+    pub(super) to_unit: String,
 }
 
 /// The working-time story of a dossier, by folding its events again.
@@ -348,6 +358,11 @@ pub(super) fn event_view(c: &Ctx, e: &Event, p: &Procedure) -> EventView {
                 .map(format_vn)
                 .unwrap_or_default()
         ),
+        Action::Route => format!(
+            "{}: {}",
+            c.tr("Chuyển đến đơn vị", "Routed to unit"),
+            e.payload.to_unit.as_deref().unwrap_or("")
+        ),
         Action::CorrectApplicant => {
             let names: Vec<String> = e
                 .payload
@@ -375,6 +390,37 @@ pub(super) fn event_view(c: &Ctx, e: &Event, p: &Procedure) -> EventView {
     }
 }
 
+/// One document as the dossier pages list it.
+pub(super) fn doc_view(d: &motcua_store::DocumentMeta, procedure: &Procedure) -> DocView {
+    let name = d
+        .code
+        .as_deref()
+        .and_then(|code| procedure.documents.iter().find(|pd| pd.code == code))
+        .map_or_else(|| d.code.clone().unwrap_or_default(), |pd| pd.name.clone());
+    let ct = d.content_type.as_deref().unwrap_or("");
+    let kind = if d.paper || d.sha256.is_none() {
+        "paper"
+    } else if ct.starts_with("image/") {
+        "image"
+    } else if ct == "application/pdf" {
+        "pdf"
+    } else {
+        "file"
+    };
+    DocView {
+        id: d.id.clone(),
+        name,
+        filename: d.filename.clone().unwrap_or_default(),
+        size: if kind == "paper" {
+            String::new()
+        } else {
+            motcua_store::human_size(usize::try_from(d.size).unwrap_or(0))
+        },
+        kind,
+        added: format_vn(d.created_at),
+    }
+}
+
 /// Build the dossier page for `user`, with what they typed and what went wrong.
 #[allow(clippy::too_many_arguments)]
 pub(super) async fn dossier_view(
@@ -399,37 +445,10 @@ pub(super) async fn dossier_view(
         .map_err(store_err(lang))?;
     let unit = unit_name(s, &r.unit_code).await.map_err(store_err(lang))?;
     let timing = timing(&c, rec, &procedure, &cal);
-    let doc_name = |code: Option<&str>| {
-        code.and_then(|code| procedure.documents.iter().find(|d| d.code == code))
-            .map_or_else(|| code.unwrap_or("").to_string(), |d| d.name.clone())
-    };
     let documents = rec
         .documents
         .iter()
-        .map(|d| {
-            let ct = d.content_type.as_deref().unwrap_or("");
-            let kind = if d.paper || d.sha256.is_none() {
-                "paper"
-            } else if ct.starts_with("image/") {
-                "image"
-            } else if ct == "application/pdf" {
-                "pdf"
-            } else {
-                "file"
-            };
-            DocView {
-                id: d.id.clone(),
-                name: doc_name(d.code.as_deref()),
-                filename: d.filename.clone().unwrap_or_default(),
-                size: if kind == "paper" {
-                    String::new()
-                } else {
-                    motcua_store::human_size(usize::try_from(d.size).unwrap_or(0))
-                },
-                kind,
-                added: format_vn(d.created_at),
-            }
-        })
+        .map(|d| doc_view(d, &procedure))
         .collect();
     let events = rec
         .events
@@ -457,6 +476,7 @@ pub(super) async fn dossier_view(
                     Action::Supplement => "supplement",
                     Action::ReturnResult => "return_result",
                     Action::CorrectApplicant => "correct_applicant",
+                    Action::Route => "route",
                     _ => "plain",
                 },
                 needs_note: needs_note(a),
@@ -488,6 +508,7 @@ pub(super) async fn dossier_view(
                 "postal_address" => "postal_address".to_string(),
                 "tracking_number" => "tracking_number".to_string(),
                 "confirm_late" => "confirm_late".to_string(),
+                "to_unit" => "to_unit".to_string(),
                 "applicant" => "fix-full_name".to_string(),
                 f if f.starts_with("applicant.") => {
                     format!("fix-{}", f.trim_start_matches("applicant."))
@@ -533,6 +554,30 @@ pub(super) async fn dossier_view(
             .collect()
     } else {
         Vec::new()
+    };
+    // What the rule allows: the other communes of the province.
+    let route_units = if actions.iter().any(|a| a.kind == "route") {
+        s.store
+            .route_targets(&r.unit_code, None)
+            .await
+            .map_err(store_err(lang))?
+            .into_iter()
+            .map(|u| Choice {
+                checked: u.code == typed.to_unit,
+                label: format!("{} {} ({})", u.kind, u.name, u.code),
+                value: u.code,
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    // Received here for another unit: say where it came from.
+    let received_by = if r.received_by != r.unit_code {
+        unit_name(s, &r.received_by)
+            .await
+            .map_err(store_err(lang))?
+    } else {
+        String::new()
     };
     let chosen = if typed.delivery.is_empty() {
         DeliveryMethod::Counter.as_str()
@@ -676,6 +721,8 @@ pub(super) async fn dossier_view(
         events,
         actions,
         assignees,
+        route_units,
+        received_by,
         missing,
         asked_before: proj.supplement_requests,
         confirm_late: typed.confirm_late,
@@ -742,11 +789,19 @@ pub(super) async fn dossier_page(
     let Some(user) = c.user.clone() else {
         return Ok(sign_in(&c.path));
     };
-    let rec = visible_dossier(&s, c.lang, &user, &code).await?;
     let notice =
         q.ok.as_deref()
             .and_then(|a| a.parse::<Action>().ok())
             .map(|a| format!("{}: {}", c.tr("Đã thực hiện", "Done"), action_label(&c, a)));
+    let rec = match visible_dossier(&s, c.lang, &user, &code).await {
+        Ok(rec) => rec,
+        // Routed from this officer's unit to the competent one: what the
+        // receiving unit keeps seeing.
+        Err(e) => match routed_view(&s, c, &user, &code, notice).await? {
+            Some(page) => return render(&page),
+            None => return Err(e),
+        },
+    };
     let page = dossier_view(&s, c, &user, &rec, &Typed::default(), notice, None, None).await?;
     render(&page)
 }
@@ -783,6 +838,7 @@ pub(super) async fn act(
         delivery: form.get("delivery").to_string(),
         postal_address: form.get("postal_address").to_string(),
         tracking_number: form.get("tracking_number").to_string(),
+        to_unit: form.get("to_unit").to_string(),
         applicant: (form.get("action") == Action::CorrectApplicant.as_str()).then(|| {
             ApplicantInput {
                 full_name: form.get("fix:full_name").to_string(),
@@ -863,6 +919,7 @@ pub(super) async fn act(
             tracking_number: Some(typed.tracking_number.clone()).filter(|d| !d.is_empty()),
             applicant: typed.applicant.clone(),
             confirm_late: typed.confirm_late,
+            to_unit: Some(typed.to_unit.clone()).filter(|u| !u.is_empty()),
             via: motcua_domain::lifecycle::Via::Page,
         };
         match s
@@ -929,4 +986,71 @@ pub(super) async fn act(
     let status = status_of(problem.kind);
     let page = dossier_view(&s, c, &user, &fresh, &typed, None, None, Some(&problem)).await?;
     render_status(status, &page)
+}
+
+/// A dossier this officer's unit received and routed to the competent unit:
+/// its status, due date, the documents taken in and the history without
+/// the competent unit's internal notes (Decree 118/2025, art. 14).
+#[derive(Template)]
+#[template(path = "office_routed.html")]
+pub(super) struct RoutedPage {
+    pub(super) c: Ctx,
+    pub(super) code: String,
+    pub(super) procedure: String,
+    pub(super) competent: String,
+    pub(super) routed_at: String,
+    pub(super) status: String,
+    pub(super) late: bool,
+    pub(super) due: String,
+    pub(super) documents: Vec<DocView>,
+    pub(super) events: Vec<EventView>,
+    pub(super) notice: Option<String>,
+}
+
+pub(super) async fn routed_view(
+    s: &AppState,
+    c: Ctx,
+    user: &User,
+    code: &str,
+    notice: Option<String>,
+) -> Result<Option<RoutedPage>, PageError> {
+    let lang = c.lang;
+    let Some(rec) = s
+        .store
+        .routed_record(code.trim(), user)
+        .await
+        .map_err(store_err(lang))?
+    else {
+        return Ok(None);
+    };
+    let r = &rec.row;
+    s.store
+        .log_access(&user.username, &r.code, "page:dossier:routed", s.now())
+        .await
+        .map_err(store_err(lang))?;
+    let proj = r.projection().map_err(|p| PageError::new(lang, p.into()))?;
+    let procedure = s.store.procedure_of(r).await.map_err(store_err(lang))?;
+    let competent = unit_name(s, &r.unit_code).await.map_err(store_err(lang))?;
+    let events = rec
+        .events
+        .iter()
+        .map(|e| event_view(&c, e, &procedure))
+        .collect();
+    Ok(Some(RoutedPage {
+        code: r.code.clone(),
+        procedure: procedure.name.clone(),
+        competent: format!("{competent} ({})", r.unit_code),
+        routed_at: when(r.routed_at),
+        status: status_words(&c, proj.status),
+        late: proj.is_late(s.now()),
+        due: proj.due_at.map(format_vn).unwrap_or_default(),
+        documents: rec
+            .documents
+            .iter()
+            .map(|d| doc_view(d, &procedure))
+            .collect(),
+        events,
+        notice,
+        c,
+    }))
 }

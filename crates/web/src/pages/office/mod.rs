@@ -160,6 +160,7 @@ fn action_label(c: &Ctx, a: Action) -> String {
             Action::Apologize => "Apologize and set a new date",
             Action::ReissueKey => "Issue a new lookup key",
             Action::CorrectApplicant => "Correct the applicant's details",
+            Action::Route => "Route to the competent unit",
         },
     }
     .to_string()
