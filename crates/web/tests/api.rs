@@ -1197,7 +1197,8 @@ async fn actions_check_version_state_role_sign_in_and_unit() {
                 "withdraw",
                 "apologize",
                 "reissue_key",
-                "correct_applicant"
+                "correct_applicant",
+                "route"
             ]),
             "{b}"
         );
