@@ -113,7 +113,8 @@ pub fn create(
     let index = crate::index::deltas(
         None,
         &projection,
-        crate::index::Facts::of(channel, facts.procedure, digitized),
+        // A new dossier has no result yet.
+        crate::index::Facts::of(channel, facts.procedure, digitized, false),
     );
     Ok(Created {
         event,

@@ -251,6 +251,8 @@ pub struct Facts<'a> {
     /// Where the dossier may be routed: the other units of its unit's
     /// province (the store looks up only the one a request names).
     pub route_targets: &'a [String],
+    /// An electronic result is attached (the index counts it).
+    pub e_result: bool,
     pub now: OffsetDateTime,
 }
 
@@ -277,6 +279,9 @@ pub struct Decision {
     pub event: Event,
     pub projection: Projection,
     pub index: Vec<Delta>,
+    /// Counters of the competent side that leave the routing unit for the
+    /// unit routed to (only a routing has any).
+    pub moved: Vec<Delta>,
     pub effects: Effects,
 }
 
@@ -578,12 +583,23 @@ pub fn decide(
         .channel
         .parse()
         .unwrap_or(crate::lifecycle::Channel::Counter);
-    let index_facts = IndexFacts::of(channel, facts.procedure, true);
+    let index_facts = IndexFacts::of(channel, facts.procedure, true, facts.e_result);
     let index = crate::index::deltas(Some(facts.state), &projection, index_facts);
+    // Routing hands the competent unit's counters (2.1's, so far) to the
+    // unit that decides from now on (Decree 118/2025, art. 14).
+    let moved = if action == Action::Route {
+        crate::index::contribution(&projection, index_facts)
+            .into_iter()
+            .filter(|d| d.metric.side() == crate::index::Side::Competent)
+            .collect()
+    } else {
+        Vec::new()
+    };
     Ok(Decision {
         event,
         projection,
         index,
+        moved,
         effects,
     })
 }
@@ -736,6 +752,7 @@ withdrawn           | receptionist        | reissue_key correct_applicant
             cal,
             specialists,
             route_targets: &ROUTE_TARGETS,
+            e_result: false,
             now: time::macros::datetime!(2026-03-02 09:00 +7),
         }
     }

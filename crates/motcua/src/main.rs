@@ -261,6 +261,14 @@ enum IndexCmd {
         #[arg(long)]
         period: String,
     },
+    /// Score a file of figures per unit and indicator as the national portal
+    /// does, to check them against its published points (format: README).
+    Score {
+        file: PathBuf,
+        /// Print JSON: {"units":[{"code","indicators":{"2.1":{"points","max"}},"total"}]}.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -519,6 +527,8 @@ async fn main() -> Result<()> {
             }
             Ok(())
         }
+        // Needs no database: the figures come from the file.
+        Command::Index(IndexCmd::Score { file, json }) => index_score(&file, json),
         Command::Index(cmd) => {
             let store = cli.settings.open().await?;
             match cmd {
@@ -552,6 +562,7 @@ async fn main() -> Result<()> {
                     }
                     println!("{} bộ đếm chỉ số khớp với lịch sử.", stored.len());
                 }
+                IndexCmd::Score { .. } => {}
                 IndexCmd::Rank { province, period } => {
                     let period = motcua_domain::index::Period::parse(&period)
                         .map_err(|p| anyhow::anyhow!(p.message))?;
@@ -594,6 +605,35 @@ async fn main() -> Result<()> {
             bench::main(store, cmd).await
         }
     }
+}
+
+/// `motcua index score FILE`: the points of each given indicator and the
+/// total of each unit, with the ranking's arithmetic.
+fn index_score(file: &std::path::Path, json: bool) -> Result<()> {
+    use motcua_domain::index::{self as idx, file as figures};
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| anyhow::anyhow!("không đọc được {}: {e}", file.display()))?;
+    let units = figures::score_file(&text).map_err(|p| {
+        anyhow::anyhow!("{} ({}): {}", file.display(), p.field.clone().unwrap_or_default(), p.message)
+    })?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&figures::to_output(&units))?);
+        return Ok(());
+    }
+    for u in &units {
+        println!("{} {}", u.code, u.name.as_deref().unwrap_or(""));
+        for i in u.card.indicators.iter().filter(|i| u.given.contains(&i.code)) {
+            println!(
+                "  {:<5} {:>6} / {:>5}  {}",
+                i.code,
+                idx::fmt_points(i.points_x100),
+                idx::fmt_points(i.max_x100),
+                i.name_vi
+            );
+        }
+        println!("  Tổng  {:>6} / 100,00", idx::fmt_points(u.card.total_x100));
+    }
+    Ok(())
 }
 
 /// Put a backup in place: the SQLite file and the documents. Refuses to

@@ -44,6 +44,8 @@ pub(crate) struct Decision {
     pub documents: Vec<DocumentRef>,
     /// The index counters the event changes (see `motcua_domain::index::deltas`).
     pub index: Vec<motcua_domain::index::Delta>,
+    /// Counters the routing hands from the receiving unit to the competent one.
+    pub moved: Vec<motcua_domain::index::Delta>,
     /// The hash of a new lookup key, for the row.
     pub new_key_hash: Option<String>,
     /// Corrected applicant details, for the row.
@@ -785,6 +787,14 @@ macro_rules! backend_sql {
                     row.unit_code = to.to_string();
                     row.routed_at = Some(at);
                     insert_second_link(&mut tx, &self.audit_key, row.id, &row.code, to, &row.procedure_code, &decision.event).await?;
+                    // The competent side's counters follow the dossier.
+                    let back: Vec<motcua_domain::index::Delta> = decision
+                        .moved
+                        .iter()
+                        .map(|d| motcua_domain::index::Delta { delta: -d.delta, ..*d })
+                        .collect();
+                    add_counts(&mut tx, &row.received_by, &back).await?;
+                    add_counts(&mut tx, to, &decision.moved).await?;
                 }
                 attach_documents(&mut tx, row.id, &decision.documents, by, at).await?;
                 if let Some(hash) = &decision.new_key_hash {

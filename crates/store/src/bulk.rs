@@ -581,8 +581,8 @@ pub struct BulkLoader {
     pub tx_dossiers: usize,
     /// Secondary indexes dropped for the load, to build again at the end.
     dropped: Vec<(String, String)>,
-    /// Procedures offered fully online (for the index's online counters).
-    full_online: std::collections::HashSet<String>,
+    /// The catalog's procedures (for the index's counters).
+    procedures: HashMap<String, motcua_domain::catalog::Procedure>,
     /// Index counters of the dossiers of the open transaction.
     index: crate::index::CounterMap,
 }
@@ -612,7 +612,7 @@ impl Store {
             rows_in_tx: 0,
             tx_dossiers: 100_000,
             dropped: Vec::new(),
-            full_online: Default::default(),
+            procedures: Default::default(),
             index: Default::default(),
         };
         loader.next_id = on_db!(loader, bulk_max_dossier_id())? + 1;
@@ -620,12 +620,11 @@ impl Store {
             .into_iter()
             .map(|(u, s, h)| (u, (s, h)))
             .collect();
-        loader.full_online = self
+        loader.procedures = self
             .catalog()
             .await?
             .iter()
-            .filter(|(p, _)| p.online_level == motcua_domain::catalog::OnlineLevel::Full)
-            .map(|(p, _)| p.code.clone())
+            .map(|(p, _)| (p.code.clone(), p.clone()))
             .collect();
         Ok(loader)
     }
@@ -737,18 +736,17 @@ impl BulkLoader {
         let mut events = Vec::with_capacity(batch.len() * 8);
         for d in batch {
             events.extend(self.chains.link(d));
-            // Same rule as the server's: online, or a reception event that says so.
-            let online = d.channel == "online";
+            // Same rule as the server's: online, or a reception event that
+            // says so; generated dossiers get no electronic result.
             let digitized = d
                 .events
                 .first()
                 .and_then(|e| e.payload.digitized)
                 .unwrap_or(false);
-            let facts = motcua_domain::index::Facts {
-                online,
-                full_online: self.full_online.contains(&d.procedure_code),
-                digitized: online || digitized,
-            };
+            let procedure = self.procedures.get(&d.procedure_code).ok_or_else(|| {
+                crate::StoreError::Config(format!("unknown procedure {}", d.procedure_code))
+            })?;
+            let facts = crate::index_facts(d.channel, procedure, digitized, false);
             for x in motcua_domain::index::contribution(&d.projection, facts) {
                 *self
                     .index

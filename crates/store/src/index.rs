@@ -22,9 +22,9 @@ pub type CounterMap = BTreeMap<(String, Date, Metric), i64>;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Drill {
-    /// Settled on time in the period.
+    /// Processing ended on time in the period.
     OnTime,
-    /// Settled late in the period (they cost points in 2.1).
+    /// Processing ended late in the period (they cost points in 2.1).
     Late,
     /// Received online in the period.
     Online,
@@ -72,9 +72,9 @@ impl Drill {
     pub fn for_indicator(code: &str) -> &'static [Drill] {
         match code {
             "2.1" => &[Drill::Late, Drill::OnTime],
-            "3.1" => &[Drill::NotDigitized],
-            "4.1" | "4.2" => &[Drill::Direct, Drill::Online],
-            "5.3" => &[Drill::Unsatisfied],
+            "3.3" => &[Drill::Direct, Drill::Online],
+            "4.2" => &[Drill::NotDigitized],
+            "5.4" => &[Drill::Late, Drill::Unsatisfied],
             _ => &[],
         }
     }
@@ -183,9 +183,11 @@ macro_rules! index_sql {
                 Ok(sqlx::query_as("SELECT unit_code, month, metric, n FROM index_counts_month WHERE n <> 0").fetch_all(&self.read).await?)
             }
 
-            pub(crate) async fn dossier_page(&self, after: i64, limit: i64) -> Result<Vec<(i64, String, String, String, i64, String)>> {
+            pub(crate) async fn dossier_page(&self, after: i64, limit: i64) -> Result<Vec<(i64, String, String, String, i64, String, bool)>> {
                 Ok(sqlx::query_as(
-                    "SELECT id, unit_code, procedure_code, channel, catalog_version, received_by FROM dossiers WHERE id > $1 ORDER BY id LIMIT $2",
+                    "SELECT id, unit_code, procedure_code, channel, catalog_version, received_by, \
+                     EXISTS (SELECT 1 FROM dossier_results r WHERE r.dossier_id = dossiers.id) \
+                     FROM dossiers WHERE id > $1 ORDER BY id LIMIT $2",
                 )
                 .bind(after)
                 .bind(limit)
@@ -226,6 +228,47 @@ macro_rules! index_sql {
                         )
                     })
                     .collect())
+            }
+
+            /// Per receiving unit, the procedures with a dossier submitted online in [from, to).
+            pub(crate) async fn online_procedures_used(
+                &self,
+                province: Option<&str>,
+                unit: Option<&str>,
+                from: i64,
+                to: i64,
+            ) -> Result<Vec<(String, i64)>> {
+                let mut q = QueryBuilder::<Db>::new(
+                    "SELECT received_by, COUNT(DISTINCT procedure_code) FROM dossiers WHERE channel = 'online' AND received_at >= ",
+                );
+                q.push_bind(from).push(" AND received_at < ").push_bind(to);
+                if let Some(u) = unit {
+                    q.push(" AND received_by = ").push_bind(u.to_string());
+                }
+                if let Some(p) = province {
+                    q.push(" AND received_by IN (SELECT code FROM units WHERE province_code = ").push_bind(p.to_string()).push(")");
+                }
+                q.push(" GROUP BY received_by");
+                let rows = q.build().fetch_all(&self.read).await?;
+                Ok(rows.into_iter().map(|r| (r.get(0), r.get(1))).collect())
+            }
+
+            pub(crate) async fn index_rebuild_pending(&self) -> Result<bool> {
+                let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM index_rebuild_pending").fetch_one(&self.write).await?;
+                Ok(n > 0)
+            }
+
+            pub(crate) async fn clear_index_rebuild(&self) -> Result<()> {
+                sqlx::query("DELETE FROM index_rebuild_pending").execute(&self.write).await?;
+                Ok(())
+            }
+
+            pub(crate) async fn has_result(&self, dossier_id: i64) -> Result<bool> {
+                let found: Option<i64> = sqlx::query_scalar("SELECT dossier_id FROM dossier_results WHERE dossier_id = $1")
+                    .bind(dossier_id)
+                    .fetch_optional(&self.read)
+                    .await?;
+                Ok(found.is_some())
             }
 
             pub(crate) async fn all_ratings(&self) -> Result<Vec<(String, i64, i64)>> {
@@ -315,8 +358,9 @@ macro_rules! index_sql {
                     Drill::OnTime | Drill::Late | Drill::Unsatisfied => " WHERE d.unit_code = ",
                 };
                 q.push(column).push_bind(unit.to_string());
-                let settled = " AND d.status IN ('result_ready', 'returned', 'rejected')";
-                let late = "(d.apologized = TRUE OR d.finished_at > d.due_at)";
+                // Ends of processing and lateness as `index::processing_end` and `ended_late` say.
+                let settled = " AND d.received_at IS NOT NULL AND d.status IN ('result_ready', 'returned', 'rejected', 'withdrawn')";
+                let late = "(d.apologized = TRUE OR d.supplement_requests > 1 OR d.finished_at > d.due_at)";
                 match drill {
                     Drill::OnTime | Drill::Late => {
                         q.push(settled);
@@ -603,6 +647,81 @@ impl Store {
         Ok(out)
     }
 
+    /// Counts per unit summed from the beginning through `day`.
+    pub async fn index_counts_through(
+        &self,
+        province: Option<&str>,
+        unit: Option<&str>,
+        day: Date,
+    ) -> Result<HashMap<String, Counts>> {
+        let mut out = HashMap::new();
+        let first = Date::from_calendar_date(day.year(), day.month(), 1)
+            .map_err(|e| StoreError::Config(e.to_string()))?;
+        if let Some(before) = first.previous_day() {
+            add_counts(
+                &mut out,
+                on_db!(self, index_sums(province, unit, true, "0000-01", &month_text(before)))?,
+            );
+        }
+        add_counts(
+            &mut out,
+            on_db!(self, index_sums(province, unit, false, &day_text(first), &day_text(day)))?,
+        );
+        Ok(out)
+    }
+
+    /// What the index is computed from, per unit, for a period: the counters
+    /// over it, from the beginning through its end and before its start,
+    /// and the catalog's online services used in it.
+    pub async fn index_tallies(
+        &self,
+        province: Option<&str>,
+        unit: Option<&str>,
+        period: Period,
+    ) -> Result<HashMap<String, idx::Tallies>> {
+        let mut period_counts = self.index_counts(province, unit, period).await?;
+        let mut through = self.index_counts_through(province, unit, period.to).await?;
+        let mut before = match period.from.previous_day() {
+            Some(d) => self.index_counts_through(province, unit, d).await?,
+            None => HashMap::new(),
+        };
+        // 3.1 and 3.2: the procedures offered now, all of them online
+        // (partly or fully) in the commune level's catalog.
+        let catalog = self.catalog().await?;
+        let total = i64::try_from(catalog.iter().filter(|(_, active)| *active).count())
+            .unwrap_or(i64::MAX);
+        let (from, to) = period_ms(period);
+        let mut used: HashMap<String, i64> = on_db!(self, online_procedures_used(province, unit, from, to))?
+            .into_iter()
+            .collect();
+        let mut codes: std::collections::BTreeSet<String> = period_counts.keys().cloned().collect();
+        codes.extend(through.keys().cloned());
+        codes.extend(used.keys().cloned());
+        match (unit, province) {
+            (Some(u), _) => {
+                codes.insert(u.to_string());
+            }
+            (None, Some(p)) => codes.extend(self.units(Some(p)).await?.into_iter().map(|u| u.code)),
+            (None, None) => {}
+        }
+        Ok(codes
+            .into_iter()
+            .map(|code| {
+                let t = idx::Tallies {
+                    period: period_counts.remove(&code).unwrap_or_default(),
+                    through_end: through.remove(&code).unwrap_or_default(),
+                    before_start: before.remove(&code).unwrap_or_default(),
+                    procedures: Some(idx::ProcedureTally {
+                        total,
+                        online: total,
+                        online_used: used.remove(&code).unwrap_or(0),
+                    }),
+                };
+                (code, t)
+            })
+            .collect())
+    }
+
     /// Every non-zero counter as stored.
     pub async fn index_counters(&self) -> Result<CounterMap> {
         let rows = on_db!(self, index_counter_rows())?;
@@ -653,7 +772,7 @@ impl Store {
             for (id, e) in events {
                 by_id.entry(id).or_default().push(e.into_event()?);
             }
-            for (id, unit, proc_code, channel, version, received_by) in &page {
+            for (id, unit, proc_code, channel, version, received_by, e_result) in &page {
                 let Some(events) = by_id.get(id) else {
                     continue;
                 };
@@ -679,7 +798,7 @@ impl Store {
                     .first()
                     .and_then(|e| e.payload.digitized)
                     .unwrap_or(false);
-                let facts = index_facts(channel, procedure, digitized);
+                let facts = index_facts(channel, procedure, digitized, *e_result);
                 // Each counter for its side's unit (`Metric::side`).
                 let (own, received): (Vec<Delta>, Vec<Delta>) = idx::contribution(&p, facts)
                     .into_iter()
@@ -704,11 +823,51 @@ impl Store {
         Ok(out)
     }
 
+    /// Whether an electronic result is attached to the dossier.
+    pub(crate) async fn has_result(&self, dossier_id: i64) -> Result<bool> {
+        on_db!(self, has_result(dossier_id))
+    }
+
+    /// The counters the first electronic result of `row` moves, by unit:
+    /// the receiving side's for the unit that received it, the rest for the
+    /// unit that decides it.
+    pub(crate) async fn result_counters(&self, row: &DossierRow) -> Result<Vec<(String, Vec<Delta>)>> {
+        let p = row.projection()?;
+        let procedure = self.procedure_of(row).await?;
+        let digitized = on_db!(self, events(row.id))?
+            .first()
+            .and_then(|e| e.payload.digitized)
+            .unwrap_or(false);
+        let change = idx::fact_change(
+            &p,
+            index_facts(&row.channel, &procedure, digitized, false),
+            index_facts(&row.channel, &procedure, digitized, true),
+        );
+        let (competent, receiving): (Vec<Delta>, Vec<Delta>) = change
+            .into_iter()
+            .partition(|d| d.metric.side() == idx::Side::Competent);
+        Ok(vec![
+            (row.unit_code.clone(), competent),
+            (row.received_by.clone(), receiving),
+        ])
+    }
+
     /// Replace the counters by a recomputation; returns the number of rows.
     pub async fn index_rebuild(&self) -> Result<usize> {
         let fresh = self.index_recompute().await?;
         on_db!(self, replace_index_counters(&fresh))?;
         Ok(fresh.len())
+    }
+
+    /// Recompute the counters once after an upgrade that changed what they
+    /// count (migration 0023), then forget the request.
+    pub(crate) async fn rebuild_index_if_pending(&self) -> Result<()> {
+        if on_db!(self, index_rebuild_pending())? {
+            let rows = self.index_rebuild().await?;
+            on_db!(self, clear_index_rebuild())?;
+            tracing::info!(rows, "index counters recomputed for the portal's formula");
+        }
+        Ok(())
     }
 
     /// Add counters computed elsewhere (the bulk loader's).
@@ -968,21 +1127,22 @@ impl Store {
 pub struct RankedUnit {
     pub rank: usize,
     pub unit: motcua_domain::units::Unit,
+    /// The counters over the period.
     pub counts: Counts,
     pub card: idx::Scorecard,
 }
 
-/// All units of a province ranked by total score for a period: one
-/// aggregate query over the counters, the arithmetic in the domain.
+/// All units of a province ranked by total score for a period: aggregate
+/// queries over the counters, the arithmetic in the domain.
 pub async fn ranking(store: &Store, province: &str, period: Period) -> Result<Vec<RankedUnit>> {
     let units = store.units(Some(province)).await?;
-    let mut counts = store.index_counts(Some(province), None, period).await?;
+    let mut tallies = store.index_tallies(Some(province), None, period).await?;
     let cards: Vec<(motcua_domain::units::Unit, Counts, idx::Scorecard)> = units
         .into_iter()
         .map(|u| {
-            let c = counts.remove(&u.code).unwrap_or_default();
-            let card = idx::score(&c);
-            (u, c, card)
+            let t = tallies.remove(&u.code).unwrap_or_default();
+            let card = idx::score(&idx::values(&t));
+            (u, t.period, card)
         })
         .collect();
     let totals: Vec<i64> = cards.iter().map(|(_, _, s)| s.total_x100).collect();

@@ -228,9 +228,10 @@ pub(crate) fn index_facts(
     channel: &str,
     procedure: &Procedure,
     digitized: bool,
+    e_result: bool,
 ) -> motcua_domain::index::Facts {
     let channel = channel.parse().unwrap_or(Channel::Counter);
-    motcua_domain::index::Facts::of(channel, procedure, digitized)
+    motcua_domain::index::Facts::of(channel, procedure, digitized, e_result)
 }
 
 fn local_day(t: OffsetDateTime) -> Date {
@@ -315,6 +316,7 @@ impl Store {
         store.hash_clear_lookup_keys().await?;
         store.mark_keyed_links().await?;
         store.freeze_pending().await?;
+        store.rebuild_index_if_pending().await?;
         Ok(store)
     }
 
@@ -872,6 +874,8 @@ impl Store {
                 .collect(),
             _ => Vec::new(),
         };
+        // Whether an electronic result is attached: the index counts it.
+        let e_result = self.has_result(current.id).await?;
         let route_targets = match (action, req.to_unit.as_deref()) {
             (Action::Route, Some(to)) => self
                 .route_targets(&current.unit_code, Some(to))
@@ -935,6 +939,7 @@ impl Store {
                     cal: &cal,
                     specialists: &specialists,
                     route_targets: &route_targets,
+                    e_result,
                     now,
                 },
                 &asker,
@@ -945,6 +950,7 @@ impl Store {
                 projection: d.projection,
                 documents,
                 index: d.index,
+                moved: d.moved,
                 new_key_hash: new_key_hash.filter(|_| d.effects.new_key),
                 applicant: d.effects.applicant,
             })

@@ -180,7 +180,7 @@ fn not_signed_yet() -> Problem {
 }
 
 macro_rules! signing_sql {
-    ($db:ty) => {
+    ($db:ty, $backend:ident) => {
         use super::*;
 
         type Db = $db;
@@ -289,6 +289,7 @@ macro_rules! signing_sql {
                 Ok(row.map(Into::into))
             }
 
+            #[allow(clippy::too_many_arguments)]
             pub(crate) async fn attach_result(
                 &self,
                 dossier_id: i64,
@@ -297,7 +298,13 @@ macro_rules! signing_sql {
                 filename: Option<&str>,
                 by: &str,
                 now: OffsetDateTime,
+                counters: &[(String, Vec<motcua_domain::index::Delta>)],
             ) -> Result<()> {
+                let mut tx = self.write.begin().await?;
+                let first: Option<i64> = sqlx::query_scalar("SELECT dossier_id FROM dossier_results WHERE dossier_id = $1")
+                    .bind(dossier_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
                 // Replacing is allowed until the document is signed.
                 let done = sqlx::query(
                     "INSERT INTO dossier_results (dossier_id, original_sha256, original_size, filename, attached_by, attached_at) \
@@ -313,11 +320,18 @@ macro_rules! signing_sql {
                 .bind(filename)
                 .bind(by)
                 .bind(to_ms(now))
-                .execute(&self.write)
+                .execute(&mut *tx)
                 .await?;
                 if done.rows_affected() == 0 {
                     return Err(not_signed_yet().into());
                 }
+                // The first electronic result moves the index's counters, in its transaction.
+                if first.is_none() {
+                    for (unit, deltas) in counters {
+                        crate::backend::$backend::add_counts(&mut tx, unit, deltas).await?;
+                    }
+                }
+                tx.commit().await?;
                 Ok(())
             }
 
@@ -360,11 +374,11 @@ macro_rules! signing_sql {
 }
 
 mod sqlite {
-    signing_sql!(sqlx::Sqlite);
+    signing_sql!(sqlx::Sqlite, sqlite);
 }
 
 mod postgres {
-    signing_sql!(sqlx::Postgres);
+    signing_sql!(sqlx::Postgres, postgres);
 }
 
 impl Store {
@@ -593,6 +607,7 @@ impl Signing<'_> {
             })
             .filter(|f| !f.is_empty());
         let sha = self.store.blobs().put(bytes).await?;
+        let counters = self.store.result_counters(&row).await?;
         on_db!(
             self.store,
             attach_result(
@@ -601,7 +616,8 @@ impl Signing<'_> {
                 bytes.len() as i64,
                 filename.as_deref(),
                 &user.username,
-                now
+                now,
+                &counters
             )
         )?;
         on_db!(self.store, result_doc(row.id))?.ok_or_else(|| {

@@ -550,6 +550,8 @@ impl Sim<'_> {
             specialists: &specialists,
             // Generated dossiers are decided where they are received.
             route_targets: &[],
+            // Generated dossiers get no electronic result.
+            e_result: false,
             now: at,
         };
         let d = decide::decide(&facts, &asker, &request)

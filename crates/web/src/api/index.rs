@@ -10,7 +10,7 @@ use crate::extract::Query;
 use axum::Json;
 use axum::extract::{Path, State};
 use motcua_domain::Problem;
-use motcua_domain::index::{self as idx, Group, Period, Rating, Value};
+use motcua_domain::index::{self as idx, Group, Period, Value};
 use motcua_domain::lifecycle::Role;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -66,21 +66,17 @@ pub struct GroupPoints {
     max_x100: i64,
 }
 
-/// A unit's score: total, rating and points per group.
+/// A unit's score: total and points per group (no rating level: no source names one).
 #[derive(Serialize, ToSchema)]
 pub struct Card {
     /// Total points × 100 (0–10000).
     total_x100: i64,
-    rating: Rating,
-    rating_label: &'static str,
     groups: Vec<GroupPoints>,
 }
 
 fn card(card: &idx::Scorecard) -> Card {
     Card {
         total_x100: card.total_x100,
-        rating: card.rating,
-        rating_label: card.rating.label_vi(),
         groups: idx::Group::ALL
             .iter()
             .zip(card.groups_x100)
@@ -137,8 +133,7 @@ pub struct Indicator {
     rate_x100: Option<i64>,
     points_x100: i64,
     max_x100: i64,
-    /// Where the indicator is defined (Decision 766/QĐ-TTg).
-    citation: &'static str,
+    /// The portal's formula in plain words.
     formula: &'static str,
     /// What motcua assumes where the text leaves a choice.
     #[schema(required)]
@@ -165,7 +160,7 @@ pub struct IndexUnit {
     operation_id = "indexRanking",
     tag = "index",
     summary = "Rank a province's units by the service index (Decision 766/QĐ-TTg)",
-    description = "Total and group scores (points in hundredths, 18/20/22/22/18 = 100) of every unit of the province, ranked; equal totals share a rank. Province supervisors (their province) and administrators.",
+    description = "Total and group scores (points in hundredths; groups 18/20/12/10/22/18 = 100, group 3 as two cards) of every unit of the province, computed as the national portal does, ranked; equal totals share a rank. Province supervisors (their province) and administrators.",
     params(IndexQuery),
     responses(
         (status = 200, description = "The ranking.", body = IndexRanking),
@@ -259,21 +254,24 @@ pub async fn unit(
         .unit(&code)
         .await?
         .ok_or_else(|| Problem::not_found("unit_not_found", "Không tìm thấy đơn vị"))?;
-    let counts = s
+    let tallies = s
         .store
-        .index_counts(None, Some(&code), p)
+        .index_tallies(None, Some(&code), p)
         .await?
         .remove(&code)
         .unwrap_or_default();
-    let scored = idx::score(&counts);
+    let scored = idx::score(&idx::values(&tallies));
+    let counts = &tallies.period;
     let indicators = scored
         .indicators
         .iter()
         .map(|i| {
             let (state, numerator, denominator) = match i.value {
                 Value::NoData => (IndicatorState::NoData, None, None),
-                Value::NothingToCount => (IndicatorState::NothingToCount, Some(0), Some(0)),
-                Value::Rate {
+                Value::Ratio { denominator: 0, .. } => {
+                    (IndicatorState::NothingToCount, Some(0), Some(0))
+                }
+                Value::Ratio {
                     numerator,
                     denominator,
                 } => (IndicatorState::Rate, Some(numerator), Some(denominator)),
@@ -288,7 +286,6 @@ pub async fn unit(
                 rate_x100: i.rate_x100(),
                 points_x100: i.points_x100,
                 max_x100: i.max_x100,
-                citation: i.citation,
                 formula: i.formula_vi,
                 assumption: i.assumption,
             }
@@ -302,4 +299,32 @@ pub async fn unit(
         counts: counts.0.iter().map(|(m, n)| (m.as_str(), *n)).collect(),
         indicators,
     }))
+}
+
+/// Score a province's figures with the ranking's arithmetic (the format of
+/// `motcua index score`), to check them against the portal's published points.
+#[utoipa::path(
+    post,
+    path = "/api/v1/index/score",
+    operation_id = "indexScore",
+    tag = "index",
+    summary = "Score figures per unit and indicator as the national portal does",
+    description = "Body: `{\"units\":[{\"code\":\"30112\",\"name\":\"…\",\"indicators\":{\"2.1\":{\"numerator\":2348,\"denominator\":2971}}}]}` with the portal's indicator codes. Answer: each given indicator's points and maximum (two decimals, as the portal publishes them) and the total. A malformed body is refused with the line, column and reason (422 `bad_index_file`). Any signed-in staff.",
+    request_body(content = Object, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The scores.", body = motcua_domain::index::file::FileOut),
+        (status = 401, response = Unauthorized),
+        (status = 422, description = "Malformed figures — code `bad_index_file`, field `dòng L, cột C`.", body = ErrorBody),
+    ),
+    security(("bearerAuth" = []), ("sessionCookie" = [])),
+)]
+pub async fn score(
+    Staff(_): Staff,
+    body: axum::body::Bytes,
+) -> ApiResult<Json<motcua_domain::index::file::FileOut>> {
+    let text = std::str::from_utf8(&body).map_err(|_| {
+        Problem::invalid("bad_index_file", "body", "Tệp số liệu phải là văn bản UTF-8")
+    })?;
+    let units = idx::file::score_file(text)?;
+    Ok(Json(idx::file::to_output(&units)))
 }

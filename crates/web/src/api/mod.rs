@@ -150,6 +150,7 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(results::verify).layer(DefaultBodyLimit::disable()))
         .routes(routes!(index::ranking))
         .routes(routes!(index::unit))
+        .routes(routes!(index::score))
         .routes(routes!(calendar::due))
         .routes(routes!(calendar::holidays))
         .routes(routes!(calendar::lunar))

@@ -259,7 +259,7 @@ fn notes() -> Vec<Note> {
             text: idx::NOTHING_TO_COUNT_NOTE,
         },
         Note {
-            text: idx::RATING_NOTE,
+            text: idx::NO_RATING_NOTE,
         },
     ]
 }

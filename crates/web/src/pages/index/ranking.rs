@@ -28,7 +28,6 @@ pub(super) fn ranking_table(rows: &[RankedUnit], period: &Period) -> Table {
     ];
     headers.extend(group_headers());
     headers.push("Tổng điểm (100)".into());
-    headers.push("Xếp loại".into());
     Table {
         id: "xep-hang",
         title: format!("Xếp hạng các đơn vị, {}", period.label_vi()),
@@ -50,7 +49,6 @@ pub(super) fn ranking_table(rows: &[RankedUnit], period: &Period) -> Table {
                 ];
                 row.extend(r.card.groups_x100.iter().map(|g| cell(idx::fmt_points(*g))));
                 row.push(cell(idx::fmt_points(r.card.total_x100)));
-                row.push(cell(r.card.rating.label_vi()));
                 row
             })
             .collect(),
@@ -64,25 +62,25 @@ pub(super) async fn monthly(
     unit: Option<&str>,
     units: usize,
     period: &Period,
-) -> Result<Vec<(Period, [i64; 5], i64)>, PageError> {
+) -> Result<Vec<(Period, [i64; 6], i64)>, PageError> {
     let mut out = Vec::new();
     for m in period.months() {
-        let counts = s.store.index_counts(province, unit, m).await?;
+        let tallies = s.store.index_tallies(province, unit, m).await?;
         let n = units.max(1) as i64;
-        let mut groups = [0i64; 5];
+        let mut groups = [0i64; 6];
         let mut total = 0;
         // Units without any count still score (see NOTHING_TO_COUNT_NOTE).
-        let empty = idx::Counts::default();
+        let empty = idx::Tallies::default();
         let mut seen = 0;
-        for c in counts.values() {
-            let card = idx::score(c);
+        for t in tallies.values().take(units.max(1)) {
+            let card = idx::score(&idx::values(t));
             for (g, v) in groups.iter_mut().zip(card.groups_x100) {
                 *g += v;
             }
             total += card.total_x100;
             seen += 1;
         }
-        let blank = idx::score(&empty);
+        let blank = idx::score(&idx::values(&empty));
         for _ in seen..units.max(1) {
             for (g, v) in groups.iter_mut().zip(blank.groups_x100) {
                 *g += v;
@@ -98,7 +96,7 @@ pub(super) async fn monthly(
     Ok(out)
 }
 
-pub(super) fn trend_table(rows: &[(Period, [i64; 5], i64)], title: String) -> Table {
+pub(super) fn trend_table(rows: &[(Period, [i64; 6], i64)], title: String) -> Table {
     let mut headers = vec!["Kỳ".to_string()];
     headers.extend(group_headers());
     headers.push("Tổng điểm (100)".into());
@@ -118,7 +116,7 @@ pub(super) fn trend_table(rows: &[(Period, [i64; 5], i64)], title: String) -> Ta
     }
 }
 
-pub(super) fn chart_of(rows: &[(Period, [i64; 5], i64)], title: &str) -> String {
+pub(super) fn chart_of(rows: &[(Period, [i64; 6], i64)], title: &str) -> String {
     let bars: Vec<(String, i64)> = rows
         .iter()
         .map(|(p, _, t)| {

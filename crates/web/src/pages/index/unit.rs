@@ -14,7 +14,6 @@ pub(super) struct UnitPage {
     period_label: String,
     periods: Vec<(String, String, bool)>,
     total: String,
-    rating: String,
     rank: Option<(usize, usize)>,
     tables: Vec<Table>,
     chart: String,
@@ -33,7 +32,7 @@ pub(super) fn indicator_table(unit: &str, period: &Period, card: &idx::Scorecard
         "Tỷ lệ",
         "Điểm",
         "Điểm tối đa",
-        "Căn cứ",
+        "Công thức của Cổng DVCQG",
         "Ghi chú",
     ];
     Table {
@@ -46,10 +45,10 @@ pub(super) fn indicator_table(unit: &str, period: &Period, card: &idx::Scorecard
             .map(|i| {
                 let (num, den, state) = match i.value {
                     Value::NoData => (String::new(), String::new(), "Không có dữ liệu".to_string()),
-                    Value::NothingToCount => {
+                    Value::Ratio { denominator: 0, .. } => {
                         ("0".into(), "0".into(), "Không phát sinh".to_string())
                     }
-                    Value::Rate {
+                    Value::Ratio {
                         numerator,
                         denominator,
                     } => (
@@ -85,7 +84,7 @@ pub(super) fn indicator_table(unit: &str, period: &Period, card: &idx::Scorecard
                     cell(i.rate_x100().map(idx::fmt_rate).unwrap_or_default()),
                     cell(idx::fmt_points(i.points_x100)),
                     cell(idx::fmt_points(i.max_x100)),
-                    cell(format!("{}; {}", i.citation, i.formula_vi)),
+                    cell(i.formula_vi),
                     cell(note),
                 ]
             })
@@ -169,13 +168,13 @@ pub(super) async fn unit_page(
             Problem::not_found("unit_not_found", "Không tìm thấy đơn vị").into(),
         )
     })?;
-    let counts = s
+    let tallies = s
         .store
-        .index_counts(None, Some(&unit), period)
+        .index_tallies(None, Some(&unit), period)
         .await?
         .remove(&unit)
         .unwrap_or_default();
-    let card = idx::score(&counts);
+    let card = idx::score(&idx::values(&tallies));
     // The unit's place in its province (the same ranking as the province page).
     let ranked = ranking(&s.store, &u.province_code, period).await?;
     let rank = ranked
@@ -209,7 +208,6 @@ pub(super) async fn unit_page(
         period_label: period.label_vi(),
         periods: period_choices(&period, s.now()),
         total: idx::fmt_points(card.total_x100),
-        rating: card.rating.label_vi().to_string(),
         rank,
         chart: chart_of(&trend_rows, "Tổng điểm theo tháng"),
         tables,
