@@ -614,15 +614,28 @@ fn index_score(file: &std::path::Path, json: bool) -> Result<()> {
     let text = std::fs::read_to_string(file)
         .map_err(|e| anyhow::anyhow!("không đọc được {}: {e}", file.display()))?;
     let units = figures::score_file(&text).map_err(|p| {
-        anyhow::anyhow!("{} ({}): {}", file.display(), p.field.clone().unwrap_or_default(), p.message)
+        anyhow::anyhow!(
+            "{} ({}): {}",
+            file.display(),
+            p.field.clone().unwrap_or_default(),
+            p.message
+        )
     })?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&figures::to_output(&units))?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&figures::to_output(&units))?
+        );
         return Ok(());
     }
     for u in &units {
         println!("{} {}", u.code, u.name.as_deref().unwrap_or(""));
-        for i in u.card.indicators.iter().filter(|i| u.given.contains(&i.code)) {
+        for i in u
+            .card
+            .indicators
+            .iter()
+            .filter(|i| u.given.contains(&i.code))
+        {
             println!(
                 "  {:<5} {:>6} / {:>5}  {}",
                 i.code,

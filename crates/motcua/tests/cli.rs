@@ -64,6 +64,57 @@ fn calendar_commands_print_what_the_issue_asks() {
 }
 
 #[test]
+fn index_score_reproduces_the_portals_points_and_refuses_a_bad_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("so-lieu.json");
+    // Hand-computed: 2.1 20 × 2348/2971 = 15.81 (as the portal published);
+    // 3.3 25 % of the 50 % target: 3.00; 5.4 81 % of the 90 % target: 5.40;
+    // 5.2 with no feedback: 6.00. Total 30.21.
+    std::fs::write(
+        &file,
+        r#"{"units":[
+  {"code":"30112","name":"Xã Mỹ Hiệp","indicators":{
+    "2.1":{"numerator":2348,"denominator":2971},
+    "3.3":{"numerator":25,"denominator":100},
+    "5.4":{"numerator":81,"denominator":100},
+    "5.2":{"numerator":0,"denominator":0}}},
+  {"code":"28261","indicators":{}}
+]}"#,
+    )
+    .expect("write");
+    let path = file.to_str().expect("path");
+    let out = stdout(&motcua(dir.path(), &["index", "score", path, "--json"]));
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    let u = &v["units"][0];
+    assert_eq!(u["code"], "30112");
+    assert_eq!(u["indicators"]["2.1"]["points"], 15.81);
+    assert_eq!(u["indicators"]["2.1"]["max"], 20.0);
+    assert_eq!(u["indicators"]["3.3"]["points"], 3.0);
+    assert_eq!(u["indicators"]["5.4"]["points"], 5.4);
+    assert_eq!(u["indicators"]["5.2"]["points"], 6.0);
+    assert_eq!(u["total"], 30.21);
+    assert_eq!(v["units"][1]["total"], 0.0);
+    let text = stdout(&motcua(dir.path(), &["index", "score", path]));
+    assert!(text.contains("2.1    15,81 / 20,00"), "{text}");
+    assert!(text.contains("Tổng   30,21 / 100,00"), "{text}");
+    // A malformed file: refused with its line and the field at fault.
+    std::fs::write(
+        &file,
+        "{\"units\":[{\"code\":\"30112\",\"indicators\":{\n\"2.1\":{\"numerator\":9,\"denominator\":4}}}]}",
+    )
+    .expect("write");
+    let o = motcua(dir.path(), &["index", "score", path]);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("dòng 2") && err.contains("numerator above denominator"),
+        "{err}"
+    );
+    // Scoring a file needs no database.
+    assert!(!dir.path().join("motcua.sqlite").exists());
+}
+
+#[test]
 fn overrides_change_the_calendar() {
     let dir = tempfile::tempdir().expect("tempdir");
     stdout(&motcua(

@@ -225,7 +225,18 @@ async fn release_1_data_upgrades_and_answers_as_before() {
     .fetch_one(&db)
     .await
     .expect("units");
+    // Release 7: the index counts as the portal does (migration 0023); the
+    // counters were recomputed once when the store opened after it.
+    let (pending, taken): (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT COUNT(*) FROM index_rebuild_pending), \
+         (SELECT COALESCE(SUM(n), 0) FROM index_counts WHERE metric = 'taken')",
+    )
+    .fetch_one(&db)
+    .await
+    .expect("counters");
     db.close().await;
+    assert_eq!(pending, 0, "the counters were not recomputed after the upgrade");
+    assert!(taken > 0, "no dossier of release 1 counts in 2.1");
     assert_eq!(
         (same, routed),
         (dossiers.len() as i64, 0),

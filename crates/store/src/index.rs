@@ -660,12 +660,18 @@ impl Store {
         if let Some(before) = first.previous_day() {
             add_counts(
                 &mut out,
-                on_db!(self, index_sums(province, unit, true, "0000-01", &month_text(before)))?,
+                on_db!(
+                    self,
+                    index_sums(province, unit, true, "0000-01", &month_text(before))
+                )?,
             );
         }
         add_counts(
             &mut out,
-            on_db!(self, index_sums(province, unit, false, &day_text(first), &day_text(day)))?,
+            on_db!(
+                self,
+                index_sums(province, unit, false, &day_text(first), &day_text(day))
+            )?,
         );
         Ok(out)
     }
@@ -688,12 +694,13 @@ impl Store {
         // 3.1 and 3.2: the procedures offered now, all of them online
         // (partly or fully) in the commune level's catalog.
         let catalog = self.catalog().await?;
-        let total = i64::try_from(catalog.iter().filter(|(_, active)| *active).count())
-            .unwrap_or(i64::MAX);
+        let total =
+            i64::try_from(catalog.iter().filter(|(_, active)| *active).count()).unwrap_or(i64::MAX);
         let (from, to) = period_ms(period);
-        let mut used: HashMap<String, i64> = on_db!(self, online_procedures_used(province, unit, from, to))?
-            .into_iter()
-            .collect();
+        let mut used: HashMap<String, i64> =
+            on_db!(self, online_procedures_used(province, unit, from, to))?
+                .into_iter()
+                .collect();
         let mut codes: std::collections::BTreeSet<String> = period_counts.keys().cloned().collect();
         codes.extend(through.keys().cloned());
         codes.extend(used.keys().cloned());
@@ -831,7 +838,10 @@ impl Store {
     /// The counters the first electronic result of `row` moves, by unit:
     /// the receiving side's for the unit that received it, the rest for the
     /// unit that decides it.
-    pub(crate) async fn result_counters(&self, row: &DossierRow) -> Result<Vec<(String, Vec<Delta>)>> {
+    pub(crate) async fn result_counters(
+        &self,
+        row: &DossierRow,
+    ) -> Result<Vec<(String, Vec<Delta>)>> {
         let p = row.projection()?;
         let procedure = self.procedure_of(row).await?;
         let digitized = on_db!(self, events(row.id))?

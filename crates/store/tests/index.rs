@@ -517,7 +517,12 @@ async fn rating_is_once_per_returned_dossier_and_feedback_is_due_in_fifteen_work
 
 /// One step of a hand-made history: (hours after 08:00 on the day, action, who).
 async fn step(store: &Store, code: &str, at: OffsetDateTime, action: Action, who: &User) {
-    let version = store.dossier_row(code).await.expect("read").expect("row").version;
+    let version = store
+        .dossier_row(code)
+        .await
+        .expect("read")
+        .expect("row")
+        .version;
     let mut req = ActionRequest {
         action: action.as_str().into(),
         version,
@@ -559,47 +564,69 @@ async fn progress_counts_open_dossiers_as_the_portal_does() {
         type Steps<'a> = &'a [(OffsetDateTime, Action, &'a User)];
         let histories: [(OffsetDateTime, Steps); 7] = [
             // 1: ended on time in March.
-            (datetime!(2026-03-02 09:00 +7), &[
-                (datetime!(2026-03-02 10:00 +7), Assign, &desk),
-                (datetime!(2026-03-03 10:00 +7), Propose, &spec),
-                (datetime!(2026-03-04 10:00 +7), Approve, &lead),
-            ]),
+            (
+                datetime!(2026-03-02 09:00 +7),
+                &[
+                    (datetime!(2026-03-02 10:00 +7), Assign, &desk),
+                    (datetime!(2026-03-03 10:00 +7), Propose, &spec),
+                    (datetime!(2026-03-04 10:00 +7), Approve, &lead),
+                ],
+            ),
             // 2: still open at the end of March, past its date (6 March): late.
-            (datetime!(2026-03-03 09:00 +7), &[(datetime!(2026-03-03 10:00 +7), Assign, &desk)]),
+            (
+                datetime!(2026-03-03 09:00 +7),
+                &[(datetime!(2026-03-03 10:00 +7), Assign, &desk)],
+            ),
             // 3: received on 30 March, due 2 April: open and on time at the end of March.
             (datetime!(2026-03-30 09:00 +7), &[]),
             // 4: received and ended in February: not counted in March.
-            (datetime!(2026-02-23 09:00 +7), &[
-                (datetime!(2026-02-23 10:00 +7), Assign, &desk),
-                (datetime!(2026-02-24 10:00 +7), Propose, &spec),
-                (datetime!(2026-02-25 10:00 +7), Approve, &lead),
-            ]),
+            (
+                datetime!(2026-02-23 09:00 +7),
+                &[
+                    (datetime!(2026-02-23 10:00 +7), Assign, &desk),
+                    (datetime!(2026-02-24 10:00 +7), Propose, &spec),
+                    (datetime!(2026-02-25 10:00 +7), Approve, &lead),
+                ],
+            ),
             // 5: received 27 February (due 4 March), ended 9 March: late, in March.
-            (datetime!(2026-02-27 09:00 +7), &[
-                (datetime!(2026-02-27 10:00 +7), Assign, &desk),
-                (datetime!(2026-03-06 10:00 +7), Propose, &spec),
-                (datetime!(2026-03-09 10:00 +7), Approve, &lead),
-            ]),
+            (
+                datetime!(2026-02-27 09:00 +7),
+                &[
+                    (datetime!(2026-02-27 10:00 +7), Assign, &desk),
+                    (datetime!(2026-03-06 10:00 +7), Propose, &spec),
+                    (datetime!(2026-03-09 10:00 +7), Approve, &lead),
+                ],
+            ),
             // 6: two supplement requests: late however early it ends.
-            (datetime!(2026-03-02 09:00 +7), &[
-                (datetime!(2026-03-02 09:10 +7), Assign, &desk),
-                (datetime!(2026-03-02 09:20 +7), RequestSupplement, &spec),
-                (datetime!(2026-03-02 09:30 +7), Supplement, &desk),
-                (datetime!(2026-03-02 09:40 +7), RequestSupplement, &spec),
-                (datetime!(2026-03-02 09:50 +7), Supplement, &desk),
-                (datetime!(2026-03-02 10:00 +7), Propose, &spec),
-                (datetime!(2026-03-02 11:00 +7), Approve, &lead),
-            ]),
+            (
+                datetime!(2026-03-02 09:00 +7),
+                &[
+                    (datetime!(2026-03-02 09:10 +7), Assign, &desk),
+                    (datetime!(2026-03-02 09:20 +7), RequestSupplement, &spec),
+                    (datetime!(2026-03-02 09:30 +7), Supplement, &desk),
+                    (datetime!(2026-03-02 09:40 +7), RequestSupplement, &spec),
+                    (datetime!(2026-03-02 09:50 +7), Supplement, &desk),
+                    (datetime!(2026-03-02 10:00 +7), Propose, &spec),
+                    (datetime!(2026-03-02 11:00 +7), Approve, &lead),
+                ],
+            ),
             // 7: waiting for papers asked before its date: on time at the end of March.
-            (datetime!(2026-03-02 09:00 +7), &[
-                (datetime!(2026-03-02 10:00 +7), Assign, &desk),
-                (datetime!(2026-03-03 10:00 +7), RequestSupplement, &spec),
-            ]),
+            (
+                datetime!(2026-03-02 09:00 +7),
+                &[
+                    (datetime!(2026-03-02 10:00 +7), Assign, &desk),
+                    (datetime!(2026-03-03 10:00 +7), RequestSupplement, &spec),
+                ],
+            ),
         ];
         for (received, steps) in histories {
-            let code = motcua_store::testing::submit_online(&store, UNIT, received - Duration::minutes(30))
-                .await
-                .expect("submit");
+            let code = motcua_store::testing::submit_online(
+                &store,
+                UNIT,
+                received - Duration::minutes(30),
+            )
+            .await
+            .expect("submit");
             step(&store, &code, received, Receive, &desk).await;
             for (at, action, who) in steps {
                 step(&store, &code, *at, *action, who).await;

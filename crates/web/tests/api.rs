@@ -65,6 +65,7 @@ const ROUTES: &[(&str, &[&str])] = &[
     ("/api/v1/verify", &["post"]),
     ("/api/v1/index", &["get"]),
     ("/api/v1/index/units/{code}", &["get"]),
+    ("/api/v1/index/score", &["post"]),
     ("/api/v1/calendar/due", &["get"]),
     ("/api/v1/calendar/holidays", &["get"]),
     ("/api/v1/calendar/lunar", &["get"]),

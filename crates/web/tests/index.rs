@@ -448,9 +448,22 @@ async fn ranking_drill_down_exports_rating_and_feedback() {
             .iter()
             .find(|r| r.get(1).map(String::as_str) == Some(UNIT))
             .expect("unit row");
-        // 2.1: 2 of 3 on time → 13,33 of 20; digitization 0 of 3 → 0; online 0 → 0.
+        // 2.1: 2 of 3 on time → 13,33 of 20. Online services: every procedure
+        // of the catalog is offered online (3.1 at 100 % ≥ 80 %: 2 points);
+        // no dossier came online (3.2, 3.3: 0). No payment data: 0.
         assert_eq!(mine[4], "13,33", "{mine:?}");
-        assert_eq!(mine[5], "0,00");
+        assert_eq!(mine[5], "2,00");
+        assert_eq!(mine[6], "0,00");
+        // No invented rating level: the columns end with the total.
+        assert!(
+            !rows[0].iter().any(|h| h.contains("Xếp loại")),
+            "{:?}",
+            rows[0]
+        );
+        assert!(
+            html.contains("id=\"portal-formula\""),
+            "the portal's formula is cited"
+        );
         // CSV export: the very same cells.
         let csv = env
             .get(
@@ -479,6 +492,7 @@ async fn ranking_drill_down_exports_rating_and_feedback() {
             .get(&format!("/giam-sat/chi-so/{UNIT}?ky=2026-03"), Some(&rec))
             .await;
         assert_eq!(page.status, 200, "{}", page.text());
+        assert!(page.text().contains("Giả định:"), "assumptions are marked");
         let ind = table_cells(&page.text(), "chi-so");
         let row21 = ind.iter().find(|r| r[0] == "2.1").expect("2.1");
         assert_eq!(
@@ -565,6 +579,38 @@ async fn ranking_drill_down_exports_rating_and_feedback() {
                 .await
                 .status,
             403
+        );
+        // The portal's figures, scored with the same arithmetic.
+        let token = sup.clone();
+        let posted = env
+            .http
+            .post(format!("{}/api/v1/index/score", env.base))
+            .header(reqwest::header::COOKIE, &token)
+            .header(CONTENT_TYPE, "application/json")
+            .body(r#"{"units":[{"code":"30112","indicators":{"2.1":{"numerator":2348,"denominator":2971}}}]}"#)
+            .send()
+            .await
+            .expect("score");
+        assert_eq!(posted.status().as_u16(), 200);
+        let v: serde_json::Value = posted.json().await.expect("json");
+        assert_eq!(v["units"][0]["indicators"]["2.1"]["points"], 15.81);
+        let bad = env
+            .http
+            .post(format!("{}/api/v1/index/score", env.base))
+            .header(reqwest::header::COOKIE, &token)
+            .header(CONTENT_TYPE, "application/json")
+            .body("{\"units\":[{\"code\":\"1\",\n\"indicators\":{\"9.9\":{}}}]}")
+            .send()
+            .await
+            .expect("score");
+        assert_eq!(bad.status().as_u16(), 422);
+        let e: serde_json::Value = bad.json().await.expect("json");
+        assert_eq!(e["error"]["code"], "bad_index_file", "{e}");
+        assert!(
+            e["error"]["field"]
+                .as_str()
+                .is_some_and(|f| f.starts_with("dòng 2")),
+            "{e}"
         );
         let one = env
             .get(
@@ -676,7 +722,7 @@ async fn ranking_drill_down_exports_rating_and_feedback() {
             list[0].due_at,
             cal.due(
                 list[0].at,
-                motcua_domain::calendar::ProcessingTime::WorkingDays { amount: 10 }
+                motcua_domain::calendar::ProcessingTime::WorkingDays { amount: 15 }
             )
         );
         let staff_list = env.get("/can-bo/phan-anh", Some(&rec)).await.text();

@@ -8,7 +8,6 @@ use crate::lifecycle::Status;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
-
 macro_rules! metrics {
     ($($variant:ident = $text:literal / $vi:literal),+ $(,)?) => {
         /// One counter kept per unit and local day.
@@ -193,8 +192,7 @@ fn late_anyway(p: &Projection) -> bool {
 /// after its appointment (the supplement time is already added to the due
 /// instant), or late anyway.
 pub fn ended_late(p: &Projection) -> bool {
-    late_anyway(p)
-        || matches!((processing_end(p), p.due_at), (Some(f), Some(d)) if f > d)
+    late_anyway(p) || matches!((processing_end(p), p.due_at), (Some(f), Some(d)) if f > d)
 }
 
 /// From when a received dossier still being processed counts as late for
@@ -208,7 +206,10 @@ pub fn open_late_from(p: &Projection) -> Option<OffsetDateTime> {
     }
     let due = p.due_at?;
     if p.pause_remaining.is_some() {
-        return p.paused_at.filter(|at| *at > due).map(|_| due.max(received));
+        return p
+            .paused_at
+            .filter(|at| *at > due)
+            .map(|_| due.max(received));
     }
     Some(due.max(received))
 }
@@ -225,9 +226,7 @@ pub fn open_late_from(p: &Projection) -> Option<OffsetDateTime> {
 /// dossier became late, −1 on the day its processing ended).
 pub fn contribution(p: &Projection, f: Facts) -> Vec<Delta> {
     let mut out = Vec::with_capacity(6);
-    let mut push = |day: Date, metric: Metric, delta: i64| {
-        out.push(Delta { day, metric, delta })
-    };
+    let mut push = |day: Date, metric: Metric, delta: i64| out.push(Delta { day, metric, delta });
     let Some(received) = p.received_at else {
         return out;
     };
@@ -373,7 +372,6 @@ pub fn feedback_contribution(
     out
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -422,8 +420,16 @@ mod tests {
         assert!(has(&c, date!(2026 - 04 - 03), Metric::LateOpen, 1));
         // Online of a procedure with a paper result: 3.3 waits for the electronic result.
         let online = Facts { online: true, ..F };
-        assert!(!contribution(&received, online).iter().any(|d| d.metric == Metric::OnlineCounted));
-        let with_result = Facts { online: true, e_result: true, ..F };
+        assert!(
+            !contribution(&received, online)
+                .iter()
+                .any(|d| d.metric == Metric::OnlineCounted)
+        );
+        let with_result = Facts {
+            online: true,
+            e_result: true,
+            ..F
+        };
         let c = contribution(&received, with_result);
         assert!(has(&c, march_31, Metric::OnlineCounted, 1));
         assert!(has(&c, march_31, Metric::DigitizedWithResult, 1));
@@ -451,7 +457,12 @@ mod tests {
         // A withdrawal after reception ends the processing too.
         let mut gone = proj(Status::Withdrawn);
         gone.finished_at = Some(datetime!(2026-04-01 09:00 +7));
-        assert!(has(&contribution(&gone, F), date!(2026 - 04 - 01), Metric::FinishedOnTime, 1));
+        assert!(has(
+            &contribution(&gone, F),
+            date!(2026 - 04 - 01),
+            Metric::FinishedOnTime,
+            1
+        ));
     }
 
     #[test]

@@ -240,7 +240,11 @@ mod tests {
     #[test]
     fn a_malformed_file_names_its_line_and_field() {
         for (text, line, words) in [
-            ("{\"units\":[\n{\"code\":\"1\",\"indicators\":{\"9.9\":{}}}]}", 2, "9.9"),
+            (
+                "{\"units\":[\n{\"code\":\"1\",\"indicators\":{\"9.9\":{}}}]}",
+                2,
+                "9.9",
+            ),
             (
                 "{\"units\":[{\"code\":\"1\",\"indicators\":{\n\"2.1\":{\"numerator\":5,\"denominator\":4}}}]}",
                 2,
@@ -258,7 +262,10 @@ mod tests {
             let e = score_file(text).expect_err(text);
             assert_eq!(e.code, "bad_index_file");
             let field = e.field.clone().unwrap_or_default();
-            assert!(field.starts_with(&format!("dòng {line},")), "{text}: {field}");
+            assert!(
+                field.starts_with(&format!("dòng {line},")),
+                "{text}: {field}"
+            );
             assert!(e.message.contains(words), "{text}: {}", e.message);
         }
     }

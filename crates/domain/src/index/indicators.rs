@@ -130,55 +130,234 @@ use Scoring::{Proportional, Scaled, Target};
 
 /// Every indicator, in the portal's order (SERVICE-INDEX.md).
 pub const DEFINITIONS: &[Definition] = &[
-    def!("1.1", Transparency, 600, "TTHC công bố đúng hạn",
-        "TTHC công bố đúng hạn / tổng TTHC công bố", Proportional, Zero, None),
-    def!("1.2", Transparency, 400, "TTHC cập nhật, công khai đúng hạn",
-        "TTHC cập nhật, công khai trong 5 ngày làm việc sau quyết định công bố / tổng TTHC", Proportional, Zero, None),
-    def!("1.3", Transparency, 200, "TTHC công khai đầy đủ nội dung",
-        "TTHC công khai đủ 7 bộ phận (tên, trình tự, cách thức, thành phần hồ sơ, thời hạn, đối tượng, cơ quan) / tổng TTHC", Proportional, Zero, None),
-    def!("1.4", Transparency, 600, "Hồ sơ đồng bộ lên Cổng Dịch vụ công quốc gia",
-        "Hồ sơ đồng bộ có ngày tiếp nhận trong kỳ / hồ sơ phải đồng bộ", Proportional, Zero, None),
-    def!("2.1", Progress, 2000, "Hồ sơ xử lý trước hạn, đúng hạn",
-        "20 × hồ sơ xử lý trước hạn, đúng hạn / hồ sơ tiếp nhận hoặc đang xử lý trong kỳ (kể cả hồ sơ chưa xong: lấy cuối kỳ làm thời điểm kết thúc); trừ thời gian chờ bổ sung; bổ sung quá một lần là trễ hạn", Proportional, Zero, None),
-    def!("3.1", OnlineService, 200, "TTHC có dịch vụ công trực tuyến",
-        "TTHC có dịch vụ công trực tuyến (một phần hoặc toàn trình) / tổng TTHC của cấp; đủ điểm khi đạt 80%", Target { percent: 80 }, Zero, Some(CARD_3)),
-    def!("3.2", OnlineService, 400, "Dịch vụ công trực tuyến có phát sinh hồ sơ",
-        "Dịch vụ công trực tuyến có hồ sơ nộp trực tuyến trong kỳ / tổng dịch vụ công trực tuyến", Proportional, Zero, Some(CARD_3)),
-    def!("3.3", OnlineService, 600, "Hồ sơ nộp trực tuyến",
-        "Hồ sơ nộp trực tuyến / tổng hồ sơ tiếp nhận; hồ sơ của TTHC có kết quả bản giấy chỉ được tính khi có kết quả điện tử; đủ điểm khi đạt 50%", Target { percent: 50 }, Zero, Some(CARD_3)),
-    def!("3.5a", OnlinePayment, 200, "TTHC có phí có hồ sơ thanh toán trực tuyến",
-        "TTHC có phí có hồ sơ thanh toán trực tuyến / TTHC có phí; đủ điểm khi đạt 80%", Target { percent: 80 }, Zero, None),
-    def!("3.5b", OnlinePayment, 200, "TTHC có phí có phát sinh hồ sơ",
-        "2,5 × TTHC có phí có phát sinh hồ sơ / TTHC có phí", Scaled { x100: 250 }, Zero,
-        Some("Giả định: điểm 3.5b không vượt quá 2 (mức trần chưa được đối chiếu với điểm Cổng đã công bố).")),
-    def!("3.6", OnlinePayment, 600, "Hồ sơ thanh toán trực tuyến thành công",
-        "Hồ sơ thanh toán trực tuyến thành công / hồ sơ có nghĩa vụ tài chính", Proportional, Zero, None),
-    def!("4.1", Digitization, 600, "Kết quả giải quyết điện tử",
-        "Hồ sơ có tệp kết quả điện tử / hồ sơ của TTHC có kết quả bản giấy", Proportional, Zero, None),
-    def!("4.2", Digitization, 400, "Hồ sơ số hóa",
-        "Hồ sơ có tệp điện tử của thành phần hồ sơ và kết quả điện tử / tổng hồ sơ; đủ điểm khi đạt 80%", Target { percent: 80 }, Zero,
-        Some("Giả định: tính cho đơn vị tiếp nhận, theo hồ sơ tiếp nhận trong kỳ.")),
-    def!("4.2b", Digitization, 200, "Chứng thực bản sao điện tử từ bản chính",
-        "Bản sao điện tử được chứng thực từ bản chính / yêu cầu chứng thực", Proportional, Zero, None),
-    def!("4.3", Digitization, 200, "Khai thác, sử dụng lại dữ liệu số hóa",
-        "Hồ sơ sử dụng lại ít nhất một thành phần đã số hóa / tổng hồ sơ; đủ điểm khi đạt 80%", Target { percent: 80 }, Zero, None),
-    def!("4.4", Digitization, 400, "Kết nối kho dữ liệu cá nhân",
-        "Hồ sơ lấy thành phần từ kho dữ liệu của người dân hoặc đẩy kết quả vào kho / tổng hồ sơ", Proportional, Zero, None),
-    def!("4.5a", Digitization, 200, "TTHC có hồ sơ xác thực VNeID, dùng CSDL dân cư",
-        "TTHC có hồ sơ xác thực bằng VNeID hoặc dùng Cơ sở dữ liệu quốc gia về dân cư / tổng TTHC", Proportional, Zero, None),
-    def!("4.5b", Digitization, 200, "Hồ sơ xác thực VNeID, dùng CSDL dân cư",
-        "Hồ sơ xác thực bằng VNeID hoặc dùng Cơ sở dữ liệu quốc gia về dân cư / tổng hồ sơ", Proportional, Zero, None),
-    def!("5.1", Satisfaction, 0, "Phân loại phản ánh, kiến nghị",
-        "Theo dõi, không tính điểm", Proportional, Zero, None),
-    def!("5.2", Satisfaction, 600, "Phản ánh, kiến nghị xử lý đúng hạn",
-        "PAKN xử lý đúng hạn / tổng PAKN (trả lời ≤ 15 ngày làm việc; từ chối ≤ 2; đề nghị bổ sung ≤ 5; công khai ≤ 2); đủ 6 điểm khi không có PAKN", Proportional, Full,
-        Some("Giả định: motcua ghi nhận việc trả lời PAKN, chưa ghi nhận từ chối, đề nghị bổ sung và công khai; PAKN chưa trả lời được tính là chưa đúng hạn.")),
-    def!("5.3", Satisfaction, 600, "Hài lòng trong xử lý phản ánh, kiến nghị",
-        "(Tổng PAKN − PAKN không hài lòng, lặp lại hoặc trễ hạn) / tổng PAKN; đủ 6 điểm khi không có PAKN", Proportional, Full,
-        Some("Giả định: motcua chưa ghi nhận PAKN không hài lòng hoặc lặp lại; chỉ trừ PAKN trả lời trễ hạn.")),
-    def!("5.4", Satisfaction, 600, "Hài lòng trong tiếp nhận, giải quyết TTHC",
-        "100% − (tỷ lệ hồ sơ trễ hạn + tỷ lệ hồ sơ có PAKN hoặc đánh giá không hài lòng); đủ điểm khi đạt 90%; 0 điểm khi không có hồ sơ", Target { percent: 90 }, Zero,
-        Some("Giả định: PAKN của đơn vị trong kỳ được tính như hồ sơ có PAKN (PAKN chưa gắn với hồ sơ).")),
+    def!(
+        "1.1",
+        Transparency,
+        600,
+        "TTHC công bố đúng hạn",
+        "TTHC công bố đúng hạn / tổng TTHC công bố",
+        Proportional,
+        Zero,
+        None
+    ),
+    def!(
+        "1.2",
+        Transparency,
+        400,
+        "TTHC cập nhật, công khai đúng hạn",
+        "TTHC cập nhật, công khai trong 5 ngày làm việc sau quyết định công bố / tổng TTHC",
+        Proportional,
+        Zero,
+        None
+    ),
+    def!(
+        "1.3",
+        Transparency,
+        200,
+        "TTHC công khai đầy đủ nội dung",
+        "TTHC công khai đủ 7 bộ phận (tên, trình tự, cách thức, thành phần hồ sơ, thời hạn, đối tượng, cơ quan) / tổng TTHC",
+        Proportional,
+        Zero,
+        None
+    ),
+    def!(
+        "1.4",
+        Transparency,
+        600,
+        "Hồ sơ đồng bộ lên Cổng Dịch vụ công quốc gia",
+        "Hồ sơ đồng bộ có ngày tiếp nhận trong kỳ / hồ sơ phải đồng bộ",
+        Proportional,
+        Zero,
+        None
+    ),
+    def!(
+        "2.1",
+        Progress,
+        2000,
+        "Hồ sơ xử lý trước hạn, đúng hạn",
+        "20 × hồ sơ xử lý trước hạn, đúng hạn / hồ sơ tiếp nhận hoặc đang xử lý trong kỳ (kể cả hồ sơ chưa xong: lấy cuối kỳ làm thời điểm kết thúc); trừ thời gian chờ bổ sung; bổ sung quá một lần là trễ hạn",
+        Proportional,
+        Zero,
+        None
+    ),
+    def!(
+        "3.1",
+        OnlineService,
+        200,
+        "TTHC có dịch vụ công trực tuyến",
+        "TTHC có dịch vụ công trực tuyến (một phần hoặc toàn trình) / tổng TTHC của cấp; đủ điểm khi đạt 80%",
+        Target { percent: 80 },
+        Zero,
+        Some(CARD_3)
+    ),
+    def!(
+        "3.2",
+        OnlineService,
+        400,
+        "Dịch vụ công trực tuyến có phát sinh hồ sơ",
+        "Dịch vụ công trực tuyến có hồ sơ nộp trực tuyến trong kỳ / tổng dịch vụ công trực tuyến",
+        Proportional,
+        Zero,
+        Some(CARD_3)
+    ),
+    def!(
+        "3.3",
+        OnlineService,
+        600,
+        "Hồ sơ nộp trực tuyến",
+        "Hồ sơ nộp trực tuyến / tổng hồ sơ tiếp nhận; hồ sơ của TTHC có kết quả bản giấy chỉ được tính khi có kết quả điện tử; đủ điểm khi đạt 50%",
+        Target { percent: 50 },
+        Zero,
+        Some(CARD_3)
+    ),
+    def!(
+        "3.5a",
+        OnlinePayment,
+        200,
+        "TTHC có phí có hồ sơ thanh toán trực tuyến",
+        "TTHC có phí có hồ sơ thanh toán trực tuyến / TTHC có phí; đủ điểm khi đạt 80%",
+        Target { percent: 80 },
+        Zero,
+        None
+    ),
+    def!(
+        "3.5b",
+        OnlinePayment,
+        200,
+        "TTHC có phí có phát sinh hồ sơ",
+        "2,5 × TTHC có phí có phát sinh hồ sơ / TTHC có phí",
+        Scaled { x100: 250 },
+        Zero,
+        Some(
+            "Giả định: điểm 3.5b không vượt quá 2 (mức trần chưa được đối chiếu với điểm Cổng đã công bố)."
+        )
+    ),
+    def!(
+        "3.6",
+        OnlinePayment,
+        600,
+        "Hồ sơ thanh toán trực tuyến thành công",
+        "Hồ sơ thanh toán trực tuyến thành công / hồ sơ có nghĩa vụ tài chính",
+        Proportional,
+        Zero,
+        None
+    ),
+    def!(
+        "4.1",
+        Digitization,
+        600,
+        "Kết quả giải quyết điện tử",
+        "Hồ sơ có tệp kết quả điện tử / hồ sơ của TTHC có kết quả bản giấy",
+        Proportional,
+        Zero,
+        None
+    ),
+    def!(
+        "4.2",
+        Digitization,
+        400,
+        "Hồ sơ số hóa",
+        "Hồ sơ có tệp điện tử của thành phần hồ sơ và kết quả điện tử / tổng hồ sơ; đủ điểm khi đạt 80%",
+        Target { percent: 80 },
+        Zero,
+        Some("Giả định: tính cho đơn vị tiếp nhận, theo hồ sơ tiếp nhận trong kỳ.")
+    ),
+    def!(
+        "4.2b",
+        Digitization,
+        200,
+        "Chứng thực bản sao điện tử từ bản chính",
+        "Bản sao điện tử được chứng thực từ bản chính / yêu cầu chứng thực",
+        Proportional,
+        Zero,
+        None
+    ),
+    def!(
+        "4.3",
+        Digitization,
+        200,
+        "Khai thác, sử dụng lại dữ liệu số hóa",
+        "Hồ sơ sử dụng lại ít nhất một thành phần đã số hóa / tổng hồ sơ; đủ điểm khi đạt 80%",
+        Target { percent: 80 },
+        Zero,
+        None
+    ),
+    def!(
+        "4.4",
+        Digitization,
+        400,
+        "Kết nối kho dữ liệu cá nhân",
+        "Hồ sơ lấy thành phần từ kho dữ liệu của người dân hoặc đẩy kết quả vào kho / tổng hồ sơ",
+        Proportional,
+        Zero,
+        None
+    ),
+    def!(
+        "4.5a",
+        Digitization,
+        200,
+        "TTHC có hồ sơ xác thực VNeID, dùng CSDL dân cư",
+        "TTHC có hồ sơ xác thực bằng VNeID hoặc dùng Cơ sở dữ liệu quốc gia về dân cư / tổng TTHC",
+        Proportional,
+        Zero,
+        None
+    ),
+    def!(
+        "4.5b",
+        Digitization,
+        200,
+        "Hồ sơ xác thực VNeID, dùng CSDL dân cư",
+        "Hồ sơ xác thực bằng VNeID hoặc dùng Cơ sở dữ liệu quốc gia về dân cư / tổng hồ sơ",
+        Proportional,
+        Zero,
+        None
+    ),
+    def!(
+        "5.1",
+        Satisfaction,
+        0,
+        "Phân loại phản ánh, kiến nghị",
+        "Theo dõi, không tính điểm",
+        Proportional,
+        Zero,
+        None
+    ),
+    def!(
+        "5.2",
+        Satisfaction,
+        600,
+        "Phản ánh, kiến nghị xử lý đúng hạn",
+        "PAKN xử lý đúng hạn / tổng PAKN (trả lời ≤ 15 ngày làm việc; từ chối ≤ 2; đề nghị bổ sung ≤ 5; công khai ≤ 2); đủ 6 điểm khi không có PAKN",
+        Proportional,
+        Full,
+        Some(
+            "Giả định: motcua ghi nhận việc trả lời PAKN, chưa ghi nhận từ chối, đề nghị bổ sung và công khai; PAKN chưa trả lời được tính là chưa đúng hạn."
+        )
+    ),
+    def!(
+        "5.3",
+        Satisfaction,
+        600,
+        "Hài lòng trong xử lý phản ánh, kiến nghị",
+        "(Tổng PAKN − PAKN không hài lòng, lặp lại hoặc trễ hạn) / tổng PAKN; đủ 6 điểm khi không có PAKN",
+        Proportional,
+        Full,
+        Some(
+            "Giả định: motcua chưa ghi nhận PAKN không hài lòng hoặc lặp lại; chỉ trừ PAKN trả lời trễ hạn."
+        )
+    ),
+    def!(
+        "5.4",
+        Satisfaction,
+        600,
+        "Hài lòng trong tiếp nhận, giải quyết TTHC",
+        "100% − (tỷ lệ hồ sơ trễ hạn + tỷ lệ hồ sơ có PAKN hoặc đánh giá không hài lòng); đủ điểm khi đạt 90%; 0 điểm khi không có hồ sơ",
+        Target { percent: 90 },
+        Zero,
+        Some(
+            "Giả định: PAKN của đơn vị trong kỳ được tính như hồ sơ có PAKN (PAKN chưa gắn với hồ sơ)."
+        )
+    ),
 ];
 
 /// The definition of `code`, if it is one of the portal's.
@@ -192,7 +371,10 @@ pub fn definition(code: &str) -> Option<&'static Definition> {
 pub enum Value {
     /// No data from which to compute it ("không có dữ liệu").
     NoData,
-    Ratio { numerator: i64, denominator: i64 },
+    Ratio {
+        numerator: i64,
+        denominator: i64,
+    },
 }
 
 /// Numerators and denominators by indicator code; a code not present has no data.
@@ -303,6 +485,9 @@ pub fn score(values: &Values) -> Scorecard {
 
 /// An indicator without data scores 0 and is never estimated.
 pub const MISSING_DATA_NOTE: &str = "Chỉ số không có dữ liệu được tính 0 điểm, không ước lượng.";
+
+/// Which formula the figures of a period use, whenever the period was.
+pub const FORMULA_NOTE: &str = "Mọi kỳ, kể cả các kỳ trước khi nâng cấp lên phiên bản này, đều tính theo công thức của Cổng Dịch vụ công quốc gia: bộ đếm được tính lại từ lịch sử hồ sơ khi nâng cấp. Điểm của các kỳ đó có thể khác với điểm phiên bản trước đã hiển thị (công thức cũ chỉ tính hồ sơ đã giải quyết cho chỉ số 2.1).";
 
 /// Why no rating level is shown.
 pub const NO_RATING_NOTE: &str = "Không xếp loại: chưa có văn bản nào nêu tên và khung điểm của các mức xếp loại; trang hiển thị tổng điểm và thứ hạng.";

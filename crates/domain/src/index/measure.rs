@@ -40,8 +40,8 @@ fn ratio(numerator: i64, denominator: i64) -> Value {
 
 /// 2.1's counts: (on time, received or in processing in the period).
 pub fn progress(t: &Tallies) -> (i64, i64) {
-    let ended_before = t.before_start.get(Metric::FinishedOnTime)
-        + t.before_start.get(Metric::FinishedLate);
+    let ended_before =
+        t.before_start.get(Metric::FinishedOnTime) + t.before_start.get(Metric::FinishedLate);
     let total = (t.through_end.get(Metric::Taken) - ended_before).max(0);
     let late = t.period.get(Metric::FinishedLate) + t.through_end.get(Metric::LateOpen);
     ((total - late).max(0), total)

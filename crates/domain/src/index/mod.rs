@@ -123,7 +123,6 @@ pub fn may_answer_feedback(roles: &[Role]) -> bool {
         .any(|r| matches!(r, Role::Receptionist | Role::Leader | Role::UnitAdmin))
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -135,5 +134,4 @@ mod tests {
         assert_eq!(ranks, vec![(1, 3), (2, 1), (2, 4), (4, 0), (4, 2)]);
         assert!(rank(&[]).is_empty());
     }
-
 }

@@ -5,7 +5,6 @@ use crate::calendar::Date;
 use serde::Serialize;
 use time::Month;
 
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Period {
     pub from: Date,
@@ -145,7 +144,6 @@ impl Period {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -193,5 +191,4 @@ mod tests {
             );
         }
     }
-
 }

@@ -323,7 +323,11 @@ pub async fn score(
     body: axum::body::Bytes,
 ) -> ApiResult<Json<motcua_domain::index::file::FileOut>> {
     let text = std::str::from_utf8(&body).map_err(|_| {
-        Problem::invalid("bad_index_file", "body", "Tệp số liệu phải là văn bản UTF-8")
+        Problem::invalid(
+            "bad_index_file",
+            "body",
+            "Tệp số liệu phải là văn bản UTF-8",
+        )
     })?;
     let units = idx::file::score_file(text)?;
     Ok(Json(idx::file::to_output(&units)))

@@ -261,6 +261,12 @@ fn notes() -> Vec<Note> {
         Note {
             text: idx::NO_RATING_NOTE,
         },
+        Note {
+            text: idx::FORMULA_NOTE,
+        },
+        Note {
+            text: idx::SPLIT_ASSUMPTION,
+        },
     ]
 }
 
