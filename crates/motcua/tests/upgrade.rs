@@ -235,7 +235,10 @@ async fn release_1_data_upgrades_and_answers_as_before() {
     .await
     .expect("counters");
     db.close().await;
-    assert_eq!(pending, 0, "the counters were not recomputed after the upgrade");
+    assert_eq!(
+        pending, 0,
+        "the counters were not recomputed after the upgrade"
+    );
     assert!(taken > 0, "no dossier of release 1 counts in 2.1");
     assert_eq!(
         (same, routed),
