@@ -772,6 +772,18 @@ macro_rules! backend_sql {
                 // version moved, instead of colliding on the event number.
                 // Counters of the receiving side stay with the unit that
                 // received the dossier; the rest go to the competent unit.
+                // Routing writes into two chains: their heads are locked in the
+                // units' order, so two routings crossing each other never deadlock.
+                if let (motcua_domain::lifecycle::Action::Route, Some(to)) = (decision.event.action, decision.event.payload.to_unit.as_deref()) {
+                    let mut units = [row.unit_code.as_str(), to];
+                    units.sort_unstable();
+                    for u in units {
+                        sqlx::query(concat!("SELECT seq FROM audit_heads WHERE unit_code = $1", $lock))
+                            .bind(u)
+                            .fetch_optional(&mut *tx)
+                            .await?;
+                    }
+                }
                 let (own, received): (Vec<_>, Vec<_>) = decision.index.iter().copied().partition(|d| {
                     d.metric.side() == motcua_domain::index::Side::Competent || row.received_by == row.unit_code
                 });

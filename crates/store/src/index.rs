@@ -873,9 +873,18 @@ impl Store {
     /// count (migration 0023), then forget the request.
     pub(crate) async fn rebuild_index_if_pending(&self) -> Result<()> {
         if on_db!(self, index_rebuild_pending())? {
-            let rows = self.index_rebuild().await?;
-            on_db!(self, clear_index_rebuild())?;
-            tracing::info!(rows, "index counters recomputed for the portal's formula");
+            // A history that cannot be refolded must not keep the server from
+            // starting: the request stays, and `motcua index rebuild` says why.
+            match self.index_rebuild().await {
+                Ok(rows) => {
+                    on_db!(self, clear_index_rebuild())?;
+                    tracing::info!(rows, "index counters recomputed for the portal's formula");
+                }
+                Err(e) => tracing::warn!(
+                    error = %e,
+                    "index counters not recomputed; run `motcua index rebuild`"
+                ),
+            }
         }
         Ok(())
     }

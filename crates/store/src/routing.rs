@@ -41,6 +41,8 @@ pub fn as_received(mut rec: DossierRecord) -> DossierRecord {
         e.payload = motcua_domain::payload::Payload::default();
     }
     rec.issued_key = None;
+    // Who works on it at the competent unit is that unit's business.
+    rec.row.assignee = None;
     rec
 }
 

@@ -301,6 +301,12 @@ macro_rules! signing_sql {
                 counters: &[(String, Vec<motcua_domain::index::Delta>)],
             ) -> Result<()> {
                 let mut tx = self.write.begin().await?;
+                // Two attachments at once (a double submit) wait here for each
+                // other (a row lock on PostgreSQL), so only the first moves the counters.
+                sqlx::query("UPDATE dossiers SET updated_at = updated_at WHERE id = $1")
+                    .bind(dossier_id)
+                    .execute(&mut *tx)
+                    .await?;
                 let first: Option<i64> = sqlx::query_scalar("SELECT dossier_id FROM dossier_results WHERE dossier_id = $1")
                     .bind(dossier_id)
                     .fetch_optional(&mut *tx)
