@@ -236,6 +236,12 @@ pub struct Procedure {
     /// Ways of submission the national database lists (truc_tiep, buu_chinh, truc_tuyen).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub channels: Vec<String>,
+    /// Whether the fee is a phí or a lệ phí (lệ phí when not said).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub charge: Option<crate::fees::Charge>,
+    /// The procedure's own declaration (tờ khai), when it is written as data.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub declaration: Option<crate::declaration::Declaration>,
 }
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -277,6 +283,19 @@ impl Procedure {
     pub fn folded_name(&self) -> String {
         fold(&self.name)
     }
+    /// The document the electronic declaration stands for: the declaration's
+    /// own `document`, else the first whose code starts with "to-khai".
+    pub fn declaration_document(&self) -> Option<&DocumentSpec> {
+        let d = self.declaration.as_ref()?;
+        match &d.document {
+            Some(code) => self.documents.iter().find(|x| &x.code == code),
+            None => self
+                .documents
+                .iter()
+                .find(|x| x.code.starts_with("to-khai")),
+        }
+    }
+
     pub fn required_documents(&self) -> impl Iterator<Item = &DocumentSpec> {
         self.documents.iter().filter(|d| d.required)
     }
@@ -314,6 +333,10 @@ struct RawProcedure {
     verified_facts: Vec<String>,
     #[serde(default)]
     channels: Vec<String>,
+    #[serde(default)]
+    charge: Option<crate::fees::Charge>,
+    #[serde(default)]
+    declaration: Option<crate::declaration::Declaration>,
 }
 
 #[derive(Deserialize)]
@@ -427,6 +450,9 @@ pub fn parse_catalog(text: &str) -> Result<Vec<Procedure>, Problem> {
                 format!("Thủ tục {code}: mã thủ tục quốc gia \"{n}\" không đúng dạng 1.001193"),
             ));
         }
+        if let Some(d) = &p.declaration {
+            d.check(&format!("{at}.declaration"))?;
+        }
         let text = |v: Vec<FactSource>| {
             v.into_iter()
                 .map(|f| FactSource {
@@ -452,6 +478,10 @@ pub fn parse_catalog(text: &str) -> Result<Vec<Procedure>, Problem> {
             verified: p.verified,
             verified_facts: p.verified_facts.iter().map(|f| nfc(f)).collect(),
             channels: p.channels,
+            charge: p.charge,
+            declaration: p
+                .declaration
+                .map(crate::declaration::Declaration::normalized),
             code,
             name: nfc(&p.name),
             field: nfc(&p.field),

@@ -42,6 +42,54 @@ pub struct Created {
     pub index: Vec<Delta>,
     pub applicant: Applicant,
     pub channel: Channel,
+    /// The fields as stored: the declaration's checked answers when the
+    /// procedure has one and they were given, else the free fields as sent.
+    pub fields: serde_json::Value,
+}
+
+/// The fields of a filing, checked: against the procedure's declaration
+/// when it has one and answers were given (every problem is reported; the
+/// first one is returned with its path `fields.<key>`); otherwise the free
+/// fields' shape. With no answers the declaration is the paper or scanned
+/// form among the documents.
+pub fn checked_fields(
+    procedure: &Procedure,
+    fields: &serde_json::Value,
+    today: crate::calendar::Date,
+) -> Result<serde_json::Value, Vec<Problem>> {
+    crate::dossier::validate_fields(fields).map_err(|p| vec![p])?;
+    let given = fields.as_object().filter(|o| !o.is_empty());
+    let (Some(decl), Some(given)) = (&procedure.declaration, given) else {
+        return Ok(fields.clone());
+    };
+    let mut answers = crate::declaration::Answers::new();
+    for (k, v) in given {
+        let text = match v {
+            serde_json::Value::String(s) => s.clone(),
+            serde_json::Value::Number(n) => n.to_string(),
+            serde_json::Value::Bool(b) => if *b { "co" } else { "khong" }.to_string(),
+            _ => {
+                return Err(vec![Problem::invalid(
+                    "bad_answer",
+                    format!("fields.{k}"),
+                    "Câu trả lời phải là chuỗi ký tự",
+                )]);
+            }
+        };
+        answers.insert(k.clone(), text);
+    }
+    let checked = decl.validate(&answers, today)?;
+    Ok(serde_json::Value::Object(
+        checked
+            .into_iter()
+            .map(|(k, v)| (k, serde_json::Value::String(v)))
+            .collect(),
+    ))
+}
+
+/// Whether the fields carry an electronic declaration.
+pub fn declared(procedure: &Procedure, fields: &serde_json::Value) -> bool {
+    procedure.declaration.is_some() && fields.as_object().is_some_and(|o| !o.is_empty())
 }
 
 /// How `asker` files a dossier (online or at the counter), if they may.
@@ -76,7 +124,12 @@ pub fn create(
     let applicant = filing
         .applicant
         .validate(facts.now.to_offset(VN_OFFSET).date())?;
-    crate::dossier::validate_fields(filing.fields)?;
+    let today = facts.now.to_offset(VN_OFFSET).date();
+    let fields = checked_fields(facts.procedure, filing.fields, today).map_err(|all| {
+        all.into_iter()
+            .next()
+            .unwrap_or_else(|| Problem::invalid("bad_fields", "fields", "Tờ khai không hợp lệ"))
+    })?;
     let channel = if action == Action::Submit {
         Channel::Online
     } else {
@@ -122,6 +175,7 @@ pub fn create(
         index,
         applicant,
         channel,
+        fields,
     })
 }
 
@@ -138,12 +192,20 @@ pub struct Named<'a> {
 /// The documents named: known codes, each once, a file or (at the counter)
 /// a checked paper copy each; with `complete`, every required one present.
 /// Whether the uploaded files exist and are free is for the store to check.
+/// `declared`: the dossier carries the electronic declaration, which stands
+/// for the declaration among the documents (`Procedure::declaration_document`).
 pub fn check_documents(
     procedure: &Procedure,
     docs: &[Named<'_>],
     staff: bool,
     complete: bool,
+    declared: bool,
 ) -> Result<(), Problem> {
+    let stands_for = if declared {
+        procedure.declaration_document().map(|d| d.code.as_str())
+    } else {
+        None
+    };
     let mut seen = std::collections::HashSet::new();
     for d in docs {
         let field = format!("documents.{}", d.code);
@@ -183,7 +245,7 @@ pub fn check_documents(
     if complete
         && let Some(missing) = procedure
             .required_documents()
-            .find(|r| !seen.contains(r.code.as_str()))
+            .find(|r| !seen.contains(r.code.as_str()) && Some(r.code.as_str()) != stands_for)
     {
         return Err(Problem::invalid(
             "missing_document",

@@ -759,6 +759,7 @@ impl Store {
             &new.documents,
             matches!(actor, Actor::Staff(_)),
             true,
+            creation::declared(&procedure, &created.fields),
         )
         .await?;
         let creation::Created {
@@ -767,6 +768,7 @@ impl Store {
             index,
             applicant,
             channel,
+            fields,
         } = created;
         let key = motcua_domain::dossier::lookup_key(random_bytes::<8>()?);
         let row = on_db!(
@@ -778,7 +780,7 @@ impl Store {
                 procedure_code: &procedure.code,
                 channel: channel.as_str(),
                 applicant: &applicant,
-                fields: new.fields.to_string(),
+                fields: fields.to_string(),
                 lookup_key: &key,
                 secret: &self.lookup_secret,
                 event: &event,
@@ -807,6 +809,7 @@ impl Store {
         docs: &[DocumentRef],
         staff: bool,
         complete: bool,
+        declared: bool,
     ) -> Result<()> {
         let named: Vec<motcua_domain::creation::Named<'_>> = docs
             .iter()
@@ -816,7 +819,7 @@ impl Store {
                 paper: d.paper,
             })
             .collect();
-        motcua_domain::creation::check_documents(procedure, &named, staff, complete)?;
+        motcua_domain::creation::check_documents(procedure, &named, staff, complete, declared)?;
         for d in docs {
             if let Some(id) = &d.upload_id
                 && !matches!(self.document(id).await?, Some((None, _)))
@@ -890,6 +893,7 @@ impl Store {
                 &procedure,
                 &req.documents,
                 matches!(actor, Actor::Staff(_)),
+                false,
                 false,
             )
             .await?;

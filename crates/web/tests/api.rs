@@ -66,6 +66,7 @@ const ROUTES: &[(&str, &[&str])] = &[
     ("/api/v1/index", &["get"]),
     ("/api/v1/index/units/{code}", &["get"]),
     ("/api/v1/index/score", &["post"]),
+    ("/api/v1/procedures/{code}/declaration", &["get"]),
     ("/api/v1/calendar/due", &["get"]),
     ("/api/v1/calendar/holidays", &["get"]),
     ("/api/v1/calendar/lunar", &["get"]),

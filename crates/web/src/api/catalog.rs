@@ -132,3 +132,37 @@ pub async fn procedure(
         .into()),
     }
 }
+
+/// A procedure's declaration as JSON Schema: the answers a submission's
+/// `fields` carries.
+#[utoipa::path(
+    get,
+    path = "/api/v1/procedures/{code}/declaration",
+    operation_id = "getDeclaration",
+    tag = "catalog",
+    summary = "A procedure's declaration (tờ khai) as JSON Schema",
+    description = "The questions of the procedure's declaration as a JSON Schema (draft 2020-12): every answer is a string (dates `YYYY-MM-DD`, choices by value, yes/no `co`/`khong`, counts in digits); questions asked only under a condition are `if`/`then` rules. A submission (`POST /api/v1/dossiers`, `POST /api/v1/counter/dossiers`) sends the answers as `fields`; they are checked against the declaration (422 with the path `fields.<key>`: a day that does not exist, a name with digits, a personal number that does not match the birth date…). Sent empty, the declaration is the paper or scanned form among the documents. The schema's contents differ per procedure, so it is described here generically.",
+    params(("code" = String, Path, description = "Procedure code.", example = "HT-KS")),
+    responses(
+        (status = 200, description = "The declaration's JSON Schema.", body = Object),
+        (status = 404, description = "No such procedure, or no declaration written for it yet — codes: `procedure_not_found`, `declaration_not_found`", body = ErrorBody),
+    ),
+)]
+pub async fn declaration(
+    State(s): State<AppState>,
+    Path(code): Path<String>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let (p, _) = s.store.procedure(&code).await?.ok_or_else(|| {
+        Problem::not_found(
+            "procedure_not_found",
+            format!("Không có thủ tục mã \"{code}\""),
+        )
+    })?;
+    let d = p.declaration.as_ref().ok_or_else(|| {
+        Problem::not_found(
+            "declaration_not_found",
+            "Thủ tục này chưa có tờ khai điện tử; tờ khai nộp kèm như một giấy tờ",
+        )
+    })?;
+    Ok(Json(motcua_domain::declaration::json_schema(d)))
+}

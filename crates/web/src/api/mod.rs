@@ -151,6 +151,7 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(index::ranking))
         .routes(routes!(index::unit))
         .routes(routes!(index::score))
+        .routes(routes!(catalog::declaration))
         .routes(routes!(calendar::due))
         .routes(routes!(calendar::holidays))
         .routes(routes!(calendar::lunar))

@@ -16,9 +16,18 @@ const APPLICANT_STEPS: [&str; 8] = [
     "dia-chi",
 ];
 
-pub(super) fn steps(p: &Procedure) -> Vec<String> {
+/// The steps now: the applicant, the declaration's questions asked given
+/// the answers so far, the documents (not the paper declaration when it is
+/// answered here), the check.
+pub(super) fn steps(p: &Procedure, d: &Draft) -> Vec<String> {
     let mut v: Vec<String> = APPLICANT_STEPS.iter().map(|s| s.to_string()).collect();
-    v.extend(p.documents.iter().map(|d| format!("giay-to-{}", d.code)));
+    v.extend(declare::steps(p, d));
+    v.extend(
+        p.documents
+            .iter()
+            .filter(|doc| declare::asks_document(p, &doc.code))
+            .map(|doc| format!("giay-to-{}", doc.code)),
+    );
     v.push("kiem-tra".into());
     v
 }
@@ -83,6 +92,8 @@ struct Question {
     value: String,
     autocomplete: &'static str,
     options: Vec<(String, String, bool)>,
+    /// A date's three boxes: day, month, year.
+    parts: (String, String, String),
     optional: bool,
     existing: Option<String>,
     error: Option<String>,
@@ -114,7 +125,7 @@ async fn question_page(
         error,
         from_check,
     } = again;
-    let all = steps(p);
+    let all = steps(p, draft);
     let Some(pos) = all.iter().position(|x| x == step) else {
         return Err(PageError::new(
             c.lang,
@@ -147,6 +158,7 @@ async fn question_page(
         value: String::new(),
         autocomplete: "off",
         options: Vec::new(),
+        parts: Default::default(),
         optional: false,
         existing: None,
         error,
@@ -264,6 +276,22 @@ async fn question_page(
             q.value = value.unwrap_or_else(|| stored("address"));
             q.autocomplete = "street-address";
         }
+        _ if step.starts_with(declare::PREFIX) => {
+            let Some(a) = declare::asked(p, draft, step, value.as_deref()) else {
+                return Err(PageError::new(
+                    c.lang,
+                    Problem::not_found("not_found", "Không có bước này").into(),
+                ));
+            };
+            q.caption = format!("{} · {}", p.name, a.caption);
+            q.label = a.label;
+            q.hint = a.hint;
+            q.kind = a.kind;
+            q.value = a.value;
+            q.parts = a.parts;
+            q.options = a.options;
+            q.optional = a.optional;
+        }
         _ => {
             let code = step.strip_prefix("giay-to-").unwrap_or_default();
             let Some(doc) = p.documents.iter().find(|d| d.code == code) else {
@@ -378,99 +406,107 @@ pub(super) async fn answer(
     }
     let from_check = q.tu.as_deref() == Some("kiem-tra");
     let (form, file) = read_answer(&s, c.lang, req).await?;
-    let value = form.get("answer").cloned().unwrap_or_default();
+    let mut value = form.get("answer").cloned().unwrap_or_default();
     let today = s.now().to_offset(VN_OFFSET).date();
     let now = s.now();
-    let data = draft
-        .data
-        .as_object_mut()
-        .ok_or_else(|| PageError::from(Problem::conflict("bad_draft", "Phiên nộp hồ sơ hỏng")))?;
-    let result: Result<(), Problem> = match step.as_str() {
-        "tinh" => {
-            let ok = s.store.provinces().await?.iter().any(|x| x.code == value);
-            if ok {
-                if data.get("province").and_then(Value::as_str) != Some(value.as_str()) {
-                    data.remove("unit_code");
-                }
-                data.insert("province".into(), value.clone().into());
-                Ok(())
-            } else {
-                Err(Problem::invalid(
-                    "choose_province",
-                    "province",
-                    c.tr("Hãy chọn tỉnh, thành phố", "Choose a province"),
-                ))
-            }
-        }
-        "don-vi" => {
-            let province = data
-                .get("province")
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_string();
-            match s.store.unit(&value).await? {
-                Some(u) if u.province_code == province => {
-                    data.insert("unit_code".into(), value.clone().into());
-                    Ok(())
-                }
-                _ => Err(Problem::invalid(
-                    "choose_unit",
-                    "unit_code",
-                    c.tr("Hãy chọn xã, phường", "Choose a commune or ward"),
-                )),
-            }
-        }
-        "ho-ten" => field::full_name(&value).map(|v| {
-            data.insert("full_name".into(), v.into());
-        }),
-        "so-dinh-danh" => field::id_number(&value).map(|v| {
-            data.insert("id_number".into(), v.into());
-        }),
-        "ngay-sinh" => field::date_of_birth(&value, today).map(|d| {
-            data.insert("date_of_birth".into(), d.to_string().into());
-        }),
-        "dien-thoai" => field::phone(&value).map(|v| {
-            data.insert("phone".into(), v.into());
-        }),
-        "email" => field::email(Some(&value)).map(|v| {
-            data.insert("email".into(), v.unwrap_or_default().into());
-        }),
-        "dia-chi" => field::address(&value).map(|v| {
-            data.insert("address".into(), v.into());
-        }),
-        other if other.starts_with("giay-to-") => {
-            let code = other
-                .strip_prefix("giay-to-")
-                .unwrap_or_default()
-                .to_string();
-            let doc = p.documents.iter().find(|d| d.code == code).cloned();
-            let skip = form.get("go").map(String::as_str) == Some("skip");
-            let has = data.get("documents").and_then(|m| m.get(&code)).is_some();
-            match (doc, file) {
-                (None, _) => Err(Problem::not_found("not_found", "Không có bước này")),
-                (Some(_), Some((bytes, filename))) => {
-                    match citizen_upload(&s, &limits, peer, &bytes, filename.as_deref(), now).await
-                    {
-                        Ok(meta) => {
-                            let docs = data.entry("documents").or_insert_with(|| json!({}));
-                            if let Some(m) = docs.as_object_mut() {
-                                m.insert(code.clone(), json!({ "upload_id": meta.id, "filename": meta.filename.unwrap_or_else(|| "tệp".into()) }));
-                            }
-                            Ok(())
-                        }
-                        Err(motcua_store::StoreError::Problem(p)) => Err(p),
-                        Err(e) => return Err(PageError::new(c.lang, e.into())),
+    let declared = step.starts_with(declare::PREFIX);
+    if declared {
+        value = declare::posted(&form);
+    }
+    let result: Result<(), Problem> = if declared {
+        declare::take(&p, &mut draft, &step, &value, today)
+    } else {
+        let data = draft.data.as_object_mut().ok_or_else(|| {
+            PageError::from(Problem::conflict("bad_draft", "Phiên nộp hồ sơ hỏng"))
+        })?;
+        match step.as_str() {
+            "tinh" => {
+                let ok = s.store.provinces().await?.iter().any(|x| x.code == value);
+                if ok {
+                    if data.get("province").and_then(Value::as_str) != Some(value.as_str()) {
+                        data.remove("unit_code");
                     }
+                    data.insert("province".into(), value.clone().into());
+                    Ok(())
+                } else {
+                    Err(Problem::invalid(
+                        "choose_province",
+                        "province",
+                        c.tr("Hãy chọn tỉnh, thành phố", "Choose a province"),
+                    ))
                 }
-                (Some(d), None) if skip && (!d.required || has) => Ok(()),
-                (Some(_), None) => Err(Problem::invalid(
-                    "choose_file",
-                    "file",
-                    c.tr("Hãy chọn tệp để tải lên", "Choose a file to upload"),
-                )),
             }
+            "don-vi" => {
+                let province = data
+                    .get("province")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string();
+                match s.store.unit(&value).await? {
+                    Some(u) if u.province_code == province => {
+                        data.insert("unit_code".into(), value.clone().into());
+                        Ok(())
+                    }
+                    _ => Err(Problem::invalid(
+                        "choose_unit",
+                        "unit_code",
+                        c.tr("Hãy chọn xã, phường", "Choose a commune or ward"),
+                    )),
+                }
+            }
+            "ho-ten" => field::full_name(&value).map(|v| {
+                data.insert("full_name".into(), v.into());
+            }),
+            "so-dinh-danh" => field::id_number(&value).map(|v| {
+                data.insert("id_number".into(), v.into());
+            }),
+            "ngay-sinh" => field::date_of_birth(&value, today).map(|d| {
+                data.insert("date_of_birth".into(), d.to_string().into());
+            }),
+            "dien-thoai" => field::phone(&value).map(|v| {
+                data.insert("phone".into(), v.into());
+            }),
+            "email" => field::email(Some(&value)).map(|v| {
+                data.insert("email".into(), v.unwrap_or_default().into());
+            }),
+            "dia-chi" => field::address(&value).map(|v| {
+                data.insert("address".into(), v.into());
+            }),
+            other if other.starts_with("giay-to-") => {
+                let code = other
+                    .strip_prefix("giay-to-")
+                    .unwrap_or_default()
+                    .to_string();
+                let doc = p.documents.iter().find(|d| d.code == code).cloned();
+                let skip = form.get("go").map(String::as_str) == Some("skip");
+                let has = data.get("documents").and_then(|m| m.get(&code)).is_some();
+                match (doc, file) {
+                    (None, _) => Err(Problem::not_found("not_found", "Không có bước này")),
+                    (Some(_), Some((bytes, filename))) => {
+                        match citizen_upload(&s, &limits, peer, &bytes, filename.as_deref(), now)
+                            .await
+                        {
+                            Ok(meta) => {
+                                let docs = data.entry("documents").or_insert_with(|| json!({}));
+                                if let Some(m) = docs.as_object_mut() {
+                                    m.insert(code.clone(), json!({ "upload_id": meta.id, "filename": meta.filename.unwrap_or_else(|| "tệp".into()) }));
+                                }
+                                Ok(())
+                            }
+                            Err(motcua_store::StoreError::Problem(p)) => Err(p),
+                            Err(e) => return Err(PageError::new(c.lang, e.into())),
+                        }
+                    }
+                    (Some(d), None) if skip && (!d.required || has) => Ok(()),
+                    (Some(_), None) => Err(Problem::invalid(
+                        "choose_file",
+                        "file",
+                        c.tr("Hãy chọn tệp để tải lên", "Choose a file to upload"),
+                    )),
+                }
+            }
+            _ => Err(Problem::not_found("not_found", "Không có bước này")),
         }
-        _ => Err(Problem::not_found("not_found", "Không có bước này")),
     };
     if let Err(problem) = result {
         if problem.kind == ProblemKind::NotFound {
@@ -492,7 +528,7 @@ pub(super) async fn answer(
     }
     draft.updated_at = now.unix_timestamp() * 1000;
     s.store.save_draft(&draft).await?;
-    let all = steps(&p);
+    let all = steps(&p, &draft);
     let next = if step == "tinh" {
         // A new province means choosing its commune again.
         format!("don-vi{}", if from_check { "?tu=kiem-tra" } else { "" })
@@ -516,6 +552,8 @@ struct Check {
     back_href: String,
     action: String,
     rows: Vec<(String, String, String)>,
+    /// Phí and lệ phí before submitting.
+    fee: String,
     error: Option<String>,
     error_href: String,
 }
@@ -581,7 +619,14 @@ pub(super) async fn check_page(
             change("dia-chi"),
         ),
     ];
-    for doc in &p.documents {
+    for (label, value, step) in declare::check_rows(p, d) {
+        rows.push((label, value, change(&step)));
+    }
+    for doc in p
+        .documents
+        .iter()
+        .filter(|doc| declare::asks_document(p, &doc.code))
+    {
         let v = doc_file(d, &doc.code)
             .unwrap_or_else(|| c.tr("Chưa tải lên", "Not uploaded").to_string());
         rows.push((
@@ -605,13 +650,20 @@ pub(super) async fn check_page(
                         f.strip_prefix("documents.").unwrap_or_default()
                     )
                 }
+                f if f.starts_with("fields.") => {
+                    format!(
+                        "{}{}",
+                        declare::PREFIX,
+                        f.strip_prefix("fields.").unwrap_or_default()
+                    )
+                }
                 _ => "tinh".to_string(),
             };
             (Some(pr.message), change(&step))
         }
         None => (None, String::new()),
     };
-    let all = steps(p);
+    let all = steps(p, d);
     let back_href = format!(
         "{base}/{}",
         all.get(all.len().saturating_sub(2))
@@ -631,6 +683,7 @@ pub(super) async fn check_page(
             back_href,
             action: format!("{base}/gui"),
             rows,
+            fee: declare::fee_row(p, d),
             error: error_msg,
             error_href,
         },
@@ -687,7 +740,13 @@ pub(super) async fn submit(
             email: (!email.is_empty()).then_some(email),
             address: text(&draft, "address"),
         },
-        fields: json!({}),
+        // The declaration's answers; checked again by the store's rules.
+        fields: Value::Object(
+            declare::answers(&draft)
+                .into_iter()
+                .map(|(k, v)| (k, Value::String(v)))
+                .collect(),
+        ),
         documents,
     };
     match s.store.create_dossier(new, &Actor::Citizen, s.now()).await {

@@ -30,6 +30,7 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+mod declare;
 mod flow;
 mod lookup;
 mod papers;

@@ -126,6 +126,11 @@ pub(super) struct DossierPage {
     pub(super) route_units: Vec<Choice>,
     /// The unit whose center received it, when another unit decides it.
     pub(super) received_by: String,
+    /// The declaration as answered: its title and (section, [(question, answer)]).
+    pub(super) declaration_title: String,
+    pub(super) declaration: Answered,
+    /// Why there is no electronic declaration, when there is none.
+    pub(super) declaration_note: String,
     pub(super) missing: Vec<Choice>,
     /// Supplements were asked before: a new request needs the officer's
     /// confirmation that the dossier will count as late.
@@ -390,6 +395,40 @@ pub(super) fn event_view(c: &Ctx, e: &Event, p: &Procedure) -> EventView {
     }
 }
 
+/// A declaration as answered: (section, [(question, answer)]).
+pub(super) type Answered = Vec<(String, Vec<(String, String)>)>;
+
+/// The declaration as answered under the dossier's catalog version, or why
+/// there is none.
+pub(super) fn declaration_view(
+    procedure: &Procedure,
+    fields: &str,
+) -> (String, Answered, String) {
+    let answers: motcua_domain::declaration::Answers =
+        serde_json::from_str::<serde_json::Value>(fields)
+            .ok()
+            .and_then(|v| v.as_object().cloned())
+            .map(|m| {
+                m.into_iter()
+                    .filter_map(|(k, v)| v.as_str().map(|v| (k, v.to_string())))
+                    .collect()
+            })
+            .unwrap_or_default();
+    match &procedure.declaration {
+        None => (
+            String::new(),
+            Vec::new(),
+            "Hồ sơ tiếp nhận trước khi có tờ khai điện tử".into(),
+        ),
+        Some(_) if answers.is_empty() => (
+            String::new(),
+            Vec::new(),
+            "Tờ khai nộp bằng giấy hoặc tệp (xem phần Giấy tờ)".into(),
+        ),
+        Some(d) => (d.title.clone(), d.answered(&answers), String::new()),
+    }
+}
+
 /// One document as the dossier pages list it.
 pub(super) fn doc_view(d: &motcua_store::DocumentMeta, procedure: &Procedure) -> DocView {
     let name = d
@@ -579,6 +618,8 @@ pub(super) async fn dossier_view(
     } else {
         String::new()
     };
+    let (declaration_title, declaration, declaration_note) =
+        declaration_view(&procedure, &r.fields);
     let chosen = if typed.delivery.is_empty() {
         DeliveryMethod::Counter.as_str()
     } else {
@@ -723,6 +764,9 @@ pub(super) async fn dossier_view(
         assignees,
         route_units,
         received_by,
+        declaration_title,
+        declaration,
+        declaration_note,
         missing,
         asked_before: proj.supplement_requests,
         confirm_late: typed.confirm_late,

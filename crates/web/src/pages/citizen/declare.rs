@@ -1,0 +1,239 @@
+//! The procedure's declaration in the online flow: one question per page
+//! (a date in three boxes, choices as radios), questions asked only when an
+//! earlier answer calls for them, the answers on the check page with the fee
+//! before submitting. The rules are the declaration's (`motcua_domain::declaration`).
+
+use super::*;
+use motcua_domain::declaration::{Answers, Declaration, Field, Kind, check_answer, shown};
+
+/// The step of a declaration question.
+pub(super) const PREFIX: &str = "to-khai-";
+
+/// The declaration's answers kept in the draft.
+pub(super) fn answers(d: &Draft) -> Answers {
+    d.data
+        .get("declaration")
+        .and_then(Value::as_object)
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_string())))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The questions asked now, as steps.
+pub(super) fn steps(p: &Procedure, d: &Draft) -> Vec<String> {
+    let Some(decl) = &p.declaration else {
+        return Vec::new();
+    };
+    let a = answers(d);
+    decl.asked(&a)
+        .map(|f| format!("{PREFIX}{}", f.key))
+        .collect()
+}
+
+/// Whether a document is asked as a file: not the paper declaration when
+/// the declaration is answered here.
+pub(super) fn asks_document(p: &Procedure, code: &str) -> bool {
+    p.declaration_document().is_none_or(|d| d.code != code)
+}
+
+/// The applicant as typed so far, for filling the declaration's questions.
+fn applicant(d: &Draft) -> Option<motcua_domain::dossier::Applicant> {
+    let email = text(d, "email");
+    ApplicantInput {
+        full_name: text(d, "full_name"),
+        id_number: text(d, "id_number"),
+        date_of_birth: text(d, "date_of_birth"),
+        phone: text(d, "phone"),
+        email: (!email.is_empty()).then_some(email),
+        address: text(d, "address"),
+    }
+    .validate(time::Date::MAX)
+    .ok()
+}
+
+fn question_of<'a>(p: &'a Procedure, step: &str) -> Option<(&'a Declaration, &'a Field)> {
+    let key = step.strip_prefix(PREFIX)?;
+    let decl = p.declaration.as_ref()?;
+    Some((decl, decl.field(key)?))
+}
+
+/// The section a question belongs to, for the caption.
+fn section_of(decl: &Declaration, key: &str) -> String {
+    decl.sections
+        .iter()
+        .find(|s| s.fields.iter().any(|f| f.key == key))
+        .map(|s| s.title.clone())
+        .unwrap_or_default()
+}
+
+/// What a question page shows for a declaration question.
+pub(super) struct Asked {
+    pub(super) caption: String,
+    pub(super) label: String,
+    pub(super) hint: String,
+    pub(super) kind: &'static str,
+    pub(super) value: String,
+    pub(super) parts: (String, String, String),
+    pub(super) options: Vec<(String, String, bool)>,
+    pub(super) optional: bool,
+}
+
+/// The page of a declaration question: the stored answer, else what the
+/// applicant's details fill in.
+pub(super) fn asked(p: &Procedure, d: &Draft, step: &str, typed: Option<&str>) -> Option<Asked> {
+    let (decl, f) = question_of(p, step)?;
+    let stored = answers(d).get(&f.key).cloned();
+    let value = typed.map(str::to_string).or(stored).unwrap_or_else(|| {
+        applicant(d)
+            .map(|a| decl.prefill(&a, None))
+            .and_then(|m| m.get(&f.key).cloned())
+            .unwrap_or_default()
+    });
+    let mut out = Asked {
+        caption: format!("{} · {}", decl.title, section_of(decl, &f.key)),
+        label: f.label.clone(),
+        hint: f.hint.clone().unwrap_or_default(),
+        kind: "text",
+        value: value.clone(),
+        parts: Default::default(),
+        options: Vec::new(),
+        optional: !f.required,
+    };
+    match &f.kind {
+        Kind::Date { .. } => {
+            out.kind = "date3";
+            let (y, m, dd) = match value.split('-').collect::<Vec<_>>().as_slice() {
+                [y, m, d] => (y.to_string(), m.to_string(), d.to_string()),
+                _ => match value.split('/').collect::<Vec<_>>().as_slice() {
+                    [d, m, y] => (y.to_string(), m.to_string(), d.to_string()),
+                    _ => Default::default(),
+                },
+            };
+            out.parts = (dd, m, y);
+            if out.hint.is_empty() {
+                out.hint = "Ví dụ: 27 3 2026".into();
+            }
+        }
+        Kind::Choice { options } => {
+            out.kind = "radios";
+            out.options = options
+                .iter()
+                .map(|o| (o.value.clone(), o.label.clone(), o.value == value))
+                .collect();
+        }
+        Kind::YesNo => {
+            out.kind = "radios";
+            out.options = [("co", "Có"), ("khong", "Không")]
+                .iter()
+                .map(|(v, l)| (v.to_string(), l.to_string(), *v == value))
+                .collect();
+        }
+        Kind::Phone => out.kind = "tel",
+        Kind::Email => out.kind = "email",
+        Kind::Count { .. } => out.kind = "number",
+        Kind::IdNumber { .. } => out.kind = "numeric",
+        Kind::Text | Kind::LongText | Kind::Name | Kind::Address => {}
+    }
+    Some(out)
+}
+
+/// The answer posted for a declaration question, as one text (a date's
+/// three boxes joined as d/m/y).
+pub(super) fn posted(form: &HashMap<String, String>) -> String {
+    let part = |k: &str| form.get(k).map(|v| v.trim()).unwrap_or("").to_string();
+    let (d, m, y) = (
+        part("answer-day"),
+        part("answer-month"),
+        part("answer-year"),
+    );
+    if !d.is_empty() || !m.is_empty() || !y.is_empty() {
+        return format!("{d}/{m}/{y}");
+    }
+    part("answer")
+}
+
+/// Keep the answer to a declaration question in the draft, or say what is wrong.
+pub(super) fn take(
+    p: &Procedure,
+    draft: &mut Draft,
+    step: &str,
+    raw: &str,
+    today: time::Date,
+) -> Result<(), Problem> {
+    let Some((_, f)) = question_of(p, step) else {
+        return Err(Problem::not_found("not_found", "Không có bước này"));
+    };
+    let current = answers(draft);
+    let value = if raw.trim().is_empty() || raw == "//" {
+        if f.required {
+            return Err(Problem::invalid(
+                "answer_required",
+                format!("fields.{}", f.key),
+                format!("Cần trả lời: {}", f.label),
+            ));
+        }
+        None
+    } else {
+        Some(check_answer(f, raw, &current, today)?)
+    };
+    let data = draft
+        .data
+        .as_object_mut()
+        .ok_or_else(|| Problem::conflict("bad_draft", "Phiên nộp hồ sơ hỏng"))?;
+    let slot = data.entry("declaration").or_insert_with(|| json!({}));
+    if let Some(m) = slot.as_object_mut() {
+        match value {
+            Some(v) => m.insert(f.key.clone(), Value::String(v)),
+            None => m.remove(&f.key),
+        };
+    }
+    Ok(())
+}
+
+/// The declaration's rows on the check page: (question, answer, step).
+pub(super) fn check_rows(p: &Procedure, d: &Draft) -> Vec<(String, String, String)> {
+    let Some(decl) = &p.declaration else {
+        return Vec::new();
+    };
+    let a = answers(d);
+    decl.asked(&a)
+        .map(|f| {
+            let v = a.get(&f.key).map(String::as_str).unwrap_or("");
+            (f.label.clone(), shown(f, v), format!("{PREFIX}{}", f.key))
+        })
+        .collect()
+}
+
+/// The fee before submitting, in words.
+pub(super) fn fee_row(p: &Procedure, d: &Draft) -> String {
+    let q = motcua_domain::fees::quote(p, &answers(d), true);
+    if let Some(note) = &q.set_by_province {
+        return format!("Theo mức của tỉnh ({note}); cán bộ báo khi tiếp nhận");
+    }
+    if let Some(e) = &q.exemption {
+        return format!("Miễn ({}; xuất trình: {})", e.who, e.proof);
+    }
+    if q.lines.is_empty() {
+        return "Không thu phí, lệ phí".into();
+    }
+    let lines: Vec<String> = q
+        .lines
+        .iter()
+        .map(|l| {
+            format!(
+                "{} {}: {}",
+                l.charge.label_vi(),
+                l.label,
+                motcua_domain::text::format_vnd(l.vnd)
+            )
+        })
+        .collect();
+    format!(
+        "{} — tổng {} (giá nộp trực tuyến)",
+        lines.join("; "),
+        motcua_domain::text::format_vnd(q.total_vnd)
+    )
+}
