@@ -168,6 +168,9 @@ enum Command {
     /// Service index (Decision 766/QĐ-TTg): rebuild or check its counters, rank a province.
     #[command(subcommand)]
     Index(IndexCmd),
+    /// Work on a catalog file without a database.
+    #[command(subcommand)]
+    Catalog(CatalogCmd),
     /// Unit certificate authorities and signer certificates for electronic results.
     #[command(subcommand)]
     Signing(SigningCmd),
@@ -246,6 +249,14 @@ enum SigningCmd {
         #[arg(long)]
         unit: Option<String>,
     },
+}
+
+#[derive(Subcommand)]
+enum CatalogCmd {
+    /// Check a catalog file (a province's own procedures and declarations)
+    /// as an import would, without importing it: the first fault with its
+    /// line or path, exit status 1.
+    Check { file: PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -529,6 +540,31 @@ async fn main() -> Result<()> {
         }
         // Needs no database: the figures come from the file.
         Command::Index(IndexCmd::Score { file, json }) => index_score(&file, json),
+        Command::Catalog(CatalogCmd::Check { file }) => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("không đọc được {}", file.display()))?;
+            let procs = motcua_domain::catalog::parse_catalog(&text).map_err(|p| {
+                // The message names the line or the path at fault.
+                anyhow::anyhow!(
+                    "{}: {} ({})",
+                    file.display(),
+                    p.message,
+                    p.field.clone().unwrap_or_default()
+                )
+            })?;
+            let declared = procs.iter().filter(|p| p.declaration.is_some()).count();
+            let questions: usize = procs
+                .iter()
+                .filter_map(|p| p.declaration.as_ref())
+                .map(|d| d.fields().count())
+                .sum();
+            println!(
+                "{}: hợp lệ — {} thủ tục, {declared} tờ khai ({questions} câu hỏi).",
+                file.display(),
+                procs.len()
+            );
+            Ok(())
+        }
         Command::Index(cmd) => {
             let store = cli.settings.open().await?;
             match cmd {

@@ -400,10 +400,7 @@ pub(super) type Answered = Vec<(String, Vec<(String, String)>)>;
 
 /// The declaration as answered under the dossier's catalog version, or why
 /// there is none.
-pub(super) fn declaration_view(
-    procedure: &Procedure,
-    fields: &str,
-) -> (String, Answered, String) {
+pub(super) fn declaration_view(procedure: &Procedure, fields: &str) -> (String, Answered, String) {
     let answers: motcua_domain::declaration::Answers =
         serde_json::from_str::<serde_json::Value>(fields)
             .ok()

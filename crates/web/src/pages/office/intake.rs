@@ -32,6 +32,9 @@ pub(super) struct IntakePage {
     pub(super) groups: Vec<(String, Vec<Choice>)>,
     pub(super) procedure: Option<(String, String, String)>,
     pub(super) fields: Vec<Input>,
+    /// The procedure's declaration, every question on this screen.
+    pub(super) declaration: Vec<DeclSection>,
+    pub(super) declaration_title: String,
     pub(super) docs: Vec<DocInput>,
     pub(super) errors: Vec<ErrorLine>,
     pub(super) unit_error: Option<String>,
@@ -171,6 +174,8 @@ pub(super) struct IntakeInput {
     pub(super) files_lost: bool,
     pub(super) card: String,
     pub(super) card_filled: bool,
+    /// The declaration's answers as typed.
+    pub(super) answers: motcua_domain::declaration::Answers,
 }
 
 /// Whether the lifecycle lets this officer file a dossier at the counter.
@@ -232,6 +237,26 @@ pub(super) async fn intake_page(s: &AppState, c: Ctx, user: &User, i: IntakeInpu
         .zip(i.values.iter())
         .map(|(id, v)| applicant_input(&c, id, v.clone(), field_error(&format!("applicant.{id}"))))
         .collect();
+    // What the applicant's details fill in the declaration.
+    let typed_applicant = ApplicantInput {
+        full_name: i.values[0].clone(),
+        id_number: i.values[1].clone(),
+        date_of_birth: i.values[2].clone(),
+        phone: i.values[3].clone(),
+        email: Some(i.values[4].clone()).filter(|e| !e.trim().is_empty()),
+        address: i.values[5].clone(),
+    }
+    .validate(time::Date::MAX)
+    .ok();
+    let declaration = chosen
+        .as_ref()
+        .map(|p| declare::inputs(p, &i.answers, typed_applicant.as_ref(), &i.errors))
+        .unwrap_or_default();
+    let declaration_title = chosen
+        .as_ref()
+        .and_then(|p| p.declaration.as_ref())
+        .map(|d| format!("{} ({})", d.title, d.template))
+        .unwrap_or_default();
     let docs = chosen
         .as_ref()
         .map(|p| {
@@ -262,6 +287,8 @@ pub(super) async fn intake_page(s: &AppState, c: Ctx, user: &User, i: IntakeInpu
                 "channel".to_string()
             } else if f == "card" || f.starts_with("card.") {
                 "card-scan".to_string()
+            } else if let Some(k) = f.strip_prefix("fields.") {
+                format!("d-{k}")
             } else {
                 "procedure".to_string()
             };
@@ -286,6 +313,8 @@ pub(super) async fn intake_page(s: &AppState, c: Ctx, user: &User, i: IntakeInpu
         groups,
         procedure,
         fields,
+        declaration,
+        declaration_title,
         docs,
         unit_error: field_error("unit_code"),
         procedure_error: field_error("procedure_code"),
@@ -333,6 +362,7 @@ pub(super) async fn intake_form(
         files_lost: false,
         card: String::new(),
         card_filled: false,
+        answers: Default::default(),
     };
     intake_page(&s, c, &user, input).await
 }
@@ -370,6 +400,10 @@ pub(super) async fn intake(c: Ctx, State(s): State<AppState>, req: Request) -> P
         nonce = new_nonce();
     }
     let files_lost = !form.files.is_empty();
+    let answers = procedure
+        .as_ref()
+        .map(|p| declare::typed(&form, p))
+        .unwrap_or_default();
     let mut input = IntakeInput {
         unit: unit.clone(),
         procedure: procedure_code.clone(),
@@ -381,6 +415,7 @@ pub(super) async fn intake(c: Ctx, State(s): State<AppState>, req: Request) -> P
         files_lost,
         card: String::new(),
         card_filled: false,
+        answers: answers.clone(),
     };
     // "Điền từ thẻ": the ID card's QR code (or MRZ), as a scanner types it,
     // fills the applicant for the officer to check with the person; nothing
@@ -480,8 +515,27 @@ pub(super) async fn intake(c: Ctx, State(s): State<AppState>, req: Request) -> P
         field::address(&values[5]).map(drop),
     ];
     errors.extend(checks.into_iter().filter_map(Result::err));
+    // The declaration typed here stands for its paper form among the documents.
+    let fields = match &procedure {
+        Some(p) => match declare::check(p, &answers, today) {
+            Ok(a) => a,
+            Err(problems) => {
+                errors.extend(problems);
+                Default::default()
+            }
+        },
+        None => Default::default(),
+    };
+    let declared_doc = procedure
+        .as_ref()
+        .filter(|_| !answers.is_empty())
+        .and_then(|p| p.declaration_document())
+        .map(|d| d.code.clone());
     if let Some(p) = &procedure {
-        for d in p.required_documents() {
+        for d in p
+            .required_documents()
+            .filter(|d| Some(&d.code) != declared_doc.as_ref())
+        {
             let has_file = form.file(&format!("file:{}", d.code)).is_some();
             if !has_file && !paper.contains(&d.code) {
                 errors.push(Problem::invalid(
@@ -548,7 +602,12 @@ pub(super) async fn intake(c: Ctx, State(s): State<AppState>, req: Request) -> P
             email: (!email.is_empty()).then_some(email),
             address: values[5].clone(),
         },
-        fields: serde_json::json!({}),
+        fields: serde_json::Value::Object(
+            fields
+                .into_iter()
+                .map(|(k, v)| (k, serde_json::Value::String(v)))
+                .collect(),
+        ),
         documents,
     };
     match s

@@ -42,6 +42,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
 
 mod calendar;
+mod declare;
 mod documents;
 mod dossier;
 mod intake;
@@ -51,6 +52,7 @@ mod queues;
 mod receipt;
 
 use calendar::*;
+use declare::*;
 use documents::*;
 use dossier::*;
 use intake::*;

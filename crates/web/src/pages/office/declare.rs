@@ -1,0 +1,172 @@
+//! The procedure's declaration at the counter: every question on the one
+//! intake screen (the citizen does not write; the officer types, the card
+//! fills what it can), checked by the declaration's rules when received.
+
+use super::*;
+use motcua_domain::declaration::{Answers, Kind};
+
+/// One question on the intake screen.
+pub(super) struct DeclInput {
+    pub(super) id: String,
+    pub(super) label: String,
+    pub(super) hint: String,
+    /// "text", "tel", "email", "number", "numeric", "date3" or "radios".
+    pub(super) kind: &'static str,
+    pub(super) value: String,
+    pub(super) parts: (String, String, String),
+    pub(super) options: Vec<(String, String, bool)>,
+    pub(super) optional: bool,
+    pub(super) error: Option<String>,
+}
+
+/// A section of questions, with when it applies.
+pub(super) struct DeclSection {
+    pub(super) title: String,
+    pub(super) when: String,
+    pub(super) fields: Vec<DeclInput>,
+}
+
+/// The answers as typed on the intake form (`d:<key>`, a date in three boxes).
+pub(super) fn typed(form: &crate::pages::form::Posted, p: &Procedure) -> Answers {
+    let Some(decl) = &p.declaration else {
+        return Answers::new();
+    };
+    let mut out = Answers::new();
+    for (_, f) in decl.fields() {
+        let name = format!("d:{}", f.key);
+        let value = if matches!(f.kind, Kind::Date { .. }) {
+            let part = |x: &str| form.get(&format!("{name}-{x}")).trim().to_string();
+            let (d, m, y) = (part("day"), part("month"), part("year"));
+            if d.is_empty() && m.is_empty() && y.is_empty() {
+                String::new()
+            } else {
+                format!("{d}/{m}/{y}")
+            }
+        } else {
+            form.get(&name).trim().to_string()
+        };
+        if !value.is_empty() {
+            out.insert(f.key.clone(), value);
+        }
+    }
+    out
+}
+
+fn condition_words(
+    decl: &motcua_domain::declaration::Declaration,
+    c: &Option<motcua_domain::declaration::Condition>,
+) -> String {
+    let Some(c) = c else {
+        return String::new();
+    };
+    let Some(f) = decl.field(&c.field) else {
+        return String::new();
+    };
+    let values: Vec<String> =
+        c.is.iter()
+            .map(|v| motcua_domain::declaration::shown(f, v))
+            .collect();
+    format!("Chỉ điền khi \"{}\" là: {}", f.label, values.join(", "))
+}
+
+/// The declaration's questions for the intake screen, with what was typed
+/// (or what the applicant's details fill) and the errors of each.
+pub(super) fn inputs(
+    p: &Procedure,
+    answers: &Answers,
+    applicant: Option<&motcua_domain::dossier::Applicant>,
+    errors: &[Problem],
+) -> Vec<DeclSection> {
+    let Some(decl) = &p.declaration else {
+        return Vec::new();
+    };
+    let filled = applicant.map(|a| decl.prefill(a, None)).unwrap_or_default();
+    decl.sections
+        .iter()
+        .map(|s| DeclSection {
+            title: s.title.clone(),
+            when: condition_words(decl, &s.when),
+            fields: s
+                .fields
+                .iter()
+                .map(|f| {
+                    let value = answers
+                        .get(&f.key)
+                        .or_else(|| filled.get(&f.key))
+                        .cloned()
+                        .unwrap_or_default();
+                    let error = errors
+                        .iter()
+                        .find(|e| e.field.as_deref() == Some(&format!("fields.{}", f.key)))
+                        .map(|e| e.message.clone());
+                    let mut hint = f.hint.clone().unwrap_or_default();
+                    let when = condition_words(decl, &f.when);
+                    if !when.is_empty() {
+                        hint = if hint.is_empty() {
+                            when
+                        } else {
+                            format!("{hint}. {when}")
+                        };
+                    }
+                    let mut input = DeclInput {
+                        id: format!("d-{}", f.key),
+                        label: f.label.clone(),
+                        hint,
+                        kind: "text",
+                        value: value.clone(),
+                        parts: Default::default(),
+                        options: Vec::new(),
+                        optional: !f.required || f.when.is_some() || s.when.is_some(),
+                        error,
+                    };
+                    match &f.kind {
+                        Kind::Date { .. } => {
+                            input.kind = "date3";
+                            input.parts = match value.split('-').collect::<Vec<_>>().as_slice() {
+                                [y, m, d] => (d.to_string(), m.to_string(), y.to_string()),
+                                _ => match value.split('/').collect::<Vec<_>>().as_slice() {
+                                    [d, m, y] => (d.to_string(), m.to_string(), y.to_string()),
+                                    _ => Default::default(),
+                                },
+                            };
+                        }
+                        Kind::Choice { options } => {
+                            input.kind = "radios";
+                            input.options = options
+                                .iter()
+                                .map(|o| (o.value.clone(), o.label.clone(), o.value == value))
+                                .collect();
+                        }
+                        Kind::YesNo => {
+                            input.kind = "radios";
+                            input.options = [("co", "Có"), ("khong", "Không")]
+                                .iter()
+                                .map(|(v, l)| (v.to_string(), l.to_string(), *v == value))
+                                .collect();
+                        }
+                        Kind::Phone => input.kind = "tel",
+                        Kind::Email => input.kind = "email",
+                        Kind::Count { .. } => input.kind = "number",
+                        Kind::IdNumber { .. } => input.kind = "numeric",
+                        Kind::Text | Kind::LongText | Kind::Name | Kind::Address => {}
+                    }
+                    input
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// Check the typed answers by the declaration's rules: every problem, each
+/// with its path `fields.<key>`. No answer at all: the declaration is the
+/// paper form among the documents.
+pub(super) fn check(
+    p: &Procedure,
+    answers: &Answers,
+    today: time::Date,
+) -> Result<Answers, Vec<Problem>> {
+    match &p.declaration {
+        Some(decl) if !answers.is_empty() => decl.validate(answers, today),
+        _ => Ok(Answers::new()),
+    }
+}
