@@ -384,3 +384,46 @@ pub async fn register(
         }
     }
 }
+
+/// The dossier's declaration as answered, printed for the citizen's
+/// signature (`None`: the dossier carries no electronic declaration).
+pub async fn render_declaration(
+    store: &Store,
+    rec: DossierRecord,
+    base: String,
+    now: OffsetDateTime,
+) -> Result<Option<Vec<u8>>> {
+    let ctx = context(store, &rec).await?;
+    let answers: motcua_domain::declaration::Answers =
+        serde_json::from_str::<serde_json::Value>(&rec.row.fields)
+            .ok()
+            .and_then(|v| v.as_object().cloned())
+            .map(|m| {
+                m.into_iter()
+                    .filter_map(|(k, v)| v.as_str().map(|v| (k, v.to_string())))
+                    .collect()
+            })
+            .unwrap_or_default();
+    let Some(decl) = ctx
+        .procedure
+        .declaration
+        .clone()
+        .filter(|_| !answers.is_empty())
+    else {
+        return Ok(None);
+    };
+    let day = motcua_domain::calendar::OffsetDateTime::from_unix_timestamp_nanos(
+        i128::from(rec.row.submitted_at) * 1_000_000,
+    )
+    .unwrap_or(now)
+    .to_offset(motcua_domain::calendar::VN_OFFSET)
+    .date();
+    tokio::task::spawn_blocking(move || {
+        let lookup = lookup_url(&base, &rec.row.code, None);
+        motcua_documents::declaration::render(&info(&ctx, &rec, lookup), &decl, &answers, day)
+            .map(Some)
+            .map_err(render_err)
+    })
+    .await
+    .map_err(join_err)?
+}

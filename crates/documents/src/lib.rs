@@ -8,6 +8,7 @@
 //! [`layout`] does the rest. Fonts are DejaVu Serif (embedded), which has
 //! every precomposed Vietnamese letter.
 
+pub mod declaration;
 pub mod font;
 pub mod forms;
 pub mod layout;

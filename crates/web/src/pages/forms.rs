@@ -55,6 +55,9 @@ async fn form_pdf(
         )
             .into_response());
     }
+    if file == DECLARATION_PDF {
+        return declaration_pdf(&s, lang, &user, &headers, &code).await;
+    }
     let form = file
         .strip_suffix(".pdf")
         .and_then(Form::from_slug)
@@ -92,6 +95,52 @@ async fn form_pdf(
     )
     .await
     .map_err(|e| PageError::new(lang, e))?;
+    Ok(documents::file_response(bytes, "application/pdf", &name))
+}
+
+/// The file name of the printed declaration beside the forms.
+pub(super) const DECLARATION_PDF: &str = "to-khai.pdf";
+
+/// The dossier's declaration as answered, printed for the citizen to sign.
+async fn declaration_pdf(
+    s: &AppState,
+    lang: super::Lang,
+    user: &motcua_store::User,
+    headers: &HeaderMap,
+    code: &str,
+) -> PageResult {
+    let rec = match s
+        .store
+        .dossier(code.trim())
+        .await
+        .map_err(|e| PageError::new(lang, e.into()))?
+    {
+        Some(rec) if user.reads_dossiers_of(&rec.row.unit_code) => rec,
+        _ => return Err(not_found(lang)),
+    };
+    s.store
+        .log_access(&user.username, &rec.row.code, "page:form:to-khai", s.now())
+        .await
+        .map_err(|e| PageError::new(lang, e.into()))?;
+    let name = format!("to-khai-{}.pdf", rec.row.code);
+    let bytes = motcua_app::forms::render_declaration(
+        &s.store,
+        rec,
+        documents::public_base(s, headers),
+        s.now(),
+    )
+    .await
+    .map_err(|e| PageError::new(lang, e.into()))?
+    .ok_or_else(|| {
+        PageError::new(
+            lang,
+            Problem::not_found(
+                "declaration_not_found",
+                "Hồ sơ không có tờ khai điện tử (tờ khai nộp bằng giấy hoặc tệp)",
+            )
+            .into(),
+        )
+    })?;
     Ok(documents::file_response(bytes, "application/pdf", &name))
 }
 

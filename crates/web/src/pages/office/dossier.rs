@@ -615,8 +615,6 @@ pub(super) async fn dossier_view(
     } else {
         String::new()
     };
-    let (declaration_title, declaration, declaration_note) =
-        declaration_view(&procedure, &r.fields);
     let chosen = if typed.delivery.is_empty() {
         DeliveryMethod::Counter.as_str()
     } else {
@@ -641,7 +639,7 @@ pub(super) async fn dossier_view(
             Lang::En => d.words_en(),
         })
         .unwrap_or_default();
-    let forms = crate::documents::applicable(rec)
+    let mut forms: Vec<(String, String)> = crate::documents::applicable(rec)
         .into_iter()
         .map(|f| {
             (
@@ -650,6 +648,19 @@ pub(super) async fn dossier_view(
             )
         })
         .collect();
+    // The declaration as answered, printed for the citizen to sign.
+    let (declaration_title, declaration, declaration_note) =
+        declaration_view(&procedure, &r.fields);
+    if !declaration.is_empty() {
+        forms.push((
+            format!("/can-bo/ho-so/{}/mau/to-khai.pdf", url_encode(&r.code)),
+            format!(
+                "{} {}",
+                declaration_title,
+                c.tr("(để người dân ký)", "(for the citizen to sign)")
+            ),
+        ));
+    }
     let missing = procedure
         .documents
         .iter()
