@@ -428,7 +428,16 @@ fn submission(documents: Value) -> Value {
         "unit_code": UNIT,
         "procedure_code": PROC,
         "applicant": applicant(),
-        "fields": { "muc_dich": "Đăng ký kết hôn" },
+        // The declaration of HT-XNHN, answered (the paper form is then not needed).
+        "fields": {
+            "nyc_ho_ten": FULL_NAME,
+            "nyc_ngay_sinh": "1988-04-12",
+            "nyc_so_dinh_danh": ID_NUMBER,
+            "nyc_quan_he": "Bản thân",
+            "xn_ho_ten": FULL_NAME,
+            "xn_ngay_sinh": "1988-04-12",
+            "xn_muc_dich": "Đăng ký kết hôn"
+        },
         "documents": documents,
     })
 }

@@ -1,0 +1,403 @@
+//! A procedure's declaration over real HTTP, on every test database: a
+//! parent registers a birth entirely online, one question per page, with
+//! the child's and the parents' data and the conditional questions; the
+//! officer sees the answers without retyping and prints the declaration; the
+//! API publishes the declaration as JSON Schema and refuses wrong answers
+//! with the field's path.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test may stop at what it did not expect
+
+use motcua_domain::lifecycle::Role;
+use motcua_store::testing::{databases, open_seeded};
+use motcua_store::{NewUser, Store};
+use motcua_web::AppState;
+use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use time::OffsetDateTime;
+use tokio::sync::oneshot;
+
+const UNIT: &str = "30112"; // Xã Mỹ Hiệp, Đồng Tháp
+const PASSWORD: &str = "mat-khau-thu-nghiem-2026";
+
+struct Env {
+    store: Store,
+    base: String,
+    http: reqwest::Client,
+    _stop: oneshot::Sender<()>,
+}
+
+async fn env(db: &motcua_store::testing::TestDb) -> Env {
+    let store = open_seeded(db).await.expect("store");
+    store
+        .create_user(
+            &NewUser {
+                username: "tiepnhan.myhiep".into(),
+                full_name: "Cán bộ tiếp nhận".into(),
+                password_hash: motcua_web::auth::hash_password(PASSWORD).expect("hash"),
+                roles: vec![Role::Receptionist],
+                units: vec![UNIT.into()],
+                province_code: None,
+            },
+            OffsetDateTime::now_utc(),
+        )
+        .await
+        .expect("user");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let (stop, stopped) = oneshot::channel::<()>();
+    tokio::spawn(motcua_web::serve(
+        listener,
+        AppState::new(store.clone()),
+        async move {
+            let _ = stopped.await;
+        },
+    ));
+    let http = reqwest::Client::builder()
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    Env {
+        store,
+        base,
+        http,
+        _stop: stop,
+    }
+}
+
+struct Resp {
+    status: u16,
+    location: String,
+    body: String,
+}
+
+impl Env {
+    async fn send(&self, req: reqwest::RequestBuilder) -> Resp {
+        let r = req.send().await.expect("request");
+        Resp {
+            status: r.status().as_u16(),
+            location: r
+                .headers()
+                .get(LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_string(),
+            body: r.text().await.expect("body"),
+        }
+    }
+    async fn get(&self, path: &str, cookie: Option<&str>) -> Resp {
+        let mut req = self.http.get(format!("{}{path}", self.base));
+        if let Some(c) = cookie {
+            req = req.header(COOKIE, c);
+        }
+        self.send(req).await
+    }
+    async fn post(&self, path: &str, form: &[(&str, &str)]) -> Resp {
+        self.send(self.http.post(format!("{}{path}", self.base)).form(form))
+            .await
+    }
+    async fn login(&self) -> String {
+        let r = self
+            .http
+            .post(format!("{}/dang-nhap", self.base))
+            .form(&[
+                ("username", "tiepnhan.myhiep"),
+                ("password", PASSWORD),
+                ("next", "/can-bo"),
+            ])
+            .send()
+            .await
+            .expect("login");
+        r.headers()
+            .get(SET_COOKIE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|c| c.split(';').next())
+            .expect("cookie")
+            .to_string()
+    }
+}
+
+/// What a parent answers at each step of the birth registration.
+fn answer(step: &str) -> Vec<(&'static str, &'static str)> {
+    let one = |v: &'static str| vec![("answer", v)];
+    let date = |d: &'static str, m: &'static str, y: &'static str| {
+        vec![("answer-day", d), ("answer-month", m), ("answer-year", y)]
+    };
+    match step {
+        "tinh" => one("82"),
+        "don-vi" => one(UNIT),
+        "ho-ten" => one("Trần Thị Mai"),
+        "so-dinh-danh" => one("087188001234"),
+        "ngay-sinh" => one("12/04/1988"),
+        "dien-thoai" => one("0912345678"),
+        "email" => one(""),
+        "dia-chi" => one("Ấp 2, xã Mỹ Hiệp, tỉnh Đồng Tháp"),
+        "to-khai-nyc_quan_he" => one("Mẹ"),
+        "to-khai-con_ho_ten" => one("Nguyễn Bảo An"),
+        "to-khai-con_ngay_sinh" => date("27", "11", "2026"),
+        "to-khai-con_gioi_tinh" => one("nu"),
+        "to-khai-con_dan_toc" => one("Kinh"),
+        "to-khai-con_quoc_tich" => one("Việt Nam"),
+        "to-khai-con_noi_sinh" => one("Trạm y tế xã Mỹ Hiệp, tỉnh Đồng Tháp"),
+        "to-khai-con_que_quan" => one("Xã Mỹ Hiệp, tỉnh Đồng Tháp"),
+        "to-khai-co_thong_tin_me" => one("co"),
+        "to-khai-co_thong_tin_cha" => one("co"),
+        "to-khai-me_ho_ten" => one("Trần Thị Mai"),
+        "to-khai-me_ngay_sinh" => date("12", "4", "1988"),
+        "to-khai-cha_ho_ten" => one("Nguyễn Văn Bình"),
+        "to-khai-cha_ngay_sinh" => date("3", "9", "1986"),
+        "to-khai-cha_me_da_dkkh" => one("khong"),
+        "to-khai-de_nghi_cap_ban_sao" => one("co"),
+        "to-khai-so_ban" => one("2"),
+        // Filled from the applicant's details, or optional and left empty.
+        _ => Vec::new(),
+    }
+}
+
+/// The text inputs of a page with the values it shows (not radios).
+fn filled(html: &str) -> Vec<(String, String)> {
+    html.split("<input ")
+        .skip(1)
+        .filter(|tag| !tag.contains("type=\"radio\"") && !tag.contains("type=\"hidden\""))
+        .filter_map(|tag| {
+            let attr = |name: &str| {
+                let start = tag.find(&format!("{name}=\""))? + name.len() + 2;
+                let end = tag[start..].find('"')? + start;
+                Some(tag[start..end].to_string())
+            };
+            Some((attr("name")?, attr("value").unwrap_or_default()))
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_parent_registers_a_birth_online_and_the_officer_sees_the_child_without_retyping() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for db in databases(dir.path()).await.expect("dbs") {
+        let env = env(&db).await;
+        let r = env.post("/thu-tuc/HT-KS/nop", &[]).await;
+        assert_eq!(r.status, 303, "{}", r.body);
+        let mut at = r.location.clone();
+        let id = at.split('/').nth(2).expect("draft id").to_string();
+        let mut seen: Vec<String> = Vec::new();
+        // One question per page, until the check of the answers.
+        while !at.ends_with("/kiem-tra") {
+            let step = at.rsplit('/').next().expect("step").to_string();
+            assert!(!seen.contains(&step), "asked twice: {step}");
+            assert!(seen.len() < 80, "no end: {seen:?}");
+            let page = env.get(&at, None).await;
+            assert_eq!(page.status, 200, "{at}: {}", page.body);
+            if step == "to-khai-nyc_ho_ten" {
+                // Filled from the applicant's details typed before.
+                assert!(
+                    page.body.contains("value=\"Trần Thị Mai\""),
+                    "{}",
+                    page.body
+                );
+            }
+            if step.starts_with("giay-to-") {
+                // The paper declaration is not asked: it is answered here.
+                assert_ne!(step, "giay-to-to-khai");
+                let r = env.post(&at, &[("go", "skip")]).await;
+                if r.status == 303 {
+                    seen.push(step);
+                    at = r.location;
+                    continue;
+                }
+                // A required scan: upload one.
+                let boundary = "----motcua-test-boundary";
+                let body = format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"giay.pdf\"\r\n\
+                     Content-Type: application/pdf\r\n\r\n%PDF-1.4\n% giay chung sinh\n%%EOF\n\r\n--{boundary}--\r\n"
+                );
+                let r = env
+                    .send(
+                        env.http
+                            .post(format!("{}{at}", env.base))
+                            .header(
+                                reqwest::header::CONTENT_TYPE,
+                                format!("multipart/form-data; boundary={boundary}"),
+                            )
+                            .body(body),
+                    )
+                    .await;
+                assert_eq!(r.status, 303, "{step}: {}", r.body);
+                seen.push(step);
+                at = r.location;
+                continue;
+            }
+            // As a browser sends the form: what the page filled in, unless
+            // the parent typed something else.
+            let mut form: Vec<(String, String)> = filled(&page.body);
+            for (k, v) in answer(&step) {
+                form.retain(|(name, _)| name != k);
+                form.push((k.to_string(), v.to_string()));
+            }
+            let form: Vec<(&str, &str)> =
+                form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            let r = env.post(&at, &form).await;
+            assert_eq!(r.status, 303, "{step}: {}", r.body);
+            seen.push(step);
+            at = r.location;
+        }
+        // The father's and mother's questions were asked; the marriage
+        // certificate's number was not (the parents are not married).
+        for asked in [
+            "to-khai-cha_ho_ten",
+            "to-khai-me_ngay_sinh",
+            "to-khai-so_ban",
+        ] {
+            assert!(
+                seen.iter().any(|s| s == asked),
+                "{asked} not asked: {seen:?}"
+            );
+        }
+        assert!(!seen.iter().any(|s| s == "to-khai-gcnkh_so"), "{seen:?}");
+        // An impossible date is said as such, and the step is shown again.
+        let r = env
+            .post(
+                &format!("/nop/{id}/to-khai-con_ngay_sinh"),
+                &[
+                    ("answer-day", "31"),
+                    ("answer-month", "02"),
+                    ("answer-year", "2026"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, 422);
+        assert!(r.body.contains("31/02/2026 không có thật"), "{}", r.body);
+        assert!(r.body.contains("value=\"31\""), "the answer is kept");
+        // The check page shows the declaration and the fee before submitting.
+        let check = env.get(&format!("/nop/{id}/kiem-tra"), None).await;
+        assert_eq!(check.status, 200);
+        assert!(check.body.contains("Nguyễn Bảo An") && check.body.contains("27/11/2026"));
+        assert!(check.body.contains("id=\"fee\""), "{}", check.body);
+        let r = env.post(&format!("/nop/{id}/gui"), &[]).await;
+        assert_eq!(r.status, 303, "{}", r.body);
+        let code = env
+            .store
+            .draft(&id, OffsetDateTime::now_utc())
+            .await
+            .expect("draft")
+            .and_then(|d| d.dossier_code)
+            .expect("submitted");
+        let row = env
+            .store
+            .dossier_row(&code)
+            .await
+            .expect("read")
+            .expect("row");
+        let fields: Value = serde_json::from_str(&row.fields).expect("fields");
+        assert_eq!(fields["con_ho_ten"], "Nguyễn Bảo An");
+        assert_eq!(fields["con_ngay_sinh"], "2026-11-27");
+        assert_eq!(fields["cha_ho_ten"], "Nguyễn Văn Bình");
+        assert!(fields.get("gcnkh_so").is_none());
+        // The officer: the declaration as answered, and its PDF to sign.
+        let cookie = env.login().await;
+        let page = env
+            .get(&format!("/can-bo/ho-so/{code}"), Some(&cookie))
+            .await;
+        assert_eq!(page.status, 200);
+        assert!(page.body.contains("id=\"declaration\""), "{}", page.body);
+        assert!(page.body.contains("Nguyễn Bảo An") && page.body.contains("Nguyễn Văn Bình"));
+        let pdf = env
+            .http
+            .get(format!("{}/can-bo/ho-so/{code}/mau/to-khai.pdf", env.base))
+            .header(COOKIE, &cookie)
+            .send()
+            .await
+            .expect("pdf");
+        assert_eq!(pdf.status().as_u16(), 200);
+        let bytes = pdf.bytes().await.expect("bytes");
+        assert!(bytes.starts_with(b"%PDF"));
+        // scripts/test installs poppler-utils.
+        let text = pdftotext(&bytes).expect("pdftotext reads the declaration");
+        assert!(text.contains("TỜ KHAI ĐĂNG KÝ KHAI SINH"), "{text}");
+        assert!(text.contains("Nguyễn Bảo An"), "{text}");
+        assert!(text.contains("27/11/2026"), "{text}");
+        assert!(text.contains("Người yêu cầu"), "{text}");
+    }
+}
+
+/// The text of a PDF, read by pdftotext (poppler-utils).
+fn pdftotext(bytes: &[u8]) -> Option<String> {
+    let dir = tempfile::tempdir().ok()?;
+    let file = dir.path().join("to-khai.pdf");
+    std::fs::write(&file, bytes).ok()?;
+    let out = std::process::Command::new("pdftotext")
+        .args(["-layout", file.to_str()?, "-"])
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).to_string())
+}
+
+#[tokio::test]
+async fn the_api_publishes_the_declaration_and_refuses_wrong_answers_with_their_path() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for db in databases(dir.path()).await.expect("dbs") {
+        let env = env(&db).await;
+        let r = env.get("/api/v1/procedures/HT-KS/declaration", None).await;
+        assert_eq!(r.status, 200);
+        let schema: Value = serde_json::from_str(&r.body).expect("json");
+        assert_eq!(schema["type"], "object");
+        assert_eq!(schema["properties"]["con_ngay_sinh"]["format"], "date");
+        let r = env.get("/api/v1/procedures/HKD-DK/declaration", None).await;
+        assert_eq!(r.status, 404);
+        assert!(r.body.contains("declaration_not_found"));
+        // A citizen's submission: each wrong answer refused with its path.
+        let scan = env
+            .store
+            .upload(
+                b"%PDF-1.4\n% cccd\n%%EOF\n",
+                Some("cccd.pdf"),
+                "citizen",
+                OffsetDateTime::now_utc(),
+            )
+            .await
+            .expect("upload");
+        let mut fields: HashMap<&str, &str> = [
+            ("nyc_ho_ten", "Trần Thị Mai"),
+            ("nyc_ngay_sinh", "1988-04-12"),
+            ("nyc_so_dinh_danh", "087188001234"),
+            ("nyc_quan_he", "Bản thân"),
+            ("xn_ho_ten", "Trần Thị Mai"),
+            ("xn_ngay_sinh", "1988-04-12"),
+            ("xn_muc_dich", "Đăng ký kết hôn"),
+        ]
+        .into_iter()
+        .collect();
+        for (key, bad, code) in [
+            ("xn_ngay_sinh", "31/02/1990", "impossible_date"),
+            ("xn_ho_ten", "Trần Thị 2", "bad_name"),
+            ("nyc_so_dinh_danh", "087190001234", "id_number_mismatch"),
+        ] {
+            let good = fields.insert(key, bad).expect("key");
+            let r = env
+                .send(
+                    env.http
+                        .post(format!("{}/api/v1/dossiers", env.base))
+                        .json(&json!({
+                            "unit_code": UNIT,
+                            "procedure_code": "HT-XNHN",
+                            "applicant": {"full_name": "Trần Thị Mai", "id_number": "087188001234",
+                                "date_of_birth": "1988-04-12", "phone": "0912345678",
+                                "address": "Ấp 2, xã Mỹ Hiệp, tỉnh Đồng Tháp"},
+                            "fields": fields,
+                            "documents": [{"code": "giay-to-tuy-than", "upload_id": scan.id}],
+                        })),
+                )
+                .await;
+            assert_eq!(r.status, 422, "{key}: {}", r.body);
+            let v: Value = serde_json::from_str(&r.body).expect("json");
+            assert_eq!(v["error"]["code"], code, "{}", r.body);
+            assert_eq!(v["error"]["field"], format!("fields.{key}"));
+            fields.insert(key, good);
+        }
+        assert_eq!(env.store.count_dossiers().await.expect("count"), 0);
+    }
+}
