@@ -413,6 +413,57 @@ fn scan(dir: &Path, name: &str) -> PathBuf {
     path
 }
 
+/// Answer the procedure's declaration page by page: `typed` by question
+/// key (a date as "d/m/y", a choice by its value); the other questions keep
+/// what the page filled in from the applicant, or stay empty. Stops at
+/// `stop_at`, unanswered, or when the questions end.
+async fn declare(b: &mut Browser<'_>, typed: &[(&str, &str)], stop_at: Option<&str>) {
+    loop {
+        let url = b.url().await;
+        let Some(step) = url
+            .split('?')
+            .next()
+            .and_then(|u| u.rsplit('/').next())
+            .and_then(|s| s.strip_prefix("to-khai-"))
+            .map(str::to_string)
+        else {
+            return;
+        };
+        if stop_at == Some(step.as_str()) {
+            return;
+        }
+        if let Some((_, v)) = typed.iter().find(|(k, _)| *k == step) {
+            if b.try_find("#answer-day").await.is_some() {
+                let parts: Vec<&str> = v.split('/').collect();
+                for (box_id, part) in ["#answer-day", "#answer-month", "#answer-year"]
+                    .iter()
+                    .zip(parts)
+                {
+                    b.type_in(box_id, part).await;
+                }
+            } else if b.try_find("input[type=radio]").await.is_some() {
+                b.click(&format!("input[type=radio][value='{v}']")).await;
+            } else {
+                b.type_in("#answer", v).await;
+            }
+        }
+        b.click("button[value=next]").await;
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while b.url().await == url && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+/// What the citizen declares for HT-XNHN (the confirmation of marital status).
+const MARITAL_STATUS: &[(&str, &str)] = &[
+    ("nyc_quan_he", "Bản thân"),
+    ("xn_ho_ten", "Nguyễn Thị Bé Ba"),
+    ("xn_ngay_sinh", "17/05/1990"),
+    ("xn_gioi_tinh", "nu"),
+    ("xn_muc_dich", "Đăng ký kết hôn"),
+];
+
 /// The citizen's whole online submission; returns (code, key).
 async fn submit_online(b: &mut Browser<'_>, base: &str, files: &Path) -> (String, String) {
     b.go(&format!("{base}/")).await;
@@ -441,7 +492,10 @@ async fn submit_online(b: &mut Browser<'_>, base: &str, files: &Path) -> (String
         }
         b.click("button[value=next]").await;
     }
-    for doc in ["to-khai", "giay-to-tuy-than"] {
+    // The declaration, one question per page; its paper form is then not asked.
+    b.find("button[value=next]").await;
+    declare(b, MARITAL_STATUS, None).await;
+    for doc in ["giay-to-tuy-than"] {
         b.find("input[type=file]").await;
         let file = scan(files, &format!("{doc}.pdf"));
         b.attach("input[type=file]", &file).await;
@@ -458,7 +512,8 @@ async fn submit_online(b: &mut Browser<'_>, base: &str, files: &Path) -> (String
     let check = b.source().await;
     assert!(
         check.contains("Nguyễn Thị Bé Ba")
-            && check.contains("to-khai.pdf")
+            && check.contains("giay-to-tuy-than.pdf")
+            && check.contains("Đăng ký kết hôn")
             && check.contains("17/05/1990"),
         "{check}"
     );
@@ -491,7 +546,10 @@ async fn citizen_submits_online_and_follows_the_dossier() {
     assert_eq!(rec.row.status, "submitted");
     assert_eq!(rec.row.applicant_name, "Nguyễn Thị Bé Ba");
     assert_eq!(rec.row.applicant_phone, "0912345678");
-    assert_eq!(rec.documents.len(), 2);
+    assert_eq!(rec.documents.len(), 1);
+    let fields: Value = serde_json::from_str(&rec.row.fields).expect("fields");
+    assert_eq!(fields["xn_muc_dich"], "Đăng ký kết hôn");
+    assert_eq!(fields["xn_ngay_sinh"], "1990-05-17");
     assert!(
         srv.store
             .dossier_row_by_key(&code, &key)
@@ -554,6 +612,30 @@ async fn every_question_shows_its_error_and_keeps_the_answer() {
         b.type_in("#answer", good).await;
         b.click("button[value=next]").await;
     }
+    // The declaration: a day that does not exist is said so, the three
+    // boxes keep what was typed.
+    b.find("button[value=next]").await;
+    declare(
+        &mut b,
+        &[("nyc_quan_he", "Bản thân"), ("xn_ho_ten", "Lê Văn Tám")],
+        Some("xn_ngay_sinh"),
+    )
+    .await;
+    for (part, v) in [
+        ("#answer-day", "31"),
+        ("#answer-month", "02"),
+        ("#answer-year", "1990"),
+    ] {
+        b.type_in(part, v).await;
+    }
+    b.click("button[value=next]").await;
+    let summary = b.text_containing(".error-summary", "không có thật").await;
+    assert!(summary.contains("31/02/1990 không có thật"), "{summary}");
+    assert!(b.source().await.contains("value=\"31\""));
+    b.shot("impossible-date").await;
+    b.type_in("#answer-day", "28").await;
+    b.click("button[value=next]").await;
+    declare(&mut b, &[("xn_muc_dich", "Đăng ký kết hôn")], None).await;
     // A required document cannot be skipped; a wrong file type is refused.
     b.find("input[type=file]").await;
     b.click("button[value=next]").await;
@@ -737,7 +819,9 @@ async fn a_supplement_request_goes_to_the_citizen_and_back() {
         .expect("read")
         .expect("dossier");
     assert_eq!(rec.row.status, "processing");
-    assert_eq!(rec.documents.len(), 3);
+    // The scan of the ID card, then its clearer replacement (the declaration
+    // was answered online, not uploaded).
+    assert_eq!(rec.documents.len(), 2);
     b.close().await;
     citizen.close().await;
 }
