@@ -83,6 +83,16 @@ pub mod field {
 
     pub fn full_name(raw: &str) -> Result<String, Problem> {
         let full_name = printable(raw, "bad_full_name", "full_name")?;
+        if full_name
+            .chars()
+            .any(|c| !(c.is_alphabetic() || c == ' ' || c == '\'' || c == '-'))
+        {
+            return Err(field_err(
+                "bad_full_name",
+                "full_name",
+                "Họ và tên chỉ gồm chữ cái (không có chữ số hay ký hiệu)",
+            ));
+        }
         let len = full_name.chars().count();
         if !(2..=100).contains(&len)
             || !full_name
@@ -124,13 +134,38 @@ pub mod field {
             )
         });
         let d = parsed.map_err(|_| {
-            field_err(
+            // Numbers in the right places that make no day: say so.
+            let nums: Vec<u32> = raw
+                .split(['/', '-'])
+                .filter_map(|p| p.trim().parse().ok())
+                .collect();
+            let (day, month, year) = match nums.as_slice() {
+                [y, m, d] if raw.contains('-') => (*d, *m, *y),
+                [d, m, y] => (*d, *m, *y),
+                _ => (0, 0, 0),
+            };
+            if year >= 1000 && (1..=31).contains(&day) && (1..=12).contains(&month) {
+                field_err(
+                    "impossible_date_of_birth",
+                    "date_of_birth",
+                    &format!("Ngày sinh: ngày {day:02}/{month:02}/{year} không có thật"),
+                )
+            } else {
+                field_err(
+                    "bad_date_of_birth",
+                    "date_of_birth",
+                    "Ngày sinh phải có dạng ngày/tháng/năm, ví dụ 17/05/1990",
+                )
+            }
+        })?;
+        if d > today {
+            return Err(field_err(
                 "bad_date_of_birth",
                 "date_of_birth",
-                "Ngày sinh phải có dạng ngày/tháng/năm, ví dụ 17/05/1990",
-            )
-        })?;
-        if d > today || d.year() < 1900 {
+                "Ngày sinh không được sau hôm nay",
+            ));
+        }
+        if d.year() < 1900 {
             return Err(field_err(
                 "bad_date_of_birth",
                 "date_of_birth",
@@ -191,10 +226,16 @@ pub mod field {
 impl ApplicantInput {
     /// Validate against `today` (local date) so a birth date in the future is refused.
     pub fn validate(&self, today: Date) -> Result<Applicant, Problem> {
+        let id_number = field::id_number(&self.id_number)?;
+        let date_of_birth = field::date_of_birth(&self.date_of_birth, today)?;
+        // As the kiosk checks a card: the province code, and the century and
+        // year the number encodes against the date of birth.
+        crate::identity::check_personal_number(&id_number, Some(date_of_birth), None)
+            .map_err(|p| Problem::invalid(p.code, "applicant.id_number", p.message))?;
         Ok(Applicant {
             full_name: field::full_name(&self.full_name)?,
-            id_number: field::id_number(&self.id_number)?,
-            date_of_birth: field::date_of_birth(&self.date_of_birth, today)?,
+            id_number,
+            date_of_birth,
             phone: field::phone(&self.phone)?,
             email: field::email(self.email.as_deref())?,
             address: field::address(&self.address)?,
@@ -653,6 +694,34 @@ mod tests {
         assert_eq!(
             bad.validate(date!(2026 - 02 - 13)).expect_err("email").code,
             "bad_email"
+        ); // The messages name the real problem.
+        let today = date!(2026 - 02 - 13);
+        let mut bad = input();
+        bad.date_of_birth = "31/02/1990".into();
+        let e = bad.validate(today).expect_err("no such day");
+        assert_eq!(e.code, "impossible_date_of_birth");
+        assert!(
+            e.message.contains("31/02/1990 không có thật"),
+            "{}",
+            e.message
+        );
+        let mut bad = input();
+        bad.full_name = "Nguyễn Văn 2".into();
+        let e = bad.validate(today).expect_err("digit");
+        assert!(e.message.contains("chỉ gồm chữ cái"), "{}", e.message);
+        // The number's year against the date of birth, its province code.
+        let mut bad = input();
+        bad.date_of_birth = "1991-05-17".into();
+        let e = bad.validate(today).expect_err("year");
+        assert_eq!(
+            (e.code, e.field.as_deref()),
+            ("id_number_mismatch", Some("applicant.id_number"))
+        );
+        let mut bad = input();
+        bad.id_number = "999090001234".into();
+        assert_eq!(
+            bad.validate(today).expect_err("province").code,
+            "bad_id_province"
         );
     }
 

@@ -94,7 +94,12 @@ pub fn check_personal_number(
         return Err(bad(
             "id_number_mismatch",
             "id_number",
-            format!("Số định danh ứng với năm sinh {year}, không khớp ngày sinh {d}"),
+            format!(
+                "Số định danh ứng với năm sinh {year}, không khớp ngày sinh {:02}/{:02}/{}",
+                d.day(),
+                u8::from(d.month()),
+                d.year()
+            ),
         ));
     }
     let coded = if gc.is_multiple_of(2) {

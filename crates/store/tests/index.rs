@@ -35,7 +35,7 @@ fn applicant() -> ApplicantInput {
     ApplicantInput {
         full_name: "Lê Văn Bình".into(),
         id_number: "087188009876".into(),
-        date_of_birth: "1980-01-02".into(),
+        date_of_birth: "1988-01-02".into(),
         phone: "0987654321".into(),
         email: None,
         address: "Ấp 1, xã Mỹ Hiệp, tỉnh Đồng Tháp".into(),

@@ -6,6 +6,28 @@
   if (summary) { summary.focus(); }
   document.addEventListener("submit", function (ev) {
     var form = ev.target;
+    // A file larger than the server takes is said before it is sent.
+    var max = parseInt(form.dataset.max || "0", 10);
+    if (max > 0) {
+      var big = Array.prototype.some.call(form.querySelectorAll("input[type=file]"), function (i) {
+        return i.files && i.files.length > 0 && i.files[0].size > max;
+      });
+      if (big) {
+        ev.preventDefault();
+        var box = document.getElementById("too-large");
+        if (!box) {
+          box = document.createElement("div");
+          box.id = "too-large";
+          box.className = "error-summary";
+          box.setAttribute("role", "alert");
+          box.tabIndex = -1;
+          box.textContent = form.dataset.maxMessage || "File too large";
+          form.parentNode.insertBefore(box, form);
+        }
+        box.focus();
+        return;
+      }
+    }
     // A double click never submits twice.
     if (form.dataset.sent === "1") { ev.preventDefault(); return; }
     form.dataset.sent = "1";

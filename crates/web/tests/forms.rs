@@ -333,7 +333,7 @@ fn tiny_pdf(title: &str) -> Vec<u8> {
 fn applicant() -> Value {
     json!({
         "full_name": APPLICANT,
-        "id_number": "087188004321",
+        "id_number": "087190004321",
         "date_of_birth": "1990-07-21",
         "phone": "0987654321",
         "address": "Ấp Mỹ Phú, xã Mỹ Hiệp, tỉnh Đồng Tháp",

@@ -849,10 +849,16 @@ impl World {
         // The applicant and the form are drawn first: the filing is decided
         // by the domain, as the server decides it.
         let applicant = self.applicant(rng, unit);
-        let fields = json!({
-            "so_ban": rng.range(1, 3),
-            "nhan_ket_qua": if online { *rng.pick(&["truc_tuyen", "tai_quay", "buu_chinh"]) } else { "tai_quay" },
-        });
+        // A procedure with a declaration gets it on paper among the documents
+        // (its answers are not generated); the others keep free fields.
+        let fields = if proc_.procedure.declaration.is_some() {
+            json!({})
+        } else {
+            json!({
+                "so_ban": rng.range(1, 3),
+                "nhan_ket_qua": if online { *rng.pick(&["truc_tuyen", "tai_quay", "buu_chinh"]) } else { "tai_quay" },
+            })
+        };
         let input = motcua_domain::dossier::ApplicantInput {
             full_name: applicant.full_name,
             id_number: applicant.id_number,

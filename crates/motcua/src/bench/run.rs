@@ -261,10 +261,12 @@ fn applicant(rng: &mut Rng, unit_name: &str) -> Value {
         "Huỳnh Ngọc Hạnh",
         "Võ Thanh Tâm",
     ];
+    // The personal number encodes the year of birth (checked as the kiosk does).
+    let year = rng.range(60, 99);
     json!({
         "full_name": rng.pick(NAMES),
-        "id_number": format!("0870{:02}{:06}", rng.range(60, 99), rng.below(1_000_000)),
-        "date_of_birth": format!("19{}-{:02}-{:02}", rng.range(60, 99), rng.range(1, 12), rng.range(1, 28)),
+        "id_number": format!("0870{year:02}{:06}", rng.below(1_000_000)),
+        "date_of_birth": format!("19{year}-{:02}-{:02}", rng.range(1, 12), rng.range(1, 28)),
         "phone": format!("09{:08}", rng.below(100_000_000)),
         "address": format!("Ấp {}, {unit_name}", rng.range(1, 9)),
     })

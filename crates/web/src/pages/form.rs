@@ -74,13 +74,14 @@ pub async fn read_form(s: &AppState, lang: Lang, req: Request) -> Result<Posted,
             ..Posted::default()
         });
     }
-    let too_large = |e: String| {
+    // The reader's own words are technical English: say it plainly.
+    let too_large = |_: String| {
         PageError::new(
             lang,
             Problem::new(
                 ProblemKind::TooLarge,
                 "file_too_large",
-                format!("Tệp quá lớn hoặc việc gửi bị gián đoạn: {e}"),
+                "Tệp quá lớn (tối đa 10 MB mỗi tệp) hoặc việc gửi bị gián đoạn; hãy chọn tệp nhỏ hơn hoặc chụp lại với độ phân giải thấp hơn",
             )
             .into(),
         )

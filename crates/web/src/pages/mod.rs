@@ -308,6 +308,11 @@ impl PageError {
     pub fn new(lang: Lang, err: ApiError) -> Self {
         PageError { lang, err }
     }
+
+    /// What was sent was larger than the form takes (a file too large).
+    pub fn is_too_large(&self) -> bool {
+        matches!(&self.err, ApiError::Problem(p) if p.kind == ProblemKind::TooLarge)
+    }
 }
 
 impl From<ApiError> for PageError {

@@ -405,7 +405,30 @@ pub(super) async fn answer(
         return Ok(Redirect::to(&format!("/nop/{id}/xong")).into_response());
     }
     let from_check = q.tu.as_deref() == Some("kiem-tra");
-    let (form, file) = read_answer(&s, c.lang, req).await?;
+    let (form, file) = match read_answer(&s, c.lang, req).await {
+        Ok(read) => read,
+        // A file too large: the same step again, with the error summary.
+        Err(e) if e.is_too_large() => {
+            let message = match &e.err {
+                crate::error::ApiError::Problem(p) => p.message.clone(),
+                crate::error::ApiError::Store(_) => String::new(),
+            };
+            return question_page(
+                &s,
+                c,
+                &draft,
+                &p,
+                &step,
+                Reshow {
+                    value: None,
+                    error: Some(message),
+                    from_check,
+                },
+            )
+            .await;
+        }
+        Err(e) => return Err(e),
+    };
     let mut value = form.get("answer").cloned().unwrap_or_default();
     let today = s.now().to_offset(VN_OFFSET).date();
     let now = s.now();
