@@ -873,7 +873,11 @@ async fn bad_submissions_are_refused_and_nothing_is_written() {
         for (field, value, code) in [
             ("id_number", json!("12345"), "bad_id_number"),
             ("full_name", json!("<script>"), "bad_full_name"),
-            ("date_of_birth", json!("31/02/1988"), "impossible_date_of_birth"),
+            (
+                "date_of_birth",
+                json!("31/02/1988"),
+                "impossible_date_of_birth",
+            ),
             ("date_of_birth", json!("2999-01-01"), "bad_date_of_birth"),
             ("phone", json!("12345"), "bad_phone"),
             ("email", json!("mai@"), "bad_email"),

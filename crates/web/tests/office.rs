@@ -1666,3 +1666,89 @@ async fn a_counter_routes_a_dossier_to_the_competent_commune_and_keeps_following
         );
     }
 }
+
+#[tokio::test]
+async fn the_counter_types_the_declaration_and_the_paper_form_is_not_needed() {
+    let envs = envs().await;
+    for env in &envs.list {
+        let cookie = env.login("tiepnhan.myhiep").await;
+        let r = env
+            .get(&format!("/can-bo/tiep-nhan?thu_tuc={PROC}"), Some(&cookie))
+            .await;
+        r.expect(200);
+        // Every question of the marital-status declaration on the one screen,
+        // the declarant's own filled from the applicant once typed.
+        assert!(r.has("id=\"declaration\""), "{}", r.body);
+        assert!(r.has("name=\"d:xn_muc_dich\""));
+        assert!(r.has("name=\"d:xn_ngay_sinh-day\""));
+        let nonce = {
+            let m = "name=\"nonce\" value=\"";
+            let s = r.body.find(m).expect("nonce") + m.len();
+            r.body[s..s + 32].to_string()
+        };
+        let form = |day: &'static str| {
+            vec![
+                text("nonce", &nonce),
+                text("unit", UNIT),
+                text("procedure", PROC),
+                text("channel", "counter"),
+                text("full_name", "Trần Thị Mai"),
+                text("id_number", "087188001234"),
+                text("date_of_birth", "12/04/1988"),
+                text("phone", "0912345678"),
+                text("email", ""),
+                text("address", "Ấp 2, xã Mỹ Hiệp"),
+                text("d:nyc_ho_ten", "Trần Thị Mai"),
+                text("d:nyc_ngay_sinh-day", "12"),
+                text("d:nyc_ngay_sinh-month", "4"),
+                text("d:nyc_ngay_sinh-year", "1988"),
+                text("d:nyc_so_dinh_danh", "087188001234"),
+                text("d:nyc_quan_he", "Bản thân"),
+                text("d:xn_ho_ten", "Trần Thị Mai"),
+                text("d:xn_ngay_sinh-day", day),
+                text("d:xn_ngay_sinh-month", "02"),
+                text("d:xn_ngay_sinh-year", "1988"),
+                text("d:xn_muc_dich", "Đăng ký kết hôn"),
+                text("paper:giay-to-tuy-than", "1"),
+            ]
+        };
+        let before = env.store.count_dossiers().await.expect("count");
+        // A day that does not exist: said so, linked to its boxes, nothing written.
+        let r = env
+            .post_multipart("/can-bo/tiep-nhan", &cookie, &form("31"))
+            .await;
+        r.expect(422);
+        assert!(r.has("href=\"#d-xn_ngay_sinh\""), "{}", r.body);
+        assert!(r.has("31/02/1988 không có thật"), "{}", r.body);
+        assert!(r.has("value=\"Đăng ký kết hôn\""), "typed answers are kept");
+        assert_eq!(env.store.count_dossiers().await.expect("count"), before);
+        // Right: received without the paper declaration, the answers kept.
+        let r = env
+            .post_multipart("/can-bo/tiep-nhan", &cookie, &form("28"))
+            .await;
+        r.expect(303);
+        let code = r
+            .location()
+            .trim_start_matches("/can-bo/ho-so/")
+            .trim_end_matches("/bien-nhan")
+            .to_string();
+        let row = env
+            .store
+            .dossier_row(&code)
+            .await
+            .expect("read")
+            .expect("row");
+        let fields: serde_json::Value = serde_json::from_str(&row.fields).expect("fields");
+        assert_eq!(fields["xn_ngay_sinh"], "1988-02-28");
+        assert_eq!(fields["xn_muc_dich"], "Đăng ký kết hôn");
+        let page = env
+            .get(&format!("/can-bo/ho-so/{code}"), Some(&cookie))
+            .await;
+        page.expect(200);
+        assert!(page.has("id=\"declaration\""));
+        assert!(
+            page.has("/mau/to-khai.pdf"),
+            "the declaration prints for signature"
+        );
+    }
+}

@@ -438,6 +438,41 @@ pub fn processing_words(c: &Ctx, p: motcua_domain::calendar::ProcessingTime) -> 
 }
 
 /// The fee in words.
+/// What a dossier with these answers costs, in words: the phí and lệ phí
+/// lines and their total, the province's rate, or the exemption claimed.
+pub fn quote_words(
+    p: &motcua_domain::catalog::Procedure,
+    answers: &motcua_domain::declaration::Answers,
+    online: bool,
+) -> String {
+    use motcua_domain::text::format_vnd;
+    let q = motcua_domain::fees::quote(p, answers, online);
+    if let Some(note) = &q.set_by_province {
+        return format!("Theo mức của tỉnh ({note}); cán bộ báo khi tiếp nhận");
+    }
+    if let Some(e) = &q.exemption {
+        return format!("Miễn ({}; xuất trình: {})", e.who, e.proof);
+    }
+    if q.lines.is_empty() {
+        return "Không thu phí, lệ phí".into();
+    }
+    let lines: Vec<String> = q
+        .lines
+        .iter()
+        .map(|l| format!("{} {}: {}", l.charge.label_vi(), l.label, format_vnd(l.vnd)))
+        .collect();
+    format!(
+        "{} — tổng {}{}",
+        lines.join("; "),
+        format_vnd(q.total_vnd),
+        if online {
+            " (giá nộp trực tuyến)"
+        } else {
+            ""
+        }
+    )
+}
+
 pub fn fee_words(c: &Ctx, fee: &motcua_domain::catalog::Fee) -> String {
     use motcua_domain::catalog::Fee;
     use motcua_domain::text::format_vnd;

@@ -207,33 +207,7 @@ pub(super) fn check_rows(p: &Procedure, d: &Draft) -> Vec<(String, String, Strin
         .collect()
 }
 
-/// The fee before submitting, in words.
+/// The fee before submitting, in words (the online price).
 pub(super) fn fee_row(p: &Procedure, d: &Draft) -> String {
-    let q = motcua_domain::fees::quote(p, &answers(d), true);
-    if let Some(note) = &q.set_by_province {
-        return format!("Theo mức của tỉnh ({note}); cán bộ báo khi tiếp nhận");
-    }
-    if let Some(e) = &q.exemption {
-        return format!("Miễn ({}; xuất trình: {})", e.who, e.proof);
-    }
-    if q.lines.is_empty() {
-        return "Không thu phí, lệ phí".into();
-    }
-    let lines: Vec<String> = q
-        .lines
-        .iter()
-        .map(|l| {
-            format!(
-                "{} {}: {}",
-                l.charge.label_vi(),
-                l.label,
-                motcua_domain::text::format_vnd(l.vnd)
-            )
-        })
-        .collect();
-    format!(
-        "{} — tổng {} (giá nộp trực tuyến)",
-        lines.join("; "),
-        motcua_domain::text::format_vnd(q.total_vnd)
-    )
+    crate::pages::quote_words(p, &answers(d), true)
 }

@@ -35,6 +35,8 @@ pub(super) struct IntakePage {
     /// The procedure's declaration, every question on this screen.
     pub(super) declaration: Vec<DeclSection>,
     pub(super) declaration_title: String,
+    /// What the dossier costs with the answers typed (the counter's price).
+    pub(super) fee: String,
     pub(super) docs: Vec<DocInput>,
     pub(super) errors: Vec<ErrorLine>,
     pub(super) unit_error: Option<String>,
@@ -315,6 +317,18 @@ pub(super) async fn intake_page(s: &AppState, c: Ctx, user: &User, i: IntakeInpu
         fields,
         declaration,
         declaration_title,
+        fee: chosen
+            .as_ref()
+            .map(|p| {
+                let counts: motcua_domain::declaration::Answers = i
+                    .answers
+                    .iter()
+                    .filter(|(k, _)| matches!(k.as_str(), "so_trang" | "so_ban" | "mien_phi"))
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect();
+                crate::pages::quote_words(p, &counts, false)
+            })
+            .unwrap_or_default(),
         docs,
         unit_error: field_error("unit_code"),
         procedure_error: field_error("procedure_code"),
