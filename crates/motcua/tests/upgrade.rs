@@ -234,6 +234,22 @@ async fn release_1_data_upgrades_and_answers_as_before() {
     .fetch_one(&db)
     .await
     .expect("counters");
+    // Declarations: the catalog of release 1 (version 1, which every dossier
+    // of the fixture points to) has none, so those dossiers show "received
+    // before electronic declarations"; the catalog imported above (version
+    // 2) brings them for new dossiers.
+    let declared: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT version_id, SUM(CASE WHEN spec LIKE '%\"declaration\"%' THEN 1 ELSE 0 END) \
+         FROM catalog_version_procedures GROUP BY version_id ORDER BY version_id",
+    )
+    .fetch_all(&db)
+    .await
+    .expect("versions");
+    assert_eq!(declared.first(), Some(&(1, 0)), "{declared:?}");
+    assert!(
+        declared.get(1).is_some_and(|(_, n)| *n >= 10),
+        "{declared:?}"
+    );
     db.close().await;
     assert_eq!(
         pending, 0,
