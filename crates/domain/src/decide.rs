@@ -66,6 +66,8 @@ pub enum Command {
     /// the store checks that their files exist and are free).
     Supplement {
         documents: Vec<String>,
+        /// Declaration answers corrected, by question key.
+        answers: crate::declaration::Answers,
     },
     Propose,
     Approve,
@@ -105,6 +107,8 @@ pub struct RawCommand<'a> {
     pub confirm_late: bool,
     /// For routing: the code of the competent unit.
     pub to_unit: Option<&'a str>,
+    /// For a supplement: declaration answers corrected, by question key.
+    pub answers: Option<&'a crate::declaration::Answers>,
 }
 
 /// The action a request names, if it is one taken on an existing dossier
@@ -153,6 +157,7 @@ impl Command {
             },
             Action::Supplement => Command::Supplement {
                 documents: raw.documents.iter().map(|d| d.to_string()).collect(),
+                answers: raw.answers.cloned().unwrap_or_default(),
             },
             Action::Propose => Command::Propose,
             Action::Approve => Command::Approve,
@@ -253,6 +258,8 @@ pub struct Facts<'a> {
     pub route_targets: &'a [String],
     /// An electronic result is attached (the index counts it).
     pub e_result: bool,
+    /// The declaration's answers on file.
+    pub answers: &'a crate::declaration::Answers,
     pub now: OffsetDateTime,
 }
 
@@ -271,6 +278,8 @@ pub struct Effects {
     pub new_key: bool,
     /// Replace the applicant's details.
     pub applicant: Option<Applicant>,
+    /// Replace the declaration's answers (all of them, checked).
+    pub answers: Option<crate::declaration::Answers>,
 }
 
 /// The outcome of an accepted request.
@@ -488,14 +497,21 @@ pub fn decide(
             if facts.state.supplement_requests > 0 && *confirm_late {
                 payload.late_confirmed = Some(true);
             }
-            if let Some(m) = missing
-                .iter()
-                .find(|m| !facts.procedure.documents.iter().any(|d| &d.code == *m))
-            {
+            // A document, or a question of the declaration (`fields.<key>`)
+            // for the citizen to correct online.
+            let known = |m: &str| match m.strip_prefix("fields.") {
+                Some(key) => facts
+                    .procedure
+                    .declaration
+                    .as_ref()
+                    .is_some_and(|d| d.field(key).is_some()),
+                None => facts.procedure.documents.iter().any(|d| d.code == m),
+            };
+            if let Some(m) = missing.iter().find(|m| !known(m)) {
                 return Err(Problem::invalid(
                     "unknown_document",
                     "missing",
-                    format!("Thủ tục không có giấy tờ mã \"{m}\""),
+                    format!("Thủ tục không có giấy tờ hay câu hỏi tờ khai mã \"{m}\""),
                 ));
             }
             payload.missing = Some(missing.clone());
@@ -503,8 +519,44 @@ pub fn decide(
         Command::ReturnResult { delivery } => {
             payload.delivery = Some(delivery.clone());
         }
-        Command::Supplement { documents } => {
+        Command::Supplement { documents, answers } => {
             payload.documents = Some(documents.clone());
+            if !answers.is_empty() {
+                let Some(decl) = &facts.procedure.declaration else {
+                    return Err(Problem::invalid(
+                        "no_declaration",
+                        "answers",
+                        "Thủ tục này không có tờ khai điện tử",
+                    ));
+                };
+                let mut merged = facts.answers.clone();
+                merged.extend(answers.iter().map(|(k, v)| (k.clone(), v.clone())));
+                let today = facts.now.to_offset(VN_OFFSET).date();
+                let checked = decl.validate(&merged, today).map_err(|all| {
+                    all.into_iter().next().unwrap_or_else(|| {
+                        Problem::invalid("bad_answer", "answers", "Tờ khai không hợp lệ")
+                    })
+                })?;
+                // What changed, question by question, as a correction records it.
+                let changes: BTreeMap<String, Change> = checked
+                    .keys()
+                    .chain(facts.answers.keys())
+                    .filter(|k| checked.get(*k) != facts.answers.get(*k))
+                    .map(|k| {
+                        (
+                            k.clone(),
+                            Change {
+                                from: facts.answers.get(k).cloned(),
+                                to: checked.get(k).cloned(),
+                            },
+                        )
+                    })
+                    .collect();
+                if !changes.is_empty() {
+                    payload.answers = Some(changes);
+                    effects.answers = Some(checked);
+                }
+            }
         }
         Command::ReissueKey => effects.new_key = true,
         Command::CorrectApplicant { applicant } => {
@@ -733,6 +785,9 @@ withdrawn           | receptionist        | reissue_key correct_applicant
         out
     }
 
+    static NO_ANSWERS: std::sync::LazyLock<crate::declaration::Answers> =
+        std::sync::LazyLock::new(Default::default);
+
     /// Another commune of the same province, the one routing tests name.
     static ROUTE_TARGETS: std::sync::LazyLock<Vec<String>> =
         std::sync::LazyLock::new(|| vec!["30115".to_string()]);
@@ -753,6 +808,7 @@ withdrawn           | receptionist        | reissue_key correct_applicant
             specialists,
             route_targets: &ROUTE_TARGETS,
             e_result: false,
+            answers: &NO_ANSWERS,
             now: time::macros::datetime!(2026-03-02 09:00 +7),
         }
     }

@@ -29,6 +29,9 @@ pub struct Change {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Payload {
+    /// Declaration answers corrected by a supplement: {"key": {"from", "to"}}.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answers: Option<BTreeMap<String, Change>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub applicant: Option<BTreeMap<String, Change>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -93,6 +96,7 @@ mod tests {
             r#"{"new_due":"2026-02-11T16:00:00+07:00","pause_remaining":0}"#,
             r#"{"due_at":"2026-03-05T09:00:00+07:00","via":"kiosk"}"#,
             r#"{"to_unit":"30115","via":"page"}"#,
+            r#"{"answers":{"xn_muc_dich":{"from":"Kết hôn","to":"Đăng ký kết hôn"}},"documents":[],"via":"page"}"#,
             r#"{"applicant":{"address":{"from":"Ấp 2 😀","to":"Ấp 2"},"email":{"from":null,"to":"a@b.vn"}},"via":"page"}"#,
         ] {
             let p = Payload::parse(text).unwrap_or_else(|e| panic!("{text}: {e}"));

@@ -50,6 +50,8 @@ pub(crate) struct Decision {
     pub new_key_hash: Option<String>,
     /// Corrected applicant details, for the row.
     pub applicant: Option<motcua_domain::dossier::Applicant>,
+    /// Corrected declaration answers, for the row.
+    pub answers: Option<motcua_domain::declaration::Answers>,
 }
 
 pub(crate) fn day_text(d: Date) -> String {
@@ -816,6 +818,20 @@ macro_rules! backend_sql {
                         .execute(&mut *tx)
                         .await?;
                     row.lookup_hash = hash.clone();
+                }
+                if let Some(answers) = &decision.answers {
+                    row.fields = serde_json::Value::Object(
+                        answers
+                            .iter()
+                            .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+                            .collect(),
+                    )
+                    .to_string();
+                    sqlx::query("UPDATE dossiers SET fields = $1 WHERE id = $2")
+                        .bind(&row.fields)
+                        .bind(row.id)
+                        .execute(&mut *tx)
+                        .await?;
                 }
                 if let Some(a) = &decision.applicant {
                     row.applicant_name = a.full_name.clone();

@@ -150,6 +150,8 @@ macro_rules! index_sql {
 
         impl crate::Sql<$db> {
             /// Sums over `key` in [from, to] of the daily (`monthly` false) or monthly counters.
+            /// Only the `only` metrics when it is not empty.
+            #[allow(clippy::too_many_arguments)]
             pub(crate) async fn index_sums(
                 &self,
                 province: Option<&str>,
@@ -157,6 +159,7 @@ macro_rules! index_sql {
                 monthly: bool,
                 from: &str,
                 to: &str,
+                only: &[Metric],
             ) -> Result<Vec<(String, String, i64)>> {
                 let mut q = QueryBuilder::<Db>::new(if monthly {
                     "SELECT unit_code, metric, CAST(SUM(n) AS BIGINT) FROM index_counts_month WHERE month >= "
@@ -169,6 +172,14 @@ macro_rules! index_sql {
                 }
                 if let Some(p) = province {
                     q.push(" AND unit_code IN (SELECT code FROM units WHERE province_code = ").push_bind(p.to_string()).push(")");
+                }
+                if !only.is_empty() {
+                    q.push(" AND metric IN (");
+                    let mut list = q.separated(", ");
+                    for m in only {
+                        list.push_bind(m.as_str());
+                    }
+                    q.push(")");
                 }
                 q.push(" GROUP BY unit_code, metric");
                 let rows = q.build().fetch_all(&self.read).await?;
@@ -609,6 +620,14 @@ fn split_months(p: Period) -> (Option<Days>, Vec<Days>) {
     }
 }
 
+/// The metrics read from the beginning of time (2.1 of a period).
+const CUMULATIVE: &[Metric] = &[
+    Metric::Taken,
+    Metric::FinishedOnTime,
+    Metric::FinishedLate,
+    Metric::LateOpen,
+];
+
 fn add_all(map: &mut CounterMap, unit: &str, deltas: &[Delta]) {
     for d in deltas {
         *map.entry((unit.to_string(), d.day, d.metric)).or_insert(0) += d.delta;
@@ -634,20 +653,21 @@ impl Store {
             let (a, b) = (month_text(a), month_text(b));
             add_counts(
                 &mut out,
-                on_db!(self, index_sums(province, unit, true, &a, &b))?,
+                on_db!(self, index_sums(province, unit, true, &a, &b, &[]))?,
             );
         }
         for (a, b) in days {
             let (a, b) = (day_text(a), day_text(b));
             add_counts(
                 &mut out,
-                on_db!(self, index_sums(province, unit, false, &a, &b))?,
+                on_db!(self, index_sums(province, unit, false, &a, &b, &[]))?,
             );
         }
         Ok(out)
     }
 
-    /// Counts per unit summed from the beginning through `day`.
+    /// Counts per unit summed from the beginning through `day`: only the
+    /// metrics summed from the beginning (`index::progress`).
     pub async fn index_counts_through(
         &self,
         province: Option<&str>,
@@ -662,7 +682,14 @@ impl Store {
                 &mut out,
                 on_db!(
                     self,
-                    index_sums(province, unit, true, "0000-01", &month_text(before))
+                    index_sums(
+                        province,
+                        unit,
+                        true,
+                        "0000-01",
+                        &month_text(before),
+                        CUMULATIVE
+                    )
                 )?,
             );
         }
@@ -670,7 +697,14 @@ impl Store {
             &mut out,
             on_db!(
                 self,
-                index_sums(province, unit, false, &day_text(first), &day_text(day))
+                index_sums(
+                    province,
+                    unit,
+                    false,
+                    &day_text(first),
+                    &day_text(day),
+                    CUMULATIVE
+                )
             )?,
         );
         Ok(out)

@@ -917,6 +917,7 @@ impl Store {
             applicant: req.applicant.as_ref(),
             confirm_late: req.confirm_late,
             to_unit: req.to_unit.as_deref(),
+            answers: req.answers.as_ref(),
         };
         let request = decide::Request {
             raw,
@@ -934,6 +935,7 @@ impl Store {
         let decide = |row: &DossierRow| -> Result<Decision> {
             let state = row.projection()?;
             let on_file = row.applicant_on_file();
+            let answers = row.answers();
             let d = decide::decide(
                 &decide::Facts {
                     state: &state,
@@ -944,6 +946,7 @@ impl Store {
                     specialists: &specialists,
                     route_targets: &route_targets,
                     e_result,
+                    answers: &answers,
                     now,
                 },
                 &asker,
@@ -957,6 +960,7 @@ impl Store {
                 moved: d.moved,
                 new_key_hash: new_key_hash.filter(|_| d.effects.new_key),
                 applicant: d.effects.applicant,
+                answers: d.effects.answers,
             })
         };
         let row = match on_db!(self, act(code, decide, &actor_name)) {

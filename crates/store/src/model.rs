@@ -206,6 +206,10 @@ pub struct ActionRequest {
     /// commune of the same province (422 `bad_unit` otherwise).
     #[serde(default)]
     pub to_unit: Option<String>,
+    /// For supplement: declaration answers corrected, by question key
+    /// (checked with the whole declaration; 422 with the path `fields.<key>`).
+    #[serde(default)]
+    pub answers: Option<std::collections::BTreeMap<String, String>>,
     /// Through which door the request came (set by the server, recorded in the event).
     #[serde(skip)]
     pub via: motcua_domain::lifecycle::Via,
@@ -330,6 +334,19 @@ impl DossierRow {
             routed: self.routed_at.is_some(),
             version: self.version,
         })
+    }
+
+    /// The declaration's answers on file (empty: none, or a paper declaration).
+    pub fn answers(&self) -> motcua_domain::declaration::Answers {
+        serde_json::from_str::<serde_json::Value>(&self.fields)
+            .ok()
+            .and_then(|v| v.as_object().cloned())
+            .map(|m| {
+                m.into_iter()
+                    .filter_map(|(k, v)| v.as_str().map(|v| (k, v.to_string())))
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     pub(crate) fn set_projection(&mut self, p: &Projection) {

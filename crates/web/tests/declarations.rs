@@ -319,6 +319,104 @@ async fn a_parent_registers_a_birth_online_and_the_officer_sees_the_child_withou
         assert!(text.contains("Nguyễn Bảo An"), "{text}");
         assert!(text.contains("27/11/2026"), "{text}");
         assert!(text.contains("Người yêu cầu"), "{text}");
+
+        // The officer asks to correct one answer; the citizen corrects it
+        // online from the lookup page, and the event records what changed.
+        let key = env
+            .store
+            .issued_key(&row, "citizen", OffsetDateTime::now_utc())
+            .expect("key")
+            .expect("the key just issued");
+        let desk = env
+            .store
+            .user_by_username("tiepnhan.myhiep")
+            .await
+            .expect("read")
+            .map(motcua_store::Actor::Staff)
+            .expect("officer");
+        let act = |action: &str, version: i64| motcua_store::ActionRequest {
+            action: action.into(),
+            version,
+            note: Some("Tên của cháu viết sai dấu".into()),
+            missing: vec!["fields.con_ho_ten".into()],
+            ..Default::default()
+        };
+        let received = env
+            .store
+            .act(
+                &code,
+                &act("receive", row.version),
+                &desk,
+                OffsetDateTime::now_utc(),
+            )
+            .await
+            .expect("receive");
+        env.store
+            .act(
+                &code,
+                &act("request_supplement", received.row.version),
+                &desk,
+                OffsetDateTime::now_utc(),
+            )
+            .await
+            .expect("request");
+        let look = env
+            .get(&format!("/tra-cuu?code={code}&key={key}"), None)
+            .await;
+        assert!(
+            look.body.contains("name=\"ans:con_ho_ten\""),
+            "{}",
+            look.body
+        );
+        assert!(look.body.contains("value=\"Nguyễn Bảo An\""));
+        let boundary = "----motcua-answers";
+        let version = env
+            .store
+            .dossier_row(&code)
+            .await
+            .expect("read")
+            .expect("row")
+            .version;
+        let part = |name: &str, value: &str| {
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+        };
+        let body = format!(
+            "{}{}{}{}--{boundary}--\r\n",
+            part("code", &code),
+            part("key", &key),
+            part("version", &version.to_string()),
+            part("ans:con_ho_ten", "Nguyễn Bảo Ân"),
+        );
+        let r = env
+            .send(
+                env.http
+                    .post(format!("{}/tra-cuu/bo-sung", env.base))
+                    .header(
+                        reqwest::header::CONTENT_TYPE,
+                        format!("multipart/form-data; boundary={boundary}"),
+                    )
+                    .body(body),
+            )
+            .await;
+        assert_eq!(r.status, 303, "{}", r.body);
+        let rec = env
+            .store
+            .dossier(&code)
+            .await
+            .expect("read")
+            .expect("dossier");
+        let fields: Value = serde_json::from_str(&rec.row.fields).expect("fields");
+        assert_eq!(fields["con_ho_ten"], "Nguyễn Bảo Ân");
+        assert_eq!(fields["cha_ho_ten"], "Nguyễn Văn Bình", "the rest is kept");
+        let last = rec.events.last().expect("event");
+        let change = &last.payload.answers.as_ref().expect("answers changed")["con_ho_ten"];
+        assert_eq!(
+            (change.from.as_deref(), change.to.as_deref()),
+            (Some("Nguyễn Bảo An"), Some("Nguyễn Bảo Ân"))
+        );
+        assert_eq!(rec.row.status, "received");
     }
 }
 

@@ -552,6 +552,7 @@ impl Sim<'_> {
             route_targets: &[],
             // Generated dossiers get no electronic result.
             e_result: false,
+            answers: &Default::default(),
             now: at,
         };
         let d = decide::decide(&facts, &asker, &request)

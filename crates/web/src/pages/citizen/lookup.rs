@@ -8,6 +8,8 @@ use super::*;
 pub struct SupplementView {
     pub note: String,
     pub documents: Vec<(String, String)>,
+    /// Answers of the declaration to correct: (key, question, answer on file, hint).
+    pub questions: Vec<(String, String, String, String)>,
 }
 
 pub struct LookupView {
@@ -109,9 +111,34 @@ pub(super) async fn lookup_view(
                     .filter(|d| missing.is_empty() || missing.contains(&d.code))
                     .map(|d| (d.code.clone(), d.name.clone()))
                     .collect();
+                let answers = r.answers();
+                let questions = procedure
+                    .declaration
+                    .iter()
+                    .flat_map(|decl| {
+                        missing
+                            .iter()
+                            .filter_map(|m| m.strip_prefix("fields."))
+                            .filter_map(|k| decl.field(k))
+                            .map(|f| {
+                                let v = answers.get(&f.key).map(String::as_str).unwrap_or("");
+                                // A date as people write it; other answers as stored.
+                                let (value, hint) = match f.kind {
+                                    motcua_domain::declaration::Kind::Date { .. } => (
+                                        motcua_domain::declaration::shown(f, v),
+                                        "Ngày/tháng/năm, ví dụ 17/05/1990".to_string(),
+                                    ),
+                                    _ => (v.to_string(), f.hint.clone().unwrap_or_default()),
+                                };
+                                (f.key.clone(), f.label.clone(), value, hint)
+                            })
+                            .collect::<Vec<_>>()
+                    })
+                    .collect();
                 SupplementView {
                     note: e.note.clone().unwrap_or_default(),
                     documents: docs,
+                    questions,
                 }
             })
     } else {
@@ -290,6 +317,16 @@ pub(super) async fn supplement(
                 .map(|code| (code.to_string(), bytes.clone(), filename.clone()))
         })
         .collect();
+    // Corrected answers of the declaration come as `ans:<key>`.
+    let answers: std::collections::BTreeMap<String, String> = posted
+        .fields
+        .iter()
+        .filter_map(|(k, v)| {
+            k.strip_prefix("ans:")
+                .map(|k| (k.to_string(), v.trim().to_string()))
+        })
+        .filter(|(_, v)| !v.is_empty())
+        .collect();
     let fields: HashMap<String, String> = posted.fields.into_iter().collect();
     let code = fields.get("code").cloned().unwrap_or_default();
     let key = fields.get("key").cloned().unwrap_or_default();
@@ -307,7 +344,7 @@ pub(super) async fn supplement(
     let now = s.now();
     let mut docs = Vec::new();
     let mut problem = None;
-    if files.is_empty() {
+    if files.is_empty() && answers.is_empty() {
         problem = Some(Problem::invalid(
             "choose_file",
             "file",
@@ -340,6 +377,7 @@ pub(super) async fn supplement(
             action: "supplement".into(),
             version,
             documents: docs,
+            answers: Some(answers).filter(|a| !a.is_empty()),
             via: motcua_domain::lifecycle::Via::Page,
             ..ActionRequest::default()
         };

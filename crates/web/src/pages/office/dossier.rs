@@ -347,11 +347,31 @@ pub(super) fn event_view(c: &Ctx, e: &Event, p: &Procedure) -> EventView {
         }
         Action::Supplement => {
             let m = list(&e.payload.documents);
-            if m.is_empty() {
-                String::new()
-            } else {
-                format!("{}: {}", c.tr("Đã bổ sung", "Supplied"), m.join("; "))
+            let mut parts = Vec::new();
+            if !m.is_empty() {
+                parts.push(format!(
+                    "{}: {}",
+                    c.tr("Đã bổ sung", "Supplied"),
+                    m.join("; ")
+                ));
             }
+            if let Some(changed) = &e.payload.answers {
+                let labels: Vec<String> = changed
+                    .keys()
+                    .map(|k| {
+                        p.declaration
+                            .as_ref()
+                            .and_then(|d| d.field(k))
+                            .map_or_else(|| k.clone(), |f| f.label.clone())
+                    })
+                    .collect();
+                parts.push(format!(
+                    "{}: {}",
+                    c.tr("Đã sửa tờ khai", "Declaration corrected"),
+                    labels.join("; ")
+                ));
+            }
+            parts.join(". ")
         }
         Action::Apologize => format!(
             "{}: {}",
@@ -661,6 +681,22 @@ pub(super) async fn dossier_view(
             ),
         ));
     }
+    // Papers to bring, or answers of the declaration to correct online.
+    let answered = r.answers();
+    let questions: Vec<Choice> = procedure
+        .declaration
+        .iter()
+        .filter(|_| !answered.is_empty())
+        .flat_map(|d| d.asked(&answered).cloned().collect::<Vec<_>>())
+        .map(|f| {
+            let value = format!("fields.{}", f.key);
+            Choice {
+                checked: typed.missing.contains(&value),
+                label: format!("{}: {}", c.tr("Tờ khai", "Declaration"), f.label),
+                value,
+            }
+        })
+        .collect();
     let missing = procedure
         .documents
         .iter()
@@ -669,6 +705,7 @@ pub(super) async fn dossier_view(
             label: d.name.clone(),
             checked: typed.missing.contains(&d.code),
         })
+        .chain(questions)
         .collect();
     let supplement_docs = {
         // Those asked for in the last request first; all documents otherwise.
@@ -972,6 +1009,7 @@ pub(super) async fn act(
             applicant: typed.applicant.clone(),
             confirm_late: typed.confirm_late,
             to_unit: Some(typed.to_unit.clone()).filter(|u| !u.is_empty()),
+            answers: None,
             via: motcua_domain::lifecycle::Via::Page,
         };
         match s
