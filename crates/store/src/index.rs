@@ -369,14 +369,22 @@ macro_rules! index_sql {
                     Drill::OnTime | Drill::Late | Drill::Unsatisfied => " WHERE d.unit_code = ",
                 };
                 q.push(column).push_bind(unit.to_string());
-                // Ends of processing and lateness as `index::processing_end` and `ended_late` say.
-                let settled = " AND d.received_at IS NOT NULL AND d.status IN ('result_ready', 'returned', 'rejected', 'withdrawn')";
+                // Lateness of an ended dossier as `index::ended_late` says.
                 let late = "(d.apologized = TRUE OR d.supplement_requests > 1 OR d.finished_at > d.due_at)";
                 match drill {
+                    // The dossiers 2.1 counts: ended in the period, or still
+                    // open at its end (late once past the appointment, unless
+                    // waiting for papers asked in time), as `index::contribution` counts them.
                     Drill::OnTime | Drill::Late => {
-                        q.push(settled);
+                        let not = if drill == Drill::Late { "" } else { "NOT " };
+                        q.push(" AND ((d.received_at IS NOT NULL AND d.status IN ('result_ready', 'returned', 'rejected', 'withdrawn')");
                         q.push(" AND d.finished_at >= ").push_bind(from).push(" AND d.finished_at < ").push_bind(to);
-                        q.push(if drill == Drill::Late { " AND " } else { " AND NOT " }).push(late);
+                        q.push(" AND ").push(not).push(late);
+                        q.push(") OR (d.received_at < ").push_bind(to);
+                        q.push(" AND (d.finished_at IS NULL OR d.finished_at >= ").push_bind(to).push(")");
+                        q.push(" AND ").push(not).push("(d.apologized = TRUE OR d.supplement_requests > 1 OR (d.due_at < ");
+                        q.push_bind(to);
+                        q.push(" AND NOT (d.pause_remaining IS NOT NULL AND d.paused_at IS NOT NULL AND d.paused_at <= d.due_at)))))");
                     }
                     Drill::Online | Drill::Direct | Drill::NotDigitized => {
                         q.push(" AND d.received_at >= ").push_bind(from).push(" AND d.received_at < ").push_bind(to);
