@@ -569,6 +569,101 @@ async fn citizen_submits_online_and_follows_the_dossier() {
     b.close().await;
 }
 
+/// What a parent declares for a birth (HT-KS): the child, both parents
+/// (not married: no marriage certificate asked), two copies of the extract.
+const BIRTH: &[(&str, &str)] = &[
+    ("nyc_quan_he", "Mẹ"),
+    ("con_ho_ten", "Nguyễn Bảo An"),
+    ("con_ngay_sinh", "27/11/2026"),
+    ("con_gioi_tinh", "nu"),
+    ("con_dan_toc", "Kinh"),
+    ("con_quoc_tich", "Việt Nam"),
+    ("con_noi_sinh", "Trạm y tế xã Mỹ Hiệp, tỉnh Đồng Tháp"),
+    ("con_que_quan", "Xã Mỹ Hiệp, tỉnh Đồng Tháp"),
+    ("co_thong_tin_me", "co"),
+    ("co_thong_tin_cha", "co"),
+    ("me_ho_ten", "Nguyễn Thị Bé Ba"),
+    ("me_ngay_sinh", "17/05/1990"),
+    ("cha_ho_ten", "Nguyễn Văn Bình"),
+    ("cha_ngay_sinh", "03/09/1986"),
+    ("cha_me_da_dkkh", "khong"),
+    ("de_nghi_cap_ban_sao", "co"),
+    ("so_ban", "2"),
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_parent_registers_a_birth_online_with_the_childs_data() {
+    let Some(path) = chromedriver() else { return };
+    let srv = server().await;
+    let driver = start_driver(&path).await;
+    let files = tempfile::tempdir().expect("files");
+    let mut b = Browser::open(&driver, "birth").await;
+    b.go(&format!("{}/thu-tuc/HT-KS", srv.base)).await;
+    b.click("form[action='/thu-tuc/HT-KS/nop'] button").await;
+    b.wait_path("/nop/").await;
+    b.click("#answer option[value='82']").await;
+    b.click("button[value=next]").await;
+    b.wait_path("/nop/").await;
+    b.click(&format!("#answer option[value='{UNIT}']")).await;
+    b.click("button[value=next]").await;
+    for value in [
+        "Nguyễn Thị Bé Ba",
+        "087190001234",
+        "17/05/1990",
+        "0912 345 678",
+        "",
+        "Ấp Mỹ Thạnh, xã Mỹ Hiệp, Đồng Tháp",
+    ] {
+        b.wait_path("/nop/").await;
+        if !value.is_empty() {
+            b.type_in("#answer", value).await;
+        }
+        b.click("button[value=next]").await;
+    }
+    b.find("button[value=next]").await;
+    // The mother's own details come filled from what she typed as applicant.
+    assert!(b.source().await.contains("value=\"Nguyễn Thị Bé Ba\""));
+    declare(&mut b, BIRTH, None).await;
+    b.shot("birth-declared").await;
+    // The birth certificate and the ID card as scans; the paper declaration is not asked.
+    for doc in ["giay-chung-sinh", "giay-to-tuy-than"] {
+        b.find("input[type=file]").await;
+        assert!(!b.url().await.contains("giay-to-to-khai"));
+        let file = scan(files.path(), &format!("{doc}.pdf"));
+        b.attach("input[type=file]", &file).await;
+        b.click("button[value=next]").await;
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while b.source().await.contains(&format!("giay-to-{doc}\"")) && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    // The power of attorney is optional: skipped.
+    b.click("button[value=skip]").await;
+    b.find("#fee").await;
+    let check = b.source().await;
+    assert!(
+        check.contains("Nguyễn Bảo An")
+            && check.contains("27/11/2026")
+            && check.contains("Nguyễn Văn Bình"),
+        "{check}"
+    );
+    b.shot("birth-check").await;
+    b.click("form[action$='/gui'] button").await;
+    let code = b.text("#dossier-code").await;
+    let rec = srv
+        .store
+        .dossier(&code)
+        .await
+        .expect("read")
+        .expect("dossier");
+    let fields: Value = serde_json::from_str(&rec.row.fields).expect("fields");
+    assert_eq!(fields["con_ho_ten"], "Nguyễn Bảo An");
+    assert_eq!(fields["me_ngay_sinh"], "1990-05-17");
+    assert_eq!(fields["so_ban"], "2");
+    assert!(fields.get("gcnkh_so").is_none());
+    b.close().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_question_shows_its_error_and_keeps_the_answer() {
     let Some(path) = chromedriver() else { return };
