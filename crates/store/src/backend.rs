@@ -176,12 +176,7 @@ macro_rules! backend_sql {
             e: &Event,
             index: &[motcua_domain::index::Delta],
         ) -> Result<()> {
-            let head: Option<(i64, String)> =
-                sqlx::query_as(concat!("SELECT seq, hash FROM audit_heads WHERE unit_code = $1", $lock))
-                    .bind(unit_code)
-                    .fetch_optional(&mut **tx)
-                    .await?;
-            let (prev_seq, prev_hash) = head.unwrap_or_else(|| (0, motcua_domain::audit::GENESIS.to_string()));
+            let (prev_seq, prev_hash) = chain_head(tx, unit_code).await?;
             let link = motcua_domain::audit::Link { unit_code, unit_seq: prev_seq + 1, prev_hash: &prev_hash, dossier_code };
             let hash = motcua_domain::audit::keyed_event_hash(audit_key, &link, e);
             sqlx::query(
@@ -204,20 +199,7 @@ macro_rules! backend_sql {
             .bind(&hash)
             .execute(&mut **tx)
             .await?;
-            // Each subscriber's delivery of the event is written with it:
-            // committed together, or not at all (see `outbox.rs`).
-            let message = motcua_domain::webhook::DossierEventMessage::of(dossier_code, unit_code, procedure_code, e);
-            sqlx::query(
-                "INSERT INTO outbox (kind, unit_code, target_id, idempotency_key, payload, next_attempt_at, created_at) \
-                 SELECT 'webhook', unit_code, id, 'webhook:' || CAST(id AS TEXT) || ':' || CAST($2 AS TEXT), $3, $4, $4 \
-                 FROM webhooks WHERE unit_code = $1 AND active",
-            )
-            .bind(unit_code)
-            .bind(&message.id)
-            .bind(message.to_json())
-            .bind(to_ms(e.at))
-            .execute(&mut **tx)
-            .await?;
+            enqueue_webhooks(tx, dossier_code, unit_code, procedure_code, e).await?;
             // The service index's counters move in the event's own transaction.
             // On PostgreSQL the usual single change rides with the chain head's
             // write: no extra round trip while the unit's locks are held.
@@ -253,6 +235,41 @@ macro_rules! backend_sql {
             add_counts(tx, unit_code, index).await
         }
 
+        /// The head of a unit's chain (its last link), locked for the
+        /// transaction on PostgreSQL; the genesis before its first event.
+        async fn chain_head(tx: &mut Transaction<'static, Db>, unit_code: &str) -> Result<(i64, String)> {
+            let head: Option<(i64, String)> =
+                sqlx::query_as(concat!("SELECT seq, hash FROM audit_heads WHERE unit_code = $1", $lock))
+                    .bind(unit_code)
+                    .fetch_optional(&mut **tx)
+                    .await?;
+            Ok(head.unwrap_or_else(|| (0, motcua_domain::audit::GENESIS.to_string())))
+        }
+
+        /// Each of the unit's subscribers' delivery of the event, written with
+        /// it: committed together, or not at all (see `outbox.rs`).
+        async fn enqueue_webhooks(
+            tx: &mut Transaction<'static, Db>,
+            dossier_code: &str,
+            unit_code: &str,
+            procedure_code: &str,
+            e: &Event,
+        ) -> Result<()> {
+            let message = motcua_domain::webhook::DossierEventMessage::of(dossier_code, unit_code, procedure_code, e);
+            sqlx::query(
+                "INSERT INTO outbox (kind, unit_code, target_id, idempotency_key, payload, next_attempt_at, created_at) \
+                 SELECT 'webhook', unit_code, id, 'webhook:' || CAST(id AS TEXT) || ':' || CAST($2 AS TEXT), $3, $4, $4 \
+                 FROM webhooks WHERE unit_code = $1 AND active",
+            )
+            .bind(unit_code)
+            .bind(&message.id)
+            .bind(message.to_json())
+            .bind(to_ms(e.at))
+            .execute(&mut **tx)
+            .await?;
+            Ok(())
+        }
+
         /// Put a routing event, already a link of the receiving unit's chain,
         /// into the competent unit's chain too (Decree 118/2025, art. 14): its
         /// history there starts with how the dossier arrived. The competent
@@ -267,12 +284,7 @@ macro_rules! backend_sql {
             procedure_code: &str,
             e: &Event,
         ) -> Result<()> {
-            let head: Option<(i64, String)> =
-                sqlx::query_as(concat!("SELECT seq, hash FROM audit_heads WHERE unit_code = $1", $lock))
-                    .bind(unit_code)
-                    .fetch_optional(&mut **tx)
-                    .await?;
-            let (prev_seq, prev_hash) = head.unwrap_or_else(|| (0, motcua_domain::audit::GENESIS.to_string()));
+            let (prev_seq, prev_hash) = chain_head(tx, unit_code).await?;
             let link = motcua_domain::audit::Link { unit_code, unit_seq: prev_seq + 1, prev_hash: &prev_hash, dossier_code };
             let hash = motcua_domain::audit::keyed_event_hash(audit_key, &link, e);
             sqlx::query(
@@ -296,18 +308,7 @@ macro_rules! backend_sql {
             .bind(&hash)
             .execute(&mut **tx)
             .await?;
-            let message = motcua_domain::webhook::DossierEventMessage::of(dossier_code, unit_code, procedure_code, e);
-            sqlx::query(
-                "INSERT INTO outbox (kind, unit_code, target_id, idempotency_key, payload, next_attempt_at, created_at) \
-                 SELECT 'webhook', unit_code, id, 'webhook:' || CAST(id AS TEXT) || ':' || CAST($2 AS TEXT), $3, $4, $4 \
-                 FROM webhooks WHERE unit_code = $1 AND active",
-            )
-            .bind(unit_code)
-            .bind(&message.id)
-            .bind(message.to_json())
-            .bind(to_ms(e.at))
-            .execute(&mut **tx)
-            .await?;
+            enqueue_webhooks(tx, dossier_code, unit_code, procedure_code, e).await?;
             Ok(())
         }
 

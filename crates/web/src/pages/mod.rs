@@ -11,6 +11,7 @@ pub mod index;
 pub mod office;
 pub mod queue;
 pub mod results;
+pub mod widget;
 
 use crate::AppState;
 use crate::error::ApiError;

@@ -4,7 +4,7 @@
 //! before submitting. The rules are the declaration's (`motcua_domain::declaration`).
 
 use super::*;
-use motcua_domain::declaration::{Answers, Declaration, Field, Kind, check_answer, shown};
+use motcua_domain::declaration::{Answers, Declaration, Field, check_answer, shown};
 
 /// The step of a declaration question.
 pub(super) const PREFIX: &str = "to-khai-";
@@ -102,40 +102,12 @@ pub(super) fn asked(p: &Procedure, d: &Draft, step: &str, typed: Option<&str>) -
         options: Vec::new(),
         optional: !f.required,
     };
-    match &f.kind {
-        Kind::Date { .. } => {
-            out.kind = "date3";
-            let (y, m, dd) = match value.split('-').collect::<Vec<_>>().as_slice() {
-                [y, m, d] => (y.to_string(), m.to_string(), d.to_string()),
-                _ => match value.split('/').collect::<Vec<_>>().as_slice() {
-                    [d, m, y] => (y.to_string(), m.to_string(), d.to_string()),
-                    _ => Default::default(),
-                },
-            };
-            out.parts = (dd, m, y);
-            if out.hint.is_empty() {
-                out.hint = "Ví dụ: 27 3 2026".into();
-            }
-        }
-        Kind::Choice { options } => {
-            out.kind = "radios";
-            out.options = options
-                .iter()
-                .map(|o| (o.value.clone(), o.label.clone(), o.value == value))
-                .collect();
-        }
-        Kind::YesNo => {
-            out.kind = "radios";
-            out.options = [("co", "Có"), ("khong", "Không")]
-                .iter()
-                .map(|(v, l)| (v.to_string(), l.to_string(), *v == value))
-                .collect();
-        }
-        Kind::Phone => out.kind = "tel",
-        Kind::Email => out.kind = "email",
-        Kind::Count { .. } => out.kind = "number",
-        Kind::IdNumber { .. } => out.kind = "numeric",
-        Kind::Text | Kind::LongText | Kind::Name | Kind::Address => {}
+    let w = crate::pages::widget::widget(f, &value);
+    out.kind = w.kind;
+    out.parts = w.parts;
+    out.options = w.options;
+    if w.kind == "date3" && out.hint.is_empty() {
+        out.hint = "Ví dụ: 27 3 2026".into();
     }
     Some(out)
 }

@@ -119,37 +119,10 @@ pub(super) fn inputs(
                         optional: !f.required || f.when.is_some() || s.when.is_some(),
                         error,
                     };
-                    match &f.kind {
-                        Kind::Date { .. } => {
-                            input.kind = "date3";
-                            input.parts = match value.split('-').collect::<Vec<_>>().as_slice() {
-                                [y, m, d] => (d.to_string(), m.to_string(), y.to_string()),
-                                _ => match value.split('/').collect::<Vec<_>>().as_slice() {
-                                    [d, m, y] => (d.to_string(), m.to_string(), y.to_string()),
-                                    _ => Default::default(),
-                                },
-                            };
-                        }
-                        Kind::Choice { options } => {
-                            input.kind = "radios";
-                            input.options = options
-                                .iter()
-                                .map(|o| (o.value.clone(), o.label.clone(), o.value == value))
-                                .collect();
-                        }
-                        Kind::YesNo => {
-                            input.kind = "radios";
-                            input.options = [("co", "Có"), ("khong", "Không")]
-                                .iter()
-                                .map(|(v, l)| (v.to_string(), l.to_string(), *v == value))
-                                .collect();
-                        }
-                        Kind::Phone => input.kind = "tel",
-                        Kind::Email => input.kind = "email",
-                        Kind::Count { .. } => input.kind = "number",
-                        Kind::IdNumber { .. } => input.kind = "numeric",
-                        Kind::Text | Kind::LongText | Kind::Name | Kind::Address => {}
-                    }
+                    let w = crate::pages::widget::widget(f, &value);
+                    input.kind = w.kind;
+                    input.parts = w.parts;
+                    input.options = w.options;
                     input
                 })
                 .collect(),
