@@ -115,6 +115,40 @@ fn index_score_reproduces_the_portals_points_and_refuses_a_bad_file() {
 }
 
 #[test]
+fn catalog_check_validates_declarations_without_a_database() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/catalog.json");
+    let out = stdout(&motcua(
+        dir.path(),
+        &["catalog", "check", shipped.to_str().expect("path")],
+    ));
+    assert!(out.contains("102 thủ tục, 10 tờ khai"), "{out}");
+    // A province's own declaration with a condition on a question that
+    // does not come before it: refused with the path at fault.
+    let file = dir.path().join("tinh.json");
+    std::fs::write(
+        &file,
+        r#"{"procedures":[{"code":"X-1","name":"Thủ tục thử","field":"Thử","processing":{"amount":1,"unit":"working_days"},
+  "fee":{"kind":"free"},"online_level":"full","documents":[],
+  "declaration":{"title":"TỜ KHAI","template":"Mẫu của tỉnh","sections":[{"title":"Phần 1","fields":[
+    {"key":"ho_ten","label":"Họ và tên","type":"name","when":{"field":"co_con","is":["co"]}},
+    {"key":"co_con","label":"Có con?","type":"yes_no"}]}]}}]}"#,
+    )
+    .expect("write");
+    let o = motcua(
+        dir.path(),
+        &["catalog", "check", file.to_str().expect("path")],
+    );
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("procedures[0].declaration.sections[0].fields[0].when.field"),
+        "{err}"
+    );
+    assert!(!dir.path().join("motcua.sqlite").exists());
+}
+
+#[test]
 fn overrides_change_the_calendar() {
     let dir = tempfile::tempdir().expect("tempdir");
     stdout(&motcua(
