@@ -464,6 +464,18 @@ pub(super) async fn intake(c: Ctx, State(s): State<AppState>, req: Request) -> P
                 if !a.address.is_empty() {
                     input.values[5] = a.address;
                 }
+                // The card's sex fills the declaration's questions that ask it.
+                let sex = match card.gender {
+                    motcua_domain::identity::Gender::Male => "nam",
+                    motcua_domain::identity::Gender::Female => "nu",
+                };
+                if let Some(decl) = procedure.as_ref().and_then(|p| p.declaration.as_ref()) {
+                    for (_, f) in decl.fields() {
+                        if f.prefill == Some(motcua_domain::declaration::Prefill::CardSex) {
+                            input.answers.insert(f.key.clone(), sex.to_string());
+                        }
+                    }
+                }
                 input.card_filled = true;
             }
             Err(p) => {
