@@ -207,6 +207,9 @@ pub fn check_documents(
         None
     };
     let mut seen = std::collections::HashSet::new();
+    // A document may come as several files (the front and back of a card,
+    // the pages of a paper); a paper copy is checked once.
+    let mut files = std::collections::HashSet::new();
     for d in docs {
         let field = format!("documents.{}", d.code);
         if !procedure.documents.iter().any(|s| s.code == d.code) {
@@ -216,7 +219,11 @@ pub fn check_documents(
                 format!("Thủ tục không có giấy tờ mã \"{}\"", d.code),
             ));
         }
-        if !seen.insert(d.code) {
+        let another_file = d.uploaded && files.contains(d.code);
+        if d.uploaded {
+            files.insert(d.code);
+        }
+        if !seen.insert(d.code) && !another_file {
             return Err(Problem::invalid(
                 "duplicate_document",
                 field,
@@ -254,4 +261,43 @@ pub fn check_documents(
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_document_may_come_as_several_files_but_a_paper_is_checked_once() {
+        let procedure = crate::catalog::parse_catalog(crate::catalog::DEFAULT_CATALOG_JSON)
+            .expect("catalog")
+            .into_iter()
+            .find(|p| p.code == "HT-XNHN")
+            .expect("HT-XNHN");
+        let file = |code| Named {
+            code,
+            uploaded: true,
+            paper: false,
+        };
+        let paper = |code| Named {
+            code,
+            uploaded: false,
+            paper: true,
+        };
+        let two_sides = [
+            file("giay-to-tuy-than"),
+            file("giay-to-tuy-than"),
+            file("to-khai"),
+        ];
+        check_documents(&procedure, &two_sides, false, true, false).expect("front and back");
+        let twice = [paper("giay-to-tuy-than"), paper("giay-to-tuy-than")];
+        let e = check_documents(&procedure, &twice, true, false, false).expect_err("twice");
+        assert_eq!(e.code, "duplicate_document");
+        // Answered online, the declaration stands for its paper form.
+        check_documents(&procedure, &[file("giay-to-tuy-than")], false, true, true)
+            .expect("declared");
+        let e = check_documents(&procedure, &[file("giay-to-tuy-than")], false, true, false)
+            .expect_err("the declaration is missing");
+        assert_eq!(e.code, "missing_document");
+    }
 }

@@ -10,7 +10,7 @@
     var max = parseInt(form.dataset.max || "0", 10);
     if (max > 0) {
       var big = Array.prototype.some.call(form.querySelectorAll("input[type=file]"), function (i) {
-        return i.files && i.files.length > 0 && i.files[0].size > max;
+        return i.files && Array.prototype.some.call(i.files, function (f) { return f.size > max; });
       });
       if (big) {
         ev.preventDefault();

@@ -208,11 +208,21 @@ async fn a_parent_registers_a_birth_online_and_the_officer_sees_the_child_withou
                     continue;
                 }
                 // A required scan: upload one.
+                // The ID card as two files, front and back; one scan otherwise.
                 let boundary = "----motcua-test-boundary";
-                let body = format!(
-                    "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"giay.pdf\"\r\n\
-                     Content-Type: application/pdf\r\n\r\n%PDF-1.4\n% giay chung sinh\n%%EOF\n\r\n--{boundary}--\r\n"
-                );
+                let sides: &[&str] = if step == "giay-to-giay-to-tuy-than" {
+                    &["mat-truoc", "mat-sau"]
+                } else {
+                    &["giay"]
+                };
+                let mut body = String::new();
+                for side in sides {
+                    body.push_str(&format!(
+                        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{side}.pdf\"\r\n\
+                         Content-Type: application/pdf\r\n\r\n%PDF-1.4\n% {side} {step}\n%%EOF\n\r\n"
+                    ));
+                }
+                body.push_str(&format!("--{boundary}--\r\n"));
                 let r = env
                     .send(
                         env.http
@@ -295,6 +305,18 @@ async fn a_parent_registers_a_birth_online_and_the_officer_sees_the_child_withou
         assert_eq!(fields["con_ngay_sinh"], "2026-11-27");
         assert_eq!(fields["cha_ho_ten"], "Nguyễn Văn Bình");
         assert!(fields.get("gcnkh_so").is_none());
+        let docs = env
+            .store
+            .dossier(&code)
+            .await
+            .expect("read")
+            .expect("dossier")
+            .documents;
+        let id_card = docs
+            .iter()
+            .filter(|d| d.code.as_deref() == Some("giay-to-tuy-than"))
+            .count();
+        assert_eq!(id_card, 2, "front and back of the ID card: {docs:?}");
         // The officer: the declaration as answered, and its PDF to sign.
         let cookie = env.login().await;
         let page = env

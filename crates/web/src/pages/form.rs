@@ -50,6 +50,14 @@ impl Posted {
     pub fn file(&self, name: &str) -> Option<&(String, Option<String>, Vec<u8>)> {
         self.files.iter().find(|(k, _, _)| k == name)
     }
+
+    /// Every file sent under `name` (an input that takes several).
+    pub fn files_named<'a>(
+        &'a self,
+        name: &'a str,
+    ) -> impl Iterator<Item = &'a (String, Option<String>, Vec<u8>)> + 'a {
+        self.files.iter().filter(move |(k, _, _)| k == name)
+    }
 }
 
 /// Read an urlencoded or multipart form.

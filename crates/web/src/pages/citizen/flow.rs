@@ -67,13 +67,30 @@ pub(super) fn text(d: &Draft, key: &str) -> String {
         .to_string()
 }
 
+/// The files uploaded for a document: (upload id, file name). A document
+/// may take several (the front and back of a card); a draft of an earlier
+/// release holds one as an object.
+pub(super) fn doc_files(d: &Draft, code: &str) -> Vec<(String, String)> {
+    let entry = d.data.get("documents").and_then(|m| m.get(code));
+    let one = |v: &Value| {
+        Some((
+            v.get("upload_id")?.as_str()?.to_string(),
+            v.get("filename")
+                .and_then(Value::as_str)
+                .unwrap_or("tệp")
+                .to_string(),
+        ))
+    };
+    match entry {
+        Some(Value::Array(list)) => list.iter().filter_map(one).collect(),
+        Some(v) => one(v).into_iter().collect(),
+        None => Vec::new(),
+    }
+}
+
 pub(super) fn doc_file(d: &Draft, code: &str) -> Option<String> {
-    d.data
-        .get("documents")
-        .and_then(|m| m.get(code))
-        .and_then(|v| v.get("filename"))
-        .and_then(Value::as_str)
-        .map(str::to_string)
+    let names: Vec<String> = doc_files(d, code).into_iter().map(|(_, n)| n).collect();
+    (!names.is_empty()).then(|| names.join(", "))
 }
 
 #[derive(Template)]
@@ -303,8 +320,8 @@ async fn question_page(
             q.label = doc.name.clone();
             q.hint = c
                 .tr(
-                    "Ảnh chụp bằng điện thoại hoặc tệp PDF; PDF, JPEG hoặc PNG, tối đa 10 MB",
-                    "A phone photo or a PDF; PDF, JPEG or PNG, up to 10 MB",
+                    "Ảnh chụp bằng điện thoại hoặc tệp PDF; chọn được nhiều tệp (mặt trước, mặt sau, nhiều trang); PDF, JPEG hoặc PNG, tối đa 10 MB mỗi tệp",
+                    "A phone photo or a PDF; several files if needed (front and back, several pages); PDF, JPEG or PNG, up to 10 MB each",
                 )
                 .into();
             q.kind = "file";
@@ -364,18 +381,18 @@ pub(super) async fn read_answer(
     s: &AppState,
     lang: crate::pages::Lang,
     req: Request,
-) -> Result<(HashMap<String, String>, Option<(Vec<u8>, Option<String>)>), PageError> {
+) -> Result<(HashMap<String, String>, Vec<(Vec<u8>, Option<String>)>), PageError> {
     let posted = crate::pages::form::read_form(s, lang, req).await?;
     let mut map: HashMap<String, String> = posted.fields.into_iter().collect();
     for name in posted.file_fields {
         map.entry(format!("file-field:{name}")).or_default();
     }
-    let file = posted
+    let files = posted
         .files
         .into_iter()
-        .next()
-        .map(|(_, filename, bytes)| (bytes, filename));
-    Ok((map, file))
+        .map(|(_, filename, bytes)| (bytes, filename))
+        .collect();
+    Ok((map, files))
 }
 
 /// A scan from the citizen's side, counted against their client's limits.
@@ -405,7 +422,7 @@ pub(super) async fn answer(
         return Ok(Redirect::to(&format!("/nop/{id}/xong")).into_response());
     }
     let from_check = q.tu.as_deref() == Some("kiem-tra");
-    let (form, file) = match read_answer(&s, c.lang, req).await {
+    let (form, files) = match read_answer(&s, c.lang, req).await {
         Ok(read) => read,
         // A file too large: the same step again, with the error summary.
         Err(e) if e.is_too_large() => {
@@ -503,25 +520,37 @@ pub(super) async fn answer(
                 let doc = p.documents.iter().find(|d| d.code == code).cloned();
                 let skip = form.get("go").map(String::as_str) == Some("skip");
                 let has = data.get("documents").and_then(|m| m.get(&code)).is_some();
-                match (doc, file) {
+                match (doc, files.is_empty()) {
                     (None, _) => Err(Problem::not_found("not_found", "Không có bước này")),
-                    (Some(_), Some((bytes, filename))) => {
-                        match citizen_upload(&s, &limits, peer, &bytes, filename.as_deref(), now)
-                            .await
-                        {
-                            Ok(meta) => {
+                    (Some(_), false) => {
+                        // Every file chosen (front and back, several pages), all or none.
+                        let mut kept = Vec::new();
+                        let mut failed = None;
+                        for (bytes, filename) in &files {
+                            match citizen_upload(&s, &limits, peer, bytes, filename.as_deref(), now)
+                                .await
+                            {
+                                Ok(meta) => kept.push(json!({ "upload_id": meta.id, "filename": meta.filename.unwrap_or_else(|| "tệp".into()) })),
+                                Err(motcua_store::StoreError::Problem(p)) => {
+                                    failed = Some(p);
+                                    break;
+                                }
+                                Err(e) => return Err(PageError::new(c.lang, e.into())),
+                            }
+                        }
+                        match failed {
+                            Some(p) => Err(p),
+                            None => {
                                 let docs = data.entry("documents").or_insert_with(|| json!({}));
                                 if let Some(m) = docs.as_object_mut() {
-                                    m.insert(code.clone(), json!({ "upload_id": meta.id, "filename": meta.filename.unwrap_or_else(|| "tệp".into()) }));
+                                    m.insert(code.clone(), Value::Array(kept));
                                 }
                                 Ok(())
                             }
-                            Err(motcua_store::StoreError::Problem(p)) => Err(p),
-                            Err(e) => return Err(PageError::new(c.lang, e.into())),
                         }
                     }
-                    (Some(d), None) if skip && (!d.required || has) => Ok(()),
-                    (Some(_), None) => Err(Problem::invalid(
+                    (Some(d), true) if skip && (!d.required || has) => Ok(()),
+                    (Some(_), true) => Err(Problem::invalid(
                         "choose_file",
                         "file",
                         c.tr("Hãy chọn tệp để tải lên", "Choose a file to upload"),
@@ -732,24 +761,24 @@ pub(super) async fn submit(
         s.now(),
     )
     .map_err(|p| PageError::new(c.lang, p.into()))?;
-    let documents: Vec<DocumentRef> = draft
+    let codes: Vec<String> = draft
         .data
         .get("documents")
         .and_then(Value::as_object)
-        .map(|m| {
-            m.iter()
-                .filter_map(|(code, v)| {
-                    v.get("upload_id")
-                        .and_then(Value::as_str)
-                        .map(|u| DocumentRef {
-                            code: code.clone(),
-                            upload_id: Some(u.to_string()),
-                            paper: false,
-                        })
-                })
-                .collect()
-        })
+        .map(|m| m.keys().cloned().collect())
         .unwrap_or_default();
+    let documents: Vec<DocumentRef> = codes
+        .iter()
+        .flat_map(|code| {
+            doc_files(&draft, code)
+                .into_iter()
+                .map(move |(upload, _)| DocumentRef {
+                    code: code.clone(),
+                    upload_id: Some(upload),
+                    paper: false,
+                })
+        })
+        .collect();
     let email = text(&draft, "email");
     let new = NewDossier {
         unit_code: text(&draft, "unit_code"),

@@ -586,7 +586,10 @@ pub(super) async fn intake(c: Ctx, State(s): State<AppState>, req: Request) -> P
     let now = s.now();
     let mut documents = Vec::new();
     for d in &procedure.documents {
-        if let Some((_, filename, bytes)) = form.file(&format!("file:{}", d.code)) {
+        // Several scans may make one document (front and back, pages).
+        let name = format!("file:{}", d.code);
+        let scans: Vec<_> = form.files_named(&name).collect();
+        for (_, filename, bytes) in &scans {
             match s
                 .store
                 .upload(bytes, filename.as_deref(), &user.username, now)
@@ -607,7 +610,8 @@ pub(super) async fn intake(c: Ctx, State(s): State<AppState>, req: Request) -> P
                 }
                 Err(e) => return Err(PageError::new(lang, e.into())),
             }
-        } else if paper.contains(&d.code) {
+        }
+        if scans.is_empty() && paper.contains(&d.code) {
             documents.push(DocumentRef {
                 code: d.code.clone(),
                 upload_id: None,
