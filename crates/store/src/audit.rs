@@ -134,6 +134,23 @@ macro_rules! audit_sql {
                     .await?)
             }
 
+            /// The chain of a dossier's first event, and the chains of its
+            /// second links (a routing's, in the competent unit's chain).
+            pub async fn dossier_chains(&self, dossier_id: i64) -> Result<(Option<String>, Vec<String>)> {
+                let first: Option<Option<String>> =
+                    sqlx::query_scalar("SELECT unit_code FROM dossier_events WHERE dossier_id = $1 AND seq = 1")
+                        .bind(dossier_id)
+                        .fetch_optional(&self.read)
+                        .await?;
+                let second: Vec<String> = sqlx::query_scalar(
+                    "SELECT l.unit_code FROM event_links l JOIN dossier_events e ON e.id = l.event_id WHERE e.dossier_id = $1",
+                )
+                .bind(dossier_id)
+                .fetch_all(&self.read)
+                .await?;
+                Ok((first.flatten(), second))
+            }
+
             pub async fn count_dossiers(&self) -> Result<i64> {
                 Ok(sqlx::query_scalar("SELECT COUNT(*) FROM dossiers").fetch_one(&self.read).await?)
             }
@@ -591,7 +608,20 @@ impl Store {
             .filter(|e| e.action == Action::Route)
             .find_map(|e| e.payload.to_unit.clone());
         let expected = routed_to.as_deref().unwrap_or(&rec.row.received_by);
-        if expected != rec.row.unit_code || routed_to.is_some() != rec.row.routed_at.is_some() {
+        // The chains say the same: the first event in the receiving unit's,
+        // the routing's second link in the competent unit's.
+        let (first_chain, second) = on_db!(self, dossier_chains(rec.row.id))?;
+        let chains_agree = first_chain
+            .as_deref()
+            .is_none_or(|u| u == rec.row.received_by)
+            && match &routed_to {
+                Some(to) => second == [to.clone()],
+                None => second.is_empty(),
+            };
+        if expected != rec.row.unit_code
+            || routed_to.is_some() != rec.row.routed_at.is_some()
+            || !chains_agree
+        {
             return Err(Problem::conflict(
                 "inconsistent_dossier",
                 format!(

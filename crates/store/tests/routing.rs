@@ -354,5 +354,19 @@ async fn tampering_with_the_second_link_is_caught() {
             problems.iter().any(|p| p.contains(COMPETENT)),
             "{problems:?}"
         );
+        // Moving the receiving unit around the store (to read routed
+        // dossiers or move reception counts) is caught by `check`.
+        store
+            .execute_raw(&format!(
+                "UPDATE dossiers SET received_by = '{ELSEWHERE}' WHERE code = '{code}'"
+            ))
+            .await
+            .expect("intrude");
+        let e = store.check_consistency(&code).await.expect_err("caught");
+        assert!(
+            format!("{e}").contains("inconsistent_dossier")
+                || format!("{e:?}").contains("inconsistent_dossier"),
+            "{e:?}"
+        );
     }
 }
