@@ -45,7 +45,8 @@ fn field_err(code: &'static str, field: &str, msg: &str) -> Problem {
     Problem::invalid(code, format!("applicant.{field}"), msg)
 }
 
-/// Normalize a Vietnamese phone number to 10 digits starting with 0.
+/// Normalize a Vietnamese mobile number to 10 digits: 03, 05, 07, 08 or 09
+/// and eight more (the numbering plan since 2018); SMS reach only these.
 pub fn normalize_phone(raw: &str) -> Option<String> {
     let digits: String = raw
         .chars()
@@ -58,8 +59,15 @@ pub fn normalize_phone(raw: &str) -> Option<String> {
     } else {
         digits
     };
-    (local.len() == 10 && local.starts_with('0') && local.bytes().all(|b| b.is_ascii_digit()))
-        .then_some(local)
+    let mobile = matches!(
+        local.as_bytes().get(1),
+        Some(b'3' | b'5' | b'7' | b'8' | b'9')
+    );
+    (local.len() == 10
+        && local.starts_with('0')
+        && mobile
+        && local.bytes().all(|b| b.is_ascii_digit()))
+    .then_some(local)
 }
 
 /// One validator per applicant field, so a one-question-per-page form can
@@ -180,7 +188,7 @@ pub mod field {
             field_err(
                 "bad_phone",
                 "phone",
-                "Số điện thoại phải gồm 10 chữ số, bắt đầu bằng 0",
+                "Số điện thoại di động gồm 10 chữ số, bắt đầu bằng 03, 05, 07, 08 hoặc 09",
             )
         })
     }
@@ -717,6 +725,12 @@ mod tests {
             (e.code, e.field.as_deref()),
             ("id_number_mismatch", Some("applicant.id_number"))
         );
+        // A mobile number of today's plan (03, 05, 07, 08, 09); a landline is not one.
+        let mut bad = input();
+        bad.phone = "0277 3851 234".into();
+        assert_eq!(bad.validate(today).expect_err("landline").code, "bad_phone");
+        bad.phone = "0123456789".into();
+        assert_eq!(bad.validate(today).expect_err("old prefix").code, "bad_phone");
         let mut bad = input();
         bad.id_number = "999090001234".into();
         assert_eq!(

@@ -255,7 +255,7 @@ pub fn check_answer(
                 "bad_phone",
                 key,
                 format!(
-                    "{label}: số điện thoại di động gồm 10 chữ số, bắt đầu bằng 0, ví dụ 0912345678"
+                    "{label}: số điện thoại di động gồm 10 chữ số, bắt đầu bằng 03, 05, 07, 08 hoặc 09, ví dụ 0912345678"
                 ),
             )
         }),
