@@ -730,7 +730,10 @@ mod tests {
         bad.phone = "0277 3851 234".into();
         assert_eq!(bad.validate(today).expect_err("landline").code, "bad_phone");
         bad.phone = "0123456789".into();
-        assert_eq!(bad.validate(today).expect_err("old prefix").code, "bad_phone");
+        assert_eq!(
+            bad.validate(today).expect_err("old prefix").code,
+            "bad_phone"
+        );
         let mut bad = input();
         bad.id_number = "999090001234".into();
         assert_eq!(

@@ -521,3 +521,113 @@ async fn the_api_publishes_the_declaration_and_refuses_wrong_answers_with_their_
         assert_eq!(env.store.count_dossiers().await.expect("count"), 0);
     }
 }
+
+/// A plausible answer to any question, consistent across the declaration:
+/// every date is 17 May 1990, every personal number one of that year.
+fn plausible(f: &motcua_domain::declaration::Field) -> String {
+    use motcua_domain::declaration::Kind;
+    match &f.kind {
+        Kind::Text => "Nội dung khai".into(),
+        Kind::LongText => "Nội dung khai chi tiết".into(),
+        Kind::Name => "Nguyễn Thị Lan".into(),
+        Kind::Date { .. } => "1990-05-17".into(),
+        Kind::IdNumber { .. } => "087190001234".into(),
+        Kind::Phone => "0912345678".into(),
+        Kind::Email => "lan@example.vn".into(),
+        Kind::Address => "Ấp 2, xã Mỹ Hiệp, tỉnh Đồng Tháp".into(),
+        Kind::Choice { options } => options.first().map(|o| o.value.clone()).unwrap_or_default(),
+        // "Yes" opens every conditional section, so every question is asked.
+        Kind::YesNo => "co".into(),
+        Kind::Count { min, .. } => (*min).max(1).to_string(),
+    }
+}
+
+#[tokio::test]
+async fn each_shipped_declaration_is_accepted_answered_and_prints() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let catalog =
+        motcua_domain::catalog::parse_catalog(motcua_domain::catalog::DEFAULT_CATALOG_JSON)
+            .expect("catalog");
+    let declared: Vec<_> = catalog.iter().filter(|p| p.declaration.is_some()).collect();
+    assert!(declared.len() >= 10, "{}", declared.len());
+    for db in databases(dir.path()).await.expect("dbs") {
+        let env = env(&db).await;
+        let cookie = env.login().await;
+        for p in &declared {
+            let decl = p.declaration.as_ref().expect("declaration");
+            // Every question answered (the conditional ones too).
+            let answers: serde_json::Map<String, Value> = decl
+                .fields()
+                .map(|(_, f)| (f.key.clone(), Value::String(plausible(f))))
+                .collect();
+            // Received at the counter: the other required papers checked on
+            // paper; the declaration is answered.
+            let documents: Vec<Value> = p
+                .required_documents()
+                .filter(|d| p.declaration_document().is_none_or(|x| x.code != d.code))
+                .map(|d| json!({"code": d.code, "paper": true}))
+                .collect();
+            let r = env
+                .send(
+                    env.http
+                        .post(format!("{}/api/v1/counter/dossiers", env.base))
+                        .header(COOKIE, &cookie)
+                        .json(&json!({
+                            "unit_code": UNIT,
+                            "procedure_code": p.code,
+                            "channel": "counter",
+                            "applicant": {"full_name": "Nguyễn Thị Lan", "id_number": "087190001234",
+                                "date_of_birth": "1990-05-17", "phone": "0912345678",
+                                "address": "Ấp 2, xã Mỹ Hiệp, tỉnh Đồng Tháp"},
+                            "fields": answers,
+                            "documents": documents,
+                        })),
+                )
+                .await;
+            assert_eq!(r.status, 201, "{}: {}", p.code, r.body);
+            let v: Value = serde_json::from_str(&r.body).expect("json");
+            let code = v["code"].as_str().expect("code").to_string();
+            let row = env
+                .store
+                .dossier_row(&code)
+                .await
+                .expect("read")
+                .expect("row");
+            let stored: Value = serde_json::from_str(&row.fields).expect("fields");
+            // Every answer to a question asked is kept; the others dropped.
+            let given: motcua_domain::declaration::Answers = answers
+                .iter()
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_string()))
+                .collect();
+            let asked = decl.asked(&given).count();
+            assert!(
+                asked * 10 >= answers.len() * 8,
+                "{}: most questions asked",
+                p.code
+            );
+            assert_eq!(
+                stored.as_object().map(|o| o.len()),
+                Some(asked),
+                "{}: every answer asked is kept",
+                p.code
+            );
+            // Printed for signature, with its title and the answers.
+            let pdf = env
+                .http
+                .get(format!("{}/can-bo/ho-so/{code}/mau/to-khai.pdf", env.base))
+                .header(COOKIE, &cookie)
+                .send()
+                .await
+                .expect("pdf");
+            assert_eq!(pdf.status().as_u16(), 200, "{}", p.code);
+            let text = pdftotext(&pdf.bytes().await.expect("bytes")).expect("pdftotext");
+            let flat = |t: &str| t.split_whitespace().collect::<Vec<_>>().join(" ");
+            assert!(
+                flat(&text).contains(&flat(&decl.title.to_uppercase())),
+                "{}: {text}",
+                p.code
+            );
+            assert!(text.contains("Nguyễn Thị Lan"), "{}: {text}", p.code);
+        }
+    }
+}
