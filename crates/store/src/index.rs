@@ -274,6 +274,29 @@ macro_rules! index_sql {
                 Ok(())
             }
 
+            /// Per unit, feedback received in [from, to) still unanswered and past its deadline at `to`.
+            pub(crate) async fn feedback_overdue(
+                &self,
+                province: Option<&str>,
+                unit: Option<&str>,
+                from: i64,
+                to: i64,
+            ) -> Result<Vec<(String, i64)>> {
+                let mut q = QueryBuilder::<Db>::new(
+                    "SELECT unit_code, COUNT(*) FROM feedback WHERE answered_at IS NULL AND at >= ",
+                );
+                q.push_bind(from).push(" AND at < ").push_bind(to).push(" AND due_at < ").push_bind(to);
+                if let Some(u) = unit {
+                    q.push(" AND unit_code = ").push_bind(u.to_string());
+                }
+                if let Some(p) = province {
+                    q.push(" AND unit_code IN (SELECT code FROM units WHERE province_code = ").push_bind(p.to_string()).push(")");
+                }
+                q.push(" GROUP BY unit_code");
+                let rows = q.build().fetch_all(&self.read).await?;
+                Ok(rows.into_iter().map(|r| (r.get(0), r.get(1))).collect())
+            }
+
             pub(crate) async fn has_result(&self, dossier_id: i64) -> Result<bool> {
                 let found: Option<i64> = sqlx::query_scalar("SELECT dossier_id FROM dossier_results WHERE dossier_id = $1")
                     .bind(dossier_id)
@@ -743,6 +766,10 @@ impl Store {
             on_db!(self, online_procedures_used(province, unit, from, to))?
                 .into_iter()
                 .collect();
+        let mut overdue: HashMap<String, i64> =
+            on_db!(self, feedback_overdue(province, unit, from, to))?
+                .into_iter()
+                .collect();
         let mut codes: std::collections::BTreeSet<String> = period_counts.keys().cloned().collect();
         codes.extend(through.keys().cloned());
         codes.extend(used.keys().cloned());
@@ -765,6 +792,7 @@ impl Store {
                         online: total,
                         online_used: used.remove(&code).unwrap_or(0),
                     }),
+                    feedback_overdue: overdue.remove(&code).unwrap_or(0),
                 };
                 (code, t)
             })

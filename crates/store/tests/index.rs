@@ -516,6 +516,33 @@ async fn rating_is_once_per_returned_dossier_and_feedback_is_due_in_fifteen_work
         assert_eq!(c[UNIT].get(Metric::Feedback), 1);
         assert_eq!(c[UNIT].get(Metric::FeedbackLate), 1);
         assert_eq!(c[UNIT].get(Metric::FeedbackOnTime), 0);
+        // Another, never answered: past its deadline (23 March) by the end of
+        // March, it counts as handled late in 5.3; in the first half of March not yet.
+        store
+            .submit_feedback(
+                UNIT,
+                None,
+                "Lê Thị C",
+                "0912000222",
+                "Chờ lâu mà chưa được trả lời.",
+                at,
+            )
+            .await
+            .expect("feedback");
+        let overdue = |period: &'static str| {
+            let store = store.clone();
+            async move {
+                store
+                    .index_tallies(None, Some(UNIT), Period::parse(period).expect("p"))
+                    .await
+                    .expect("tallies")
+                    .remove(UNIT)
+                    .unwrap_or_default()
+                    .feedback_overdue
+            }
+        };
+        assert_eq!(overdue("2026-03").await, 1);
+        assert_eq!(overdue("2026-03-01..2026-03-15").await, 0);
         assert_eq!(
             store.index_counters().await.expect("k"),
             store.index_recompute().await.expect("r")

@@ -343,7 +343,7 @@ pub const DEFINITIONS: &[Definition] = &[
         Proportional,
         Full,
         Some(
-            "Giả định: motcua chưa ghi nhận PAKN không hài lòng hoặc lặp lại; chỉ trừ PAKN trả lời trễ hạn."
+            "Giả định: motcua chưa ghi nhận PAKN không hài lòng hoặc lặp lại; chỉ trừ PAKN trả lời trễ hạn và PAKN đến cuối kỳ đã quá hạn mà chưa trả lời."
         )
     ),
     def!(

@@ -28,6 +28,9 @@ pub struct Tallies {
     /// Counters summed from the beginning through the day before `from`.
     pub before_start: Counts,
     pub procedures: Option<ProcedureTally>,
+    /// Feedback received in the period, still unanswered and past its
+    /// deadline at the period's end: handled late (5.3).
+    pub feedback_overdue: i64,
 }
 
 fn ratio(numerator: i64, denominator: i64) -> Value {
@@ -68,7 +71,10 @@ pub fn values(t: &Tallies) -> Values {
     v.insert("5.2", ratio(p.get(Metric::FeedbackOnTime), feedback));
     v.insert(
         "5.3",
-        ratio(feedback - p.get(Metric::FeedbackLate), feedback),
+        ratio(
+            feedback - p.get(Metric::FeedbackLate) - t.feedback_overdue,
+            feedback,
+        ),
     );
     // 100 % − (late rate + rate with a PAKN or a "not satisfied" rating).
     let late = total - on_time;
@@ -119,6 +125,7 @@ mod tests {
                 online: 102,
                 online_used: 51,
             }),
+            feedback_overdue: 0,
         };
         assert_eq!(progress(&t), (79, 90));
         let s = score(&values(&t));
@@ -136,6 +143,18 @@ mod tests {
         assert_eq!(p("4.2"), Some(350)); // 70 % of 100: 4 × 70/80
         assert_eq!(p("5.2"), Some(300)); // 6 × 1/2
         assert_eq!(p("5.3"), Some(300)); // 6 × (2 − 1)/2
+        // Unanswered past its deadline at the period's end: late too.
+        let overdue = Tallies {
+            feedback_overdue: 1,
+            ..t.clone()
+        };
+        let s2 = score(&values(&overdue));
+        let p53 = s2
+            .indicators
+            .iter()
+            .find(|i| i.code == "5.3")
+            .map(|i| i.points_x100);
+        assert_eq!(p53, Some(0)); // 6 × (2 − 1 − 1)/2
         // 5.4: 90 − 11 late − (1 unsatisfied + 2 PAKN) = 76 of 90 = 84.4 %:
         // 6 × 76/(90 × 0.9) = 5.63.
         assert_eq!(p("5.4"), Some(563));
