@@ -675,6 +675,7 @@ mod tests {
             returned_at: None,
             apologized: false,
             routed: false,
+            ended_waiting: false,
             version: 3,
         }
     }

@@ -436,6 +436,9 @@ pub struct Projection {
     /// Forwarded to the competent unit by the center that received it
     /// (Decree 118/2025, art. 14): it is routed at most once.
     pub routed: bool,
+    /// Withdrawn while waiting for papers asked before its appointment: its
+    /// processing ended at the request (the portal's 2.1).
+    pub ended_waiting: bool,
     pub version: i64,
 }
 
@@ -516,6 +519,7 @@ impl Projection {
             returned_at: None,
             apologized: false,
             routed: false,
+            ended_waiting: false,
             version: ev.seq,
         };
         match ev.action {
@@ -586,6 +590,12 @@ impl Projection {
                 self.paused_at = None;
             }
             Action::Approve | Action::Reject | Action::RefuseIntake | Action::Withdraw => {
+                if ev.action == Action::Withdraw && self.pause_remaining.is_some() {
+                    self.ended_waiting = matches!(
+                        (self.paused_at, self.due_at),
+                        (Some(p), Some(d)) if p <= d
+                    );
+                }
                 self.finished_at = Some(ev.at);
                 self.pause_remaining = None;
                 self.paused_from = None;

@@ -675,6 +675,7 @@ macro_rules! backend_sql {
                     catalog_version: c.catalog_version,
                     received_by: c.unit_code.to_string(),
                     routed_at: None,
+                    ended_waiting: false,
                 };
                 row.set_projection(c.projection);
                 let id: i64 = sqlx::query_scalar(
@@ -742,7 +743,7 @@ macro_rules! backend_sql {
                 let done = sqlx::query(
                     "UPDATE dossiers SET status = $1, paused_from = $2, assignee = $3, version = $4, received_at = $5, \
                      due_at = $6, pause_remaining = $7, finished_at = $8, returned_at = $9, apologized = $10, updated_at = $11, \
-                     late_from = $12, paused_at = $13, supplement_requests = $14 WHERE id = $15 AND version = $16",
+                     late_from = $12, paused_at = $13, supplement_requests = $14, ended_waiting = $17 WHERE id = $15 AND version = $16",
                 )
                 .bind(&row.status)
                 .bind(&row.paused_from)
@@ -760,6 +761,7 @@ macro_rules! backend_sql {
                 .bind(row.supplement_requests)
                 .bind(row.id)
                 .bind(old_version)
+                .bind(row.ended_waiting)
                 .execute(&mut *tx)
                 .await?;
                 if done.rows_affected() != 1 {

@@ -379,7 +379,7 @@ macro_rules! index_sql {
                      d.applicant_name, d.applicant_id_number, d.applicant_dob, d.applicant_phone, d.applicant_email, \
                      d.applicant_address, d.fields, d.lookup_hash, d.version, d.submitted_at, d.received_at, d.due_at, \
                      d.pause_remaining, d.paused_at, d.supplement_requests, d.finished_at, d.returned_at, d.apologized, d.updated_at, d.late_from, d.catalog_version, \
-                     d.received_by, d.routed_at",
+                     d.received_by, d.routed_at, d.ended_waiting",
                     " FROM dossiers d"
                 ));
                 if drill == Drill::Unsatisfied {
@@ -393,7 +393,7 @@ macro_rules! index_sql {
                 };
                 q.push(column).push_bind(unit.to_string());
                 // Lateness of an ended dossier as `index::ended_late` says.
-                let late = "(d.apologized = TRUE OR d.supplement_requests > 1 OR d.finished_at > d.due_at)";
+                let late = "(d.apologized = TRUE OR d.supplement_requests > 1 OR (d.finished_at > d.due_at AND d.ended_waiting = FALSE))";
                 match drill {
                     // The dossiers 2.1 counts: ended in the period, or still
                     // open at its end (late once past the appointment, unless

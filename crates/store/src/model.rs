@@ -276,6 +276,8 @@ pub struct DossierRow {
     pub received_by: String,
     /// When it was routed to the competent unit.
     pub routed_at: Option<i64>,
+    /// See [`Projection::ended_waiting`].
+    pub ended_waiting: bool,
 }
 
 /// The columns of [`DossierRow`], as a literal so queries stay static strings.
@@ -283,7 +285,7 @@ macro_rules! dossier_columns {
     () => {
         "id, code, unit_code, procedure_code, channel, status, paused_from, assignee, \
     applicant_name, applicant_id_number, applicant_dob, applicant_phone, applicant_email, applicant_address, fields, \
-    lookup_hash, version, submitted_at, received_at, due_at, pause_remaining, paused_at, supplement_requests, finished_at, returned_at, apologized, updated_at, late_from, catalog_version, received_by, routed_at"
+    lookup_hash, version, submitted_at, received_at, due_at, pause_remaining, paused_at, supplement_requests, finished_at, returned_at, apologized, updated_at, late_from, catalog_version, received_by, routed_at, ended_waiting"
     };
 }
 pub(crate) use dossier_columns;
@@ -332,6 +334,7 @@ impl DossierRow {
             returned_at: self.returned_at.map(from_ms),
             apologized: self.apologized,
             routed: self.routed_at.is_some(),
+            ended_waiting: self.ended_waiting,
             version: self.version,
         })
     }
@@ -361,6 +364,7 @@ impl DossierRow {
         self.finished_at = p.finished_at.map(to_ms);
         self.returned_at = p.returned_at.map(to_ms);
         self.apologized = p.apologized;
+        self.ended_waiting = p.ended_waiting;
         self.version = p.version;
         self.late_from = p.late_from().map(to_ms);
     }

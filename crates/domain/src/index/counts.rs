@@ -192,7 +192,9 @@ fn late_anyway(p: &Projection) -> bool {
 /// after its appointment (the supplement time is already added to the due
 /// instant), or late anyway.
 pub fn ended_late(p: &Projection) -> bool {
-    late_anyway(p) || matches!((processing_end(p), p.due_at), (Some(f), Some(d)) if f > d)
+    late_anyway(p)
+        || (!p.ended_waiting
+            && matches!((processing_end(p), p.due_at), (Some(f), Some(d)) if f > d))
 }
 
 /// From when a received dossier still being processed counts as late for
@@ -259,7 +261,10 @@ pub fn contribution(p: &Projection, f: Facts) -> Vec<Delta> {
         push(local_day(end), metric, 1);
     }
     // While open, late from this day on; the end takes it back.
-    let late_open = if end.is_some() {
+    let late_open = if p.ended_waiting && !late_anyway(p) {
+        // It waited for papers asked in time until it ended: never late while open.
+        None
+    } else if end.is_some() {
         // What it was while open: its appointment, or its reception if late anyway.
         if late_anyway(p) {
             Some(received)
@@ -391,6 +396,7 @@ mod tests {
             returned_at: None,
             apologized: false,
             routed: false,
+            ended_waiting: false,
             version: 1,
         }
     }
@@ -463,6 +469,50 @@ mod tests {
             Metric::FinishedOnTime,
             1
         ));
+    }
+
+    #[test]
+    fn a_withdrawal_while_waiting_for_papers_asked_in_time_ends_on_time() {
+        // Asked for papers on 2 April (before its 3 April appointment), the
+        // citizen withdrew on 10 April: the processing ended at the request.
+        let cal = crate::calendar::WorkCalendar::vietnam();
+        let p = crate::calendar::ProcessingTime::WorkingDays { amount: 3 };
+        let mut paused = proj(Status::AwaitingSupplement);
+        paused.status = Status::AwaitingSupplement;
+        paused.paused_from = Some(Status::Processing);
+        paused.pause_remaining = Some(600);
+        paused.paused_at = Some(datetime!(2026-04-02 10:00 +7));
+        let withdraw = crate::dossier::Event {
+            seq: 2,
+            at: datetime!(2026-04-10 09:00 +7),
+            actor: "citizen".into(),
+            role: "citizen".into(),
+            action: crate::lifecycle::Action::Withdraw,
+            from_status: Some(Status::AwaitingSupplement),
+            to_status: Status::Withdrawn,
+            note: Some("Không bổ sung được".into()),
+            payload: Default::default(),
+            frozen: Default::default(),
+        };
+        let mut gone = paused.clone();
+        gone.apply(&withdraw, p, &cal).expect("withdraw");
+        assert!(gone.ended_waiting);
+        let c = contribution(&gone, F);
+        assert!(
+            has(&c, date!(2026 - 04 - 10), Metric::FinishedOnTime, 1),
+            "{c:?}"
+        );
+        assert!(!c.iter().any(|d| d.metric == Metric::LateOpen), "{c:?}");
+        // Asked only after the appointment: late, from the appointment.
+        let mut late = paused.clone();
+        late.paused_at = Some(datetime!(2026-04-06 10:00 +7));
+        late.apply(&withdraw, p, &cal).expect("withdraw");
+        assert!(!late.ended_waiting);
+        let c = contribution(&late, F);
+        assert!(
+            has(&c, date!(2026 - 04 - 10), Metric::FinishedLate, 1),
+            "{c:?}"
+        );
     }
 
     #[test]
