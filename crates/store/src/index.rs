@@ -143,6 +143,16 @@ macro_rules! index_sql {
         use sqlx::{QueryBuilder, Row};
         type Db = $db;
 
+        /// Keep the rows of one unit, or of a province's units, by `column`.
+        fn push_units(q: &mut QueryBuilder<Db>, column: &'static str, province: Option<&str>, unit: Option<&str>) {
+            if let Some(u) = unit {
+                q.push(" AND ").push(column).push(" = ").push_bind(u.to_string());
+            }
+            if let Some(p) = province {
+                q.push(" AND ").push(column).push(" IN (SELECT code FROM units WHERE province_code = ").push_bind(p.to_string()).push(")");
+            }
+        }
+
         /// The same counter update as a dossier event's, in `tx`.
         async fn add_in_tx(tx: &mut sqlx::Transaction<'static, Db>, unit: &str, deltas: &[Delta]) -> Result<()> {
             crate::backend::$backend::add_counts(tx, unit, deltas).await
@@ -167,12 +177,7 @@ macro_rules! index_sql {
                     "SELECT unit_code, metric, CAST(SUM(n) AS BIGINT) FROM index_counts WHERE day >= "
                 });
                 q.push_bind(from.to_string()).push(if monthly { " AND month <= " } else { " AND day <= " }).push_bind(to.to_string());
-                if let Some(u) = unit {
-                    q.push(" AND unit_code = ").push_bind(u.to_string());
-                }
-                if let Some(p) = province {
-                    q.push(" AND unit_code IN (SELECT code FROM units WHERE province_code = ").push_bind(p.to_string()).push(")");
-                }
+                push_units(&mut q, "unit_code", province, unit);
                 if !only.is_empty() {
                     q.push(" AND metric IN (");
                     let mut list = q.separated(", ");
@@ -253,12 +258,7 @@ macro_rules! index_sql {
                     "SELECT received_by, COUNT(DISTINCT procedure_code) FROM dossiers WHERE channel = 'online' AND received_at >= ",
                 );
                 q.push_bind(from).push(" AND received_at < ").push_bind(to);
-                if let Some(u) = unit {
-                    q.push(" AND received_by = ").push_bind(u.to_string());
-                }
-                if let Some(p) = province {
-                    q.push(" AND received_by IN (SELECT code FROM units WHERE province_code = ").push_bind(p.to_string()).push(")");
-                }
+                push_units(&mut q, "received_by", province, unit);
                 q.push(" GROUP BY received_by");
                 let rows = q.build().fetch_all(&self.read).await?;
                 Ok(rows.into_iter().map(|r| (r.get(0), r.get(1))).collect())
@@ -286,12 +286,7 @@ macro_rules! index_sql {
                     "SELECT unit_code, COUNT(*) FROM feedback WHERE answered_at IS NULL AND at >= ",
                 );
                 q.push_bind(from).push(" AND at < ").push_bind(to).push(" AND due_at < ").push_bind(to);
-                if let Some(u) = unit {
-                    q.push(" AND unit_code = ").push_bind(u.to_string());
-                }
-                if let Some(p) = province {
-                    q.push(" AND unit_code IN (SELECT code FROM units WHERE province_code = ").push_bind(p.to_string()).push(")");
-                }
+                push_units(&mut q, "unit_code", province, unit);
                 q.push(" GROUP BY unit_code");
                 let rows = q.build().fetch_all(&self.read).await?;
                 Ok(rows.into_iter().map(|r| (r.get(0), r.get(1))).collect())
