@@ -974,3 +974,77 @@ async fn counter_intake_prints_a_receipt_and_other_communes_cannot_look() {
     b.shot("other-unit").await;
     b.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_counter_types_a_birth_declaration_for_the_citizen() {
+    let Some(path) = chromedriver() else { return };
+    let srv = server().await;
+    let driver = start_driver(&path).await;
+    let mut b = Browser::open(&driver, "counter-birth").await;
+    sign_in(&mut b, &srv.base, "tiepnhan.myhiep").await;
+    b.go(&format!("{}/can-bo/tiep-nhan?thu_tuc=HT-KS", srv.base))
+        .await;
+    b.find("#declaration").await;
+    for (id, value) in [
+        ("#full_name", "Nguyễn Thị Bé Ba"),
+        ("#id_number", "087190001234"),
+        ("#date_of_birth", "17/05/1990"),
+        ("#phone", "0912345678"),
+        ("#address", "Ấp Mỹ Thạnh, xã Mỹ Hiệp, Đồng Tháp"),
+        ("#d-nyc_ho_ten", "Nguyễn Thị Bé Ba"),
+        ("#d-nyc_so_dinh_danh", "087190001234"),
+        ("#d-nyc_quan_he", "Mẹ"),
+        ("#d-con_ho_ten", "Nguyễn Bảo An"),
+        ("#d-con_dan_toc", "Kinh"),
+        ("#d-con_quoc_tich", "Việt Nam"),
+        ("#d-con_noi_sinh", "Trạm y tế xã Mỹ Hiệp"),
+        ("#d-con_que_quan", "Xã Mỹ Hiệp, tỉnh Đồng Tháp"),
+        ("#d-me_ho_ten", "Nguyễn Thị Bé Ba"),
+    ] {
+        b.type_in(id, value).await;
+    }
+    for (key, (d, m, y)) in [
+        ("nyc_ngay_sinh", ("17", "05", "1990")),
+        ("con_ngay_sinh", ("27", "11", "2026")),
+        ("me_ngay_sinh", ("17", "05", "1990")),
+    ] {
+        for (part, v) in [("day", d), ("month", m), ("year", y)] {
+            b.type_in(&format!("input[name='d:{key}-{part}']"), v).await;
+        }
+    }
+    for (key, value) in [
+        ("con_gioi_tinh", "nu"),
+        ("co_thong_tin_me", "co"),
+        ("co_thong_tin_cha", "khong"),
+        ("de_nghi_cap_ban_sao", "khong"),
+    ] {
+        b.click(&format!("input[name='d:{key}'][value='{value}']"))
+            .await;
+    }
+    b.click("#paper-giay-chung-sinh").await;
+    b.click("#paper-giay-to-tuy-than").await;
+    b.shot("counter-birth-typed").await;
+    b.click("#intake-submit").await;
+    b.wait_path("/can-bo/ho-so/").await;
+    let code = b.text("#receipt-code").await;
+    let row = srv
+        .store
+        .dossier_row(&code)
+        .await
+        .expect("read")
+        .expect("row");
+    let fields: Value = serde_json::from_str(&row.fields).expect("fields");
+    assert_eq!(fields["con_ho_ten"], "Nguyễn Bảo An");
+    assert_eq!(fields["con_ngay_sinh"], "2026-11-27");
+    assert_eq!(fields["co_thong_tin_cha"], "khong");
+    assert!(
+        fields.get("cha_ho_ten").is_none(),
+        "the father's section was not asked"
+    );
+    // The officer's page shows the declaration, ready to print for signature.
+    b.go(&format!("{}/can-bo/ho-so/{code}", srv.base)).await;
+    b.find("#declaration").await;
+    assert!(b.source().await.contains("/mau/to-khai.pdf"));
+    b.shot("counter-birth-dossier").await;
+    b.close().await;
+}
