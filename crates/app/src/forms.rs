@@ -394,16 +394,7 @@ pub async fn render_declaration(
     now: OffsetDateTime,
 ) -> Result<Option<Vec<u8>>> {
     let ctx = context(store, &rec).await?;
-    let answers: motcua_domain::declaration::Answers =
-        serde_json::from_str::<serde_json::Value>(&rec.row.fields)
-            .ok()
-            .and_then(|v| v.as_object().cloned())
-            .map(|m| {
-                m.into_iter()
-                    .filter_map(|(k, v)| v.as_str().map(|v| (k, v.to_string())))
-                    .collect()
-            })
-            .unwrap_or_default();
+    let answers = rec.row.answers();
     let Some(decl) = ctx
         .procedure
         .declaration

@@ -420,17 +420,10 @@ pub(super) type Answered = Vec<(String, Vec<(String, String)>)>;
 
 /// The declaration as answered under the dossier's catalog version, or why
 /// there is none.
-pub(super) fn declaration_view(procedure: &Procedure, fields: &str) -> (String, Answered, String) {
-    let answers: motcua_domain::declaration::Answers =
-        serde_json::from_str::<serde_json::Value>(fields)
-            .ok()
-            .and_then(|v| v.as_object().cloned())
-            .map(|m| {
-                m.into_iter()
-                    .filter_map(|(k, v)| v.as_str().map(|v| (k, v.to_string())))
-                    .collect()
-            })
-            .unwrap_or_default();
+pub(super) fn declaration_view(
+    procedure: &Procedure,
+    answers: &motcua_domain::declaration::Answers,
+) -> (String, Answered, String) {
     match &procedure.declaration {
         None => (
             String::new(),
@@ -442,7 +435,7 @@ pub(super) fn declaration_view(procedure: &Procedure, fields: &str) -> (String, 
             Vec::new(),
             "Tờ khai nộp bằng giấy hoặc tệp (xem phần Giấy tờ)".into(),
         ),
-        Some(d) => (d.title.clone(), d.answered(&answers), String::new()),
+        Some(d) => (d.title.clone(), d.answered(answers), String::new()),
     }
 }
 
@@ -669,8 +662,9 @@ pub(super) async fn dossier_view(
         })
         .collect();
     // The declaration as answered, printed for the citizen to sign.
+    let answered = r.answers();
     let (declaration_title, declaration, declaration_note) =
-        declaration_view(&procedure, &r.fields);
+        declaration_view(&procedure, &answered);
     if !declaration.is_empty() {
         forms.push((
             format!("/can-bo/ho-so/{}/mau/to-khai.pdf", url_encode(&r.code)),
@@ -682,7 +676,6 @@ pub(super) async fn dossier_view(
         ));
     }
     // Papers to bring, or answers of the declaration to correct online.
-    let answered = r.answers();
     let questions: Vec<Choice> = procedure
         .declaration
         .iter()
