@@ -24,6 +24,12 @@ fn boxes(value: &str) -> (String, String, String) {
     }
 }
 
+/// A date's three boxes as one answer (`d/m/y`), or nothing when all are empty.
+pub fn joined(part: impl Fn(&str) -> String) -> Option<String> {
+    let (d, m, y) = (part("day"), part("month"), part("year"));
+    (!d.is_empty() || !m.is_empty() || !y.is_empty()).then(|| format!("{d}/{m}/{y}"))
+}
+
 pub fn widget(f: &Field, value: &str) -> Widget {
     let mut w = Widget {
         kind: "text",

@@ -116,13 +116,8 @@ pub(super) fn asked(p: &Procedure, d: &Draft, step: &str, typed: Option<&str>) -
 /// three boxes joined as d/m/y).
 pub(super) fn posted(form: &HashMap<String, String>) -> String {
     let part = |k: &str| form.get(k).map(|v| v.trim()).unwrap_or("").to_string();
-    let (d, m, y) = (
-        part("answer-day"),
-        part("answer-month"),
-        part("answer-year"),
-    );
-    if !d.is_empty() || !m.is_empty() || !y.is_empty() {
-        return format!("{d}/{m}/{y}");
+    if let Some(date) = crate::pages::widget::joined(|x| part(&format!("answer-{x}"))) {
+        return date;
     }
     part("answer")
 }

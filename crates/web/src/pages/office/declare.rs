@@ -35,13 +35,8 @@ pub(super) fn typed(form: &crate::pages::form::Posted, p: &Procedure) -> Answers
     for (_, f) in decl.fields() {
         let name = format!("d:{}", f.key);
         let value = if matches!(f.kind, Kind::Date { .. }) {
-            let part = |x: &str| form.get(&format!("{name}-{x}")).trim().to_string();
-            let (d, m, y) = (part("day"), part("month"), part("year"));
-            if d.is_empty() && m.is_empty() && y.is_empty() {
-                String::new()
-            } else {
-                format!("{d}/{m}/{y}")
-            }
+            crate::pages::widget::joined(|x| form.get(&format!("{name}-{x}")).trim().to_string())
+                .unwrap_or_default()
         } else {
             form.get(&name).trim().to_string()
         };

@@ -319,15 +319,7 @@ pub(super) async fn intake_page(s: &AppState, c: Ctx, user: &User, i: IntakeInpu
         declaration_title,
         fee: chosen
             .as_ref()
-            .map(|p| {
-                let counts: motcua_domain::declaration::Answers = i
-                    .answers
-                    .iter()
-                    .filter(|(k, _)| matches!(k.as_str(), "so_trang" | "so_ban" | "mien_phi"))
-                    .map(|(k, v)| (k.clone(), v.clone()))
-                    .collect();
-                crate::pages::quote_words(p, &counts, false)
-            })
+            .map(|p| crate::pages::quote_words(p, &i.answers, false))
             .unwrap_or_default(),
         docs,
         unit_error: field_error("unit_code"),
