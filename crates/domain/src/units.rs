@@ -35,6 +35,15 @@ pub struct Unit {
     pub province_code: String,
 }
 
+impl Unit {
+    /// Whether a dossier received here may be routed to `target` for it
+    /// to decide (Decree 118/2025, art. 14): another commune of the same
+    /// province.
+    pub fn may_route_to(&self, target: &Unit) -> bool {
+        target.province_code == self.province_code && target.code != self.code
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct UnitList {
     pub provinces: Vec<Province>,

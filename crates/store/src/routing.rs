@@ -57,10 +57,7 @@ impl Store {
             Some(code) => self.unit(code.trim()).await?.into_iter().collect(),
             None => self.units(Some(&home.province_code)).await?,
         };
-        Ok(units
-            .into_iter()
-            .filter(|u| u.province_code == home.province_code && u.code != home.code)
-            .collect())
+        Ok(units.into_iter().filter(|u| home.may_route_to(u)).collect())
     }
 
     /// A dossier as its receiving unit sees it once routed, if `user`
