@@ -469,7 +469,10 @@ async fn submit_online(b: &mut Browser<'_>, base: &str, files: &Path) -> (String
     b.go(&format!("{base}/")).await;
     b.type_in("#q", "xac nhan tinh trang hon nhan").await;
     b.click("form[role=search] button").await;
+    // The results may still be loading: wait for them, then for the procedure's page.
+    b.wait_path("/?q=").await;
     b.click("a[href='/thu-tuc/HT-XNHN']").await;
+    b.wait_path("/thu-tuc/HT-XNHN").await;
     b.shot("procedure").await;
     b.click("form[action='/thu-tuc/HT-XNHN/nop'] button").await;
     b.wait_path("/nop/").await;
