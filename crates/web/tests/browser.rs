@@ -1,417 +1,25 @@
-//! End to end in a real browser: Debian's Chromium driven through
-//! chromedriver's W3C WebDriver protocol (plain JSON over loopback), against
-//! the real server on a real SQLite file. Screenshots of every step are kept
-//! in target/browser-artifacts/.
-//!
-//! Without chromedriver on the machine these tests say so and pass, unless
-//! MOTCUA_REQUIRE_BROWSER is set (scripts/test sets it after installing
-//! chromium and chromium-driver), in which case they fail.
+//! End to end in a real browser (the harness in support/): a citizen
+//! online, the officers at the counter and on the dossier, on a real SQLite
+//! file.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test may stop at what it did not expect
 
-use base64::Engine;
-use motcua_domain::lifecycle::Role;
-use motcua_store::testing::{databases, open_seeded};
-use motcua_store::{NewUser, Store};
-use motcua_web::AppState;
-use serde_json::{Value, json};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::OnceLock;
-use std::time::{Duration, Instant};
-use time::OffsetDateTime;
+mod support;
 
-const PASSWORD: &str = "mat-khau-thu-nghiem";
+use motcua_domain::lifecycle::Role;
+use serde_json::Value;
+use std::path::Path;
+use std::time::{Duration, Instant};
+use support::{Browser, chromedriver, scan, server, sign_in, start_driver};
+
 const UNIT: &str = "30112";
 const OTHER_UNIT: &str = "28261";
-const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
-
-fn chromedriver() -> Option<PathBuf> {
-    let p = PathBuf::from(
-        std::env::var("MOTCUA_CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into()),
-    );
-    if p.exists() {
-        return Some(p);
-    }
-    assert!(
-        std::env::var_os("MOTCUA_REQUIRE_BROWSER").is_none(),
-        "MOTCUA_REQUIRE_BROWSER is set but {} is missing",
-        p.display()
-    );
-    eprintln!("chromedriver not found: browser tests skipped (scripts/test installs it)");
-    None
-}
-
-fn artifacts() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/browser-artifacts");
-    let _ = std::fs::create_dir_all(&dir);
-    dir
-}
-
-struct Driver {
-    child: Child,
-    base: String,
-    http: reqwest::Client,
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
-}
-
-async fn start_driver(path: &Path) -> Driver {
-    let port = free_port();
-    let child = Command::new(path)
-        .arg(format!("--port={port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start chromedriver");
-    let base = format!("http://127.0.0.1:{port}");
-    let http = reqwest::Client::new();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        if let Ok(r) = http.get(format!("{base}/status")).send().await
-            && r.status().is_success()
-        {
-            break;
-        }
-        assert!(Instant::now() < deadline, "chromedriver did not start");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    Driver { child, base, http }
-}
-
-/// One browser window.
-struct Browser<'a> {
-    d: &'a Driver,
-    session: String,
-    name: String,
-    shots: usize,
-    _profile: tempfile::TempDir,
-}
-
-impl<'a> Browser<'a> {
-    async fn open(d: &'a Driver, name: &str) -> Browser<'a> {
-        let profile = tempfile::tempdir().expect("profile");
-        let caps = json!({"capabilities": {"alwaysMatch": {
-            "browserName": "chrome",
-            "goog:chromeOptions": {
-                "binary": std::env::var("MOTCUA_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()),
-                "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
-                         "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                         "--window-size=1200,1000", format!("--user-data-dir={}", profile.path().display())]
-            }
-        }}});
-        let v: Value = d
-            .http
-            .post(format!("{}/session", d.base))
-            .json(&caps)
-            .send()
-            .await
-            .expect("session")
-            .json()
-            .await
-            .expect("json");
-        let session = v["value"]["sessionId"]
-            .as_str()
-            .unwrap_or_else(|| panic!("no session: {v}"))
-            .to_string();
-        Browser {
-            d,
-            session,
-            name: name.into(),
-            shots: 0,
-            _profile: profile,
-        }
-    }
-
-    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
-        let url = format!("{}/session/{}{}", self.d.base, self.session, path);
-        let mut req = self.d.http.request(method, url);
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        let v: Value = req
-            .send()
-            .await
-            .expect("webdriver call")
-            .json()
-            .await
-            .expect("webdriver json");
-        v["value"].clone()
-    }
-
-    async fn go(&self, url: &str) {
-        self.call(reqwest::Method::POST, "/url", Some(json!({ "url": url })))
-            .await;
-    }
-
-    /// Wait until the page's source holds `needle` (a navigation may still be
-    /// under way when the driver answers); whether it came.
-    async fn wait_source(&mut self, needle: &str) -> bool {
-        let deadline = Instant::now() + Duration::from_secs(15);
-        loop {
-            if self.source().await.contains(needle) {
-                return true;
-            }
-            if Instant::now() > deadline {
-                return false;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-
-    async fn url(&self) -> String {
-        self.call(reqwest::Method::GET, "/url", None)
-            .await
-            .as_str()
-            .unwrap_or("")
-            .to_string()
-    }
-
-    async fn source(&self) -> String {
-        self.call(reqwest::Method::GET, "/source", None)
-            .await
-            .as_str()
-            .unwrap_or("")
-            .to_string()
-    }
-
-    async fn try_find(&self, css: &str) -> Option<String> {
-        let v = self
-            .call(
-                reqwest::Method::POST,
-                "/element",
-                Some(json!({"using": "css selector", "value": css})),
-            )
-            .await;
-        v.get(ELEMENT).and_then(Value::as_str).map(str::to_string)
-    }
-
-    /// Wait for an element: pages load and navigate on their own time.
-    async fn find(&mut self, css: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(15);
-        loop {
-            if let Some(e) = self.try_find(css).await {
-                return e;
-            }
-            if Instant::now() > deadline {
-                self.shot("missing-element").await;
-                panic!(
-                    "no element {css} on {} in:\n{}",
-                    self.url().await,
-                    self.source().await
-                );
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-
-    async fn text(&mut self, css: &str) -> String {
-        let e = self.find(css).await;
-        self.call(reqwest::Method::GET, &format!("/element/{e}/text"), None)
-            .await
-            .as_str()
-            .unwrap_or("")
-            .to_string()
-    }
-
-    /// The element's text once it contains `needle` (after a click the old page
-    /// can still be shown for a moment), or its last text after 15 s.
-    async fn text_containing(&mut self, css: &str, needle: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(15);
-        loop {
-            let text = match self.try_find(css).await {
-                Some(e) => self
-                    .call(reqwest::Method::GET, &format!("/element/{e}/text"), None)
-                    .await
-                    .as_str()
-                    .unwrap_or("")
-                    .to_string(),
-                None => String::new(),
-            };
-            if text.contains(needle) || Instant::now() > deadline {
-                return text;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-
-    async fn click(&mut self, css: &str) {
-        let e = self.find(css).await;
-        self.call(
-            reqwest::Method::POST,
-            &format!("/element/{e}/click"),
-            Some(json!({})),
-        )
-        .await;
-    }
-
-    /// Choose a file for an `<input type=file>` (its value reads back as a fake path).
-    async fn attach(&mut self, css: &str, path: &Path) {
-        let e = self.find(css).await;
-        self.call(
-            reqwest::Method::POST,
-            &format!("/element/{e}/value"),
-            Some(json!({ "text": path.display().to_string() })),
-        )
-        .await;
-    }
-
-    /// Type into a field and read the value back: under load the element can
-    /// go stale between finding and typing, and the keys are then lost.
-    async fn type_in(&mut self, css: &str, text: &str) {
-        for _ in 0..5 {
-            let e = self.find(css).await;
-            self.call(
-                reqwest::Method::POST,
-                &format!("/element/{e}/clear"),
-                Some(json!({})),
-            )
-            .await;
-            self.call(
-                reqwest::Method::POST,
-                &format!("/element/{e}/value"),
-                Some(json!({ "text": text })),
-            )
-            .await;
-            let now = self
-                .call(
-                    reqwest::Method::GET,
-                    &format!("/element/{e}/property/value"),
-                    None,
-                )
-                .await;
-            if now.as_str() == Some(text) {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-        panic!("could not type {text:?} into {css} on {}", self.url().await);
-    }
-
-    /// Wait until the page's path (and query) starts with `prefix`.
-    async fn wait_path(&mut self, prefix: &str) {
-        let deadline = Instant::now() + Duration::from_secs(15);
-        loop {
-            let url = self.url().await;
-            let path = url
-                .splitn(4, '/')
-                .nth(3)
-                .map(|p| format!("/{p}"))
-                .unwrap_or_default();
-            if path.starts_with(prefix) {
-                return;
-            }
-            if Instant::now() > deadline {
-                self.shot("wrong-page").await;
-                panic!(
-                    "expected {prefix}, still on {url}:\n{}",
-                    self.source().await
-                );
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-
-    /// Keep a PNG of the page as a test artifact.
-    async fn shot(&mut self, step: &str) {
-        self.shots += 1;
-        let b64 = self.call(reqwest::Method::GET, "/screenshot", None).await;
-        if let Some(data) = b64
-            .as_str()
-            .and_then(|s| base64::engine::general_purpose::STANDARD.decode(s).ok())
-        {
-            let _ = std::fs::write(
-                artifacts().join(format!("{}-{:02}-{step}.png", self.name, self.shots)),
-                data,
-            );
-        }
-    }
-
-    async fn close(self) {
-        let _ = self
-            .d
-            .http
-            .delete(format!("{}/session/{}", self.d.base, self.session))
-            .send()
-            .await;
-    }
-}
-
-fn password_hash() -> &'static str {
-    static HASH: OnceLock<String> = OnceLock::new();
-    HASH.get_or_init(|| motcua_web::auth::hash_password(PASSWORD).expect("hash"))
-}
-
-struct Server {
-    base: String,
-    store: Store,
-    _dir: tempfile::TempDir,
-    _stop: tokio::sync::oneshot::Sender<()>,
-}
-
-async fn server() -> Server {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let db = databases(dir.path())
-        .await
-        .expect("db")
-        .into_iter()
-        .next()
-        .expect("sqlite");
-    let store = open_seeded(&db).await.expect("store");
-    for (name, role, unit) in [
-        ("tiepnhan.myhiep", Role::Receptionist, UNIT),
-        ("chuyenvien.myhiep", Role::Specialist, UNIT),
-        ("lanhdao.myhiep", Role::Leader, UNIT),
-        ("tiepnhan.mytho", Role::Receptionist, OTHER_UNIT),
-    ] {
-        let new = NewUser {
-            username: name.into(),
-            full_name: format!("Cán bộ {name}"),
-            password_hash: password_hash().into(),
-            roles: vec![role],
-            units: vec![unit.into()],
-            province_code: None,
-        };
-        store
-            .create_user(&new, OffsetDateTime::now_utc())
-            .await
-            .expect("user");
-    }
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("addr"));
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let state = AppState::new(store.clone());
-    tokio::spawn(motcua_web::serve(listener, state, async {
-        let _ = stopped.await;
-    }));
-    Server {
-        base,
-        store,
-        _dir: dir,
-        _stop: stop,
-    }
-}
-
-/// A small real PDF, as a scanner would give.
-fn scan(dir: &Path, name: &str) -> PathBuf {
-    let path = dir.join(name);
-    std::fs::write(&path, format!("%PDF-1.4\n% {name}\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n")).expect("pdf");
-    path
-}
+const USERS: &[(&str, Role, &str)] = &[
+    ("tiepnhan.myhiep", Role::Receptionist, UNIT),
+    ("chuyenvien.myhiep", Role::Specialist, UNIT),
+    ("lanhdao.myhiep", Role::Leader, UNIT),
+    ("tiepnhan.mytho", Role::Receptionist, OTHER_UNIT),
+];
 
 /// Answer the procedure's declaration page by page: `typed` by question
 /// key (a date as "d/m/y", a choice by its value); the other questions keep
@@ -535,7 +143,7 @@ async fn submit_online(b: &mut Browser<'_>, base: &str, files: &Path) -> (String
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn citizen_submits_online_and_follows_the_dossier() {
     let Some(path) = chromedriver() else { return };
-    let srv = server().await;
+    let srv = server(USERS).await;
     let driver = start_driver(&path).await;
     let files = tempfile::tempdir().expect("files");
     let mut b = Browser::open(&driver, "citizen").await;
@@ -597,7 +205,7 @@ const BIRTH: &[(&str, &str)] = &[
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_parent_registers_a_birth_online_with_the_childs_data() {
     let Some(path) = chromedriver() else { return };
-    let srv = server().await;
+    let srv = server(USERS).await;
     let driver = start_driver(&path).await;
     let files = tempfile::tempdir().expect("files");
     let mut b = Browser::open(&driver, "birth").await;
@@ -670,7 +278,7 @@ async fn a_parent_registers_a_birth_online_with_the_childs_data() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_question_shows_its_error_and_keeps_the_answer() {
     let Some(path) = chromedriver() else { return };
-    let srv = server().await;
+    let srv = server(USERS).await;
     let driver = start_driver(&path).await;
     let mut b = Browser::open(&driver, "validation").await;
     b.go(&format!("{}/thu-tuc/HT-XNHN", srv.base)).await;
@@ -755,7 +363,7 @@ async fn every_question_shows_its_error_and_keeps_the_answer() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn search_finds_procedures_with_or_without_diacritics() {
     let Some(path) = chromedriver() else { return };
-    let srv = server().await;
+    let srv = server(USERS).await;
     let driver = start_driver(&path).await;
     let mut b = Browser::open(&driver, "search").await;
     for q in [
@@ -788,15 +396,6 @@ async fn search_finds_procedures_with_or_without_diacritics() {
     b.close().await;
 }
 
-async fn sign_in(b: &mut Browser<'_>, base: &str, username: &str) {
-    b.go(&format!("{base}/dang-nhap")).await;
-    b.type_in("#username", username).await;
-    b.type_in("#password", PASSWORD).await;
-    b.click("#login-submit").await;
-    // The login page has no queues: their list means the sign-in went through.
-    b.find("ul.queues").await;
-}
-
 /// On the dossier page, take an action and wait for its confirmation.
 async fn act(b: &mut Browser<'_>, base: &str, code: &str, action: &str) {
     b.go(&format!("{base}/can-bo/ho-so/{code}")).await;
@@ -820,7 +419,7 @@ async fn receive_and_assign(b: &mut Browser<'_>, base: &str, code: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn officers_carry_an_online_dossier_to_returned() {
     let Some(path) = chromedriver() else { return };
-    let srv = server().await;
+    let srv = server(USERS).await;
     let driver = start_driver(&path).await;
     let files = tempfile::tempdir().expect("files");
     let mut citizen = Browser::open(&driver, "loop-citizen").await;
@@ -872,7 +471,7 @@ async fn officers_carry_an_online_dossier_to_returned() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_supplement_request_goes_to_the_citizen_and_back() {
     let Some(path) = chromedriver() else { return };
-    let srv = server().await;
+    let srv = server(USERS).await;
     let driver = start_driver(&path).await;
     let files = tempfile::tempdir().expect("files");
     let mut citizen = Browser::open(&driver, "supplement-citizen").await;
@@ -927,7 +526,7 @@ async fn a_supplement_request_goes_to_the_citizen_and_back() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn counter_intake_prints_a_receipt_and_other_communes_cannot_look() {
     let Some(path) = chromedriver() else { return };
-    let srv = server().await;
+    let srv = server(USERS).await;
     let driver = start_driver(&path).await;
     let mut b = Browser::open(&driver, "counter").await;
     sign_in(&mut b, &srv.base, "tiepnhan.myhiep").await;
@@ -981,7 +580,7 @@ async fn counter_intake_prints_a_receipt_and_other_communes_cannot_look() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_counter_types_a_birth_declaration_for_the_citizen() {
     let Some(path) = chromedriver() else { return };
-    let srv = server().await;
+    let srv = server(USERS).await;
     let driver = start_driver(&path).await;
     let mut b = Browser::open(&driver, "counter-birth").await;
     sign_in(&mut b, &srv.base, "tiepnhan.myhiep").await;
