@@ -672,10 +672,105 @@ impl Projection {
     }
 }
 
+/// How pressing an open dossier is, for an officer's work list. Calendar
+/// time, counted as a person reads a clock: whole days late, hours left on
+/// the last day, days waiting to be received.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Urgency {
+    /// Submitted, not yet received, for this many whole days.
+    Waiting { days: i64 },
+    /// Past its due instant by this many days (at least 1).
+    Late { days: i64 },
+    /// Due within a day: this many hours left (at least 1).
+    HoursLeft { hours: i64 },
+    /// This many whole days left.
+    DaysLeft { days: i64 },
+    /// The clock stands still (papers asked of the citizen).
+    Paused,
+}
+
+impl Projection {
+    /// None once the dossier is settled or closed.
+    pub fn urgency(&self, submitted_at: OffsetDateTime, now: OffsetDateTime) -> Option<Urgency> {
+        let ceil = |d: time::Duration, unit: i64| (d.whole_seconds() + unit - 1) / unit;
+        match self.status {
+            Status::Submitted => Some(Urgency::Waiting {
+                days: (now - submitted_at).whole_days().max(0),
+            }),
+            Status::AwaitingSupplement => Some(Urgency::Paused),
+            Status::Received | Status::Processing | Status::AwaitingApproval => {
+                let due = self.due_at?;
+                if now > due {
+                    Some(Urgency::Late {
+                        days: ceil(now - due, 86_400).max(1),
+                    })
+                } else if due - now < time::Duration::DAY {
+                    Some(Urgency::HoursLeft {
+                        hours: ceil(due - now, 3_600).max(1),
+                    })
+                } else {
+                    Some(Urgency::DaysLeft {
+                        days: (due - now).whole_days(),
+                    })
+                }
+            }
+            _ => None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use time::macros::{date, datetime};
+
+    #[test]
+    fn urgency_reads_like_a_clock() {
+        let at = datetime!(2026-03-02 09:00 +7);
+        let mut p = Projection {
+            status: Status::Processing,
+            paused_from: None,
+            assignee: None,
+            received_at: None,
+            due_at: Some(at),
+            pause_remaining: None,
+            paused_at: None,
+            supplement_requests: 0,
+            finished_at: None,
+            returned_at: None,
+            apologized: false,
+            routed: false,
+            ended_waiting: false,
+            version: 1,
+        };
+        let h = time::Duration::hours;
+        assert_eq!(
+            p.urgency(at, at - h(3)),
+            Some(Urgency::HoursLeft { hours: 3 })
+        );
+        assert_eq!(
+            p.urgency(at, at - h(23) - time::Duration::minutes(59)),
+            Some(Urgency::HoursLeft { hours: 24 })
+        );
+        assert_eq!(
+            p.urgency(at, at - h(50)),
+            Some(Urgency::DaysLeft { days: 2 })
+        );
+        assert_eq!(
+            p.urgency(at, at + time::Duration::minutes(1)),
+            Some(Urgency::Late { days: 1 })
+        );
+        assert_eq!(p.urgency(at, at + h(49)), Some(Urgency::Late { days: 3 }));
+        p.status = Status::Submitted;
+        assert_eq!(
+            p.urgency(at, at + h(49)),
+            Some(Urgency::Waiting { days: 2 })
+        );
+        p.status = Status::AwaitingSupplement;
+        assert_eq!(p.urgency(at, at), Some(Urgency::Paused));
+        p.status = Status::Returned;
+        assert_eq!(p.urgency(at, at), None);
+    }
 
     fn input() -> ApplicantInput {
         ApplicantInput {

@@ -504,15 +504,9 @@ pub async fn seed_signing(store: &Store, now: OffsetDateTime, base_url: &str) ->
     }
     let (code, short) = UNITS[0];
     let filter = ListFilter {
-        scope: Scope::Units(vec![code.to_string()]),
         status: Some(Status::Processing),
-        late: None,
         assignee: Some(format!("chuyenvien.{short}")),
-        before_id: None,
-        oldest_first: false,
-        limit: 1,
-        open_clock: false,
-        due_before: None,
+        ..ListFilter::new(Scope::Units(vec![code.to_string()]), 1)
     };
     let Some(row) = store.list_dossiers(&filter, now).await?.into_iter().next() else {
         return Ok(out);
@@ -611,15 +605,8 @@ pub async fn index_history(store: &Store, now: OffsetDateTime) -> Result<String>
     let returned = store
         .list_dossiers(
             &motcua_store::ListFilter {
-                scope: motcua_store::Scope::All,
                 status: Some(motcua_domain::lifecycle::Status::Returned),
-                late: None,
-                assignee: None,
-                before_id: None,
-                oldest_first: false,
-                limit: 3000,
-                open_clock: false,
-                due_before: None,
+                ..motcua_store::ListFilter::new(motcua_store::Scope::All, 3000)
             },
             now,
         )

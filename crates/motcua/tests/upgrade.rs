@@ -250,6 +250,21 @@ async fn release_1_data_upgrades_and_answers_as_before() {
         declared.get(1).is_some_and(|(_, n)| *n >= 10),
         "{declared:?}"
     );
+    // Work lists search names without diacritics (migration 0025): every
+    // name of release 1 was folded when the store opened.
+    let names: Vec<(String, Option<String>)> =
+        sqlx::query_as("SELECT applicant_name, applicant_folded FROM dossiers")
+            .fetch_all(&db)
+            .await
+            .expect("names");
+    assert_eq!(names.len(), dossiers.len());
+    for (name, folded) in &names {
+        assert_eq!(
+            folded.as_deref(),
+            Some(motcua_domain::text::fold(name).as_str()),
+            "{name}"
+        );
+    }
     db.close().await;
     assert_eq!(
         pending, 0,

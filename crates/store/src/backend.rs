@@ -105,6 +105,21 @@ impl From<DocRow> for DocumentMeta {
     }
 }
 
+/// The urgency order of a work list over a dossier row, `before` and
+/// `after` around it: an open dossier by its due instant (most overdue
+/// first), one not yet received by when it was submitted (longest waiting
+/// first); closed ones after all.
+macro_rules! concat_due {
+    ($before:literal, $after:literal) => {
+        concat!(
+            $before,
+            "(CASE WHEN status IN ('submitted', 'received', 'processing', 'awaiting_supplement', \
+             'awaiting_approval') THEN COALESCE(due_at, submitted_at) ELSE 9000000000000000 END)",
+            $after
+        )
+    };
+}
+
 macro_rules! backend_sql {
     // `$lock` locks a row read for update where the database needs it;
     // `$one_statement`: data-modifying CTEs exist (PostgreSQL).
@@ -682,8 +697,8 @@ macro_rules! backend_sql {
                     "INSERT INTO dossiers (code, unit_code, procedure_code, channel, status, paused_from, assignee, \
                      applicant_name, applicant_id_number, applicant_dob, applicant_phone, applicant_email, applicant_address, \
                      fields, lookup_hash, version, submitted_at, received_at, due_at, pause_remaining, finished_at, returned_at, \
-                     apologized, updated_at, late_from, catalog_version, received_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
-                     $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27) RETURNING id",
+                     apologized, updated_at, late_from, catalog_version, received_by, applicant_folded) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
+                     $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28) RETURNING id",
                 )
                 .bind(&row.code)
                 .bind(&row.unit_code)
@@ -712,6 +727,7 @@ macro_rules! backend_sql {
                 .bind(row.late_from)
                 .bind(row.catalog_version)
                 .bind(&row.received_by)
+                .bind(motcua_domain::text::fold(&row.applicant_name))
                 .fetch_one(&mut *tx)
                 .await?;
                 row.id = id;
@@ -845,7 +861,7 @@ macro_rules! backend_sql {
                     row.applicant_address = a.address.clone();
                     sqlx::query(
                         "UPDATE dossiers SET applicant_name = $1, applicant_id_number = $2, applicant_dob = $3, \
-                         applicant_phone = $4, applicant_email = $5, applicant_address = $6 WHERE id = $7",
+                         applicant_phone = $4, applicant_email = $5, applicant_address = $6, applicant_folded = $7 WHERE id = $8",
                     )
                     .bind(&row.applicant_name)
                     .bind(&row.applicant_id_number)
@@ -853,6 +869,7 @@ macro_rules! backend_sql {
                     .bind(&row.applicant_phone)
                     .bind(&row.applicant_email)
                     .bind(&row.applicant_address)
+                    .bind(motcua_domain::text::fold(&row.applicant_name))
                     .bind(row.id)
                     .execute(&mut *tx)
                     .await?;
@@ -911,6 +928,26 @@ macro_rules! backend_sql {
                     } else {
                         q.push(" AND (late_from IS NULL OR late_from >= ").push_bind(now).push(")");
                     }
+                }
+                match &f.search {
+                    Some(Search::CodePrefix(c)) => {
+                        q.push(" AND code LIKE ").push_bind(format!("{c}%"));
+                    }
+                    Some(Search::IdNumber(n)) => {
+                        q.push(" AND applicant_id_number = ").push_bind(n.clone());
+                    }
+                    Some(Search::Name(n)) => {
+                        q.push(" AND applicant_folded LIKE ").push_bind(format!("%{n}%"));
+                    }
+                    None => {}
+                }
+                if f.by_due {
+                    if let Some((key, id)) = f.due_cursor {
+                        q.push(concat_due!(" AND (", " > ")).push_bind(key);
+                        q.push(concat_due!(" OR (", " = ")).push_bind(key).push(" AND id > ").push_bind(id).push("))");
+                    }
+                    q.push(concat_due!(" ORDER BY ", " ASC, id ASC LIMIT ")).push_bind(f.limit);
+                    return Ok(q.build_query_as().fetch_all(&self.read).await?);
                 }
                 if let Some(cursor) = f.before_id {
                     q.push(if f.oldest_first { " AND id > " } else { " AND id < " }).push_bind(cursor);

@@ -58,7 +58,7 @@ pub struct BulkDocument {
 /// Rows per statement: at most 2,000 parameters, so that the driver's
 /// argument buffer (16 bytes a value) stays under the 64 KiB whose free makes
 /// glibc consolidate its heap (seen in `perf` at 4% of the load with 5,000).
-const DOSSIER_ROWS: usize = 66; // × 30 columns
+const DOSSIER_ROWS: usize = 66; // × 31 columns
 const EVENT_ROWS: usize = 140; // × 14
 const DOCUMENT_ROWS: usize = 200; // × 10
 const COUNTER_ROWS: usize = 600; // × 3
@@ -66,7 +66,7 @@ const COUNTER_ROWS: usize = 600; // × 3
 const DOSSIER_HEAD: &str = "dossiers (id, code, unit_code, procedure_code, channel, status, paused_from, \
      assignee, applicant_name, applicant_id_number, applicant_dob, applicant_phone, applicant_email, applicant_address, \
      fields, lookup_hash, version, submitted_at, received_at, due_at, pause_remaining, finished_at, returned_at, \
-     apologized, updated_at, late_from, paused_at, supplement_requests, received_by, ended_waiting)";
+     apologized, updated_at, late_from, paused_at, supplement_requests, received_by, ended_waiting, applicant_folded)";
 const EVENT_HEAD: &str = "dossier_events (dossier_id, seq, at, actor, role, action, from_status, to_status, note, payload, \
      unit_code, unit_seq, prev_hash, hash)";
 const DOCUMENT_HEAD: &str = "documents (id, dossier_id, doc_code, sha256, size, content_type, filename, paper, \
@@ -354,7 +354,7 @@ macro_rules! bulk_sql {
             ) -> Result<()> {
                 let mut conn = self.own().await?;
                 for chunk in batch.chunks(DOSSIER_ROWS) {
-                    let text = sql.get($insert, DOSSIER_HEAD, $overriding, "", 30, chunk.len());
+                    let text = sql.get($insert, DOSSIER_HEAD, $overriding, "", 31, chunk.len());
                     let mut q = sqlx::query::<Db>(AssertSqlSafe(text));
                     for d in chunk {
                         let p = &d.projection;
@@ -391,7 +391,8 @@ macro_rules! bulk_sql {
                             .bind(p.supplement_requests)
                             // Generated dossiers are decided where they are received.
                             .bind(d.unit_code.as_str())
-                            .bind(p.ended_waiting);
+                            .bind(p.ended_waiting)
+                            .bind(motcua_domain::text::fold(&d.applicant.full_name));
                     }
                     q.execute(&mut *conn).await?;
                 }

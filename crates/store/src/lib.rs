@@ -163,6 +163,7 @@ mod frozen;
 mod invalidation;
 mod keys;
 mod users;
+mod worklist;
 
 /// Keys just issued: dossier id → (key, issuer, when in UTC ms).
 type IssuedKeys = HashMap<i64, (String, String, i64)>;
@@ -317,6 +318,7 @@ impl Store {
         store.mark_keyed_links().await?;
         store.freeze_pending().await?;
         store.rebuild_index_if_pending().await?;
+        store.fold_applicant_names().await?;
         Ok(store)
     }
 

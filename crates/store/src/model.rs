@@ -458,6 +458,65 @@ pub struct ListFilter {
     pub open_clock: bool,
     /// Only dossiers due before this instant (UTC ms).
     pub due_before: Option<i64>,
+    /// Most urgent first (the store's `due_key!`) instead of by id; the keyset is
+    /// then `due_cursor`, the last row's (key, id).
+    pub by_due: bool,
+    pub due_cursor: Option<(i64, i64)>,
+    /// Only dossiers matching what an officer typed in the search box.
+    pub search: Option<Search>,
+}
+
+/// A row's place in the urgency order, as the store's SQL computes it
+/// (`concat_due!` in backend.rs): the keyset cursor of a list by due date.
+pub fn due_key(row: &DossierRow) -> i64 {
+    const CLOSED: i64 = 9_000_000_000_000_000;
+    match row.status.as_str() {
+        "submitted" | "received" | "processing" | "awaiting_supplement" | "awaiting_approval" => {
+            row.due_at.unwrap_or(row.submitted_at)
+        }
+        _ => CLOSED,
+    }
+}
+
+/// The cursor after `row` in a list by due date ("key.id").
+pub fn due_cursor(row: &DossierRow) -> String {
+    format!("{}.{}", due_key(row), row.id)
+}
+
+pub fn parse_due_cursor(s: &str) -> Option<(i64, i64)> {
+    let (k, id) = s.split_once('.')?;
+    Some((k.parse().ok()?, id.parse().ok()?))
+}
+
+/// What an officer typed to find a dossier: a code (or its beginning), a
+/// 12-digit personal number, or a name, matched without diacritics.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Search {
+    CodePrefix(String),
+    IdNumber(String),
+    /// Folded ([`motcua_domain::text::fold`]); matched anywhere in the name.
+    Name(String),
+}
+
+impl Search {
+    pub fn parse(raw: &str) -> Option<Search> {
+        let t = raw.trim();
+        if t.is_empty() {
+            return None;
+        }
+        if t.len() == 12 && t.bytes().all(|b| b.is_ascii_digit()) {
+            return Some(Search::IdNumber(t.to_string()));
+        }
+        if t.bytes().all(|b| b.is_ascii_digit() || b == b'-') {
+            return Some(Search::CodePrefix(t.to_string()));
+        }
+        // LIKE's own wildcards are not a person's name.
+        let folded: String = motcua_domain::text::fold(t)
+            .chars()
+            .filter(|c| !matches!(c, '%' | '_' | '\\'))
+            .collect();
+        (!folded.is_empty()).then_some(Search::Name(folded))
+    }
 }
 
 impl ListFilter {
@@ -472,6 +531,9 @@ impl ListFilter {
             limit,
             open_clock: false,
             due_before: None,
+            by_due: false,
+            due_cursor: None,
+            search: None,
         }
     }
 }

@@ -957,6 +957,70 @@ async fn lists_page_by_keyset_in_both_orders() {
     }
 }
 
+#[tokio::test]
+async fn work_lists_put_the_most_urgent_first_and_find_by_code_number_or_name() {
+    use motcua_store::{ListFilter, Scope, Search};
+    for env in envs().await {
+        let mut made = Vec::new();
+        for status in [
+            Status::Returned,
+            Status::Processing,
+            Status::Submitted,
+            Status::AwaitingSupplement,
+            Status::Received,
+        ] {
+            made.push((dossier_in(&env, status).await.0, status));
+        }
+        let scope = Scope::Units(vec![UNIT.into()]);
+        let mut seen = Vec::new();
+        let mut cursor = None;
+        loop {
+            let f = ListFilter {
+                by_due: true,
+                due_cursor: cursor,
+                ..ListFilter::new(scope.clone(), 2)
+            };
+            let page = env.store.list_dossiers(&f, now()).await.expect("list");
+            seen.extend(page.iter().cloned());
+            if page.len() < 2 {
+                break;
+            }
+            cursor = page
+                .last()
+                .and_then(|r| motcua_store::parse_due_cursor(&motcua_store::due_cursor(r)));
+        }
+        // Waiting to be received first (no due date yet, submitted first),
+        // the returned one last; the keyset pages follow the Rust key.
+        let code_of = |st: Status| made.iter().find(|(_, s)| *s == st).map(|(c, _)| c.clone());
+        assert_eq!(seen.len(), 5);
+        assert_eq!(Some(seen[0].code.clone()), code_of(Status::Submitted));
+        assert_eq!(Some(seen[4].code.clone()), code_of(Status::Returned));
+        let mut sorted = seen.clone();
+        sorted.sort_by_key(|r| (motcua_store::due_key(r), r.id));
+        assert_eq!(
+            sorted.iter().map(|r| &r.code).collect::<Vec<_>>(),
+            seen.iter().map(|r| &r.code).collect::<Vec<_>>()
+        );
+        let found = |typed: &str| {
+            let f = ListFilter {
+                search: Search::parse(typed),
+                ..ListFilter::new(scope.clone(), 50)
+            };
+            let store = env.store.clone();
+            async move { store.list_dossiers(&f, now()).await.expect("search").len() }
+        };
+        let one = made[1].0.clone();
+        assert_eq!(found(&one).await, 1, "a whole code");
+        assert_eq!(found(&one[..5]).await, 5, "a code's beginning");
+        assert_eq!(found("087188001234").await, 5, "the personal number");
+        assert_eq!(found("087188001235").await, 0);
+        assert_eq!(found("tran thi mai").await, 5, "a name without diacritics");
+        assert_eq!(found("  THỊ MAI ").await, 5, "a name in capitals");
+        assert_eq!(found("Lan").await, 0);
+        assert_eq!(found("%").await, 5, "a wildcard alone searches nothing");
+    }
+}
+
 /// The newest link of `UNIT`'s chain as an intruder with database access
 /// reads it: (unit_seq, prev_hash, dossier code, event seq).
 async fn newest_link(env: &Env) -> (i64, String, String, i64) {

@@ -72,6 +72,20 @@ async fn envs() -> Envs {
         add_user(&store, "chuyenvien.myhiep", vec![Role::Specialist], &[UNIT]).await;
         add_user(&store, "lanhdao.myhiep", vec![Role::Leader], &[UNIT]).await;
         add_user(&store, "quantri.myhiep", vec![Role::UnitAdmin], &[UNIT]).await;
+        store
+            .create_user(
+                &NewUser {
+                    username: "giamsat.dongthap".into(),
+                    full_name: "Giám sát Đồng Tháp".into(),
+                    password_hash: password_hash().into(),
+                    roles: vec![Role::ProvinceSupervisor],
+                    units: Vec::new(),
+                    province_code: Some("82".into()),
+                },
+                OffsetDateTime::now_utc(),
+            )
+            .await
+            .expect("supervisor");
         let other = add_user(
             &store,
             "tiepnhan.mytho",
@@ -467,11 +481,38 @@ async fn work_queues_count_and_list_the_units_dossiers() {
         {
             assert!(r.has(head), "{head}");
         }
+        // Most urgent first by default, with how long each has waited or has left.
+        assert!(r.has("<strong aria-current=\"true\">Gấp nhất trước</strong>"));
+        assert!(r.has("Chờ tiếp nhận 0 ngày"), "{}", r.body);
         let r = env.get("/can-bo?q=da-tiep-nhan", Some(&cookie)).await;
         r.expect(200);
         assert!(r.has(&format!("href=\"/can-bo/ho-so/{counter}\"")));
         assert!(r.has("Cấp Giấy xác nhận tình trạng hôn nhân"));
         assert!(r.has("Trần Thị Mai"));
+        assert!(r.has("class=\"tag urgency\">Còn "), "{}", r.body);
+        assert!(!r.has("Chuyên viên:"), "no assignee repeated in each row");
+        // The search box finds by code, name (without diacritics) or number.
+        let all = |tim: &str| format!("/can-bo?q=tat-ca&tim={}", tim.replace(' ', "+"));
+        let r = env.get(&all(&counter), Some(&cookie)).await;
+        assert!(r.has(&format!("href=\"/can-bo/ho-so/{counter}\"")));
+        assert!(!r.has(&format!("href=\"/can-bo/ho-so/{online}\"")));
+        let r = env.get(&all("tran thi mai"), Some(&cookie)).await;
+        assert!(r.has(&format!("href=\"/can-bo/ho-so/{counter}\"")));
+        assert!(r.has(&format!("href=\"/can-bo/ho-so/{online}\"")));
+        assert!(
+            r.has("value=\"tran thi mai\""),
+            "the words typed stay in the box"
+        );
+        let r = env.get(&all("Nguyễn Văn"), Some(&cookie)).await;
+        r.expect(200);
+        assert!(r.has("Không có hồ sơ nào khớp với"));
+        // Other orders are a link away, and page on.
+        let r = env
+            .get("/can-bo?q=tat-ca&sort=cu-nhat", Some(&cookie))
+            .await;
+        assert!(r.has("<strong aria-current=\"true\">Cũ nhất trước</strong>"));
+        let (a, b) = (r.body.find(&online), r.body.find(&counter));
+        assert!(a < b, "the online one was made first");
 
         // Filtering by a unit the officer does not work for is forbidden.
         env.get(&format!("/can-bo?unit={OTHER_UNIT}"), Some(&cookie))
@@ -488,6 +529,14 @@ async fn work_queues_count_and_list_the_units_dossiers() {
         let leader = env.login("lanhdao.myhiep").await;
         let r = env.get("/can-bo", Some(&leader)).await;
         assert!(r.has("href=\"/can-bo?q=cho-phe-duyet\" class=\"current\""));
+        // A province supervisor lands on the index; a queue is still a click away.
+        let supervisor = env.login("giamsat.dongthap").await;
+        let r = env.get("/can-bo", Some(&supervisor)).await;
+        r.expect(303);
+        assert_eq!(r.location(), "/giam-sat/chi-so");
+        env.get("/can-bo?q=tat-ca", Some(&supervisor))
+            .await
+            .expect(200);
     }
 }
 

@@ -277,8 +277,12 @@ pub struct ListQuery {
     /// Page size.
     #[param(minimum = 1, maximum = 200, default = 50)]
     limit: Option<i64>,
-    /// `newest` (default) or `oldest` first; the cursor follows the chosen order.
+    /// `newest` (default), `oldest` first, or `due`: most urgent first (most
+    /// overdue, then longest waiting); the cursor follows the chosen order.
     sort: Option<String>,
+    /// A dossier code or its beginning, a 12-digit personal number, or part
+    /// of the applicant's name (with or without diacritics).
+    q: Option<String>,
 }
 
 fn scope_for(user: &User, unit: Option<&str>) -> Result<Scope, ApiError> {
@@ -327,13 +331,16 @@ pub async fn list(
         .map(str::parse::<Status>)
         .transpose()
         .map_err(|p| p.with_field("status"))?;
-    let before_id =
-        match q.cursor.as_deref().filter(|c| !c.is_empty()) {
-            Some(c) => Some(c.parse::<i64>().map_err(|_| {
-                Problem::invalid("bad_cursor", "cursor", "Con trỏ trang không hợp lệ")
-            })?),
-            None => None,
-        };
+    let by_due = q.sort.as_deref() == Some("due");
+    let bad_cursor = || Problem::invalid("bad_cursor", "cursor", "Con trỏ trang không hợp lệ");
+    let (mut before_id, mut due_cursor) = (None, None);
+    if let Some(c) = q.cursor.as_deref().filter(|c| !c.is_empty()) {
+        if by_due {
+            due_cursor = Some(motcua_store::parse_due_cursor(c).ok_or_else(bad_cursor)?);
+        } else {
+            before_id = Some(c.parse::<i64>().map_err(|_| bad_cursor())?);
+        }
+    }
     let limit = q.limit.unwrap_or(50);
     if !(1..=200).contains(&limit) {
         return Err(
@@ -350,6 +357,9 @@ pub async fn list(
         limit,
         open_clock: false,
         due_before: None,
+        by_due,
+        due_cursor,
+        search: q.q.as_deref().and_then(motcua_store::Search::parse),
     };
     let now = s.now();
     let rows = s.store.list_dossiers(&filter, now).await?;
@@ -358,7 +368,15 @@ pub async fn list(
         .await?;
     let catalog = s.store.catalog().await?;
     let next_cursor = (rows.len() as i64 == limit)
-        .then(|| rows.last().map(|r| r.id.to_string()))
+        .then(|| {
+            rows.last().map(|r| {
+                if by_due {
+                    motcua_store::due_cursor(r)
+                } else {
+                    r.id.to_string()
+                }
+            })
+        })
         .flatten();
     let items = rows
         .iter()

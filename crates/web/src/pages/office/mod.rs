@@ -29,7 +29,7 @@ use motcua_domain::calendar::{
 };
 use motcua_domain::catalog::Procedure;
 use motcua_domain::delivery::{Delivery, DeliveryMethod};
-use motcua_domain::dossier::{ApplicantInput, Event, Projection, field};
+use motcua_domain::dossier::{ApplicantInput, Event, Projection, Urgency, field};
 use motcua_domain::lifecycle::{Action, Channel, Role, Status, needs_note};
 use motcua_domain::{Problem, ProblemKind};
 use motcua_store::{

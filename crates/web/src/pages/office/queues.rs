@@ -125,6 +125,59 @@ pub(super) struct QueueLink {
     pub(super) current: bool,
 }
 
+/// The order of a work list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Order {
+    /// Most urgent first: the default, so the first row is the one to do.
+    Due,
+    Newest,
+    Oldest,
+}
+
+impl Order {
+    const ALL: [Order; 3] = [Order::Due, Order::Newest, Order::Oldest];
+
+    fn slug(self) -> &'static str {
+        match self {
+            Order::Due => "han",
+            Order::Newest => "moi-nhat",
+            Order::Oldest => "cu-nhat",
+        }
+    }
+
+    fn label(self, c: &Ctx) -> &'static str {
+        match self {
+            Order::Due => c.tr("Gấp nhất trước", "Most urgent first"),
+            Order::Newest => c.tr("Mới nhất trước", "Newest first"),
+            Order::Oldest => c.tr("Cũ nhất trước", "Oldest first"),
+        }
+    }
+
+    fn from_slug(s: Option<&str>) -> Order {
+        Order::ALL
+            .into_iter()
+            .find(|o| Some(o.slug()) == s)
+            .unwrap_or(Order::Due)
+    }
+}
+
+/// An urgency in words, and whether it is a late one.
+fn urgency_words(c: &Ctx, u: Urgency) -> (String, bool) {
+    match (u, c.lang) {
+        (Urgency::Late { days }, Lang::Vi) => (format!("Quá hạn {days} ngày"), true),
+        (Urgency::Late { days }, Lang::En) => (format!("{days} day(s) late"), true),
+        (Urgency::HoursLeft { hours }, Lang::Vi) => (format!("Còn {hours} giờ"), false),
+        (Urgency::HoursLeft { hours }, Lang::En) => (format!("{hours} hour(s) left"), false),
+        (Urgency::DaysLeft { days }, Lang::Vi) => (format!("Còn {days} ngày"), false),
+        (Urgency::DaysLeft { days }, Lang::En) => (format!("{days} day(s) left"), false),
+        (Urgency::Waiting { days }, Lang::Vi) => (format!("Chờ tiếp nhận {days} ngày"), days > 0),
+        (Urgency::Waiting { days }, Lang::En) => {
+            (format!("Awaiting reception for {days} day(s)"), days > 0)
+        }
+        (Urgency::Paused, _) => (c.tr("Tạm dừng", "Paused").to_string(), false),
+    }
+}
+
 pub(super) struct Row {
     pub(super) code: String,
     /// Whether this officer reads the dossier (else its name is masked and it does not open).
@@ -134,8 +187,8 @@ pub(super) struct Row {
     pub(super) received: String,
     pub(super) due: String,
     pub(super) status: String,
-    pub(super) late: bool,
-    pub(super) paused: bool,
+    /// "Quá hạn 3 ngày", "Còn 5 giờ"…, and whether it asks for haste.
+    pub(super) urgency: Option<(String, bool)>,
     pub(super) assignee: String,
 }
 
@@ -151,8 +204,13 @@ pub(super) struct QueuesPage {
     pub(super) rows: Vec<Row>,
     pub(super) next_href: Option<String>,
     pub(super) first_href: Option<String>,
-    pub(super) oldest_first: bool,
-    pub(super) sort_href: String,
+    /// The orders offered: (label, href, current).
+    pub(super) orders: Vec<(String, String, bool)>,
+    pub(super) order: String,
+    /// What was typed in the search box.
+    pub(super) search: String,
+    /// The assignee column, left out where every row is the officer's own.
+    pub(super) show_assignee: bool,
 }
 
 #[derive(Deserialize)]
@@ -160,8 +218,10 @@ pub(super) struct QueueQuery {
     pub(super) q: Option<String>,
     pub(super) unit: Option<String>,
     pub(super) cursor: Option<String>,
-    /// "cu-nhat": oldest first; newest first otherwise.
+    /// "han" (default): most urgent first; "moi-nhat"; "cu-nhat".
     pub(super) sort: Option<String>,
+    /// A code, a personal number or a name.
+    pub(super) tim: Option<String>,
 }
 
 /// The dossiers `user` may see, narrowed to `unit` when given (403 for others).
@@ -192,21 +252,38 @@ pub(super) async fn queues(
         return Ok(sign_in(&c.path));
     };
     let lang = c.lang;
+    // A province supervisor's day starts from the index, not from a list of
+    // thousands of dossiers; the queues stay a click away.
+    if q.q.is_none()
+        && user.has_role(Role::ProvinceSupervisor)
+        && ![Role::Receptionist, Role::Specialist, Role::Leader]
+            .into_iter()
+            .any(|r| user.has_role(r))
+    {
+        return Ok(axum::response::Redirect::to("/giam-sat/chi-so").into_response());
+    }
     let unit = q.unit.as_deref().unwrap_or("").trim().to_string();
     let scope = scope_for(lang, &user, &unit)?;
     let current =
         q.q.as_deref()
             .and_then(Queue::from_slug)
             .unwrap_or_else(|| Queue::default_for(&user));
-    let before_id = match q.cursor.as_deref().filter(|x| !x.is_empty()) {
-        Some(x) => Some(x.parse::<i64>().map_err(|_| {
-            PageError::new(
-                lang,
-                Problem::invalid("bad_cursor", "cursor", "Trang không hợp lệ").into(),
-            )
-        })?),
-        None => None,
+    let order = Order::from_slug(q.sort.as_deref());
+    let bad_cursor = || {
+        PageError::new(
+            lang,
+            Problem::invalid("bad_cursor", "cursor", "Trang không hợp lệ").into(),
+        )
     };
+    let (mut before_id, mut due_cursor) = (None, None);
+    if let Some(x) = q.cursor.as_deref().filter(|x| !x.is_empty()) {
+        if order == Order::Due {
+            due_cursor = Some(motcua_store::parse_due_cursor(x).ok_or_else(bad_cursor)?);
+        } else {
+            before_id = Some(x.parse::<i64>().map_err(|_| bad_cursor())?);
+        }
+    }
+    let search = q.tim.as_deref().unwrap_or("").trim().to_string();
     let now = s.now();
     let counts = s
         .store
@@ -224,13 +301,21 @@ pub(super) async fn queues(
         .into_iter()
         .filter(|x| *x != Queue::Mine || user.has_role(Role::Specialist))
         .collect();
-    let oldest_first = q.sort.as_deref() == Some("cu-nhat");
     let unit_q = if unit.is_empty() {
         String::new()
     } else {
         format!("&unit={}", url_encode(&unit))
     };
-    let sort_q = if oldest_first { "&sort=cu-nhat" } else { "" };
+    let search_q = if search.is_empty() {
+        String::new()
+    } else {
+        format!("&tim={}", url_encode(&search))
+    };
+    let sort_q = if order == Order::Due {
+        String::new()
+    } else {
+        format!("&sort={}", order.slug())
+    };
     let mut links = Vec::new();
     for x in &shown {
         let count = if x.counted_by_status() {
@@ -258,23 +343,41 @@ pub(super) async fn queues(
     }
     let mut filter = current.filter(scope, &user, now, PAGE_ROWS);
     filter.before_id = before_id;
-    filter.oldest_first = oldest_first;
+    filter.oldest_first = order == Order::Oldest;
+    filter.by_due = order == Order::Due;
+    filter.due_cursor = due_cursor;
+    filter.search = motcua_store::Search::parse(&search);
     let rows = s
         .store
         .list_dossiers(&filter, now)
         .await
         .map_err(store_err(lang))?;
     let catalog = s.store.catalog().await.map_err(store_err(lang))?;
+    let here = format!("/can-bo?q={}{unit_q}{search_q}", current.slug());
     let next_href = (rows.len() as i64 == PAGE_ROWS)
-        .then(|| rows.last().map(|r| r.id))
+        .then(|| rows.last())
         .flatten()
-        .map(|id| format!("/can-bo?q={}{unit_q}{sort_q}&cursor={id}", current.slug()));
-    let first_href = before_id.map(|_| format!("/can-bo?q={}{unit_q}{sort_q}", current.slug()));
-    let sort_href = format!(
-        "/can-bo?q={}{unit_q}{}",
-        current.slug(),
-        if oldest_first { "" } else { "&sort=cu-nhat" }
-    );
+        .map(|r| {
+            let cursor = if order == Order::Due {
+                motcua_store::due_cursor(r)
+            } else {
+                r.id.to_string()
+            };
+            format!("{here}{sort_q}&cursor={cursor}")
+        });
+    let first_href =
+        (before_id.is_some() || due_cursor.is_some()).then(|| format!("{here}{sort_q}"));
+    let orders = Order::ALL
+        .into_iter()
+        .map(|o| {
+            let q = if o == Order::Due {
+                String::new()
+            } else {
+                format!("&sort={}", o.slug())
+            };
+            (o.label(&c).to_string(), format!("{here}{q}"), o == order)
+        })
+        .collect();
     let rows = rows
         .iter()
         .map(|r| {
@@ -311,8 +414,12 @@ pub(super) async fn queues(
                     .status()
                     .map(|st| status_words(&c, st))
                     .unwrap_or_else(|_| r.status.clone()),
-                late: crate::view::is_late(r, now),
-                paused,
+                urgency: r
+                    .projection()
+                    .ok()
+                    .zip(crate::view::instant_ms(Some(r.submitted_at)))
+                    .and_then(|(p, at)| p.urgency(at.0, now))
+                    .map(|u| urgency_words(&c, u)),
                 assignee: r.assignee.clone().unwrap_or_default(),
             }
         })
@@ -347,8 +454,10 @@ pub(super) async fn queues(
         rows,
         next_href,
         first_href,
-        oldest_first,
-        sort_href,
+        orders,
+        order: order.slug().to_string(),
+        search,
+        show_assignee: current != Queue::Mine,
     })
 }
 
