@@ -210,6 +210,73 @@ pub async fn sign_result(
     base_url: &str,
     now: OffsetDateTime,
 ) -> Result<ResultDoc> {
+    let (result, sig) = make_signature(store, code, user, base_url, now).await?;
+    store
+        .signing()
+        .record_signature(&result, &sig, user, now)
+        .await
+}
+
+/// "Ký và phê duyệt": sign the attached result with the leader's key and
+/// approve, the signature and the approval event in one transaction. When
+/// signing fails nothing is approved; when the approval is refused (a stale
+/// page, another leader first) the signature is not kept.
+pub async fn sign_and_approve(
+    store: &Store,
+    code: &str,
+    req: &motcua_store::ActionRequest,
+    user: &User,
+    base_url: &str,
+    now: OffsetDateTime,
+) -> Result<motcua_store::DossierRecord> {
+    let (result, signature) = make_signature(store, code, user, base_url, now).await?;
+    let signed = motcua_store::signing::SignedResult {
+        dossier_id: result.dossier_id,
+        original_sha256: result.original_sha256.clone(),
+        signature,
+        by: user.username.clone(),
+    };
+    store
+        .act_signed(
+            code,
+            req,
+            &motcua_store::Actor::Staff(user.clone()),
+            now,
+            signed,
+        )
+        .await
+}
+
+/// Whether `user` can sign `code`'s result now: an electronic result is
+/// attached and unsigned, and they hold a certificate in force. What the
+/// approval card offers ("Ký và phê duyệt" or plain "Phê duyệt").
+pub async fn can_sign(store: &Store, code: &str, user: &User, now: OffsetDateTime) -> Result<bool> {
+    let Some(row) = store.dossier_row(code).await? else {
+        return Ok(false);
+    };
+    if check_result_action(user, ResultAction::Sign, &row.unit_code, &row.status, None).is_err() {
+        return Ok(false);
+    }
+    let unsigned = store
+        .signing()
+        .result(&row.code)
+        .await?
+        .is_some_and(|r| r.signed_at.is_none());
+    Ok(unsigned
+        && store
+            .signing()
+            .signer_cert(&row.unit_code, &user.username, now)
+            .await?
+            .is_some())
+}
+
+async fn make_signature(
+    store: &Store,
+    code: &str,
+    user: &User,
+    base_url: &str,
+    now: OffsetDateTime,
+) -> Result<(ResultDoc, Signature)> {
     let not_found = || {
         StoreError::from(Problem::not_found(
             "dossier_not_found",
@@ -303,8 +370,5 @@ pub async fn sign_result(
         cert_serial: cert.serial.clone(),
         signer_name: user.full_name.clone(),
     };
-    store
-        .signing()
-        .record_signature(&result, &sig, user, now)
-        .await
+    Ok((result, sig))
 }

@@ -52,6 +52,8 @@ pub(crate) struct Decision {
     pub applicant: Option<motcua_domain::dossier::Applicant>,
     /// Corrected declaration answers, for the row.
     pub answers: Option<motcua_domain::declaration::Answers>,
+    /// The result's signature, made for this approval.
+    pub signature: Option<crate::signing::SignedResult>,
 }
 
 pub(crate) fn day_text(d: Date) -> String {
@@ -837,6 +839,24 @@ macro_rules! backend_sql {
                         .execute(&mut *tx)
                         .await?;
                     row.lookup_hash = hash.clone();
+                }
+                if let Some(signed) = &decision.signature {
+                    let sig = &signed.signature;
+                    let done = sqlx::query(crate::signing::RECORD_SIGNATURE)
+                        .bind(&sig.public_id)
+                        .bind(&sig.signed_sha256)
+                        .bind(sig.signed_size)
+                        .bind(&signed.by)
+                        .bind(&sig.signer_name)
+                        .bind(&sig.cert_serial)
+                        .bind(at)
+                        .bind(signed.dossier_id)
+                        .bind(&signed.original_sha256)
+                        .execute(&mut *tx)
+                        .await?;
+                    if done.rows_affected() == 0 || signed.dossier_id != row.id {
+                        return Err(crate::signing::result_changed());
+                    }
                 }
                 if let Some(answers) = &decision.answers {
                     row.fields = serde_json::Value::Object(

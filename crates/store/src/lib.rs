@@ -851,6 +851,39 @@ impl Store {
         actor: &Actor,
         now: OffsetDateTime,
     ) -> Result<DossierRecord> {
+        self.act_with(code, req, actor, now, None).await
+    }
+
+    /// Approve and record the result's signature in one transaction: if
+    /// the approval is refused, the signature is not kept, and the other way
+    /// round. Only an approval carries a signature.
+    pub async fn act_signed(
+        &self,
+        code: &str,
+        req: &ActionRequest,
+        actor: &Actor,
+        now: OffsetDateTime,
+        signed: signing::SignedResult,
+    ) -> Result<DossierRecord> {
+        if req.action != Action::Approve.as_str() {
+            return Err(Problem::invalid(
+                "not_an_approval",
+                "action",
+                "Chỉ ký số khi phê duyệt kết quả",
+            )
+            .into());
+        }
+        self.act_with(code, req, actor, now, Some(signed)).await
+    }
+
+    async fn act_with(
+        &self,
+        code: &str,
+        req: &ActionRequest,
+        actor: &Actor,
+        now: OffsetDateTime,
+        signed: Option<signing::SignedResult>,
+    ) -> Result<DossierRecord> {
         use motcua_domain::decide::{self, RawCommand};
         let asker = actor.asker();
         let (action, _) = decide::admit(&asker, &req.action)?;
@@ -963,6 +996,7 @@ impl Store {
                 new_key_hash: new_key_hash.filter(|_| d.effects.new_key),
                 applicant: d.effects.applicant,
                 answers: d.effects.answers,
+                signature: signed.clone(),
             })
         };
         let row = match on_db!(self, act(code, decide, &actor_name)) {

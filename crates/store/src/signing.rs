@@ -80,6 +80,32 @@ pub struct Signature {
     pub signer_name: String,
 }
 
+/// A signature made for an approval, written in the approval's own
+/// transaction (`Store::act_signed`): both, or neither.
+#[derive(Debug, Clone)]
+pub struct SignedResult {
+    pub dossier_id: i64,
+    /// The document signed: the one still attached, or the write fails.
+    pub original_sha256: String,
+    pub signature: Signature,
+    pub by: String,
+}
+
+/// Record a signature on the result still attached and not yet signed:
+/// $1 public id, $2 signed sha, $3 size, $4 signer's username, $5 name,
+/// $6 certificate serial, $7 instant, $8 dossier id, $9 original sha.
+pub(crate) const RECORD_SIGNATURE: &str = "UPDATE dossier_results SET public_id = $1, signed_sha256 = $2, \
+     signed_size = $3, signed_by = $4, signer_name = $5, cert_serial = $6, signed_at = $7 \
+     WHERE dossier_id = $8 AND original_sha256 = $9 AND signed_at IS NULL";
+
+pub(crate) fn result_changed() -> crate::StoreError {
+    Problem::conflict(
+        "result_changed",
+        "Văn bản kết quả vừa được thay đổi hoặc đã được ký; vui lòng tải lại (changed meanwhile)",
+    )
+    .into()
+}
+
 #[derive(sqlx::FromRow)]
 struct CertRow {
     serial: String,
@@ -350,28 +376,20 @@ macro_rules! signing_sql {
                 now: OffsetDateTime,
             ) -> Result<()> {
                 // Guarded: the document signed is the one still attached, signed once.
-                let done = sqlx::query(
-                    "UPDATE dossier_results SET public_id = $1, signed_sha256 = $2, signed_size = $3, signed_by = $4, \
-                     signer_name = $5, cert_serial = $6, signed_at = $7 \
-                     WHERE dossier_id = $8 AND original_sha256 = $9 AND signed_at IS NULL",
-                )
-                .bind(&sig.public_id)
-                .bind(&sig.signed_sha256)
-                .bind(sig.signed_size)
-                .bind(by)
-                .bind(&sig.signer_name)
-                .bind(&sig.cert_serial)
-                .bind(to_ms(now))
-                .bind(dossier_id)
-                .bind(original_sha)
-                .execute(&self.write)
-                .await?;
+                let done = sqlx::query(RECORD_SIGNATURE)
+                    .bind(&sig.public_id)
+                    .bind(&sig.signed_sha256)
+                    .bind(sig.signed_size)
+                    .bind(by)
+                    .bind(&sig.signer_name)
+                    .bind(&sig.cert_serial)
+                    .bind(to_ms(now))
+                    .bind(dossier_id)
+                    .bind(original_sha)
+                    .execute(&self.write)
+                    .await?;
                 if done.rows_affected() == 0 {
-                    return Err(Problem::conflict(
-                        "result_changed",
-                        "Văn bản kết quả vừa được thay đổi hoặc đã được ký; vui lòng tải lại (changed meanwhile)",
-                    )
-                    .into());
+                    return Err(result_changed());
                 }
                 Ok(())
             }

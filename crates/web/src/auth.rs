@@ -174,6 +174,26 @@ pub async fn sign_in(
     Ok((user, token))
 }
 
+/// Whether `password` is `username`'s, to confirm a weighty action (signing)
+/// inside a session. A wrong one does not count toward the sign-in lockout:
+/// the officer is already signed in; the per-client limit still slows guessing.
+pub async fn confirm_password(
+    store: &motcua_store::Store,
+    limits: &crate::limits::Limits,
+    client: std::net::IpAddr,
+    username: &str,
+    password: String,
+) -> Result<bool, ApiError> {
+    limits.login.check(client).map_err(rate_limited)?;
+    let Some(user) = store.user_by_username(username).await? else {
+        return Ok(false);
+    };
+    let hash = user.password_hash;
+    tokio::task::spawn_blocking(move || verify_password(&password, &hash))
+        .await
+        .map_err(|e| ApiError::Store(motcua_store::StoreError::Config(e.to_string())))
+}
+
 /// "This client failed too often on this account: wait", with the real wait.
 fn slowed(wait_ms: i64) -> Problem {
     let seconds = u64::try_from(wait_ms.max(0))

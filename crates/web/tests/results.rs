@@ -852,3 +852,140 @@ async fn an_online_applicant_downloads_the_forms_signed_with_the_centers_certifi
         assert!(!page.text().contains("id=\"papers\""));
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_leader_signs_and_approves_in_one_step_behind_their_password() {
+    let dir = tempfile::tempdir().expect("dir");
+    for db in databases(dir.path()).await.expect("dbs") {
+        let mut store = open_seeded(&db).await.expect("store");
+        store.signing_key_file = Some(db.dir.join("signing.key"));
+        let receptionist =
+            add_user(&store, "tiepnhan", "Lê Tiếp Nhận", Role::Receptionist, UNIT).await;
+        let specialist = add_user(
+            &store,
+            "chuyenvien",
+            "Phạm Chuyên Viên",
+            Role::Specialist,
+            UNIT,
+        )
+        .await;
+        add_user(&store, "lanhdao", "Nguyễn Văn Lãnh", Role::Leader, UNIT).await;
+        add_user(&store, "phochutich", "Võ Thị Phó", Role::Leader, UNIT).await;
+        let now = OffsetDateTime::now_utc();
+        motcua_app::signing::create_ca(&store, UNIT, "admin", now)
+            .await
+            .expect("ca");
+        motcua_app::signing::issue(&store, UNIT, "lanhdao", "admin", now, 30)
+            .await
+            .expect("issue");
+        let env = start(&store).await;
+        let form = "application/x-www-form-urlencoded";
+        let s_cookie = env.login("chuyenvien").await;
+        let l_cookie = env.login("lanhdao").await;
+        let p_cookie = env.login("phochutich").await;
+        // One dossier with an electronic result, one with a paper result.
+        let mut codes = Vec::new();
+        for drafted in [true, false] {
+            let code = counter_dossier(&store, &receptionist, now).await.row.code;
+            env.act(&code, &receptionist, "assign", Some("chuyenvien"))
+                .await;
+            if drafted {
+                env.post(
+                    &format!("/can-bo/ho-so/{code}/ket-qua/tao"),
+                    Some(&s_cookie),
+                    form,
+                    b"noi_dung=".to_vec(),
+                )
+                .await
+                .expect(303);
+            }
+            env.act(&code, &specialist, "propose", None).await;
+            codes.push(code);
+        }
+        let (code, paper) = (codes[0].clone(), codes[1].clone());
+        let page = |cookie: String, code: String| {
+            let env = &env;
+            async move {
+                env.get(&format!("/can-bo/ho-so/{code}"), Some(&cookie))
+                    .await
+                    .text()
+            }
+        };
+        // A leader with a certificate is offered "Ký và phê duyệt" behind a password.
+        let p = page(l_cookie.clone(), code.clone()).await;
+        assert!(p.contains("Ký và phê duyệt") && p.contains("id=\"sign-password\""));
+        assert!(p.contains("id=\"result-unsigned\"") && p.contains("/ket-qua/tep"));
+        // Without a certificate, or for a paper result: plain "Phê duyệt".
+        let p = page(p_cookie.clone(), code.clone()).await;
+        assert!(!p.contains("Ký và phê duyệt") && !p.contains("sign-password"));
+        assert!(p.contains(">Phê duyệt</button>"), "{p}");
+        let p = page(l_cookie.clone(), paper.clone()).await;
+        assert!(p.contains("id=\"paper-result\"") && !p.contains("sign-password"));
+
+        let version = store
+            .dossier_row(&code)
+            .await
+            .expect("row")
+            .expect("row")
+            .version;
+        let post = |password: &str, version: i64| {
+            let body = format!(
+                "action=approve&version={version}&sign=1&{}",
+                serde_urlencoded_pair("password", password)
+            );
+            let env = &env;
+            let cookie = l_cookie.clone();
+            let path = format!("/can-bo/ho-so/{code}/thao-tac");
+            async move {
+                env.post(&path, Some(&cookie), form, body.into_bytes())
+                    .await
+            }
+        };
+        let unsigned_and_waiting = || async {
+            let row = store.dossier_row(&code).await.expect("row").expect("row");
+            let result = store.signing().result(&code).await.expect("r").expect("r");
+            row.status == "awaiting_approval" && result.signed_at.is_none()
+        };
+        // A wrong password: nothing signed, nothing approved, and nothing
+        // counted toward the sign-in lockout (the per-client rate limit,
+        // shared with sign-ins, still slows guessing).
+        for _ in 0..4 {
+            let r = post("sai-mat-khau", version).await;
+            assert_ne!(r.status, 303);
+            assert!(r.text().contains("Mật khẩu không đúng"), "{}", r.text());
+        }
+        assert!(unsigned_and_waiting().await);
+        assert!(
+            store
+                .sign_in_failures("lanhdao", OffsetDateTime::now_utc())
+                .await
+                .expect("failures")
+                .is_empty()
+        );
+        // A stale page: the approval is refused, so the signature is not kept.
+        let r = post(PASSWORD, version - 1).await;
+        assert_ne!(r.status, 303, "{}", r.text());
+        assert!(unsigned_and_waiting().await);
+        // The right password: signed and approved by one action.
+        post(PASSWORD, version).await.expect(303);
+        let rec = store.dossier(&code).await.expect("read").expect("dossier");
+        assert_eq!(rec.row.status, "result_ready");
+        let last = rec.events.last().expect("event");
+        assert_eq!(
+            (last.action.as_str(), last.actor.as_str()),
+            ("approve", "lanhdao")
+        );
+        let result = store.signing().result(&code).await.expect("r").expect("r");
+        assert_eq!(result.signed_by.as_deref(), Some("lanhdao"));
+        let signed = env
+            .get(
+                &format!("/can-bo/ho-so/{code}/ket-qua/tep?loai=da-ky"),
+                Some(&l_cookie),
+            )
+            .await;
+        let report = motcua_app::signing::verify(&store, &signed.body, OffsetDateTime::now_utc())
+            .await
+            .expect("verify");
+        assert_eq!(report.verdict, motcua_signing::verify::Verdict::Valid);
+    }
+}

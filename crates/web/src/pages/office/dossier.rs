@@ -84,6 +84,16 @@ pub(super) fn applicant_field_label(c: &Ctx, field: &str) -> &'static str {
     }
 }
 
+/// What a leader approves: the electronic result (if any) and its signature.
+pub(super) struct ApprovalCard {
+    /// The attached result's file name; none for a paper-only result.
+    pub(super) result: Option<String>,
+    /// "Đã ký số bởi …", once signed.
+    pub(super) signed: Option<String>,
+    /// Offered "Ký và phê duyệt": an unsigned result and a certificate in force.
+    pub(super) can_sign: bool,
+}
+
 pub(super) struct SuppDoc {
     pub(super) code: String,
     pub(super) name: String,
@@ -124,6 +134,7 @@ pub(super) struct DossierPage {
     pub(super) assignees: Vec<Choice>,
     /// The units a dossier may be routed to (Decree 118/2025, art. 14).
     pub(super) route_units: Vec<Choice>,
+    pub(super) approval: Option<ApprovalCard>,
     /// The unit whose center received it, when another unit decides it.
     pub(super) received_by: String,
     /// The declaration as answered: its title and (section, [(question, answer)]).
@@ -505,6 +516,42 @@ pub(super) async fn dossier_view(
         .map(|e| event_view(&c, e, &procedure))
         .collect();
     let allowed = crate::view::allowed_actions(r, &Actor::Staff(user.clone()));
+    // The approval card shows what is approved: the result document and
+    // whether it is signed; signing is offered with the approval only when
+    // this leader can sign it.
+    let approves = allowed.contains(&Action::Approve.as_str());
+    let approval = if approves {
+        let result = s
+            .store
+            .signing()
+            .result(&r.code)
+            .await
+            .map_err(store_err(lang))?;
+        let can_sign = motcua_app::signing::can_sign(&s.store, &r.code, user, now)
+            .await
+            .map_err(store_err(lang))?;
+        Some(ApprovalCard {
+            result: result.as_ref().map(|d| {
+                d.filename
+                    .clone()
+                    .unwrap_or_else(|| format!("{}.pdf", r.code))
+            }),
+            signed: result.as_ref().and_then(|d| {
+                d.signed_at.map(|at| {
+                    format!(
+                        "{} {} ({})",
+                        c.tr("Đã ký số bởi", "Signed by"),
+                        d.signer_name.clone().unwrap_or_default(),
+                        format_vn(at)
+                    )
+                })
+            }),
+            can_sign,
+        })
+    } else {
+        None
+    };
+    let signs = approval.as_ref().is_some_and(|a| a.can_sign);
     let (err_action, err_message) = match problem {
         Some(p) => (typed.action.as_str(), Some(p.message.clone())),
         None => ("", None),
@@ -516,7 +563,11 @@ pub(super) async fn dossier_view(
             let name = a.as_str();
             ActionForm {
                 action: name,
-                label: action_label(&c, a),
+                label: if a == Action::Approve && signs {
+                    c.tr("Ký và phê duyệt", "Sign and approve").to_string()
+                } else {
+                    action_label(&c, a)
+                },
                 help: action_help(&c, a).to_string(),
                 kind: match a {
                     Action::Assign => "assign",
@@ -526,6 +577,8 @@ pub(super) async fn dossier_view(
                     Action::ReturnResult => "return_result",
                     Action::CorrectApplicant => "correct_applicant",
                     Action::Route => "route",
+                    Action::Approve if signs => "sign_approve",
+                    Action::Approve => "approve",
                     _ => "plain",
                 },
                 needs_note: needs_note(a),
@@ -558,6 +611,7 @@ pub(super) async fn dossier_view(
                 "tracking_number" => "tracking_number".to_string(),
                 "confirm_late" => "confirm_late".to_string(),
                 "to_unit" => "to_unit".to_string(),
+                "password" => "sign-password".to_string(),
                 "applicant" => "fix-full_name".to_string(),
                 f if f.starts_with("applicant.") => {
                     format!("fix-{}", f.trim_start_matches("applicant."))
@@ -801,6 +855,7 @@ pub(super) async fn dossier_view(
         actions,
         assignees,
         route_units,
+        approval,
         received_by,
         declaration_title,
         declaration,
@@ -899,6 +954,9 @@ pub(super) fn is_conflict(p: &Problem) -> bool {
 pub(super) async fn act(
     c: Ctx,
     State(s): State<AppState>,
+    Extension(limits): Extension<Arc<Limits>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     Path(code): Path<String>,
     req: Request,
 ) -> PageResult {
@@ -1005,11 +1063,47 @@ pub(super) async fn act(
             answers: None,
             via: motcua_domain::lifecycle::Via::Page,
         };
-        match s
-            .store
-            .act(&rec.row.code, &request, &Actor::Staff(user.clone()), now)
-            .await
-        {
+        // "Ký và phê duyệt": the leader's password again, then the signature
+        // and the approval in one transaction.
+        let signing = typed.action == Action::Approve.as_str() && form.has("sign");
+        let outcome = if signing {
+            let password = form.get("password").to_string();
+            if password.is_empty()
+                || !crate::auth::confirm_password(
+                    &s.store,
+                    &limits,
+                    peer.ip(),
+                    &user.username,
+                    password,
+                )
+                .await
+                .map_err(|e| PageError::new(lang, e))?
+            {
+                Err(StoreError::Problem(Problem::invalid(
+                    "wrong_password",
+                    "password",
+                    c.tr(
+                        "Mật khẩu không đúng; nhập lại mật khẩu đăng nhập của bạn để ký",
+                        "Wrong password; type your sign-in password again to sign",
+                    ),
+                )))
+            } else {
+                motcua_app::signing::sign_and_approve(
+                    &s.store,
+                    &rec.row.code,
+                    &request,
+                    &user,
+                    &crate::pages::base_url(&headers),
+                    now,
+                )
+                .await
+            }
+        } else {
+            s.store
+                .act(&rec.row.code, &request, &Actor::Staff(user.clone()), now)
+                .await
+        };
+        match outcome {
             Ok(done) if done.issued_key.is_some() => {
                 // A new key is shown once: on the receipt this officer prints now.
                 return Ok(Redirect::to(&format!(
