@@ -2,8 +2,10 @@
 //! in browser.rs): a citizen takes a ticket at the kiosk, the officer calls
 //! the next number at the counter, and the display board, open all along,
 //! shows the number at that counter by itself (live events, no reload).
-//! Then the officer fills the counter intake form by scanning the ID card's
-//! QR code. Screenshots go to target/browser-artifacts/.
+//! Then a citizen scans a receipt's QR code at the kiosk to see the
+//! dossier's progress there, and the officer fills the counter intake form
+//! by scanning the ID card's QR code. Screenshots go to
+//! target/browser-artifacts/.
 //!
 //! Without chromedriver the test says so and passes, unless
 //! MOTCUA_REQUIRE_BROWSER is set (scripts/test sets it).
@@ -13,6 +15,7 @@
 mod support;
 
 use motcua_domain::lifecycle::Role;
+use serde_json::json;
 use support::{Browser, chromedriver, server, sign_in, start_driver};
 
 const UNIT: &str = "30112";
@@ -97,7 +100,21 @@ async fn kiosk_ticket_is_called_at_a_counter_and_shown_on_the_board() {
     assert!(called.ends_with("quầy số 1"), "{called}");
     kiosk.shot("ticket-called").await;
 
+    // The receipt's QR code scanned at the kiosk: the dossier's progress on the kiosk's screen.
+    let (code, key) = dossier_with_key(&srv.store).await;
+    kiosk.go(&format!("{}/kiosk/{UNIT}", srv.base)).await;
+    let qr = motcua_web::documents::lookup_url(&srv.base, &code, Some(&key));
+    kiosk.type_in("#receipt-scan", &qr).await;
+    kiosk.click("#receipt-lookup").await;
+    kiosk.wait_path(&format!("/kiosk/{UNIT}/tra-cuu")).await;
+    assert_eq!(kiosk.text("#lookup-status").await, "Đã tiếp nhận");
+    assert!(kiosk.text("#lookup-due").await.contains('/'));
+    kiosk.shot("lookup-answer").await;
+    kiosk.click("#kiosk-back").await;
+    kiosk.find("#receipt-scan").await;
+
     // The officer fills the intake form by scanning the card's QR code.
+    let dossiers = srv.store.count_dossiers().await.expect("count");
     officer
         .go(&format!("{}/can-bo/tiep-nhan?thu_tuc=HT-XNHN", srv.base))
         .await;
@@ -118,7 +135,7 @@ async fn kiosk_ticket_is_called_at_a_counter_and_shown_on_the_board() {
     );
     officer.shot("filled-from-card").await;
     // Nothing was saved by the scan.
-    assert_eq!(srv.store.count_dossiers().await.expect("count"), 0);
+    assert_eq!(srv.store.count_dossiers().await.expect("count"), dossiers);
     // A bad scan is explained next to the field.
     officer.type_in("#card-scan", "087190001234|").await;
     officer.click("#card-fill").await;
@@ -129,4 +146,43 @@ async fn kiosk_ticket_is_called_at_a_counter_and_shown_on_the_board() {
     board.close().await;
     kiosk.close().await;
     officer.close().await;
+}
+
+/// A dossier received at the counter, and the key printed on its receipt.
+async fn dossier_with_key(store: &motcua_store::Store) -> (String, String) {
+    use motcua_domain::dossier::ApplicantInput;
+    use motcua_domain::lifecycle::Channel;
+    use motcua_store::{Actor, DocumentRef, NewDossier};
+    let officer = store
+        .user_by_username("tiepnhan.myhiep")
+        .await
+        .expect("read")
+        .expect("user");
+    let new = NewDossier {
+        unit_code: UNIT.into(),
+        procedure_code: "HT-XNHN".into(),
+        channel: Channel::Counter,
+        applicant: ApplicantInput {
+            full_name: "Phạm Thị Hoa".into(),
+            id_number: "087190001111".into(),
+            date_of_birth: "1990-01-01".into(),
+            phone: "0911222333".into(),
+            email: None,
+            address: "Ấp 4, xã Mỹ Hiệp, tỉnh Đồng Tháp".into(),
+        },
+        fields: json!({}),
+        documents: ["to-khai", "giay-to-tuy-than"]
+            .iter()
+            .map(|c| DocumentRef {
+                code: (*c).into(),
+                upload_id: None,
+                paper: true,
+            })
+            .collect(),
+    };
+    let rec = store
+        .create_dossier(new, &Actor::Staff(officer), time::OffsetDateTime::now_utc())
+        .await
+        .expect("create");
+    (rec.row.code, rec.issued_key.expect("the receipt's key"))
 }

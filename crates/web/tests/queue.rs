@@ -7,9 +7,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test may stop at what it did not expect
 
-use motcua_domain::lifecycle::Role;
+use motcua_domain::dossier::ApplicantInput;
+use motcua_domain::lifecycle::{Channel, Role};
 use motcua_store::testing::{databases, open_seeded};
-use motcua_store::{NewUser, Store};
+use motcua_store::{Actor, DocumentRef, NewDossier, NewUser, Store};
 use motcua_web::AppState;
 use reqwest::header::{CONTENT_TYPE, COOKIE, HeaderMap, LOCATION, SET_COOKIE};
 use std::sync::OnceLock;
@@ -809,5 +810,148 @@ async fn a_unit_admin_sets_up_counters_and_services() {
                 .len(),
             5
         );
+    }
+}
+
+/// A dossier received at the counter of the unit, and the key on its receipt.
+async fn dossier_with_key(env: &Env) -> (String, String) {
+    let officer = env
+        .store
+        .user_by_username("tiepnhan.myhiep")
+        .await
+        .expect("read")
+        .expect("user");
+    let new = NewDossier {
+        unit_code: UNIT.into(),
+        procedure_code: "HT-XNHN".into(),
+        channel: Channel::Counter,
+        applicant: ApplicantInput {
+            full_name: "Phạm Thị Hoa".into(),
+            id_number: "087190001111".into(),
+            date_of_birth: "1990-01-01".into(),
+            phone: "0911222333".into(),
+            email: None,
+            address: "Ấp 4, xã Mỹ Hiệp, tỉnh Đồng Tháp".into(),
+        },
+        fields: serde_json::json!({}),
+        documents: ["to-khai", "giay-to-tuy-than"]
+            .iter()
+            .map(|c| DocumentRef {
+                code: (*c).into(),
+                upload_id: None,
+                paper: true,
+            })
+            .collect(),
+    };
+    let rec = env
+        .store
+        .create_dossier(new, &Actor::Staff(officer), OffsetDateTime::now_utc())
+        .await
+        .expect("create");
+    (rec.row.code, rec.issued_key.expect("the receipt's key"))
+}
+
+#[tokio::test]
+async fn the_kiosk_looks_a_dossier_up_on_its_own_screen() {
+    let envs = envs().await;
+    for env in &envs.list {
+        let (code, key) = dossier_with_key(env).await;
+        let path = format!("/kiosk/{UNIT}/tra-cuu");
+        // The kiosk's home sends the lookup to the kiosk, not to the public site.
+        let home = env.get(&format!("/kiosk/{UNIT}"), None).await;
+        assert!(
+            home.has(&format!("action=\"{path}\"")),
+            "the home's lookup form stays on the kiosk"
+        );
+        assert!(!home.has("action=\"/tra-cuu\""));
+        let form = env.get(&path, None).await;
+        form.expect(200);
+        assert!(form.has("id=\"lookup-code\"") && form.has("id=\"lookup-key\""));
+
+        // The right code and key: the status and due date, worded as the public page.
+        let public = env
+            .get(&format!("/tra-cuu?code={code}&key={key}"), None)
+            .await;
+        public.expect(200);
+        let r = env
+            .post_form(&path, None, &[("code", &code), ("key", &key)])
+            .await;
+        r.expect(200);
+        assert_eq!(
+            text_of(&r.body, "lookup-status"),
+            text_of(&public.body, "status")
+        );
+        assert_eq!(text_of(&r.body, "lookup-status"), "Đã tiếp nhận");
+        let due = text_of(&r.body, "lookup-due");
+        assert!(due.contains('/') && public.has(&due), "{due}");
+        assert_eq!(r.header("cache-control"), "no-store");
+        assert!(
+            r.has(&format!("content=\"60;url=/kiosk/{UNIT}\"")),
+            "goes home by itself"
+        );
+        assert!(r.has("id=\"kiosk-back\""));
+        assert!(!r.has(&key), "the key is not shown on a shared screen");
+
+        // A key typed in lower case with spaces, as people do.
+        let loose = format!(" {} ", key.to_lowercase());
+        let r = env
+            .post_form(&path, None, &[("code", &code), ("key", &loose)])
+            .await;
+        r.expect(200);
+
+        // The receipt's QR code, typed by the scanner into the code box.
+        let scanned = motcua_web::documents::lookup_url("http://10.0.0.5:8080", &code, Some(&key));
+        let r = env
+            .post_form(&path, None, &[("code", &scanned), ("key", "")])
+            .await;
+        r.expect(200);
+        assert_eq!(text_of(&r.body, "lookup-status"), "Đã tiếp nhận");
+
+        // A wrong key and a wrong code get the same answer: no hint which was wrong.
+        let wrong_key = env
+            .post_form(&path, None, &[("code", &code), ("key", "ABCDEFGHJK")])
+            .await;
+        wrong_key.expect(404);
+        let other = format!("{UNIT}-260302-9999");
+        let wrong_code = env
+            .post_form(&path, None, &[("code", &other), ("key", &key)])
+            .await;
+        wrong_code.expect(404);
+        for r in [&wrong_key, &wrong_code] {
+            assert!(r.has("Không tìm thấy hồ sơ"), "{}", r.body);
+            assert!(!r.has("lookup-status"));
+            assert!(r.has("id=\"kiosk-back\""));
+        }
+        assert_eq!(
+            wrong_key.body.replace(&code, "CODE"),
+            wrong_code.body.replace(&other, "CODE")
+        );
+
+        // An empty form: the error summary, each error linked to its field.
+        let r = env
+            .post_form(&path, None, &[("code", ""), ("key", "")])
+            .await;
+        r.expect(422);
+        assert!(r.has("class=\"error-summary\""));
+        assert!(r.has("Có lỗi cần sửa"));
+        assert!(r.has("href=\"#lookup-code\"") && r.has("href=\"#lookup-key\""));
+        assert!(r.has("<title>Lỗi: "));
+        // The code alone: only the key is asked for, the code kept.
+        let r = env.post_form(&path, None, &[("code", &code)]).await;
+        r.expect(422);
+        assert!(r.has("id=\"lookup-key-error\"") && !r.has("id=\"lookup-code-error\""));
+        assert!(r.has(&format!("value=\"{code}\"")));
+        // A staff session reads dossiers in the back office.
+        let cookie = env.login("tiepnhan.myhiep").await;
+        env.post_form(&path, Some(&cookie), &[("code", &code), ("key", &key)])
+            .await
+            .expect(403);
+        env.post_form(
+            "/kiosk/99999/tra-cuu",
+            None,
+            &[("code", &code), ("key", &key)],
+        )
+        .await
+        .expect(404);
     }
 }

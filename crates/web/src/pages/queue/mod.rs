@@ -33,6 +33,7 @@ use std::time::Duration;
 mod board;
 mod booking;
 mod kiosk;
+mod lookup;
 mod panel;
 mod setup;
 mod stats;
@@ -40,6 +41,7 @@ mod stats;
 use board::*;
 use booking::*;
 use kiosk::*;
+use lookup::*;
 use panel::*;
 use setup::*;
 use stats::*;
@@ -69,6 +71,10 @@ pub fn routes() -> Router<AppState> {
         .route("/kiosk/{unit}/ve/{token}", get(ticket_page))
         .route("/kiosk/{unit}/hen", post(check_in))
         .route("/kiosk/{unit}/the", post(read_card))
+        .route(
+            "/kiosk/{unit}/tra-cuu",
+            get(kiosk_lookup_page).post(kiosk_lookup),
+        )
         .route("/bang/{unit}", get(board))
         .route("/bang/{unit}/su-kien", get(board_events))
         .route("/can-bo/quay", get(panel).post(panel_post))
