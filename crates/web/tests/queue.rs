@@ -367,8 +367,8 @@ async fn the_officer_calls_numbers_and_the_board_shows_them() {
             text_of(&board.body, "now-words"),
             "Mời công dân số 1 đến quầy số 1"
         );
-        assert!(board.has("<noscript><meta http-equiv=\"refresh\" content=\"5\"></noscript>"));
-        assert!(board.has("/static/board.js") && board.has("data-after=\"1\""));
+        assert!(board.has("<noscript><meta http-equiv=\"refresh\" content=\"15\"></noscript>"));
+        assert!(board.has("/static/board.js") && board.has("data-after=\"1~"));
         env.get("/static/board.js", None).await.expect(200);
         // The ticket page tells the citizen where to go.
         let page = env.get(&t1, None).await;
@@ -507,7 +507,12 @@ async fn the_board_stream_sends_each_call_once_in_order_and_resumes() {
         r.expect(200);
         assert!(r.header("content-type").starts_with("text/event-stream"));
         assert!(r.body.starts_with("retry: "));
-        let got = events(&r.body);
+        let mut got = events(&r.body);
+        // Each answer ends with the waiting counts, after the calls.
+        let (id, event, counts) = got.pop().expect("the counts");
+        assert_eq!(event, "waiting");
+        assert_eq!(id, "3~0.1.0", "the last call and the counts");
+        assert_eq!(waiting_of(&counts, s), 1);
         let ids: Vec<&str> = got.iter().map(|(id, _, _)| id.as_str()).collect();
         assert_eq!(ids, ["1", "2", "3"], "{}", r.body);
         for (i, (_, event, data)) in got.iter().enumerate() {
@@ -528,7 +533,7 @@ async fn the_board_stream_sends_each_call_once_in_order_and_resumes() {
             )
             .await;
         let ids: Vec<String> = events(&r.body).into_iter().map(|(id, _, _)| id).collect();
-        assert_eq!(ids, ["2", "3"]);
+        assert_eq!(ids, ["2", "3", "3~0.1.0"]);
         // Live: a board waiting after the last call gets the next one when it is made.
         let waiting = {
             let http = env.http.clone();
@@ -556,10 +561,14 @@ async fn the_board_stream_sends_each_call_once_in_order_and_resumes() {
             .expect("in time")
             .expect("task");
         let got = events(&body);
-        assert_eq!(got.len(), 1, "{body}");
+        assert_eq!(got.len(), 2, "{body}");
         assert_eq!(got[0].0, "4");
         assert_eq!(got[0].2["number"], 4);
         assert_eq!(got[0].2["counter"], 4);
+        assert_eq!(
+            (got[1].0.as_str(), got[1].1.as_str()),
+            ("4~0.0.0", "waiting")
+        );
         env.get("/bang/99999/su-kien", None).await.expect(404);
     }
 }
@@ -810,6 +819,102 @@ async fn a_unit_admin_sets_up_counters_and_services() {
                 .len(),
             5
         );
+    }
+}
+
+/// The waiting count of a service in a `waiting` event's data.
+fn waiting_of(data: &serde_json::Value, service: i64) -> i64 {
+    data.as_array()
+        .expect("list")
+        .iter()
+        .find(|w| w["service"] == service)
+        .and_then(|w| w["waiting"].as_i64())
+        .expect("service in the counts")
+}
+
+/// Read the board's feed in the background, as its EventSource does.
+fn listen(env: &Env, last_event_id: &str) -> tokio::task::JoinHandle<String> {
+    let req = env
+        .http
+        .get(format!("{}/bang/{UNIT}/su-kien", env.base))
+        .header("Last-Event-ID", last_event_id);
+    tokio::spawn(async move {
+        req.send()
+            .await
+            .expect("stream")
+            .text()
+            .await
+            .expect("body")
+    })
+}
+
+/// Well under the feed's 25 s hold: an answer this soon was woken by the change.
+const LIVE: std::time::Duration = std::time::Duration::from_secs(8);
+
+#[tokio::test]
+async fn the_board_stream_sends_waiting_counts_as_tickets_are_taken_and_called() {
+    let envs = envs().await;
+    for env in &envs.list {
+        let s = env.service(UNIT, "Hộ tịch").await;
+        // The page says where its feed starts: no call yet, the counts shown.
+        let board = env.get(&format!("/bang/{UNIT}"), None).await;
+        board.expect(200);
+        assert!(board.has("<noscript><meta http-equiv=\"refresh\" content=\"15\"></noscript>"));
+        let start = board
+            .body
+            .split("data-after=\"")
+            .nth(1)
+            .and_then(|r| r.split('"').next())
+            .expect("data-after")
+            .to_string();
+        assert_eq!(start, "0~0.0.0");
+
+        // A ticket taken while the board waits: the counts come at once.
+        let feed = listen(env, &start);
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        env.take(UNIT, s, "").await;
+        let body = tokio::time::timeout(LIVE, feed)
+            .await
+            .expect("woken by the ticket")
+            .expect("task");
+        let got = events(&body);
+        assert_eq!(got.len(), 1, "{body}");
+        let (id, event, data) = &got[0];
+        assert_eq!(event, "waiting");
+        assert_eq!(waiting_of(data, s), 1);
+        assert!(id.starts_with("0~") && *id != start, "{id}");
+        let seen = id.clone();
+
+        // A board that reconnects showing old counts gets the new ones at once.
+        let body = tokio::time::timeout(LIVE, listen(env, &start))
+            .await
+            .expect("answered at once")
+            .expect("task");
+        let got = events(&body);
+        assert_eq!(got.len(), 1, "{body}");
+        assert_eq!(got[0].0, seen);
+
+        // A call: the call, then the counts without the called ticket.
+        let feed = listen(env, &seen);
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        let cookie = env.login("tiepnhan.myhiep").await;
+        env.post_form(
+            "/can-bo/quay",
+            Some(&cookie),
+            &[("unit", UNIT), ("quay", "1"), ("go", "call")],
+        )
+        .await
+        .expect(303);
+        let body = tokio::time::timeout(LIVE, feed)
+            .await
+            .expect("woken by the call")
+            .expect("task");
+        let got = events(&body);
+        let kinds: Vec<&str> = got.iter().map(|(_, e, _)| e.as_str()).collect();
+        assert_eq!(kinds, ["call", "waiting"], "{body}");
+        assert_eq!(got[0].0, "1");
+        assert_eq!(waiting_of(&got[1].2, s), 0);
+        assert_eq!(got[1].0, "1~0.0.0");
     }
 }
 

@@ -4,9 +4,10 @@
 //! live feed of calls, online appointments and the queue's figures.
 //!
 //! Everything works without JavaScript except the live board, which then
-//! refreshes itself every few seconds. `static/board.js` listens to the
-//! server-sent events of `/bang/{unit}/su-kien` (reconnecting by itself and
-//! resuming after the last call it saw), chimes and says the call in
+//! refreshes itself every 15 seconds. `static/board.js` listens to the
+//! server-sent events of `/bang/{unit}/su-kien` (calls and waiting counts,
+//! reconnecting by itself and resuming after the last call and the counts
+//! it saw), chimes and says the call in
 //! Vietnamese when the browser has a vi-VN voice; `static/kiosk.js` prints
 //! the ticket on a kiosk set up to print.
 
