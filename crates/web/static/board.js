@@ -1,6 +1,6 @@
-// The display board: live calls from the server-sent events of
-// /bang/{unit}/su-kien, a chime and a Vietnamese voice call when the
-// browser has a vi-VN voice. Without this file the page reloads itself.
+// The display board: live calls and waiting counts from the server-sent
+// events of /bang/{unit}/su-kien, a chime and a Vietnamese voice call when
+// the browser has a vi-VN voice. Without this file the page reloads itself.
 (function () {
   "use strict";
   var board = document.getElementById("board");
@@ -163,6 +163,8 @@
       announce(c.say);
     });
     source.addEventListener("waiting", function (ev) {
+      // Its id also says which counts this board shows (see board_events).
+      if (ev.lastEventId) { after = ev.lastEventId; }
       connected();
       try { showWaiting(JSON.parse(ev.data)); } catch (e) { /* ignore */ }
     });

@@ -7,9 +7,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test may stop at what it did not expect
 
-use motcua_domain::lifecycle::Role;
+use motcua_domain::dossier::ApplicantInput;
+use motcua_domain::lifecycle::{Channel, Role};
 use motcua_store::testing::{databases, open_seeded};
-use motcua_store::{NewUser, Store};
+use motcua_store::{Actor, DocumentRef, NewDossier, NewUser, Store};
 use motcua_web::AppState;
 use reqwest::header::{CONTENT_TYPE, COOKIE, HeaderMap, LOCATION, SET_COOKIE};
 use std::sync::OnceLock;
@@ -366,8 +367,8 @@ async fn the_officer_calls_numbers_and_the_board_shows_them() {
             text_of(&board.body, "now-words"),
             "Mời công dân số 1 đến quầy số 1"
         );
-        assert!(board.has("<noscript><meta http-equiv=\"refresh\" content=\"5\"></noscript>"));
-        assert!(board.has("/static/board.js") && board.has("data-after=\"1\""));
+        assert!(board.has("<noscript><meta http-equiv=\"refresh\" content=\"15\"></noscript>"));
+        assert!(board.has("/static/board.js") && board.has("data-after=\"1~"));
         env.get("/static/board.js", None).await.expect(200);
         // The ticket page tells the citizen where to go.
         let page = env.get(&t1, None).await;
@@ -506,7 +507,12 @@ async fn the_board_stream_sends_each_call_once_in_order_and_resumes() {
         r.expect(200);
         assert!(r.header("content-type").starts_with("text/event-stream"));
         assert!(r.body.starts_with("retry: "));
-        let got = events(&r.body);
+        let mut got = events(&r.body);
+        // Each answer ends with the waiting counts, after the calls.
+        let (id, event, counts) = got.pop().expect("the counts");
+        assert_eq!(event, "waiting");
+        assert_eq!(id, "3~0.1.0", "the last call and the counts");
+        assert_eq!(waiting_of(&counts, s), 1);
         let ids: Vec<&str> = got.iter().map(|(id, _, _)| id.as_str()).collect();
         assert_eq!(ids, ["1", "2", "3"], "{}", r.body);
         for (i, (_, event, data)) in got.iter().enumerate() {
@@ -527,7 +533,7 @@ async fn the_board_stream_sends_each_call_once_in_order_and_resumes() {
             )
             .await;
         let ids: Vec<String> = events(&r.body).into_iter().map(|(id, _, _)| id).collect();
-        assert_eq!(ids, ["2", "3"]);
+        assert_eq!(ids, ["2", "3", "3~0.1.0"]);
         // Live: a board waiting after the last call gets the next one when it is made.
         let waiting = {
             let http = env.http.clone();
@@ -555,10 +561,14 @@ async fn the_board_stream_sends_each_call_once_in_order_and_resumes() {
             .expect("in time")
             .expect("task");
         let got = events(&body);
-        assert_eq!(got.len(), 1, "{body}");
+        assert_eq!(got.len(), 2, "{body}");
         assert_eq!(got[0].0, "4");
         assert_eq!(got[0].2["number"], 4);
         assert_eq!(got[0].2["counter"], 4);
+        assert_eq!(
+            (got[1].0.as_str(), got[1].1.as_str()),
+            ("4~0.0.0", "waiting")
+        );
         env.get("/bang/99999/su-kien", None).await.expect(404);
     }
 }
@@ -809,5 +819,244 @@ async fn a_unit_admin_sets_up_counters_and_services() {
                 .len(),
             5
         );
+    }
+}
+
+/// The waiting count of a service in a `waiting` event's data.
+fn waiting_of(data: &serde_json::Value, service: i64) -> i64 {
+    data.as_array()
+        .expect("list")
+        .iter()
+        .find(|w| w["service"] == service)
+        .and_then(|w| w["waiting"].as_i64())
+        .expect("service in the counts")
+}
+
+/// Read the board's feed in the background, as its EventSource does.
+fn listen(env: &Env, last_event_id: &str) -> tokio::task::JoinHandle<String> {
+    let req = env
+        .http
+        .get(format!("{}/bang/{UNIT}/su-kien", env.base))
+        .header("Last-Event-ID", last_event_id);
+    tokio::spawn(async move {
+        req.send()
+            .await
+            .expect("stream")
+            .text()
+            .await
+            .expect("body")
+    })
+}
+
+/// Well under the feed's 25 s hold: an answer this soon was woken by the change.
+const LIVE: std::time::Duration = std::time::Duration::from_secs(8);
+
+#[tokio::test]
+async fn the_board_stream_sends_waiting_counts_as_tickets_are_taken_and_called() {
+    let envs = envs().await;
+    for env in &envs.list {
+        let s = env.service(UNIT, "Hộ tịch").await;
+        // The page says where its feed starts: no call yet, the counts shown.
+        let board = env.get(&format!("/bang/{UNIT}"), None).await;
+        board.expect(200);
+        assert!(board.has("<noscript><meta http-equiv=\"refresh\" content=\"15\"></noscript>"));
+        let start = board
+            .body
+            .split("data-after=\"")
+            .nth(1)
+            .and_then(|r| r.split('"').next())
+            .expect("data-after")
+            .to_string();
+        assert_eq!(start, "0~0.0.0");
+
+        // A ticket taken while the board waits: the counts come at once.
+        let feed = listen(env, &start);
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        env.take(UNIT, s, "").await;
+        let body = tokio::time::timeout(LIVE, feed)
+            .await
+            .expect("woken by the ticket")
+            .expect("task");
+        let got = events(&body);
+        assert_eq!(got.len(), 1, "{body}");
+        let (id, event, data) = &got[0];
+        assert_eq!(event, "waiting");
+        assert_eq!(waiting_of(data, s), 1);
+        assert!(id.starts_with("0~") && *id != start, "{id}");
+        let seen = id.clone();
+
+        // A board that reconnects showing old counts gets the new ones at once.
+        let body = tokio::time::timeout(LIVE, listen(env, &start))
+            .await
+            .expect("answered at once")
+            .expect("task");
+        let got = events(&body);
+        assert_eq!(got.len(), 1, "{body}");
+        assert_eq!(got[0].0, seen);
+
+        // A call: the call, then the counts without the called ticket.
+        let feed = listen(env, &seen);
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        let cookie = env.login("tiepnhan.myhiep").await;
+        env.post_form(
+            "/can-bo/quay",
+            Some(&cookie),
+            &[("unit", UNIT), ("quay", "1"), ("go", "call")],
+        )
+        .await
+        .expect(303);
+        let body = tokio::time::timeout(LIVE, feed)
+            .await
+            .expect("woken by the call")
+            .expect("task");
+        let got = events(&body);
+        let kinds: Vec<&str> = got.iter().map(|(_, e, _)| e.as_str()).collect();
+        assert_eq!(kinds, ["call", "waiting"], "{body}");
+        assert_eq!(got[0].0, "1");
+        assert_eq!(waiting_of(&got[1].2, s), 0);
+        assert_eq!(got[1].0, "1~0.0.0");
+    }
+}
+
+/// A dossier received at the counter of the unit, and the key on its receipt.
+async fn dossier_with_key(env: &Env) -> (String, String) {
+    let officer = env
+        .store
+        .user_by_username("tiepnhan.myhiep")
+        .await
+        .expect("read")
+        .expect("user");
+    let new = NewDossier {
+        unit_code: UNIT.into(),
+        procedure_code: "HT-XNHN".into(),
+        channel: Channel::Counter,
+        applicant: ApplicantInput {
+            full_name: "Phạm Thị Hoa".into(),
+            id_number: "087190001111".into(),
+            date_of_birth: "1990-01-01".into(),
+            phone: "0911222333".into(),
+            email: None,
+            address: "Ấp 4, xã Mỹ Hiệp, tỉnh Đồng Tháp".into(),
+        },
+        fields: serde_json::json!({}),
+        documents: ["to-khai", "giay-to-tuy-than"]
+            .iter()
+            .map(|c| DocumentRef {
+                code: (*c).into(),
+                upload_id: None,
+                paper: true,
+            })
+            .collect(),
+    };
+    let rec = env
+        .store
+        .create_dossier(new, &Actor::Staff(officer), OffsetDateTime::now_utc())
+        .await
+        .expect("create");
+    (rec.row.code, rec.issued_key.expect("the receipt's key"))
+}
+
+#[tokio::test]
+async fn the_kiosk_looks_a_dossier_up_on_its_own_screen() {
+    let envs = envs().await;
+    for env in &envs.list {
+        let (code, key) = dossier_with_key(env).await;
+        let path = format!("/kiosk/{UNIT}/tra-cuu");
+        // The kiosk's home sends the lookup to the kiosk, not to the public site.
+        let home = env.get(&format!("/kiosk/{UNIT}"), None).await;
+        assert!(
+            home.has(&format!("action=\"{path}\"")),
+            "the home's lookup form stays on the kiosk"
+        );
+        assert!(!home.has("action=\"/tra-cuu\""));
+        let form = env.get(&path, None).await;
+        form.expect(200);
+        assert!(form.has("id=\"lookup-code\"") && form.has("id=\"lookup-key\""));
+
+        // The right code and key: the status and due date, worded as the public page.
+        let public = env
+            .get(&format!("/tra-cuu?code={code}&key={key}"), None)
+            .await;
+        public.expect(200);
+        let r = env
+            .post_form(&path, None, &[("code", &code), ("key", &key)])
+            .await;
+        r.expect(200);
+        assert_eq!(
+            text_of(&r.body, "lookup-status"),
+            text_of(&public.body, "status")
+        );
+        assert_eq!(text_of(&r.body, "lookup-status"), "Đã tiếp nhận");
+        let due = text_of(&r.body, "lookup-due");
+        assert!(due.contains('/') && public.has(&due), "{due}");
+        assert_eq!(r.header("cache-control"), "no-store");
+        assert!(
+            r.has(&format!("content=\"60;url=/kiosk/{UNIT}\"")),
+            "goes home by itself"
+        );
+        assert!(r.has("id=\"kiosk-back\""));
+        assert!(!r.has(&key), "the key is not shown on a shared screen");
+
+        // A key typed in lower case with spaces, as people do.
+        let loose = format!(" {} ", key.to_lowercase());
+        let r = env
+            .post_form(&path, None, &[("code", &code), ("key", &loose)])
+            .await;
+        r.expect(200);
+
+        // The receipt's QR code, typed by the scanner into the code box.
+        let scanned = motcua_web::documents::lookup_url("http://10.0.0.5:8080", &code, Some(&key));
+        let r = env
+            .post_form(&path, None, &[("code", &scanned), ("key", "")])
+            .await;
+        r.expect(200);
+        assert_eq!(text_of(&r.body, "lookup-status"), "Đã tiếp nhận");
+
+        // A wrong key and a wrong code get the same answer: no hint which was wrong.
+        let wrong_key = env
+            .post_form(&path, None, &[("code", &code), ("key", "ABCDEFGHJK")])
+            .await;
+        wrong_key.expect(404);
+        let other = format!("{UNIT}-260302-9999");
+        let wrong_code = env
+            .post_form(&path, None, &[("code", &other), ("key", &key)])
+            .await;
+        wrong_code.expect(404);
+        for r in [&wrong_key, &wrong_code] {
+            assert!(r.has("Không tìm thấy hồ sơ"), "{}", r.body);
+            assert!(!r.has("lookup-status"));
+            assert!(r.has("id=\"kiosk-back\""));
+        }
+        assert_eq!(
+            wrong_key.body.replace(&code, "CODE"),
+            wrong_code.body.replace(&other, "CODE")
+        );
+
+        // An empty form: the error summary, each error linked to its field.
+        let r = env
+            .post_form(&path, None, &[("code", ""), ("key", "")])
+            .await;
+        r.expect(422);
+        assert!(r.has("class=\"error-summary\""));
+        assert!(r.has("Có lỗi cần sửa"));
+        assert!(r.has("href=\"#lookup-code\"") && r.has("href=\"#lookup-key\""));
+        assert!(r.has("<title>Lỗi: "));
+        // The code alone: only the key is asked for, the code kept.
+        let r = env.post_form(&path, None, &[("code", &code)]).await;
+        r.expect(422);
+        assert!(r.has("id=\"lookup-key-error\"") && !r.has("id=\"lookup-code-error\""));
+        assert!(r.has(&format!("value=\"{code}\"")));
+        // A staff session reads dossiers in the back office.
+        let cookie = env.login("tiepnhan.myhiep").await;
+        env.post_form(&path, Some(&cookie), &[("code", &code), ("key", &key)])
+            .await
+            .expect(403);
+        env.post_form(
+            "/kiosk/99999/tra-cuu",
+            None,
+            &[("code", &code), ("key", &key)],
+        )
+        .await
+        .expect(404);
     }
 }

@@ -1,12 +1,15 @@
 //! The bus of calls: each unit's calls published after commit, and the
-//! feed that hands them to a board in order, reading the database at gaps.
+//! feed that hands them to a board in order, reading the database at gaps;
+//! beside it, a signal that a unit's waiting line changed.
 
 use super::*;
 
-/// One broadcast channel of calls per unit, made when first used.
+/// One broadcast channel of calls per unit, made when first used, and one
+/// watch of the unit's waiting line.
 #[derive(Default)]
 pub(crate) struct Bus {
     units: Mutex<HashMap<String, broadcast::Sender<Call>>>,
+    waiting: Mutex<HashMap<String, watch::Sender<u64>>>,
 }
 
 impl Bus {
@@ -22,6 +25,22 @@ impl Bus {
     }
     pub(super) fn subscribe(&self, unit: &str) -> broadcast::Receiver<Call> {
         self.sender(unit).subscribe()
+    }
+    fn waiting_sender(&self, unit: &str) -> watch::Sender<u64> {
+        let mut map = self.waiting.lock().unwrap_or_else(|e| e.into_inner());
+        map.entry(unit.to_string())
+            .or_insert_with(|| watch::channel(0).0)
+            .clone()
+    }
+    /// A ticket was taken, called or moved: the counts of who waits changed.
+    /// Only a wake-up (a board reads the counts from the database), so it
+    /// carries no data to get out of date.
+    pub(super) fn waiting_changed(&self, unit: &str) {
+        self.waiting_sender(unit)
+            .send_modify(|n| *n = n.wrapping_add(1));
+    }
+    pub(super) fn watch_waiting(&self, unit: &str) -> watch::Receiver<u64> {
+        self.waiting_sender(unit).subscribe()
     }
 }
 

@@ -24,7 +24,7 @@ use motcua_domain::calendar::{Date, OffsetDateTime, VN_OFFSET};
 use serde::Serialize;
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, watch};
 
 mod bus;
 mod model;
@@ -160,7 +160,7 @@ impl Queue<'_> {
         let phone = clean_phone(phone)?;
         let day = day_text(local_day(now));
         let token = random_token::<10>()?;
-        on_db!(
+        let ticket = on_db!(
             self.store,
             issue_ticket(NewTicket {
                 unit,
@@ -172,7 +172,9 @@ impl Queue<'_> {
                 token: &token,
                 now: to_ms(now),
             })
-        )
+        )?;
+        self.store.bus.waiting_changed(unit);
+        Ok(ticket)
     }
 
     pub async fn ticket(&self, id: i64) -> Result<Option<Ticket>> {
@@ -228,6 +230,7 @@ impl Queue<'_> {
             return Ok(None);
         };
         self.store.bus.publish(&call);
+        self.store.bus.waiting_changed(unit);
         let ticket = self
             .ticket(call.ticket_id)
             .await?
@@ -267,6 +270,8 @@ impl Queue<'_> {
         if let Some(c) = &call {
             self.store.bus.publish(c);
         }
+        // A transfer, a skip or a hold moves a ticket in or out of the line.
+        self.store.bus.waiting_changed(unit);
         let ticket = self.ticket(ticket_id).await?.ok_or_else(|| corrupt("vé"))?;
         Ok((ticket, call))
     }
@@ -297,6 +302,12 @@ impl Queue<'_> {
     /// Live calls as they are published (no replay, no gap filling: see [`Queue::feed`]).
     pub fn subscribe(&self, unit: &str) -> broadcast::Receiver<Call> {
         self.store.bus.subscribe(unit)
+    }
+
+    /// Wakes when the unit's waiting line changes in this process (a ticket
+    /// taken, called, transferred…); the board then reads the counts.
+    pub fn watch_waiting(&self, unit: &str) -> watch::Receiver<u64> {
+        self.store.bus.watch_waiting(unit)
     }
 
     /// Every call of `unit` after sequence number `after`, each once, in
@@ -400,10 +411,12 @@ impl Queue<'_> {
         };
         let priority = motcua_domain::queue::check_in(a.day, &a.slot, a.ticket_id.is_some(), now)?;
         let token = random_token::<10>()?;
-        on_db!(
+        let ticket = on_db!(
             self.store,
             check_in(unit, &code, priority, &token, to_ms(now))
-        )
+        )?;
+        self.store.bus.waiting_changed(unit);
+        Ok(ticket)
     }
 }
 

@@ -59,7 +59,7 @@ pub(super) struct LookupQuery {
 
 /// A receipt's QR holds the whole lookup URL; a kiosk scanner types it into
 /// the code box. Take code and key out of it.
-pub(super) fn split_scanned(code: &str, key: &str) -> (String, String) {
+pub(crate) fn split_scanned(code: &str, key: &str) -> (String, String) {
     if let Some(q) = code.split_once('?').map(|(_, q)| q) {
         let mut c = String::new();
         let mut k = key.to_string();
@@ -75,7 +75,7 @@ pub(super) fn split_scanned(code: &str, key: &str) -> (String, String) {
     (code.trim().to_string(), key.to_string())
 }
 
-pub(super) async fn find_by_key(
+pub(crate) async fn find_by_key(
     s: &AppState,
     code: &str,
     key: &str,
@@ -83,7 +83,7 @@ pub(super) async fn find_by_key(
     Ok(s.store.dossier_by_key(code, &normalize_key(key)).await?)
 }
 
-pub(super) async fn lookup_view(
+pub(crate) async fn lookup_view(
     s: &AppState,
     c: &Ctx,
     rec: &DossierRecord,

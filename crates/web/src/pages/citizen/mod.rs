@@ -38,6 +38,8 @@ mod papers;
 use flow::*;
 use lookup::*;
 pub use lookup::{LookupView, SupplementView, action_words, status_words};
+// The kiosk answers the same lookup on its own screen.
+pub(crate) use lookup::{find_by_key, lookup_view, split_scanned};
 use papers::*;
 
 /// Room for a 10 MB scan plus the form around it.

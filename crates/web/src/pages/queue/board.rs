@@ -36,7 +36,8 @@ pub(super) struct BoardPage {
     pub(super) counters: Vec<CounterView>,
     pub(super) recent: Vec<CallView>,
     pub(super) waiting: Vec<(i64, String, i64)>,
-    pub(super) last_seq: i64,
+    /// The feed's starting point: the last call and the counts shown.
+    pub(super) after: String,
     pub(super) clock: String,
 }
 
@@ -70,14 +71,15 @@ pub(super) async fn board(
                 .map(|r| r.number),
         })
         .collect();
+    let waiting = waiting_by_service(&services, &waiting);
     render(&BoardPage {
         unit,
         unit_name,
         latest: recent.first().map(CallView::from),
         counters,
         recent: recent.iter().take(8).map(CallView::from).collect(),
-        waiting: waiting_by_service(&services, &waiting),
-        last_seq,
+        after: format!("{last_seq}~{}", counts_mark(&waiting)),
+        waiting,
         clock: hhmm(now(&s)),
         c,
     })
@@ -95,15 +97,20 @@ pub(super) const HOLD: Duration = Duration::from_secs(25);
 pub(super) const GATHER: Duration = Duration::from_millis(50);
 
 /// The board's live feed as server-sent events: each call once, in order,
-/// with its sequence number as the event id.
+/// with its sequence number as the event id, and the waiting counts.
 ///
 /// Each answer holds the calls made after the board's last event id (sent
 /// by the browser as Last-Event-ID when it reconnects, or `?after=` the
-/// first time), waiting up to HOLD for the first one, then ends; the
-/// EventSource reconnects after `retry` and resumes exactly where it was.
+/// first time), waiting up to HOLD for the first one or for a change of
+/// the waiting line, then ends with the waiting counts; the EventSource
+/// reconnects after `retry` and resumes exactly where it was.
 /// Answers that end are what make every reconnect exercised all day, keep
 /// a server shutdown from waiting on open boards, and need no streaming
 /// body: long polling spoken in the event-stream format.
+///
+/// The counts' event id is `{last call}~{counts}`: a board reconnecting
+/// with counts that are no longer true (a ticket taken between two
+/// answers) gets the new ones at once instead of after HOLD.
 pub(super) async fn board_events(
     State(s): State<AppState>,
     Path(unit): Path<String>,
@@ -119,19 +126,40 @@ pub(super) async fn board_events(
     let resume = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<i64>().ok())
-        .or_else(|| q.after.as_deref().and_then(|a| a.trim().parse().ok()));
+        .map(Resume::parse)
+        .filter(|r| r.seq.is_some())
+        .or_else(|| q.after.as_deref().map(Resume::parse))
+        .unwrap_or_default();
     // Beyond the last call (a restored database): start from the last one.
-    let after = resume.map_or(last, |a| a.clamp(0, last));
+    let after = resume.seq.map_or(last, |a| a.clamp(0, last));
     let mut feed = queue.feed(&unit, after);
-    let mut out = String::from("retry: 500\n\n");
-    let first = tokio::select! {
-        n = tokio::time::timeout(HOLD, feed.next()) => n.ok(),
-        _ = tokio::signal::ctrl_c() => None,
+    // Watched before the counts are read, so no change falls between.
+    let mut changes = queue.watch_waiting(&unit);
+    let counts = waiting_counts(&s, &unit).await;
+    let stale = match (&resume.counts, &counts) {
+        (Some(seen), Some(now)) => *seen != counts_mark(now),
+        _ => false,
     };
-    match first {
-        Some(Ok(call)) => {
-            out.push_str(&call_event(&call));
+    let mut out = String::from("retry: 500\n\n");
+    if !stale {
+        let woke = tokio::select! {
+            // A call also changes the line: take the call first.
+            biased;
+            n = tokio::time::timeout(HOLD, feed.next()) => match n {
+                Ok(Ok(call)) => {
+                    out.push_str(&call_event(&call));
+                    true
+                }
+                Ok(Err(e)) => {
+                    tracing::warn!(error = %e, "board feed failed");
+                    false
+                }
+                Err(_) => false,
+            },
+            r = changes.changed() => r.is_ok(),
+            _ = tokio::signal::ctrl_c() => false,
+        };
+        if woke {
             while out.len() < 64 * 1024 {
                 match tokio::time::timeout(GATHER, feed.next()).await {
                     Ok(Ok(call)) => out.push_str(&call_event(&call)),
@@ -139,23 +167,14 @@ pub(super) async fn board_events(
                 }
             }
         }
-        Some(Err(e)) => tracing::warn!(error = %e, "board feed failed"),
-        None => {
-            let counts = match (
-                queue.services(&unit).await,
-                queue.tickets(&unit, today(&s), &WAITING).await,
-            ) {
-                (Ok(services), Ok(waiting)) => waiting_by_service(&services, &waiting),
-                _ => Vec::new(),
-            };
-            let data = serde_json::Value::Array(
-                counts
-                    .iter()
-                    .map(|(id, name, n)| serde_json::json!({"service": id, "name": name, "waiting": n}))
-                    .collect(),
-            );
-            out.push_str(&format!("event: waiting\ndata: {data}\n\n"));
-        }
+    }
+    let counts = if stale {
+        counts
+    } else {
+        waiting_counts(&s, &unit).await
+    };
+    if let Some(counts) = counts {
+        out.push_str(&waiting_event(feed.last_seq(), &counts));
     }
     let mut resp = out.into_response();
     let h = resp.headers_mut();
@@ -165,6 +184,66 @@ pub(super) async fn board_events(
     );
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(resp)
+}
+
+/// Where a board was: its last call and the counts it shows (`12~3.0.1`,
+/// or a bare `12` from a call event or the first `?after=`).
+#[derive(Default)]
+pub(super) struct Resume {
+    pub(super) seq: Option<i64>,
+    pub(super) counts: Option<String>,
+}
+
+impl Resume {
+    pub(super) fn parse(raw: &str) -> Resume {
+        let (seq, counts) = match raw.trim().split_once('~') {
+            Some((seq, counts)) => (seq, Some(counts.to_string())),
+            None => (raw.trim(), None),
+        };
+        Resume {
+            seq: seq.parse().ok(),
+            counts,
+        }
+    }
+}
+
+/// The waiting counts per active service, or None when they cannot be read
+/// (the board keeps what it shows).
+async fn waiting_counts(s: &AppState, unit: &str) -> Option<Vec<(i64, String, i64)>> {
+    let queue = s.store.queue();
+    match (
+        queue.services(unit).await,
+        queue.tickets(unit, today(s), &WAITING).await,
+    ) {
+        (Ok(services), Ok(waiting)) => Some(waiting_by_service(&services, &waiting)),
+        (Err(e), _) | (_, Err(e)) => {
+            tracing::warn!(error = %e, "board counts failed");
+            None
+        }
+    }
+}
+
+/// The counts as the event id carries them: "3.0.1", in the board's order.
+pub(super) fn counts_mark(counts: &[(i64, String, i64)]) -> String {
+    counts
+        .iter()
+        .map(|(_, _, n)| n.to_string())
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
+/// The waiting counts as a server-sent event.
+pub(super) fn waiting_event(last_seq: i64, counts: &[(i64, String, i64)]) -> String {
+    let data = serde_json::Value::Array(
+        counts
+            .iter()
+            .map(|(id, name, n)| serde_json::json!({"service": id, "name": name, "waiting": n}))
+            .collect(),
+    );
+    format!(
+        "id: {last_seq}~{}\nevent: waiting\ndata: {data}\n\n",
+        counts_mark(counts)
+    )
 }
 
 /// One call as a server-sent event (its data is JSON on one line).

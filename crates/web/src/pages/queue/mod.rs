@@ -4,9 +4,10 @@
 //! live feed of calls, online appointments and the queue's figures.
 //!
 //! Everything works without JavaScript except the live board, which then
-//! refreshes itself every few seconds. `static/board.js` listens to the
-//! server-sent events of `/bang/{unit}/su-kien` (reconnecting by itself and
-//! resuming after the last call it saw), chimes and says the call in
+//! refreshes itself every 15 seconds. `static/board.js` listens to the
+//! server-sent events of `/bang/{unit}/su-kien` (calls and waiting counts,
+//! reconnecting by itself and resuming after the last call and the counts
+//! it saw), chimes and says the call in
 //! Vietnamese when the browser has a vi-VN voice; `static/kiosk.js` prints
 //! the ticket on a kiosk set up to print.
 
@@ -33,6 +34,7 @@ use std::time::Duration;
 mod board;
 mod booking;
 mod kiosk;
+mod lookup;
 mod panel;
 mod setup;
 mod stats;
@@ -40,6 +42,7 @@ mod stats;
 use board::*;
 use booking::*;
 use kiosk::*;
+use lookup::*;
 use panel::*;
 use setup::*;
 use stats::*;
@@ -69,6 +72,10 @@ pub fn routes() -> Router<AppState> {
         .route("/kiosk/{unit}/ve/{token}", get(ticket_page))
         .route("/kiosk/{unit}/hen", post(check_in))
         .route("/kiosk/{unit}/the", post(read_card))
+        .route(
+            "/kiosk/{unit}/tra-cuu",
+            get(kiosk_lookup_page).post(kiosk_lookup),
+        )
         .route("/bang/{unit}", get(board))
         .route("/bang/{unit}/su-kien", get(board_events))
         .route("/can-bo/quay", get(panel).post(panel_post))
