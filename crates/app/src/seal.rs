@@ -65,6 +65,7 @@ pub async fn issue_organisation(
         &ca_row.cert_der,
         &organisation_name(&unit_row.name),
         &format!("to-chuc-{unit}"),
+        None,
         not_before,
         days,
     )

@@ -82,6 +82,7 @@ pub async fn issue(
     unit: &str,
     username: &str,
     by: &str,
+    title: Option<&str>,
     not_before: OffsetDateTime,
     days: u32,
 ) -> Result<SigningCert> {
@@ -121,6 +122,7 @@ pub async fn issue(
         &ca_row.cert_der,
         &user.full_name,
         &user.username,
+        title,
         not_before,
         days,
     )
@@ -337,10 +339,24 @@ async fn make_signature(
     let sealed = cert.sealed_key.clone();
     let (cert_der, ca_der) = (cert.cert_der.clone(), ca_row.cert_der.clone());
     let signer_name = user.full_name.clone();
+    // The stamp names the signer and their title as the certificate holds it.
+    let title = ca::parse(&cert.cert_der)
+        .map(|i| i.title)
+        .unwrap_or_default();
+    let signer_line = if title.is_empty() {
+        format!("Người ký: {signer_name}")
+    } else {
+        format!("Người ký: {signer_name}, {title}")
+    };
     let lines = [
-        format!("Van ban dien tu da ky so - {}", unit_name),
-        format!("Nguoi ky: {signer_name}; ho so {}", row.code),
-        "Xac minh tinh xac thuc tai:".to_string(),
+        format!("Văn bản điện tử đã ký số – {unit_name}"),
+        signer_line,
+        format!(
+            "Hồ sơ {} · ký lúc {}",
+            row.code,
+            motcua_domain::calendar::format_vn(now)
+        ),
+        "Xác minh tính xác thực tại:".to_string(),
     ];
     let signed = tokio::task::spawn_blocking(move || -> std::result::Result<Vec<u8>, SignError> {
         let key = keys::open(&sealed, &secret)?;

@@ -15,6 +15,7 @@ pub mod layout;
 pub mod pdf;
 pub mod register;
 pub mod result;
+pub mod stamp;
 mod words;
 
 pub use font::FontStyle;

@@ -172,7 +172,7 @@ pub async fn seed(store: &Store, now: OffsetDateTime) -> Result<String> {
             account(
                 &hash,
                 format!("lanhdao.{short}"),
-                "Lãnh đạo UBND",
+                "Nguyễn Văn Hùng",
                 vec![Role::Leader],
                 units.clone(),
             ),
@@ -492,6 +492,7 @@ pub async fn seed_signing(store: &Store, now: OffsetDateTime, base_url: &str) ->
             code,
             &format!("lanhdao.{short}"),
             "demo",
+            Some("Chủ tịch Ủy ban nhân dân"),
             now,
             motcua_app::signing::SIGNER_DAYS,
         )

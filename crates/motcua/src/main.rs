@@ -232,6 +232,9 @@ enum SigningCmd {
         /// Days the certificate is valid.
         #[arg(long, default_value_t = motcua_app::signing::SIGNER_DAYS)]
         days: u32,
+        /// The leader's title, named on the signature stamp ("Chủ tịch UBND xã Mỹ Hiệp").
+        #[arg(long, conflicts_with = "organisation")]
+        title: Option<String>,
     },
     /// Revoke a certificate (a unit CA or a signer's).
     Revoke {
@@ -997,12 +1000,17 @@ async fn signing(settings: &Settings, cmd: SigningCmd) -> Result<()> {
             );
         }
         SigningCmd::Issue {
-            unit, user, days, ..
+            unit,
+            user,
+            days,
+            title,
+            ..
         } => {
             let user = user.unwrap_or_default();
-            let c = motcua_app::signing::issue(&store, &unit, &user, by, now, days)
-                .await
-                .map_err(problem)?;
+            let c =
+                motcua_app::signing::issue(&store, &unit, &user, by, title.as_deref(), now, days)
+                    .await
+                    .map_err(problem)?;
             println!(
                 "Đã cấp chứng thư ký cho {} ({}), đơn vị {}: sê-ri {}, hiệu lực đến {}.",
                 c.subject,

@@ -23,6 +23,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         &unit_ca.cert_der,
         "Nguyễn Văn Lãnh",
         "lanhdao",
+        Some("Chủ tịch UBND xã Mỹ Hiệp"),
         now,
         730,
     )?;

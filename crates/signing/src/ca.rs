@@ -27,6 +27,8 @@ const CN: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.3");
 const C: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.6");
 const O: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.10");
 const OU: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.11");
+/// The holder's title ("Chủ tịch UBND xã"): the stamp names it beside the signer.
+const TITLE: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.12");
 
 /// A new certificate with its private key.
 pub struct Issued {
@@ -46,6 +48,8 @@ pub struct CertInfo {
     pub organization: String,
     /// Organizational unit: the unit code (CA) or the username (signer).
     pub org_unit: String,
+    /// The signer's title, when the certificate names one.
+    pub title: String,
     pub issuer: String,
     pub not_before: OffsetDateTime,
     pub not_after: OffsetDateTime,
@@ -244,6 +248,7 @@ pub fn issue(
     ca_cert_der: &[u8],
     full_name: &str,
     username: &str,
+    title: Option<&str>,
     not_before: OffsetDateTime,
     days: u32,
 ) -> Result<Issued> {
@@ -255,7 +260,12 @@ pub fn issue(
         ));
     }
     let unit_name = name_part(&ca_tbs.subject, O);
-    let subject = name(&[(C, "VN"), (O, &unit_name), (OU, username), (CN, full_name)])?;
+    let mut parts = vec![(C, "VN"), (O, unit_name.as_str()), (OU, username)];
+    if let Some(t) = title.map(str::trim).filter(|t| !t.is_empty()) {
+        parts.push((TITLE, t));
+    }
+    parts.push((CN, full_name));
+    let subject = name(&parts)?;
     build(
         ca_key,
         ca_tbs.subject.clone(),
@@ -281,6 +291,7 @@ pub fn info(cert: &Certificate) -> CertInfo {
         subject: name_part(&tbs.subject, CN),
         organization: name_part(&tbs.subject, O),
         org_unit: name_part(&tbs.subject, OU),
+        title: name_part(&tbs.subject, TITLE),
         issuer: name_part(&tbs.issuer, CN),
         not_before: from_cert_time(&tbs.validity.not_before),
         not_after: from_cert_time(&tbs.validity.not_after),
@@ -347,12 +358,15 @@ mod tests {
             &ca.cert_der,
             "Nguyễn Văn Lãnh",
             "lanhdao",
+            Some("Chủ tịch UBND xã Mỹ Hiệp"),
             now,
             730,
         )
         .expect("issue");
         assert!(!signer.info.is_ca);
         assert_eq!(signer.info.subject, "Nguyễn Văn Lãnh");
+        assert_eq!(signer.info.title, "Chủ tịch UBND xã Mỹ Hiệp");
+        assert_eq!(ca.info.title, "");
         assert_eq!(signer.info.organization, "Xã Mỹ Hiệp");
         assert_eq!(signer.serial.len(), 32);
         let c = Certificate::from_der(&signer.cert_der).expect("der");
@@ -362,6 +376,6 @@ mod tests {
         let other = new_ca("28261", "Phường Khác", now, 10).expect("ca");
         let other_cert = Certificate::from_der(&other.cert_der).expect("der");
         assert!(!issued_by(&c, &other_cert));
-        assert!(issue(&other.key, &ca.cert_der, "X", "x", now, 1).is_err());
+        assert!(issue(&other.key, &ca.cert_der, "X", "x", None, now, 1).is_err());
     }
 }

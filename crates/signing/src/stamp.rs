@@ -35,7 +35,7 @@ pub fn ascii(s: &str) -> String {
 const QR_SIZE: f64 = 64.0;
 const WIDTH: f64 = 360.0;
 
-fn stamp_content(url: &str, lines: &[&str]) -> Result<Vec<u8>> {
+fn stamp_content(url: &str, lines: &[Vec<u8>]) -> Result<Vec<u8>> {
     let code = qrcode::QrCode::new(url.as_bytes())
         .map_err(|e| SignError::Pdf(format!("không tạo được mã QR: {e}")))?;
     let w = code.width();
@@ -52,11 +52,83 @@ fn stamp_content(url: &str, lines: &[&str]) -> Result<Vec<u8>> {
         }
     }
     c.push_str("f\nBT /F1 7 Tf 72 54 Td 9 TL\n");
-    for l in lines.iter().chain(std::iter::once(&url)) {
-        c.push_str(&format!("({}) Tj T*\n", ascii(l)));
+    let mut out = c.into_bytes();
+    for l in lines {
+        // Glyph ids as a hex string: any byte value is safe there.
+        out.push(b'<');
+        for b in l {
+            out.extend_from_slice(format!("{b:02X}").as_bytes());
+        }
+        out.extend_from_slice(b"> Tj T*\n");
     }
-    c.push_str("ET\n");
-    Ok(c.into_bytes())
+    out.extend_from_slice(b"ET\n");
+    Ok(out)
+}
+
+/// The stamp's font objects (Type0 over a CIDFontType2 subset) in `up`;
+/// returns the Type0 font's object id.
+fn embed_font(up: &mut Update, t: &motcua_documents::stamp::SubsetText) -> u32 {
+    let (type0, cid, descriptor, file, cmap) =
+        (up.alloc(), up.alloc(), up.alloc(), up.alloc(), up.alloc());
+    let real = |v: f32| Obj::Real(format!("{v:.2}"));
+    let flate = || {
+        let mut d = Dict::new();
+        set(&mut d, "Filter", name("FlateDecode"));
+        d
+    };
+    up.put_stream(file, flate(), &t.font_file);
+    up.put_stream(cmap, flate(), &t.to_unicode);
+    let mut fd = Dict::new();
+    set(&mut fd, "Type", name("FontDescriptor"));
+    set(&mut fd, "FontName", name(&t.base_font));
+    // Serif (2) and non-symbolic (32).
+    set(&mut fd, "Flags", Obj::Int(34));
+    set(
+        &mut fd,
+        "FontBBox",
+        Obj::Array(t.bbox.iter().map(|v| real(*v)).collect()),
+    );
+    set(&mut fd, "ItalicAngle", Obj::Int(0));
+    set(&mut fd, "Ascent", real(t.ascent));
+    set(&mut fd, "Descent", real(t.descent));
+    set(&mut fd, "CapHeight", real(t.cap_height));
+    set(&mut fd, "StemV", Obj::Int(80));
+    set(&mut fd, "FontFile2", Obj::Ref(file, 0));
+    up.put(descriptor, 0, &Obj::Dict(fd));
+    let mut info = Dict::new();
+    set(&mut info, "Registry", Obj::Str(b"Adobe".to_vec()));
+    set(&mut info, "Ordering", Obj::Str(b"Identity".to_vec()));
+    set(&mut info, "Supplement", Obj::Int(0));
+    let mut cf = Dict::new();
+    set(&mut cf, "Type", name("Font"));
+    set(&mut cf, "Subtype", name("CIDFontType2"));
+    set(&mut cf, "BaseFont", name(&t.base_font));
+    set(&mut cf, "CIDSystemInfo", Obj::Dict(info));
+    set(&mut cf, "FontDescriptor", Obj::Ref(descriptor, 0));
+    set(&mut cf, "DW", Obj::Int(0));
+    set(
+        &mut cf,
+        "W",
+        Obj::Array(vec![
+            Obj::Int(0),
+            Obj::Array(t.widths.iter().map(|v| real(*v)).collect()),
+        ]),
+    );
+    set(&mut cf, "CIDToGIDMap", name("Identity"));
+    up.put(cid, 0, &Obj::Dict(cf));
+    let mut f = Dict::new();
+    set(&mut f, "Type", name("Font"));
+    set(&mut f, "Subtype", name("Type0"));
+    set(&mut f, "BaseFont", name(&t.base_font));
+    set(&mut f, "Encoding", name("Identity-H"));
+    set(
+        &mut f,
+        "DescendantFonts",
+        Obj::Array(vec![Obj::Ref(cid, 0)]),
+    );
+    set(&mut f, "ToUnicode", Obj::Ref(cmap, 0));
+    up.put(type0, 0, &Obj::Dict(f));
+    type0
 }
 
 /// Draw the stamp on the last page of `pdf`; returns the updated file.
@@ -93,13 +165,12 @@ pub fn stamp(pdf: &[u8], url: &str, lines: &[&str]) -> Result<Vec<u8>> {
     let key = format!("MotcuaStamp{form}");
     set(&mut xobjects, &key, Obj::Ref(form, 0));
     set(&mut resources, "XObject", Obj::Dict(xobjects));
-    let mut font = Dict::new();
-    set(&mut font, "Type", name("Font"));
-    set(&mut font, "Subtype", name("Type1"));
-    set(&mut font, "BaseFont", name("Helvetica"));
-    set(&mut font, "Encoding", name("WinAnsiEncoding"));
+    let all: Vec<&str> = lines.iter().copied().chain(std::iter::once(url)).collect();
+    let text = motcua_documents::stamp::subset_text(&all)
+        .map_err(|e| SignError::Pdf(format!("không nhúng được phông chữ: {e}")))?;
+    let font = embed_font(&mut up, &text);
     let mut fonts = Dict::new();
-    set(&mut fonts, "F1", Obj::Dict(font));
+    set(&mut fonts, "F1", Obj::Ref(font, 0));
     let mut form_res = Dict::new();
     set(&mut form_res, "Font", Obj::Dict(fonts));
     let mut form_dict = Dict::new();
@@ -116,7 +187,7 @@ pub fn stamp(pdf: &[u8], url: &str, lines: &[&str]) -> Result<Vec<u8>> {
         ]),
     );
     set(&mut form_dict, "Resources", Obj::Dict(form_res));
-    up.put_stream(form, form_dict, &stamp_content(url, lines)?);
+    up.put_stream(form, form_dict, &stamp_content(url, &text.lines)?);
     up.put_stream(open, Dict::new(), b"q");
     let draw = format!(
         "Q q 1 0 0 1 {:.2} {:.2} cm /{key} Do Q",

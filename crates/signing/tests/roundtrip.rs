@@ -20,6 +20,7 @@ fn unit(code: &str, now: OffsetDateTime) -> Unit {
         &ca.cert_der,
         "Nguyễn Văn Lãnh",
         "lanhdao",
+        Some("Chủ tịch UBND xã Mỹ Hiệp"),
         now - Duration::days(1),
         730,
     )
@@ -229,6 +230,7 @@ fn expired_certificate_is_shown_as_expired() {
         &ca.cert_der,
         "Nguyễn Văn Lãnh",
         "lanhdao",
+        None,
         now - Duration::days(400),
         30,
     )

@@ -273,9 +273,17 @@ async fn attach_sign_download_and_verify_with_authorization() {
             motcua_app::signing::create_ca(&store, unit, "admin", now)
                 .await
                 .expect("ca");
-            motcua_app::signing::issue(&store, unit, who, "admin", now, 30)
-                .await
-                .expect("issue");
+            motcua_app::signing::issue(
+                &store,
+                unit,
+                who,
+                "admin",
+                Some("Chủ tịch UBND xã"),
+                now,
+                30,
+            )
+            .await
+            .expect("issue");
         }
 
         let env = start(&store).await;
@@ -475,9 +483,7 @@ async fn attach_sign_download_and_verify_with_authorization() {
         assert_eq!(r.content_type, "application/pdf");
         let signed = r.body.clone();
         assert!(
-            signed
-                .windows(verify_path.len())
-                .any(|w| w == verify_path.as_bytes()),
+            flat(&pdf_text(&signed)).contains(verify_path.as_str()),
             "the stamp names the verification page"
         );
         let api = env
@@ -628,9 +634,17 @@ async fn a_result_drafted_from_the_dossier_is_signed_and_reads_in_vietnamese() {
         motcua_app::signing::create_ca(&store, UNIT, "admin", now)
             .await
             .expect("ca");
-        motcua_app::signing::issue(&store, UNIT, "lanhdao", "admin", now, 30)
-            .await
-            .expect("issue");
+        motcua_app::signing::issue(
+            &store,
+            UNIT,
+            "lanhdao",
+            "admin",
+            Some("Chủ tịch UBND xã"),
+            now,
+            30,
+        )
+        .await
+        .expect("issue");
         let env = start(&store).await;
         let rec = counter_dossier(&store, &receptionist, now).await;
         let code = rec.row.code.clone();
@@ -875,9 +889,17 @@ async fn a_leader_signs_and_approves_in_one_step_behind_their_password() {
         motcua_app::signing::create_ca(&store, UNIT, "admin", now)
             .await
             .expect("ca");
-        motcua_app::signing::issue(&store, UNIT, "lanhdao", "admin", now, 30)
-            .await
-            .expect("issue");
+        motcua_app::signing::issue(
+            &store,
+            UNIT,
+            "lanhdao",
+            "admin",
+            Some("Chủ tịch UBND xã"),
+            now,
+            30,
+        )
+        .await
+        .expect("issue");
         let env = start(&store).await;
         let form = "application/x-www-form-urlencoded";
         let s_cookie = env.login("chuyenvien").await;
@@ -987,5 +1009,14 @@ async fn a_leader_signs_and_approves_in_one_step_behind_their_password() {
             .await
             .expect("verify");
         assert_eq!(report.verdict, motcua_signing::verify::Verdict::Valid);
+        // The stamp is drawn in Vietnamese and names the signer and title.
+        let text = flat(&pdf_text(&signed.body));
+        for want in [
+            "Văn bản điện tử đã ký số – Xã Mỹ Hiệp",
+            "Người ký: Nguyễn Văn Lãnh, Chủ tịch UBND xã",
+            "Xác minh tính xác thực tại:",
+        ] {
+            assert!(text.contains(want), "{want} missing in:\n{text}");
+        }
     }
 }
