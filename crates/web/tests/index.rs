@@ -6,9 +6,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test may stop at what it did not expect
 
+use motcua_app::clock::ManualClock;
 use motcua_domain::dossier::ApplicantInput;
 use motcua_domain::lifecycle::{Action, Channel, Role};
-use motcua_store::testing::{databases, open_seeded};
+use motcua_store::testing::{TestDb, databases, open_seeded};
 use motcua_store::{ActionRequest, Actor, DocumentRef, NewDossier, NewUser, Store, User};
 use motcua_web::AppState;
 use reqwest::header::{CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
@@ -263,9 +264,41 @@ fn table_cells(html: &str, id: &str) -> Vec<Vec<String>> {
         .collect()
 }
 
-/// The first sheet of an XLSX as rows of cell texts (shared strings looked
-/// up, numbers as written), header row first like `csv_rows`.
-fn xlsx_rows(bytes: &[u8]) -> Vec<Vec<String>> {
+/// A cell of an XLSX sheet: a numeric cell (no `t` attribute, or `t="n"`) or text.
+#[derive(Debug, Clone, PartialEq)]
+enum XCell {
+    Num(f64),
+    Text(String),
+}
+
+/// The figure a screen cell shows ("13,33", "66,67 %", "2"), as the
+/// spreadsheet should hold it (percentages as fractions).
+fn screen_number(text: &str) -> f64 {
+    let (t, scale) = match text.strip_suffix(" %") {
+        Some(t) => (t, 100.0),
+        None => (text, 1.0),
+    };
+    t.replace(',', ".").parse::<f64>().expect(text) / scale
+}
+
+/// The XLSX rows hold the screen's cells: the same texts, and the same
+/// figures as numbers wherever the sheet has a number.
+fn assert_same_cells(sheet: &[Vec<XCell>], screen: &[Vec<String>]) {
+    assert_eq!(sheet.len(), screen.len(), "{sheet:?}");
+    for (x, h) in sheet.iter().zip(screen) {
+        assert_eq!(x.len(), h.len(), "{x:?} / {h:?}");
+        for (xc, hc) in x.iter().zip(h) {
+            match xc {
+                XCell::Num(v) => assert!((v - screen_number(hc)).abs() < 1e-9, "{v} / {hc}"),
+                XCell::Text(t) => assert_eq!(t, hc),
+            }
+        }
+    }
+}
+
+/// The first sheet of an XLSX, read from its XML: shared strings looked up,
+/// numeric cells as numbers; header row first like `csv_rows`.
+fn xlsx_rows(bytes: &[u8]) -> Vec<Vec<XCell>> {
     use std::io::Read;
     let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("an XLSX is a zip");
     let mut part = |name: &str| {
@@ -293,7 +326,7 @@ fn xlsx_rows(bytes: &[u8]) -> Vec<Vec<String>> {
         })
         .collect();
     let sheet = part("xl/worksheets/sheet1.xml");
-    let mut rows: Vec<Vec<String>> = Vec::new();
+    let mut rows: Vec<Vec<XCell>> = Vec::new();
     for row in sheet.split("<row ").skip(1) {
         let row = &row[..row.find("</row>").unwrap_or(row.len())];
         let mut cells = Vec::new();
@@ -303,13 +336,27 @@ fn xlsx_rows(bytes: &[u8]) -> Vec<Vec<String>> {
                 .find("<v>")
                 .map(|i| &cell[i + 3..i + 3 + cell[i + 3..].find("</v>").expect("</v>")])
                 .unwrap_or("");
+            // Empty cells are not written: place each by its reference ("E2").
+            let at = head.find("r=\"").expect("cell reference") + 3;
+            let col = head[at..]
+                .chars()
+                .take_while(char::is_ascii_uppercase)
+                .fold(0usize, |n, ch| n * 26 + (ch as usize - 'A' as usize + 1))
+                - 1;
+            cells.resize(col, XCell::Text(String::new()));
             cells.push(if head.contains("t=\"s\"") {
-                strings[value.parse::<usize>().expect("string index")].clone()
+                XCell::Text(strings[value.parse::<usize>().expect("string index")].clone())
+            } else if head.contains(" t=\"") && !head.contains("t=\"n\"") {
+                XCell::Text(unescape(value))
             } else {
-                value.to_string()
+                XCell::Num(value.parse().expect("a numeric cell holds a number"))
             });
         }
         rows.push(cells);
+    }
+    let width = rows.iter().map(Vec::len).max().unwrap_or(0);
+    for r in &mut rows {
+        r.resize(width, XCell::Text(String::new()));
     }
     rows
 }
@@ -338,104 +385,129 @@ fn csv_rows(text: &str) -> Vec<Vec<String>> {
     rows
 }
 
-#[tokio::test]
-async fn ranking_drill_down_exports_rating_and_feedback() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    for db in databases(dir.path()).await.expect("dbs") {
-        let store = open_seeded(&db).await.expect("store");
-        let people = vec![
-            (
-                Role::Receptionist,
-                add_user(
-                    &store,
-                    "tiepnhan.myhiep",
-                    vec![Role::Receptionist],
-                    &[UNIT],
-                    None,
-                )
-                .await,
-            ),
-            (
-                Role::Specialist,
-                add_user(
-                    &store,
-                    "chuyenvien.myhiep",
-                    vec![Role::Specialist],
-                    &[UNIT],
-                    None,
-                )
-                .await,
-            ),
-            (
-                Role::Leader,
-                add_user(&store, "lanhdao.myhiep", vec![Role::Leader], &[UNIT], None).await,
-            ),
-        ];
-        add_user(
-            &store,
-            "tiepnhan.mytho",
-            vec![Role::Receptionist],
-            &[OTHER_UNIT],
-            None,
-        )
-        .await;
-        add_user(
-            &store,
-            "giamsat.dongthap",
-            vec![Role::ProvinceSupervisor],
-            &[],
-            Some("82"),
-        )
-        .await;
-        // March 2026: two on time (one returned, to be rated), one late (due Thursday 5th 09:00).
-        let (on_time, on_time_key) = settled(
-            &store,
-            &people,
-            datetime!(2026-03-02 09:00 +7),
-            datetime!(2026-03-04 10:00 +7),
-            true,
-        )
-        .await;
-        let (on_time2, _) = settled(
-            &store,
-            &people,
-            datetime!(2026-03-09 09:00 +7),
-            datetime!(2026-03-10 10:00 +7),
-            false,
-        )
-        .await;
-        let (late, late_key) = settled(
-            &store,
-            &people,
-            datetime!(2026-03-02 09:00 +7),
-            datetime!(2026-03-06 10:00 +7),
-            false,
-        )
-        .await;
+/// What every test starts from: three dossiers of March 2026 in UNIT (two
+/// on time, one late), the unit's staff, another unit's receptionist and the
+/// province's supervisor, served over HTTP on a clock standing at `now`.
+struct Fixture {
+    env: Env,
+    on_time: (String, String),
+    on_time2: String,
+    late: (String, String),
+}
 
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let base = format!("http://{}", listener.local_addr().expect("addr"));
-        let (stop, stopped) = oneshot::channel::<()>();
-        tokio::spawn(motcua_web::serve(
-            listener,
-            AppState::new(store.clone()),
-            async move {
-                let _ = stopped.await;
-            },
-        ));
-        let http = reqwest::Client::builder()
-            .no_proxy()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("client");
-        let env = Env {
+/// Mid-March 2026: March is the month in progress.
+const NOW: OffsetDateTime = datetime!(2026-03-20 10:00 +7);
+
+async fn start(db: &TestDb, now: OffsetDateTime) -> Fixture {
+    let store = open_seeded(db).await.expect("store");
+    let people = vec![
+        (
+            Role::Receptionist,
+            add_user(
+                &store,
+                "tiepnhan.myhiep",
+                vec![Role::Receptionist],
+                &[UNIT],
+                None,
+            )
+            .await,
+        ),
+        (
+            Role::Specialist,
+            add_user(
+                &store,
+                "chuyenvien.myhiep",
+                vec![Role::Specialist],
+                &[UNIT],
+                None,
+            )
+            .await,
+        ),
+        (
+            Role::Leader,
+            add_user(&store, "lanhdao.myhiep", vec![Role::Leader], &[UNIT], None).await,
+        ),
+    ];
+    add_user(
+        &store,
+        "tiepnhan.mytho",
+        vec![Role::Receptionist],
+        &[OTHER_UNIT],
+        None,
+    )
+    .await;
+    add_user(
+        &store,
+        "giamsat.dongthap",
+        vec![Role::ProvinceSupervisor],
+        &[],
+        Some("82"),
+    )
+    .await;
+    // March 2026: two on time (one returned, to be rated), one late (due Thursday 5th 09:00).
+    let on_time = settled(
+        &store,
+        &people,
+        datetime!(2026-03-02 09:00 +7),
+        datetime!(2026-03-04 10:00 +7),
+        true,
+    )
+    .await;
+    let (on_time2, _) = settled(
+        &store,
+        &people,
+        datetime!(2026-03-09 09:00 +7),
+        datetime!(2026-03-10 10:00 +7),
+        false,
+    )
+    .await;
+    let late = settled(
+        &store,
+        &people,
+        datetime!(2026-03-02 09:00 +7),
+        datetime!(2026-03-06 10:00 +7),
+        false,
+    )
+    .await;
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let (stop, stopped) = oneshot::channel::<()>();
+    let mut state = AppState::new(store.clone());
+    state.clock = std::sync::Arc::new(ManualClock::new(now));
+    tokio::spawn(motcua_web::serve(listener, state, async move {
+        let _ = stopped.await;
+    }));
+    let http = reqwest::Client::builder()
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    Fixture {
+        env: Env {
             store,
             base,
             http,
             _stop: stop,
-        };
+        },
+        on_time,
+        on_time2,
+        late,
+    }
+}
+
+#[tokio::test]
+async fn ranking_drill_down_exports_rating_and_feedback() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for db in databases(dir.path()).await.expect("dbs") {
+        let Fixture {
+            env,
+            on_time: (on_time, on_time_key),
+            on_time2,
+            late: (late, late_key),
+        } = start(&db, NOW).await;
 
         let sup = env.login("giamsat.dongthap").await;
         let r = env.get("/giam-sat/chi-so?ky=2026-03", Some(&sup)).await;
@@ -482,8 +554,21 @@ async fn ranking_drill_down_exports_rating_and_feedback() {
             .await;
         assert_eq!(xlsx.status, 200);
         assert!(xlsx.body.starts_with(b"PK"), "an XLSX is a zip");
-        // XLSX export: the same cells too, whole numbers stored as numbers.
-        assert_eq!(xlsx_rows(&xlsx.body), rows);
+        // XLSX export: the same cells, and every figure a numeric cell a
+        // spreadsheet can add up (not the text "13,33"); codes stay text.
+        let sheet = xlsx_rows(&xlsx.body);
+        assert_same_cells(&sheet, &rows);
+        let mine_x = sheet
+            .iter()
+            .find(|r| r.get(1) == Some(&XCell::Text(UNIT.into())))
+            .expect("unit row in the sheet");
+        assert!(matches!(mine_x[0], XCell::Num(_)), "rank: {mine_x:?}");
+        assert_eq!(mine_x[4], XCell::Num(13.33), "{mine_x:?}");
+        assert_eq!(mine_x[5], XCell::Num(2.0), "{mine_x:?}");
+        assert!(
+            mine_x[3..].iter().all(|c| matches!(c, XCell::Num(_))),
+            "every score is a number: {mine_x:?}"
+        );
         assert!(html.contains("<svg"), "trend chart drawn server-side");
 
         // The unit page and its drill-down: exactly the late dossier behind the lost points.
@@ -506,6 +591,25 @@ async fn ranking_drill_down_exports_rating_and_feedback() {
             )
             .await;
         assert_eq!(csv_rows(&csv.text()), ind);
+        let xlsx = env
+            .get(
+                &format!("/giam-sat/chi-so/{UNIT}?ky=2026-03&bang=chi-so&xuat=xlsx"),
+                Some(&rec),
+            )
+            .await;
+        let sheet = xlsx_rows(&xlsx.body);
+        assert_same_cells(&sheet, &ind);
+        let x21 = sheet
+            .iter()
+            .find(|r| r[0] == XCell::Text("2.1".into()))
+            .expect("2.1 in the sheet");
+        // Counts, the rate (a fraction shown as a percentage) and the points.
+        assert_eq!(x21[3..5], [XCell::Num(2.0), XCell::Num(3.0)]);
+        assert!(
+            matches!(x21[5], XCell::Num(r) if (r - 0.6667).abs() < 1e-9),
+            "{x21:?}"
+        );
+        assert_eq!(x21[6], XCell::Num(13.33));
         let drill = env
             .get(
                 &format!("/giam-sat/chi-so/{UNIT}/ho-so?ky=2026-03&loai=qua-han"),

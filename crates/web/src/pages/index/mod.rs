@@ -48,17 +48,32 @@ pub fn routes() -> Router<AppState> {
 
 // ---- tables, exports and charts ------------------------------------------------
 
-/// A cell as shown; `href` makes it a link on the screen (not in exports).
+/// A cell as shown; `href` makes it a link on the screen (not in exports);
+/// `num` is the figure behind the text, so exports write a number a
+/// spreadsheet can add up, not the text with its decimal comma.
 #[derive(Debug, Clone)]
 pub struct Cell {
     pub text: String,
     pub href: Option<String>,
+    pub num: Option<Num>,
+}
+
+/// A figure, kept as integers so the screen, the sort and the export agree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Num {
+    /// A count or a rank.
+    Whole(i64),
+    /// Points in hundredths (1334 is 13,34 points).
+    Points(i64),
+    /// A rate in hundredths of a percent (9523 is 95,23 %).
+    Rate(i64),
 }
 
 fn cell(text: impl Into<String>) -> Cell {
     Cell {
         text: text.into(),
         href: None,
+        num: None,
     }
 }
 
@@ -66,6 +81,28 @@ fn link(text: impl Into<String>, href: String) -> Cell {
     Cell {
         text: text.into(),
         href: Some(href),
+        num: None,
+    }
+}
+
+fn count(n: i64) -> Cell {
+    Cell {
+        num: Some(Num::Whole(n)),
+        ..cell(n.to_string())
+    }
+}
+
+fn points(x100: i64) -> Cell {
+    Cell {
+        num: Some(Num::Points(x100)),
+        ..cell(idx::fmt_points(x100))
+    }
+}
+
+fn rate(x100: i64) -> Cell {
+    Cell {
+        num: Some(Num::Rate(x100)),
+        ..cell(idx::fmt_rate(x100))
     }
 }
 
@@ -96,25 +133,31 @@ pub fn to_csv(t: &Table) -> String {
     out
 }
 
-/// XLSX: whole numbers as numbers, everything else as the text on the screen.
+/// XLSX: figures as numeric cells (points with two decimals, rates as
+/// percentages), everything else as the text on the screen.
 pub fn to_xlsx(t: &Table) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    use rust_xlsxwriter::Format;
     let mut book = rust_xlsxwriter::Workbook::new();
     let sheet = book.add_worksheet();
-    let bold = rust_xlsxwriter::Format::new().set_bold();
+    let bold = Format::new().set_bold();
+    let two = Format::new().set_num_format("0.00");
+    let pct = Format::new().set_num_format("0.00%");
     for (c, h) in t.headers.iter().enumerate() {
         sheet.write_string_with_format(0, c as u16, h, &bold)?;
     }
     for (r, row) in t.rows.iter().enumerate() {
         for (c, v) in row.iter().enumerate() {
             let (r, c) = (r as u32 + 1, c as u16);
-            match v.text.parse::<i64>() {
-                Ok(n) if !v.text.starts_with('0') || v.text == "0" => {
-                    sheet.write_number(r, c, n as f64)?;
+            match v.num {
+                Some(Num::Whole(n)) => sheet.write_number(r, c, n as f64)?,
+                Some(Num::Points(x)) => {
+                    sheet.write_number_with_format(r, c, x as f64 / 100.0, &two)?
                 }
-                _ => {
-                    sheet.write_string(r, c, &v.text)?;
+                Some(Num::Rate(x)) => {
+                    sheet.write_number_with_format(r, c, x as f64 / 10_000.0, &pct)?
                 }
-            }
+                None => sheet.write_string(r, c, &v.text)?,
+            };
         }
     }
     book.save_to_buffer()

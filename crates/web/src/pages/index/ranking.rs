@@ -36,7 +36,7 @@ pub(super) fn ranking_table(rows: &[RankedUnit], period: &Period) -> Table {
             .iter()
             .map(|r| {
                 let mut row = vec![
-                    cell(r.rank.to_string()),
+                    count(r.rank as i64),
                     cell(r.unit.code.clone()),
                     link(
                         r.unit.name.clone(),
@@ -47,8 +47,8 @@ pub(super) fn ranking_table(rows: &[RankedUnit], period: &Period) -> Table {
                         ),
                     ),
                 ];
-                row.extend(r.card.groups_x100.iter().map(|g| cell(idx::fmt_points(*g))));
-                row.push(cell(idx::fmt_points(r.card.total_x100)));
+                row.extend(r.card.groups_x100.iter().map(|g| points(*g)));
+                row.push(points(r.card.total_x100));
                 row
             })
             .collect(),
@@ -108,8 +108,8 @@ pub(super) fn trend_table(rows: &[(Period, [i64; 6], i64)], title: String) -> Ta
             .iter()
             .map(|(p, g, t)| {
                 let mut row = vec![cell(p.label_vi())];
-                row.extend(g.iter().map(|v| cell(idx::fmt_points(*v))));
-                row.push(cell(idx::fmt_points(*t)));
+                row.extend(g.iter().map(|v| points(*v)));
+                row.push(points(*t));
                 row
             })
             .collect(),

@@ -44,20 +44,14 @@ pub(super) fn indicator_table(unit: &str, period: &Period, card: &idx::Scorecard
             .iter()
             .map(|i| {
                 let (num, den, state) = match i.value {
-                    Value::NoData => (String::new(), String::new(), "Không có dữ liệu".to_string()),
-                    Value::Ratio { denominator: 0, .. } => {
-                        ("0".into(), "0".into(), "Không phát sinh".to_string())
-                    }
+                    Value::NoData => (cell(""), cell(""), "Không có dữ liệu"),
+                    Value::Ratio { denominator: 0, .. } => (count(0), count(0), "Không phát sinh"),
                     Value::Ratio {
                         numerator,
                         denominator,
-                    } => (
-                        numerator.to_string(),
-                        denominator.to_string(),
-                        String::new(),
-                    ),
+                    } => (count(numerator), count(denominator), ""),
                 };
-                let note = [state.as_str(), i.assumption.unwrap_or("")]
+                let note = [state, i.assumption.unwrap_or("")]
                     .iter()
                     .filter(|s| !s.is_empty())
                     .copied()
@@ -79,11 +73,11 @@ pub(super) fn indicator_table(unit: &str, period: &Period, card: &idx::Scorecard
                     cell(i.code),
                     name,
                     cell(i.group.label_vi()),
-                    cell(num),
-                    cell(den),
-                    cell(i.rate_x100().map(idx::fmt_rate).unwrap_or_default()),
-                    cell(idx::fmt_points(i.points_x100)),
-                    cell(idx::fmt_points(i.max_x100)),
+                    num,
+                    den,
+                    i.rate_x100().map_or_else(|| cell(""), rate),
+                    points(i.points_x100),
+                    points(i.max_x100),
                     cell(i.formula_vi),
                     cell(note),
                 ]
@@ -99,16 +93,12 @@ pub(super) fn groups_table(card: &idx::Scorecard) -> Table {
         .map(|(g, p)| {
             vec![
                 cell(format!("{}. {}", g.number(), g.label_vi())),
-                cell(idx::fmt_points(p)),
-                cell(idx::fmt_points(g.max_x100())),
+                points(p),
+                points(g.max_x100()),
             ]
         })
         .collect();
-    rows.push(vec![
-        cell("Tổng"),
-        cell(idx::fmt_points(card.total_x100)),
-        cell("100,00"),
-    ]);
+    rows.push(vec![cell("Tổng"), points(card.total_x100), points(10_000)]);
     Table {
         id: "nhom",
         title: "Điểm theo nhóm".into(),
@@ -137,11 +127,11 @@ pub(super) fn officer_table(rows: &[motcua_store::index::OfficerStats]) -> Table
             .map(|o| {
                 vec![
                     cell(o.username.clone()),
-                    cell(o.actions.to_string()),
-                    cell(o.received.to_string()),
-                    cell(o.settled.to_string()),
-                    cell(o.settled_on_time.to_string()),
-                    cell(o.avg_step_minutes.to_string()),
+                    count(o.actions),
+                    count(o.received),
+                    count(o.settled),
+                    count(o.settled_on_time),
+                    count(o.avg_step_minutes),
                 ]
             })
             .collect(),
