@@ -861,3 +861,47 @@ async fn ranking_drill_down_exports_rating_and_feedback() {
         );
     }
 }
+
+#[tokio::test]
+async fn the_month_in_progress_is_marked_and_months_to_come_are_not_scored() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for db in databases(dir.path()).await.expect("dbs") {
+        let f = start(&db, NOW).await;
+        let sup = f.env.login("giamsat.dongthap").await;
+        let note = "(tháng đang diễn ra, số liệu đến ngày 20/03/2026)";
+        // The year so far: January to March, March marked as running.
+        let year = f.env.get("/giam-sat/chi-so?ky=2026", Some(&sup)).await;
+        assert_eq!(year.status, 200, "{}", year.text());
+        let html = year.text();
+        let trend = table_cells(&html, "xu-huong");
+        let months: Vec<&str> = trend[1..].iter().map(|r| r[0].as_str()).collect();
+        assert_eq!(
+            months,
+            [
+                "tháng 1/2026",
+                "tháng 2/2026",
+                &format!("tháng 3/2026 {note}")
+            ]
+        );
+        assert!(html.contains("id=\"partial\""), "the year is not over");
+        assert!(html.contains("id=\"partial-month\""), "{html}");
+        assert!(
+            html.contains(">3/26*<"),
+            "the running month's bar is starred"
+        );
+        // A month gone by is not marked.
+        let feb = f
+            .env
+            .get(&format!("/giam-sat/chi-so/{UNIT}?ky=2026-02"), Some(&sup))
+            .await
+            .text();
+        assert!(!feb.contains("đang diễn ra"), "{feb}");
+        let mar = f
+            .env
+            .get(&format!("/giam-sat/chi-so/{UNIT}?ky=2026-03"), Some(&sup))
+            .await
+            .text();
+        assert!(mar.contains("số liệu đến ngày 20/03/2026"), "{mar}");
+        assert!(table_cells(&mar, "xu-huong")[1][0].ends_with(note));
+    }
+}

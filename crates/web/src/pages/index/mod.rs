@@ -16,7 +16,7 @@ use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use axum::{Extension, Router};
 use motcua_domain::Problem;
-use motcua_domain::calendar::{OffsetDateTime, VN_OFFSET};
+use motcua_domain::calendar::{Date, OffsetDateTime, VN_OFFSET};
 use motcua_domain::index::{self as idx, Group, Period, Value};
 use motcua_store::User;
 use motcua_store::index::{Drill, RankedUnit, ranking};
@@ -247,6 +247,35 @@ struct IndexQuery {
 
 fn now(s: &AppState) -> OffsetDateTime {
     s.now()
+}
+
+/// Today in Vietnam, from the injected clock.
+fn today(s: &AppState) -> Date {
+    s.now().to_offset(VN_OFFSET).date()
+}
+
+/// Whether the figures shown are of a period not over yet: the chosen
+/// period, and the month of the trend that is still running.
+pub(super) struct Progress {
+    /// "dd/mm/yyyy": the figures count up to this day.
+    today: String,
+    period: bool,
+    /// The label of the trend's month in progress ("tháng 3/2026").
+    month: Option<String>,
+}
+
+impl Progress {
+    fn of(period: &Period, today: Date) -> Self {
+        Progress {
+            today: idx::fmt_date(today),
+            period: period.in_progress(today),
+            month: period
+                .months_until(today)
+                .into_iter()
+                .find(|m| m.in_progress(today))
+                .map(|m| m.label_vi()),
+        }
+    }
 }
 
 use super::sign_in;

@@ -15,6 +15,7 @@ pub(super) struct RankingPage {
     periods: Vec<(String, String, bool)>,
     tables: Vec<Table>,
     chart: String,
+    progress: Progress,
     notes: Vec<Note>,
     export_base: String,
     form_action: String,
@@ -64,7 +65,7 @@ pub(super) async fn monthly(
     period: &Period,
 ) -> Result<Vec<(Period, [i64; 6], i64)>, PageError> {
     let mut out = Vec::new();
-    for m in period.months() {
+    for m in period.months_until(today(s)) {
         let tallies = s.store.index_tallies(province, unit, m).await?;
         let n = units.max(1) as i64;
         let mut groups = [0i64; 6];
@@ -96,7 +97,7 @@ pub(super) async fn monthly(
     Ok(out)
 }
 
-pub(super) fn trend_table(rows: &[(Period, [i64; 6], i64)], title: String) -> Table {
+pub(super) fn trend_table(rows: &[(Period, [i64; 6], i64)], title: String, today: Date) -> Table {
     let mut headers = vec!["Kỳ".to_string()];
     headers.extend(group_headers());
     headers.push("Tổng điểm (100)".into());
@@ -107,7 +108,11 @@ pub(super) fn trend_table(rows: &[(Period, [i64; 6], i64)], title: String) -> Ta
         rows: rows
             .iter()
             .map(|(p, g, t)| {
-                let mut row = vec![cell(p.label_vi())];
+                let label = match p.progress_note_vi(today) {
+                    Some(note) => format!("{} {note}", p.label_vi()),
+                    None => p.label_vi(),
+                };
+                let mut row = vec![cell(label)];
                 row.extend(g.iter().map(|v| points(*v)));
                 row.push(points(*t));
                 row
@@ -116,12 +121,14 @@ pub(super) fn trend_table(rows: &[(Period, [i64; 6], i64)], title: String) -> Ta
     }
 }
 
-pub(super) fn chart_of(rows: &[(Period, [i64; 6], i64)], title: &str) -> String {
+/// The month in progress gets a star, explained under the chart.
+pub(super) fn chart_of(rows: &[(Period, [i64; 6], i64)], title: &str, today: Date) -> String {
     let bars: Vec<(String, i64)> = rows
         .iter()
         .map(|(p, _, t)| {
+            let star = if p.in_progress(today) { "*" } else { "" };
             (
-                format!("{}/{}", u8::from(p.from.month()), p.from.year() % 100),
+                format!("{}/{}{star}", u8::from(p.from.month()), p.from.year() % 100),
                 *t,
             )
         })
@@ -169,8 +176,13 @@ pub(super) async fn ranking_page(
     let rows = ranking(&s.store, &province, period).await?;
     let main = ranking_table(&rows, &period);
     let trend_rows = monthly(&s, Some(&province), None, rows.len(), &period).await?;
-    let chart = chart_of(&trend_rows, "Điểm trung bình của các đơn vị theo tháng");
-    let trend = trend_table(&trend_rows, "Điểm trung bình theo tháng".into());
+    let day = today(&s);
+    let chart = chart_of(
+        &trend_rows,
+        "Điểm trung bình của các đơn vị theo tháng",
+        day,
+    );
+    let trend = trend_table(&trend_rows, "Điểm trung bình theo tháng".into(), day);
     if let Some(f) = q.xuat.as_deref() {
         let t = if q.bang.as_deref() == Some("xu-huong") {
             &trend
@@ -197,6 +209,7 @@ pub(super) async fn ranking_page(
         periods: period_choices(&period, s.now()),
         tables: vec![main, trend],
         chart,
+        progress: Progress::of(&period, day),
         notes: notes(),
         c,
     })

@@ -17,6 +17,7 @@ pub(super) struct UnitPage {
     rank: Option<(usize, usize)>,
     tables: Vec<Table>,
     chart: String,
+    progress: Progress,
     notes: Vec<Note>,
     export_base: String,
     form_action: String,
@@ -172,11 +173,12 @@ pub(super) async fn unit_page(
         .find(|r| r.unit.code == unit)
         .map(|r| (r.rank, ranked.len()));
     let trend_rows = monthly(&s, None, Some(&unit), 1, &period).await?;
+    let day = today(&s);
     let officers = s.store.officer_stats(&unit, period).await?;
     let tables = vec![
         groups_table(&card),
         indicator_table(&unit, &period, &card),
-        trend_table(&trend_rows, "Điểm theo tháng".into()),
+        trend_table(&trend_rows, "Điểm theo tháng".into(), day),
         officer_table(&officers),
     ];
     if let Some(f) = q.xuat.as_deref() {
@@ -199,7 +201,8 @@ pub(super) async fn unit_page(
         periods: period_choices(&period, s.now()),
         total: idx::fmt_points(card.total_x100),
         rank,
-        chart: chart_of(&trend_rows, "Tổng điểm theo tháng"),
+        chart: chart_of(&trend_rows, "Tổng điểm theo tháng", day),
+        progress: Progress::of(&period, day),
         tables,
         notes: notes(),
         c,
