@@ -905,3 +905,58 @@ async fn the_month_in_progress_is_marked_and_months_to_come_are_not_scored() {
         assert!(table_cells(&mar, "xu-huong")[1][0].ends_with(note));
     }
 }
+
+#[tokio::test]
+async fn drill_down_names_the_procedure_and_says_how_late() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for db in databases(dir.path()).await.expect("dbs") {
+        let f = start(&db, NOW).await;
+        let sup = f.env.login("giamsat.dongthap").await;
+        let page = |loai: &'static str| {
+            let env = &f.env;
+            let sup = sup.clone();
+            async move {
+                let r = env
+                    .get(
+                        &format!("/giam-sat/chi-so/{UNIT}/ho-so?ky=2026-03&loai={loai}"),
+                        Some(&sup),
+                    )
+                    .await;
+                assert_eq!(r.status, 200, "{}", r.text());
+                table_cells(&r.text(), "ho-so")
+            }
+        };
+        let late = page("qua-han").await;
+        assert_eq!(late[0][2], "Thủ tục", "{:?}", late[0]);
+        assert_eq!(late.len(), 2, "{late:?}");
+        let row = &late[1];
+        assert_eq!(row[0], f.late.0);
+        assert_eq!(row[1], PROC);
+        assert_eq!(row[2], "Cấp Giấy xác nhận tình trạng hôn nhân");
+        // Due Thursday 5 March 09:00, decided Friday 6 March 10:00: one
+        // working day and an hour late.
+        assert_eq!(
+            row.last().map(String::as_str),
+            Some("quá hạn 1 ngày làm việc")
+        );
+        let on_time = page("dung-han").await;
+        assert_eq!(on_time.len(), 3);
+        assert!(
+            on_time[1..]
+                .iter()
+                .all(|r| r.last().is_some_and(String::is_empty)),
+            "{on_time:?}"
+        );
+        assert!(on_time[1..].iter().any(|r| r[0] == f.on_time2));
+        // The export holds the days as a number.
+        let xlsx = f
+            .env
+            .get(
+                &format!("/giam-sat/chi-so/{UNIT}/ho-so?ky=2026-03&loai=qua-han&xuat=xlsx"),
+                Some(&sup),
+            )
+            .await;
+        let sheet = xlsx_rows(&xlsx.body);
+        assert_eq!(sheet[1].last(), Some(&XCell::Num(1.0)), "{sheet:?}");
+    }
+}

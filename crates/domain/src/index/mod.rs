@@ -7,6 +7,7 @@
 //! - `counts`: the counters kept per unit and local day, moved in the
 //!   transaction of each event, rating and feedback;
 //! - `period`: months, quarters, years and ranges of local days;
+//! - `late`: how many working days a dossier is past its due instant;
 //! - `measure`: how motcua's counters and catalog fill each indicator;
 //! - `indicators`: the indicators, points, thresholds and the arithmetic;
 //! - `file`: a province's figures from the portal, scored the same way.
@@ -21,11 +22,13 @@ use crate::{Problem, ProblemKind};
 mod counts;
 pub mod file;
 mod indicators;
+mod late;
 mod measure;
 mod period;
 
 pub use counts::*;
 pub use indicators::*;
+pub use late::*;
 pub use measure::*;
 pub use period::*;
 
