@@ -960,3 +960,105 @@ async fn drill_down_names_the_procedure_and_says_how_late() {
         assert_eq!(sheet[1].last(), Some(&XCell::Num(1.0)), "{sheet:?}");
     }
 }
+
+#[tokio::test]
+async fn periods_are_chosen_with_controls_and_a_mistyped_one_is_explained() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for db in databases(dir.path()).await.expect("dbs") {
+        let f = start(&db, NOW).await;
+        let sup = f.env.login("giamsat.dongthap").await;
+        // The page shows the controls for its period, filled in.
+        let html = f
+            .env
+            .get("/giam-sat/chi-so?ky=2026-Q1", Some(&sup))
+            .await
+            .text();
+        assert!(
+            html.contains("<form class=\"filter\" method=\"get\""),
+            "a GET form"
+        );
+        assert!(html.contains("<option value=\"quy\" selected>"), "{html}");
+        assert!(html.contains("id=\"tu\" name=\"tu\" value=\"01/01/2026\""));
+        // Month, quarter and range chosen with the controls: the same page as the link's.
+        let by_link = table_cells(
+            &f.env
+                .get("/giam-sat/chi-so?ky=2026-03", Some(&sup))
+                .await
+                .text(),
+            "xep-hang",
+        );
+        let month = f
+            .env
+            .get(
+                "/giam-sat/chi-so?kieu=thang&nam=2026&quy=1&thang=3",
+                Some(&sup),
+            )
+            .await;
+        assert_eq!(month.status, 200, "{}", month.text());
+        assert_eq!(table_cells(&month.text(), "xep-hang"), by_link);
+        let range = f
+            .env
+            .get(
+                "/giam-sat/chi-so?kieu=khoang&nam=2026&tu=01%2F03%2F2026&den=31%2F03%2F2026",
+                Some(&sup),
+            )
+            .await;
+        assert_eq!(range.status, 200, "{}", range.text());
+        assert_eq!(table_cells(&range.text(), "xep-hang")[1..], by_link[1..]);
+        let days = f
+            .env
+            .get(
+                "/giam-sat/chi-so?kieu=khoang&tu=2%2F3%2F2026&den=2026-03-20",
+                Some(&sup),
+            )
+            .await;
+        assert_eq!(days.status, 200, "{}", days.text());
+        assert!(
+            days.text().contains("02/03/2026 – 20/03/2026"),
+            "{}",
+            days.text()
+        );
+        assert!(days.text().contains("<option value=\"khoang\" selected>"));
+        // A mistyped day: the form again, as typed, with what to fix linked to the field.
+        let bad = f
+            .env
+            .get(
+                "/giam-sat/chi-so?kieu=khoang&nam=2026&tu=01%2F03%2F2026&den=31%2F02%2F2026",
+                Some(&sup),
+            )
+            .await;
+        assert_eq!(bad.status, 422);
+        let t = bad.text();
+        assert!(t.contains("class=\"error-summary\""), "{t}");
+        assert!(
+            t.contains("<a href=\"#den\">Đến ngày phải có dạng ngày/tháng/năm"),
+            "{t}"
+        );
+        assert!(t.contains("id=\"den-error\""));
+        assert!(t.contains("value=\"31/02/2026\""), "what was typed is kept");
+        // A mistyped year on a unit's page; a mistyped link's period.
+        let year = f
+            .env
+            .get(
+                &format!("/giam-sat/chi-so/{UNIT}?kieu=nam&nam=26"),
+                Some(&sup),
+            )
+            .await;
+        assert_eq!(year.status, 422);
+        assert!(
+            year.text()
+                .contains("<a href=\"#nam\">Năm phải là số có bốn chữ số")
+        );
+        assert!(
+            year.text()
+                .contains(&format!("action=\"/giam-sat/chi-so/{UNIT}\""))
+        );
+        let link = f.env.get("/giam-sat/chi-so?ky=2026-13", Some(&sup)).await;
+        assert_eq!(link.status, 422);
+        assert!(
+            link.text().contains("<a href=\"#kieu\">"),
+            "{}",
+            link.text()
+        );
+    }
+}

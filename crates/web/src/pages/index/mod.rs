@@ -6,7 +6,7 @@
 //! satisfaction rating once per returned dossier, and feedback (phản ánh,
 //! kiến nghị) that the unit answers within a deadline.
 
-use super::{Ctx, Lang, PageError, PageResult, render, url_encode, when};
+use super::{Ctx, Lang, PageError, PageResult, render, render_status, url_encode, when};
 use crate::AppState;
 use crate::extract::Query;
 use crate::limits::Limits;
@@ -243,11 +243,20 @@ struct IndexQuery {
     loai: Option<String>,
     sau: Option<i64>,
     unit: Option<String>,
+    // The period controls: a kind and the fields it needs.
+    kieu: Option<String>,
+    nam: Option<String>,
+    quy: Option<String>,
+    thang: Option<String>,
+    tu: Option<String>,
+    den: Option<String>,
 }
 
 fn now(s: &AppState) -> OffsetDateTime {
     s.now()
 }
+
+use super::sign_in;
 
 /// Today in Vietnam, from the injected clock.
 fn today(s: &AppState) -> Date {
@@ -278,13 +287,95 @@ impl Progress {
     }
 }
 
-use super::sign_in;
+/// The controls' fields, when the form was sent.
+fn period_form(q: &IndexQuery) -> Option<idx::PeriodForm> {
+    let f = |v: &Option<String>| v.clone().unwrap_or_default();
+    q.kieu.as_ref().map(|kind| idx::PeriodForm {
+        kind: kind.clone(),
+        year: f(&q.nam),
+        quarter: f(&q.quy),
+        month: f(&q.thang),
+        from: f(&q.tu),
+        to: f(&q.den),
+    })
+}
 
+/// The period asked: by the controls, else by `ky` (the links), else this year.
 fn period_of(q: &IndexQuery, now: OffsetDateTime) -> Result<Period, Problem> {
+    if let Some(f) = period_form(q) {
+        return f.period();
+    }
     match q.ky.as_deref().map(str::trim).filter(|k| !k.is_empty()) {
         Some(k) => Period::parse(k),
         None => Period::year(now.to_offset(VN_OFFSET).year()),
     }
+}
+
+/// The period controls as shown: the chosen period's fields, or what was
+/// typed with the field to fix.
+pub(super) struct PeriodControls {
+    form: idx::PeriodForm,
+    /// (field, message) after a mistyped period.
+    error: Option<(String, String)>,
+}
+
+impl PeriodControls {
+    fn showing(p: &Period) -> Self {
+        PeriodControls {
+            form: idx::PeriodForm::of(p),
+            error: None,
+        }
+    }
+    fn error_for(&self, field: &str) -> Option<&str> {
+        self.error
+            .as_ref()
+            .filter(|(f, _)| f == field)
+            .map(|(_, m)| m.as_str())
+    }
+    fn kind_is(&self, kind: &str) -> bool {
+        self.form.kind == kind
+    }
+    fn number_is(&self, value: &str, n: &u8) -> bool {
+        value.trim().parse::<u8>().ok() == Some(*n)
+    }
+}
+
+#[derive(Template)]
+#[template(path = "index_period_error.html")]
+pub(super) struct PeriodErrorPage {
+    c: Ctx,
+    form_action: String,
+    periods: Vec<(String, String, bool)>,
+    pc: PeriodControls,
+}
+
+/// A mistyped period: the controls again, as typed, with what to fix (422).
+fn period_error(
+    c: Ctx,
+    s: &AppState,
+    form_action: String,
+    q: &IndexQuery,
+    p: Problem,
+) -> PageResult {
+    let this_year = Period::year(today(s).year()).map_err(|p| PageError::new(c.lang, p.into()))?;
+    // A mistyped `ky` (from an edited link) is fixed with the controls.
+    let field = match p.field.as_deref() {
+        Some("ky") | None => "kieu".to_string(),
+        Some(f) => f.to_string(),
+    };
+    let form = period_form(q).unwrap_or_else(|| idx::PeriodForm::of(&this_year));
+    render_status(
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+        &PeriodErrorPage {
+            periods: period_choices(&this_year, s.now()),
+            pc: PeriodControls {
+                form,
+                error: Some((field, p.message)),
+            },
+            form_action,
+            c,
+        },
+    )
 }
 
 fn forbidden(lang: Lang) -> PageError {

@@ -10,9 +10,9 @@ pub(super) struct RankingPage {
     c: Ctx,
     province: String,
     province_name: String,
-    period_key: String,
     period_label: String,
     periods: Vec<(String, String, bool)>,
+    pc: PeriodControls,
     tables: Vec<Table>,
     chart: String,
     progress: Progress,
@@ -145,7 +145,10 @@ pub(super) async fn ranking_page(
         return Ok(sign_in(&c.path));
     };
     let lang = c.lang;
-    let period = period_of(&q, s.now()).map_err(|p| PageError::new(lang, p.into()))?;
+    let period = match period_of(&q, s.now()) {
+        Ok(p) => p,
+        Err(p) => return period_error(c, &s, "/giam-sat/chi-so".into(), &q, p),
+    };
     if !idx::may_rank_province(&user.roles) {
         // Unit staff see their own unit's index.
         return match user.units.first() {
@@ -204,9 +207,9 @@ pub(super) async fn ranking_page(
         ),
         province,
         province_name,
-        period_key: period.key(),
         period_label: period.label_vi(),
         periods: period_choices(&period, s.now()),
+        pc: PeriodControls::showing(&period),
         tables: vec![main, trend],
         chart,
         progress: Progress::of(&period, day),

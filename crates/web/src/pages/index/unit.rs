@@ -13,6 +13,7 @@ pub(super) struct UnitPage {
     period_key: String,
     period_label: String,
     periods: Vec<(String, String, bool)>,
+    pc: PeriodControls,
     total: String,
     rank: Option<(usize, usize)>,
     tables: Vec<Table>,
@@ -152,7 +153,10 @@ pub(super) async fn unit_page(
     if !user.sees_unit(&unit) {
         return Err(forbidden(lang));
     }
-    let period = period_of(&q, s.now()).map_err(|p| PageError::new(lang, p.into()))?;
+    let period = match period_of(&q, s.now()) {
+        Ok(p) => p,
+        Err(p) => return period_error(c, &s, format!("/giam-sat/chi-so/{unit}"), &q, p),
+    };
     let u = s.store.unit(&unit).await?.ok_or_else(|| {
         PageError::new(
             lang,
@@ -199,6 +203,7 @@ pub(super) async fn unit_page(
         period_key: period.key(),
         period_label: period.label_vi(),
         periods: period_choices(&period, s.now()),
+        pc: PeriodControls::showing(&period),
         total: idx::fmt_points(card.total_x100),
         rank,
         chart: chart_of(&trend_rows, "Tổng điểm theo tháng", day),
