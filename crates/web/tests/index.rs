@@ -229,7 +229,9 @@ fn table_cells(html: &str, id: &str) -> Vec<Vec<String>> {
         .map(|row| {
             row.split(['<'])
                 .fold((Vec::new(), None::<String>), |(mut cells, cur), part| {
-                    if part.starts_with("td>") || part.starts_with("th ") || part.starts_with("th>")
+                    if ["td>", "td ", "th>", "th "]
+                        .iter()
+                        .any(|t| part.starts_with(t))
                     {
                         if let Some(c) = cur {
                             cells.push(c);
@@ -1060,5 +1062,96 @@ async fn periods_are_chosen_with_controls_and_a_mistyped_one_is_explained() {
             "{}",
             link.text()
         );
+    }
+}
+
+#[tokio::test]
+async fn figures_are_right_aligned_and_sort_by_their_column_header() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for db in databases(dir.path()).await.expect("dbs") {
+        let f = start(&db, NOW).await;
+        let sup = f.env.login("giamsat.dongthap").await;
+        // Links are escaped either way ("&amp;" or "&#38;").
+        let html = f
+            .env
+            .get("/giam-sat/chi-so?ky=2026-03", Some(&sup))
+            .await
+            .text()
+            .replace("&#38;", "&amp;");
+        // The total (column 9) is a figure: right-aligned, its header a link
+        // sorting highest first; the unit's name is not.
+        assert!(html.contains("<td class=\"num\">"), "figures right-aligned");
+        assert!(
+            html.contains("href=\"/giam-sat/chi-so?ky=2026-03&amp;tinh=82&amp;sort=xep-hang.9.giam#xep-hang-title\""),
+            "{html}"
+        );
+        assert!(!html.contains("sort=xep-hang.2"), "names do not sort");
+        let totals = |html: &str| -> Vec<(String, f64)> {
+            table_cells(html, "xep-hang")[1..]
+                .iter()
+                .map(|r| (r[1].clone(), r[9].replace(',', ".").parse().expect("total")))
+                .collect()
+        };
+        // Lowest total first: the unit with dossiers (the highest) comes last.
+        let up = f
+            .env
+            .get("/giam-sat/chi-so?ky=2026-03&sort=xep-hang.9", Some(&sup))
+            .await;
+        assert_eq!(up.status, 200, "{}", up.text());
+        let rows = totals(&up.text());
+        assert!(rows.windows(2).all(|w| w[0].1 <= w[1].1), "{rows:?}");
+        assert_eq!(rows.last().map(|r| r.0.as_str()), Some(UNIT));
+        assert!(up.text().contains("aria-sort=\"ascending\""));
+        assert!(
+            up.text().contains("sort=xep-hang.9.giam#"),
+            "the header now sorts the other way"
+        );
+        // Sorted the other way round; the export comes in the same order.
+        let down = f
+            .env
+            .get(
+                "/giam-sat/chi-so?ky=2026-03&sort=xep-hang.9.giam",
+                Some(&sup),
+            )
+            .await
+            .text()
+            .replace("&#38;", "&amp;");
+        assert_eq!(totals(&down).first().map(|r| r.0.as_str()), Some(UNIT));
+        assert!(down.contains("sort=xep-hang.9.giam&amp;bang=xep-hang&amp;xuat=csv"));
+        let csv = f
+            .env
+            .get(
+                "/giam-sat/chi-so?ky=2026-03&tinh=82&sort=xep-hang.9&bang=xep-hang&xuat=csv",
+                Some(&sup),
+            )
+            .await;
+        assert_eq!(csv_rows(&csv.text()), table_cells(&up.text(), "xep-hang"));
+        // A unit's officers by the steps they took; a column of names cannot sort.
+        let unit = f
+            .env
+            .get(
+                &format!("/giam-sat/chi-so/{UNIT}?ky=2026-03&sort=can-bo.1.giam"),
+                Some(&sup),
+            )
+            .await;
+        assert_eq!(unit.status, 200, "{}", unit.text());
+        let steps: Vec<i64> = table_cells(&unit.text(), "can-bo")[1..]
+            .iter()
+            .map(|r| r[1].parse().expect("steps"))
+            .collect();
+        assert!(
+            steps.windows(2).all(|w| w[0] >= w[1]) && steps.len() >= 2,
+            "{steps:?}"
+        );
+        for bad in ["xep-hang.2", "xep-hang.99", "khong-co.9", "xep-hang.9.len"] {
+            let r = f
+                .env
+                .get(
+                    &format!("/giam-sat/chi-so?ky=2026-03&sort={bad}"),
+                    Some(&sup),
+                )
+                .await;
+            assert_eq!(r.status, 422, "{bad}");
+        }
     }
 }

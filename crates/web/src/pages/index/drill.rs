@@ -161,6 +161,7 @@ pub(super) async fn drill_page(
             title: drill.label_vi().into(),
             headers,
             rows: dossier_rows(&all, &x),
+            ..Default::default()
         };
         return export(
             &t,
@@ -185,6 +186,7 @@ pub(super) async fn drill_page(
         title: format!("{} — {}, {}", drill.label_vi(), u.name, period.label_vi()),
         headers,
         rows: dossier_rows(&rows, &x),
+        ..Default::default()
     };
     render(&DrillPage {
         drills: Drill::ALL

@@ -107,11 +107,94 @@ fn rate(x100: i64) -> Cell {
 }
 
 /// One table: the screen and both exports are drawn from this same value.
+#[derive(Default)]
 pub struct Table {
     pub id: &'static str,
     pub title: String,
     pub headers: Vec<String>,
     pub rows: Vec<Vec<Cell>>,
+    /// The page's address its column headers sort from; none: not sortable.
+    pub sort_base: Option<String>,
+    /// The column it is sorted by, and whether highest first.
+    pub sorted: Option<(usize, bool)>,
+}
+
+impl Num {
+    fn key(self) -> i64 {
+        match self {
+            Num::Whole(n) | Num::Points(n) | Num::Rate(n) => n,
+        }
+    }
+}
+
+impl Table {
+    /// A column of figures: right-aligned, and sortable when the table is.
+    pub fn is_num(&self, col: &usize) -> bool {
+        self.rows
+            .iter()
+            .any(|r| r.get(*col).is_some_and(|c| c.num.is_some()))
+    }
+    pub fn sorts(&self, col: &usize) -> bool {
+        self.sort_base.is_some() && self.is_num(col)
+    }
+    /// Highest first, then lowest first when already so; back to the table.
+    pub fn sort_href(&self, col: &usize) -> String {
+        let desc = self.sorted != Some((*col, true));
+        format!(
+            "{}&sort={}.{col}{}#{}-title",
+            self.sort_base.as_deref().unwrap_or(""),
+            self.id,
+            if desc { ".giam" } else { "" },
+            self.id
+        )
+    }
+    pub fn aria_sort(&self, col: &usize) -> &'static str {
+        match self.sorted {
+            Some((c, true)) if c == *col => "descending",
+            Some((c, false)) if c == *col => "ascending",
+            _ => "",
+        }
+    }
+}
+
+/// The exports of a sorted page come in the same order.
+fn with_sort(base: String, sort: Option<&str>) -> String {
+    match sort.map(str::trim).filter(|s| !s.is_empty()) {
+        Some(s) => format!("{base}&sort={}", url_encode(s)),
+        None => base,
+    }
+}
+
+/// Lets each table sort from `base` and sorts the one `sort` names
+/// ("xep-hang.9.giam": table, column, highest first). Rows without a figure
+/// stay last either way; equal figures keep their order.
+fn sort_tables(tables: &mut [&mut Table], base: &str, sort: Option<&str>) -> Result<(), Problem> {
+    for t in tables.iter_mut() {
+        t.sort_base = Some(base.to_string());
+    }
+    let Some(spec) = sort.map(str::trim).filter(|s| !s.is_empty()) else {
+        return Ok(());
+    };
+    let bad = || Problem::invalid("bad_sort", "sort", "Không sắp xếp được bảng theo cột này");
+    let mut parts = spec.split('.');
+    let (id, col, dir) = (parts.next(), parts.next(), parts.next());
+    let col: usize = col.and_then(|c| c.parse().ok()).ok_or_else(bad)?;
+    let desc = match dir {
+        None => false,
+        Some("giam") => true,
+        Some(_) => return Err(bad()),
+    };
+    let t = tables
+        .iter_mut()
+        .find(|t| Some(t.id) == id)
+        .filter(|t| t.is_num(&col))
+        .ok_or_else(bad)?;
+    t.rows.sort_by_key(|r| {
+        let k = r.get(col).and_then(|c| c.num).map(Num::key);
+        (k.is_none(), k.map(|k| if desc { -k } else { k }))
+    });
+    t.sorted = Some((col, desc));
+    Ok(())
 }
 
 /// CSV in UTF-8 with a byte-order mark, so spreadsheet programs read the diacritics.
@@ -243,6 +326,7 @@ struct IndexQuery {
     loai: Option<String>,
     sau: Option<i64>,
     unit: Option<String>,
+    sort: Option<String>,
     // The period controls: a kind and the fields it needs.
     kieu: Option<String>,
     nam: Option<String>,

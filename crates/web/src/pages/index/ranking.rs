@@ -53,6 +53,7 @@ pub(super) fn ranking_table(rows: &[RankedUnit], period: &Period) -> Table {
                 row
             })
             .collect(),
+        ..Default::default()
     }
 }
 
@@ -118,6 +119,7 @@ pub(super) fn trend_table(rows: &[(Period, [i64; 6], i64)], title: String, today
                 row
             })
             .collect(),
+        ..Default::default()
     }
 }
 
@@ -177,7 +179,7 @@ pub(super) async fn ranking_page(
             )
         })?;
     let rows = ranking(&s.store, &province, period).await?;
-    let main = ranking_table(&rows, &period);
+    let mut main = ranking_table(&rows, &period);
     let trend_rows = monthly(&s, Some(&province), None, rows.len(), &period).await?;
     let day = today(&s);
     let chart = chart_of(
@@ -185,7 +187,14 @@ pub(super) async fn ranking_page(
         "Điểm trung bình của các đơn vị theo tháng",
         day,
     );
-    let trend = trend_table(&trend_rows, "Điểm trung bình theo tháng".into(), day);
+    let mut trend = trend_table(&trend_rows, "Điểm trung bình theo tháng".into(), day);
+    let base = format!(
+        "/giam-sat/chi-so?ky={}&tinh={}",
+        url_encode(&period.key()),
+        url_encode(&province)
+    );
+    sort_tables(&mut [&mut main, &mut trend], &base, q.sort.as_deref())
+        .map_err(|p| PageError::new(lang, p.into()))?;
     if let Some(f) = q.xuat.as_deref() {
         let t = if q.bang.as_deref() == Some("xu-huong") {
             &trend
@@ -200,11 +209,7 @@ pub(super) async fn ranking_page(
     }
     render(&RankingPage {
         form_action: "/giam-sat/chi-so".into(),
-        export_base: format!(
-            "/giam-sat/chi-so?ky={}&tinh={}",
-            url_encode(&period.key()),
-            url_encode(&province)
-        ),
+        export_base: with_sort(base, q.sort.as_deref()),
         province,
         province_name,
         period_label: period.label_vi(),

@@ -85,6 +85,7 @@ pub(super) fn indicator_table(unit: &str, period: &Period, card: &idx::Scorecard
                 ]
             })
             .collect(),
+        ..Default::default()
     }
 }
 
@@ -106,6 +107,7 @@ pub(super) fn groups_table(card: &idx::Scorecard) -> Table {
         title: "Điểm theo nhóm".into(),
         headers: vec!["Nhóm chỉ số".into(), "Điểm".into(), "Điểm tối đa".into()],
         rows,
+        ..Default::default()
     }
 }
 
@@ -137,6 +139,7 @@ pub(super) fn officer_table(rows: &[motcua_store::index::OfficerStats]) -> Table
                 ]
             })
             .collect(),
+        ..Default::default()
     }
 }
 
@@ -179,12 +182,20 @@ pub(super) async fn unit_page(
     let trend_rows = monthly(&s, None, Some(&unit), 1, &period).await?;
     let day = today(&s);
     let officers = s.store.officer_stats(&unit, period).await?;
-    let tables = vec![
-        groups_table(&card),
+    let (mut ind, mut trend, mut work) = (
         indicator_table(&unit, &period, &card),
         trend_table(&trend_rows, "Điểm theo tháng".into(), day),
         officer_table(&officers),
-    ];
+    );
+    let base = format!("/giam-sat/chi-so/{unit}?ky={}", url_encode(&period.key()));
+    // The groups keep their order, their total last.
+    sort_tables(
+        &mut [&mut ind, &mut trend, &mut work],
+        &base,
+        q.sort.as_deref(),
+    )
+    .map_err(|p| PageError::new(lang, p.into()))?;
+    let tables = vec![groups_table(&card), ind, trend, work];
     if let Some(f) = q.xuat.as_deref() {
         let which = q.bang.as_deref().unwrap_or("chi-so");
         let t = tables.iter().find(|t| t.id == which).ok_or_else(|| {
@@ -197,7 +208,7 @@ pub(super) async fn unit_page(
     }
     render(&UnitPage {
         form_action: format!("/giam-sat/chi-so/{unit}"),
-        export_base: format!("/giam-sat/chi-so/{unit}?ky={}", url_encode(&period.key())),
+        export_base: with_sort(base, q.sort.as_deref()),
         unit,
         unit_name: u.name,
         period_key: period.key(),
