@@ -6,9 +6,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test may stop at what it did not expect
 
+use motcua_app::clock::ManualClock;
 use motcua_domain::dossier::ApplicantInput;
 use motcua_domain::lifecycle::{Action, Channel, Role};
-use motcua_store::testing::{databases, open_seeded};
+use motcua_store::testing::{TestDb, databases, open_seeded};
 use motcua_store::{ActionRequest, Actor, DocumentRef, NewDossier, NewUser, Store, User};
 use motcua_web::AppState;
 use reqwest::header::{CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
@@ -228,7 +229,9 @@ fn table_cells(html: &str, id: &str) -> Vec<Vec<String>> {
         .map(|row| {
             row.split(['<'])
                 .fold((Vec::new(), None::<String>), |(mut cells, cur), part| {
-                    if part.starts_with("td>") || part.starts_with("th ") || part.starts_with("th>")
+                    if ["td>", "td ", "th>", "th "]
+                        .iter()
+                        .any(|t| part.starts_with(t))
                     {
                         if let Some(c) = cur {
                             cells.push(c);
@@ -263,9 +266,41 @@ fn table_cells(html: &str, id: &str) -> Vec<Vec<String>> {
         .collect()
 }
 
-/// The first sheet of an XLSX as rows of cell texts (shared strings looked
-/// up, numbers as written), header row first like `csv_rows`.
-fn xlsx_rows(bytes: &[u8]) -> Vec<Vec<String>> {
+/// A cell of an XLSX sheet: a numeric cell (no `t` attribute, or `t="n"`) or text.
+#[derive(Debug, Clone, PartialEq)]
+enum XCell {
+    Num(f64),
+    Text(String),
+}
+
+/// The figure a screen cell shows ("13,33", "66,67 %", "2"), as the
+/// spreadsheet should hold it (percentages as fractions).
+fn screen_number(text: &str) -> f64 {
+    let (t, scale) = match text.strip_suffix(" %") {
+        Some(t) => (t, 100.0),
+        None => (text, 1.0),
+    };
+    t.replace(',', ".").parse::<f64>().expect(text) / scale
+}
+
+/// The XLSX rows hold the screen's cells: the same texts, and the same
+/// figures as numbers wherever the sheet has a number.
+fn assert_same_cells(sheet: &[Vec<XCell>], screen: &[Vec<String>]) {
+    assert_eq!(sheet.len(), screen.len(), "{sheet:?}");
+    for (x, h) in sheet.iter().zip(screen) {
+        assert_eq!(x.len(), h.len(), "{x:?} / {h:?}");
+        for (xc, hc) in x.iter().zip(h) {
+            match xc {
+                XCell::Num(v) => assert!((v - screen_number(hc)).abs() < 1e-9, "{v} / {hc}"),
+                XCell::Text(t) => assert_eq!(t, hc),
+            }
+        }
+    }
+}
+
+/// The first sheet of an XLSX, read from its XML: shared strings looked up,
+/// numeric cells as numbers; header row first like `csv_rows`.
+fn xlsx_rows(bytes: &[u8]) -> Vec<Vec<XCell>> {
     use std::io::Read;
     let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("an XLSX is a zip");
     let mut part = |name: &str| {
@@ -293,7 +328,7 @@ fn xlsx_rows(bytes: &[u8]) -> Vec<Vec<String>> {
         })
         .collect();
     let sheet = part("xl/worksheets/sheet1.xml");
-    let mut rows: Vec<Vec<String>> = Vec::new();
+    let mut rows: Vec<Vec<XCell>> = Vec::new();
     for row in sheet.split("<row ").skip(1) {
         let row = &row[..row.find("</row>").unwrap_or(row.len())];
         let mut cells = Vec::new();
@@ -303,13 +338,27 @@ fn xlsx_rows(bytes: &[u8]) -> Vec<Vec<String>> {
                 .find("<v>")
                 .map(|i| &cell[i + 3..i + 3 + cell[i + 3..].find("</v>").expect("</v>")])
                 .unwrap_or("");
+            // Empty cells are not written: place each by its reference ("E2").
+            let at = head.find("r=\"").expect("cell reference") + 3;
+            let col = head[at..]
+                .chars()
+                .take_while(char::is_ascii_uppercase)
+                .fold(0usize, |n, ch| n * 26 + (ch as usize - 'A' as usize + 1))
+                - 1;
+            cells.resize(col, XCell::Text(String::new()));
             cells.push(if head.contains("t=\"s\"") {
-                strings[value.parse::<usize>().expect("string index")].clone()
+                XCell::Text(strings[value.parse::<usize>().expect("string index")].clone())
+            } else if head.contains(" t=\"") && !head.contains("t=\"n\"") {
+                XCell::Text(unescape(value))
             } else {
-                value.to_string()
+                XCell::Num(value.parse().expect("a numeric cell holds a number"))
             });
         }
         rows.push(cells);
+    }
+    let width = rows.iter().map(Vec::len).max().unwrap_or(0);
+    for r in &mut rows {
+        r.resize(width, XCell::Text(String::new()));
     }
     rows
 }
@@ -338,104 +387,129 @@ fn csv_rows(text: &str) -> Vec<Vec<String>> {
     rows
 }
 
-#[tokio::test]
-async fn ranking_drill_down_exports_rating_and_feedback() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    for db in databases(dir.path()).await.expect("dbs") {
-        let store = open_seeded(&db).await.expect("store");
-        let people = vec![
-            (
-                Role::Receptionist,
-                add_user(
-                    &store,
-                    "tiepnhan.myhiep",
-                    vec![Role::Receptionist],
-                    &[UNIT],
-                    None,
-                )
-                .await,
-            ),
-            (
-                Role::Specialist,
-                add_user(
-                    &store,
-                    "chuyenvien.myhiep",
-                    vec![Role::Specialist],
-                    &[UNIT],
-                    None,
-                )
-                .await,
-            ),
-            (
-                Role::Leader,
-                add_user(&store, "lanhdao.myhiep", vec![Role::Leader], &[UNIT], None).await,
-            ),
-        ];
-        add_user(
-            &store,
-            "tiepnhan.mytho",
-            vec![Role::Receptionist],
-            &[OTHER_UNIT],
-            None,
-        )
-        .await;
-        add_user(
-            &store,
-            "giamsat.dongthap",
-            vec![Role::ProvinceSupervisor],
-            &[],
-            Some("82"),
-        )
-        .await;
-        // March 2026: two on time (one returned, to be rated), one late (due Thursday 5th 09:00).
-        let (on_time, on_time_key) = settled(
-            &store,
-            &people,
-            datetime!(2026-03-02 09:00 +7),
-            datetime!(2026-03-04 10:00 +7),
-            true,
-        )
-        .await;
-        let (on_time2, _) = settled(
-            &store,
-            &people,
-            datetime!(2026-03-09 09:00 +7),
-            datetime!(2026-03-10 10:00 +7),
-            false,
-        )
-        .await;
-        let (late, late_key) = settled(
-            &store,
-            &people,
-            datetime!(2026-03-02 09:00 +7),
-            datetime!(2026-03-06 10:00 +7),
-            false,
-        )
-        .await;
+/// What every test starts from: three dossiers of March 2026 in UNIT (two
+/// on time, one late), the unit's staff, another unit's receptionist and the
+/// province's supervisor, served over HTTP on a clock standing at `now`.
+struct Fixture {
+    env: Env,
+    on_time: (String, String),
+    on_time2: String,
+    late: (String, String),
+}
 
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let base = format!("http://{}", listener.local_addr().expect("addr"));
-        let (stop, stopped) = oneshot::channel::<()>();
-        tokio::spawn(motcua_web::serve(
-            listener,
-            AppState::new(store.clone()),
-            async move {
-                let _ = stopped.await;
-            },
-        ));
-        let http = reqwest::Client::builder()
-            .no_proxy()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("client");
-        let env = Env {
+/// Mid-March 2026: March is the month in progress.
+const NOW: OffsetDateTime = datetime!(2026-03-20 10:00 +7);
+
+async fn start(db: &TestDb, now: OffsetDateTime) -> Fixture {
+    let store = open_seeded(db).await.expect("store");
+    let people = vec![
+        (
+            Role::Receptionist,
+            add_user(
+                &store,
+                "tiepnhan.myhiep",
+                vec![Role::Receptionist],
+                &[UNIT],
+                None,
+            )
+            .await,
+        ),
+        (
+            Role::Specialist,
+            add_user(
+                &store,
+                "chuyenvien.myhiep",
+                vec![Role::Specialist],
+                &[UNIT],
+                None,
+            )
+            .await,
+        ),
+        (
+            Role::Leader,
+            add_user(&store, "lanhdao.myhiep", vec![Role::Leader], &[UNIT], None).await,
+        ),
+    ];
+    add_user(
+        &store,
+        "tiepnhan.mytho",
+        vec![Role::Receptionist],
+        &[OTHER_UNIT],
+        None,
+    )
+    .await;
+    add_user(
+        &store,
+        "giamsat.dongthap",
+        vec![Role::ProvinceSupervisor],
+        &[],
+        Some("82"),
+    )
+    .await;
+    // March 2026: two on time (one returned, to be rated), one late (due Thursday 5th 09:00).
+    let on_time = settled(
+        &store,
+        &people,
+        datetime!(2026-03-02 09:00 +7),
+        datetime!(2026-03-04 10:00 +7),
+        true,
+    )
+    .await;
+    let (on_time2, _) = settled(
+        &store,
+        &people,
+        datetime!(2026-03-09 09:00 +7),
+        datetime!(2026-03-10 10:00 +7),
+        false,
+    )
+    .await;
+    let late = settled(
+        &store,
+        &people,
+        datetime!(2026-03-02 09:00 +7),
+        datetime!(2026-03-06 10:00 +7),
+        false,
+    )
+    .await;
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let (stop, stopped) = oneshot::channel::<()>();
+    let mut state = AppState::new(store.clone());
+    state.clock = std::sync::Arc::new(ManualClock::new(now));
+    tokio::spawn(motcua_web::serve(listener, state, async move {
+        let _ = stopped.await;
+    }));
+    let http = reqwest::Client::builder()
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    Fixture {
+        env: Env {
             store,
             base,
             http,
             _stop: stop,
-        };
+        },
+        on_time,
+        on_time2,
+        late,
+    }
+}
+
+#[tokio::test]
+async fn ranking_drill_down_exports_rating_and_feedback() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for db in databases(dir.path()).await.expect("dbs") {
+        let Fixture {
+            env,
+            on_time: (on_time, on_time_key),
+            on_time2,
+            late: (late, late_key),
+        } = start(&db, NOW).await;
 
         let sup = env.login("giamsat.dongthap").await;
         let r = env.get("/giam-sat/chi-so?ky=2026-03", Some(&sup)).await;
@@ -482,8 +556,21 @@ async fn ranking_drill_down_exports_rating_and_feedback() {
             .await;
         assert_eq!(xlsx.status, 200);
         assert!(xlsx.body.starts_with(b"PK"), "an XLSX is a zip");
-        // XLSX export: the same cells too, whole numbers stored as numbers.
-        assert_eq!(xlsx_rows(&xlsx.body), rows);
+        // XLSX export: the same cells, and every figure a numeric cell a
+        // spreadsheet can add up (not the text "13,33"); codes stay text.
+        let sheet = xlsx_rows(&xlsx.body);
+        assert_same_cells(&sheet, &rows);
+        let mine_x = sheet
+            .iter()
+            .find(|r| r.get(1) == Some(&XCell::Text(UNIT.into())))
+            .expect("unit row in the sheet");
+        assert!(matches!(mine_x[0], XCell::Num(_)), "rank: {mine_x:?}");
+        assert_eq!(mine_x[4], XCell::Num(13.33), "{mine_x:?}");
+        assert_eq!(mine_x[5], XCell::Num(2.0), "{mine_x:?}");
+        assert!(
+            mine_x[3..].iter().all(|c| matches!(c, XCell::Num(_))),
+            "every score is a number: {mine_x:?}"
+        );
         assert!(html.contains("<svg"), "trend chart drawn server-side");
 
         // The unit page and its drill-down: exactly the late dossier behind the lost points.
@@ -506,6 +593,25 @@ async fn ranking_drill_down_exports_rating_and_feedback() {
             )
             .await;
         assert_eq!(csv_rows(&csv.text()), ind);
+        let xlsx = env
+            .get(
+                &format!("/giam-sat/chi-so/{UNIT}?ky=2026-03&bang=chi-so&xuat=xlsx"),
+                Some(&rec),
+            )
+            .await;
+        let sheet = xlsx_rows(&xlsx.body);
+        assert_same_cells(&sheet, &ind);
+        let x21 = sheet
+            .iter()
+            .find(|r| r[0] == XCell::Text("2.1".into()))
+            .expect("2.1 in the sheet");
+        // Counts, the rate (a fraction shown as a percentage) and the points.
+        assert_eq!(x21[3..5], [XCell::Num(2.0), XCell::Num(3.0)]);
+        assert!(
+            matches!(x21[5], XCell::Num(r) if (r - 0.6667).abs() < 1e-9),
+            "{x21:?}"
+        );
+        assert_eq!(x21[6], XCell::Num(13.33));
         let drill = env
             .get(
                 &format!("/giam-sat/chi-so/{UNIT}/ho-so?ky=2026-03&loai=qua-han"),
@@ -755,5 +861,297 @@ async fn ranking_drill_down_exports_rating_and_feedback() {
             env.store.index_counters().await.expect("k"),
             env.store.index_recompute().await.expect("r")
         );
+    }
+}
+
+#[tokio::test]
+async fn the_month_in_progress_is_marked_and_months_to_come_are_not_scored() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for db in databases(dir.path()).await.expect("dbs") {
+        let f = start(&db, NOW).await;
+        let sup = f.env.login("giamsat.dongthap").await;
+        let note = "(tháng đang diễn ra, số liệu đến ngày 20/03/2026)";
+        // The year so far: January to March, March marked as running.
+        let year = f.env.get("/giam-sat/chi-so?ky=2026", Some(&sup)).await;
+        assert_eq!(year.status, 200, "{}", year.text());
+        let html = year.text();
+        let trend = table_cells(&html, "xu-huong");
+        let months: Vec<&str> = trend[1..].iter().map(|r| r[0].as_str()).collect();
+        assert_eq!(
+            months,
+            [
+                "tháng 1/2026",
+                "tháng 2/2026",
+                &format!("tháng 3/2026 {note}")
+            ]
+        );
+        assert!(html.contains("id=\"partial\""), "the year is not over");
+        assert!(html.contains("id=\"partial-month\""), "{html}");
+        assert!(
+            html.contains(">3/26*<"),
+            "the running month's bar is starred"
+        );
+        // A month gone by is not marked.
+        let feb = f
+            .env
+            .get(&format!("/giam-sat/chi-so/{UNIT}?ky=2026-02"), Some(&sup))
+            .await
+            .text();
+        assert!(!feb.contains("đang diễn ra"), "{feb}");
+        let mar = f
+            .env
+            .get(&format!("/giam-sat/chi-so/{UNIT}?ky=2026-03"), Some(&sup))
+            .await
+            .text();
+        assert!(mar.contains("số liệu đến ngày 20/03/2026"), "{mar}");
+        assert!(table_cells(&mar, "xu-huong")[1][0].ends_with(note));
+    }
+}
+
+#[tokio::test]
+async fn drill_down_names_the_procedure_and_says_how_late() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for db in databases(dir.path()).await.expect("dbs") {
+        let f = start(&db, NOW).await;
+        let sup = f.env.login("giamsat.dongthap").await;
+        let page = |loai: &'static str| {
+            let env = &f.env;
+            let sup = sup.clone();
+            async move {
+                let r = env
+                    .get(
+                        &format!("/giam-sat/chi-so/{UNIT}/ho-so?ky=2026-03&loai={loai}"),
+                        Some(&sup),
+                    )
+                    .await;
+                assert_eq!(r.status, 200, "{}", r.text());
+                table_cells(&r.text(), "ho-so")
+            }
+        };
+        let late = page("qua-han").await;
+        assert_eq!(late[0][2], "Thủ tục", "{:?}", late[0]);
+        assert_eq!(late.len(), 2, "{late:?}");
+        let row = &late[1];
+        assert_eq!(row[0], f.late.0);
+        assert_eq!(row[1], PROC);
+        assert_eq!(row[2], "Cấp Giấy xác nhận tình trạng hôn nhân");
+        // Due Thursday 5 March 09:00, decided Friday 6 March 10:00: one
+        // working day and an hour late.
+        assert_eq!(
+            row.last().map(String::as_str),
+            Some("quá hạn 1 ngày làm việc")
+        );
+        let on_time = page("dung-han").await;
+        assert_eq!(on_time.len(), 3);
+        assert!(
+            on_time[1..]
+                .iter()
+                .all(|r| r.last().is_some_and(String::is_empty)),
+            "{on_time:?}"
+        );
+        assert!(on_time[1..].iter().any(|r| r[0] == f.on_time2));
+        // The export holds the days as a number.
+        let xlsx = f
+            .env
+            .get(
+                &format!("/giam-sat/chi-so/{UNIT}/ho-so?ky=2026-03&loai=qua-han&xuat=xlsx"),
+                Some(&sup),
+            )
+            .await;
+        let sheet = xlsx_rows(&xlsx.body);
+        assert_eq!(sheet[1].last(), Some(&XCell::Num(1.0)), "{sheet:?}");
+    }
+}
+
+#[tokio::test]
+async fn periods_are_chosen_with_controls_and_a_mistyped_one_is_explained() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for db in databases(dir.path()).await.expect("dbs") {
+        let f = start(&db, NOW).await;
+        let sup = f.env.login("giamsat.dongthap").await;
+        // The page shows the controls for its period, filled in.
+        let html = f
+            .env
+            .get("/giam-sat/chi-so?ky=2026-Q1", Some(&sup))
+            .await
+            .text();
+        assert!(
+            html.contains("<form class=\"filter\" method=\"get\""),
+            "a GET form"
+        );
+        assert!(html.contains("<option value=\"quy\" selected>"), "{html}");
+        assert!(html.contains("id=\"tu\" name=\"tu\" value=\"01/01/2026\""));
+        // Month, quarter and range chosen with the controls: the same page as the link's.
+        let by_link = table_cells(
+            &f.env
+                .get("/giam-sat/chi-so?ky=2026-03", Some(&sup))
+                .await
+                .text(),
+            "xep-hang",
+        );
+        let month = f
+            .env
+            .get(
+                "/giam-sat/chi-so?kieu=thang&nam=2026&quy=1&thang=3",
+                Some(&sup),
+            )
+            .await;
+        assert_eq!(month.status, 200, "{}", month.text());
+        assert_eq!(table_cells(&month.text(), "xep-hang"), by_link);
+        let range = f
+            .env
+            .get(
+                "/giam-sat/chi-so?kieu=khoang&nam=2026&tu=01%2F03%2F2026&den=31%2F03%2F2026",
+                Some(&sup),
+            )
+            .await;
+        assert_eq!(range.status, 200, "{}", range.text());
+        assert_eq!(table_cells(&range.text(), "xep-hang")[1..], by_link[1..]);
+        let days = f
+            .env
+            .get(
+                "/giam-sat/chi-so?kieu=khoang&tu=2%2F3%2F2026&den=2026-03-20",
+                Some(&sup),
+            )
+            .await;
+        assert_eq!(days.status, 200, "{}", days.text());
+        assert!(
+            days.text().contains("02/03/2026 – 20/03/2026"),
+            "{}",
+            days.text()
+        );
+        assert!(days.text().contains("<option value=\"khoang\" selected>"));
+        // A mistyped day: the form again, as typed, with what to fix linked to the field.
+        let bad = f
+            .env
+            .get(
+                "/giam-sat/chi-so?kieu=khoang&nam=2026&tu=01%2F03%2F2026&den=31%2F02%2F2026",
+                Some(&sup),
+            )
+            .await;
+        assert_eq!(bad.status, 422);
+        let t = bad.text();
+        assert!(t.contains("class=\"error-summary\""), "{t}");
+        assert!(
+            t.contains("<a href=\"#den\">Đến ngày phải có dạng ngày/tháng/năm"),
+            "{t}"
+        );
+        assert!(t.contains("id=\"den-error\""));
+        assert!(t.contains("value=\"31/02/2026\""), "what was typed is kept");
+        // A mistyped year on a unit's page; a mistyped link's period.
+        let year = f
+            .env
+            .get(
+                &format!("/giam-sat/chi-so/{UNIT}?kieu=nam&nam=26"),
+                Some(&sup),
+            )
+            .await;
+        assert_eq!(year.status, 422);
+        assert!(
+            year.text()
+                .contains("<a href=\"#nam\">Năm phải là số có bốn chữ số")
+        );
+        assert!(
+            year.text()
+                .contains(&format!("action=\"/giam-sat/chi-so/{UNIT}\""))
+        );
+        let link = f.env.get("/giam-sat/chi-so?ky=2026-13", Some(&sup)).await;
+        assert_eq!(link.status, 422);
+        assert!(
+            link.text().contains("<a href=\"#kieu\">"),
+            "{}",
+            link.text()
+        );
+    }
+}
+
+#[tokio::test]
+async fn figures_are_right_aligned_and_sort_by_their_column_header() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for db in databases(dir.path()).await.expect("dbs") {
+        let f = start(&db, NOW).await;
+        let sup = f.env.login("giamsat.dongthap").await;
+        // Links are escaped either way ("&amp;" or "&#38;").
+        let html = f
+            .env
+            .get("/giam-sat/chi-so?ky=2026-03", Some(&sup))
+            .await
+            .text()
+            .replace("&#38;", "&amp;");
+        // The total (column 9) is a figure: right-aligned, its header a link
+        // sorting highest first; the unit's name is not.
+        assert!(html.contains("<td class=\"num\">"), "figures right-aligned");
+        assert!(
+            html.contains("href=\"/giam-sat/chi-so?ky=2026-03&amp;tinh=82&amp;sort=xep-hang.9.giam#xep-hang-title\""),
+            "{html}"
+        );
+        assert!(!html.contains("sort=xep-hang.2"), "names do not sort");
+        let totals = |html: &str| -> Vec<(String, f64)> {
+            table_cells(html, "xep-hang")[1..]
+                .iter()
+                .map(|r| (r[1].clone(), r[9].replace(',', ".").parse().expect("total")))
+                .collect()
+        };
+        // Lowest total first: the unit with dossiers (the highest) comes last.
+        let up = f
+            .env
+            .get("/giam-sat/chi-so?ky=2026-03&sort=xep-hang.9", Some(&sup))
+            .await;
+        assert_eq!(up.status, 200, "{}", up.text());
+        let rows = totals(&up.text());
+        assert!(rows.windows(2).all(|w| w[0].1 <= w[1].1), "{rows:?}");
+        assert_eq!(rows.last().map(|r| r.0.as_str()), Some(UNIT));
+        assert!(up.text().contains("aria-sort=\"ascending\""));
+        assert!(
+            up.text().contains("sort=xep-hang.9.giam#"),
+            "the header now sorts the other way"
+        );
+        // Sorted the other way round; the export comes in the same order.
+        let down = f
+            .env
+            .get(
+                "/giam-sat/chi-so?ky=2026-03&sort=xep-hang.9.giam",
+                Some(&sup),
+            )
+            .await
+            .text()
+            .replace("&#38;", "&amp;");
+        assert_eq!(totals(&down).first().map(|r| r.0.as_str()), Some(UNIT));
+        assert!(down.contains("sort=xep-hang.9.giam&amp;bang=xep-hang&amp;xuat=csv"));
+        let csv = f
+            .env
+            .get(
+                "/giam-sat/chi-so?ky=2026-03&tinh=82&sort=xep-hang.9&bang=xep-hang&xuat=csv",
+                Some(&sup),
+            )
+            .await;
+        assert_eq!(csv_rows(&csv.text()), table_cells(&up.text(), "xep-hang"));
+        // A unit's officers by the steps they took; a column of names cannot sort.
+        let unit = f
+            .env
+            .get(
+                &format!("/giam-sat/chi-so/{UNIT}?ky=2026-03&sort=can-bo.1.giam"),
+                Some(&sup),
+            )
+            .await;
+        assert_eq!(unit.status, 200, "{}", unit.text());
+        let steps: Vec<i64> = table_cells(&unit.text(), "can-bo")[1..]
+            .iter()
+            .map(|r| r[1].parse().expect("steps"))
+            .collect();
+        assert!(
+            steps.windows(2).all(|w| w[0] >= w[1]) && steps.len() >= 2,
+            "{steps:?}"
+        );
+        for bad in ["xep-hang.2", "xep-hang.99", "khong-co.9", "xep-hang.9.len"] {
+            let r = f
+                .env
+                .get(
+                    &format!("/giam-sat/chi-so?ky=2026-03&sort={bad}"),
+                    Some(&sup),
+                )
+                .await;
+            assert_eq!(r.status, 422, "{bad}");
+        }
     }
 }

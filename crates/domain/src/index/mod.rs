@@ -7,6 +7,8 @@
 //! - `counts`: the counters kept per unit and local day, moved in the
 //!   transaction of each event, rating and feedback;
 //! - `period`: months, quarters, years and ranges of local days;
+//! - `period_form`: a period as the pages' controls choose it;
+//! - `late`: how many working days a dossier is past its due instant;
 //! - `measure`: how motcua's counters and catalog fill each indicator;
 //! - `indicators`: the indicators, points, thresholds and the arithmetic;
 //! - `file`: a province's figures from the portal, scored the same way.
@@ -21,13 +23,17 @@ use crate::{Problem, ProblemKind};
 mod counts;
 pub mod file;
 mod indicators;
+mod late;
 mod measure;
 mod period;
+mod period_form;
 
 pub use counts::*;
 pub use indicators::*;
+pub use late::*;
 pub use measure::*;
 pub use period::*;
+pub use period_form::*;
 
 /// Where the formulas come from, cited next to every indicator.
 pub const DECISION: &str = "Quyết định 766/QĐ-TTg ngày 23/6/2022";

@@ -19,6 +19,11 @@ fn bad_period() -> Problem {
     )
 }
 
+/// A day as the pages show it, "dd/mm/yyyy".
+pub fn fmt_date(d: Date) -> String {
+    format!("{:02}/{:02}/{:04}", d.day(), u8::from(d.month()), d.year())
+}
+
 impl Period {
     pub fn month(year: i32, month: u8) -> Result<Self, Problem> {
         let m = Month::try_from(month).map_err(|_| bad_period())?;
@@ -110,7 +115,6 @@ impl Period {
     /// Vietnamese label, e.g. "tháng 3/2026", "quý 1/2026", "năm 2026".
     pub fn label_vi(&self) -> String {
         let k = self.key();
-        let dm = |d: Date| format!("{:02}/{:02}/{}", d.day(), u8::from(d.month()), d.year());
         if k.len() == 4 {
             format!("năm {k}")
         } else if let Some((y, q)) = k.split_once("-Q") {
@@ -118,8 +122,39 @@ impl Period {
         } else if k.len() == 7 {
             format!("tháng {}/{}", u8::from(self.from.month()), self.from.year())
         } else {
-            format!("{} – {}", dm(self.from), dm(self.to))
+            format!("{} – {}", fmt_date(self.from), fmt_date(self.to))
         }
+    }
+
+    /// Whether `today` (a local date) falls in the period: its figures are
+    /// those of a period not over yet, and say so on the screen.
+    pub fn in_progress(&self, today: Date) -> bool {
+        self.from <= today && today <= self.to
+    }
+
+    /// "(tháng đang diễn ra, số liệu đến ngày 20/03/2026)" when `today` is
+    /// in the period ("kỳ" for a quarter, a year or a range).
+    pub fn progress_note_vi(&self, today: Date) -> Option<String> {
+        self.in_progress(today).then(|| {
+            let key = self.key();
+            let what = if key.len() == 7 && !key.contains('Q') {
+                "tháng"
+            } else {
+                "kỳ"
+            };
+            format!(
+                "({what} đang diễn ra, số liệu đến ngày {})",
+                fmt_date(today)
+            )
+        })
+    }
+
+    /// The months of the period begun by `today`: a trend stops at the month
+    /// in progress rather than score months with no dossiers yet.
+    pub fn months_until(&self, today: Date) -> Vec<Period> {
+        let mut out = self.months();
+        out.retain(|m| m.from <= today);
+        out
     }
 
     /// The months of the period (for trends), each as a period of its own.
@@ -175,6 +210,19 @@ mod tests {
         assert_eq!(r.key(), "2026-01-15..2026-02-10");
         assert_eq!(r.months().len(), 2);
         assert_eq!(Period::parse(&r.key()).expect("again"), r);
+        let today = date!(2026 - 03 - 20);
+        assert_eq!(
+            p.progress_note_vi(today).as_deref(),
+            Some("(tháng đang diễn ra, số liệu đến ngày 20/03/2026)")
+        );
+        assert_eq!(
+            q.progress_note_vi(date!(2026 - 03 - 31)).as_deref(),
+            Some("(kỳ đang diễn ra, số liệu đến ngày 31/03/2026)")
+        );
+        assert!(!y.in_progress(today) && !p.in_progress(date!(2026 - 04 - 01)));
+        let this_year = Period::year(2026).expect("2026");
+        assert_eq!(this_year.months_until(today).len(), 3);
+        assert_eq!(y.months_until(today).len(), 12);
         for bad in [
             "",
             "26",

@@ -22,17 +22,46 @@ pub(super) struct DrillPage {
 
 const DRILL_PAGE: i64 = 50;
 
+/// What a drill-down row needs beside the dossier: procedures' names, the
+/// unit's working calendar and the time, to say how late each one is.
+pub(super) struct RowContext<'a> {
+    pub user: &'a User,
+    pub names: HashMap<String, String>,
+    pub cal: motcua_domain::calendar::WorkCalendar,
+    pub now: OffsetDateTime,
+}
+
+fn instant(ms: Option<i64>) -> Option<OffsetDateTime> {
+    ms.and_then(|ms| OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).ok())
+}
+
 /// The rows of a drill-down list: names masked and no link for who does
 /// not read the dossiers themselves (a province supervisor).
-pub(super) fn dossier_rows(rows: &[motcua_store::DossierRow], user: &User) -> Vec<Vec<Cell>> {
+pub(super) fn dossier_rows(rows: &[motcua_store::DossierRow], x: &RowContext) -> Vec<Vec<Cell>> {
     rows.iter()
         .map(|r| {
-            let reads = user.reads_dossiers_of(&r.unit_code);
+            let reads = x.user.reads_dossiers_of(&r.unit_code);
             let status = r
                 .status
                 .parse::<motcua_domain::lifecycle::Status>()
                 .map(|s| s.label_vi().to_string())
                 .unwrap_or_else(|_| r.status.clone());
+            // The clock stops at the end of processing, or while the citizen supplements.
+            let ended = instant(r.finished_at).or_else(|| {
+                r.pause_remaining
+                    .is_some()
+                    .then(|| instant(r.paused_at))
+                    .flatten()
+            });
+            let late = instant(r.due_at)
+                .and_then(|due| idx::working_days_late(&x.cal, due, ended, x.now))
+                .map_or_else(
+                    || cell(""),
+                    |d| Cell {
+                        num: Some(Num::Whole(d)),
+                        ..cell(idx::lateness_vi(d))
+                    },
+                );
             vec![
                 if reads {
                     link(r.code.clone(), format!("/can-bo/ho-so/{}", r.code))
@@ -40,6 +69,7 @@ pub(super) fn dossier_rows(rows: &[motcua_store::DossierRow], user: &User) -> Ve
                     cell(r.code.clone())
                 },
                 cell(r.procedure_code.clone()),
+                cell(x.names.get(&r.procedure_code).cloned().unwrap_or_default()),
                 cell(if reads {
                     r.applicant_name.clone()
                 } else {
@@ -49,6 +79,7 @@ pub(super) fn dossier_rows(rows: &[motcua_store::DossierRow], user: &User) -> Ve
                 cell(when(r.due_at)),
                 cell(when(r.finished_at)),
                 cell(status),
+                late,
             ]
         })
         .collect()
@@ -83,14 +114,28 @@ pub(super) async fn drill_page(
             Problem::not_found("unit_not_found", "Không tìm thấy đơn vị").into(),
         )
     })?;
+    let x = RowContext {
+        user: &user,
+        names: s
+            .store
+            .catalog()
+            .await?
+            .iter()
+            .map(|(p, _)| (p.code.clone(), p.name.clone()))
+            .collect(),
+        cal: s.store.calendar(Some(&unit)).await?,
+        now: s.now(),
+    };
     let headers = [
         "Mã hồ sơ",
+        "Mã thủ tục",
         "Thủ tục",
         "Người nộp",
         "Tiếp nhận",
         "Hẹn trả",
         "Giải quyết xong",
         "Trạng thái",
+        "Quá hạn (ngày làm việc)",
     ]
     .iter()
     .map(|h| h.to_string())
@@ -115,7 +160,8 @@ pub(super) async fn drill_page(
             id: "ho-so",
             title: drill.label_vi().into(),
             headers,
-            rows: dossier_rows(&all, &user),
+            rows: dossier_rows(&all, &x),
+            ..Default::default()
         };
         return export(
             &t,
@@ -139,7 +185,8 @@ pub(super) async fn drill_page(
         id: "ho-so",
         title: format!("{} — {}, {}", drill.label_vi(), u.name, period.label_vi()),
         headers,
-        rows: dossier_rows(&rows, &user),
+        rows: dossier_rows(&rows, &x),
+        ..Default::default()
     };
     render(&DrillPage {
         drills: Drill::ALL

@@ -10,11 +10,12 @@ pub(super) struct RankingPage {
     c: Ctx,
     province: String,
     province_name: String,
-    period_key: String,
     period_label: String,
     periods: Vec<(String, String, bool)>,
+    pc: PeriodControls,
     tables: Vec<Table>,
     chart: String,
+    progress: Progress,
     notes: Vec<Note>,
     export_base: String,
     form_action: String,
@@ -36,7 +37,7 @@ pub(super) fn ranking_table(rows: &[RankedUnit], period: &Period) -> Table {
             .iter()
             .map(|r| {
                 let mut row = vec![
-                    cell(r.rank.to_string()),
+                    count(r.rank as i64),
                     cell(r.unit.code.clone()),
                     link(
                         r.unit.name.clone(),
@@ -47,11 +48,12 @@ pub(super) fn ranking_table(rows: &[RankedUnit], period: &Period) -> Table {
                         ),
                     ),
                 ];
-                row.extend(r.card.groups_x100.iter().map(|g| cell(idx::fmt_points(*g))));
-                row.push(cell(idx::fmt_points(r.card.total_x100)));
+                row.extend(r.card.groups_x100.iter().map(|g| points(*g)));
+                row.push(points(r.card.total_x100));
                 row
             })
             .collect(),
+        ..Default::default()
     }
 }
 
@@ -64,7 +66,7 @@ pub(super) async fn monthly(
     period: &Period,
 ) -> Result<Vec<(Period, [i64; 6], i64)>, PageError> {
     let mut out = Vec::new();
-    for m in period.months() {
+    for m in period.months_until(today(s)) {
         let tallies = s.store.index_tallies(province, unit, m).await?;
         let n = units.max(1) as i64;
         let mut groups = [0i64; 6];
@@ -96,7 +98,7 @@ pub(super) async fn monthly(
     Ok(out)
 }
 
-pub(super) fn trend_table(rows: &[(Period, [i64; 6], i64)], title: String) -> Table {
+pub(super) fn trend_table(rows: &[(Period, [i64; 6], i64)], title: String, today: Date) -> Table {
     let mut headers = vec!["Kỳ".to_string()];
     headers.extend(group_headers());
     headers.push("Tổng điểm (100)".into());
@@ -107,21 +109,28 @@ pub(super) fn trend_table(rows: &[(Period, [i64; 6], i64)], title: String) -> Ta
         rows: rows
             .iter()
             .map(|(p, g, t)| {
-                let mut row = vec![cell(p.label_vi())];
-                row.extend(g.iter().map(|v| cell(idx::fmt_points(*v))));
-                row.push(cell(idx::fmt_points(*t)));
+                let label = match p.progress_note_vi(today) {
+                    Some(note) => format!("{} {note}", p.label_vi()),
+                    None => p.label_vi(),
+                };
+                let mut row = vec![cell(label)];
+                row.extend(g.iter().map(|v| points(*v)));
+                row.push(points(*t));
                 row
             })
             .collect(),
+        ..Default::default()
     }
 }
 
-pub(super) fn chart_of(rows: &[(Period, [i64; 6], i64)], title: &str) -> String {
+/// The month in progress gets a star, explained under the chart.
+pub(super) fn chart_of(rows: &[(Period, [i64; 6], i64)], title: &str, today: Date) -> String {
     let bars: Vec<(String, i64)> = rows
         .iter()
         .map(|(p, _, t)| {
+            let star = if p.in_progress(today) { "*" } else { "" };
             (
-                format!("{}/{}", u8::from(p.from.month()), p.from.year() % 100),
+                format!("{}/{}{star}", u8::from(p.from.month()), p.from.year() % 100),
                 *t,
             )
         })
@@ -138,7 +147,10 @@ pub(super) async fn ranking_page(
         return Ok(sign_in(&c.path));
     };
     let lang = c.lang;
-    let period = period_of(&q, s.now()).map_err(|p| PageError::new(lang, p.into()))?;
+    let period = match period_of(&q, s.now()) {
+        Ok(p) => p,
+        Err(p) => return period_error(c, &s, "/giam-sat/chi-so".into(), &q, p),
+    };
     if !idx::may_rank_province(&user.roles) {
         // Unit staff see their own unit's index.
         return match user.units.first() {
@@ -167,10 +179,22 @@ pub(super) async fn ranking_page(
             )
         })?;
     let rows = ranking(&s.store, &province, period).await?;
-    let main = ranking_table(&rows, &period);
+    let mut main = ranking_table(&rows, &period);
     let trend_rows = monthly(&s, Some(&province), None, rows.len(), &period).await?;
-    let chart = chart_of(&trend_rows, "Điểm trung bình của các đơn vị theo tháng");
-    let trend = trend_table(&trend_rows, "Điểm trung bình theo tháng".into());
+    let day = today(&s);
+    let chart = chart_of(
+        &trend_rows,
+        "Điểm trung bình của các đơn vị theo tháng",
+        day,
+    );
+    let mut trend = trend_table(&trend_rows, "Điểm trung bình theo tháng".into(), day);
+    let base = format!(
+        "/giam-sat/chi-so?ky={}&tinh={}",
+        url_encode(&period.key()),
+        url_encode(&province)
+    );
+    sort_tables(&mut [&mut main, &mut trend], &base, q.sort.as_deref())
+        .map_err(|p| PageError::new(lang, p.into()))?;
     if let Some(f) = q.xuat.as_deref() {
         let t = if q.bang.as_deref() == Some("xu-huong") {
             &trend
@@ -185,18 +209,15 @@ pub(super) async fn ranking_page(
     }
     render(&RankingPage {
         form_action: "/giam-sat/chi-so".into(),
-        export_base: format!(
-            "/giam-sat/chi-so?ky={}&tinh={}",
-            url_encode(&period.key()),
-            url_encode(&province)
-        ),
+        export_base: with_sort(base, q.sort.as_deref()),
         province,
         province_name,
-        period_key: period.key(),
         period_label: period.label_vi(),
         periods: period_choices(&period, s.now()),
+        pc: PeriodControls::showing(&period),
         tables: vec![main, trend],
         chart,
+        progress: Progress::of(&period, day),
         notes: notes(),
         c,
     })

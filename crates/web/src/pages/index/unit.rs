@@ -13,10 +13,12 @@ pub(super) struct UnitPage {
     period_key: String,
     period_label: String,
     periods: Vec<(String, String, bool)>,
+    pc: PeriodControls,
     total: String,
     rank: Option<(usize, usize)>,
     tables: Vec<Table>,
     chart: String,
+    progress: Progress,
     notes: Vec<Note>,
     export_base: String,
     form_action: String,
@@ -44,20 +46,14 @@ pub(super) fn indicator_table(unit: &str, period: &Period, card: &idx::Scorecard
             .iter()
             .map(|i| {
                 let (num, den, state) = match i.value {
-                    Value::NoData => (String::new(), String::new(), "Không có dữ liệu".to_string()),
-                    Value::Ratio { denominator: 0, .. } => {
-                        ("0".into(), "0".into(), "Không phát sinh".to_string())
-                    }
+                    Value::NoData => (cell(""), cell(""), "Không có dữ liệu"),
+                    Value::Ratio { denominator: 0, .. } => (count(0), count(0), "Không phát sinh"),
                     Value::Ratio {
                         numerator,
                         denominator,
-                    } => (
-                        numerator.to_string(),
-                        denominator.to_string(),
-                        String::new(),
-                    ),
+                    } => (count(numerator), count(denominator), ""),
                 };
-                let note = [state.as_str(), i.assumption.unwrap_or("")]
+                let note = [state, i.assumption.unwrap_or("")]
                     .iter()
                     .filter(|s| !s.is_empty())
                     .copied()
@@ -79,16 +75,17 @@ pub(super) fn indicator_table(unit: &str, period: &Period, card: &idx::Scorecard
                     cell(i.code),
                     name,
                     cell(i.group.label_vi()),
-                    cell(num),
-                    cell(den),
-                    cell(i.rate_x100().map(idx::fmt_rate).unwrap_or_default()),
-                    cell(idx::fmt_points(i.points_x100)),
-                    cell(idx::fmt_points(i.max_x100)),
+                    num,
+                    den,
+                    i.rate_x100().map_or_else(|| cell(""), rate),
+                    points(i.points_x100),
+                    points(i.max_x100),
                     cell(i.formula_vi),
                     cell(note),
                 ]
             })
             .collect(),
+        ..Default::default()
     }
 }
 
@@ -99,21 +96,18 @@ pub(super) fn groups_table(card: &idx::Scorecard) -> Table {
         .map(|(g, p)| {
             vec![
                 cell(format!("{}. {}", g.number(), g.label_vi())),
-                cell(idx::fmt_points(p)),
-                cell(idx::fmt_points(g.max_x100())),
+                points(p),
+                points(g.max_x100()),
             ]
         })
         .collect();
-    rows.push(vec![
-        cell("Tổng"),
-        cell(idx::fmt_points(card.total_x100)),
-        cell("100,00"),
-    ]);
+    rows.push(vec![cell("Tổng"), points(card.total_x100), points(10_000)]);
     Table {
         id: "nhom",
         title: "Điểm theo nhóm".into(),
         headers: vec!["Nhóm chỉ số".into(), "Điểm".into(), "Điểm tối đa".into()],
         rows,
+        ..Default::default()
     }
 }
 
@@ -137,14 +131,15 @@ pub(super) fn officer_table(rows: &[motcua_store::index::OfficerStats]) -> Table
             .map(|o| {
                 vec![
                     cell(o.username.clone()),
-                    cell(o.actions.to_string()),
-                    cell(o.received.to_string()),
-                    cell(o.settled.to_string()),
-                    cell(o.settled_on_time.to_string()),
-                    cell(o.avg_step_minutes.to_string()),
+                    count(o.actions),
+                    count(o.received),
+                    count(o.settled),
+                    count(o.settled_on_time),
+                    count(o.avg_step_minutes),
                 ]
             })
             .collect(),
+        ..Default::default()
     }
 }
 
@@ -161,7 +156,10 @@ pub(super) async fn unit_page(
     if !user.sees_unit(&unit) {
         return Err(forbidden(lang));
     }
-    let period = period_of(&q, s.now()).map_err(|p| PageError::new(lang, p.into()))?;
+    let period = match period_of(&q, s.now()) {
+        Ok(p) => p,
+        Err(p) => return period_error(c, &s, format!("/giam-sat/chi-so/{unit}"), &q, p),
+    };
     let u = s.store.unit(&unit).await?.ok_or_else(|| {
         PageError::new(
             lang,
@@ -182,13 +180,22 @@ pub(super) async fn unit_page(
         .find(|r| r.unit.code == unit)
         .map(|r| (r.rank, ranked.len()));
     let trend_rows = monthly(&s, None, Some(&unit), 1, &period).await?;
+    let day = today(&s);
     let officers = s.store.officer_stats(&unit, period).await?;
-    let tables = vec![
-        groups_table(&card),
+    let (mut ind, mut trend, mut work) = (
         indicator_table(&unit, &period, &card),
-        trend_table(&trend_rows, "Điểm theo tháng".into()),
+        trend_table(&trend_rows, "Điểm theo tháng".into(), day),
         officer_table(&officers),
-    ];
+    );
+    let base = format!("/giam-sat/chi-so/{unit}?ky={}", url_encode(&period.key()));
+    // The groups keep their order, their total last.
+    sort_tables(
+        &mut [&mut ind, &mut trend, &mut work],
+        &base,
+        q.sort.as_deref(),
+    )
+    .map_err(|p| PageError::new(lang, p.into()))?;
+    let tables = vec![groups_table(&card), ind, trend, work];
     if let Some(f) = q.xuat.as_deref() {
         let which = q.bang.as_deref().unwrap_or("chi-so");
         let t = tables.iter().find(|t| t.id == which).ok_or_else(|| {
@@ -201,15 +208,17 @@ pub(super) async fn unit_page(
     }
     render(&UnitPage {
         form_action: format!("/giam-sat/chi-so/{unit}"),
-        export_base: format!("/giam-sat/chi-so/{unit}?ky={}", url_encode(&period.key())),
+        export_base: with_sort(base, q.sort.as_deref()),
         unit,
         unit_name: u.name,
         period_key: period.key(),
         period_label: period.label_vi(),
         periods: period_choices(&period, s.now()),
+        pc: PeriodControls::showing(&period),
         total: idx::fmt_points(card.total_x100),
         rank,
-        chart: chart_of(&trend_rows, "Tổng điểm theo tháng"),
+        chart: chart_of(&trend_rows, "Tổng điểm theo tháng", day),
+        progress: Progress::of(&period, day),
         tables,
         notes: notes(),
         c,
