@@ -50,6 +50,17 @@ impl DeliveryMethod {
     }
 }
 
+/// How a result is returned unless the officer says otherwise: the way the
+/// citizen asked for at submission; else online when a signed electronic
+/// result exists (nobody needs to travel for it); else at the counter.
+pub fn default_return(asked: Option<DeliveryMethod>, signed_result: bool) -> DeliveryMethod {
+    match asked {
+        Some(m) => m,
+        None if signed_result => DeliveryMethod::Online,
+        None => DeliveryMethod::Counter,
+    }
+}
+
 /// A validated delivery choice.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -166,6 +177,15 @@ impl Delivery {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_result_goes_back_the_way_asked_else_online_when_signed() {
+        use DeliveryMethod::*;
+        assert_eq!(default_return(Some(Post), true), Post);
+        assert_eq!(default_return(Some(Counter), true), Counter);
+        assert_eq!(default_return(None, true), Online);
+        assert_eq!(default_return(None, false), Counter);
+    }
 
     #[test]
     fn post_needs_an_address() {

@@ -690,6 +690,22 @@ pub enum Urgency {
 }
 
 impl Projection {
+    /// Whether an apology ("xin lỗi và hẹn lại ngày trả") is due: the clock
+    /// runs and less than one working day is left, or the due instant has
+    /// passed. Before that the dossier may still be settled on time.
+    pub fn apology_timely(&self, cal: &crate::calendar::WorkCalendar, now: OffsetDateTime) -> bool {
+        let running = matches!(
+            self.status,
+            Status::Received | Status::Processing | Status::AwaitingApproval
+        );
+        match self.due_at {
+            Some(due) if running => {
+                now >= due || cal.working_minutes_between(now, due) < cal.hours().minutes_per_day()
+            }
+            _ => false,
+        }
+    }
+
     /// None once the dossier is settled or closed.
     pub fn urgency(&self, submitted_at: OffsetDateTime, now: OffsetDateTime) -> Option<Urgency> {
         let ceil = |d: time::Duration, unit: i64| (d.whole_seconds() + unit - 1) / unit;
@@ -724,15 +740,13 @@ mod tests {
     use super::*;
     use time::macros::{date, datetime};
 
-    #[test]
-    fn urgency_reads_like_a_clock() {
-        let at = datetime!(2026-03-02 09:00 +7);
-        let mut p = Projection {
-            status: Status::Processing,
+    fn bare(status: Status) -> Projection {
+        Projection {
+            status,
             paused_from: None,
             assignee: None,
             received_at: None,
-            due_at: Some(at),
+            due_at: None,
             pause_remaining: None,
             paused_at: None,
             supplement_requests: 0,
@@ -742,7 +756,14 @@ mod tests {
             routed: false,
             ended_waiting: false,
             version: 1,
-        };
+        }
+    }
+
+    #[test]
+    fn urgency_reads_like_a_clock() {
+        let at = datetime!(2026-03-02 09:00 +7);
+        let mut p = bare(Status::Processing);
+        p.due_at = Some(at);
         let h = time::Duration::hours;
         assert_eq!(
             p.urgency(at, at - h(3)),
@@ -770,6 +791,21 @@ mod tests {
         assert_eq!(p.urgency(at, at), Some(Urgency::Paused));
         p.status = Status::Returned;
         assert_eq!(p.urgency(at, at), None);
+    }
+
+    #[test]
+    fn an_apology_is_due_within_the_last_working_day_or_after() {
+        let cal = WorkCalendar::vietnam();
+        // Due Wednesday 4 March 2026 at 16:00.
+        let due = datetime!(2026-03-04 16:00 +7);
+        let mut p = bare(Status::Processing);
+        p.due_at = Some(due);
+        assert!(!p.apology_timely(&cal, datetime!(2026-03-02 09:00 +7)));
+        assert!(!p.apology_timely(&cal, datetime!(2026-03-03 15:00 +7)));
+        assert!(p.apology_timely(&cal, datetime!(2026-03-03 17:00 +7)));
+        assert!(p.apology_timely(&cal, datetime!(2026-03-05 08:00 +7)));
+        p.status = Status::AwaitingSupplement;
+        assert!(!p.apology_timely(&cal, datetime!(2026-03-05 08:00 +7)));
     }
 
     fn input() -> ApplicantInput {

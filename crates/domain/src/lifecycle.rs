@@ -8,7 +8,7 @@ use std::fmt;
 use std::str::FromStr;
 
 macro_rules! string_enum {
-    ($(#[$m:meta])* $name:ident / $err:literal { $($variant:ident = $text:literal / $vi:literal),+ $(,)? }) => {
+    ($(#[$m:meta])* $name:ident / $err:literal { $($variant:ident = $text:literal / $vi:literal / $en:literal),+ $(,)? }) => {
         #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
         $(#[$m])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -19,6 +19,8 @@ macro_rules! string_enum {
             pub fn as_str(self) -> &'static str { match self { $($name::$variant => $text),+ } }
             /// Vietnamese label for people.
             pub fn label_vi(self) -> &'static str { match self { $($name::$variant => $vi),+ } }
+            /// English label, the site's second language.
+            pub fn label_en(self) -> &'static str { match self { $($name::$variant => $en),+ } }
         }
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result { f.write_str(self.as_str()) }
@@ -40,16 +42,16 @@ string_enum!(
     /// Where a dossier stands.
     #[cfg_attr(feature = "openapi", schema(description = "Where a dossier stands: submitted (đã nộp trực tuyến), received (đã tiếp nhận), processing (đang xử lý), awaiting_supplement (chờ bổ sung), awaiting_approval (chờ phê duyệt), result_ready (có kết quả, chờ trả), returned (đã trả kết quả), refused (từ chối tiếp nhận), rejected (từ chối giải quyết), withdrawn (đã rút)."))]
     Status / "status" {
-        Submitted = "submitted" / "Đã nộp trực tuyến, chờ tiếp nhận",
-        Received = "received" / "Đã tiếp nhận",
-        Processing = "processing" / "Đang xử lý",
-        AwaitingSupplement = "awaiting_supplement" / "Chờ bổ sung hồ sơ",
-        AwaitingApproval = "awaiting_approval" / "Chờ phê duyệt",
-        ResultReady = "result_ready" / "Có kết quả, chờ trả",
-        Returned = "returned" / "Đã trả kết quả",
-        Refused = "refused" / "Từ chối tiếp nhận",
-        Rejected = "rejected" / "Từ chối giải quyết",
-        Withdrawn = "withdrawn" / "Đã rút hồ sơ",
+        Submitted = "submitted" / "Đã nộp trực tuyến, chờ tiếp nhận" / "Submitted online, awaiting reception",
+        Received = "received" / "Đã tiếp nhận" / "Received",
+        Processing = "processing" / "Đang xử lý" / "Being processed",
+        AwaitingSupplement = "awaiting_supplement" / "Chờ bổ sung hồ sơ" / "Awaiting a supplement",
+        AwaitingApproval = "awaiting_approval" / "Chờ phê duyệt" / "Awaiting approval",
+        ResultReady = "result_ready" / "Có kết quả, chờ trả" / "Result ready for collection",
+        Returned = "returned" / "Đã trả kết quả" / "Result returned",
+        Refused = "refused" / "Từ chối tiếp nhận" / "Refused at intake",
+        Rejected = "rejected" / "Từ chối giải quyết" / "Rejected",
+        Withdrawn = "withdrawn" / "Đã rút hồ sơ" / "Withdrawn",
     }
 );
 
@@ -57,23 +59,23 @@ string_enum!(
     /// What someone does to a dossier. Each is one event.
     #[cfg_attr(feature = "openapi", schema(description = "What someone does to a dossier; each is one event. `submit` and `create_at_counter` only start a dossier."))]
     Action / "action" {
-        Submit = "submit" / "Nộp hồ sơ trực tuyến",
-        CreateAtCounter = "create_at_counter" / "Tiếp nhận tại quầy",
-        Receive = "receive" / "Tiếp nhận hồ sơ",
-        RefuseIntake = "refuse_intake" / "Từ chối tiếp nhận",
-        Assign = "assign" / "Chuyển xử lý",
-        RequestSupplement = "request_supplement" / "Yêu cầu bổ sung",
-        Supplement = "supplement" / "Bổ sung hồ sơ",
-        Propose = "propose" / "Trình phê duyệt",
-        Approve = "approve" / "Phê duyệt",
-        SendBack = "send_back" / "Trả lại để xử lý lại",
-        Reject = "reject" / "Từ chối giải quyết",
-        ReturnResult = "return_result" / "Trả kết quả",
-        Withdraw = "withdraw" / "Rút hồ sơ",
-        Apologize = "apologize" / "Xin lỗi và hẹn lại ngày trả",
-        ReissueKey = "reissue_key" / "Cấp lại mã tra cứu",
-        CorrectApplicant = "correct_applicant" / "Sửa thông tin người nộp",
-        Route = "route" / "Chuyển đến đơn vị có thẩm quyền giải quyết",
+        Submit = "submit" / "Nộp hồ sơ trực tuyến" / "Submitted online",
+        CreateAtCounter = "create_at_counter" / "Tiếp nhận tại quầy" / "Filed at the counter",
+        Receive = "receive" / "Tiếp nhận hồ sơ" / "Receive the dossier",
+        RefuseIntake = "refuse_intake" / "Từ chối tiếp nhận" / "Refuse at intake",
+        Assign = "assign" / "Chuyển xử lý" / "Assign to a specialist",
+        RequestSupplement = "request_supplement" / "Yêu cầu bổ sung" / "Ask for a supplement",
+        Supplement = "supplement" / "Bổ sung hồ sơ" / "Add the supplement",
+        Propose = "propose" / "Trình phê duyệt" / "Propose for approval",
+        Approve = "approve" / "Phê duyệt" / "Approve",
+        SendBack = "send_back" / "Trả lại để xử lý lại" / "Send back for rework",
+        Reject = "reject" / "Từ chối giải quyết" / "Reject",
+        ReturnResult = "return_result" / "Trả kết quả" / "Return the result",
+        Withdraw = "withdraw" / "Rút hồ sơ" / "Withdraw",
+        Apologize = "apologize" / "Xin lỗi và hẹn lại ngày trả" / "Apologize and set a new date",
+        ReissueKey = "reissue_key" / "Cấp lại mã tra cứu" / "Issue a new lookup code",
+        CorrectApplicant = "correct_applicant" / "Sửa thông tin người nộp" / "Correct the applicant's details",
+        Route = "route" / "Chuyển đến đơn vị có thẩm quyền giải quyết" / "Route to the competent unit",
     }
 );
 
@@ -81,12 +83,12 @@ string_enum!(
     /// Staff roles; each user has one or more, scoped to units.
     #[cfg_attr(feature = "openapi", schema(description = "Staff role (vai trò): cán bộ tiếp nhận, chuyên viên, lãnh đạo, quản trị đơn vị, giám sát tỉnh, quản trị hệ thống."))]
     Role / "role" {
-        Receptionist = "receptionist" / "Cán bộ tiếp nhận",
-        Specialist = "specialist" / "Chuyên viên xử lý",
-        Leader = "leader" / "Lãnh đạo",
-        UnitAdmin = "unit_admin" / "Quản trị đơn vị",
-        ProvinceSupervisor = "province_supervisor" / "Giám sát cấp tỉnh",
-        Admin = "admin" / "Quản trị hệ thống",
+        Receptionist = "receptionist" / "Cán bộ tiếp nhận" / "Receptionist",
+        Specialist = "specialist" / "Chuyên viên xử lý" / "Specialist",
+        Leader = "leader" / "Lãnh đạo" / "Leader",
+        UnitAdmin = "unit_admin" / "Quản trị đơn vị" / "Unit administrator",
+        ProvinceSupervisor = "province_supervisor" / "Giám sát cấp tỉnh" / "Province supervisor",
+        Admin = "admin" / "Quản trị hệ thống" / "System administrator",
     }
 );
 
@@ -94,12 +96,12 @@ string_enum!(
     /// How a dossier reached the center.
     #[cfg_attr(feature = "openapi", schema(description = "How the dossier reached the center (hình thức nộp)."))]
     Channel / "channel" {
-        Online = "online" / "Trực tuyến",
-        Counter = "counter" / "Trực tiếp tại quầy",
-        Kiosk = "kiosk" / "Ki-ốt tự phục vụ",
-        Mobile = "mobile" / "Tổ lưu động",
-        Postal = "postal" / "Bưu chính công ích",
-        Medical = "medical" / "Cơ sở y tế",
+        Online = "online" / "Trực tuyến" / "Online",
+        Counter = "counter" / "Trực tiếp tại quầy" / "At the counter",
+        Kiosk = "kiosk" / "Ki-ốt tự phục vụ" / "Self-service kiosk",
+        Mobile = "mobile" / "Tổ lưu động" / "Mobile team",
+        Postal = "postal" / "Bưu chính công ích" / "Public postal service",
+        Medical = "medical" / "Cơ sở y tế" / "Health facility",
     }
 );
 
@@ -107,10 +109,10 @@ string_enum!(
     /// Through which door an action came, recorded in its event.
     #[cfg_attr(feature = "openapi", schema(description = "The door an action came through: `api`, `page`, `kiosk`, `direct`."))]
     Via / "via" {
-        Api = "api" / "Giao diện lập trình (API)",
-        Page = "page" / "Trang web",
-        Kiosk = "kiosk" / "Ki-ốt",
-        Direct = "direct" / "Dòng lệnh hoặc hệ thống",
+        Api = "api" / "Giao diện lập trình (API)" / "Programming interface (API)",
+        Page = "page" / "Trang web" / "Web page",
+        Kiosk = "kiosk" / "Ki-ốt" / "Kiosk",
+        Direct = "direct" / "Dòng lệnh hoặc hệ thống" / "Command line or system",
     }
 );
 
@@ -208,8 +210,8 @@ string_enum!(
     /// actions: the result document goes along with the state machine
     /// (attached while processing, signed around approval) without moving it.
     ResultAction / "result_action" {
-        Attach = "attach_result" / "Đính kèm văn bản kết quả",
-        Sign = "sign_result" / "Ký số văn bản kết quả",
+        Attach = "attach_result" / "Đính kèm văn bản kết quả" / "Attach the result document",
+        Sign = "sign_result" / "Ký số văn bản kết quả" / "Sign the result document",
     }
 );
 

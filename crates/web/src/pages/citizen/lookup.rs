@@ -215,29 +215,11 @@ pub(crate) async fn lookup_view(
 }
 
 pub fn status_words(c: &Ctx, s: Status) -> String {
-    match c.lang {
-        crate::pages::Lang::Vi => s.label_vi().to_string(),
-        crate::pages::Lang::En => match s {
-            Status::Submitted => "Submitted online, awaiting reception",
-            Status::Received => "Received",
-            Status::Processing => "Being processed",
-            Status::AwaitingSupplement => "Awaiting a supplement",
-            Status::AwaitingApproval => "Awaiting approval",
-            Status::ResultReady => "Result ready for collection",
-            Status::Returned => "Result returned",
-            Status::Refused => "Refused at intake",
-            Status::Rejected => "Rejected",
-            Status::Withdrawn => "Withdrawn",
-        }
-        .to_string(),
-    }
+    c.tr(s.label_vi(), s.label_en()).to_string()
 }
 
 pub fn action_words(c: &Ctx, a: Action) -> String {
-    match c.lang {
-        crate::pages::Lang::Vi => a.label_vi().to_string(),
-        crate::pages::Lang::En => a.as_str().replace('_', " "),
-    }
+    c.tr(a.label_vi(), a.label_en()).to_string()
 }
 
 pub(super) async fn lookup(

@@ -418,8 +418,17 @@ pub(super) fn event_view(c: &Ctx, e: &Event, p: &Procedure) -> EventView {
     };
     EventView {
         at: format_vn(e.at),
-        actor: e.actor.clone(),
-        role: role_words(c, &e.role),
+        // The citizen is a person, not an account name.
+        actor: if e.actor == "citizen" {
+            c.tr("Người dân", "The citizen").to_string()
+        } else {
+            e.actor.clone()
+        },
+        role: if e.role == "citizen" {
+            String::new()
+        } else {
+            role_words(c, &e.role)
+        },
         action: action_label(c, e.action),
         detail,
         note: e.note.clone().unwrap_or_default(),
@@ -515,7 +524,11 @@ pub(super) async fn dossier_view(
         .iter()
         .map(|e| event_view(&c, e, &procedure))
         .collect();
-    let allowed = crate::view::allowed_actions(r, &Actor::Staff(user.clone()));
+    let mut allowed = crate::view::allowed_actions(r, &Actor::Staff(user.clone()));
+    // An apology is offered when it is due, not days ahead (the API may still send one).
+    if !proj.apology_timely(&cal, now) {
+        allowed.retain(|a| *a != Action::Apologize.as_str());
+    }
     // The approval card shows what is approved: the result document and
     // whether it is signed; signing is offered with the approval only when
     // this leader can sign it.
@@ -565,6 +578,12 @@ pub(super) async fn dossier_view(
                 action: name,
                 label: if a == Action::Approve && signs {
                     c.tr("Ký và phê duyệt", "Sign and approve").to_string()
+                } else if a == Action::ReturnResult {
+                    c.tr(
+                        "Trả kết quả cho người dân",
+                        "Return the result to the citizen",
+                    )
+                    .to_string()
                 } else {
                     action_label(&c, a)
                 },
@@ -682,10 +701,26 @@ pub(super) async fn dossier_view(
     } else {
         String::new()
     };
+    // The officer starts from the domain's default return channel, and
+    // from the applicant's address for the post.
+    let returns = allowed.contains(&Action::ReturnResult.as_str());
+    let signed_result = returns
+        && s.store
+            .signing()
+            .result(&r.code)
+            .await
+            .map_err(store_err(lang))?
+            .is_some_and(|d| d.signed_at.is_some());
+    let default_delivery = motcua_domain::delivery::default_return(None, signed_result);
     let chosen = if typed.delivery.is_empty() {
-        DeliveryMethod::Counter.as_str()
+        default_delivery.as_str()
     } else {
         typed.delivery.as_str()
+    };
+    let postal_address = if typed.postal_address.is_empty() {
+        r.applicant_address.clone()
+    } else {
+        typed.postal_address.clone()
     };
     let deliveries = DeliveryMethod::ALL
         .iter()
@@ -866,7 +901,7 @@ pub(super) async fn dossier_view(
         supplement_docs,
         new_due: typed.new_due.clone(),
         deliveries,
-        postal_address: typed.postal_address.clone(),
+        postal_address,
         tracking_number: typed.tracking_number.clone(),
         fix_fields,
         delivery,

@@ -114,10 +114,7 @@ struct ErrorLine {
 
 fn role_words(c: &Ctx, role: &str) -> String {
     match role.parse::<Role>() {
-        Ok(r) => match c.lang {
-            Lang::Vi => r.label_vi().to_string(),
-            Lang::En => r.as_str().replace('_', " "),
-        },
+        Ok(r) => c.tr(r.label_vi(), r.label_en()).to_string(),
         Err(_) if role == "citizen" => c.tr("Người dân", "Citizen").to_string(),
         Err(_) => role.to_string(),
     }
@@ -143,29 +140,7 @@ fn channel_words(c: &Ctx, ch: &str) -> String {
 
 /// An action as officers read it (buttons, history, notices).
 fn action_label(c: &Ctx, a: Action) -> String {
-    match c.lang {
-        Lang::Vi => a.label_vi(),
-        Lang::En => match a {
-            Action::Submit => "Submitted online",
-            Action::CreateAtCounter => "Filed at the counter",
-            Action::Receive => "Receive the dossier",
-            Action::RefuseIntake => "Refuse at intake",
-            Action::Assign => "Assign to a specialist",
-            Action::RequestSupplement => "Ask for a supplement",
-            Action::Supplement => "Add the supplement",
-            Action::Propose => "Propose for approval",
-            Action::Approve => "Approve",
-            Action::SendBack => "Send back for rework",
-            Action::Reject => "Reject",
-            Action::ReturnResult => "Return the result",
-            Action::Withdraw => "Withdraw",
-            Action::Apologize => "Apologize and set a new date",
-            Action::ReissueKey => "Issue a new lookup key",
-            Action::CorrectApplicant => "Correct the applicant's details",
-            Action::Route => "Route to the competent unit",
-        },
-    }
-    .to_string()
+    c.tr(a.label_vi(), a.label_en()).to_string()
 }
 
 /// Working time in words: "1 ngày 2 giờ 30 phút làm việc".
