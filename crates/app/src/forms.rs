@@ -174,6 +174,25 @@ pub async fn render_form(
     .map_err(join_err)?
 }
 
+/// The citizen's "phiếu xác nhận nộp hồ sơ trực tuyến", with the lookup code
+/// they hold (checked by the caller against the dossier).
+pub async fn render_online_confirmation(
+    store: &Store,
+    mut rec: DossierRecord,
+    key: String,
+    base: String,
+) -> Result<Vec<u8>> {
+    let ctx = context(store, &rec).await?;
+    rec.issued_key = Some(key);
+    tokio::task::spawn_blocking(move || {
+        let lookup = lookup_url(&base, &rec.row.code, rec.issued_key.as_deref());
+        motcua_documents::online::render_online_confirmation(&info(&ctx, &rec, lookup))
+            .map_err(render_err)
+    })
+    .await
+    .map_err(join_err)?
+}
+
 /// A result document drafted from the dossier (`ResultDocument::for_dossier`):
 /// the officer's `text`, or the default wording when it is empty.
 pub async fn draft_result(

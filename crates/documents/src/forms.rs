@@ -396,7 +396,7 @@ fn doc_name(info: &DossierInfo<'_>, code: &str) -> String {
 
 /// Documents received, grouped by catalog code in the catalog's order:
 /// (name, form of the copies, count).
-fn document_lines(info: &DossierInfo<'_>) -> Vec<(String, &'static str, usize)> {
+pub(crate) fn document_lines(info: &DossierInfo<'_>) -> Vec<(String, &'static str, usize)> {
     let mut groups: Vec<(Option<String>, bool, bool, usize)> = Vec::new();
     for d in &info.documents {
         match groups.iter_mut().find(|g| g.0 == d.code) {
@@ -540,7 +540,7 @@ fn receipt(
         vec![
             Span::new(BODY, "Mã hồ sơ: "),
             Span::new(BOLD, &info.code),
-            Span::new(BODY, "    Khóa tra cứu: "),
+            Span::new(BODY, "    Mã tra cứu: "),
             Span::new(BOLD, key_text(info)),
         ],
         Align::Left,
@@ -639,7 +639,7 @@ fn receipt_roll(
     });
     b.push(centered("Quét mã để theo dõi hồ sơ", Style::italic(8.0)));
     b.push(centered(
-        format!("Khóa tra cứu: {}", key_text(info)),
+        format!("Mã tra cứu: {}", key_text(info)),
         Style::bold(9.0),
     ));
     b.push(Block::Para(Para::text(
@@ -704,7 +704,7 @@ fn supplement(info: &DossierInfo<'_>, ev: &Event) -> Result<Vec<Block>, Document
     }
     let guide = staff_name(info, &ev.actor);
     b.push(p(format!(
-        "Ông/bà bổ sung tại Bộ phận tiếp nhận và trả kết quả {} hoặc trực tuyến trên trang tra cứu hồ sơ (mã hồ sơ {}, khóa tra cứu {}). Thời gian chờ bổ sung không tính vào thời hạn giải quyết.",
+        "Ông/bà bổ sung tại Bộ phận tiếp nhận và trả kết quả {} hoặc trực tuyến trên trang tra cứu hồ sơ (mã hồ sơ {}, mã tra cứu {}). Thời gian chờ bổ sung không tính vào thời hạn giải quyết.",
         unit_in_text(info), info.code, key_text(info)
     )));
     b.push(p(format!(

@@ -12,6 +12,7 @@ pub mod declaration;
 pub mod font;
 pub mod forms;
 pub mod layout;
+pub mod online;
 pub mod pdf;
 pub mod register;
 pub mod result;

@@ -70,6 +70,8 @@ pub fn router_with(state: AppState, limits: limits::Limits) -> Router {
     Router::new()
         .merge(api::routes())
         .merge(pages::routes())
+        .fallback(pages::fallback)
+        .layer(axum::middleware::from_fn(pages::remember_ctx))
         .layer(axum::middleware::from_fn(move |req, next| {
             count(metrics.clone(), req, next)
         }))

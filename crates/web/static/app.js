@@ -54,3 +54,15 @@
     }
   });
 })();
+// Copy a code with one tap: the buttons stay hidden without JavaScript.
+document.querySelectorAll("button.copy[data-copy]").forEach(function (b) {
+  if (!navigator.clipboard) return;
+  b.hidden = false;
+  b.addEventListener("click", function () {
+    var el = document.getElementById(b.getAttribute("data-copy"));
+    if (!el) return;
+    navigator.clipboard.writeText(el.textContent.trim()).then(function () {
+      b.textContent = document.documentElement.lang === "en" ? "Copied" : "Đã sao chép";
+    });
+  });
+});

@@ -300,6 +300,42 @@ async fn a_parent_registers_a_birth_online_and_the_officer_sees_the_child_withou
             .await
             .expect("read")
             .expect("row");
+        // The confirmation page: codes to copy, and the confirmation as PDF
+        // offered with the lookup code it alone shows.
+        let done = env.get(&format!("/nop/{id}/xong"), None).await;
+        assert!(done.body.contains("data-copy=\"lookup-key\""));
+        assert!(
+            done.body.contains("role=\"img\""),
+            "the QR code is an image"
+        );
+        let key = done
+            .body
+            .split("id=\"lookup-key\">")
+            .nth(1)
+            .and_then(|t| t.split('<').next())
+            .expect("key shown")
+            .to_string();
+        let pdf_path = format!("/nop/{id}/phieu-xac-nhan.pdf");
+        assert!(done.body.contains(&format!("action=\"{pdf_path}\"")));
+        let r = env.post(&pdf_path, &[("key", "AAAAAAAAAA")]).await;
+        assert_eq!(r.status, 404, "a wrong code gets nothing");
+        let pdf = env
+            .http
+            .post(format!("{}{pdf_path}", env.base))
+            .form(&[("key", key.as_str())])
+            .send()
+            .await
+            .expect("pdf");
+        assert_eq!(pdf.status().as_u16(), 200);
+        let text = pdftotext(&pdf.bytes().await.expect("bytes")).expect("pdftotext");
+        assert!(
+            text.contains("PHIẾU XÁC NHẬN NỘP HỒ SƠ TRỰC TUYẾN"),
+            "{text}"
+        );
+        assert!(
+            text.contains(&code) && text.contains(&format!("Mã tra cứu: {key}")),
+            "{text}"
+        );
         let fields: Value = serde_json::from_str(&row.fields).expect("fields");
         assert_eq!(fields["con_ho_ten"], "Nguyễn Bảo An");
         assert_eq!(fields["con_ngay_sinh"], "2026-11-27");

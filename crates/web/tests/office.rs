@@ -554,9 +554,15 @@ async fn an_officer_cannot_open_another_units_dossier_or_document() {
         r.expect(404);
         assert!(r.has("Không tìm thấy hồ sơ"));
         assert!(!r.has("Trần Thị Mai"));
-        env.get("/can-bo/ho-so/30112-260101-9999", Some(&cookie))
-            .await
-            .expect(404);
+        let r = env
+            .get("/can-bo/ho-so/30112-260101-9999", Some(&cookie))
+            .await;
+        r.expect(404);
+        // The error page keeps the officer signed in, with the site's header.
+        assert!(r.has("Đăng xuất (tiepnhan.myhiep)"), "{}", r.body);
+        let r = env.get("/can-bo/khong-co", Some(&cookie)).await;
+        r.expect(404);
+        assert!(r.has("Đăng xuất (tiepnhan.myhiep)"));
         env.get(&format!("/can-bo/ho-so/{theirs}/bien-nhan"), Some(&cookie))
             .await
             .expect(404);

@@ -152,3 +152,30 @@ async fn a_procedure_page_says_where_its_facts_come_from_and_whether_they_were_c
     assert!(social.contains("id=\"to-verify\""), "{social}");
     assert!(social.contains("chưa được đối chiếu"));
 }
+
+#[tokio::test]
+async fn an_unknown_address_answers_a_page_with_a_way_back_or_the_apis_json() {
+    let s = server().await;
+    let (status, body, headers) = get(&s, "/khong-co-trang-nay", None).await;
+    assert_eq!(status, 404);
+    assert!(
+        headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("text/html"))
+    );
+    assert!(body.contains("Không tìm thấy trang") && body.contains("href=\"/\""));
+    assert!(body.contains("<header class=\"site\""), "the site's header");
+    assert!(!body.contains("Not found"), "one language at a time");
+    let (_, body, _) = get(&s, "/khong-co-trang-nay", Some("lang=en")).await;
+    assert!(body.contains("Not found") && !body.contains("Không tìm thấy trang"));
+    let (status, body, headers) = get(&s, "/api/v1/khong-co", None).await;
+    assert_eq!(status, 404);
+    assert!(
+        headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("json"))
+    );
+    assert!(body.contains("route_not_found"), "{body}");
+}

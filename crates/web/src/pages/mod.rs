@@ -80,6 +80,7 @@ pub enum Lang {
 }
 
 /// What every page needs: language, text size, who is signed in, where we are.
+#[derive(Clone)]
 pub struct Ctx {
     pub lang: Lang,
     pub large: bool,
@@ -174,13 +175,45 @@ impl FromRequestParts<AppState> for Ctx {
             .path_and_query()
             .map_or("/", |p| p.as_str())
             .to_string();
-        Ok(Ctx {
+        let c = Ctx {
             lang,
             large,
             user,
             path,
-        })
+        };
+        // An error page drawn later for this request keeps the header, the
+        // session and the text size.
+        let _ = SEEN.try_with(|seen| *seen.borrow_mut() = Some(c.clone()));
+        Ok(c)
     }
+}
+
+tokio::task_local! {
+    /// The page context of the request being answered, once read.
+    static SEEN: std::cell::RefCell<Option<Ctx>>;
+}
+
+/// Middleware: a place for the request's page context, for error pages.
+pub async fn remember_ctx(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    SEEN.scope(std::cell::RefCell::new(None), next.run(req))
+        .await
+}
+
+/// Any address nothing answers: an HTML page with a way back, in the
+/// visitor's language; under `/api/` the API's JSON 404.
+pub async fn fallback(c: Ctx, uri: axum::http::Uri) -> Response {
+    if uri.path().starts_with("/api/") {
+        return ApiError::from(Problem::not_found(
+            "route_not_found",
+            "Không có địa chỉ này trong API (no such endpoint)",
+        ))
+        .into_response();
+    }
+    let message = c.tr(
+        "Địa chỉ này không có trên hệ thống. Có thể đường dẫn bị gõ sai hoặc trang đã được chuyển.",
+        "There is no page at this address. The link may be mistyped, or the page has moved.",
+    );
+    PageError::new(c.lang, Problem::not_found("page_not_found", message).into()).into_response()
 }
 
 /// Percent-encode for a query value.
@@ -351,15 +384,27 @@ struct ErrorPage {
 
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
+        // The request's own context when it was read (header, session, size).
+        let mut c = SEEN
+            .try_with(|seen| seen.borrow().clone())
+            .ok()
+            .flatten()
+            .unwrap_or(Ctx {
+                lang: self.lang,
+                large: false,
+                user: None,
+                path: "/".into(),
+            });
+        c.lang = self.lang;
         let (status, title, message) = match &self.err {
             ApiError::Problem(p) => {
                 let title = match p.kind {
-                    ProblemKind::NotFound => "Không tìm thấy trang / Not found",
-                    ProblemKind::Forbidden => "Không có quyền truy cập / Forbidden",
-                    ProblemKind::Unauthorized => "Cần đăng nhập / Please sign in",
-                    ProblemKind::Conflict => "Không thực hiện được / Conflict",
-                    ProblemKind::RateLimited => "Vui lòng thử lại sau / Try again later",
-                    _ => "Yêu cầu không hợp lệ / Invalid request",
+                    ProblemKind::NotFound => c.tr("Không tìm thấy trang", "Not found"),
+                    ProblemKind::Forbidden => c.tr("Không có quyền truy cập", "Forbidden"),
+                    ProblemKind::Unauthorized => c.tr("Cần đăng nhập", "Please sign in"),
+                    ProblemKind::Conflict => c.tr("Không thực hiện được", "Could not be done"),
+                    ProblemKind::RateLimited => c.tr("Vui lòng thử lại sau", "Try again later"),
+                    _ => c.tr("Yêu cầu không hợp lệ", "Invalid request"),
                 };
                 (crate::error::status_of(p.kind), title, p.message.clone())
             }
@@ -367,18 +412,17 @@ impl IntoResponse for PageError {
                 tracing::error!(error = %e, "page failed");
                 (
                     StatusCode::INTERNAL_SERVER_ERROR,
-                    "Hệ thống đang gặp sự cố / System error",
-                    "Vui lòng thử lại sau ít phút. Please try again in a few minutes.".to_string(),
+                    c.tr("Hệ thống đang gặp sự cố", "System error"),
+                    c.tr(
+                        "Vui lòng thử lại sau ít phút.",
+                        "Please try again in a few minutes.",
+                    )
+                    .to_string(),
                 )
             }
         };
         let page = ErrorPage {
-            c: Ctx {
-                lang: self.lang,
-                large: false,
-                user: None,
-                path: "/".into(),
-            },
+            c,
             title: title.to_string(),
             message,
         };

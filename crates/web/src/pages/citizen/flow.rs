@@ -829,6 +829,7 @@ pub(super) async fn submit(
 #[template(path = "done.html")]
 struct Done {
     c: Ctx,
+    draft_id: String,
     code: String,
     key: String,
     procedure: String,
@@ -872,6 +873,7 @@ pub(super) async fn done(
         .unwrap_or_default();
     render(&Done {
         c,
+        draft_id: id,
         code,
         key,
         procedure: p.name,
@@ -879,4 +881,43 @@ pub(super) async fn done(
         qr,
         lookup_href,
     })
+}
+
+/// The "phiếu xác nhận nộp hồ sơ trực tuyến" as PDF, asked from the page that
+/// shows the lookup code: the code comes back in the form and is checked
+/// against the dossier, as the lookup checks it.
+pub(super) async fn confirmation_pdf(
+    c: Ctx,
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    axum::extract::Form(form): axum::extract::Form<std::collections::HashMap<String, String>>,
+) -> PageResult {
+    let (draft, _) = load(&s, &c, &id).await?;
+    let lang = c.lang;
+    let not_found = || {
+        PageError::new(
+            lang,
+            Problem::not_found("dossier_not_found", "Không tìm thấy hồ sơ").into(),
+        )
+    };
+    let code = draft.dossier_code.clone().ok_or_else(not_found)?;
+    let key = form.get("key").map(String::as_str).unwrap_or("");
+    let rec = super::lookup::find_by_key(&s, &code, key)
+        .await?
+        .ok_or_else(not_found)?;
+    let key = motcua_domain::dossier::normalize_key(key);
+    let bytes = motcua_app::forms::render_online_confirmation(
+        &s.store,
+        rec,
+        key,
+        crate::documents::public_base(&s, &headers),
+    )
+    .await
+    .map_err(|e| PageError::new(lang, e.into()))?;
+    Ok(crate::documents::file_response(
+        bytes,
+        "application/pdf",
+        &format!("phieu-xac-nhan-{code}.pdf"),
+    ))
 }

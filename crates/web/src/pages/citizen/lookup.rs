@@ -48,6 +48,10 @@ struct Lookup {
     key: String,
     searched: bool,
     message: Option<String>,
+    /// A form sent with a box left empty: (field id, message).
+    missing: Vec<(&'static str, String)>,
+    code_err: Option<String>,
+    key_err: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -234,7 +238,27 @@ pub(super) async fn lookup(
         q.code.as_deref().unwrap_or(""),
         q.key.as_deref().unwrap_or(""),
     );
-    let searched = !code.is_empty() || !key.is_empty();
+    // Sent with a box left empty: say which, instead of searching.
+    let sent = q.code.is_some() || q.key.is_some();
+    let mut missing = Vec::new();
+    if sent && code.is_empty() {
+        missing.push((
+            "code",
+            c.tr("Hãy nhập mã hồ sơ", "Enter the dossier code")
+                .to_string(),
+        ));
+    }
+    if sent && key.is_empty() {
+        missing.push((
+            "key",
+            c.tr(
+                "Hãy nhập mã tra cứu (in trên giấy tiếp nhận, hoặc hiện trên trang xác nhận khi nộp trực tuyến)",
+                "Enter the lookup code (on your receipt, or shown when you applied online)",
+            )
+            .to_string(),
+        ));
+    }
+    let searched = missing.is_empty() && (!code.is_empty() || !key.is_empty());
     if searched {
         limits
             .lookup
@@ -257,7 +281,9 @@ pub(super) async fn lookup(
         )
         .to_string()
     });
-    let status = if searched && d.is_none() {
+    let status = if !missing.is_empty() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else if searched && d.is_none() {
         StatusCode::NOT_FOUND
     } else {
         StatusCode::OK
@@ -271,6 +297,15 @@ pub(super) async fn lookup(
             key: normalize_key(&key),
             searched,
             message,
+            code_err: missing
+                .iter()
+                .find(|(i, _)| *i == "code")
+                .map(|(_, m)| m.clone()),
+            key_err: missing
+                .iter()
+                .find(|(i, _)| *i == "key")
+                .map(|(_, m)| m.clone()),
+            missing,
         },
     )
 }
@@ -380,6 +415,9 @@ pub(super) async fn supplement(
             key: normalize_key(&key),
             searched: true,
             message,
+            missing: Vec::new(),
+            code_err: None,
+            key_err: None,
         },
     )
 }

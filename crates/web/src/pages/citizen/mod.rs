@@ -52,6 +52,7 @@ pub fn routes() -> Router<AppState> {
         .route("/thu-tuc/{code}/nop", post(start))
         .route("/nop/{id}/gui", post(submit))
         .route("/nop/{id}/xong", get(done))
+        .route("/nop/{id}/phieu-xac-nhan.pdf", post(confirmation_pdf))
         .route(
             "/nop/{id}/{step}",
             get(question)
