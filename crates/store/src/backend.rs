@@ -1042,6 +1042,10 @@ macro_rules! backend_sql {
                 }
             }
 
+            pub async fn delete_draft(&self, id: &str) -> Result<u64> {
+                Ok(sqlx::query("DELETE FROM drafts WHERE id = $1").bind(id).execute(&self.write).await?.rows_affected())
+            }
+
             pub async fn delete_drafts_before(&self, before: i64) -> Result<u64> {
                 Ok(sqlx::query("DELETE FROM drafts WHERE updated_at < $1").bind(before).execute(&self.write).await?.rows_affected())
             }

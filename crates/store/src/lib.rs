@@ -1142,6 +1142,11 @@ impl Store {
     }
 
     /// Forget drafts untouched for a day (they hold personal data).
+    /// Forget one draft at once (the citizen abandons it on a shared machine).
+    pub async fn delete_draft(&self, id: &str) -> Result<u64> {
+        on_db!(self, delete_draft(id))
+    }
+
     pub async fn purge_drafts(&self, now: OffsetDateTime) -> Result<u64> {
         on_db!(self, delete_drafts_before(model::to_ms(now) - DRAFT_TTL_MS))
     }

@@ -24,6 +24,8 @@ struct Env {
     store: Store,
     base: String,
     http: reqwest::Client,
+    /// The browser's draft cookie, once the server set it (as a browser keeps it).
+    nop: std::sync::Mutex<Option<String>>,
     _stop: oneshot::Sender<()>,
 }
 
@@ -64,6 +66,7 @@ async fn env(db: &motcua_store::testing::TestDb) -> Env {
         store,
         base,
         http,
+        nop: std::sync::Mutex::new(None),
         _stop: stop,
     }
 }
@@ -75,8 +78,27 @@ struct Resp {
 }
 
 impl Env {
+    fn nop_cookie(&self) -> String {
+        self.nop.lock().expect("lock").clone().unwrap_or_default()
+    }
     async fn send(&self, req: reqwest::RequestBuilder) -> Resp {
+        let nop = self.nop_cookie();
+        let req = if nop.is_empty() {
+            req
+        } else {
+            req.header(COOKIE, nop)
+        };
         let r = req.send().await.expect("request");
+        if let Some(c) = r
+            .headers()
+            .get_all(SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|v| v.starts_with("nop="))
+            .and_then(|v| v.split(';').next())
+        {
+            *self.nop.lock().expect("lock") = Some(c.to_string());
+        }
         Resp {
             status: r.status().as_u16(),
             location: r
@@ -283,17 +305,40 @@ async fn a_parent_registers_a_birth_online_and_the_officer_sees_the_child_withou
         // The check page shows the declaration and the fee before submitting.
         let check = env.get(&format!("/nop/{id}/kiem-tra"), None).await;
         assert_eq!(check.status, 200);
+        // The same link in another browser (no draft cookie, or another's)
+        // shows nothing of the answers.
+        for other in [None, Some(format!("nop={}", "ab".repeat(32)))] {
+            let mut req = env.http.get(format!("{}/nop/{id}/kiem-tra", env.base));
+            if let Some(c) = other {
+                req = req.header(COOKIE, c);
+            }
+            let r = req.send().await.expect("other browser");
+            assert_eq!(r.status().as_u16(), 404);
+            let body = r.text().await.expect("body");
+            assert!(
+                !body.contains("Nguyễn Thị") && !body.contains("087"),
+                "{body}"
+            );
+        }
         assert!(check.body.contains("Nguyễn Bảo An") && check.body.contains("27/11/2026"));
         assert!(check.body.contains("id=\"fee\""), "{}", check.body);
         let r = env.post(&format!("/nop/{id}/gui"), &[]).await;
         assert_eq!(r.status, 303, "{}", r.body);
-        let code = env
+        let finished = env
             .store
             .draft(&id, OffsetDateTime::now_utc())
             .await
             .expect("draft")
-            .and_then(|d| d.dossier_code)
-            .expect("submitted");
+            .expect("draft");
+        let code = finished.dossier_code.clone().expect("submitted");
+        // Finished: the answers left the draft (the dossier holds them).
+        let kept: Vec<&String> = finished.data.as_object().expect("data").keys().collect();
+        assert!(
+            !kept
+                .iter()
+                .any(|k| *k == "declaration" || *k == "full_name"),
+            "{kept:?}"
+        );
         let row = env
             .store
             .dossier_row(&code)
@@ -322,6 +367,7 @@ async fn a_parent_registers_a_birth_online_and_the_officer_sees_the_child_withou
         let pdf = env
             .http
             .post(format!("{}{pdf_path}", env.base))
+            .header(COOKIE, env.nop_cookie())
             .form(&[("key", key.as_str())])
             .send()
             .await
@@ -666,4 +712,30 @@ async fn each_shipped_declaration_is_accepted_answered_and_prints() {
             assert!(text.contains("Nguyễn Thị Lan"), "{}: {text}", p.code);
         }
     }
+}
+
+#[tokio::test]
+async fn an_abandoned_draft_is_deleted_at_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = databases(dir.path())
+        .await
+        .expect("dbs")
+        .into_iter()
+        .next()
+        .expect("sqlite");
+    let env = env(&db).await;
+    let r = env.post("/thu-tuc/HT-XNHN/nop", &[]).await;
+    assert_eq!(r.status, 303);
+    let id = r.location.split('/').nth(2).expect("draft id").to_string();
+    let page = env.get(&r.location, None).await;
+    assert!(page.body.contains(&format!("action=\"/nop/{id}/huy\"")));
+    let r = env.post(&format!("/nop/{id}/huy"), &[]).await;
+    assert_eq!((r.status, r.location.as_str()), (303, "/"));
+    assert!(
+        env.store
+            .draft(&id, OffsetDateTime::now_utc())
+            .await
+            .expect("read")
+            .is_none()
+    );
 }

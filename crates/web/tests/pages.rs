@@ -177,5 +177,5 @@ async fn an_unknown_address_answers_a_page_with_a_way_back_or_the_apis_json() {
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.contains("json"))
     );
-    assert!(body.contains("route_not_found"), "{body}");
+    assert!(body.contains("\"not_found\""), "{body}");
 }

@@ -161,7 +161,7 @@ fn api() -> OpenApiRouter<AppState> {
 
 pub fn routes() -> Router<AppState> {
     let (router, _) = api().split_for_parts();
-    router.fallback(not_found)
+    router
 }
 
 /// The OpenAPI document of the API, as the router declares it.
@@ -198,7 +198,8 @@ async fn openapi() -> Response {
     }
 }
 
-async fn not_found(uri: axum::http::Uri) -> crate::error::ApiError {
+/// An address under `/api/` that nothing answers (the site's fallback sends it here).
+pub(crate) fn not_found(uri: &axum::http::Uri) -> crate::error::ApiError {
     motcua_domain::Problem::not_found("not_found", format!("Không có đường dẫn {}", uri.path()))
         .into()
 }

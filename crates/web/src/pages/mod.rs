@@ -86,6 +86,9 @@ pub struct Ctx {
     pub large: bool,
     pub user: Option<User>,
     pub path: String,
+    /// This browser's secret for its online drafts (the `nop` cookie): a
+    /// draft opens only in the browser that started it.
+    pub draft_pass: Option<String>,
 }
 
 impl Ctx {
@@ -175,11 +178,15 @@ impl FromRequestParts<AppState> for Ctx {
             .path_and_query()
             .map_or("/", |p| p.as_str())
             .to_string();
+        let draft_pass = cookie(&parts.headers, DRAFT_COOKIE)
+            .filter(|v| v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()))
+            .map(str::to_string);
         let c = Ctx {
             lang,
             large,
             user,
             path,
+            draft_pass,
         };
         // An error page drawn later for this request keeps the header, the
         // session and the text size.
@@ -187,6 +194,9 @@ impl FromRequestParts<AppState> for Ctx {
         Ok(c)
     }
 }
+
+/// The cookie that binds online drafts to the browser that started them.
+pub const DRAFT_COOKIE: &str = "nop";
 
 tokio::task_local! {
     /// The page context of the request being answered, once read.
@@ -203,11 +213,7 @@ pub async fn remember_ctx(req: axum::extract::Request, next: axum::middleware::N
 /// visitor's language; under `/api/` the API's JSON 404.
 pub async fn fallback(c: Ctx, uri: axum::http::Uri) -> Response {
     if uri.path().starts_with("/api/") {
-        return ApiError::from(Problem::not_found(
-            "route_not_found",
-            "Không có địa chỉ này trong API (no such endpoint)",
-        ))
-        .into_response();
+        return crate::api::not_found(&uri).into_response();
     }
     let message = c.tr(
         "Địa chỉ này không có trên hệ thống. Có thể đường dẫn bị gõ sai hoặc trang đã được chuyển.",
@@ -394,6 +400,7 @@ impl IntoResponse for PageError {
                 large: false,
                 user: None,
                 path: "/".into(),
+                draft_pass: None,
             });
         c.lang = self.lang;
         let (status, title, message) = match &self.err {

@@ -50,6 +50,16 @@ pub(super) async fn load(s: &AppState, c: &Ctx, id: &str) -> Result<(Draft, Proc
         .await
         .map_err(|e| PageError::new(lang, e.into()))?
         .ok_or_else(gone)?;
+    // Only the browser that started the draft opens it; elsewhere it looks
+    // expired. Drafts started before the binding existed have no owner.
+    let owner = draft.data.get(OWNER).and_then(serde_json::Value::as_str);
+    let pass = c
+        .draft_pass
+        .as_deref()
+        .map(motcua_app::credentials::token_hash);
+    if owner.is_some_and(|o| Some(o) != pass.as_deref()) {
+        return Err(gone());
+    }
     let (p, _) = s
         .store
         .procedure(&draft.procedure_code)
@@ -57,6 +67,23 @@ pub(super) async fn load(s: &AppState, c: &Ctx, id: &str) -> Result<(Draft, Proc
         .map_err(|e| PageError::new(lang, e.into()))?
         .ok_or_else(gone)?;
     Ok((draft, p))
+}
+
+/// The draft's key holding the hash of its browser's secret.
+pub(super) const OWNER: &str = "_owner";
+
+/// The citizen abandons the draft (a shared kiosk, a change of mind): its
+/// answers are deleted at once, and the page goes back to the start.
+pub(super) async fn abandon(
+    c: Ctx,
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> PageResult {
+    let (draft, _) = load(&s, &c, &id).await?;
+    if draft.dossier_code.is_none() {
+        s.store.delete_draft(&id).await?;
+    }
+    Ok(Redirect::to("/").into_response())
 }
 
 pub(super) fn text(d: &Draft, key: &str) -> String {
@@ -102,6 +129,8 @@ struct Question {
     step_total: usize,
     back_href: String,
     action: String,
+    /// Where the citizen abandons the draft.
+    abandon: String,
     label: String,
     hint: String,
     name: String,
@@ -168,6 +197,7 @@ async fn question_page(
         step_total: all.len(),
         back_href,
         action,
+        abandon: format!("/nop/{}/huy", draft.id),
         label: String::new(),
         hint: String::new(),
         name: "answer".into(),
@@ -603,6 +633,7 @@ struct Check {
     caption: String,
     back_href: String,
     action: String,
+    abandon: String,
     rows: Vec<(String, String, String)>,
     /// Phí and lệ phí before submitting.
     fee: String,
@@ -734,6 +765,7 @@ pub(super) async fn check_page(
             caption: p.name.clone(),
             back_href,
             action: format!("{base}/gui"),
+            abandon: format!("{base}/huy"),
             rows,
             fee: declare::fee_row(p, d),
             error: error_msg,
@@ -805,9 +837,10 @@ pub(super) async fn submit(
         Ok(rec) => {
             draft.dossier_code = Some(rec.row.code.clone());
             if let Some(m) = draft.data.as_object_mut() {
-                // The key is not kept here: the confirmation page reads it from
-                // the store's memory of keys just issued (half an hour).
-                m.remove("lookup_key");
+                // Finished: the answers leave the draft (the dossier has them);
+                // the key is not kept here either: the confirmation page reads
+                // it from the store's memory of keys just issued (half an hour).
+                m.retain(|k, _| k == OWNER || k == "unit_code");
             }
             s.store.save_draft(&draft).await?;
             Ok(Redirect::to(&format!("/nop/{id}/xong")).into_response())

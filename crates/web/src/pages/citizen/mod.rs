@@ -53,6 +53,7 @@ pub fn routes() -> Router<AppState> {
         .route("/nop/{id}/gui", post(submit))
         .route("/nop/{id}/xong", get(done))
         .route("/nop/{id}/phieu-xac-nhan.pdf", post(confirmation_pdf))
+        .route("/nop/{id}/huy", post(abandon))
         .route(
             "/nop/{id}/{step}",
             get(question)
@@ -169,10 +170,29 @@ async fn procedure(c: Ctx, State(s): State<AppState>, Path(code): Path<String>) 
 }
 
 async fn start(c: Ctx, State(s): State<AppState>, Path(code): Path<String>) -> PageResult {
-    let d = s
-        .store
-        .new_draft(&code, s.now())
-        .await
-        .map_err(|e| PageError::new(c.lang, e.into()))?;
-    Ok(Redirect::to(&format!("/nop/{}/tinh", d.id)).into_response())
+    let lang = c.lang;
+    let err = |e: motcua_store::StoreError| PageError::new(lang, e.into());
+    let mut d = s.store.new_draft(&code, s.now()).await.map_err(err)?;
+    // The draft is bound to this browser: its secret in a cookie, its hash
+    // in the draft. A link to the draft shows nothing elsewhere.
+    let pass = match c.draft_pass.clone() {
+        Some(p) => p,
+        None => motcua_app::credentials::new_token()
+            .map_err(|e| err(motcua_store::StoreError::Config(e.to_string())))?,
+    };
+    if let Some(m) = d.data.as_object_mut() {
+        m.insert(
+            flow::OWNER.into(),
+            motcua_app::credentials::token_hash(&pass).into(),
+        );
+    }
+    s.store.save_draft(&d).await.map_err(err)?;
+    let mut resp = Redirect::to(&format!("/nop/{}/tinh", d.id)).into_response();
+    if let Ok(v) = axum::http::HeaderValue::from_str(&format!(
+        "{}={pass}; Path=/nop; Max-Age=86400; HttpOnly; SameSite=Lax",
+        super::DRAFT_COOKIE
+    )) {
+        resp.headers_mut().append(axum::http::header::SET_COOKIE, v);
+    }
+    Ok(resp)
 }

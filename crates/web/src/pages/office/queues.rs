@@ -471,6 +471,7 @@ mod tests {
             large: false,
             user: None,
             path: "/".into(),
+            draft_pass: None,
         }
     }
 
