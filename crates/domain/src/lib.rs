@@ -22,6 +22,7 @@ pub mod payload;
 pub mod permissions;
 pub mod problem;
 pub mod queue;
+pub mod search;
 pub mod signin;
 pub mod text;
 pub mod units;

@@ -66,3 +66,9 @@ document.querySelectorAll("button.copy[data-copy]").forEach(function (b) {
     });
   });
 });
+// After a search the results take the focus (on a phone they are below the fold).
+(function () {
+  if (location.hash !== "#ket-qua") return;
+  var h = document.getElementById("ket-qua");
+  if (h) h.focus();
+})();

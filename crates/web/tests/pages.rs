@@ -179,3 +179,32 @@ async fn an_unknown_address_answers_a_page_with_a_way_back_or_the_apis_json() {
     );
     assert!(body.contains("\"not_found\""), "{body}");
 }
+
+#[tokio::test]
+async fn a_procedure_page_shows_its_real_result_and_says_each_form_once() {
+    let s = server().await;
+    let (status, body, _) = get(&s, "/thu-tuc/HT-KS", None).await;
+    assert_eq!(status, 200);
+    assert!(body.contains("Giấy khai sinh (bản chính)"), "{body}");
+    assert!(!body.contains("Giấy tờ/kết quả theo thủ tục"));
+    // The declaration is answered online: no form to fetch at the counter.
+    assert!(body.contains("khai trực tuyến ngay khi nộp"));
+    for row in body.split("<tr>") {
+        assert!(row.matches("theo mẫu").count() <= 1, "said twice: {row}");
+    }
+    // Searching as people type lands on it first.
+    for q in [
+        "giay+khai+sinh",
+        "dang+ki+khai+sinh",
+        "khaisinh",
+        "lam+khai+sinh",
+    ] {
+        let (_, body, _) = get(&s, &format!("/?q={q}"), None).await;
+        let first = body
+            .split("id=\"ket-qua\"")
+            .nth(1)
+            .and_then(|t| t.split("href=\"/thu-tuc/").nth(1))
+            .and_then(|t| t.split('"').next());
+        assert_eq!(first, Some("HT-KS"), "{q}");
+    }
+}

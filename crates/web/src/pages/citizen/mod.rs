@@ -21,7 +21,6 @@ use motcua_domain::calendar::{OffsetDateTime, VN_OFFSET};
 use motcua_domain::catalog::{OnlineLevel, Procedure};
 use motcua_domain::dossier::{ApplicantInput, field, normalize_key};
 use motcua_domain::lifecycle::{Action, Channel, Status};
-use motcua_domain::text::fold;
 use motcua_domain::{Problem, ProblemKind};
 use motcua_store::{ActionRequest, Actor, DocumentRef, DossierRecord, Draft, NewDossier};
 use serde::Deserialize;
@@ -84,27 +83,12 @@ struct HomeQuery {
     field: Option<String>,
 }
 
-/// Every word of the query must appear in the folded name or field.
+/// The procedures matching what was typed, best first (the domain's search).
 pub fn search(procs: &[Procedure], q: &str) -> Vec<Procedure> {
-    let phrase = fold(q);
-    let words: Vec<&str> = phrase.split(' ').filter(|w| !w.is_empty()).collect();
-    if words.is_empty() {
-        return Vec::new();
-    }
-    let mut hits: Vec<(bool, &Procedure)> = procs
-        .iter()
-        .filter_map(|p| {
-            let name = fold(&p.name);
-            let hay = format!("{name} {} {}", fold(&p.field), fold(&p.code));
-            words
-                .iter()
-                .all(|w| hay.contains(w))
-                .then(|| (name.contains(&phrase), p))
-        })
-        .collect();
-    // Names holding the whole phrase first, then the catalog order.
-    hits.sort_by_key(|(phrase_hit, _)| !*phrase_hit);
-    hits.into_iter().map(|(_, p)| p.clone()).collect()
+    motcua_domain::search::search(procs, q)
+        .into_iter()
+        .cloned()
+        .collect()
 }
 
 async fn home(c: Ctx, State(s): State<AppState>, Query(q): Query<HomeQuery>) -> PageResult {
@@ -141,6 +125,8 @@ struct ProcedurePage {
     fee: String,
     full_online: bool,
     active: bool,
+    /// The document the online declaration replaces, if any.
+    declared_doc: String,
 }
 
 async fn procedure(c: Ctx, State(s): State<AppState>, Path(code): Path<String>) -> PageResult {
@@ -159,7 +145,12 @@ async fn procedure(c: Ctx, State(s): State<AppState>, Path(code): Path<String>) 
     let processing = processing_words(&c, p.processing);
     let fee = fee_words(&c, &p.fee);
     let full_online = p.online_level == OnlineLevel::Full;
+    let declared_doc = p
+        .declaration_document()
+        .map(|d| d.code.clone())
+        .unwrap_or_default();
     render(&ProcedurePage {
+        declared_doc,
         c,
         p,
         processing,
