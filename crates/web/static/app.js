@@ -72,3 +72,12 @@ document.querySelectorAll("button.copy[data-copy]").forEach(function (b) {
   var h = document.getElementById("ket-qua");
   if (h) h.focus();
 })();
+// Back to a page kept by the browser: its forms can be sent again (a form
+// sent before left its buttons disabled).
+window.addEventListener("pageshow", function (ev) {
+  if (!ev.persisted) return;
+  document.querySelectorAll("form[data-sent='1']").forEach(function (f) {
+    f.dataset.sent = "";
+    f.querySelectorAll("button[disabled]").forEach(function (b) { b.disabled = false; });
+  });
+});

@@ -553,6 +553,15 @@ async fn counter_intake_prints_a_receipt_and_other_communes_cannot_look() {
             .contains("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM")
     );
     b.shot("receipt").await;
+    // Back to the intake form: its button works again (no dead disabled button).
+    b.back().await;
+    b.wait_path("/can-bo/tiep-nhan").await;
+    b.find("#intake-submit").await;
+    assert!(
+        !b.disabled("#intake-submit").await,
+        "the intake button is usable after Back"
+    );
+    b.shot("back-to-intake").await;
     let row = srv
         .store
         .dossier_row(&code)

@@ -767,7 +767,8 @@ async fn actions_through_the_forms_carry_a_dossier_to_returned() {
         assert!(r.has("id=\"act-receive\""));
         assert!(r.has("id=\"note-refuse_intake\""));
         assert!(!r.has("id=\"act-propose\"") && !r.has("id=\"act-approve\""));
-        assert!(r.has("In giấy tiếp nhận"));
+        // Not received yet: no receipt to print, no result page.
+        assert!(!r.has("id=\"print-receipt\"") && !r.has("id=\"result-page\""));
         let version = hidden_in_action(&r.body, "receive", "version");
         let r = env
             .post_form(
@@ -784,6 +785,10 @@ async fn actions_through_the_forms_carry_a_dossier_to_returned() {
             .await;
         assert!(r.has("id=\"notice\""));
         assert!(r.has("Tiếp nhận lúc"));
+        assert!(
+            r.has("id=\"print-receipt\""),
+            "received: the receipt applies"
+        );
 
         // Assign: a select of the unit's specialists; nothing chosen is an error.
         assert!(r.has("<option value=\"chuyenvien.myhiep\""));

@@ -353,6 +353,25 @@ impl<'a> Browser<'a> {
         }
     }
 
+    /// The browser's Back button.
+    pub async fn back(&self) {
+        self.call(reqwest::Method::POST, "/back", Some(json!({})))
+            .await;
+    }
+
+    /// Whether a form control is disabled now.
+    pub async fn disabled(&mut self, css: &str) -> bool {
+        let e = self.find(css).await;
+        self.call(
+            reqwest::Method::GET,
+            &format!("/element/{e}/property/disabled"),
+            None,
+        )
+        .await
+        .as_bool()
+        .unwrap_or(false)
+    }
+
     /// Keep a PNG of the page as a test artifact.
     pub async fn shot(&mut self, step: &str) {
         self.shots += 1;

@@ -135,6 +135,8 @@ pub(super) struct DossierPage {
     /// The units a dossier may be routed to (Decree 118/2025, art. 14).
     pub(super) route_units: Vec<Choice>,
     pub(super) approval: Option<ApprovalCard>,
+    pub(super) has_receipt: bool,
+    pub(super) has_result_page: bool,
     /// The unit whose center received it, when another unit decides it.
     pub(super) received_by: String,
     /// The declaration as answered: its title and (section, [(question, answer)]).
@@ -741,7 +743,23 @@ pub(super) async fn dossier_view(
             Lang::En => d.words_en(),
         })
         .unwrap_or_default();
-    let mut forms: Vec<(String, String)> = crate::documents::applicable(rec)
+    let applicable = crate::documents::applicable(rec);
+    // Links only once they apply: the receipt after reception, the result
+    // page while a result can be attached or signed, or once there is one.
+    let has_receipt = applicable.contains(&motcua_documents::Form::Receipt);
+    let has_result_page = {
+        use motcua_domain::lifecycle::{ResultAction, result_statuses};
+        let st = proj.status;
+        result_statuses(ResultAction::Attach).contains(&st)
+            || result_statuses(ResultAction::Sign).contains(&st)
+            || s.store
+                .signing()
+                .result(&r.code)
+                .await
+                .map_err(store_err(lang))?
+                .is_some()
+    };
+    let mut forms: Vec<(String, String)> = applicable
         .into_iter()
         .map(|f| {
             (
@@ -891,6 +909,8 @@ pub(super) async fn dossier_view(
         assignees,
         route_units,
         approval,
+        has_receipt,
+        has_result_page,
         received_by,
         declaration_title,
         declaration,
@@ -1009,6 +1029,7 @@ pub(super) async fn act(
         assignee: form.get("assignee").to_string(),
         missing: form.all("missing"),
         confirm_late: form.has("confirm_late"),
+        // Typed as people write it ("20/03/2026 16:00"), read as the domain does.
         new_due: form.get("new_due").to_string(),
         delivery: form.get("delivery").to_string(),
         postal_address: form.get("postal_address").to_string(),
@@ -1086,7 +1107,8 @@ pub(super) async fn act(
             version,
             note: Some(typed.note.clone()).filter(|n| !n.trim().is_empty()),
             assignee: Some(typed.assignee.clone()).filter(|a| !a.is_empty()),
-            new_due: Some(typed.new_due.clone()).filter(|d| !d.is_empty()),
+            // Typed as people write it ("20/03/2026 16:00"), read as the domain does.
+            new_due: Some(vn_instant_to_iso(&typed.new_due)).filter(|d| !d.is_empty()),
             missing: typed.missing.clone(),
             documents,
             delivery: Some(typed.delivery.clone()).filter(|d| !d.is_empty()),
@@ -1265,4 +1287,35 @@ pub(super) async fn routed_view(
         notice,
         c,
     }))
+}
+
+/// "dd/mm/yyyy HH:MM" (Vietnam time) as "YYYY-MM-DDTHH:MM"; anything else as typed.
+fn vn_instant_to_iso(typed: &str) -> String {
+    let t = typed.trim();
+    let Some((date, time)) = t.split_once(' ') else {
+        return t.to_string();
+    };
+    let parts: Vec<&str> = date.split('/').collect();
+    match parts.as_slice() {
+        [d, m, y] if y.len() == 4 && time.trim().len() == 5 => {
+            format!("{y}-{:0>2}-{:0>2}T{}", m, d, time.trim())
+        }
+        _ => t.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_vietnamese_date_and_time_reads_as_iso() {
+        assert_eq!(
+            super::vn_instant_to_iso("20/3/2026 16:00"),
+            "2026-03-20T16:00"
+        );
+        assert_eq!(
+            super::vn_instant_to_iso(" 2026-03-20T16:00 "),
+            "2026-03-20T16:00"
+        );
+        assert_eq!(super::vn_instant_to_iso("hôm nay"), "hôm nay");
+    }
 }
