@@ -135,6 +135,9 @@ async fn english_and_larger_text_by_a_link() {
     assert!(large.contains("<body class=\"large\">"));
     let (_, en_proc, _) = get(&s, "/thu-tuc/HT-KS", Some("lang=en")).await;
     assert!(en_proc.contains("Processing time"));
+    // The catalog's fixed words in English too: the fields.
+    assert!(en_proc.contains("Civil status ·") && !en_proc.contains("Hộ tịch ·"));
+    assert!(en.contains("<strong>Civil status</strong>") && en.contains("<strong>Land</strong>"));
 }
 
 #[tokio::test]

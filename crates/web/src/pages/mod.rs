@@ -139,6 +139,14 @@ impl Ctx {
     pub fn username(&self) -> &str {
         self.user.as_ref().map_or("", |u| u.username.as_str())
     }
+    /// A catalog field's name in the page's language (as written when it
+    /// has no English name).
+    pub fn field<'a>(&self, vi: &'a str) -> &'a str {
+        match self.lang {
+            Lang::En => motcua_domain::catalog::field_en(vi).unwrap_or(vi),
+            Lang::Vi => vi,
+        }
+    }
     /// The current path, for the settings links to come back to.
     pub fn back(&self) -> String {
         url_encode(&self.path)
