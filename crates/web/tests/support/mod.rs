@@ -353,6 +353,44 @@ impl<'a> Browser<'a> {
         }
     }
 
+    /// The accessibility rules axe-core (vendored, MPL-2.0) finds broken
+    /// on the page: "rule: element, element…", one per rule.
+    pub async fn axe(&self) -> Vec<String> {
+        const AXE: &str = include_str!("axe.min.js");
+        let script = format!(
+            "{AXE}\n;var done = arguments[arguments.length - 1];\
+             axe.run(document, {{resultTypes: ['violations']}}).then(function (r) {{\
+               done(r.violations.map(function (v) {{\
+                 return v.id + ': ' + v.nodes.map(function (n) {{ return n.target.join(' '); }}).join(', ');\
+               }}));\
+             }}, function (e) {{ done(['axe failed: ' + e]); }});"
+        );
+        let v = self
+            .call(
+                reqwest::Method::POST,
+                "/execute/async",
+                Some(json!({"script": script, "args": []})),
+            )
+            .await;
+        match v.as_array() {
+            Some(list) => list
+                .iter()
+                .filter_map(|x| x.as_str().map(str::to_string))
+                .collect(),
+            None => vec![format!("axe did not answer: {v}")],
+        }
+    }
+
+    /// Run a script in the page.
+    pub async fn script(&self, js: &str) {
+        self.call(
+            reqwest::Method::POST,
+            "/execute/sync",
+            Some(json!({"script": js, "args": []})),
+        )
+        .await;
+    }
+
     /// The browser's Back button.
     pub async fn back(&self) {
         self.call(reqwest::Method::POST, "/back", Some(json!({})))
@@ -463,7 +501,8 @@ pub async fn sign_in(b: &mut Browser<'_>, base: &str, username: &str) {
     b.type_in("#username", username).await;
     b.type_in("#password", PASSWORD).await;
     b.click("#login-submit").await;
-    b.find("ul.queues").await;
+    // Signed in: every page then offers to sign out (a supervisor lands on the index).
+    b.find("form[action='/dang-xuat']").await;
 }
 
 /// A small real PDF, as a scanner would give.
