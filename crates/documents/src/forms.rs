@@ -888,6 +888,12 @@ fn handed_to(info: &DossierInfo<'_>, step: &Step<'_>) -> String {
         | Action::Withdraw
         | Action::ReissueKey
         | Action::CorrectApplicant => info.applicant_name.clone(),
+        // Money changes no hands of the dossier: it stays where it was.
+        Action::RecordPayment | Action::VoidReceipt => step
+            .after
+            .assignee
+            .as_deref()
+            .map_or_else(|| desk.to_string(), |a| staff_name(info, a)),
     }
 }
 

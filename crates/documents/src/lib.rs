@@ -14,6 +14,7 @@ pub mod forms;
 pub mod layout;
 pub mod online;
 pub mod pdf;
+pub mod receipt;
 pub mod register;
 pub mod result;
 pub mod stamp;

@@ -88,6 +88,15 @@ pub enum Command {
     Route {
         to_unit: String,
     },
+    /// Cash taken at the counter: the dossier's fee lines, or the amount
+    /// the officer enters (with a reason) where the province sets it.
+    RecordPayment {
+        amount_vnd: Option<u64>,
+    },
+    /// Void a receipt issued in error (a reason is required).
+    VoidReceipt {
+        receipt: String,
+    },
 }
 
 /// The raw fields of an action request, as a page or the API received them.
@@ -109,6 +118,10 @@ pub struct RawCommand<'a> {
     pub to_unit: Option<&'a str>,
     /// For a supplement: declaration answers corrected, by question key.
     pub answers: Option<&'a crate::declaration::Answers>,
+    /// For a payment: the amount entered where the province sets it.
+    pub amount_vnd: Option<u64>,
+    /// For voiding: the receipt's number.
+    pub receipt: Option<&'a str>,
 }
 
 /// The action a request names, if it is one taken on an existing dossier
@@ -206,6 +219,19 @@ impl Command {
                     })?
                     .to_string(),
             },
+            Action::RecordPayment => Command::RecordPayment {
+                amount_vnd: raw.amount_vnd,
+            },
+            Action::VoidReceipt => Command::VoidReceipt {
+                receipt: raw
+                    .receipt
+                    .map(str::trim)
+                    .filter(|r| !r.is_empty())
+                    .ok_or_else(|| {
+                        Problem::invalid("receipt_required", "receipt", "Cần chọn biên lai cần hủy")
+                    })?
+                    .to_string(),
+            },
         })
     }
 
@@ -226,6 +252,8 @@ impl Command {
             Command::ReissueKey => Action::ReissueKey,
             Command::CorrectApplicant { .. } => Action::CorrectApplicant,
             Command::Route { .. } => Action::Route,
+            Command::RecordPayment { .. } => Action::RecordPayment,
+            Command::VoidReceipt { .. } => Action::VoidReceipt,
         }
     }
 }
@@ -451,6 +479,55 @@ fn applicant_changes(on_file: &ApplicantOnFile, fixed: &Applicant) -> BTreeMap<S
         .collect()
 }
 
+/// What a cash payment takes: the dossier's fee lines (at the online price
+/// for an online dossier), or where the province sets the amount, the one
+/// the officer enters with its basis in the note. The receipt's number is
+/// the store's to allocate.
+fn payment_facts(
+    facts: &Facts<'_>,
+    amount_vnd: Option<u64>,
+    noted: bool,
+) -> Result<crate::payload::PaymentFacts, Problem> {
+    let q = crate::fees::quote(facts.procedure, facts.answers, facts.channel == "online");
+    let (lines, total_vnd) = match (&q.set_by_province, amount_vnd) {
+        (Some(_), Some(vnd)) if vnd > 0 => {
+            if !noted {
+                return Err(Problem::invalid(
+                    "note_required",
+                    "note",
+                    "Ghi căn cứ của mức thu do tỉnh quy định",
+                ));
+            }
+            let line = crate::fees::FeeLine {
+                charge: facts.procedure.charge.unwrap_or_default(),
+                label: facts.procedure.name.clone(),
+                vnd,
+            };
+            (vec![line], vnd)
+        }
+        (Some(_), _) => {
+            return Err(Problem::invalid(
+                "amount_required",
+                "amount_vnd",
+                "Tỉnh quy định mức thu của thủ tục này: nhập số tiền (đồng) và ghi căn cứ",
+            ));
+        }
+        (None, _) if q.total_vnd == 0 => {
+            return Err(Problem::conflict(
+                "nothing_to_pay",
+                "Hồ sơ này không phải nộp phí, lệ phí",
+            ));
+        }
+        (None, _) => (q.lines, q.total_vnd),
+    };
+    Ok(crate::payload::PaymentFacts {
+        method: "cash".into(),
+        lines,
+        total_vnd,
+        receipt: String::new(),
+    })
+}
+
 /// Decide a request on a dossier: every rule of the action, in one place.
 pub fn decide(
     facts: &Facts<'_>,
@@ -584,6 +661,10 @@ pub fn decide(
             }
             payload.to_unit = Some(to_unit.clone());
         }
+        Command::RecordPayment { amount_vnd } => {
+            payload.payment = Some(payment_facts(facts, *amount_vnd, note.is_some())?);
+        }
+        Command::VoidReceipt { receipt } => payload.receipt = Some(receipt.clone()),
         Command::Receive
         | Command::RefuseIntake
         | Command::Propose
@@ -732,6 +813,13 @@ mod tests {
                     roles: &[Role::Admin],
                 },
             ),
+            (
+                "accountant",
+                Asker::Staff {
+                    name: "k",
+                    roles: &[Role::Accountant],
+                },
+            ),
         ]
     }
 
@@ -741,25 +829,35 @@ mod tests {
     const TABLE: &str = "
 submitted           | citizen             | withdraw
 submitted           | receptionist        | receive refuse_intake withdraw reissue_key correct_applicant
+submitted           | accountant          | void_receipt
 received            | citizen             | withdraw
-received            | receptionist        | assign request_supplement withdraw apologize reissue_key correct_applicant route
+received            | receptionist        | assign request_supplement withdraw apologize reissue_key correct_applicant route record_payment
 received            | specialist          | request_supplement
 received            | leader              | assign apologize
+received            | accountant          | record_payment void_receipt
 processing          | citizen             | withdraw
-processing          | receptionist        | assign request_supplement withdraw apologize reissue_key correct_applicant
+processing          | receptionist        | assign request_supplement withdraw apologize reissue_key correct_applicant record_payment
 processing          | specialist          | request_supplement propose
 processing          | leader              | assign reject apologize
+processing          | accountant          | record_payment void_receipt
 awaiting_supplement | citizen             | supplement withdraw
-awaiting_supplement | receptionist        | supplement withdraw apologize reissue_key correct_applicant
+awaiting_supplement | receptionist        | supplement withdraw apologize reissue_key correct_applicant record_payment
 awaiting_supplement | leader              | apologize
-awaiting_approval   | receptionist        | apologize reissue_key correct_applicant
+awaiting_supplement | accountant          | record_payment void_receipt
+awaiting_approval   | receptionist        | apologize reissue_key correct_applicant record_payment
 awaiting_approval   | leader              | approve send_back reject apologize
-result_ready        | receptionist        | return_result apologize reissue_key correct_applicant
+awaiting_approval   | accountant          | record_payment void_receipt
+result_ready        | receptionist        | return_result apologize reissue_key correct_applicant record_payment
 result_ready        | leader              | apologize
-returned            | receptionist        | reissue_key correct_applicant
+result_ready        | accountant          | record_payment void_receipt
+returned            | receptionist        | reissue_key correct_applicant record_payment
+returned            | accountant          | record_payment void_receipt
 refused             | receptionist        | reissue_key correct_applicant
+refused             | accountant          | void_receipt
 rejected            | receptionist        | reissue_key correct_applicant
+rejected            | accountant          | void_receipt
 withdrawn           | receptionist        | reissue_key correct_applicant
+withdrawn           | accountant          | void_receipt
 ";
 
     /// What the table says for (state, asker); nothing when it has no line.
@@ -819,8 +917,9 @@ withdrawn           | receptionist        | reissue_key correct_applicant
         let procedure = crate::catalog::parse_catalog(crate::catalog::DEFAULT_CATALOG_JSON)
             .expect("catalog")
             .into_iter()
-            .find(|p| !p.documents.is_empty())
-            .expect("a procedure with documents");
+            // A fee to pay, so that a payment is accepted where offered.
+            .find(|p| !p.documents.is_empty() && matches!(p.fee, crate::catalog::Fee::Flat { .. }))
+            .expect("a procedure with documents and a fee");
         let doc = procedure.documents[0].code.clone();
         let cal = WorkCalendar::vietnam();
         let specialists = vec!["s".to_string()];
@@ -868,6 +967,7 @@ withdrawn           | receptionist        | reissue_key correct_applicant
                         documents: &documents,
                         applicant: Some(&fixed),
                         to_unit: Some("30115"),
+                        receipt: Some("2026-000001"),
                         ..RawCommand::default()
                     };
                     let req = Request {

@@ -620,7 +620,9 @@ impl Projection {
             | Action::Submit
             | Action::CreateAtCounter
             | Action::ReissueKey
-            | Action::CorrectApplicant => {}
+            | Action::CorrectApplicant
+            | Action::RecordPayment
+            | Action::VoidReceipt => {}
         }
         self.status = ev.to_status;
         self.version = ev.seq;

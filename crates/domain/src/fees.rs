@@ -33,7 +33,7 @@ impl Charge {
 }
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct FeeLine {
     pub charge: Charge,
     /// What is charged, as printed on the receipt.

@@ -76,6 +76,8 @@ string_enum!(
         ReissueKey = "reissue_key" / "Cấp lại mã tra cứu" / "Issue a new lookup code",
         CorrectApplicant = "correct_applicant" / "Sửa thông tin người nộp" / "Correct the applicant's details",
         Route = "route" / "Chuyển đến đơn vị có thẩm quyền giải quyết" / "Route to the competent unit",
+        RecordPayment = "record_payment" / "Thu phí, lệ phí bằng tiền mặt" / "Record a cash payment",
+        VoidReceipt = "void_receipt" / "Hủy biên lai" / "Void a receipt",
     }
 );
 
@@ -89,6 +91,7 @@ string_enum!(
         UnitAdmin = "unit_admin" / "Quản trị đơn vị" / "Unit administrator",
         ProvinceSupervisor = "province_supervisor" / "Giám sát cấp tỉnh" / "Province supervisor",
         Admin = "admin" / "Quản trị hệ thống" / "System administrator",
+        Accountant = "accountant" / "Kế toán" / "Accountant",
     }
 );
 
@@ -178,6 +181,10 @@ pub fn allowed_roles(action: Action) -> &'static [Role] {
         // The center that received a dossier for another commune's
         // procedure forwards it (Decree 118/2025, art. 14).
         Action::Route => &[Receptionist],
+        // Cash is taken at the counter; the unit's accountant keeps the
+        // receipts and alone voids one, saying why.
+        Action::RecordPayment => &[Receptionist, Accountant],
+        Action::VoidReceipt => &[Accountant],
     }
 }
 
@@ -198,7 +205,8 @@ pub enum Reading {
 /// for a province supervisor).
 pub fn reading(role: Role) -> Reading {
     match role {
-        Role::Receptionist | Role::Specialist | Role::Leader => Reading::Full,
+        // The accountant reads the dossiers whose fees they account for.
+        Role::Receptionist | Role::Specialist | Role::Leader | Role::Accountant => Reading::Full,
         // Supervising and administering a unit need figures and lists, not citizens' papers.
         Role::ProvinceSupervisor | Role::UnitAdmin => Reading::MaskedLists,
         Role::Admin => Reading::Nothing,
@@ -258,6 +266,7 @@ pub fn needs_note(action: Action) -> bool {
             | Action::Apologize
             | Action::Withdraw
             | Action::CorrectApplicant
+            | Action::VoidReceipt
     )
 }
 
@@ -295,6 +304,14 @@ pub fn next_status(
         // Forwarded once received, before anyone works on it: the competent
         // unit assigns it. The status does not move.
         (Action::Route, Received) => Some(Received),
+        // Fees are paid once the dossier is received, up to collecting the
+        // result; a payment never moves the dossier.
+        (
+            Action::RecordPayment,
+            Received | Processing | AwaitingSupplement | AwaitingApproval | ResultReady | Returned,
+        ) => Some(status),
+        // A receipt issued in error is voided whenever it is found.
+        (Action::VoidReceipt, _) => Some(status),
         _ => None,
     };
     to.ok_or_else(|| {
@@ -327,13 +344,27 @@ mod tests {
     }
 
     #[test]
-    fn terminal_states_allow_nothing_but_a_new_key_or_a_correction() {
-        let anytime = [Action::ReissueKey, Action::CorrectApplicant];
+    fn terminal_states_allow_nothing_but_a_new_key_a_correction_or_money() {
+        let anytime = [
+            Action::ReissueKey,
+            Action::CorrectApplicant,
+            Action::VoidReceipt,
+        ];
         for s in Status::ALL.iter().filter(|s| s.is_terminal()) {
             for a in anytime {
                 assert_eq!(next_status(*s, None, a).ok(), Some(*s));
             }
-            for a in Action::ALL.iter().filter(|a| !anytime.contains(a)) {
+            // The fee may be paid when the result is collected.
+            let paid_on_collection = *s == Status::Returned;
+            assert_eq!(
+                next_status(*s, None, Action::RecordPayment).is_ok(),
+                paid_on_collection,
+                "{s}"
+            );
+            for a in Action::ALL
+                .iter()
+                .filter(|a| !anytime.contains(a) && **a != Action::RecordPayment)
+            {
                 assert!(next_status(*s, None, *a).is_err(), "{a} from {s}");
             }
         }

@@ -57,11 +57,30 @@ pub struct Payload {
     pub new_due: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pause_remaining: Option<i64>,
+    /// A cash payment: its fee lines, total and receipt number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment: Option<PaymentFacts>,
+    /// The receipt a void names.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub receipt: Option<String>,
     /// The competent unit a dossier was routed to (Decree 118/2025, art. 14).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub to_unit: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub via: Option<Via>,
+}
+
+/// What a payment event records (the facts the national sync sends later).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentFacts {
+    /// "cash" at the counter; the gateways add theirs.
+    pub method: String,
+    pub lines: Vec<crate::fees::FeeLine>,
+    pub total_vnd: u64,
+    /// The electronic receipt's number ("2026-000001"), allocated with the
+    /// event in the same transaction, gapless per unit and year.
+    pub receipt: String,
 }
 
 impl Payload {

@@ -265,6 +265,15 @@ async fn release_1_data_upgrades_and_answers_as_before() {
             "{name}"
         );
     }
+    // Fees (migration 0026): dossiers of release 1 paid nothing through the
+    // system; their receipts start at number 1 of the year.
+    let (payments, counters): (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT COUNT(*) FROM payments), (SELECT COUNT(*) FROM receipt_counters)",
+    )
+    .fetch_one(&db)
+    .await
+    .expect("payments");
+    assert_eq!((payments, counters), (0, 0));
     db.close().await;
     assert_eq!(
         pending, 0,

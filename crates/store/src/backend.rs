@@ -753,7 +753,7 @@ macro_rules! backend_sql {
                     .fetch_optional(&mut *tx)
                     .await?
                     .ok_or_else(|| Problem::not_found("dossier_not_found", "Không tìm thấy hồ sơ"))?;
-                let decision = decide(&row)?;
+                let mut decision = decide(&row)?;
                 let old_version = row.version;
                 let at = to_ms(decision.event.at);
                 row.set_projection(&decision.projection);
@@ -805,6 +805,73 @@ macro_rules! backend_sql {
                             .bind(u)
                             .fetch_optional(&mut *tx)
                             .await?;
+                    }
+                }
+                // Money: a payment takes the next receipt number of its unit
+                // and year inside this transaction; a void names a receipt of
+                // this dossier still in force.
+                if let Some(pay) = decision.event.payload.payment.as_mut() {
+                    let paid: Option<String> = sqlx::query_scalar(
+                        "SELECT receipt FROM payments WHERE dossier_id = $1 AND voided_at IS NULL",
+                    )
+                    .bind(row.id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                    if let Some(r) = paid {
+                        return Err(Problem::conflict(
+                            "already_paid",
+                            format!("Hồ sơ đã nộp phí, lệ phí: biên lai số {r}"),
+                        )
+                        .into());
+                    }
+                    let year = i64::from(decision.event.at.to_offset(motcua_domain::calendar::VN_OFFSET).year());
+                    let no: i64 = sqlx::query_scalar(
+                        "INSERT INTO receipt_counters (unit_code, year, last) VALUES ($1, $2, 1) \
+                         ON CONFLICT (unit_code, year) DO UPDATE SET last = receipt_counters.last + 1 RETURNING last",
+                    )
+                    .bind(&row.unit_code)
+                    .bind(year)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    pay.receipt = format!("{year}-{no:06}");
+                    sqlx::query(
+                        "INSERT INTO payments (dossier_id, unit_code, method, total_vnd, lines, receipt_year, receipt_no, \
+                         receipt, paid_at, paid_by, event_seq) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                    )
+                    .bind(row.id)
+                    .bind(&row.unit_code)
+                    .bind(&pay.method)
+                    .bind(i64::try_from(pay.total_vnd).unwrap_or(i64::MAX))
+                    .bind(serde_json::to_string(&pay.lines).unwrap_or_default())
+                    .bind(year)
+                    .bind(no)
+                    .bind(&pay.receipt)
+                    .bind(at)
+                    .bind(by)
+                    .bind(decision.event.seq)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                if decision.event.action == motcua_domain::lifecycle::Action::VoidReceipt {
+                    let receipt = decision.event.payload.receipt.clone().unwrap_or_default();
+                    let done = sqlx::query(
+                        "UPDATE payments SET voided_at = $1, voided_by = $2, void_reason = $3 \
+                         WHERE dossier_id = $4 AND receipt = $5 AND voided_at IS NULL",
+                    )
+                    .bind(at)
+                    .bind(by)
+                    .bind(&decision.event.note)
+                    .bind(row.id)
+                    .bind(&receipt)
+                    .execute(&mut *tx)
+                    .await?;
+                    if done.rows_affected() != 1 {
+                        return Err(Problem::conflict(
+                            "no_such_receipt",
+                            format!("Hồ sơ không có biên lai số {receipt} còn hiệu lực"),
+                        )
+                        .with_field("receipt")
+                        .into());
                     }
                 }
                 let (own, received): (Vec<_>, Vec<_>) = decision.index.iter().copied().partition(|d| {

@@ -35,6 +35,7 @@ pub mod integrations;
 pub mod model;
 pub mod notices;
 pub mod outbox;
+pub mod payments;
 pub mod queue;
 pub mod routing;
 pub mod secrets;
@@ -953,6 +954,8 @@ impl Store {
             confirm_late: req.confirm_late,
             to_unit: req.to_unit.as_deref(),
             answers: req.answers.as_ref(),
+            amount_vnd: req.amount_vnd,
+            receipt: req.receipt.as_deref(),
         };
         let request = decide::Request {
             raw,

@@ -210,6 +210,13 @@ pub struct ActionRequest {
     /// (checked with the whole declaration; 422 with the path `fields.<key>`).
     #[serde(default)]
     pub answers: Option<std::collections::BTreeMap<String, String>>,
+    /// For record_payment: the amount in đồng, only where the province sets
+    /// it (then `note` gives its basis; 422 `amount_required` without it).
+    #[serde(default)]
+    pub amount_vnd: Option<u64>,
+    /// For void_receipt: the receipt's number ("2026-000001"); `note` says why.
+    #[serde(default)]
+    pub receipt: Option<String>,
     /// Through which door the request came (set by the server, recorded in the event).
     #[serde(skip)]
     pub via: motcua_domain::lifecycle::Via,

@@ -641,8 +641,8 @@ async fn a_dossier_goes_through_its_whole_life_over_http() {
         assert_eq!(v["status"], "returned", "{b}");
         assert_eq!(
             v["allowed_actions"],
-            json!(["reissue_key", "correct_applicant"]),
-            "{b}: nothing follows a returned dossier but a new key or a correction"
+            json!(["reissue_key", "correct_applicant", "record_payment"]),
+            "{b}: nothing follows a returned dossier but a new key, a correction or the fee paid on collection"
         );
 
         let public = env.lookup(&code, &key).await.ok(200);
@@ -1213,7 +1213,8 @@ async fn actions_check_version_state_role_sign_in_and_unit() {
                 "apologize",
                 "reissue_key",
                 "correct_applicant",
-                "route"
+                "route",
+                "record_payment"
             ]),
             "{b}"
         );

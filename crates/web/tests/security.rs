@@ -116,12 +116,28 @@ impl Env {
             .await
             .expect("login")
     }
+    /// A session token; sign-ins are rate-limited per client, so a test
+    /// signing in every role waits as a person would be told to.
     async fn token(&self, name: &str) -> String {
-        let v: Value = self.login(name, PASSWORD).await.json().await.expect("json");
-        v["token"]
-            .as_str()
-            .unwrap_or_else(|| panic!("no token for {name}: {v}"))
-            .to_string()
+        for _ in 0..10 {
+            let r = self.login(name, PASSWORD).await;
+            let wait = r
+                .headers()
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse::<u64>().ok());
+            let v: Value = r.json().await.expect("json");
+            if let Some(t) = v["token"].as_str() {
+                return t.to_string();
+            }
+            match wait {
+                Some(secs) if v["error"]["code"] == "rate_limited" => {
+                    tokio::time::sleep(std::time::Duration::from_secs(secs)).await;
+                }
+                _ => panic!("no token for {name}: {v}"),
+            }
+        }
+        panic!("no token for {name} after waiting")
     }
 }
 

@@ -35,6 +35,8 @@ pub struct LookupView {
     pub has_result: bool,
     /// The forms sent to an online applicant, to download.
     pub papers: Vec<PaperLink>,
+    /// The fee receipts in force: (number, the end of its address after the code).
+    pub receipts: Vec<String>,
     /// Whether those forms carry the unit's organisation signature.
     pub papers_signed: bool,
 }
@@ -174,8 +176,17 @@ pub(crate) async fn lookup_view(
         && motcua_app::seal::organisation_cert(&s.store, &r.unit_code, now)
             .await?
             .is_some();
+    let receipts = s
+        .store
+        .payments(&r.code)
+        .await?
+        .into_iter()
+        .filter(|p| p.voided_at.is_none())
+        .map(|p| p.receipt)
+        .collect();
     Ok(LookupView {
         has_result,
+        receipts,
         papers,
         papers_signed,
         code: r.code.clone(),

@@ -61,6 +61,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/tra-cuu", get(lookup))
         .route("/tra-cuu/{code}/giay-to/{file}", get(paper))
+        .route("/tra-cuu/{code}/bien-lai/{receipt}", get(fee_receipt))
         .route(
             "/tra-cuu/bo-sung",
             post(supplement).layer(DefaultBodyLimit::max(UPLOAD_BODY_LIMIT)),

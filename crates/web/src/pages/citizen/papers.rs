@@ -84,3 +84,33 @@ pub(super) async fn paper(
         &name,
     ))
 }
+
+/// The citizen's copy of a fee receipt, with the dossier's lookup code.
+pub(super) async fn fee_receipt(
+    c: Ctx,
+    State(s): State<AppState>,
+    Extension(limits): Extension<Arc<Limits>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Path((code, receipt)): Path<(String, String)>,
+    Query(q): Query<PaperQuery>,
+) -> PageResult {
+    c.citizen_only()?;
+    let lang = c.lang;
+    limits
+        .lookup
+        .check(peer.ip())
+        .map_err(|wait| PageError::new(lang, crate::auth::rate_limited(wait).into()))?;
+    // A wrong key looks exactly like an unknown code.
+    let rec = find_by_key(&s, &code, q.key.as_deref().unwrap_or(""))
+        .await?
+        .ok_or_else(|| {
+            PageError::new(
+                lang,
+                Problem::not_found("no_receipt", "Không có biên lai này").into(),
+            )
+        })?;
+    s.store
+        .log_access("citizen", &rec.row.code, "page:receipt", s.now())
+        .await?;
+    crate::pages::office::payments::receipt_pdf(&s, lang, &rec, &receipt).await
+}

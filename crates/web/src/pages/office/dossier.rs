@@ -135,6 +135,9 @@ pub(super) struct DossierPage {
     /// The units a dossier may be routed to (Decree 118/2025, art. 14).
     pub(super) route_units: Vec<Choice>,
     pub(super) approval: Option<ApprovalCard>,
+    /// What is owed and paid.
+    pub(super) fees: FeesView,
+    pub(super) amount_vnd: String,
     pub(super) has_receipt: bool,
     pub(super) has_result_page: bool,
     /// The unit whose center received it, when another unit decides it.
@@ -229,6 +232,14 @@ pub(super) fn action_help(c: &Ctx, a: Action) -> &'static str {
             "Thủ tục thuộc thẩm quyền của xã, phường khác trong tỉnh: chuyển hồ sơ đến đơn vị đó (tiếp nhận không phụ thuộc địa giới hành chính, Điều 14 Nghị định 118/2025/NĐ-CP). Mã hồ sơ và hạn giải quyết giữ nguyên; đơn vị này vẫn xem được tình trạng, hạn và giấy tờ đã tiếp nhận.",
             "The procedure belongs to another commune of the province: route the dossier there (reception regardless of boundary, Decree 118/2025, art. 14). The code and due date stay; this unit keeps seeing the status, due date and the documents it took in.",
         ),
+        Action::RecordPayment => c.tr(
+            "Người dân nộp phí, lệ phí bằng tiền mặt tại quầy: hệ thống cấp biên lai điện tử, đánh số liên tục theo năm.",
+            "The citizen pays the fees in cash at the counter: an electronic receipt is issued, numbered without gaps each year.",
+        ),
+        Action::VoidReceipt => c.tr(
+            "Biên lai lập sai: hủy và ghi rõ lý do. Biên lai đã hủy vẫn được giữ, số không dùng lại.",
+            "A receipt issued in error: void it, saying why. A voided receipt is kept and its number not reused.",
+        ),
         Action::Submit | Action::CreateAtCounter => "",
     }
 }
@@ -249,6 +260,10 @@ pub(super) struct Typed {
     pub(super) applicant: Option<ApplicantInput>,
     /// For routing: the competent unit chosen.
     pub(super) to_unit: String,
+    /// For a payment where the province sets the amount: as typed.
+    pub(super) amount_vnd: String,
+    /// For voiding: the receipt chosen.
+    pub(super) receipt: String,
 }
 
 /// The working-time story of a dossier, by folding its events again.
@@ -526,7 +541,17 @@ pub(super) async fn dossier_view(
         .iter()
         .map(|e| event_view(&c, e, &procedure))
         .collect();
+    let fees = fees_view(s, &c, r, &procedure).await?;
     let mut allowed = crate::view::allowed_actions(r, &Actor::Staff(user.clone()));
+    // Cash is offered while something is owed and unpaid; a void while a
+    // receipt is in force.
+    let owes = fees.set_by_province.is_some() || !fees.lines.is_empty();
+    if !owes || !fees.in_force.is_empty() {
+        allowed.retain(|a| *a != Action::RecordPayment.as_str());
+    }
+    if fees.in_force.is_empty() {
+        allowed.retain(|a| *a != Action::VoidReceipt.as_str());
+    }
     // An apology is offered when it is due, not days ahead (the API may still send one).
     if !proj.apology_timely(&cal, now) {
         allowed.retain(|a| *a != Action::Apologize.as_str());
@@ -598,6 +623,8 @@ pub(super) async fn dossier_view(
                     Action::ReturnResult => "return_result",
                     Action::CorrectApplicant => "correct_applicant",
                     Action::Route => "route",
+                    Action::RecordPayment => "record_payment",
+                    Action::VoidReceipt => "void_receipt",
                     Action::Approve if signs => "sign_approve",
                     Action::Approve => "approve",
                     _ => "plain",
@@ -633,6 +660,8 @@ pub(super) async fn dossier_view(
                 "confirm_late" => "confirm_late".to_string(),
                 "to_unit" => "to_unit".to_string(),
                 "password" => "sign-password".to_string(),
+                "amount_vnd" => "amount_vnd".to_string(),
+                "receipt" => "receipt".to_string(),
                 "applicant" => "fix-full_name".to_string(),
                 f if f.starts_with("applicant.") => {
                     format!("fix-{}", f.trim_start_matches("applicant."))
@@ -909,6 +938,8 @@ pub(super) async fn dossier_view(
         assignees,
         route_units,
         approval,
+        fees,
+        amount_vnd: typed.amount_vnd.clone(),
         has_receipt,
         has_result_page,
         received_by,
@@ -1035,6 +1066,8 @@ pub(super) async fn act(
         postal_address: form.get("postal_address").to_string(),
         tracking_number: form.get("tracking_number").to_string(),
         to_unit: form.get("to_unit").to_string(),
+        amount_vnd: form.get("amount_vnd").to_string(),
+        receipt: form.get("receipt").to_string(),
         applicant: (form.get("action") == Action::CorrectApplicant.as_str()).then(|| {
             ApplicantInput {
                 full_name: form.get("fix:full_name").to_string(),
@@ -1118,6 +1151,8 @@ pub(super) async fn act(
             confirm_late: typed.confirm_late,
             to_unit: Some(typed.to_unit.clone()).filter(|u| !u.is_empty()),
             answers: None,
+            amount_vnd: typed_vnd(&typed.amount_vnd),
+            receipt: Some(typed.receipt.clone()).filter(|r| !r.is_empty()),
             via: motcua_domain::lifecycle::Via::Page,
         };
         // "Ký và phê duyệt": the leader's password again, then the signature

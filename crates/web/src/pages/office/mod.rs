@@ -48,6 +48,7 @@ mod dossier;
 mod intake;
 mod integrations;
 mod login;
+pub(crate) mod payments;
 mod queues;
 mod receipt;
 
@@ -58,6 +59,7 @@ use dossier::*;
 use intake::*;
 use integrations::*;
 use login::*;
+use payments::*;
 use queues::*;
 use receipt::*;
 
@@ -79,6 +81,10 @@ pub fn routes() -> Router<AppState> {
             post(act).layer(DefaultBodyLimit::max(FORM_BODY_LIMIT)),
         )
         .route("/can-bo/ho-so/{code}/bien-nhan", get(receipt))
+        .route(
+            "/can-bo/ho-so/{code}/bien-lai/{receipt}",
+            get(office_receipt),
+        )
         .route(
             "/can-bo/tiep-nhan",
             get(intake_form)

@@ -1,0 +1,329 @@
+//! Fees paid in cash at the counter, on each database: the payment is an
+//! event of the dossier with its fee lines; its electronic receipt is
+//! numbered per unit and year without gaps (under concurrency and across a
+//! void); only the accountant voids, with a reason; the officer and the
+//! citizen (with the lookup code) download the receipt as PDF.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test may stop at what it did not expect
+
+use motcua_domain::dossier::ApplicantInput;
+use motcua_domain::lifecycle::{Channel, Role};
+use motcua_store::testing::{databases, open_seeded};
+use motcua_store::{ActionRequest, Actor, DocumentRef, NewDossier, NewUser, Store, User};
+use motcua_web::AppState;
+use time::OffsetDateTime;
+
+const UNIT: &str = "30112";
+const PASSWORD: &str = "mat-khau-thu-nghiem";
+
+async fn user(store: &Store, name: &str, role: Role) -> User {
+    store
+        .create_user(
+            &NewUser {
+                username: name.into(),
+                full_name: format!("Cán bộ {name}"),
+                password_hash: motcua_web::auth::hash_password(PASSWORD).expect("hash"),
+                roles: vec![role],
+                units: vec![UNIT.into()],
+                province_code: None,
+            },
+            OffsetDateTime::now_utc(),
+        )
+        .await
+        .expect("user");
+    store
+        .user_by_username(name)
+        .await
+        .expect("read")
+        .expect("user")
+}
+
+/// A dossier received at the counter with its papers; (code, key).
+async fn dossier(store: &Store, by: &User, procedure: &str) -> (String, String) {
+    let rec = store
+        .create_dossier(
+            NewDossier {
+                unit_code: UNIT.into(),
+                procedure_code: procedure.into(),
+                channel: Channel::Counter,
+                applicant: ApplicantInput {
+                    full_name: "Trần Thị Mai".into(),
+                    id_number: "087188001234".into(),
+                    date_of_birth: "1988-04-12".into(),
+                    phone: "0912345678".into(),
+                    email: None,
+                    address: "Ấp 2, xã Mỹ Hiệp, tỉnh Đồng Tháp".into(),
+                },
+                fields: serde_json::json!({}),
+                documents: ["to-khai", "giay-to-tuy-than"]
+                    .iter()
+                    .map(|c| DocumentRef {
+                        code: (*c).into(),
+                        upload_id: None,
+                        paper: true,
+                    })
+                    .collect(),
+            },
+            &Actor::Staff(by.clone()),
+            OffsetDateTime::now_utc(),
+        )
+        .await
+        .expect("dossier");
+    (rec.row.code.clone(), rec.issued_key.clone().expect("key"))
+}
+
+async fn act(store: &Store, code: &str, by: &User, req: ActionRequest) -> Result<(), String> {
+    let version = store
+        .dossier_row(code)
+        .await
+        .expect("read")
+        .expect("row")
+        .version;
+    store
+        .act(
+            code,
+            &ActionRequest { version, ..req },
+            &Actor::Staff(by.clone()),
+            OffsetDateTime::now_utc(),
+        )
+        .await
+        .map(|_| ())
+        .map_err(|e| match e {
+            motcua_store::StoreError::Problem(p) => p.code.to_string(),
+            other => other.to_string(),
+        })
+}
+
+fn pay() -> ActionRequest {
+    ActionRequest {
+        action: "record_payment".into(),
+        ..ActionRequest::default()
+    }
+}
+
+fn pdftotext(bytes: &[u8]) -> String {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("r.pdf");
+    std::fs::write(&path, bytes).expect("write");
+    let out = std::process::Command::new("pdftotext")
+        .args(["-layout", path.to_str().expect("path"), "-"])
+        .output()
+        .expect("pdftotext (poppler-utils)");
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cash_at_the_counter_gets_a_gapless_receipt_only_the_accountant_voids() {
+    let dir = tempfile::tempdir().expect("dir");
+    for db in databases(dir.path()).await.expect("dbs") {
+        let store = open_seeded(&db).await.expect("store");
+        let clerk = user(&store, "tiepnhan.myhiep", Role::Receptionist).await;
+        let accountant = user(&store, "ketoan.myhiep", Role::Accountant).await;
+        let year = OffsetDateTime::now_utc()
+            .to_offset(motcua_domain::calendar::VN_OFFSET)
+            .year();
+        let (code, key) = dossier(&store, &clerk, "HT-TLHT").await;
+
+        // The fee lines of the catalog: one copy of an extract, 8.000 đồng.
+        act(&store, &code, &clerk, pay()).await.expect("paid");
+        let paid = store.payments(&code).await.expect("payments");
+        assert_eq!(paid.len(), 1);
+        assert_eq!(paid[0].receipt, format!("{year}-000001"));
+        assert_eq!(paid[0].total_vnd, 8000);
+        let rec = store.dossier(&code).await.expect("read").expect("dossier");
+        let last = rec.events.last().expect("event");
+        assert_eq!(last.action.as_str(), "record_payment");
+        let facts = last.payload.payment.as_ref().expect("payment in the event");
+        assert_eq!(facts.receipt, paid[0].receipt);
+        assert_eq!(rec.row.status, "received", "a payment moves nothing");
+        // Paid once: a second payment is refused and takes no number.
+        assert_eq!(
+            act(&store, &code, &clerk, pay()).await,
+            Err("already_paid".into())
+        );
+
+        // Voiding: not the counter's; the accountant, with a reason.
+        let void = |note: Option<&str>| ActionRequest {
+            action: "void_receipt".into(),
+            receipt: Some(format!("{year}-000001")),
+            note: note.map(str::to_string),
+            ..ActionRequest::default()
+        };
+        assert_eq!(
+            act(&store, &code, &clerk, void(Some("nhầm"))).await,
+            Err("forbidden_action".into())
+        );
+        assert_eq!(
+            act(&store, &code, &accountant, void(None)).await,
+            Err("note_required".into())
+        );
+        act(&store, &code, &accountant, void(Some("Thu nhầm số bản")))
+            .await
+            .expect("voided");
+        assert_eq!(
+            act(&store, &code, &accountant, void(Some("lần hai"))).await,
+            Err("no_such_receipt".into())
+        );
+        // Paid again: the next number; the voided one is never reused.
+        act(&store, &code, &clerk, pay()).await.expect("paid again");
+        let receipts: Vec<String> = store
+            .payments(&code)
+            .await
+            .expect("payments")
+            .iter()
+            .map(|p| p.receipt.clone())
+            .collect();
+        assert_eq!(
+            receipts,
+            vec![format!("{year}-000001"), format!("{year}-000002")]
+        );
+
+        // Where the province sets the amount: entered, with its basis.
+        let (set, _) = dossier(&store, &clerk, "HT-XNHN").await;
+        assert_eq!(
+            act(&store, &set, &clerk, pay()).await,
+            Err("amount_required".into())
+        );
+        let typed = ActionRequest {
+            amount_vnd: Some(15_000),
+            ..pay()
+        };
+        assert_eq!(
+            act(&store, &set, &clerk, typed.clone()).await,
+            Err("note_required".into())
+        );
+        act(
+            &store,
+            &set,
+            &clerk,
+            ActionRequest {
+                note: Some("Nghị quyết HĐND tỉnh".into()),
+                ..typed
+            },
+        )
+        .await
+        .expect("paid as entered");
+
+        // Twelve counters at once: twelve receipts, no gap, no twice.
+        let mut codes = Vec::new();
+        for _ in 0..12 {
+            codes.push(dossier(&store, &clerk, "HT-TLHT").await.0);
+        }
+        let runs: Vec<_> = codes
+            .iter()
+            .map(|c| {
+                let (store, clerk, c) = (store.clone(), clerk.clone(), c.clone());
+                tokio::spawn(async move { act(&store, &c, &clerk, pay()).await })
+            })
+            .collect();
+        for r in runs {
+            r.await.expect("join").expect("paid");
+        }
+        let mut numbers = Vec::new();
+        for c in &codes {
+            for p in store.payments(c).await.expect("payments") {
+                numbers.push(p.receipt);
+            }
+        }
+        numbers.sort();
+        let expected: Vec<String> = (4..16).map(|n| format!("{year}-{n:06}")).collect();
+        assert_eq!(numbers, expected);
+
+        // The receipt as PDF, for the officer and for the citizen with the key.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("addr"));
+        let (_stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(motcua_web::serve(
+            listener,
+            AppState::new(store.clone()),
+            async {
+                let _ = stopped.await;
+            },
+        ));
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client");
+        let login = http
+            .post(format!("{base}/dang-nhap"))
+            .form(&[
+                ("username", "tiepnhan.myhiep"),
+                ("password", PASSWORD),
+                ("next", "/can-bo"),
+            ])
+            .send()
+            .await
+            .expect("login");
+        let cookie = login
+            .headers()
+            .get("set-cookie")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .expect("cookie")
+            .to_string();
+        let page = http
+            .get(format!("{base}/can-bo/ho-so/{code}"))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .expect("page")
+            .text()
+            .await
+            .expect("body");
+        assert!(page.contains("id=\"receipts\"") && page.contains(&format!("{year}-000002")));
+        let voided = http
+            .get(format!(
+                "{base}/can-bo/ho-so/{code}/bien-lai/{year}-000001.pdf"
+            ))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .expect("pdf");
+        assert_eq!(voided.status().as_u16(), 200);
+        let text = pdftotext(&voided.bytes().await.expect("bytes"));
+        assert!(
+            text.contains("BIÊN LAI THU PHÍ, LỆ PHÍ") && text.contains("BIÊN LAI ĐÃ HỦY"),
+            "{text}"
+        );
+        assert!(text.contains("8.000"), "{text}");
+        let lookup = http
+            .get(format!("{base}/tra-cuu?code={code}&key={key}"))
+            .send()
+            .await
+            .expect("lookup")
+            .text()
+            .await
+            .expect("body");
+        assert!(
+            lookup.contains(&format!("id=\"receipt-{year}-000002\"")),
+            "{lookup}"
+        );
+        assert!(
+            !lookup.contains(&format!("receipt-{year}-000001")),
+            "a voided receipt is not the citizen's"
+        );
+        let mine = http
+            .get(format!(
+                "{base}/tra-cuu/{code}/bien-lai/{year}-000002?key={key}"
+            ))
+            .send()
+            .await
+            .expect("citizen pdf");
+        assert_eq!(mine.status().as_u16(), 200);
+        let text = pdftotext(&mine.bytes().await.expect("bytes"));
+        assert!(
+            text.contains(&format!("{year}-000002")) && !text.contains("ĐÃ HỦY"),
+            "{text}"
+        );
+        let wrong = http
+            .get(format!(
+                "{base}/tra-cuu/{code}/bien-lai/{year}-000002?key=AAAAAAAAAA"
+            ))
+            .send()
+            .await
+            .expect("wrong key");
+        assert_eq!(wrong.status().as_u16(), 404);
+    }
+}
