@@ -191,9 +191,21 @@ pub async fn seed(store: &Store, now: OffsetDateTime) -> Result<String> {
             now,
         )
         .await?;
+        add_user(
+            store,
+            account(
+                &hash,
+                format!("ketoan.{short}"),
+                "Kế toán",
+                vec![Role::Accountant],
+                vec![code.to_string()],
+            ),
+            now,
+        )
+        .await?;
         let _ = writeln!(
             out,
-            "  {} ({code}): tiepnhan.{short}, chuyenvien.{short}, lanhdao.{short}, quantri.{short}",
+            "  {} ({code}): tiepnhan.{short}, chuyenvien.{short}, lanhdao.{short}, quantri.{short}, ketoan.{short}",
             unit.name
         );
         let _ = writeln!(
@@ -580,6 +592,63 @@ pub async fn seed_signing(store: &Store, now: OffsetDateTime, base_url: &str) ->
         "  Kiểm tra ngoại tuyến một tệp đã tải về: motcua --data-dir <thư mục dữ liệu ở dưới> verify tep.pdf"
     );
     Ok(out)
+}
+
+/// A fee paid in cash at the counter: a copy of a civil-status extract
+/// (8.000 đồng) received and paid, with its electronic receipt.
+pub async fn seed_payment(store: &Store, now: OffsetDateTime) -> Result<String> {
+    let (code, short) = UNITS[0];
+    let receptionist = store
+        .user_by_username(&format!("tiepnhan.{short}"))
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("demo receptionist missing"))?;
+    let rec = store
+        .create_dossier(
+            motcua_store::NewDossier {
+                unit_code: code.into(),
+                procedure_code: "HT-TLHT".into(),
+                channel: motcua_domain::lifecycle::Channel::Counter,
+                applicant: ApplicantInput {
+                    full_name: "Lê Thị Thu".into(),
+                    id_number: "087185004321".into(),
+                    date_of_birth: "1985-06-20".into(),
+                    phone: "0912345678".into(),
+                    email: None,
+                    address: "Ấp Mỹ Thạnh, xã Mỹ Hiệp, tỉnh Đồng Tháp".into(),
+                },
+                fields: serde_json::json!({}),
+                documents: ["to-khai", "giay-to-tuy-than"]
+                    .iter()
+                    .map(|c| DocumentRef {
+                        code: (*c).into(),
+                        upload_id: None,
+                        paper: true,
+                    })
+                    .collect(),
+            },
+            &Actor::Staff(receptionist.clone()),
+            now,
+        )
+        .await?;
+    let paid = store
+        .act(
+            &rec.row.code,
+            &req("record_payment", rec.row.version),
+            &Actor::Staff(receptionist),
+            now,
+        )
+        .await?;
+    let receipt = store
+        .payments(&paid.row.code)
+        .await?
+        .into_iter()
+        .map(|p| p.receipt)
+        .next_back()
+        .unwrap_or_default();
+    Ok(format!(
+        "Thu phí, lệ phí tại quầy: hồ sơ {} đã nộp 8.000 đồng tiền mặt, biên lai điện tử số {receipt} (/can-bo/ho-so/{}); kế toán ketoan.{short} hủy biên lai lập sai.",
+        paid.row.code, paid.row.code
+    ))
 }
 
 /// A past year of history for every unit of the province, so the service

@@ -147,6 +147,7 @@ async fn serve_in(settings: Settings, args: ServeArgs) -> Result<()> {
             "{}",
             demo::seed_signing(&store, now, &format!("http://{addr}")).await?
         );
+        println!("{}", demo::seed_payment(&store, now).await?);
         println!("{}", demo::index_history(&store, now).await?);
     }
     // The demo's province system: a SIMULATOR receiving the webhook of unit
