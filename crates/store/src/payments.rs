@@ -33,6 +33,20 @@ type PaymentRow = (
     Option<String>,
 );
 
+/// A payment row with its dossier's code first.
+type DayRow = (
+    String,
+    String,
+    String,
+    i64,
+    String,
+    i64,
+    String,
+    Option<i64>,
+    Option<String>,
+    Option<String>,
+);
+
 fn payment(r: PaymentRow) -> Payment {
     Payment {
         receipt: r.0,
@@ -47,9 +61,34 @@ fn payment(r: PaymentRow) -> Payment {
     }
 }
 
+/// A payment of a unit's day, with its dossier.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DayPayment {
+    pub dossier_code: String,
+    pub payment: Payment,
+}
+
 macro_rules! payments_sql {
     ($db:ty) => {
         impl crate::Sql<$db> {
+            pub(crate) async fn payments_between(
+                &self,
+                unit: &str,
+                from: i64,
+                to: i64,
+            ) -> Result<Vec<DayRow>> {
+                Ok(sqlx::query_as(
+                    "SELECT d.code, p.receipt, p.method, p.total_vnd, p.lines, p.paid_at, p.paid_by, p.voided_at, \
+                     p.voided_by, p.void_reason FROM payments p JOIN dossiers d ON d.id = p.dossier_id \
+                     WHERE p.unit_code = $1 AND p.paid_at >= $2 AND p.paid_at < $3 ORDER BY p.receipt_year, p.receipt_no",
+                )
+                .bind(unit)
+                .bind(from)
+                .bind(to)
+                .fetch_all(&self.read)
+                .await?)
+            }
+
             pub(crate) async fn payments_of(&self, code: &str) -> Result<Vec<PaymentRow>> {
                 Ok(sqlx::query_as(
                     "SELECT p.receipt, p.method, p.total_vnd, p.lines, p.paid_at, p.paid_by, p.voided_at, \
@@ -68,6 +107,26 @@ payments_sql!(sqlx::Sqlite);
 payments_sql!(sqlx::Postgres);
 
 impl Store {
+    /// A unit's payments taken in [from, to), in receipt order, voided ones included.
+    pub async fn payments_between(
+        &self,
+        unit: &str,
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+    ) -> Result<Vec<DayPayment>> {
+        let rows = on_db!(
+            self,
+            payments_between(unit, crate::model::to_ms(from), crate::model::to_ms(to))
+        )?;
+        Ok(rows
+            .into_iter()
+            .map(|r| DayPayment {
+                dossier_code: r.0,
+                payment: payment((r.1, r.2, r.3, r.4, r.5, r.6, r.7, r.8, r.9)),
+            })
+            .collect())
+    }
+
     /// A dossier's payments, oldest first, voided ones included.
     pub async fn payments(&self, code: &str) -> Result<Vec<Payment>> {
         Ok(on_db!(self, payments_of(code))?

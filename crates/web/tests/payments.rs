@@ -325,5 +325,43 @@ async fn cash_at_the_counter_gets_a_gapless_receipt_only_the_accountant_voids() 
             .await
             .expect("wrong key");
         assert_eq!(wrong.status().as_u16(), 404);
+
+        // The day's takings: cash by officer, voided receipts apart, and the CSV.
+        let day = http
+            .get(format!("{base}/can-bo/thu-phi"))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .expect("takings")
+            .text()
+            .await
+            .expect("body");
+        // 8.000 (paid again) + 15.000 (entered) + 12 × 8.000; the voided one apart.
+        assert!(day.contains("id=\"takings-total\">119.000"), "{day}");
+        assert!(day.contains(&format!("{year}-000001")) && day.contains("Thu nhầm số bản"));
+        let csv = http
+            .get(format!("{base}/can-bo/thu-phi?dinh_dang=csv"))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .expect("csv")
+            .text()
+            .await
+            .expect("body");
+        assert_eq!(csv.lines().count(), 1 + 15, "{csv}");
+        let sum: u64 = csv
+            .lines()
+            .skip(1)
+            .filter(|l| l.ends_with(','))
+            .filter_map(|l| l.split(',').nth(2).and_then(|v| v.parse::<u64>().ok()))
+            .sum();
+        assert_eq!(sum, 119_000, "the file adds up to the page");
+        let bad = http
+            .get(format!("{base}/can-bo/thu-phi?ngay=31/02/2026"))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .expect("bad day");
+        assert_eq!(bad.status().as_u16(), 422);
     }
 }

@@ -139,6 +139,13 @@ impl Ctx {
     pub fn username(&self) -> &str {
         self.user.as_ref().map_or("", |u| u.username.as_str())
     }
+    /// Whether the signed-in officer takes or accounts for fees (the day's takings link).
+    pub fn takes_fees(&self) -> bool {
+        self.user.as_ref().is_some_and(|u| {
+            u.has_role(motcua_domain::lifecycle::Role::Receptionist)
+                || u.has_role(motcua_domain::lifecycle::Role::Accountant)
+        })
+    }
     /// A catalog field's name in the page's language (as written when it
     /// has no English name).
     pub fn field<'a>(&self, vi: &'a str) -> &'a str {

@@ -51,6 +51,7 @@ mod login;
 pub(crate) mod payments;
 mod queues;
 mod receipt;
+mod takings;
 
 use calendar::*;
 use declare::*;
@@ -62,6 +63,7 @@ use login::*;
 use payments::*;
 use queues::*;
 use receipt::*;
+use takings::*;
 
 /// Room for several 10 MB scans plus the form around them.
 const FORM_BODY_LIMIT: usize = 64 * 1024 * 1024;
@@ -85,6 +87,7 @@ pub fn routes() -> Router<AppState> {
             "/can-bo/ho-so/{code}/bien-lai/{receipt}",
             get(office_receipt),
         )
+        .route("/can-bo/thu-phi", get(takings))
         .route(
             "/can-bo/tiep-nhan",
             get(intake_form)

@@ -1,0 +1,178 @@
+//! The day's takings of a unit (`/can-bo/thu-phi`): every receipt issued
+//! that day in receipt order, the cash each officer collected (voided
+//! receipts apart), the total to hand over; as a page and as CSV for the
+//! accountant's reconciliation.
+
+use super::*;
+
+#[derive(Deserialize)]
+pub(super) struct TakingsQuery {
+    don_vi: Option<String>,
+    /// dd/mm/yyyy; today (Vietnam time) when absent.
+    ngay: Option<String>,
+    /// "csv" for the file.
+    dinh_dang: Option<String>,
+}
+
+pub(super) struct TakingRow {
+    pub(super) receipt: String,
+    pub(super) code: String,
+    pub(super) total: String,
+    pub(super) at: String,
+    pub(super) by: String,
+    pub(super) voided: String,
+}
+
+#[derive(Template)]
+#[template(path = "office_takings.html")]
+pub(super) struct TakingsPage {
+    pub(super) c: Ctx,
+    pub(super) unit: String,
+    pub(super) unit_name: String,
+    pub(super) day: String,
+    pub(super) rows: Vec<TakingRow>,
+    /// (officer, receipts in force, cash).
+    pub(super) by_officer: Vec<(String, usize, String)>,
+    pub(super) total: String,
+    pub(super) csv_href: String,
+}
+
+pub(super) async fn takings(
+    c: Ctx,
+    State(s): State<AppState>,
+    Query(q): Query<TakingsQuery>,
+) -> PageResult {
+    let Some(user) = c.user.clone() else {
+        return Ok(sign_in(&c.path));
+    };
+    let lang = c.lang;
+    let unit = q
+        .don_vi
+        .clone()
+        .filter(|u| !u.trim().is_empty())
+        .or_else(|| user.units.first().cloned())
+        .unwrap_or_default();
+    // The accountant, and the officers who take cash, read their unit's takings.
+    if !user.reads_dossiers_of(&unit) {
+        return Err(PageError::new(
+            lang,
+            Problem::forbidden(
+                "other_unit",
+                "Bạn không làm việc tại đơn vị này / You do not work for this unit",
+            )
+            .into(),
+        ));
+    }
+    let today = s.now().to_offset(VN_OFFSET).date();
+    let day = match q.ngay.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
+        None => today,
+        Some(d) => parse_day(d).ok_or_else(|| {
+            PageError::new(
+                lang,
+                Problem::invalid(
+                    "bad_day",
+                    "ngay",
+                    "Ngày phải có dạng ngày/tháng/năm, ví dụ 08/12/2026",
+                )
+                .into(),
+            )
+        })?,
+    };
+    let from = day.midnight().assume_offset(VN_OFFSET);
+    let paid = s
+        .store
+        .payments_between(&unit, from, from + time::Duration::days(1))
+        .await
+        .map_err(store_err(lang))?;
+    s.store
+        .log_access(&user.username, "", "page:takings", s.now())
+        .await
+        .map_err(store_err(lang))?;
+    let vnd = motcua_domain::text::format_vnd;
+    let mut by_officer: Vec<(String, usize, u64)> = Vec::new();
+    for p in paid.iter().filter(|p| p.payment.voided_at.is_none()) {
+        match by_officer.iter_mut().find(|o| o.0 == p.payment.paid_by) {
+            Some(o) => {
+                o.1 += 1;
+                o.2 += p.payment.total_vnd;
+            }
+            None => by_officer.push((p.payment.paid_by.clone(), 1, p.payment.total_vnd)),
+        }
+    }
+    let total: u64 = by_officer.iter().map(|o| o.2).sum();
+    let day_text = format!(
+        "{:02}/{:02}/{}",
+        day.day(),
+        u8::from(day.month()),
+        day.year()
+    );
+    if q.dinh_dang.as_deref() == Some("csv") {
+        let mut csv = String::from("bien_lai,ho_so,so_tien,thoi_diem,nguoi_thu,da_huy\n");
+        for p in &paid {
+            csv.push_str(&format!(
+                "{},{},{},{},{},{}\n",
+                p.payment.receipt,
+                p.dossier_code,
+                p.payment.total_vnd,
+                format_vn(p.payment.paid_at),
+                p.payment.paid_by,
+                p.payment.voided_at.map(format_vn).unwrap_or_default()
+            ));
+        }
+        return Ok(crate::documents::file_response(
+            csv.into_bytes(),
+            "text/csv; charset=utf-8",
+            &format!("thu-phi-{unit}-{}.csv", day_text.replace('/', "-")),
+        ));
+    }
+    let unit_name = unit_name(&s, &unit).await.map_err(store_err(lang))?;
+    render(&TakingsPage {
+        rows: paid
+            .iter()
+            .map(|p| TakingRow {
+                receipt: p.payment.receipt.clone(),
+                code: p.dossier_code.clone(),
+                total: vnd(p.payment.total_vnd),
+                at: format_vn(p.payment.paid_at),
+                by: p.payment.paid_by.clone(),
+                voided: p
+                    .payment
+                    .voided_at
+                    .map(|at| {
+                        format!(
+                            "{} {}",
+                            format_vn(at),
+                            p.payment.void_reason.clone().unwrap_or_default()
+                        )
+                    })
+                    .unwrap_or_default(),
+            })
+            .collect(),
+        by_officer: by_officer
+            .into_iter()
+            .map(|(o, n, t)| (o, n, vnd(t)))
+            .collect(),
+        total: vnd(total),
+        csv_href: format!(
+            "/can-bo/thu-phi?don_vi={}&ngay={}&dinh_dang=csv",
+            url_encode(&unit),
+            url_encode(&day_text)
+        ),
+        unit,
+        unit_name,
+        day: day_text,
+        c,
+    })
+}
+
+/// "dd/mm/yyyy" or "yyyy-mm-dd".
+fn parse_day(t: &str) -> Option<motcua_domain::calendar::Date> {
+    let parts: Vec<&str> = t.split(['/', '-']).collect();
+    let (y, m, d) = match parts.as_slice() {
+        [d, m, y] if y.len() == 4 => (*y, *m, *d),
+        [y, m, d] if y.len() == 4 => (*y, *m, *d),
+        _ => return None,
+    };
+    let month = time::Month::try_from(m.parse::<u8>().ok()?).ok()?;
+    motcua_domain::calendar::Date::from_calendar_date(y.parse().ok()?, month, d.parse().ok()?).ok()
+}
