@@ -525,13 +525,23 @@ impl Store {
                 .into_iter()
                 .map(|(at, who, what)| serde_json::json!({"at": from_ms(at).to_string(), "by": who, "what": what}))
                 .collect();
+            let payments: Vec<serde_json::Value> = self
+                .payments(&code)
+                .await?
+                .into_iter()
+                .map(|p| serde_json::json!({
+                    "receipt": p.receipt, "method": p.method, "total_vnd": p.total_vnd, "lines": p.lines,
+                    "paid_at": p.paid_at.to_string(), "paid_by": p.paid_by,
+                    "voided_at": p.voided_at.map(|t| t.to_string()), "void_reason": p.void_reason,
+                }))
+                .collect();
             let r = &rec.row;
             dossiers.push(serde_json::json!({
                 "code": r.code, "unit_code": r.unit_code, "procedure_code": r.procedure_code, "status": r.status,
                 "applicant": {"full_name": r.applicant_name, "id_number": r.applicant_id_number, "date_of_birth": r.applicant_dob,
                               "phone": r.applicant_phone, "email": r.applicant_email, "address": r.applicant_address},
                 "fields": serde_json::from_str::<serde_json::Value>(&r.fields).unwrap_or_default(),
-                "events": rec.events, "documents": rec.documents, "read_by_staff": reads,
+                "events": rec.events, "documents": rec.documents, "read_by_staff": reads, "payments": payments,
             }));
         }
         Ok(serde_json::json!({ "id_number": id_number, "dossiers": dossiers }))

@@ -229,6 +229,16 @@ async fn cash_at_the_counter_gets_a_gapless_receipt_only_the_accountant_voids() 
         let expected: Vec<String> = (4..16).map(|n| format!("{year}-{n:06}")).collect();
         assert_eq!(numbers, expected);
 
+        // The person's data export lists what they paid.
+        let export = store.personal_data("087188001234").await.expect("export");
+        let receipts: usize = export["dossiers"]
+            .as_array()
+            .expect("dossiers")
+            .iter()
+            .map(|d| d["payments"].as_array().map_or(0, Vec::len))
+            .sum();
+        assert_eq!(receipts, 15, "every receipt, the voided one too");
+
         // The receipt as PDF, for the officer and for the citizen with the key.
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
