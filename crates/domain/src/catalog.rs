@@ -569,6 +569,42 @@ pub fn diff_catalog(current: &[Procedure], incoming: &[Procedure], replace: bool
     report
 }
 
+/// The English name of a catalog field ("lĩnh vực"), for the site's second
+/// language; None for a field a province added (shown as written).
+pub fn field_en(vi: &str) -> Option<&'static str> {
+    Some(match vi {
+        "Hộ tịch" => "Civil status",
+        "Đăng ký, quản lý cư trú" => "Residence registration",
+        "Đất đai" => "Land",
+        "Chứng thực" => "Certification",
+        "Bảo trợ xã hội" => "Social protection",
+        "Hoạt động xây dựng" => "Construction",
+        "Hòa giải ở cơ sở" => "Community mediation",
+        "Giảm nghèo" => "Poverty reduction",
+        "Thành lập và hoạt động của tổ hợp tác, hợp tác xã, liên hiệp hợp tác xã" => {
+            "Cooperative groups, cooperatives and their unions"
+        }
+        "Người có công" => "People with meritorious services",
+        "Tổ chức hội" => "Associations",
+        "Nuôi con nuôi" => "Adoption",
+        "Nhà ở và công sở" => "Housing and offices",
+        "Thành lập và hoạt động của hộ kinh doanh" => "Household businesses",
+        "Giải quyết khiếu nại" => "Complaints",
+        "Văn hóa" => "Culture",
+        "Kinh doanh khí" => "Gas trading",
+        "Quy hoạch đô thị và nông thôn" => "Urban and rural planning",
+        "Hạ tầng kỹ thuật" => "Technical infrastructure",
+        "Đường bộ" => "Roads",
+        "Trồng trọt" => "Crop production",
+        "Thú y" => "Veterinary",
+        "Lâm nghiệp" => "Forestry",
+        "Thủy sản" => "Fisheries",
+        "Tài nguyên nước" => "Water resources",
+        "Tổ chức cai nghiện ma túy và quản lý sau cai nghiện" => "Drug rehabilitation",
+        _ => return None,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -707,40 +743,4 @@ mod tests {
         assert_eq!(fee.amount(false, 5), Some(7000));
         assert_eq!(fee.amount(false, 1000), Some(200_000));
     }
-}
-
-/// The English name of a catalog field ("lĩnh vực"), for the site's second
-/// language; None for a field a province added (shown as written).
-pub fn field_en(vi: &str) -> Option<&'static str> {
-    Some(match vi {
-        "Hộ tịch" => "Civil status",
-        "Đăng ký, quản lý cư trú" => "Residence registration",
-        "Đất đai" => "Land",
-        "Chứng thực" => "Certification",
-        "Bảo trợ xã hội" => "Social protection",
-        "Hoạt động xây dựng" => "Construction",
-        "Hòa giải ở cơ sở" => "Community mediation",
-        "Giảm nghèo" => "Poverty reduction",
-        "Thành lập và hoạt động của tổ hợp tác, hợp tác xã, liên hiệp hợp tác xã" => {
-            "Cooperative groups, cooperatives and their unions"
-        }
-        "Người có công" => "People with meritorious services",
-        "Tổ chức hội" => "Associations",
-        "Nuôi con nuôi" => "Adoption",
-        "Nhà ở và công sở" => "Housing and offices",
-        "Thành lập và hoạt động của hộ kinh doanh" => "Household businesses",
-        "Giải quyết khiếu nại" => "Complaints",
-        "Văn hóa" => "Culture",
-        "Kinh doanh khí" => "Gas trading",
-        "Quy hoạch đô thị và nông thôn" => "Urban and rural planning",
-        "Hạ tầng kỹ thuật" => "Technical infrastructure",
-        "Đường bộ" => "Roads",
-        "Trồng trọt" => "Crop production",
-        "Thú y" => "Veterinary",
-        "Lâm nghiệp" => "Forestry",
-        "Thủy sản" => "Fisheries",
-        "Tài nguyên nước" => "Water resources",
-        "Tổ chức cai nghiện ma túy và quản lý sau cai nghiện" => "Drug rehabilitation",
-        _ => return None,
-    })
 }
