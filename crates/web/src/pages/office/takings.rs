@@ -107,17 +107,21 @@ pub(super) async fn takings(
         day.year()
     );
     if q.dinh_dang.as_deref() == Some("csv") {
-        let mut csv = String::from("bien_lai,ho_so,so_tien,thoi_diem,nguoi_thu,da_huy\n");
+        // UTF-8 with a byte-order mark, fields quoted as needed (as the index's CSV).
+        let field = motcua_domain::text::csv_field;
+        let mut csv = String::from("\u{feff}bien_lai,ho_so,so_tien,thoi_diem,nguoi_thu,da_huy\n");
         for p in &paid {
-            csv.push_str(&format!(
-                "{},{},{},{},{},{}\n",
-                p.payment.receipt,
-                p.dossier_code,
-                p.payment.total_vnd,
+            let cells = [
+                p.payment.receipt.clone(),
+                p.dossier_code.clone(),
+                p.payment.total_vnd.to_string(),
                 format_vn(p.payment.paid_at),
-                p.payment.paid_by,
-                p.payment.voided_at.map(format_vn).unwrap_or_default()
-            ));
+                p.payment.paid_by.clone(),
+                p.payment.voided_at.map(format_vn).unwrap_or_default(),
+            ];
+            let line: Vec<String> = cells.iter().map(|c| field(c)).collect();
+            csv.push_str(&line.join(","));
+            csv.push('\n');
         }
         return Ok(crate::documents::file_response(
             csv.into_bytes(),
