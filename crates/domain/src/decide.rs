@@ -661,9 +661,8 @@ pub fn decide(
             }
             payload.to_unit = Some(to_unit.clone());
         }
-        Command::RecordPayment { amount_vnd } => {
-            payload.payment = Some(payment_facts(facts, *amount_vnd, note.is_some())?);
-        }
+        // The amount is checked once the action is known to be allowed (below).
+        Command::RecordPayment { .. } => {}
         Command::VoidReceipt { receipt } => payload.receipt = Some(receipt.clone()),
         Command::Receive
         | Command::RefuseIntake
@@ -686,6 +685,9 @@ pub fn decide(
         .with_field("version"));
     }
     let (_, to) = may(facts.state, asker, action)?;
+    if let Command::RecordPayment { amount_vnd } = &command {
+        payload.payment = Some(payment_facts(facts, *amount_vnd, note.is_some())?);
+    }
     // A warning, not a rule of the lifecycle: asked once everything else holds.
     if let Command::RequestSupplement { confirm_late, .. } = &command
         && facts.state.supplement_requests > 0
