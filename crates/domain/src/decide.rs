@@ -489,6 +489,19 @@ fn payment_facts(
     noted: bool,
 ) -> Result<crate::payload::PaymentFacts, Problem> {
     let q = crate::fees::quote(facts.procedure, facts.answers, facts.channel == "online");
+    if !q.owes() {
+        return Err(Problem::conflict(
+            "nothing_to_pay",
+            "Hồ sơ này không phải nộp phí, lệ phí (miễn hoặc không thu)",
+        ));
+    }
+    if amount_vnd.is_some_and(|v| v > crate::fees::MAX_VND) {
+        return Err(Problem::invalid(
+            "amount_too_large",
+            "amount_vnd",
+            "Số tiền quá lớn; kiểm tra lại số đã nhập",
+        ));
+    }
     let (lines, total_vnd) = match (&q.set_by_province, amount_vnd) {
         (Some(_), Some(vnd)) if vnd > 0 => {
             if !noted {

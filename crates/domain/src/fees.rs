@@ -70,6 +70,18 @@ pub fn per_copy(first_pages: u32, first: u64, then: u64, max: u64, pages: u64) -
     (head * first + tail * then).min(max)
 }
 
+/// The largest amount a counter records for one dossier (10^12 đồng): a
+/// typo's extra digits are refused, not stored.
+pub const MAX_VND: u64 = 1_000_000_000_000;
+
+impl Quote {
+    /// Whether anything is to be paid: an amount, or one the province sets;
+    /// nothing when the applicant is exempt.
+    pub fn owes(&self) -> bool {
+        self.exemption.is_none() && (self.set_by_province.is_some() || self.total_vnd > 0)
+    }
+}
+
 /// The fee lines of a dossier of `p` with `answers`, submitted online or not.
 pub fn quote(p: &Procedure, answers: &Answers, online: bool) -> Quote {
     let charge = p.charge.unwrap_or_default();
@@ -149,6 +161,22 @@ pub fn quote(p: &Procedure, answers: &Answers, online: bool) -> Quote {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn nothing_is_owed_by_an_exempt_applicant_even_where_the_province_sets_the_fee() {
+        let catalog =
+            crate::catalog::parse_catalog(crate::catalog::DEFAULT_CATALOG_JSON).expect("catalog");
+        let p = catalog
+            .iter()
+            .find(|p| p.code == "HT-XNHN")
+            .expect("HT-XNHN");
+        assert!(!p.exemptions.is_empty(), "the test needs an exemption");
+        let mut answers = Answers::new();
+        assert!(quote(p, &answers, false).owes(), "set by the province");
+        answers.insert("mien_phi".into(), "co".into());
+        assert!(!quote(p, &answers, false).owes(), "exempt");
+    }
+
     use super::*;
 
     fn procedure(code: &str) -> Procedure {

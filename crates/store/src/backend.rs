@@ -841,7 +841,9 @@ macro_rules! backend_sql {
                     .bind(row.id)
                     .bind(&row.unit_code)
                     .bind(&pay.method)
-                    .bind(i64::try_from(pay.total_vnd).unwrap_or(i64::MAX))
+                    .bind(i64::try_from(pay.total_vnd).map_err(|_| {
+                        Problem::invalid("amount_too_large", "amount_vnd", "Số tiền quá lớn")
+                    })?)
                     .bind(serde_json::to_string(&pay.lines).unwrap_or_default())
                     .bind(year)
                     .bind(no)
@@ -856,13 +858,15 @@ macro_rules! backend_sql {
                     let receipt = decision.event.payload.receipt.clone().unwrap_or_default();
                     let done = sqlx::query(
                         "UPDATE payments SET voided_at = $1, voided_by = $2, void_reason = $3 \
-                         WHERE dossier_id = $4 AND receipt = $5 AND voided_at IS NULL",
+                         WHERE dossier_id = $4 AND receipt = $5 AND voided_at IS NULL AND unit_code = $6",
                     )
                     .bind(at)
                     .bind(by)
                     .bind(&decision.event.note)
                     .bind(row.id)
                     .bind(&receipt)
+                    // Voided by the unit that issued it (a dossier may have been routed since).
+                    .bind(&row.unit_code)
                     .execute(&mut *tx)
                     .await?;
                     if done.rows_affected() != 1 {

@@ -11,6 +11,8 @@ use time::OffsetDateTime;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Payment {
     pub receipt: String,
+    /// The unit that issued the receipt.
+    pub unit_code: String,
     pub method: String,
     pub total_vnd: u64,
     pub lines: Vec<FeeLine>,
@@ -22,6 +24,7 @@ pub struct Payment {
 }
 
 type PaymentRow = (
+    String,
     String,
     String,
     i64,
@@ -38,6 +41,7 @@ type DayRow = (
     String,
     String,
     String,
+    String,
     i64,
     String,
     i64,
@@ -50,14 +54,15 @@ type DayRow = (
 fn payment(r: PaymentRow) -> Payment {
     Payment {
         receipt: r.0,
-        method: r.1,
-        total_vnd: u64::try_from(r.2).unwrap_or(0),
-        lines: serde_json::from_str(&r.3).unwrap_or_default(),
-        paid_at: crate::model::from_ms(r.4),
-        paid_by: r.5,
-        voided_at: r.6.map(crate::model::from_ms),
-        voided_by: r.7,
-        void_reason: r.8,
+        unit_code: r.1,
+        method: r.2,
+        total_vnd: u64::try_from(r.3).unwrap_or(0),
+        lines: serde_json::from_str(&r.4).unwrap_or_default(),
+        paid_at: crate::model::from_ms(r.5),
+        paid_by: r.6,
+        voided_at: r.7.map(crate::model::from_ms),
+        voided_by: r.8,
+        void_reason: r.9,
     }
 }
 
@@ -78,7 +83,7 @@ macro_rules! payments_sql {
                 to: i64,
             ) -> Result<Vec<DayRow>> {
                 Ok(sqlx::query_as(
-                    "SELECT d.code, p.receipt, p.method, p.total_vnd, p.lines, p.paid_at, p.paid_by, p.voided_at, \
+                    "SELECT d.code, p.receipt, p.unit_code, p.method, p.total_vnd, p.lines, p.paid_at, p.paid_by, p.voided_at, \
                      p.voided_by, p.void_reason FROM payments p JOIN dossiers d ON d.id = p.dossier_id \
                      WHERE p.unit_code = $1 AND p.paid_at >= $2 AND p.paid_at < $3 ORDER BY p.receipt_year, p.receipt_no",
                 )
@@ -91,7 +96,7 @@ macro_rules! payments_sql {
 
             pub(crate) async fn payments_of(&self, code: &str) -> Result<Vec<PaymentRow>> {
                 Ok(sqlx::query_as(
-                    "SELECT p.receipt, p.method, p.total_vnd, p.lines, p.paid_at, p.paid_by, p.voided_at, \
+                    "SELECT p.receipt, p.unit_code, p.method, p.total_vnd, p.lines, p.paid_at, p.paid_by, p.voided_at, \
                      p.voided_by, p.void_reason FROM payments p JOIN dossiers d ON d.id = p.dossier_id \
                      WHERE d.code = $1 ORDER BY p.id",
                 )
@@ -122,7 +127,7 @@ impl Store {
             .into_iter()
             .map(|r| DayPayment {
                 dossier_code: r.0,
-                payment: payment((r.1, r.2, r.3, r.4, r.5, r.6, r.7, r.8, r.9)),
+                payment: payment((r.1, r.2, r.3, r.4, r.5, r.6, r.7, r.8, r.9, r.10)),
             })
             .collect())
     }

@@ -379,5 +379,32 @@ async fn cash_at_the_counter_gets_a_gapless_receipt_only_the_accountant_voids() 
             .await
             .expect("bad day");
         assert_eq!(bad.status().as_u16(), 422);
+        let far = http
+            .get(format!("{base}/can-bo/thu-phi?ngay=31/12/9999"))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .expect("far day");
+        assert_eq!(
+            far.status().as_u16(),
+            422,
+            "a far year is refused, not a crash"
+        );
+        // An amount beyond any fee is refused, not stored.
+        let (big, _) = dossier(&store, &clerk, "HT-XNHN").await;
+        assert_eq!(
+            act(
+                &store,
+                &big,
+                &clerk,
+                ActionRequest {
+                    amount_vnd: Some(u64::MAX),
+                    note: Some("nhập nhầm".into()),
+                    ..pay()
+                }
+            )
+            .await,
+            Err("amount_too_large".into())
+        );
     }
 }

@@ -141,10 +141,7 @@ impl Ctx {
     }
     /// Whether the signed-in officer takes or accounts for fees (the day's takings link).
     pub fn takes_fees(&self) -> bool {
-        self.user.as_ref().is_some_and(|u| {
-            u.has_role(motcua_domain::lifecycle::Role::Receptionist)
-                || u.has_role(motcua_domain::lifecycle::Role::Accountant)
-        })
+        self.user.as_ref().is_some_and(takes_fees)
     }
     /// A catalog field's name in the page's language (as written when it
     /// has no English name).
@@ -208,6 +205,12 @@ impl FromRequestParts<AppState> for Ctx {
         let _ = SEEN.try_with(|seen| *seen.borrow_mut() = Some(c.clone()));
         Ok(c)
     }
+}
+
+/// Whether an officer takes cash or accounts for it: the day's takings are theirs.
+pub fn takes_fees(u: &User) -> bool {
+    u.has_role(motcua_domain::lifecycle::Role::Receptionist)
+        || u.has_role(motcua_domain::lifecycle::Role::Accountant)
 }
 
 /// The cookie that binds online drafts to the browser that started them.

@@ -166,7 +166,8 @@ async fn start(c: Ctx, State(s): State<AppState>, Path(code): Path<String>) -> P
     let err = |e: motcua_store::StoreError| PageError::new(lang, e.into());
     let mut d = s.store.new_draft(&code, s.now()).await.map_err(err)?;
     // The draft is bound to this browser: its secret in a cookie, its hash
-    // in the draft. A link to the draft shows nothing elsewhere.
+    // in the draft. A link to the draft shows nothing elsewhere. The cookie
+    // outlives any draft (a week); each draft expires a day after its last answer.
     let pass = match c.draft_pass.clone() {
         Some(p) => p,
         None => motcua_app::credentials::new_token()
@@ -181,7 +182,7 @@ async fn start(c: Ctx, State(s): State<AppState>, Path(code): Path<String>) -> P
     s.store.save_draft(&d).await.map_err(err)?;
     let mut resp = Redirect::to(&format!("/nop/{}/tinh", d.id)).into_response();
     if let Ok(v) = axum::http::HeaderValue::from_str(&format!(
-        "{}={pass}; Path=/nop; Max-Age=86400; HttpOnly; SameSite=Lax",
+        "{}={pass}; Path=/nop; Max-Age=604800; HttpOnly; SameSite=Lax",
         super::DRAFT_COOKIE
     )) {
         resp.headers_mut().append(axum::http::header::SET_COOKIE, v);

@@ -545,7 +545,7 @@ pub(super) async fn dossier_view(
     let mut allowed = crate::view::allowed_actions(r, &Actor::Staff(user.clone()));
     // Cash is offered while something is owed and unpaid; a void while a
     // receipt is in force.
-    let owes = fees.set_by_province.is_some() || !fees.lines.is_empty();
+    let owes = fees.owes;
     if !owes || !fees.in_force.is_empty() {
         allowed.retain(|a| *a != Action::RecordPayment.as_str());
     }

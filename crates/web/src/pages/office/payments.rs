@@ -25,6 +25,8 @@ pub(super) struct FeesView {
     /// The province sets the amount: the officer enters it with its basis.
     pub(super) set_by_province: Option<String>,
     pub(super) receipts: Vec<ReceiptView>,
+    /// Something is to be paid (the domain's `Quote::owes`).
+    pub(super) owes: bool,
     /// Receipts still in force, for the void form.
     pub(super) in_force: Vec<String>,
 }
@@ -46,6 +48,7 @@ pub(super) async fn fees_view(
             .collect(),
         total: vnd(quote.total_vnd),
         set_by_province: quote.set_by_province.clone(),
+        owes: quote.owes(),
         in_force: payments
             .iter()
             .filter(|p| p.voided_at.is_none())
@@ -95,7 +98,8 @@ pub(crate) async fn receipt_pdf(
         .find(|p| p.receipt == receipt.trim_end_matches(".pdf"))
         .ok_or_else(missing)?;
     let procedure = s.store.procedure_of(r).await.map_err(store_err(lang))?;
-    let unit = unit_name(s, &r.unit_code).await.map_err(store_err(lang))?;
+    // The unit that issued the receipt (a dossier may have been routed since).
+    let unit = unit_name(s, &p.unit_code).await.map_err(store_err(lang))?;
     let collector = s
         .store
         .user_by_username(&p.paid_by)
@@ -152,8 +156,21 @@ pub(super) async fn office_receipt(
     receipt_pdf(&s, c.lang, &rec, &receipt).await
 }
 
-/// The amount an officer typed ("150.000", "150000 đ"), in đồng.
+/// The amount an officer typed ("150.000", "150000 đ", "150.000,00"), in
+/// whole đồng: dots group thousands, a comma starts the (dropped) decimals.
 pub(super) fn typed_vnd(typed: &str) -> Option<u64> {
-    let digits: String = typed.chars().filter(char::is_ascii_digit).collect();
+    let whole = typed.split(',').next().unwrap_or("");
+    let digits: String = whole.chars().filter(char::is_ascii_digit).collect();
     digits.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn amounts_read_as_people_write_them() {
+        assert_eq!(super::typed_vnd("150.000"), Some(150_000));
+        assert_eq!(super::typed_vnd("150.000,00"), Some(150_000));
+        assert_eq!(super::typed_vnd("15000 đ"), Some(15_000));
+        assert_eq!(super::typed_vnd(""), None);
+    }
 }

@@ -53,7 +53,7 @@ pub(super) async fn takings(
         .or_else(|| user.units.first().cloned())
         .unwrap_or_default();
     // The accountant, and the officers who take cash, read their unit's takings.
-    if !user.reads_dossiers_of(&unit) {
+    if !user.reads_dossiers_of(&unit) || !crate::pages::takes_fees(&user) {
         return Err(PageError::new(
             lang,
             Problem::forbidden(
@@ -178,5 +178,7 @@ fn parse_day(t: &str) -> Option<motcua_domain::calendar::Date> {
         _ => return None,
     };
     let month = time::Month::try_from(m.parse::<u8>().ok()?).ok()?;
-    motcua_domain::calendar::Date::from_calendar_date(y.parse().ok()?, month, d.parse().ok()?).ok()
+    // Receipts exist only in these years; a far year cannot overflow the day's end.
+    let year: i32 = y.parse().ok().filter(|y| (2000..=2100).contains(y))?;
+    motcua_domain::calendar::Date::from_calendar_date(year, month, d.parse().ok()?).ok()
 }
