@@ -438,12 +438,16 @@ async fn officers_carry_an_online_dossier_to_returned() {
     sign_in(&mut b, &srv.base, "tiepnhan.myhiep").await;
     act(&mut b, &srv.base, &code, "return_result").await;
     // Only what this officer may do now is offered: once returned, nothing
-    // but a new lookup key for a citizen who lost theirs, or a correction.
+    // but a new lookup key for a citizen who lost theirs, a correction, or
+    // the fee still owed (paid when the result is collected).
     assert!(
-        b.try_find("[id^=act-]:not(#act-reissue_key):not(#act-correct_applicant)")
-            .await
-            .is_none()
+        b.try_find(
+            "[id^=act-]:not(#act-reissue_key):not(#act-correct_applicant):not(#act-record_payment)"
+        )
+        .await
+        .is_none()
     );
+    assert!(b.try_find("#act-record_payment").await.is_some());
     assert!(b.try_find("#act-reissue_key").await.is_some());
 
     citizen
