@@ -836,7 +836,8 @@ macro_rules! backend_sql {
                     pay.receipt = format!("{year}-{no:06}");
                     sqlx::query(
                         "INSERT INTO payments (dossier_id, unit_code, method, total_vnd, lines, receipt_year, receipt_no, \
-                         receipt, paid_at, paid_by, event_seq) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                         receipt, paid_at, paid_by, event_seq, payer_name, payer_address) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
                     )
                     .bind(row.id)
                     .bind(&row.unit_code)
@@ -851,6 +852,8 @@ macro_rules! backend_sql {
                     .bind(at)
                     .bind(by)
                     .bind(decision.event.seq)
+                    .bind(&row.applicant_name)
+                    .bind(&row.applicant_address)
                     .execute(&mut *tx)
                     .await?;
                 }

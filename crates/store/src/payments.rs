@@ -21,6 +21,9 @@ pub struct Payment {
     pub voided_at: Option<OffsetDateTime>,
     pub voided_by: Option<String>,
     pub void_reason: Option<String>,
+    /// The payer as they were when they paid.
+    pub payer_name: String,
+    pub payer_address: String,
 }
 
 type PaymentRow = (
@@ -34,6 +37,8 @@ type PaymentRow = (
     Option<i64>,
     Option<String>,
     Option<String>,
+    String,
+    String,
 );
 
 /// A payment row with its dossier's code first.
@@ -49,6 +54,8 @@ type DayRow = (
     Option<i64>,
     Option<String>,
     Option<String>,
+    String,
+    String,
 );
 
 fn payment(r: PaymentRow) -> Payment {
@@ -63,6 +70,8 @@ fn payment(r: PaymentRow) -> Payment {
         voided_at: r.7.map(crate::model::from_ms),
         voided_by: r.8,
         void_reason: r.9,
+        payer_name: r.10,
+        payer_address: r.11,
     }
 }
 
@@ -84,8 +93,8 @@ macro_rules! payments_sql {
             ) -> Result<Vec<DayRow>> {
                 Ok(sqlx::query_as(
                     "SELECT d.code, p.receipt, p.unit_code, p.method, p.total_vnd, p.lines, p.paid_at, p.paid_by, p.voided_at, \
-                     p.voided_by, p.void_reason FROM payments p JOIN dossiers d ON d.id = p.dossier_id \
-                     WHERE p.unit_code = $1 AND p.paid_at >= $2 AND p.paid_at < $3 ORDER BY p.receipt_year, p.receipt_no",
+                     p.voided_by, p.void_reason, p.payer_name, p.payer_address FROM payments p \
+                     JOIN dossiers d ON d.id = p.dossier_id WHERE p.unit_code = $1 AND p.paid_at >= $2 AND p.paid_at < $3 ORDER BY p.receipt_year, p.receipt_no",
                 )
                 .bind(unit)
                 .bind(from)
@@ -97,8 +106,8 @@ macro_rules! payments_sql {
             pub(crate) async fn payments_of(&self, code: &str) -> Result<Vec<PaymentRow>> {
                 Ok(sqlx::query_as(
                     "SELECT p.receipt, p.unit_code, p.method, p.total_vnd, p.lines, p.paid_at, p.paid_by, p.voided_at, \
-                     p.voided_by, p.void_reason FROM payments p JOIN dossiers d ON d.id = p.dossier_id \
-                     WHERE d.code = $1 ORDER BY p.id",
+                     p.voided_by, p.void_reason, p.payer_name, p.payer_address FROM payments p \
+                     JOIN dossiers d ON d.id = p.dossier_id WHERE d.code = $1 ORDER BY p.id",
                 )
                 .bind(code)
                 .fetch_all(&self.read)
@@ -127,7 +136,9 @@ impl Store {
             .into_iter()
             .map(|r| DayPayment {
                 dossier_code: r.0,
-                payment: payment((r.1, r.2, r.3, r.4, r.5, r.6, r.7, r.8, r.9, r.10)),
+                payment: payment((
+                    r.1, r.2, r.3, r.4, r.5, r.6, r.7, r.8, r.9, r.10, r.11, r.12,
+                )),
             })
             .collect())
     }

@@ -229,6 +229,33 @@ async fn cash_at_the_counter_gets_a_gapless_receipt_only_the_accountant_voids() 
         let expected: Vec<String> = (4..16).map(|n| format!("{year}-{n:06}")).collect();
         assert_eq!(numbers, expected);
 
+        // A later correction of the applicant does not rewrite a receipt.
+        act(
+            &store,
+            &code,
+            &clerk,
+            ActionRequest {
+                action: "correct_applicant".into(),
+                note: Some("Sai họ tên".into()),
+                applicant: Some(ApplicantInput {
+                    full_name: "Trần Thị Mai Anh".into(),
+                    id_number: "087188001234".into(),
+                    date_of_birth: "1988-04-12".into(),
+                    phone: "0912345678".into(),
+                    email: None,
+                    address: "Ấp 2, xã Mỹ Hiệp, tỉnh Đồng Tháp".into(),
+                }),
+                ..ActionRequest::default()
+            },
+        )
+        .await
+        .expect("corrected");
+        let kept = store.payments(&code).await.expect("payments");
+        assert!(
+            kept.iter().all(|p| p.payer_name == "Trần Thị Mai"),
+            "{kept:?}"
+        );
+
         // The person's data export lists what they paid.
         let export = store.personal_data("087188001234").await.expect("export");
         let receipts: usize = export["dossiers"]
@@ -326,6 +353,10 @@ async fn cash_at_the_counter_gets_a_gapless_receipt_only_the_accountant_voids() 
         assert!(
             text.contains(&format!("{year}-000002")) && !text.contains("ĐÃ HỦY"),
             "{text}"
+        );
+        assert!(
+            text.contains("Trần Thị Mai") && !text.contains("Mai Anh"),
+            "the payer as they paid: {text}"
         );
         let wrong = http
             .get(format!(
