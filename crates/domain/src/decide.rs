@@ -190,7 +190,7 @@ impl Command {
                         Problem::invalid(
                             "bad_new_due",
                             "new_due",
-                            "Ngày hẹn mới phải có dạng YYYY-MM-DDTHH:MM",
+                            "Ngày hẹn mới phải có dạng ngày/tháng/năm giờ:phút, ví dụ 20/03/2026 16:00",
                         )
                     },
                 )?,

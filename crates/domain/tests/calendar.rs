@@ -758,9 +758,15 @@ fn instants_parse_and_format_in_vietnam_time() {
         parse_instant(" 2026-02-13 10:00 ").expect("space instead of T"),
         datetime!(2026-02-13 10:00 +7)
     );
+    // As the pages print it, read back: "dd/mm/yyyy HH:MM", Vietnam time.
+    assert_eq!(parse_instant(&format_vn(t)).expect("as printed"), t);
+    assert_eq!(
+        parse_instant("13/2/2026 10:00").expect("as typed"),
+        datetime!(2026-02-13 10:00 +7)
+    );
     for bad in [
         "",
-        "13/02/2026 10:00",
+        "31/02/2026 10:00",
         "2026-02-30T10:00",
         "2026-02-13T25:00",
         "hôm nay",

@@ -124,8 +124,13 @@ pub fn parse_instant(s: &str) -> Result<OffsetDateTime, CalendarError> {
     let local = s.replacen(' ', "T", 1);
     let minutes = format_description!("[year]-[month]-[day]T[hour]:[minute]");
     let seconds = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]");
+    // As `format_vn` prints it and people type it: "20/03/2026 16:00".
+    let vn = format_description!(
+        "[day padding:none]/[month padding:none]/[year] [hour padding:none]:[minute]"
+    );
     PrimitiveDateTime::parse(&local, minutes)
         .or_else(|_| PrimitiveDateTime::parse(&local, seconds))
+        .or_else(|_| PrimitiveDateTime::parse(s, vn))
         .map(|p| p.assume_offset(VN_OFFSET))
         .map_err(|_| invalid())
 }
@@ -151,10 +156,16 @@ pub fn parse_time(s: &str) -> Result<Time, CalendarError> {
         .map_err(|_| CalendarError::InvalidTime(s.to_owned()))
 }
 
-/// Parse "YYYY-MM-DD" into a date.
+/// Parse "YYYY-MM-DD", or "dd/mm/yyyy" as people type it, into a date.
 pub fn parse_date(s: &str) -> Result<Date, CalendarError> {
     let s = s.trim();
     Date::parse(s, format_description!("[year]-[month]-[day]"))
+        .or_else(|_| {
+            Date::parse(
+                s,
+                format_description!("[day padding:none]/[month padding:none]/[year]"),
+            )
+        })
         .map_err(|_| CalendarError::InvalidDate(s.to_owned()))
 }
 

@@ -1060,7 +1060,6 @@ pub(super) async fn act(
         assignee: form.get("assignee").to_string(),
         missing: form.all("missing"),
         confirm_late: form.has("confirm_late"),
-        // Typed as people write it ("20/03/2026 16:00"), read as the domain does.
         new_due: form.get("new_due").to_string(),
         delivery: form.get("delivery").to_string(),
         postal_address: form.get("postal_address").to_string(),
@@ -1140,8 +1139,7 @@ pub(super) async fn act(
             version,
             note: Some(typed.note.clone()).filter(|n| !n.trim().is_empty()),
             assignee: Some(typed.assignee.clone()).filter(|a| !a.is_empty()),
-            // Typed as people write it ("20/03/2026 16:00"), read as the domain does.
-            new_due: Some(vn_instant_to_iso(&typed.new_due)).filter(|d| !d.is_empty()),
+            new_due: Some(typed.new_due.trim().to_string()).filter(|d| !d.is_empty()),
             missing: typed.missing.clone(),
             documents,
             delivery: Some(typed.delivery.clone()).filter(|d| !d.is_empty()),
@@ -1322,35 +1320,4 @@ pub(super) async fn routed_view(
         notice,
         c,
     }))
-}
-
-/// "dd/mm/yyyy HH:MM" (Vietnam time) as "YYYY-MM-DDTHH:MM"; anything else as typed.
-fn vn_instant_to_iso(typed: &str) -> String {
-    let t = typed.trim();
-    let Some((date, time)) = t.split_once(' ') else {
-        return t.to_string();
-    };
-    let parts: Vec<&str> = date.split('/').collect();
-    match parts.as_slice() {
-        [d, m, y] if y.len() == 4 && time.trim().len() == 5 => {
-            format!("{y}-{:0>2}-{:0>2}T{}", m, d, time.trim())
-        }
-        _ => t.to_string(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn a_vietnamese_date_and_time_reads_as_iso() {
-        assert_eq!(
-            super::vn_instant_to_iso("20/3/2026 16:00"),
-            "2026-03-20T16:00"
-        );
-        assert_eq!(
-            super::vn_instant_to_iso(" 2026-03-20T16:00 "),
-            "2026-03-20T16:00"
-        );
-        assert_eq!(super::vn_instant_to_iso("hôm nay"), "hôm nay");
-    }
 }

@@ -169,16 +169,10 @@ pub(super) async fn takings(
     })
 }
 
-/// "dd/mm/yyyy" or "yyyy-mm-dd".
+/// The day asked for (the domain reads "dd/mm/yyyy" and "yyyy-mm-dd"); receipts
+/// exist only in these years, and a far year could not end its day.
 fn parse_day(t: &str) -> Option<motcua_domain::calendar::Date> {
-    let parts: Vec<&str> = t.split(['/', '-']).collect();
-    let (y, m, d) = match parts.as_slice() {
-        [d, m, y] if y.len() == 4 => (*y, *m, *d),
-        [y, m, d] if y.len() == 4 => (*y, *m, *d),
-        _ => return None,
-    };
-    let month = time::Month::try_from(m.parse::<u8>().ok()?).ok()?;
-    // Receipts exist only in these years; a far year cannot overflow the day's end.
-    let year: i32 = y.parse().ok().filter(|y| (2000..=2100).contains(y))?;
-    motcua_domain::calendar::Date::from_calendar_date(year, month, d.parse().ok()?).ok()
+    motcua_domain::calendar::parse_date(t)
+        .ok()
+        .filter(|d| (2000..=2100).contains(&d.year()))
 }
