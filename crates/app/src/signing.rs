@@ -249,27 +249,27 @@ pub async fn sign_and_approve(
         .await
 }
 
-/// Whether `user` can sign `code`'s result now: an electronic result is
-/// attached and unsigned, and they hold a certificate in force. What the
-/// approval card offers ("Ký và phê duyệt" or plain "Phê duyệt").
-pub async fn can_sign(store: &Store, code: &str, user: &User, now: OffsetDateTime) -> Result<bool> {
-    let Some(row) = store.dossier_row(code).await? else {
-        return Ok(false);
-    };
-    if check_result_action(user, ResultAction::Sign, &row.unit_code, &row.status, None).is_err() {
+/// Whether `user` can sign the result of `row` now: an electronic result
+/// (`result`, as the caller read it) is attached and unsigned, and they hold
+/// a certificate in force. What the approval card offers ("Ký và phê duyệt"
+/// or plain "Phê duyệt").
+pub async fn can_sign(
+    store: &Store,
+    row: &motcua_store::DossierRow,
+    result: Option<&ResultDoc>,
+    user: &User,
+    now: OffsetDateTime,
+) -> Result<bool> {
+    if check_result_action(user, ResultAction::Sign, &row.unit_code, &row.status, None).is_err()
+        || !result.is_some_and(|r| r.signed_at.is_none())
+    {
         return Ok(false);
     }
-    let unsigned = store
+    Ok(store
         .signing()
-        .result(&row.code)
+        .signer_cert(&row.unit_code, &user.username, now)
         .await?
-        .is_some_and(|r| r.signed_at.is_none());
-    Ok(unsigned
-        && store
-            .signing()
-            .signer_cert(&row.unit_code, &user.username, now)
-            .await?
-            .is_some())
+        .is_some())
 }
 
 async fn make_signature(

@@ -559,15 +559,17 @@ pub(super) async fn dossier_view(
     // The approval card shows what is approved: the result document and
     // whether it is signed; signing is offered with the approval only when
     // this leader can sign it.
+    // The electronic result, read once for the approval card, the return
+    // channel and the result link.
+    let result = s
+        .store
+        .signing()
+        .result(&r.code)
+        .await
+        .map_err(store_err(lang))?;
     let approves = allowed.contains(&Action::Approve.as_str());
     let approval = if approves {
-        let result = s
-            .store
-            .signing()
-            .result(&r.code)
-            .await
-            .map_err(store_err(lang))?;
-        let can_sign = motcua_app::signing::can_sign(&s.store, &r.code, user, now)
+        let can_sign = motcua_app::signing::can_sign(&s.store, r, result.as_ref(), user, now)
             .await
             .map_err(store_err(lang))?;
         Some(ApprovalCard {
@@ -735,13 +737,7 @@ pub(super) async fn dossier_view(
     // The officer starts from the domain's default return channel, and
     // from the applicant's address for the post.
     let returns = allowed.contains(&Action::ReturnResult.as_str());
-    let signed_result = returns
-        && s.store
-            .signing()
-            .result(&r.code)
-            .await
-            .map_err(store_err(lang))?
-            .is_some_and(|d| d.signed_at.is_some());
+    let signed_result = returns && result.as_ref().is_some_and(|d| d.signed_at.is_some());
     let default_delivery = motcua_domain::delivery::default_return(None, signed_result);
     let chosen = if typed.delivery.is_empty() {
         default_delivery.as_str()
@@ -781,12 +777,7 @@ pub(super) async fn dossier_view(
         let st = proj.status;
         result_statuses(ResultAction::Attach).contains(&st)
             || result_statuses(ResultAction::Sign).contains(&st)
-            || s.store
-                .signing()
-                .result(&r.code)
-                .await
-                .map_err(store_err(lang))?
-                .is_some()
+            || result.is_some()
     };
     let mut forms: Vec<(String, String)> = applicable
         .into_iter()
