@@ -261,7 +261,7 @@ pub async fn can_sign(
     now: OffsetDateTime,
 ) -> Result<bool> {
     if check_result_action(user, ResultAction::Sign, &row.unit_code, &row.status, None).is_err()
-        || !result.is_some_and(|r| r.signed_at.is_none())
+        || result.is_none_or(|r| r.signed_at.is_some())
     {
         return Ok(false);
     }
