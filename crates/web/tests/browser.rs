@@ -63,26 +63,9 @@ async fn declare(b: &mut Browser<'_>, typed: &[(&str, &str)], stop_at: Option<&s
     }
 }
 
-/// What the citizen declares for HT-XNHN (the confirmation of marital status).
-const MARITAL_STATUS: &[(&str, &str)] = &[
-    ("nyc_quan_he", "Bản thân"),
-    ("xn_ho_ten", "Nguyễn Thị Bé Ba"),
-    ("xn_ngay_sinh", "17/05/1990"),
-    ("xn_gioi_tinh", "nu"),
-    ("xn_muc_dich", "Đăng ký kết hôn"),
-];
-
-/// The citizen's whole online submission; returns (code, key).
-async fn submit_online(b: &mut Browser<'_>, base: &str, files: &Path) -> (String, String) {
-    b.go(&format!("{base}/")).await;
-    b.type_in("#q", "xac nhan tinh trang hon nhan").await;
-    b.click("form[role=search] button").await;
-    // The results may still be loading: wait for them, then for the procedure's page.
-    b.wait_path("/?q=").await;
-    b.click("a[href='/thu-tuc/HT-XNHN']").await;
-    b.wait_path("/thu-tuc/HT-XNHN").await;
-    b.shot("procedure").await;
-    b.click("form[action='/thu-tuc/HT-XNHN/nop'] button").await;
+/// After "Nộp hồ sơ": the commune (province 82, `UNIT`), then the
+/// applicant's six questions as a mother of Mỹ Hiệp answers them.
+async fn applicant(b: &mut Browser<'_>) {
     b.wait_path("/nop/").await;
     b.click("#answer option[value='82']").await;
     b.click("button[value=next]").await;
@@ -103,6 +86,29 @@ async fn submit_online(b: &mut Browser<'_>, base: &str, files: &Path) -> (String
         }
         b.click("button[value=next]").await;
     }
+}
+
+/// What the citizen declares for HT-XNHN (the confirmation of marital status).
+const MARITAL_STATUS: &[(&str, &str)] = &[
+    ("nyc_quan_he", "Bản thân"),
+    ("xn_ho_ten", "Nguyễn Thị Bé Ba"),
+    ("xn_ngay_sinh", "17/05/1990"),
+    ("xn_gioi_tinh", "nu"),
+    ("xn_muc_dich", "Đăng ký kết hôn"),
+];
+
+/// The citizen's whole online submission; returns (code, key).
+async fn submit_online(b: &mut Browser<'_>, base: &str, files: &Path) -> (String, String) {
+    b.go(&format!("{base}/")).await;
+    b.type_in("#q", "xac nhan tinh trang hon nhan").await;
+    b.click("form[role=search] button").await;
+    // The results may still be loading: wait for them, then for the procedure's page.
+    b.wait_path("/?q=").await;
+    b.click("a[href='/thu-tuc/HT-XNHN']").await;
+    b.wait_path("/thu-tuc/HT-XNHN").await;
+    b.shot("procedure").await;
+    b.click("form[action='/thu-tuc/HT-XNHN/nop'] button").await;
+    applicant(b).await;
     // The declaration, one question per page; its paper form is then not asked.
     b.find("button[value=next]").await;
     declare(b, MARITAL_STATUS, None).await;
@@ -211,26 +217,7 @@ async fn a_parent_registers_a_birth_online_with_the_childs_data() {
     let mut b = Browser::open(&driver, "birth").await;
     b.go(&format!("{}/thu-tuc/HT-KS", srv.base)).await;
     b.click("form[action='/thu-tuc/HT-KS/nop'] button").await;
-    b.wait_path("/nop/").await;
-    b.click("#answer option[value='82']").await;
-    b.click("button[value=next]").await;
-    b.wait_path("/nop/").await;
-    b.click(&format!("#answer option[value='{UNIT}']")).await;
-    b.click("button[value=next]").await;
-    for value in [
-        "Nguyễn Thị Bé Ba",
-        "087190001234",
-        "17/05/1990",
-        "0912 345 678",
-        "",
-        "Ấp Mỹ Thạnh, xã Mỹ Hiệp, Đồng Tháp",
-    ] {
-        b.wait_path("/nop/").await;
-        if !value.is_empty() {
-            b.type_in("#answer", value).await;
-        }
-        b.click("button[value=next]").await;
-    }
+    applicant(&mut b).await;
     b.find("button[value=next]").await;
     // The mother's own details come filled from what she typed as applicant.
     assert!(b.source().await.contains("value=\"Nguyễn Thị Bé Ba\""));
