@@ -156,10 +156,17 @@ pub fn parse_time(s: &str) -> Result<Time, CalendarError> {
         .map_err(|_| CalendarError::InvalidTime(s.to_owned()))
 }
 
-/// Parse "YYYY-MM-DD", or "dd/mm/yyyy" as people type it, into a date.
+/// Parse "YYYY-MM-DD" into a date.
 pub fn parse_date(s: &str) -> Result<Date, CalendarError> {
     let s = s.trim();
     Date::parse(s, format_description!("[year]-[month]-[day]"))
+        .map_err(|_| CalendarError::InvalidDate(s.to_owned()))
+}
+
+/// Parse a date a person typed on a page: "dd/mm/yyyy", or "YYYY-MM-DD".
+pub fn parse_date_typed(s: &str) -> Result<Date, CalendarError> {
+    let s = s.trim();
+    parse_date(s)
         .or_else(|_| {
             Date::parse(
                 s,

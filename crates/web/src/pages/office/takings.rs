@@ -172,7 +172,7 @@ pub(super) async fn takings(
 /// The day asked for (the domain reads "dd/mm/yyyy" and "yyyy-mm-dd"); receipts
 /// exist only in these years, and a far year could not end its day.
 fn parse_day(t: &str) -> Option<motcua_domain::calendar::Date> {
-    motcua_domain::calendar::parse_date(t)
+    motcua_domain::calendar::parse_date_typed(t)
         .ok()
         .filter(|d| (2000..=2100).contains(&d.year()))
 }
