@@ -887,7 +887,8 @@ fn handed_to(info: &DossierInfo<'_>, step: &Step<'_>) -> String {
         | Action::Apologize
         | Action::Withdraw
         | Action::ReissueKey
-        | Action::CorrectApplicant => info.applicant_name.clone(),
+        | Action::CorrectApplicant
+        | Action::ExpireUnpaid => info.applicant_name.clone(),
         // Money changes no hands of the dossier: it stays where it was.
         Action::RecordPayment | Action::VoidReceipt => step
             .after
@@ -900,6 +901,7 @@ fn handed_to(info: &DossierInfo<'_>, step: &Step<'_>) -> String {
 fn role_words(role: &str) -> &'static str {
     match role.parse::<Role>() {
         Ok(r) => r.label_vi(),
+        Err(_) if role == "system" => "Hệ thống (tự động)",
         Err(_) => "Người nộp hồ sơ",
     }
 }
@@ -907,6 +909,9 @@ fn role_words(role: &str) -> &'static str {
 /// On time or not, for a step taken at `at` while `before` stood.
 fn timeliness(before: Option<&Projection>, at: OffsetDateTime) -> &'static str {
     let Some(p) = before else { return "—" };
+    if p.status == motcua_domain::lifecycle::Status::AwaitingPayment {
+        return "Chờ nộp phí, lệ phí";
+    }
     if p.pause_remaining.is_some() {
         return "Tạm dừng chờ bổ sung";
     }

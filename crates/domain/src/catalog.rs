@@ -242,6 +242,9 @@ pub struct Procedure {
     /// The procedure's own declaration (tờ khai), when it is written as data.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub declaration: Option<crate::declaration::Declaration>,
+    /// Paid before processing: the clock meanwhile and the days to pay.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pay_first: Option<crate::fees::PayFirst>,
 }
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -337,6 +340,8 @@ struct RawProcedure {
     charge: Option<crate::fees::Charge>,
     #[serde(default)]
     declaration: Option<crate::declaration::Declaration>,
+    #[serde(default)]
+    pay_first: Option<crate::fees::PayFirst>,
 }
 
 #[derive(Deserialize)]
@@ -453,6 +458,27 @@ pub fn parse_catalog(text: &str) -> Result<Vec<Procedure>, Problem> {
         if let Some(d) = &p.declaration {
             d.check(&format!("{at}.declaration"))?;
         }
+        if let Some(f) = p
+            .pay_first
+            .filter(|f| f.expire_days == 0 || f.expire_days > crate::fees::MAX_EXPIRE_DAYS)
+        {
+            return Err(Problem::invalid(
+                "bad_pay_first",
+                format!("{at}.pay_first.expire_days"),
+                format!(
+                    "Thủ tục {code}: số ngày chờ nộp phí phải từ 1 đến {} (đang là {})",
+                    crate::fees::MAX_EXPIRE_DAYS,
+                    f.expire_days
+                ),
+            ));
+        }
+        if p.pay_first.is_some() && matches!(p.fee, Fee::Free { .. }) {
+            return Err(Problem::invalid(
+                "bad_pay_first",
+                format!("{at}.pay_first"),
+                format!("Thủ tục {code} không thu phí nên không thể yêu cầu nộp phí trước"),
+            ));
+        }
         let text = |v: Vec<FactSource>| {
             v.into_iter()
                 .map(|f| FactSource {
@@ -479,6 +505,7 @@ pub fn parse_catalog(text: &str) -> Result<Vec<Procedure>, Problem> {
             verified_facts: p.verified_facts.iter().map(|f| nfc(f)).collect(),
             channels: p.channels,
             charge: p.charge,
+            pay_first: p.pay_first,
             declaration: p
                 .declaration
                 .map(crate::declaration::Declaration::normalized),

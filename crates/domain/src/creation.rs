@@ -97,6 +97,12 @@ pub fn admit(asker: &Asker<'_>) -> Result<(Action, Principal), Problem> {
     let action = match asker {
         Asker::Citizen => Action::Submit,
         Asker::Staff { .. } => Action::CreateAtCounter,
+        Asker::System => {
+            return Err(Problem::forbidden(
+                "forbidden_action",
+                "Hồ sơ do người dân hoặc cán bộ nộp",
+            ));
+        }
     };
     let principal = asker.principal_for(action).ok_or_else(|| {
         Problem::forbidden(
@@ -142,8 +148,13 @@ pub fn create(
     // Digitized at reception: every document an electronic file (index 3.1).
     // Written into the event so a recomputation reads it from history.
     let digitized = filing.any_document && filing.all_digital;
+    let mut to_status = Status::Submitted;
     if action == Action::CreateAtCounter {
         payload.digitized = Some(digitized);
+        let answers = crate::declaration::answers_of(&fields);
+        let (status, clock) = crate::decide::reception_status(facts.procedure, &answers, false);
+        to_status = status;
+        payload.pay_clock = clock;
     }
     let mut event = Event {
         seq: 1,
@@ -152,11 +163,7 @@ pub fn create(
         role: principal.as_str().to_string(),
         action,
         from_status: None,
-        to_status: if action == Action::Submit {
-            Status::Submitted
-        } else {
-            Status::Received
-        },
+        to_status,
         note: None,
         payload,
         frozen: Default::default(),

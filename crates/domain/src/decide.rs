@@ -11,7 +11,8 @@ use crate::delivery::Delivery;
 use crate::dossier::{Applicant, ApplicantInput, Event, Projection};
 use crate::index::{Delta, Facts as IndexFacts};
 use crate::lifecycle::{
-    Action, Principal, Role, Via, allowed_roles, citizen_may, needs_note, next_status,
+    Action, Principal, Role, Status, Via, allowed_roles, citizen_may, needs_note, next_status,
+    system_may,
 };
 use crate::payload::{Change, Payload};
 use crate::{Problem, ProblemKind};
@@ -26,6 +27,8 @@ pub enum Asker<'a> {
         name: &'a str,
         roles: &'a [Role],
     },
+    /// motcua itself, on a rule of time (an unpaid dossier stopping).
+    System,
 }
 
 impl Asker<'_> {
@@ -33,6 +36,7 @@ impl Asker<'_> {
         match self {
             Asker::Citizen => "citizen",
             Asker::Staff { name, .. } => name,
+            Asker::System => "system",
         }
     }
 
@@ -40,6 +44,7 @@ impl Asker<'_> {
     pub fn principal_for(&self, action: Action) -> Option<Principal> {
         match self {
             Asker::Citizen => citizen_may(action).then_some(Principal::Citizen),
+            Asker::System => system_may(action).then_some(Principal::System),
             Asker::Staff { roles, .. } => roles
                 .iter()
                 .copied()
@@ -97,6 +102,8 @@ pub enum Command {
     VoidReceipt {
         receipt: String,
     },
+    /// Stop a dossier whose fee was not paid within its days (motcua only).
+    ExpireUnpaid,
 }
 
 /// The raw fields of an action request, as a page or the API received them.
@@ -232,6 +239,7 @@ impl Command {
                     })?
                     .to_string(),
             },
+            Action::ExpireUnpaid => Command::ExpireUnpaid,
         })
     }
 
@@ -254,6 +262,7 @@ impl Command {
             Command::Route { .. } => Action::Route,
             Command::RecordPayment { .. } => Action::RecordPayment,
             Command::VoidReceipt { .. } => Action::VoidReceipt,
+            Command::ExpireUnpaid => Action::ExpireUnpaid,
         }
     }
 }
@@ -329,18 +338,53 @@ fn forbidden(action: Action) -> Problem {
     )
 }
 
-/// Whether `asker` may take `action` on a dossier in `state`, leaving aside
-/// the request's own data (note, version, fields). Both [`decide`] and
-/// [`offered`] ask this, so what is offered is what would be accepted.
+/// Whether a dossier of `procedure` with `answers`, filed online or not,
+/// owes a fee (the domain's `Quote::owes`): what the money actions ask.
+pub fn owes(procedure: &Procedure, answers: &crate::declaration::Answers, channel: &str) -> bool {
+    crate::fees::quote(procedure, answers, channel == "online").owes()
+}
+
+/// Whether `asker` may take `action` on a dossier in `state` that `owes` a
+/// fee or not, leaving aside the request's own data (note, version,
+/// fields). Both [`decide`] and [`offered`] ask this, so what is offered
+/// is what would be accepted.
 fn may(
     state: &Projection,
     asker: &Asker<'_>,
     action: Action,
+    owes: bool,
 ) -> Result<(Principal, crate::lifecycle::Status), Problem> {
     let principal = asker
         .principal_for(action)
         .ok_or_else(|| forbidden(action))?;
     let to = next_status(state.status, state.paused_from, action)?;
+    match action {
+        Action::RecordPayment if state.paid => {
+            return Err(Problem::conflict(
+                "already_paid",
+                "Hồ sơ đã nộp phí, lệ phí; biên lai đang có hiệu lực",
+            ));
+        }
+        Action::RecordPayment if !owes => {
+            return Err(Problem::conflict(
+                "nothing_to_pay",
+                "Hồ sơ này không phải nộp phí, lệ phí (miễn hoặc không thu)",
+            ));
+        }
+        Action::ExpireUnpaid if state.paid => {
+            return Err(Problem::conflict(
+                "already_paid",
+                "Hồ sơ đã nộp phí, lệ phí",
+            ));
+        }
+        Action::VoidReceipt if !state.paid => {
+            return Err(
+                Problem::conflict("no_receipt", "Hồ sơ không có biên lai còn hiệu lực")
+                    .with_field("receipt"),
+            );
+        }
+        _ => {}
+    }
     if action == Action::Route && state.routed {
         return Err(Problem::new(
             ProblemKind::Conflict,
@@ -402,14 +446,37 @@ pub fn repeats(last: &Event, action: &str, note: &str, assignee: &str) -> bool {
     last.action.as_str() == action && same_note && (plain || assign)
 }
 
-/// The actions `asker` could take now on a dossier in `state`.
-pub fn offered(state: &Projection, asker: &Asker<'_>) -> Vec<Action> {
+/// The actions `asker` could take now on a dossier in `state` that `owes`
+/// a fee or not ([`owes`]).
+pub fn offered(state: &Projection, asker: &Asker<'_>, owes: bool) -> Vec<Action> {
     Action::ALL
         .iter()
         .copied()
         .filter(|a| !matches!(a, Action::Submit | Action::CreateAtCounter))
-        .filter(|a| may(state, asker, *a).is_ok())
+        .filter(|a| may(state, asker, *a, owes).is_ok())
         .collect()
+}
+
+/// Where a reception leads: a dossier of a pay-first procedure that owes
+/// waits for payment (with its clock as the procedure says), the others
+/// are received.
+pub fn reception_status(
+    procedure: &Procedure,
+    answers: &crate::declaration::Answers,
+    online: bool,
+) -> (Status, Option<crate::fees::PayClock>) {
+    match crate::fees::waits_for_payment(procedure, answers, online) {
+        Some(clock) => (Status::AwaitingPayment, Some(clock)),
+        None => (Status::Received, None),
+    }
+}
+
+/// When an unpaid dossier received at `received_at` stops: its procedure's
+/// days to pay, counted in calendar days, at the same time of day.
+pub fn unpaid_expiry(procedure: &Procedure, received_at: OffsetDateTime) -> Option<OffsetDateTime> {
+    procedure
+        .pay_first
+        .map(|f| received_at + time::Duration::days(i64::from(f.expire_days)))
 }
 
 /// A note as written: printable, at most 2000 characters, required by some actions.
@@ -677,6 +744,7 @@ pub fn decide(
         // The amount is checked once the action is known to be allowed (below).
         Command::RecordPayment { .. } => {}
         Command::VoidReceipt { receipt } => payload.receipt = Some(receipt.clone()),
+        Command::ExpireUnpaid => {}
         Command::Receive
         | Command::RefuseIntake
         | Command::Propose
@@ -697,9 +765,36 @@ pub fn decide(
         )
         .with_field("version"));
     }
-    let (_, to) = may(facts.state, asker, action)?;
-    if let Command::RecordPayment { amount_vnd } = &command {
-        payload.payment = Some(payment_facts(facts, *amount_vnd, note.is_some())?);
+    let owes = owes(facts.procedure, facts.answers, facts.channel);
+    let (_, mut to) = may(facts.state, asker, action, owes)?;
+    let mut note = note;
+    match &command {
+        Command::RecordPayment { amount_vnd } => {
+            payload.payment = Some(payment_facts(facts, *amount_vnd, note.is_some())?);
+        }
+        Command::Receive => {
+            let (status, clock) =
+                reception_status(facts.procedure, facts.answers, facts.channel == "online");
+            to = status;
+            payload.pay_clock = clock;
+        }
+        Command::ExpireUnpaid => {
+            let expiry = facts
+                .state
+                .received_at
+                .and_then(|r| unpaid_expiry(facts.procedure, r));
+            if expiry.is_none_or(|e| facts.now < e) {
+                return Err(Problem::conflict(
+                    "not_expired",
+                    "Hồ sơ chưa hết thời hạn nộp phí, lệ phí",
+                ));
+            }
+            note = Some(format!(
+                "Quá {} ngày kể từ khi tiếp nhận mà chưa nộp phí, lệ phí",
+                facts.procedure.pay_first.map_or(0, |f| f.expire_days)
+            ));
+        }
+        _ => {}
     }
     // A warning, not a rule of the lifecycle: asked once everything else holds.
     if let Command::RequestSupplement { confirm_late, .. } = &command
@@ -772,6 +867,7 @@ mod tests {
             apologized: false,
             routed: false,
             ended_waiting: false,
+            paid: false,
             version: 3,
         }
     }
@@ -835,61 +931,98 @@ mod tests {
                     roles: &[Role::Accountant],
                 },
             ),
+            ("system", Asker::System),
         ]
     }
 
     /// Who may do what in which state, written out by hand from the
-    /// lifecycle of DESIGN.md (the dossier is assigned to "specialist").
+    /// lifecycle of DESIGN.md (the dossier is assigned to "specialist", it
+    /// owes a fee; "+paid": a receipt is in force).
     /// Adding a role, an action or a state extends this table.
     const TABLE: &str = "
-submitted           | citizen             | withdraw
-submitted           | receptionist        | receive refuse_intake withdraw reissue_key correct_applicant
-submitted           | accountant          | void_receipt
-received            | citizen             | withdraw
-received            | receptionist        | assign request_supplement withdraw apologize reissue_key correct_applicant route record_payment
-received            | specialist          | request_supplement
-received            | leader              | assign apologize
-received            | accountant          | record_payment void_receipt
-processing          | citizen             | withdraw
-processing          | receptionist        | assign request_supplement withdraw apologize reissue_key correct_applicant record_payment
-processing          | specialist          | request_supplement propose
-processing          | leader              | assign reject apologize
-processing          | accountant          | record_payment void_receipt
-awaiting_supplement | citizen             | supplement withdraw
-awaiting_supplement | receptionist        | supplement withdraw apologize reissue_key correct_applicant record_payment
-awaiting_supplement | leader              | apologize
-awaiting_supplement | accountant          | record_payment void_receipt
-awaiting_approval   | receptionist        | apologize reissue_key correct_applicant record_payment
-awaiting_approval   | leader              | approve send_back reject apologize
-awaiting_approval   | accountant          | record_payment void_receipt
-result_ready        | receptionist        | return_result apologize reissue_key correct_applicant record_payment
-result_ready        | leader              | apologize
-result_ready        | accountant          | record_payment void_receipt
-returned            | receptionist        | reissue_key correct_applicant record_payment
-returned            | accountant          | record_payment void_receipt
-refused             | receptionist        | reissue_key correct_applicant
-refused             | accountant          | void_receipt
-rejected            | receptionist        | reissue_key correct_applicant
-rejected            | accountant          | void_receipt
-withdrawn           | receptionist        | reissue_key correct_applicant
-withdrawn           | accountant          | void_receipt
+submitted                 | citizen             | withdraw
+submitted                 | receptionist        | receive refuse_intake withdraw reissue_key correct_applicant
+received                  | citizen             | withdraw
+received                  | receptionist        | assign request_supplement withdraw apologize reissue_key correct_applicant route record_payment
+received                  | specialist          | request_supplement
+received                  | leader              | assign apologize
+received                  | accountant          | record_payment
+processing                | citizen             | withdraw
+processing                | receptionist        | assign request_supplement withdraw apologize reissue_key correct_applicant record_payment
+processing                | specialist          | request_supplement propose
+processing                | leader              | assign reject apologize
+processing                | accountant          | record_payment
+awaiting_supplement       | citizen             | supplement withdraw
+awaiting_supplement       | receptionist        | supplement withdraw apologize reissue_key correct_applicant record_payment
+awaiting_supplement       | leader              | apologize
+awaiting_supplement       | accountant          | record_payment
+awaiting_approval         | receptionist        | apologize reissue_key correct_applicant record_payment
+awaiting_approval         | leader              | approve send_back reject apologize
+awaiting_approval         | accountant          | record_payment
+result_ready              | receptionist        | return_result apologize reissue_key correct_applicant record_payment
+result_ready              | leader              | apologize
+result_ready              | accountant          | record_payment
+returned                  | receptionist        | reissue_key correct_applicant record_payment
+returned                  | accountant          | record_payment
+refused                   | receptionist        | reissue_key correct_applicant
+rejected                  | receptionist        | reissue_key correct_applicant
+withdrawn                 | receptionist        | reissue_key correct_applicant
+awaiting_payment          | citizen             | withdraw
+awaiting_payment          | receptionist        | withdraw reissue_key correct_applicant record_payment
+awaiting_payment          | accountant          | record_payment
+awaiting_payment          | system              | expire_unpaid
+stopped                   | receptionist        | reissue_key correct_applicant
+submitted+paid            | citizen             | withdraw
+submitted+paid            | receptionist        | receive refuse_intake withdraw reissue_key correct_applicant
+submitted+paid            | accountant          | void_receipt
+received+paid             | citizen             | withdraw
+received+paid             | receptionist        | assign request_supplement withdraw apologize reissue_key correct_applicant route
+received+paid             | specialist          | request_supplement
+received+paid             | leader              | assign apologize
+received+paid             | accountant          | void_receipt
+processing+paid           | citizen             | withdraw
+processing+paid           | receptionist        | assign request_supplement withdraw apologize reissue_key correct_applicant
+processing+paid           | specialist          | request_supplement propose
+processing+paid           | leader              | assign reject apologize
+processing+paid           | accountant          | void_receipt
+awaiting_supplement+paid  | citizen             | supplement withdraw
+awaiting_supplement+paid  | receptionist        | supplement withdraw apologize reissue_key correct_applicant
+awaiting_supplement+paid  | leader              | apologize
+awaiting_supplement+paid  | accountant          | void_receipt
+awaiting_approval+paid    | receptionist        | apologize reissue_key correct_applicant
+awaiting_approval+paid    | leader              | approve send_back reject apologize
+awaiting_approval+paid    | accountant          | void_receipt
+result_ready+paid         | receptionist        | return_result apologize reissue_key correct_applicant
+result_ready+paid         | leader              | apologize
+result_ready+paid         | accountant          | void_receipt
+returned+paid             | receptionist        | reissue_key correct_applicant
+returned+paid             | accountant          | void_receipt
+refused+paid              | receptionist        | reissue_key correct_applicant
+refused+paid              | accountant          | void_receipt
+rejected+paid             | receptionist        | reissue_key correct_applicant
+rejected+paid             | accountant          | void_receipt
+withdrawn+paid            | receptionist        | reissue_key correct_applicant
+withdrawn+paid            | accountant          | void_receipt
+awaiting_payment+paid     | citizen             | withdraw
+awaiting_payment+paid     | receptionist        | withdraw reissue_key correct_applicant
+awaiting_payment+paid     | accountant          | void_receipt
+stopped+paid              | receptionist        | reissue_key correct_applicant
+stopped+paid              | accountant          | void_receipt
 ";
 
     /// What the table says for (state, asker); nothing when it has no line.
-    fn expected(status: Status, asker: &str) -> Vec<String> {
+    fn expected(status: &str, asker: &str) -> Vec<String> {
         let mut out: Vec<String> = TABLE
             .lines()
             .filter_map(|l| {
                 let mut parts = l.split('|').map(str::trim);
                 match (parts.next(), parts.next(), parts.next()) {
-                    (Some(s), Some(a), Some(actions)) if s == status.as_str() && a == asker => {
-                        Some(
-                            actions
-                                .split_whitespace()
-                                .map(str::to_string)
-                                .collect::<Vec<_>>(),
-                        )
-                    }
+                    (Some(s), Some(a), Some(actions)) if s == status && a == asker => Some(
+                        actions
+                            .split_whitespace()
+                            .map(str::to_string)
+                            .collect::<Vec<_>>(),
+                    ),
                     _ => None,
                 }
             })
@@ -929,12 +1062,17 @@ withdrawn           | accountant          | void_receipt
 
     #[test]
     fn what_is_offered_is_the_literal_table_and_exactly_what_decide_accepts() {
-        let procedure = crate::catalog::parse_catalog(crate::catalog::DEFAULT_CATALOG_JSON)
+        let mut procedure = crate::catalog::parse_catalog(crate::catalog::DEFAULT_CATALOG_JSON)
             .expect("catalog")
             .into_iter()
             // A fee to pay, so that a payment is accepted where offered.
             .find(|p| !p.documents.is_empty() && matches!(p.fee, crate::catalog::Fee::Flat { .. }))
             .expect("a procedure with documents and a fee");
+        // Paid first, three days to pay: the wait began long before `now`.
+        procedure.pay_first = Some(crate::fees::PayFirst {
+            clock: crate::fees::PayClock::NotStarted,
+            expire_days: 3,
+        });
         let doc = procedure.documents[0].code.clone();
         let cal = WorkCalendar::vietnam();
         let specialists = vec!["s".to_string()];
@@ -957,17 +1095,22 @@ withdrawn           | accountant          | void_receipt
         let missing = vec![doc.clone()];
         let documents = [doc.as_str()];
         let mut lines = 0;
-        for st in Status::ALL {
-            let state = state(*st, Some("s"));
+        for (st, paid) in Status::ALL.iter().flat_map(|s| [(s, false), (s, true)]) {
+            let mut state = state(*st, Some("s"));
+            state.paid = paid;
+            if *st == Status::AwaitingPayment {
+                state.received_at = Some(time::macros::datetime!(2026-02-02 09:00 +7));
+            }
+            let key = format!("{st}{}", if paid { "+paid" } else { "" });
             for (name, asker) in askers() {
-                let mut got: Vec<String> = offered(&state, &asker)
+                let mut got: Vec<String> = offered(&state, &asker, true)
                     .iter()
                     .map(|a| a.as_str().to_string())
                     .collect();
                 got.sort();
-                let want = expected(*st, name);
+                let want = expected(&key, name);
                 lines += usize::from(!want.is_empty());
-                assert_eq!(got, want, "{st} as {name}");
+                assert_eq!(got, want, "{key} as {name}");
                 // decide accepts a well-formed request exactly for what is offered.
                 for action in Action::ALL
                     .iter()
@@ -998,7 +1141,7 @@ withdrawn           | accountant          | void_receipt
                     assert_eq!(
                         ok.is_ok(),
                         want.iter().any(|w| w == action.as_str()),
-                        "{st} as {name} doing {action}: {:?}",
+                        "{key} as {name} doing {action}: {:?}",
                         ok.err()
                     );
                 }
@@ -1193,6 +1336,6 @@ withdrawn           | accountant          | void_receipt
         )
         .expect_err("routed once");
         assert_eq!(e.code, "already_routed");
-        assert!(!offered(&d.projection, &receptionist).contains(&Action::Route));
+        assert!(!offered(&d.projection, &receptionist, true).contains(&Action::Route));
     }
 }

@@ -2,6 +2,7 @@
 //! projection — the row every list and page reads — folded from its events.
 
 use crate::calendar::{Date, OffsetDateTime, ProcessingTime, WorkCalendar};
+use crate::fees::PayClock;
 use crate::lifecycle::{Action, Status};
 use crate::{Problem, ProblemKind};
 use serde::{Deserialize, Serialize};
@@ -374,11 +375,26 @@ impl Event {
         self.payload.pause_remaining.or(self.frozen.pause_remaining)
     }
 
+    /// Whether this event fixes a time fact that must be recorded with it:
+    /// a reception (unless it waits for payment with the clock not
+    /// started), a supplement request or a supplement, and the payment
+    /// that ends a wait for payment.
+    pub fn fixes_time(&self) -> bool {
+        match self.action {
+            Action::CreateAtCounter | Action::Receive => {
+                self.payload.pay_clock != Some(PayClock::NotStarted)
+            }
+            Action::Supplement | Action::RequestSupplement => true,
+            Action::RecordPayment => self.from_status == Some(Status::AwaitingPayment),
+            _ => false,
+        }
+    }
+
     /// Write into the payload the time facts this event fixed, as the
     /// projection after it shows them; the refold then reads them instead of
     /// computing them again from a calendar that may have changed.
     pub fn record_time_facts(&mut self, after: &Projection) {
-        let facts = time_facts(self.action, after);
+        let facts = time_facts(self, after);
         if let Some(due) = facts.due_at {
             // To the millisecond, as the row keeps it: a refold reading this
             // text must give back exactly the stored instant.
@@ -397,13 +413,21 @@ impl Event {
     }
 }
 
-/// The time facts an action fixes, read off the projection after it.
-pub fn time_facts(action: Action, after: &Projection) -> Frozen {
-    match action {
-        Action::CreateAtCounter | Action::Receive | Action::Supplement => Frozen {
-            due_at: after.due_at,
-            pause_remaining: None,
+/// The time facts an event fixes, read off the projection after it: a
+/// reception its due instant (and its pause when it waits for payment with
+/// the clock paused), a payment that ends the wait the due instant it sets.
+pub fn time_facts(ev: &Event, after: &Projection) -> Frozen {
+    let due = Frozen {
+        due_at: after.due_at,
+        pause_remaining: None,
+    };
+    match ev.action {
+        Action::CreateAtCounter | Action::Receive => Frozen {
+            pause_remaining: after.pause_remaining,
+            ..due
         },
+        Action::Supplement => due,
+        Action::RecordPayment if ev.from_status == Some(Status::AwaitingPayment) => due,
         Action::RequestSupplement | Action::Apologize => Frozen {
             due_at: None,
             pause_remaining: after.pause_remaining,
@@ -439,6 +463,8 @@ pub struct Projection {
     /// Withdrawn while waiting for papers asked before its appointment: its
     /// processing ended at the request (the portal's 2.1).
     pub ended_waiting: bool,
+    /// A receipt is in force: the fee is paid (a void takes it back).
+    pub paid: bool,
     pub version: i64,
 }
 
@@ -491,7 +517,7 @@ impl Projection {
                 Some(p) => p.apply(ev, processing, cal)?,
             }
             if let Some(p) = &p {
-                let facts = time_facts(ev.action, p);
+                let facts = time_facts(ev, p);
                 if facts != Frozen::default() {
                     out.push((ev.seq, facts));
                 }
@@ -520,17 +546,14 @@ impl Projection {
             apologized: false,
             routed: false,
             ended_waiting: false,
+            paid: false,
             version: ev.seq,
         };
         match ev.action {
             Action::Submit => {}
             Action::CreateAtCounter => {
-                p.status = Status::Received;
-                p.received_at = Some(ev.at);
-                p.due_at = Some(
-                    ev.recorded_due()
-                        .unwrap_or_else(|| cal.due(ev.at, processing)),
-                );
+                p.status = ev.to_status;
+                p.receive(ev, processing, cal);
             }
             other => {
                 return Err(Problem::invalid(
@@ -560,13 +583,7 @@ impl Projection {
             ));
         }
         match ev.action {
-            Action::Receive => {
-                self.received_at = Some(ev.at);
-                self.due_at = Some(
-                    ev.recorded_due()
-                        .unwrap_or_else(|| cal.due(ev.at, processing)),
-                );
-            }
+            Action::Receive => self.receive(ev, processing, cal),
             Action::Assign => {
                 self.assignee = ev.payload.assignee.clone();
             }
@@ -589,7 +606,26 @@ impl Projection {
                 self.paused_from = None;
                 self.paused_at = None;
             }
-            Action::Approve | Action::Reject | Action::RefuseIntake | Action::Withdraw => {
+            Action::RecordPayment => {
+                self.paid = true;
+                if ev.from_status == Some(Status::AwaitingPayment) {
+                    self.due_at = match (self.pause_remaining.take(), ev.recorded_due()) {
+                        (_, Some(recorded)) => Some(recorded),
+                        // Paused at reception: resumes, moved by the unpaid time.
+                        (Some(remaining), None) => Some(self.resumed_due(ev.at, remaining, cal)),
+                        // Not started: the clock starts at the payment.
+                        (None, None) => Some(cal.due(ev.at, processing)),
+                    };
+                    self.paused_from = None;
+                    self.paused_at = None;
+                }
+            }
+            Action::VoidReceipt => self.paid = false,
+            Action::Approve
+            | Action::Reject
+            | Action::RefuseIntake
+            | Action::Withdraw
+            | Action::ExpireUnpaid => {
                 if ev.action == Action::Withdraw && self.pause_remaining.is_some() {
                     self.ended_waiting = matches!(
                         (self.paused_at, self.due_at),
@@ -620,13 +656,34 @@ impl Projection {
             | Action::Submit
             | Action::CreateAtCounter
             | Action::ReissueKey
-            | Action::CorrectApplicant
-            | Action::RecordPayment
-            | Action::VoidReceipt => {}
+            | Action::CorrectApplicant => {}
         }
         self.status = ev.to_status;
         self.version = ev.seq;
         Ok(())
+    }
+
+    /// Reception (online, or at the counter on creation): the clock starts,
+    /// unless the dossier waits for payment with its clock not started; with
+    /// it paused, the appointment is given and the clock stands at once.
+    fn receive(&mut self, ev: &Event, processing: ProcessingTime, cal: &WorkCalendar) {
+        self.received_at = Some(ev.at);
+        let waits = ev.to_status == Status::AwaitingPayment;
+        if waits && ev.payload.pay_clock != Some(PayClock::Paused) {
+            return;
+        }
+        let due = ev
+            .recorded_due()
+            .unwrap_or_else(|| cal.due(ev.at, processing));
+        self.due_at = Some(due);
+        if waits {
+            self.paused_from = Some(Status::Received);
+            self.paused_at = Some(ev.at);
+            self.pause_remaining = Some(
+                ev.recorded_pause()
+                    .unwrap_or_else(|| cal.working_minutes_between(ev.at, due)),
+            );
+        }
     }
 
     /// The due instant when a supplement arrives at `at`: the one standing
@@ -663,7 +720,12 @@ impl Projection {
             return Some(always);
         }
         match self.status {
-            Status::Submitted | Status::Refused | Status::Withdrawn => None,
+            // Waiting for the citizen's payment is not the center's time.
+            Status::Submitted
+            | Status::Refused
+            | Status::Withdrawn
+            | Status::Stopped
+            | Status::AwaitingPayment => None,
             Status::AwaitingSupplement => (self.pause_remaining == Some(0)).then_some(always),
             s if s.is_settled() => match (self.finished_at, self.due_at) {
                 (Some(f), Some(d)) if f > d => Some(always),
@@ -687,7 +749,8 @@ pub enum Urgency {
     HoursLeft { hours: i64 },
     /// This many whole days left.
     DaysLeft { days: i64 },
-    /// The clock stands still (papers asked of the citizen).
+    /// The clock stands still or has not started (papers or the fee asked
+    /// of the citizen).
     Paused,
 }
 
@@ -715,7 +778,7 @@ impl Projection {
             Status::Submitted => Some(Urgency::Waiting {
                 days: (now - submitted_at).whole_days().max(0),
             }),
-            Status::AwaitingSupplement => Some(Urgency::Paused),
+            Status::AwaitingSupplement | Status::AwaitingPayment => Some(Urgency::Paused),
             Status::Received | Status::Processing | Status::AwaitingApproval => {
                 let due = self.due_at?;
                 if now > due {
@@ -757,6 +820,7 @@ mod tests {
             apologized: false,
             routed: false,
             ended_waiting: false,
+            paid: false,
             version: 1,
         }
     }

@@ -82,6 +82,40 @@ impl Quote {
     }
 }
 
+/// How a dossier's clock stands while it waits for payment before
+/// processing: not started (the receipt gives no appointment until paid),
+/// or paused from reception (the appointment is given at reception and the
+/// unpaid time is added back, as for a supplement).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PayClock {
+    NotStarted,
+    Paused,
+}
+
+/// A procedure paid before it is processed (catalog `pay_first`): how the
+/// clock stands meanwhile, and after how many calendar days from reception
+/// an unpaid dossier stops. Set by the province per procedure.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PayFirst {
+    pub clock: PayClock,
+    pub expire_days: u32,
+}
+
+/// The longest wait for payment a catalog may set.
+pub const MAX_EXPIRE_DAYS: u32 = 90;
+
+/// Whether a dossier of `p` waits for payment at reception, and how its
+/// clock stands: only a pay-first procedure, and only when something is owed.
+pub fn waits_for_payment(p: &Procedure, answers: &Answers, online: bool) -> Option<PayClock> {
+    p.pay_first
+        .filter(|_| quote(p, answers, online).owes())
+        .map(|f| f.clock)
+}
+
 /// The fee lines of a dossier of `p` with `answers`, submitted online or not.
 pub fn quote(p: &Procedure, answers: &Answers, online: bool) -> Quote {
     let charge = p.charge.unwrap_or_default();

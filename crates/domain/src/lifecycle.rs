@@ -40,7 +40,7 @@ macro_rules! string_enum {
 
 string_enum!(
     /// Where a dossier stands.
-    #[cfg_attr(feature = "openapi", schema(description = "Where a dossier stands: submitted (đã nộp trực tuyến), received (đã tiếp nhận), processing (đang xử lý), awaiting_supplement (chờ bổ sung), awaiting_approval (chờ phê duyệt), result_ready (có kết quả, chờ trả), returned (đã trả kết quả), refused (từ chối tiếp nhận), rejected (từ chối giải quyết), withdrawn (đã rút)."))]
+    #[cfg_attr(feature = "openapi", schema(description = "Where a dossier stands: submitted (đã nộp trực tuyến), received (đã tiếp nhận), processing (đang xử lý), awaiting_supplement (chờ bổ sung), awaiting_approval (chờ phê duyệt), result_ready (có kết quả, chờ trả), returned (đã trả kết quả), refused (từ chối tiếp nhận), rejected (từ chối giải quyết), withdrawn (đã rút), awaiting_payment (chờ nộp phí, lệ phí trước khi giải quyết), stopped (dừng xử lý: quá hạn nộp phí)."))]
     Status / "status" {
         Submitted = "submitted" / "Đã nộp trực tuyến, chờ tiếp nhận" / "Submitted online, awaiting reception",
         Received = "received" / "Đã tiếp nhận" / "Received",
@@ -52,6 +52,8 @@ string_enum!(
         Refused = "refused" / "Từ chối tiếp nhận" / "Refused at intake",
         Rejected = "rejected" / "Từ chối giải quyết" / "Rejected",
         Withdrawn = "withdrawn" / "Đã rút hồ sơ" / "Withdrawn",
+        AwaitingPayment = "awaiting_payment" / "Chờ nộp phí, lệ phí" / "Awaiting payment of the fee",
+        Stopped = "stopped" / "Dừng xử lý" / "Stopped",
     }
 );
 
@@ -78,6 +80,7 @@ string_enum!(
         Route = "route" / "Chuyển đến đơn vị có thẩm quyền giải quyết" / "Route to the competent unit",
         RecordPayment = "record_payment" / "Thu phí, lệ phí bằng tiền mặt" / "Record a cash payment",
         VoidReceipt = "void_receipt" / "Hủy biên lai" / "Void a receipt",
+        ExpireUnpaid = "expire_unpaid" / "Dừng xử lý do quá hạn nộp phí, lệ phí" / "Stop: the fee was not paid in time",
     }
 );
 
@@ -132,9 +135,34 @@ impl Status {
     pub fn is_terminal(self) -> bool {
         matches!(
             self,
-            Status::Returned | Status::Refused | Status::Rejected | Status::Withdrawn
+            Status::Returned
+                | Status::Refused
+                | Status::Rejected
+                | Status::Withdrawn
+                | Status::Stopped
         )
     }
+    /// The national portal's `TrangThaiHoSo` (INTEGRATIONS.md, dossier
+    /// sync): 1 waiting for reception, 2 received, 3 refused, 4 processing,
+    /// 5 supplement requested, 6 waiting for payment, 7 withdrawn,
+    /// 8 stopped, 9 processed and waiting to return, 10 returned.
+    pub fn portal_code(self) -> u8 {
+        match self {
+            Status::Submitted => 1,
+            Status::Received => 2,
+            Status::Refused => 3,
+            Status::Processing | Status::AwaitingApproval => 4,
+            Status::AwaitingSupplement => 5,
+            Status::AwaitingPayment => 6,
+            Status::Withdrawn => 7,
+            // ASSUMPTION: a refusal to grant ends processing without a
+            // result, as "stopped"; the portal's list names no other code.
+            Status::Stopped | Status::Rejected => 8,
+            Status::ResultReady => 9,
+            Status::Returned => 10,
+        }
+    }
+
     /// Settled: the center's work is finished (on time or late).
     pub fn is_settled(self) -> bool {
         matches!(
@@ -144,11 +172,13 @@ impl Status {
     }
 }
 
-/// Who acts: the citizen (holding the dossier's lookup key) or a staff role.
+/// Who acts: the citizen (holding the dossier's lookup key), a staff role,
+/// or motcua itself acting on a rule of time (an unpaid dossier stopping).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Principal {
     Citizen,
     Staff(Role),
+    System,
 }
 
 impl Principal {
@@ -156,6 +186,7 @@ impl Principal {
         match self {
             Principal::Citizen => "citizen",
             Principal::Staff(r) => r.as_str(),
+            Principal::System => "system",
         }
     }
 }
@@ -185,6 +216,8 @@ pub fn allowed_roles(action: Action) -> &'static [Role] {
         // receipts and alone voids one, saying why.
         Action::RecordPayment => &[Receptionist, Accountant],
         Action::VoidReceipt => &[Accountant],
+        // Only motcua stops an unpaid dossier, when its days to pay are over.
+        Action::ExpireUnpaid => &[],
     }
 }
 
@@ -248,10 +281,16 @@ pub fn citizen_may(action: Action) -> bool {
     )
 }
 
+/// Whether motcua itself takes this action (on a rule of time).
+pub fn system_may(action: Action) -> bool {
+    action == Action::ExpireUnpaid
+}
+
 pub fn may_act(principal: Principal, action: Action) -> bool {
     match principal {
         Principal::Citizen => citizen_may(action),
         Principal::Staff(role) => allowed_roles(action).contains(&role),
+        Principal::System => system_may(action),
     }
 }
 
@@ -279,6 +318,8 @@ pub fn next_status(
 ) -> Result<Status, Problem> {
     use Status::*;
     let to = match (action, status) {
+        // A pay-first dossier that owes goes on to awaiting_payment: the
+        // decision knows the fee (`decide::reception_status`).
         (Action::Receive, Submitted) => Some(Received),
         (Action::RefuseIntake, Submitted) => Some(Refused),
         (Action::Assign, Received | Processing) => Some(Processing),
@@ -289,9 +330,10 @@ pub fn next_status(
         (Action::SendBack, AwaitingApproval) => Some(Processing),
         (Action::Reject, Processing | AwaitingApproval) => Some(Rejected),
         (Action::ReturnResult, ResultReady) => Some(Returned),
-        (Action::Withdraw, Submitted | Received | Processing | AwaitingSupplement) => {
-            Some(Withdrawn)
-        }
+        (
+            Action::Withdraw,
+            Submitted | Received | Processing | AwaitingSupplement | AwaitingPayment,
+        ) => Some(Withdrawn),
         (
             Action::Apologize,
             Received | Processing | AwaitingSupplement | AwaitingApproval | ResultReady,
@@ -310,8 +352,12 @@ pub fn next_status(
             Action::RecordPayment,
             Received | Processing | AwaitingSupplement | AwaitingApproval | ResultReady | Returned,
         ) => Some(status),
+        // A pay-first dossier is processed once paid: its clock starts or resumes.
+        (Action::RecordPayment, AwaitingPayment) => Some(Received),
         // A receipt issued in error is voided whenever it is found.
         (Action::VoidReceipt, _) => Some(status),
+        // Not paid within the procedure's days: processing stops.
+        (Action::ExpireUnpaid, AwaitingPayment) => Some(Stopped),
         _ => None,
     };
     to.ok_or_else(|| {
@@ -368,6 +414,15 @@ mod tests {
                 assert!(next_status(*s, None, *a).is_err(), "{a} from {s}");
             }
         }
+    }
+
+    #[test]
+    fn every_status_has_its_portal_code_and_waiting_for_payment_is_6() {
+        let mut codes: Vec<u8> = Status::ALL.iter().map(|s| s.portal_code()).collect();
+        assert_eq!(Status::AwaitingPayment.portal_code(), 6);
+        codes.sort_unstable();
+        codes.dedup();
+        assert_eq!(codes, (1..=10).collect::<Vec<u8>>(), "each of 1–10 is used");
     }
 
     #[test]

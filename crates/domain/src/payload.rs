@@ -57,6 +57,9 @@ pub struct Payload {
     pub new_due: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pause_remaining: Option<i64>,
+    /// A reception that waits for payment: how the clock stands meanwhile.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pay_clock: Option<crate::fees::PayClock>,
     /// A cash payment: its fee lines, total and receipt number.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payment: Option<PaymentFacts>,
@@ -115,6 +118,8 @@ mod tests {
             r#"{"new_due":"2026-02-11T16:00:00+07:00","pause_remaining":0}"#,
             r#"{"due_at":"2026-03-05T09:00:00+07:00","via":"kiosk"}"#,
             r#"{"to_unit":"30115","via":"page"}"#,
+            r#"{"due_at":"2026-03-05T09:00:00+07:00","pause_remaining":960,"pay_clock":"paused","via":"page"}"#,
+            r#"{"pay_clock":"not_started","via":"page"}"#,
             r#"{"answers":{"xn_muc_dich":{"from":"Kết hôn","to":"Đăng ký kết hôn"}},"documents":[],"via":"page"}"#,
             r#"{"applicant":{"address":{"from":"Ấp 2 😀","to":"Ấp 2"},"email":{"from":null,"to":"a@b.vn"}},"via":"page"}"#,
         ] {

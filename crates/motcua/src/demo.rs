@@ -602,39 +602,12 @@ pub async fn seed_payment(store: &Store, now: OffsetDateTime) -> Result<String> 
         .user_by_username(&format!("tiepnhan.{short}"))
         .await?
         .ok_or_else(|| anyhow::anyhow!("demo receptionist missing"))?;
-    let rec = store
-        .create_dossier(
-            motcua_store::NewDossier {
-                unit_code: code.into(),
-                procedure_code: "HT-TLHT".into(),
-                channel: motcua_domain::lifecycle::Channel::Counter,
-                applicant: ApplicantInput {
-                    full_name: "Lê Thị Thu".into(),
-                    id_number: "087185004321".into(),
-                    date_of_birth: "1985-06-20".into(),
-                    phone: "0912345678".into(),
-                    email: None,
-                    address: "Ấp Mỹ Thạnh, xã Mỹ Hiệp, tỉnh Đồng Tháp".into(),
-                },
-                fields: serde_json::json!({}),
-                documents: ["to-khai", "giay-to-tuy-than"]
-                    .iter()
-                    .map(|c| DocumentRef {
-                        code: (*c).into(),
-                        upload_id: None,
-                        paper: true,
-                    })
-                    .collect(),
-            },
-            &Actor::Staff(receptionist.clone()),
-            now,
-        )
-        .await?;
+    let rec = counter_dossier(store, &receptionist, code, "HT-TLHT", now).await?;
     let paid = store
         .act(
             &rec.row.code,
             &req("record_payment", rec.row.version),
-            &Actor::Staff(receptionist),
+            &Actor::Staff(receptionist.clone()),
             now,
         )
         .await?;
@@ -645,10 +618,56 @@ pub async fn seed_payment(store: &Store, now: OffsetDateTime) -> Result<String> 
         .map(|p| p.receipt)
         .next_back()
         .unwrap_or_default();
+    // A certified copy is paid before it is processed: it waits at the counter.
+    let waiting = counter_dossier(store, &receptionist, code, "CT-BSBC", now).await?;
     Ok(format!(
-        "Thu phí, lệ phí tại quầy: hồ sơ {} đã nộp 8.000 đồng tiền mặt, biên lai điện tử số {receipt} (/can-bo/ho-so/{}); kế toán ketoan.{short} hủy biên lai lập sai.",
-        paid.row.code, paid.row.code
+        "Thu phí, lệ phí tại quầy: hồ sơ {} đã nộp 8.000 đồng tiền mặt, biên lai điện tử số {receipt} (/can-bo/ho-so/{}); kế toán ketoan.{short} hủy biên lai lập sai; \
+         hồ sơ chứng thực {} chờ nộp phí trước khi giải quyết (/can-bo?q=cho-nop-phi); thu trong ngày theo cán bộ: /can-bo/thu-phi.",
+        paid.row.code, paid.row.code, waiting.row.code
     ))
+}
+
+/// A dossier received at the counter of `unit` with every paper its
+/// procedure requires, seen on paper.
+async fn counter_dossier(
+    store: &Store,
+    receptionist: &motcua_store::User,
+    unit: &str,
+    procedure: &str,
+    now: OffsetDateTime,
+) -> Result<motcua_store::DossierRecord> {
+    let (p, _) = store
+        .procedure(procedure)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("demo procedure {procedure} missing"))?;
+    Ok(store
+        .create_dossier(
+            motcua_store::NewDossier {
+                unit_code: unit.into(),
+                procedure_code: procedure.into(),
+                channel: motcua_domain::lifecycle::Channel::Counter,
+                applicant: ApplicantInput {
+                    full_name: "Lê Thị Thu".into(),
+                    id_number: "087185004321".into(),
+                    date_of_birth: "1985-06-20".into(),
+                    phone: "0912345678".into(),
+                    email: None,
+                    address: "Ấp Mỹ Thạnh, xã Mỹ Hiệp, tỉnh Đồng Tháp".into(),
+                },
+                fields: serde_json::json!({}),
+                documents: p
+                    .required_documents()
+                    .map(|d| DocumentRef {
+                        code: d.code.clone(),
+                        upload_id: None,
+                        paper: true,
+                    })
+                    .collect(),
+            },
+            &Actor::Staff(receptionist.clone()),
+            now,
+        )
+        .await?)
 }
 
 /// A past year of history for every unit of the province, so the service

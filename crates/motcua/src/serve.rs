@@ -271,4 +271,17 @@ fn housekeeping(jobs: &mut Jobs, store: &Store, clock: &SharedClock) {
             Ok(())
         }
     });
+    // Unpaid pay-first dossiers stop when their days to pay are over; every
+    // quarter of an hour, so a stop is never much later than due.
+    let (s, c) = (store.clone(), clock.clone());
+    jobs.every("expire_unpaid", Duration::from_secs(900), move || {
+        let (s, c) = (s.clone(), c.clone());
+        async move {
+            let n = s.expire_unpaid(c.now()).await.map_err(|e| e.to_string())?;
+            if n > 0 {
+                tracing::info!(dossiers = n, "unpaid dossiers stopped");
+            }
+            Ok(())
+        }
+    });
 }

@@ -274,6 +274,29 @@ async fn release_1_data_upgrades_and_answers_as_before() {
     .await
     .expect("payments");
     assert_eq!((payments, counters), (0, 0));
+    // Paid first (migration 0028): no dossier of release 1 holds a receipt,
+    // none waits for payment; the pay-first rule comes with the newer
+    // catalog version, and the dossiers keep the version they had.
+    let (paid, waiting): (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT COUNT(*) FROM dossiers WHERE paid), \
+         (SELECT COUNT(*) FROM dossiers WHERE status = 'awaiting_payment')",
+    )
+    .fetch_one(&db)
+    .await
+    .expect("paid");
+    assert_eq!((paid, waiting), (0, 0));
+    let pay_first: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT version_id, SUM(CASE WHEN spec LIKE '%\"pay_first\"%' THEN 1 ELSE 0 END) \
+         FROM catalog_version_procedures GROUP BY version_id ORDER BY version_id",
+    )
+    .fetch_all(&db)
+    .await
+    .expect("versions");
+    assert_eq!(pay_first.first(), Some(&(1, 0)), "{pay_first:?}");
+    assert!(
+        pay_first.last().is_some_and(|(_, n)| *n >= 1),
+        "{pay_first:?}"
+    );
     db.close().await;
     assert_eq!(
         pending, 0,

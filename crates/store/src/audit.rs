@@ -423,16 +423,9 @@ impl Store {
                         return None;
                     }
                     let ev = event.as_ref()?;
-                    let fixes_time = matches!(
-                        ev.action,
-                        Action::CreateAtCounter
-                            | Action::Receive
-                            | Action::Supplement
-                            | Action::RequestSupplement
-                    );
                     let carried =
                         ev.payload.due_at.is_some() || ev.payload.pause_remaining.is_some();
-                    (fixes_time && !carried)
+                    (ev.fixes_time() && !carried)
                         .then(|| format!("{place}: hạn đã ghi bị xóa (recorded due date deleted)"))
                 });
                 let problem =

@@ -116,7 +116,7 @@ macro_rules! concat_due {
         concat!(
             $before,
             "(CASE WHEN status IN ('submitted', 'received', 'processing', 'awaiting_supplement', \
-             'awaiting_approval') THEN COALESCE(due_at, submitted_at) ELSE 9000000000000000 END)",
+             'awaiting_approval', 'awaiting_payment') THEN COALESCE(due_at, submitted_at) ELSE 9000000000000000 END)",
             $after
         )
     };
@@ -693,6 +693,7 @@ macro_rules! backend_sql {
                     received_by: c.unit_code.to_string(),
                     routed_at: None,
                     ended_waiting: false,
+                    paid: false,
                 };
                 row.set_projection(c.projection);
                 let id: i64 = sqlx::query_scalar(
@@ -761,7 +762,7 @@ macro_rules! backend_sql {
                 let done = sqlx::query(
                     "UPDATE dossiers SET status = $1, paused_from = $2, assignee = $3, version = $4, received_at = $5, \
                      due_at = $6, pause_remaining = $7, finished_at = $8, returned_at = $9, apologized = $10, updated_at = $11, \
-                     late_from = $12, paused_at = $13, supplement_requests = $14, ended_waiting = $17 WHERE id = $15 AND version = $16",
+                     late_from = $12, paused_at = $13, supplement_requests = $14, ended_waiting = $17, paid = $18 WHERE id = $15 AND version = $16",
                 )
                 .bind(&row.status)
                 .bind(&row.paused_from)
@@ -780,6 +781,7 @@ macro_rules! backend_sql {
                 .bind(row.id)
                 .bind(old_version)
                 .bind(row.ended_waiting)
+                .bind(row.paid)
                 .execute(&mut *tx)
                 .await?;
                 if done.rows_affected() != 1 {
@@ -809,21 +811,10 @@ macro_rules! backend_sql {
                 }
                 // Money: a payment takes the next receipt number of its unit
                 // and year inside this transaction; a void names a receipt of
-                // this dossier still in force.
+                // this dossier still in force. Whether one is in force is the
+                // projection's `paid`, checked by the decision on this
+                // version; `payments_in_force` keeps it one at most.
                 if let Some(pay) = decision.event.payload.payment.as_mut() {
-                    let paid: Option<String> = sqlx::query_scalar(
-                        "SELECT receipt FROM payments WHERE dossier_id = $1 AND voided_at IS NULL",
-                    )
-                    .bind(row.id)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                    if let Some(r) = paid {
-                        return Err(Problem::conflict(
-                            "already_paid",
-                            format!("Hồ sơ đã nộp phí, lệ phí: biên lai số {r}"),
-                        )
-                        .into());
-                    }
                     let year = i64::from(decision.event.at.to_offset(motcua_domain::calendar::VN_OFFSET).year());
                     let no: i64 = sqlx::query_scalar(
                         "INSERT INTO receipt_counters (unit_code, year, last) VALUES ($1, $2, 1) \

@@ -374,7 +374,7 @@ macro_rules! index_sql {
                      d.applicant_name, d.applicant_id_number, d.applicant_dob, d.applicant_phone, d.applicant_email, \
                      d.applicant_address, d.fields, d.lookup_hash, d.version, d.submitted_at, d.received_at, d.due_at, \
                      d.pause_remaining, d.paused_at, d.supplement_requests, d.finished_at, d.returned_at, d.apologized, d.updated_at, d.late_from, d.catalog_version, \
-                     d.received_by, d.routed_at, d.ended_waiting",
+                     d.received_by, d.routed_at, d.ended_waiting, d.paid",
                     " FROM dossiers d"
                 ));
                 if drill == Drill::Unsatisfied {
@@ -395,7 +395,7 @@ macro_rules! index_sql {
                     // waiting for papers asked in time), as `index::contribution` counts them.
                     Drill::OnTime | Drill::Late => {
                         let not = if drill == Drill::Late { "" } else { "NOT " };
-                        q.push(" AND ((d.received_at IS NOT NULL AND d.status IN ('result_ready', 'returned', 'rejected', 'withdrawn')");
+                        q.push(" AND ((d.received_at IS NOT NULL AND d.status IN ('result_ready', 'returned', 'rejected', 'withdrawn', 'stopped')");
                         q.push(" AND d.finished_at >= ").push_bind(from).push(" AND d.finished_at < ").push_bind(to);
                         q.push(" AND ").push(not).push(late);
                         q.push(") OR (d.received_at < ").push_bind(to);

@@ -110,6 +110,8 @@ pub enum Actor {
     /// The applicant, who proved it with the dossier's lookup key.
     Citizen,
     Staff(User),
+    /// motcua itself, on a rule of time (an unpaid dossier stopping).
+    System,
 }
 
 impl Actor {
@@ -117,6 +119,7 @@ impl Actor {
     pub fn asker(&self) -> motcua_domain::decide::Asker<'_> {
         match self {
             Actor::Citizen => motcua_domain::decide::Asker::Citizen,
+            Actor::System => motcua_domain::decide::Asker::System,
             Actor::Staff(u) => motcua_domain::decide::Asker::Staff {
                 name: &u.username,
                 roles: &u.roles,
@@ -127,6 +130,7 @@ impl Actor {
     pub fn name(&self) -> &str {
         match self {
             Actor::Citizen => "citizen",
+            Actor::System => "system",
             Actor::Staff(u) => &u.username,
         }
     }
@@ -285,6 +289,8 @@ pub struct DossierRow {
     pub routed_at: Option<i64>,
     /// See [`Projection::ended_waiting`].
     pub ended_waiting: bool,
+    /// See [`Projection::paid`].
+    pub paid: bool,
 }
 
 /// The columns of [`DossierRow`], as a literal so queries stay static strings.
@@ -292,7 +298,7 @@ macro_rules! dossier_columns {
     () => {
         "id, code, unit_code, procedure_code, channel, status, paused_from, assignee, \
     applicant_name, applicant_id_number, applicant_dob, applicant_phone, applicant_email, applicant_address, fields, \
-    lookup_hash, version, submitted_at, received_at, due_at, pause_remaining, paused_at, supplement_requests, finished_at, returned_at, apologized, updated_at, late_from, catalog_version, received_by, routed_at, ended_waiting"
+    lookup_hash, version, submitted_at, received_at, due_at, pause_remaining, paused_at, supplement_requests, finished_at, returned_at, apologized, updated_at, late_from, catalog_version, received_by, routed_at, ended_waiting, paid"
     };
 }
 pub(crate) use dossier_columns;
@@ -342,6 +348,7 @@ impl DossierRow {
             apologized: self.apologized,
             routed: self.routed_at.is_some(),
             ended_waiting: self.ended_waiting,
+            paid: self.paid,
             version: self.version,
         })
     }
@@ -349,13 +356,7 @@ impl DossierRow {
     /// The declaration's answers on file (empty: none, or a paper declaration).
     pub fn answers(&self) -> motcua_domain::declaration::Answers {
         serde_json::from_str::<serde_json::Value>(&self.fields)
-            .ok()
-            .and_then(|v| v.as_object().cloned())
-            .map(|m| {
-                m.into_iter()
-                    .filter_map(|(k, v)| v.as_str().map(|v| (k, v.to_string())))
-                    .collect()
-            })
+            .map(|v| motcua_domain::declaration::answers_of(&v))
             .unwrap_or_default()
     }
 
@@ -372,6 +373,7 @@ impl DossierRow {
         self.returned_at = p.returned_at.map(to_ms);
         self.apologized = p.apologized;
         self.ended_waiting = p.ended_waiting;
+        self.paid = p.paid;
         self.version = p.version;
         self.late_from = p.late_from().map(to_ms);
     }
@@ -478,9 +480,12 @@ pub struct ListFilter {
 pub fn due_key(row: &DossierRow) -> i64 {
     const CLOSED: i64 = 9_000_000_000_000_000;
     match row.status.as_str() {
-        "submitted" | "received" | "processing" | "awaiting_supplement" | "awaiting_approval" => {
-            row.due_at.unwrap_or(row.submitted_at)
-        }
+        "submitted"
+        | "received"
+        | "processing"
+        | "awaiting_supplement"
+        | "awaiting_approval"
+        | "awaiting_payment" => row.due_at.unwrap_or(row.submitted_at),
         _ => CLOSED,
     }
 }

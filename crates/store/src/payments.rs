@@ -151,3 +151,49 @@ impl Store {
             .collect())
     }
 }
+
+impl Store {
+    /// Stop every dossier whose days to pay are over (`expire_unpaid`, taken
+    /// by motcua itself with its event), oldest first. Returns how many
+    /// stopped. A dossier paid or changed meanwhile is left as it is.
+    pub async fn expire_unpaid(&self, now: OffsetDateTime) -> Result<usize> {
+        use crate::{ActionRequest, Actor, ListFilter, Scope};
+        use motcua_domain::lifecycle::{Action, Status, Via};
+        let mut stopped = 0;
+        let mut after: Option<i64> = None;
+        loop {
+            let mut f = ListFilter::new(Scope::All, 200);
+            f.status = Some(Status::AwaitingPayment);
+            f.oldest_first = true;
+            f.before_id = after;
+            let rows = self.list_dossiers(&f, now).await?;
+            let Some(last) = rows.last() else {
+                return Ok(stopped);
+            };
+            after = Some(last.id);
+            for row in rows {
+                let procedure = self.procedure_of(&row).await?;
+                let due = row
+                    .received_at
+                    .map(crate::model::from_ms)
+                    .and_then(|r| motcua_domain::decide::unpaid_expiry(&procedure, r));
+                if due.is_none_or(|d| now < d) {
+                    continue;
+                }
+                let req = ActionRequest {
+                    action: Action::ExpireUnpaid.as_str().to_string(),
+                    version: row.version,
+                    via: Via::Direct,
+                    ..ActionRequest::default()
+                };
+                match self.act(&row.code, &req, &Actor::System, now).await {
+                    Ok(_) => stopped += 1,
+                    // Paid or changed since it was listed: the next run sees it.
+                    Err(crate::StoreError::Problem(p))
+                        if p.kind == motcua_domain::ProblemKind::Conflict => {}
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+    }
+}

@@ -188,7 +188,11 @@ fn request(action: Action, version: i64) -> ActionRequest {
 /// Walk a new dossier to `status` with the right people; return (code, version).
 async fn dossier_in(env: &Env, status: Status) -> (String, i64) {
     use Action::*;
+    if matches!(status, Status::AwaitingPayment | Status::Stopped) {
+        return unpaid(env, status == Status::Stopped).await;
+    }
     let path: &[(Action, Role)] = match status {
+        Status::AwaitingPayment | Status::Stopped => &[],
         Status::Submitted => &[],
         Status::Received => &[(Receive, Role::Receptionist)],
         Status::Processing => &[(Receive, Role::Receptionist), (Assign, Role::Receptionist)],
@@ -243,6 +247,42 @@ async fn dossier_in(env: &Env, status: Status) -> (String, i64) {
         status.as_str()
     );
     (code, version)
+}
+
+/// A certified copy (CT-BSBC, paid before processing) filed at the counter:
+/// it waits for payment; `stopped`: its three days to pay are then over.
+async fn unpaid(env: &Env, stopped: bool) -> (String, i64) {
+    let new = NewDossier {
+        procedure_code: "CT-BSBC".into(),
+        channel: Channel::Counter,
+        documents: vec![DocumentRef {
+            code: "ban-chinh".into(),
+            upload_id: None,
+            paper: true,
+        }],
+        ..new_dossier(Vec::new())
+    };
+    let rec = env
+        .store
+        .create_dossier(new, &env.actor(Role::Receptionist), now())
+        .await
+        .expect("filed");
+    assert_eq!(rec.row.status, "awaiting_payment");
+    assert_eq!(rec.row.due_at, None, "the clock has not started");
+    if !stopped {
+        return (rec.row.code, rec.row.version);
+    }
+    let later = now() + time::Duration::days(3);
+    let n = env.store.expire_unpaid(later).await.expect("expire");
+    assert!(n >= 1);
+    let row = env
+        .store
+        .dossier_row(&rec.row.code)
+        .await
+        .expect("read")
+        .expect("row");
+    assert_eq!(row.status, "stopped");
+    (row.code, row.version)
 }
 
 fn kind(e: &StoreError) -> Option<(ProblemKind, &'static str)> {
@@ -460,10 +500,14 @@ async fn every_illegal_transition_is_refused_and_writes_nothing() {
         );
         for status in Status::ALL {
             let (code, v) = dossier_in(&env, *status).await;
-            for action in Action::ALL
-                .iter()
-                .filter(|a| !matches!(a, Action::Submit | Action::CreateAtCounter))
-            {
+            // Stopping an unpaid dossier is motcua's alone: refused to any
+            // person before the state is looked at.
+            for action in Action::ALL.iter().filter(|a| {
+                !matches!(
+                    a,
+                    Action::Submit | Action::CreateAtCounter | Action::ExpireUnpaid
+                )
+            }) {
                 if next_status(*status, Some(Status::Processing), *action).is_ok() {
                     continue;
                 }

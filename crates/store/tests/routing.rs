@@ -52,7 +52,7 @@ async fn user(store: &Store, name: &str, role: Role, unit: &str) -> Actor {
 fn staff(a: &Actor) -> &User {
     match a {
         Actor::Staff(u) => u,
-        Actor::Citizen => panic!("staff expected"),
+        Actor::Citizen | Actor::System => panic!("staff expected"),
     }
 }
 

@@ -1,6 +1,7 @@
 //! JSON shapes of dossiers for staff and for the public lookup.
 
 use motcua_domain::calendar::{OffsetDateTime, VN_OFFSET};
+use motcua_domain::catalog::Procedure;
 use motcua_domain::delivery::DeliveryMethod;
 use motcua_domain::dossier::Event;
 use motcua_domain::lifecycle::{Action, Channel, Status};
@@ -55,7 +56,11 @@ fn status_of(row: &DossierRow) -> Option<Status> {
 
 /// Actions the given actor could take now on this dossier: the domain's
 /// `offered`, the same rules its `decide` applies.
-pub fn allowed_actions(row: &DossierRow, actor: &Actor) -> Vec<&'static str> {
+pub fn allowed_actions(
+    row: &DossierRow,
+    actor: &Actor,
+    procedure: &Procedure,
+) -> Vec<&'static str> {
     let Ok(p) = row.projection() else {
         return Vec::new();
     };
@@ -65,7 +70,8 @@ pub fn allowed_actions(row: &DossierRow, actor: &Actor) -> Vec<&'static str> {
     {
         return Vec::new();
     }
-    motcua_domain::decide::offered(&p, &actor.asker())
+    let owes = motcua_domain::decide::owes(procedure, &row.answers(), &row.channel);
+    motcua_domain::decide::offered(&p, &actor.asker(), owes)
         .into_iter()
         .map(|a| a.as_str())
         .collect()
@@ -231,14 +237,14 @@ pub struct Dossier {
 
 pub fn full(
     rec: &DossierRecord,
-    procedure_name: &str,
+    procedure: &Procedure,
     unit_name: &str,
     actor: &Actor,
     now: OffsetDateTime,
 ) -> Dossier {
     let r = &rec.row;
     Dossier {
-        summary: summary(r, procedure_name, now),
+        summary: summary(r, &procedure.name, now),
         unit_name: unit_name.to_string(),
         applicant: ApplicantView {
             full_name: r.applicant_name.clone(),
@@ -257,7 +263,7 @@ pub fn full(
         pause_remaining_minutes: r.pause_remaining,
         events: rec.events.iter().map(event).collect(),
         documents: rec.documents.clone(),
-        allowed_actions: allowed_actions(r, actor),
+        allowed_actions: allowed_actions(r, actor, procedure),
     }
 }
 

@@ -2,7 +2,9 @@
 //! event of the dossier with its fee lines; its electronic receipt is
 //! numbered per unit and year without gaps (under concurrency and across a
 //! void); only the accountant voids, with a reason; the officer and the
-//! citizen (with the lookup code) download the receipt as PDF.
+//! citizen (with the lookup code) download the receipt as PDF. A procedure
+//! paid before processing waits for payment, then its clock starts; unpaid,
+//! it stops when its days are over.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test may stop at what it did not expect
 
@@ -40,6 +42,16 @@ async fn user(store: &Store, name: &str, role: Role) -> User {
 
 /// A dossier received at the counter with its papers; (code, key).
 async fn dossier(store: &Store, by: &User, procedure: &str) -> (String, String) {
+    // Every paper the procedure requires, seen at the counter.
+    let required: Vec<String> = store
+        .procedure(procedure)
+        .await
+        .expect("read")
+        .expect("procedure")
+        .0
+        .required_documents()
+        .map(|d| d.code.clone())
+        .collect();
     let rec = store
         .create_dossier(
             NewDossier {
@@ -55,10 +67,10 @@ async fn dossier(store: &Store, by: &User, procedure: &str) -> (String, String) 
                     address: "Ấp 2, xã Mỹ Hiệp, tỉnh Đồng Tháp".into(),
                 },
                 fields: serde_json::json!({}),
-                documents: ["to-khai", "giay-to-tuy-than"]
-                    .iter()
-                    .map(|c| DocumentRef {
-                        code: (*c).into(),
+                documents: required
+                    .into_iter()
+                    .map(|code| DocumentRef {
+                        code,
                         upload_id: None,
                         paper: true,
                     })
@@ -162,7 +174,7 @@ async fn cash_at_the_counter_gets_a_gapless_receipt_only_the_accountant_voids() 
             .expect("voided");
         assert_eq!(
             act(&store, &code, &accountant, void(Some("lần hai"))).await,
-            Err("no_such_receipt".into())
+            Err("no_receipt".into())
         );
         // Paid again: the next number; the voided one is never reused.
         act(&store, &code, &clerk, pay()).await.expect("paid again");
@@ -437,5 +449,171 @@ async fn cash_at_the_counter_gets_a_gapless_receipt_only_the_accountant_voids() 
             .await,
             Err("amount_too_large".into())
         );
+    }
+}
+
+/// A staff session on a running server: (base URL, client, cookie, stop).
+async fn served(
+    store: &Store,
+    username: &str,
+) -> (
+    String,
+    reqwest::Client,
+    String,
+    tokio::sync::oneshot::Sender<()>,
+) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(motcua_web::serve(
+        listener,
+        AppState::new(store.clone()),
+        async {
+            let _ = stopped.await;
+        },
+    ));
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let login = http
+        .post(format!("{base}/dang-nhap"))
+        .form(&[
+            ("username", username),
+            ("password", PASSWORD),
+            ("next", "/can-bo"),
+        ])
+        .send()
+        .await
+        .expect("login");
+    let cookie = login
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .expect("cookie")
+        .to_string();
+    (base, http, cookie, stop)
+}
+
+/// What the API offers this session on a dossier.
+async fn offered(http: &reqwest::Client, base: &str, cookie: &str, code: &str) -> Vec<String> {
+    let body: serde_json::Value = http
+        .get(format!("{base}/api/v1/dossiers/{code}"))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
+    body["allowed_actions"]
+        .as_array()
+        .expect("allowed_actions")
+        .iter()
+        .filter_map(|a| a.as_str().map(str::to_string))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pay_first_dossier_waits_for_payment_its_clock_starts_when_paid_unpaid_ones_stop() {
+    let dir = tempfile::tempdir().expect("dir");
+    for db in databases(dir.path()).await.expect("dbs") {
+        let store = open_seeded(&db).await.expect("store");
+        let clerk = user(&store, "tiepnhan.myhiep", Role::Receptionist).await;
+        let (base, http, cookie, _stop) = served(&store, "tiepnhan.myhiep").await;
+
+        // Nothing owed (birth registration is free): no payment is offered.
+        let (free, _) = dossier(&store, &clerk, "HT-KS").await;
+        let free_offer = offered(&http, &base, &cookie, &free).await;
+        assert!(free_offer.contains(&"assign".to_string()), "{free_offer:?}");
+        assert!(!free_offer.contains(&"record_payment".to_string()));
+        assert_eq!(
+            act(&store, &free, &clerk, pay()).await,
+            Err("nothing_to_pay".into())
+        );
+
+        // A certified copy is paid first (catalog `pay_first`): it waits,
+        // with no appointment, and only the payment is offered to move it.
+        let (code, key) = dossier(&store, &clerk, "CT-BSBC").await;
+        let row = store.dossier_row(&code).await.expect("read").expect("row");
+        assert_eq!(row.status, "awaiting_payment");
+        // The citizen sees what to pay (one page, one copy: 2.000 đồng) and until when.
+        let lookup = http
+            .get(format!("{base}/tra-cuu?code={code}&key={key}"))
+            .send()
+            .await
+            .expect("lookup")
+            .text()
+            .await
+            .expect("body");
+        assert!(
+            lookup.contains("id=\"owing-total\"><strong>2.000 ₫")
+                && lookup.contains("id=\"owing-until\"")
+                && lookup.contains("Chờ nộp phí, lệ phí"),
+            "{lookup}"
+        );
+        assert_eq!(row.due_at, None);
+        let waiting = offered(&http, &base, &cookie, &code).await;
+        assert!(
+            waiting.contains(&"record_payment".to_string()),
+            "{waiting:?}"
+        );
+        assert!(!waiting.contains(&"assign".to_string()), "{waiting:?}");
+        let queue = http
+            .get(format!("{base}/can-bo?q=cho-nop-phi"))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .expect("queue")
+            .text()
+            .await
+            .expect("body");
+        assert!(
+            queue.contains(&code),
+            "the queue of dossiers awaiting payment"
+        );
+
+        let before = OffsetDateTime::now_utc();
+        act(&store, &code, &clerk, pay()).await.expect("paid");
+        let rec = store.dossier(&code).await.expect("read").expect("dossier");
+        assert_eq!(rec.row.status, "received");
+        let due = rec.row.due_at.expect("the clock started");
+        assert!(
+            due >= before.unix_timestamp() * 1000,
+            "counted from the payment"
+        );
+        let paid_event = rec.events.last().expect("event");
+        assert!(
+            paid_event.payload.due_at.is_some(),
+            "the due instant is in the event"
+        );
+        let after = offered(&http, &base, &cookie, &code).await;
+        assert!(after.contains(&"assign".to_string()));
+        assert!(!after.contains(&"record_payment".to_string()), "paid once");
+
+        // Unpaid: stopped by motcua once its three days are over, not before.
+        let (unpaid, _) = dossier(&store, &clerk, "CT-BSBC").await;
+        let now = OffsetDateTime::now_utc();
+        assert_eq!(store.expire_unpaid(now).await.expect("run"), 0);
+        let later = now + time::Duration::days(3) + time::Duration::minutes(1);
+        assert_eq!(store.expire_unpaid(later).await.expect("run"), 1);
+        let rec = store
+            .dossier(&unpaid)
+            .await
+            .expect("read")
+            .expect("dossier");
+        assert_eq!(rec.row.status, "stopped");
+        let last = rec.events.last().expect("event");
+        assert_eq!(
+            (last.actor.as_str(), last.role.as_str()),
+            ("system", "system")
+        );
+        assert!(last.note.as_deref().is_some_and(|n| n.contains("3 ngày")));
+        assert_eq!(store.expire_unpaid(later).await.expect("again"), 0, "once");
+        let report = store.audit_verify().await.expect("verify");
+        assert!(report.ok(), "{report:?}");
     }
 }

@@ -12,6 +12,19 @@ use std::collections::BTreeMap;
 /// (NFC), dates `YYYY-MM-DD`, choices by value, yes/no as `co`/`khong`.
 pub type Answers = BTreeMap<String, String>;
 
+/// The answers a dossier's stored fields hold (none when they are not an
+/// object of texts: a paper declaration).
+pub fn answers_of(fields: &serde_json::Value) -> Answers {
+    fields
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_string())))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 fn err(code: &'static str, key: &str, message: impl Into<String>) -> Problem {
     Problem::invalid(code, format!("fields.{key}"), message)
 }

@@ -172,12 +172,14 @@ pub fn settled_late(p: &Projection) -> bool {
 }
 
 /// When a received dossier's processing ended for the portal's 2.1: the
-/// first of result ready, rejected or stopped (withdrawn).
+/// first of result ready, rejected or stopped (withdrawn, or not paid in time).
 pub fn processing_end(p: &Projection) -> Option<OffsetDateTime> {
     match p.status {
-        Status::ResultReady | Status::Returned | Status::Rejected | Status::Withdrawn => {
-            p.received_at.and(p.finished_at)
-        }
+        Status::ResultReady
+        | Status::Returned
+        | Status::Rejected
+        | Status::Withdrawn
+        | Status::Stopped => p.received_at.and(p.finished_at),
         _ => None,
     }
 }
@@ -397,6 +399,7 @@ mod tests {
             apologized: false,
             routed: false,
             ended_waiting: false,
+            paid: false,
             version: 1,
         }
     }

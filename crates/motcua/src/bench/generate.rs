@@ -406,9 +406,15 @@ pub(super) async fn build_world(
                 blobs.insert(d.code.clone(), (sha, pdf.len() as i64));
             }
         }
+        // Generated dossiers record no payment (the bulk loader writes no
+        // receipts): a pay-first procedure is generated as received at once.
+        let procedure = motcua_domain::catalog::Procedure {
+            pay_first: None,
+            ..p.clone()
+        };
         procs.push(ProcCtx {
             code: p.code.clone(),
-            procedure: p.clone(),
+            procedure,
             required: p.required_documents().map(|d| d.code.clone()).collect(),
             optional: p
                 .documents

@@ -140,13 +140,12 @@ fn empty_object() -> Value {
     json!({})
 }
 
-async fn names(s: &AppState, rec: &motcua_store::DossierRow) -> ApiResult<(String, String)> {
-    let procedure = s
-        .store
-        .procedure(&rec.procedure_code)
-        .await?
-        .map(|(p, _)| p.name)
-        .unwrap_or_default();
+/// The dossier's procedure (in its catalog version) and its unit's name.
+async fn names(
+    s: &AppState,
+    rec: &motcua_store::DossierRow,
+) -> ApiResult<(motcua_domain::catalog::Procedure, String)> {
+    let procedure = s.store.procedure_of(rec).await?;
     let unit = s
         .store
         .unit(&rec.unit_code)
@@ -451,7 +450,7 @@ pub async fn show(
     operation_id = "actOnDossier",
     tag = "dossiers",
     summary = "Act on a dossier (xử lý hồ sơ)",
-    description = "Take one action, checked for role, unit, state and version; the event and the dossier row are written in one transaction. Two officers acting on the same version: one succeeds, the other gets 409. Who may do what: receive, refuse_intake, return_result, supplement, withdraw — receptionist; assign — receptionist, leader; request_supplement — receptionist, specialist (the assigned one); propose — specialist (the assigned one); approve, send_back, reject — leader; apologize — receptionist, leader. Transitions: submitted→received (receive) or →refused (refuse_intake); received/processing→processing (assign); received/processing→awaiting_supplement (request_supplement, the clock stops); awaiting_supplement→back where it was (supplement, the clock resumes); processing→awaiting_approval (propose); awaiting_approval→result_ready (approve) or →processing (send_back); processing/awaiting_approval→rejected (reject); result_ready→returned (return_result); submitted/received/processing/awaiting_supplement→withdrawn (withdraw).",
+    description = "Take one action, checked for role, unit, state and version; the event and the dossier row are written in one transaction. Two officers acting on the same version: one succeeds, the other gets 409. Who may do what: receive, refuse_intake, return_result, supplement, withdraw — receptionist; assign — receptionist, leader; request_supplement — receptionist, specialist (the assigned one); propose — specialist (the assigned one); approve, send_back, reject — leader; apologize — receptionist, leader. Transitions: submitted→received (receive) or →refused (refuse_intake); received/processing→processing (assign); received/processing→awaiting_supplement (request_supplement, the clock stops); awaiting_supplement→back where it was (supplement, the clock resumes); processing→awaiting_approval (propose); awaiting_approval→result_ready (approve) or →processing (send_back); processing/awaiting_approval→rejected (reject); result_ready→returned (return_result); submitted/received/processing/awaiting_supplement/awaiting_payment→withdrawn (withdraw). Fees: record_payment — receptionist, accountant, while a fee is owed and no receipt is in force; void_receipt — accountant, with a reason. A dossier of a procedure paid before processing (catalog `pay_first`) that owes a fee goes from reception to awaiting_payment (portal status 6); record_payment then moves it to received and starts (or resumes) its clock; motcua alone stops it (expire_unpaid → stopped) when its days to pay are over.",
     params(("code" = String, Path, description = "Dossier code (mã hồ sơ): `<unit code>-<yymmdd>-<sequence>`.", pattern = "^[0-9]{5}-[0-9]{6}-[0-9]{4,9}$", example = "30112-260302-0001")),
     request_body(content = ActionRequest, content_type = "application/json"),
     responses(
@@ -601,7 +600,7 @@ pub async fn lookup(
         .map_err(crate::auth::rate_limited)?;
     let rec = by_key(&s, &code, q.key.as_deref()).await?;
     let (p, u) = names(&s, &rec.row).await?;
-    Ok(axum::Json(view::public(&rec, &p, &u, s.now())))
+    Ok(axum::Json(view::public(&rec, &p.name, &u, s.now())))
 }
 
 /// The citizen supplements or withdraws their own dossier, proven by its key.
@@ -645,5 +644,5 @@ pub async fn citizen_act(
         .act(&rec.row.code, &req, &Actor::Citizen, now)
         .await?;
     let (p, u) = names(&s, &rec.row).await?;
-    Ok(axum::Json(view::public(&rec, &p, &u, now)))
+    Ok(axum::Json(view::public(&rec, &p.name, &u, now)))
 }

@@ -30,6 +30,8 @@ pub struct LookupView {
     /// The result was returned: the citizen may rate the service (once).
     pub can_rate: bool,
     pub supplement: Option<SupplementView>,
+    /// Waiting for payment before processing: what to pay and until when.
+    pub owing: Option<OwingView>,
     pub history: Vec<(String, String)>,
     /// A signed electronic result the citizen can download (returned dossiers).
     pub has_result: bool,
@@ -39,6 +41,20 @@ pub struct LookupView {
     pub receipts: Vec<String>,
     /// Whether those forms carry the unit's organisation signature.
     pub papers_signed: bool,
+}
+
+/// A dossier waiting for its fee before it is processed.
+pub struct OwingView {
+    /// (kind, what, amount) per fee line.
+    pub lines: Vec<(String, String, String)>,
+    pub total: String,
+    /// The province sets the amount: the counter tells it.
+    pub set_by_province: Option<String>,
+    /// When an unpaid dossier stops.
+    pub until: String,
+    pub days: u32,
+    /// The clock starts at the payment (else it resumes, paused since reception).
+    pub starts: bool,
 }
 
 #[derive(Template)]
@@ -150,7 +166,42 @@ pub(crate) async fn lookup_view(
     } else {
         None
     };
-    let due = if proj.pause_remaining.is_some() {
+    let waits = proj.status == Status::AwaitingPayment;
+    let owing = if waits {
+        let q = motcua_domain::fees::quote(&procedure, &r.answers(), r.channel == "online");
+        let vnd = motcua_domain::text::format_vnd;
+        Some(OwingView {
+            lines: q
+                .lines
+                .iter()
+                .map(|l| (l.charge.label_vi().to_string(), l.label.clone(), vnd(l.vnd)))
+                .collect(),
+            total: vnd(q.total_vnd),
+            set_by_province: q.set_by_province.clone(),
+            until: proj
+                .received_at
+                .and_then(|at| motcua_domain::decide::unpaid_expiry(&procedure, at))
+                .map(motcua_domain::calendar::format_vn)
+                .unwrap_or_default(),
+            days: procedure.pay_first.map_or(0, |f| f.expire_days),
+            starts: proj.pause_remaining.is_none(),
+        })
+    } else {
+        None
+    };
+    let due = if waits && proj.pause_remaining.is_some() {
+        c.tr(
+            "Tạm dừng, sẽ tính tiếp khi bạn nộp phí, lệ phí",
+            "Paused until you pay the fee",
+        )
+        .to_string()
+    } else if waits {
+        c.tr(
+            "Được hẹn khi bạn nộp phí, lệ phí",
+            "Set when you pay the fee",
+        )
+        .to_string()
+    } else if proj.pause_remaining.is_some() {
         c.tr(
             "Tạm dừng, sẽ tính tiếp khi bạn bổ sung hồ sơ",
             "Paused until you send the supplement",
@@ -195,7 +246,7 @@ pub(crate) async fn lookup_view(
         applicant: motcua_domain::text::mask_name(&r.applicant_name),
         status_label: status_words(c, proj.status),
         late: proj.is_late(now),
-        paused: proj.pause_remaining.is_some(),
+        paused: proj.status == Status::AwaitingSupplement,
         submitted: when(Some(r.submitted_at)),
         due,
         finished: when(r.finished_at),
@@ -216,6 +267,7 @@ pub(crate) async fn lookup_view(
         version: r.version,
         can_rate: proj.status == Status::Returned,
         supplement,
+        owing,
         history: rec
             .events
             .iter()

@@ -240,7 +240,8 @@ pub(super) fn action_help(c: &Ctx, a: Action) -> &'static str {
             "Biên lai lập sai: hủy và ghi rõ lý do. Biên lai đã hủy vẫn được giữ, số không dùng lại.",
             "A receipt issued in error: void it, saying why. A voided receipt is kept and its number not reused.",
         ),
-        Action::Submit | Action::CreateAtCounter => "",
+        // Taken by motcua itself, never offered to a person.
+        Action::Submit | Action::CreateAtCounter | Action::ExpireUnpaid => "",
     }
 }
 
@@ -542,16 +543,7 @@ pub(super) async fn dossier_view(
         .map(|e| event_view(&c, e, &procedure))
         .collect();
     let fees = fees_view(s, &c, r, &procedure).await?;
-    let mut allowed = crate::view::allowed_actions(r, &Actor::Staff(user.clone()));
-    // Cash is offered while something is owed and unpaid; a void while a
-    // receipt is in force.
-    let owes = fees.owes;
-    if !owes || !fees.in_force.is_empty() {
-        allowed.retain(|a| *a != Action::RecordPayment.as_str());
-    }
-    if fees.in_force.is_empty() {
-        allowed.retain(|a| *a != Action::VoidReceipt.as_str());
-    }
+    let mut allowed = crate::view::allowed_actions(r, &Actor::Staff(user.clone()), &procedure);
     // An apology is offered when it is due, not days ahead (the API may still send one).
     if !proj.apology_timely(&cal, now) {
         allowed.retain(|a| *a != Action::Apologize.as_str());

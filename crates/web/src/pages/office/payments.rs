@@ -25,8 +25,6 @@ pub(super) struct FeesView {
     /// The province sets the amount: the officer enters it with its basis.
     pub(super) set_by_province: Option<String>,
     pub(super) receipts: Vec<ReceiptView>,
-    /// Something is to be paid (the domain's `Quote::owes`).
-    pub(super) owes: bool,
     /// Receipts still in force, for the void form.
     pub(super) in_force: Vec<String>,
 }
@@ -48,7 +46,6 @@ pub(super) async fn fees_view(
             .collect(),
         total: vnd(quote.total_vnd),
         set_by_province: quote.set_by_province.clone(),
-        owes: quote.owes(),
         in_force: payments
             .iter()
             .filter(|p| p.voided_at.is_none())

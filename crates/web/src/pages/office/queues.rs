@@ -10,6 +10,7 @@ pub(super) enum Queue {
     Processing,
     AwaitingSupplement,
     AwaitingApproval,
+    AwaitingPayment,
     ResultReady,
     DueSoon,
     Late,
@@ -17,13 +18,14 @@ pub(super) enum Queue {
 }
 
 impl Queue {
-    const ALL: [Queue; 10] = [
+    const ALL: [Queue; 11] = [
         Queue::Mine,
         Queue::Submitted,
         Queue::Received,
         Queue::Processing,
         Queue::AwaitingSupplement,
         Queue::AwaitingApproval,
+        Queue::AwaitingPayment,
         Queue::ResultReady,
         Queue::DueSoon,
         Queue::Late,
@@ -38,6 +40,7 @@ impl Queue {
             Queue::Processing => "dang-xu-ly",
             Queue::AwaitingSupplement => "cho-bo-sung",
             Queue::AwaitingApproval => "cho-phe-duyet",
+            Queue::AwaitingPayment => "cho-nop-phi",
             Queue::ResultReady => "cho-tra-ket-qua",
             Queue::DueSoon => "sap-den-han",
             Queue::Late => "qua-han",
@@ -57,6 +60,7 @@ impl Queue {
             Queue::Processing => c.tr("Đang xử lý", "Being processed"),
             Queue::AwaitingSupplement => c.tr("Chờ bổ sung", "Awaiting supplement"),
             Queue::AwaitingApproval => c.tr("Chờ phê duyệt", "Awaiting approval"),
+            Queue::AwaitingPayment => c.tr("Chờ nộp phí", "Awaiting payment"),
             Queue::ResultReady => c.tr("Chờ trả kết quả", "Result to return"),
             Queue::DueSoon => c.tr("Sắp đến hạn", "Due within a day"),
             Queue::Late => c.tr("Quá hạn", "Late"),
@@ -71,6 +75,7 @@ impl Queue {
             Queue::Received => Some(Status::Received),
             Queue::AwaitingSupplement => Some(Status::AwaitingSupplement),
             Queue::AwaitingApproval => Some(Status::AwaitingApproval),
+            Queue::AwaitingPayment => Some(Status::AwaitingPayment),
             Queue::ResultReady => Some(Status::ResultReady),
             Queue::DueSoon | Queue::Late | Queue::All => None,
         }
