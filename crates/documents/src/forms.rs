@@ -890,7 +890,7 @@ fn handed_to(info: &DossierInfo<'_>, step: &Step<'_>) -> String {
         | Action::CorrectApplicant
         | Action::ExpireUnpaid => info.applicant_name.clone(),
         // Money changes no hands of the dossier: it stays where it was.
-        Action::RecordPayment | Action::VoidReceipt => step
+        Action::RecordPayment | Action::VoidReceipt | Action::RefundPayment => step
             .after
             .assignee
             .as_deref()

@@ -25,6 +25,8 @@ pub struct ReceiptInfo<'a> {
     pub collected_by: &'a str,
     /// "Đã hủy ngày … : lý do", when voided.
     pub voided: Option<String>,
+    /// When and why the fee was paid back.
+    pub refunded: Option<String>,
 }
 
 pub fn render_receipt(r: &ReceiptInfo<'_>) -> Result<Vec<u8>, DocumentError> {
@@ -57,6 +59,14 @@ pub fn render_receipt(r: &ReceiptInfo<'_>) -> Result<Vec<u8>, DocumentError> {
     if let Some(v) = &r.voided {
         b.push(Block::Para(Para::text(
             format!("BIÊN LAI ĐÃ HỦY — {v}"),
+            Style::bold(12.0),
+            Align::Center,
+        )));
+        b.push(Block::Space(6.0));
+    }
+    if let Some(v) = &r.refunded {
+        b.push(Block::Para(Para::text(
+            format!("ĐÃ HOÀN TRẢ SỐ TIỀN NÀY — {v}"),
             Style::bold(12.0),
             Align::Center,
         )));

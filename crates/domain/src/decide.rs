@@ -102,6 +102,10 @@ pub enum Command {
     VoidReceipt {
         receipt: String,
     },
+    /// Pay the fee back (a reason is required), naming the receipt.
+    RefundPayment {
+        receipt: String,
+    },
     /// Stop a dossier whose fee was not paid within its days (motcua only).
     ExpireUnpaid,
 }
@@ -239,6 +243,20 @@ impl Command {
                     })?
                     .to_string(),
             },
+            Action::RefundPayment => Command::RefundPayment {
+                receipt: raw
+                    .receipt
+                    .map(str::trim)
+                    .filter(|r| !r.is_empty())
+                    .ok_or_else(|| {
+                        Problem::invalid(
+                            "receipt_required",
+                            "receipt",
+                            "Cần chọn biên lai được hoàn trả",
+                        )
+                    })?
+                    .to_string(),
+            },
             Action::ExpireUnpaid => Command::ExpireUnpaid,
         })
     }
@@ -262,6 +280,7 @@ impl Command {
             Command::Route { .. } => Action::Route,
             Command::RecordPayment { .. } => Action::RecordPayment,
             Command::VoidReceipt { .. } => Action::VoidReceipt,
+            Command::RefundPayment { .. } => Action::RefundPayment,
             Command::ExpireUnpaid => Action::ExpireUnpaid,
         }
     }
@@ -377,7 +396,7 @@ fn may(
                 "Hồ sơ đã nộp phí, lệ phí",
             ));
         }
-        Action::VoidReceipt if !state.paid => {
+        Action::VoidReceipt | Action::RefundPayment if !state.paid => {
             return Err(
                 Problem::conflict("no_receipt", "Hồ sơ không có biên lai còn hiệu lực")
                     .with_field("receipt"),
@@ -743,7 +762,9 @@ pub fn decide(
         }
         // The amount is checked once the action is known to be allowed (below).
         Command::RecordPayment { .. } => {}
-        Command::VoidReceipt { receipt } => payload.receipt = Some(receipt.clone()),
+        Command::VoidReceipt { receipt } | Command::RefundPayment { receipt } => {
+            payload.receipt = Some(receipt.clone())
+        }
         Command::ExpireUnpaid => {}
         Command::Receive
         | Command::RefuseIntake
@@ -974,40 +995,40 @@ awaiting_payment          | system              | expire_unpaid
 stopped                   | receptionist        | reissue_key correct_applicant
 submitted+paid            | citizen             | withdraw
 submitted+paid            | receptionist        | receive refuse_intake withdraw reissue_key correct_applicant
-submitted+paid            | accountant          | void_receipt
+submitted+paid            | accountant          | void_receipt refund_payment
 received+paid             | citizen             | withdraw
 received+paid             | receptionist        | assign request_supplement withdraw apologize reissue_key correct_applicant route
 received+paid             | specialist          | request_supplement
 received+paid             | leader              | assign apologize
-received+paid             | accountant          | void_receipt
+received+paid             | accountant          | void_receipt refund_payment
 processing+paid           | citizen             | withdraw
 processing+paid           | receptionist        | assign request_supplement withdraw apologize reissue_key correct_applicant
 processing+paid           | specialist          | request_supplement propose
 processing+paid           | leader              | assign reject apologize
-processing+paid           | accountant          | void_receipt
+processing+paid           | accountant          | void_receipt refund_payment
 awaiting_supplement+paid  | citizen             | supplement withdraw
 awaiting_supplement+paid  | receptionist        | supplement withdraw apologize reissue_key correct_applicant
 awaiting_supplement+paid  | leader              | apologize
-awaiting_supplement+paid  | accountant          | void_receipt
+awaiting_supplement+paid  | accountant          | void_receipt refund_payment
 awaiting_approval+paid    | receptionist        | apologize reissue_key correct_applicant
 awaiting_approval+paid    | leader              | approve send_back reject apologize
-awaiting_approval+paid    | accountant          | void_receipt
+awaiting_approval+paid    | accountant          | void_receipt refund_payment
 result_ready+paid         | receptionist        | return_result apologize reissue_key correct_applicant
 result_ready+paid         | leader              | apologize
-result_ready+paid         | accountant          | void_receipt
+result_ready+paid         | accountant          | void_receipt refund_payment
 returned+paid             | receptionist        | reissue_key correct_applicant
-returned+paid             | accountant          | void_receipt
+returned+paid             | accountant          | void_receipt refund_payment
 refused+paid              | receptionist        | reissue_key correct_applicant
-refused+paid              | accountant          | void_receipt
+refused+paid              | accountant          | void_receipt refund_payment
 rejected+paid             | receptionist        | reissue_key correct_applicant
-rejected+paid             | accountant          | void_receipt
+rejected+paid             | accountant          | void_receipt refund_payment
 withdrawn+paid            | receptionist        | reissue_key correct_applicant
-withdrawn+paid            | accountant          | void_receipt
+withdrawn+paid            | accountant          | void_receipt refund_payment
 awaiting_payment+paid     | citizen             | withdraw
 awaiting_payment+paid     | receptionist        | withdraw reissue_key correct_applicant
-awaiting_payment+paid     | accountant          | void_receipt
+awaiting_payment+paid     | accountant          | void_receipt refund_payment
 stopped+paid              | receptionist        | reissue_key correct_applicant
-stopped+paid              | accountant          | void_receipt
+stopped+paid              | accountant          | void_receipt refund_payment
 ";
 
     /// What the table says for (state, asker); nothing when it has no line.

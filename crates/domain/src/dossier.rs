@@ -620,7 +620,8 @@ impl Projection {
                     self.paused_at = None;
                 }
             }
-            Action::VoidReceipt => self.paid = false,
+            // Voided or paid back: no receipt in force.
+            Action::VoidReceipt | Action::RefundPayment => self.paid = false,
             Action::Approve
             | Action::Reject
             | Action::RefuseIntake

@@ -82,6 +82,53 @@ impl Quote {
     }
 }
 
+/// Where a payment stands. Cash at the counter is paid at once; the online
+/// channels add pending, failed and needs-review payments.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentState {
+    Pending,
+    Paid,
+    Failed,
+    /// The receipt was voided (issued in error).
+    Cancelled,
+    Refunded,
+    NeedsReview,
+}
+
+impl PaymentState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PaymentState::Pending => "pending",
+            PaymentState::Paid => "paid",
+            PaymentState::Failed => "failed",
+            PaymentState::Cancelled => "cancelled",
+            PaymentState::Refunded => "refunded",
+            PaymentState::NeedsReview => "needs_review",
+        }
+    }
+    pub fn label_vi(self) -> &'static str {
+        match self {
+            PaymentState::Pending => "Đang chờ xác nhận",
+            PaymentState::Paid => "Đã nộp",
+            PaymentState::Failed => "Không thành công",
+            PaymentState::Cancelled => "Biên lai đã hủy",
+            PaymentState::Refunded => "Đã hoàn trả",
+            PaymentState::NeedsReview => "Cần kế toán kiểm tra",
+        }
+    }
+    pub fn label_en(self) -> &'static str {
+        match self {
+            PaymentState::Pending => "Awaiting confirmation",
+            PaymentState::Paid => "Paid",
+            PaymentState::Failed => "Failed",
+            PaymentState::Cancelled => "Receipt voided",
+            PaymentState::Refunded => "Refunded",
+            PaymentState::NeedsReview => "For the accountant to review",
+        }
+    }
+}
+
 /// How a dossier's clock stands while it waits for payment before
 /// processing: not started (the receipt gives no appointment until paid),
 /// or paused from reception (the appointment is given at reception and the

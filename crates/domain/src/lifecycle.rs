@@ -80,6 +80,7 @@ string_enum!(
         Route = "route" / "Chuyển đến đơn vị có thẩm quyền giải quyết" / "Route to the competent unit",
         RecordPayment = "record_payment" / "Thu phí, lệ phí bằng tiền mặt" / "Record a cash payment",
         VoidReceipt = "void_receipt" / "Hủy biên lai" / "Void a receipt",
+        RefundPayment = "refund_payment" / "Hoàn trả phí, lệ phí" / "Refund the fee",
         ExpireUnpaid = "expire_unpaid" / "Dừng xử lý do quá hạn nộp phí, lệ phí" / "Stop: the fee was not paid in time",
     }
 );
@@ -215,7 +216,9 @@ pub fn allowed_roles(action: Action) -> &'static [Role] {
         // Cash is taken at the counter; the unit's accountant keeps the
         // receipts and alone voids one, saying why.
         Action::RecordPayment => &[Receptionist, Accountant],
-        Action::VoidReceipt => &[Accountant],
+        // A refund is the accountant's, with its reason: motcua never
+        // decides alone that one is due.
+        Action::VoidReceipt | Action::RefundPayment => &[Accountant],
         // Only motcua stops an unpaid dossier, when its days to pay are over.
         Action::ExpireUnpaid => &[],
     }
@@ -306,6 +309,7 @@ pub fn needs_note(action: Action) -> bool {
             | Action::Withdraw
             | Action::CorrectApplicant
             | Action::VoidReceipt
+            | Action::RefundPayment
     )
 }
 
@@ -356,6 +360,8 @@ pub fn next_status(
         (Action::RecordPayment, AwaitingPayment) => Some(Received),
         // A receipt issued in error is voided whenever it is found.
         (Action::VoidReceipt, _) => Some(status),
+        // Money paid back (a refusal, a withdrawal, a payment twice) moves nothing.
+        (Action::RefundPayment, _) => Some(status),
         // Not paid within the procedure's days: processing stops.
         (Action::ExpireUnpaid, AwaitingPayment) => Some(Stopped),
         _ => None,
@@ -395,6 +401,7 @@ mod tests {
             Action::ReissueKey,
             Action::CorrectApplicant,
             Action::VoidReceipt,
+            Action::RefundPayment,
         ];
         for s in Status::ALL.iter().filter(|s| s.is_terminal()) {
             for a in anytime {

@@ -848,21 +848,30 @@ macro_rules! backend_sql {
                     .execute(&mut *tx)
                     .await?;
                 }
-                if decision.event.action == motcua_domain::lifecycle::Action::VoidReceipt {
-                    let receipt = decision.event.payload.receipt.clone().unwrap_or_default();
-                    let done = sqlx::query(
+                // A void or a refund names a receipt of this dossier still in
+                // force, issued by this unit (a dossier may have been routed since).
+                let closing = match decision.event.action {
+                    motcua_domain::lifecycle::Action::VoidReceipt => Some(
                         "UPDATE payments SET voided_at = $1, voided_by = $2, void_reason = $3 \
-                         WHERE dossier_id = $4 AND receipt = $5 AND voided_at IS NULL AND unit_code = $6",
-                    )
-                    .bind(at)
-                    .bind(by)
-                    .bind(&decision.event.note)
-                    .bind(row.id)
-                    .bind(&receipt)
-                    // Voided by the unit that issued it (a dossier may have been routed since).
-                    .bind(&row.unit_code)
-                    .execute(&mut *tx)
-                    .await?;
+                         WHERE dossier_id = $4 AND receipt = $5 AND voided_at IS NULL AND refunded_at IS NULL AND unit_code = $6",
+                    ),
+                    motcua_domain::lifecycle::Action::RefundPayment => Some(
+                        "UPDATE payments SET refunded_at = $1, refunded_by = $2, refund_reason = $3 \
+                         WHERE dossier_id = $4 AND receipt = $5 AND voided_at IS NULL AND refunded_at IS NULL AND unit_code = $6",
+                    ),
+                    _ => None,
+                };
+                if let Some(sql) = closing {
+                    let receipt = decision.event.payload.receipt.clone().unwrap_or_default();
+                    let done = sqlx::query(sql)
+                        .bind(at)
+                        .bind(by)
+                        .bind(&decision.event.note)
+                        .bind(row.id)
+                        .bind(&receipt)
+                        .bind(&row.unit_code)
+                        .execute(&mut *tx)
+                        .await?;
                     if done.rows_affected() != 1 {
                         return Err(Problem::conflict(
                             "no_such_receipt",

@@ -4,7 +4,7 @@
 //! payment's own transaction.
 
 use crate::{Result, Store};
-use motcua_domain::fees::FeeLine;
+use motcua_domain::fees::{FeeLine, PaymentState};
 use time::OffsetDateTime;
 
 /// One payment with its receipt.
@@ -24,6 +24,27 @@ pub struct Payment {
     /// The payer as they were when they paid.
     pub payer_name: String,
     pub payer_address: String,
+    pub refunded_at: Option<OffsetDateTime>,
+    pub refunded_by: Option<String>,
+    pub refund_reason: Option<String>,
+}
+
+impl Payment {
+    /// Where the payment stands (cash: paid, then voided or refunded).
+    pub fn state(&self) -> PaymentState {
+        if self.voided_at.is_some() {
+            PaymentState::Cancelled
+        } else if self.refunded_at.is_some() {
+            PaymentState::Refunded
+        } else {
+            PaymentState::Paid
+        }
+    }
+
+    /// Whether its receipt stands for the dossier's fee now.
+    pub fn in_force(&self) -> bool {
+        self.state() == PaymentState::Paid
+    }
 }
 
 type PaymentRow = (
@@ -39,6 +60,9 @@ type PaymentRow = (
     Option<String>,
     String,
     String,
+    Option<i64>,
+    Option<String>,
+    Option<String>,
 );
 
 /// A payment row with its dossier's code first.
@@ -56,6 +80,9 @@ type DayRow = (
     Option<String>,
     String,
     String,
+    Option<i64>,
+    Option<String>,
+    Option<String>,
 );
 
 fn payment(r: PaymentRow) -> Payment {
@@ -72,6 +99,9 @@ fn payment(r: PaymentRow) -> Payment {
         void_reason: r.9,
         payer_name: r.10,
         payer_address: r.11,
+        refunded_at: r.12.map(crate::model::from_ms),
+        refunded_by: r.13,
+        refund_reason: r.14,
     }
 }
 
@@ -93,8 +123,9 @@ macro_rules! payments_sql {
             ) -> Result<Vec<DayRow>> {
                 Ok(sqlx::query_as(
                     "SELECT d.code, p.receipt, p.unit_code, p.method, p.total_vnd, p.lines, p.paid_at, p.paid_by, p.voided_at, \
-                     p.voided_by, p.void_reason, p.payer_name, p.payer_address FROM payments p \
-                     JOIN dossiers d ON d.id = p.dossier_id WHERE p.unit_code = $1 AND p.paid_at >= $2 AND p.paid_at < $3 ORDER BY p.receipt_year, p.receipt_no",
+                     p.voided_by, p.void_reason, p.payer_name, p.payer_address, p.refunded_at, p.refunded_by, p.refund_reason FROM payments p \
+                     JOIN dossiers d ON d.id = p.dossier_id WHERE p.unit_code = $1 \
+                     AND ((p.paid_at >= $2 AND p.paid_at < $3) OR (p.refunded_at >= $2 AND p.refunded_at < $3)) ORDER BY p.receipt_year, p.receipt_no",
                 )
                 .bind(unit)
                 .bind(from)
@@ -106,7 +137,7 @@ macro_rules! payments_sql {
             pub(crate) async fn payments_of(&self, code: &str) -> Result<Vec<PaymentRow>> {
                 Ok(sqlx::query_as(
                     "SELECT p.receipt, p.unit_code, p.method, p.total_vnd, p.lines, p.paid_at, p.paid_by, p.voided_at, \
-                     p.voided_by, p.void_reason, p.payer_name, p.payer_address FROM payments p \
+                     p.voided_by, p.void_reason, p.payer_name, p.payer_address, p.refunded_at, p.refunded_by, p.refund_reason FROM payments p \
                      JOIN dossiers d ON d.id = p.dossier_id WHERE d.code = $1 ORDER BY p.id",
                 )
                 .bind(code)
@@ -121,7 +152,8 @@ payments_sql!(sqlx::Sqlite);
 payments_sql!(sqlx::Postgres);
 
 impl Store {
-    /// A unit's payments taken in [from, to), in receipt order, voided ones included.
+    /// A unit's payments taken or refunded in [from, to), in receipt order,
+    /// voided ones included.
     pub async fn payments_between(
         &self,
         unit: &str,
@@ -137,7 +169,7 @@ impl Store {
             .map(|r| DayPayment {
                 dossier_code: r.0,
                 payment: payment((
-                    r.1, r.2, r.3, r.4, r.5, r.6, r.7, r.8, r.9, r.10, r.11, r.12,
+                    r.1, r.2, r.3, r.4, r.5, r.6, r.7, r.8, r.9, r.10, r.11, r.12, r.13, r.14, r.15,
                 )),
             })
             .collect())

@@ -594,6 +594,64 @@ async fn a_pay_first_dossier_waits_for_payment_its_clock_starts_when_paid_unpaid
         assert!(after.contains(&"assign".to_string()));
         assert!(!after.contains(&"record_payment".to_string()), "paid once");
 
+        // A refund is the accountant's, with its basis; the receipt then no
+        // longer stands and the day's cash is net of it.
+        let accountant = user(&store, "ketoan.myhiep", Role::Accountant).await;
+        let receipt = store.payments(&code).await.expect("payments")[0]
+            .receipt
+            .clone();
+        let refund = |note: Option<&str>| ActionRequest {
+            action: "refund_payment".into(),
+            receipt: Some(receipt.clone()),
+            note: note.map(str::to_string),
+            ..ActionRequest::default()
+        };
+        assert_eq!(
+            act(&store, &code, &clerk, refund(Some("thu nhầm"))).await,
+            Err("forbidden_action".into())
+        );
+        assert_eq!(
+            act(&store, &code, &accountant, refund(None)).await,
+            Err("note_required".into())
+        );
+        act(
+            &store,
+            &code,
+            &accountant,
+            refund(Some("Người dân rút yêu cầu chứng thực")),
+        )
+        .await
+        .expect("refunded");
+        let back = &store.payments(&code).await.expect("payments")[0];
+        assert_eq!(back.state(), motcua_domain::fees::PaymentState::Refunded);
+        assert_eq!(back.refunded_by.as_deref(), Some("ketoan.myhiep"));
+        assert_eq!(
+            act(&store, &code, &accountant, refund(Some("lần hai"))).await,
+            Err("no_receipt".into()),
+            "refunded once"
+        );
+        let owed_again = offered(&http, &base, &cookie, &code).await;
+        assert!(
+            owed_again.contains(&"record_payment".to_string()),
+            "{owed_again:?}"
+        );
+        let day = http
+            .get(format!("{base}/can-bo/thu-phi"))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .expect("takings")
+            .text()
+            .await
+            .expect("body");
+        assert!(
+            day.contains("id=\"takings-total\">2.000 ₫")
+                && day.contains("id=\"refunded-total\">2.000 ₫")
+                && day.contains("id=\"takings-net\">0 ₫")
+                && day.contains("Người dân rút yêu cầu chứng thực"),
+            "{day}"
+        );
+
         // Unpaid: stopped by motcua once its three days are over, not before.
         let (unpaid, _) = dossier(&store, &clerk, "CT-BSBC").await;
         let now = OffsetDateTime::now_utc();

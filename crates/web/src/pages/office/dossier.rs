@@ -240,6 +240,10 @@ pub(super) fn action_help(c: &Ctx, a: Action) -> &'static str {
             "Biên lai lập sai: hủy và ghi rõ lý do. Biên lai đã hủy vẫn được giữ, số không dùng lại.",
             "A receipt issued in error: void it, saying why. A voided receipt is kept and its number not reused.",
         ),
+        Action::RefundPayment => c.tr(
+            "Trả lại tiền phí, lệ phí đã thu (hồ sơ bị từ chối, rút, hoặc thu hai lần): chọn biên lai và ghi rõ căn cứ hoàn trả. Hệ thống không tự quyết định việc hoàn trả.",
+            "Pay the fee back (the dossier was refused, withdrawn, or paid twice): choose the receipt and state the basis. motcua never decides a refund on its own.",
+        ),
         // Taken by motcua itself, never offered to a person.
         Action::Submit | Action::CreateAtCounter | Action::ExpireUnpaid => "",
     }
@@ -618,7 +622,8 @@ pub(super) async fn dossier_view(
                     Action::CorrectApplicant => "correct_applicant",
                     Action::Route => "route",
                     Action::RecordPayment => "record_payment",
-                    Action::VoidReceipt => "void_receipt",
+                    // Both name a receipt in force.
+                    Action::VoidReceipt | Action::RefundPayment => "void_receipt",
                     Action::Approve if signs => "sign_approve",
                     Action::Approve => "approve",
                     _ => "plain",

@@ -48,7 +48,7 @@ pub(super) async fn fees_view(
         set_by_province: quote.set_by_province.clone(),
         in_force: payments
             .iter()
-            .filter(|p| p.voided_at.is_none())
+            .filter(|p| p.in_force())
             .map(|p| p.receipt.clone())
             .collect(),
         receipts: payments
@@ -57,14 +57,7 @@ pub(super) async fn fees_view(
                 receipt: p.receipt.clone(),
                 total: vnd(p.total_vnd),
                 paid: format!("{} · {}", format_vn(p.paid_at), p.paid_by),
-                voided: p.voided_at.map(|at| {
-                    format!(
-                        "{} {}: {}",
-                        c.tr("Đã hủy", "Voided"),
-                        format_vn(at),
-                        p.void_reason.clone().unwrap_or_default()
-                    )
-                }),
+                voided: closed(c, p),
                 href: format!(
                     "/can-bo/ho-so/{}/bien-lai/{}.pdf",
                     url_encode(&r.code),
@@ -73,6 +66,20 @@ pub(super) async fn fees_view(
             })
             .collect(),
     })
+}
+
+/// Why a receipt no longer stands: voided or refunded, when, and the reason.
+fn closed(c: &Ctx, p: &motcua_store::payments::Payment) -> Option<String> {
+    let (word, at, why) = match (p.voided_at, p.refunded_at) {
+        (Some(at), _) => (c.tr("Đã hủy", "Voided"), at, &p.void_reason),
+        (None, Some(at)) => (c.tr("Đã hoàn trả", "Refunded"), at, &p.refund_reason),
+        (None, None) => return None,
+    };
+    Some(format!(
+        "{word} {}: {}",
+        format_vn(at),
+        why.clone().unwrap_or_default()
+    ))
 }
 
 /// A payment's receipt as PDF for `rec`.
@@ -120,6 +127,13 @@ pub(crate) async fn receipt_pdf(
                 "{}: {}",
                 format_vn(at),
                 p.void_reason.clone().unwrap_or_default()
+            )
+        }),
+        refunded: p.refunded_at.map(|at| {
+            format!(
+                "{}: {}",
+                format_vn(at),
+                p.refund_reason.clone().unwrap_or_default()
             )
         }),
     };

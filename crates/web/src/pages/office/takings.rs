@@ -34,6 +34,11 @@ pub(super) struct TakingsPage {
     /// (officer, receipts in force, cash).
     pub(super) by_officer: Vec<(String, usize, String)>,
     pub(super) total: String,
+    /// Fees paid back on the day: (receipt, dossier, amount, by, reason).
+    pub(super) refunds: Vec<(String, String, String, String, String)>,
+    pub(super) refunded: String,
+    /// Cash collected less cash paid back.
+    pub(super) net: String,
     pub(super) csv_href: String,
 }
 
@@ -79,11 +84,20 @@ pub(super) async fn takings(
         })?,
     };
     let from = day.midnight().assume_offset(VN_OFFSET);
-    let paid = s
+    let to = from + time::Duration::days(1);
+    let on_day = |t: OffsetDateTime| from <= t && t < to;
+    let all = s
         .store
-        .payments_between(&unit, from, from + time::Duration::days(1))
+        .payments_between(&unit, from, to)
         .await
         .map_err(store_err(lang))?;
+    // Receipts issued on the day; refunds paid out on the day, whenever issued.
+    let (paid, refunds): (Vec<_>, Vec<_>) = (
+        all.iter().filter(|p| on_day(p.payment.paid_at)).collect(),
+        all.iter()
+            .filter(|p| p.payment.refunded_at.is_some_and(on_day))
+            .collect(),
+    );
     s.store
         .log_access(&user.username, "", "page:takings", s.now())
         .await
@@ -100,6 +114,7 @@ pub(super) async fn takings(
         }
     }
     let total: u64 = by_officer.iter().map(|o| o.2).sum();
+    let refunded: u64 = refunds.iter().map(|p| p.payment.total_vnd).sum();
     let day_text = format!(
         "{:02}/{:02}/{}",
         day.day(),
@@ -109,7 +124,8 @@ pub(super) async fn takings(
     if q.dinh_dang.as_deref() == Some("csv") {
         // UTF-8 with a byte-order mark, fields quoted as needed (as the index's CSV).
         let field = motcua_domain::text::csv_field;
-        let mut csv = String::from("\u{feff}bien_lai,ho_so,so_tien,thoi_diem,nguoi_thu,da_huy\n");
+        let mut csv =
+            String::from("\u{feff}bien_lai,ho_so,so_tien,thoi_diem,nguoi_thu,da_huy,da_hoan_tra\n");
         for p in &paid {
             let cells = [
                 p.payment.receipt.clone(),
@@ -118,6 +134,7 @@ pub(super) async fn takings(
                 format_vn(p.payment.paid_at),
                 p.payment.paid_by.clone(),
                 p.payment.voided_at.map(format_vn).unwrap_or_default(),
+                p.payment.refunded_at.map(format_vn).unwrap_or_default(),
             ];
             let line: Vec<String> = cells.iter().map(|c| field(c)).collect();
             csv.push_str(&line.join(","));
@@ -157,6 +174,20 @@ pub(super) async fn takings(
             .map(|(o, n, t)| (o, n, vnd(t)))
             .collect(),
         total: vnd(total),
+        refunds: refunds
+            .iter()
+            .map(|p| {
+                (
+                    p.payment.receipt.clone(),
+                    p.dossier_code.clone(),
+                    vnd(p.payment.total_vnd),
+                    p.payment.refunded_by.clone().unwrap_or_default(),
+                    p.payment.refund_reason.clone().unwrap_or_default(),
+                )
+            })
+            .collect(),
+        refunded: vnd(refunded),
+        net: vnd(total.saturating_sub(refunded)),
         csv_href: format!(
             "/can-bo/thu-phi?don_vi={}&ngay={}&dinh_dang=csv",
             url_encode(&unit),
