@@ -14,6 +14,9 @@ use time::OffsetDateTime;
 pub struct ReceiptInfo<'a> {
     pub unit_name: &'a str,
     pub receipt: &'a str,
+    /// The symbols the unit registered, as they stood when it was issued.
+    pub template_symbol: Option<&'a str>,
+    pub series: Option<&'a str>,
     pub dossier_code: &'a str,
     pub procedure: &'a str,
     pub payer: &'a str,
@@ -51,7 +54,14 @@ pub fn render_receipt(r: &ReceiptInfo<'_>) -> Result<Vec<u8>, DocumentError> {
             Align::Center,
         )),
         Block::Para(Para::new(
-            vec![Span::new(body, "Số: "), Span::new(bold, r.receipt)],
+            vec![
+                Span::new(body, "Mẫu số: "),
+                Span::new(bold, r.template_symbol.unwrap_or("chưa đăng ký")),
+                Span::new(body, " · Ký hiệu: "),
+                Span::new(bold, r.series.unwrap_or("chưa đăng ký")),
+                Span::new(body, " · Số: "),
+                Span::new(bold, r.receipt),
+            ],
             Align::Center,
         )),
         Block::Space(8.0),
@@ -106,7 +116,11 @@ pub fn render_receipt(r: &ReceiptInfo<'_>) -> Result<Vec<u8>, DocumentError> {
     )));
     b.push(Block::Space(10.0));
     b.push(Block::Para(Para::text(
-        "Mẫu biên lai theo nội dung Điều 32 Nghị định 123/2020/NĐ-CP; ký hiệu mẫu và ký hiệu biên lai do đơn vị đăng ký chưa được thiết lập (chưa đối chiếu).",
+        if r.series.is_some() && r.template_symbol.is_some() {
+            "Mẫu biên lai theo nội dung Điều 32 Nghị định 123/2020/NĐ-CP (bố cục chưa đối chiếu với mẫu đã đăng ký)."
+        } else {
+            "Mẫu biên lai theo nội dung Điều 32 Nghị định 123/2020/NĐ-CP (bố cục chưa đối chiếu); đơn vị chưa khai báo ký hiệu mẫu số và ký hiệu biên lai đã đăng ký khi lập biên lai này."
+        },
         Style::italic(9.0),
         Align::Left,
     )));

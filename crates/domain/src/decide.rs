@@ -624,6 +624,8 @@ fn payment_facts(
         lines,
         total_vnd,
         receipt: String::new(),
+        series: None,
+        template_symbol: None,
     })
 }
 

@@ -128,6 +128,23 @@ pub const SYSTEMS: &[SystemSpec] = &[
             ),
         ],
     },
+    // Not a connection: the symbols a unit registered for its electronic
+    // receipts, printed on each one and kept with it as issued.
+    SystemSpec {
+        code: "receipts",
+        name_vi: "Biên lai điện tử (ký hiệu đã đăng ký)",
+        name_en: "Electronic receipts (registered symbols)",
+        fields: &[
+            field(
+                "template_symbol",
+                "Ký hiệu mẫu số biên lai",
+                "Receipt template symbol",
+                false,
+                true,
+            ),
+            field("series", "Ký hiệu biên lai", "Receipt series", false, true),
+        ],
+    },
     SystemSpec {
         code: "national_portal",
         name_vi: "Cổng Dịch vụ công quốc gia (đồng bộ hồ sơ)",

@@ -84,6 +84,11 @@ pub struct PaymentFacts {
     /// The electronic receipt's number ("2026-000001"), allocated with the
     /// event in the same transaction, gapless per unit and year.
     pub receipt: String,
+    /// The unit's registered receipt symbols when it was issued, if set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub series: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template_symbol: Option<String>,
 }
 
 impl Payload {

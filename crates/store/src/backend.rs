@@ -825,10 +825,20 @@ macro_rules! backend_sql {
                     .fetch_one(&mut *tx)
                     .await?;
                     pay.receipt = format!("{year}-{no:06}");
+                    // The symbols the unit registered for its receipts, as they stand now.
+                    let symbols: Vec<(String, String)> = sqlx::query_as(
+                        "SELECT key, value FROM integration_settings WHERE unit_code = $1 AND system = 'receipts' AND secret = FALSE",
+                    )
+                    .bind(&row.unit_code)
+                    .fetch_all(&mut *tx)
+                    .await?;
+                    let symbol = |k: &str| symbols.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone());
+                    pay.series = symbol("series");
+                    pay.template_symbol = symbol("template_symbol");
                     sqlx::query(
                         "INSERT INTO payments (dossier_id, unit_code, method, total_vnd, lines, receipt_year, receipt_no, \
-                         receipt, paid_at, paid_by, event_seq, payer_name, payer_address) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                         receipt, paid_at, paid_by, event_seq, payer_name, payer_address, series, template_symbol) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
                     )
                     .bind(row.id)
                     .bind(&row.unit_code)
@@ -845,6 +855,8 @@ macro_rules! backend_sql {
                     .bind(decision.event.seq)
                     .bind(&row.applicant_name)
                     .bind(&row.applicant_address)
+                    .bind(&pay.series)
+                    .bind(&pay.template_symbol)
                     .execute(&mut *tx)
                     .await?;
                 }

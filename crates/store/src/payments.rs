@@ -27,6 +27,9 @@ pub struct Payment {
     pub refunded_at: Option<OffsetDateTime>,
     pub refunded_by: Option<String>,
     pub refund_reason: Option<String>,
+    /// The unit's registered receipt symbols when it was issued.
+    pub template_symbol: Option<String>,
+    pub series: Option<String>,
 }
 
 impl Payment {
@@ -47,62 +50,62 @@ impl Payment {
     }
 }
 
-type PaymentRow = (
-    String,
-    String,
-    String,
-    i64,
-    String,
-    i64,
-    String,
-    Option<i64>,
-    Option<String>,
-    Option<String>,
-    String,
-    String,
-    Option<i64>,
-    Option<String>,
-    Option<String>,
-);
+/// A payment row as read, with its dossier's code.
+#[derive(sqlx::FromRow)]
+pub(crate) struct PayRow {
+    code: String,
+    receipt: String,
+    unit_code: String,
+    method: String,
+    total_vnd: i64,
+    lines: String,
+    paid_at: i64,
+    paid_by: String,
+    voided_at: Option<i64>,
+    voided_by: Option<String>,
+    void_reason: Option<String>,
+    payer_name: String,
+    payer_address: String,
+    refunded_at: Option<i64>,
+    refunded_by: Option<String>,
+    refund_reason: Option<String>,
+    template_symbol: Option<String>,
+    series: Option<String>,
+}
 
-/// A payment row with its dossier's code first.
-type DayRow = (
-    String,
-    String,
-    String,
-    String,
-    i64,
-    String,
-    i64,
-    String,
-    Option<i64>,
-    Option<String>,
-    Option<String>,
-    String,
-    String,
-    Option<i64>,
-    Option<String>,
-    Option<String>,
-);
+/// The columns of [`PayRow`], the dossier's code first.
+macro_rules! pay_columns {
+    () => {
+        "d.code, p.receipt, p.unit_code, p.method, p.total_vnd, p.lines, p.paid_at, p.paid_by, p.voided_at, \
+         p.voided_by, p.void_reason, p.payer_name, p.payer_address, p.refunded_at, p.refunded_by, p.refund_reason, \
+         p.template_symbol, p.series FROM payments p JOIN dossiers d ON d.id = p.dossier_id"
+    };
+}
 
-fn payment(r: PaymentRow) -> Payment {
-    Payment {
-        receipt: r.0,
-        unit_code: r.1,
-        method: r.2,
-        total_vnd: u64::try_from(r.3).unwrap_or(0),
-        lines: serde_json::from_str(&r.4).unwrap_or_default(),
-        paid_at: crate::model::from_ms(r.5),
-        paid_by: r.6,
-        voided_at: r.7.map(crate::model::from_ms),
-        voided_by: r.8,
-        void_reason: r.9,
-        payer_name: r.10,
-        payer_address: r.11,
-        refunded_at: r.12.map(crate::model::from_ms),
-        refunded_by: r.13,
-        refund_reason: r.14,
-    }
+fn payment(r: PayRow) -> (String, Payment) {
+    let from_ms = crate::model::from_ms;
+    (
+        r.code,
+        Payment {
+            receipt: r.receipt,
+            unit_code: r.unit_code,
+            method: r.method,
+            total_vnd: u64::try_from(r.total_vnd).unwrap_or(0),
+            lines: serde_json::from_str(&r.lines).unwrap_or_default(),
+            paid_at: from_ms(r.paid_at),
+            paid_by: r.paid_by,
+            voided_at: r.voided_at.map(from_ms),
+            voided_by: r.voided_by,
+            void_reason: r.void_reason,
+            payer_name: r.payer_name,
+            payer_address: r.payer_address,
+            refunded_at: r.refunded_at.map(from_ms),
+            refunded_by: r.refunded_by,
+            refund_reason: r.refund_reason,
+            template_symbol: r.template_symbol,
+            series: r.series,
+        },
+    )
 }
 
 /// A payment of a unit's day, with its dossier.
@@ -120,13 +123,13 @@ macro_rules! payments_sql {
                 unit: &str,
                 from: i64,
                 to: i64,
-            ) -> Result<Vec<DayRow>> {
-                Ok(sqlx::query_as(
-                    "SELECT d.code, p.receipt, p.unit_code, p.method, p.total_vnd, p.lines, p.paid_at, p.paid_by, p.voided_at, \
-                     p.voided_by, p.void_reason, p.payer_name, p.payer_address, p.refunded_at, p.refunded_by, p.refund_reason FROM payments p \
-                     JOIN dossiers d ON d.id = p.dossier_id WHERE p.unit_code = $1 \
-                     AND ((p.paid_at >= $2 AND p.paid_at < $3) OR (p.refunded_at >= $2 AND p.refunded_at < $3)) ORDER BY p.receipt_year, p.receipt_no",
-                )
+            ) -> Result<Vec<PayRow>> {
+                Ok(sqlx::query_as(concat!(
+                    "SELECT ",
+                    pay_columns!(),
+                    " WHERE p.unit_code = $1 AND ((p.paid_at >= $2 AND p.paid_at < $3) \
+                     OR (p.refunded_at >= $2 AND p.refunded_at < $3)) ORDER BY p.receipt_year, p.receipt_no"
+                ))
                 .bind(unit)
                 .bind(from)
                 .bind(to)
@@ -134,12 +137,12 @@ macro_rules! payments_sql {
                 .await?)
             }
 
-            pub(crate) async fn payments_of(&self, code: &str) -> Result<Vec<PaymentRow>> {
-                Ok(sqlx::query_as(
-                    "SELECT p.receipt, p.unit_code, p.method, p.total_vnd, p.lines, p.paid_at, p.paid_by, p.voided_at, \
-                     p.voided_by, p.void_reason, p.payer_name, p.payer_address, p.refunded_at, p.refunded_by, p.refund_reason FROM payments p \
-                     JOIN dossiers d ON d.id = p.dossier_id WHERE d.code = $1 ORDER BY p.id",
-                )
+            pub(crate) async fn payments_of(&self, code: &str) -> Result<Vec<PayRow>> {
+                Ok(sqlx::query_as(concat!(
+                    "SELECT ",
+                    pay_columns!(),
+                    " WHERE d.code = $1 ORDER BY p.id"
+                ))
                 .bind(code)
                 .fetch_all(&self.read)
                 .await?)
@@ -166,11 +169,12 @@ impl Store {
         )?;
         Ok(rows
             .into_iter()
-            .map(|r| DayPayment {
-                dossier_code: r.0,
-                payment: payment((
-                    r.1, r.2, r.3, r.4, r.5, r.6, r.7, r.8, r.9, r.10, r.11, r.12, r.13, r.14, r.15,
-                )),
+            .map(|r| {
+                let (dossier_code, payment) = payment(r);
+                DayPayment {
+                    dossier_code,
+                    payment,
+                }
             })
             .collect())
     }
@@ -179,7 +183,7 @@ impl Store {
     pub async fn payments(&self, code: &str) -> Result<Vec<Payment>> {
         Ok(on_db!(self, payments_of(code))?
             .into_iter()
-            .map(payment)
+            .map(|r| payment(r).1)
             .collect())
     }
 }

@@ -216,6 +216,21 @@ async fn cash_at_the_counter_gets_a_gapless_receipt_only_the_accountant_voids() 
         .await
         .expect("paid as entered");
 
+        // The unit registers its receipt symbols: receipts from now on carry
+        // them; those issued before keep what they had (none).
+        for (key, value) in [("template_symbol", "01BLP0-001"), ("series", "MH-26E")] {
+            store
+                .set_integration(
+                    UNIT,
+                    "receipts",
+                    key,
+                    value,
+                    "quantri",
+                    OffsetDateTime::now_utc(),
+                )
+                .await
+                .expect("symbols");
+        }
         // Twelve counters at once: twelve receipts, no gap, no twice.
         let mut codes = Vec::new();
         for _ in 0..12 {
@@ -240,6 +255,18 @@ async fn cash_at_the_counter_gets_a_gapless_receipt_only_the_accountant_voids() 
         numbers.sort();
         let expected: Vec<String> = (4..16).map(|n| format!("{year}-{n:06}")).collect();
         assert_eq!(numbers, expected);
+        let symbols = store.payments(&codes[0]).await.expect("payments");
+        assert_eq!(
+            (
+                symbols[0].template_symbol.as_deref(),
+                symbols[0].series.as_deref()
+            ),
+            (Some("01BLP0-001"), Some("MH-26E"))
+        );
+        assert_eq!(
+            store.payments(&code).await.expect("payments")[0].series,
+            None
+        );
 
         // A later correction of the applicant does not rewrite a receipt.
         act(
@@ -337,6 +364,24 @@ async fn cash_at_the_counter_gets_a_gapless_receipt_only_the_accountant_voids() 
             "{text}"
         );
         assert!(text.contains("8.000"), "{text}");
+        assert!(
+            text.contains("Ký hiệu: chưa đăng ký"),
+            "issued before the symbols: {text}"
+        );
+        let later = http
+            .get(format!(
+                "{base}/can-bo/ho-so/{}/bien-lai/{}.pdf",
+                codes[0], symbols[0].receipt
+            ))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .expect("pdf");
+        let text = pdftotext(&later.bytes().await.expect("bytes"));
+        assert!(
+            text.contains("Mẫu số: 01BLP0-001") && text.contains("Ký hiệu: MH-26E"),
+            "{text}"
+        );
         let lookup = http
             .get(format!("{base}/tra-cuu?code={code}&key={key}"))
             .send()
@@ -415,6 +460,32 @@ async fn cash_at_the_counter_gets_a_gapless_receipt_only_the_accountant_voids() 
             .filter_map(|c| c.get(2).and_then(|v| v.parse::<u64>().ok()))
             .sum();
         assert_eq!(sum, 119_000, "the file adds up to the page");
+        // The same table as XLSX, amounts as numeric cells (every receipt, 127.000 in all).
+        let xlsx = http
+            .get(format!("{base}/can-bo/thu-phi?dinh_dang=xlsx"))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .expect("xlsx")
+            .bytes()
+            .await
+            .expect("bytes");
+        let mut zip = zip::ZipArchive::new(std::io::Cursor::new(xlsx.to_vec())).expect("zip");
+        let mut sheet = String::new();
+        std::io::Read::read_to_string(
+            &mut zip.by_name("xl/worksheets/sheet1.xml").expect("sheet"),
+            &mut sheet,
+        )
+        .expect("xml");
+        let amounts: u64 = sheet
+            .split("<c r=\"C")
+            .skip(2)
+            .filter_map(|c| {
+                let v = &c[c.find("<v>")? + 3..];
+                v[..v.find("</v>")?].parse::<u64>().ok()
+            })
+            .sum();
+        assert_eq!(amounts, 127_000, "{sheet}");
         let bad = http
             .get(format!("{base}/can-bo/thu-phi?ngay=31/02/2026"))
             .header("cookie", &cookie)

@@ -246,7 +246,8 @@ pub fn to_xlsx(t: &Table) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
     book.save_to_buffer()
 }
 
-fn export(t: &Table, format: &str, name: &str) -> PageResult {
+/// A table as a file: `csv` or `xlsx`, named `name`.
+pub(crate) fn export(t: &Table, format: &str, name: &str) -> PageResult {
     let (body, ctype, ext) = match format {
         "csv" => (to_csv(t).into_bytes(), "text/csv; charset=utf-8", "csv"),
         "xlsx" => (

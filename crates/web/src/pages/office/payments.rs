@@ -113,6 +113,8 @@ pub(crate) async fn receipt_pdf(
     let info = motcua_documents::receipt::ReceiptInfo {
         unit_name: &unit,
         receipt: &p.receipt,
+        template_symbol: p.template_symbol.as_deref(),
+        series: p.series.as_deref(),
         dossier_code: &r.code,
         procedure: &procedure.name,
         payer: &p.payer_name,

@@ -1,7 +1,7 @@
 //! The day's takings of a unit (`/can-bo/thu-phi`): every receipt issued
 //! that day in receipt order, the cash each officer collected (voided
-//! receipts apart), the total to hand over; as a page and as CSV for the
-//! accountant's reconciliation.
+//! receipts apart), the refunds paid out, the total to hand over; as a page
+//! and as CSV or XLSX for the accountant's reconciliation.
 
 use super::*;
 
@@ -10,7 +10,7 @@ pub(super) struct TakingsQuery {
     don_vi: Option<String>,
     /// dd/mm/yyyy; today (Vietnam time) when absent.
     ngay: Option<String>,
-    /// "csv" for the file.
+    /// "csv" or "xlsx" for the file.
     dinh_dang: Option<String>,
 }
 
@@ -40,6 +40,7 @@ pub(super) struct TakingsPage {
     /// Cash collected less cash paid back.
     pub(super) net: String,
     pub(super) csv_href: String,
+    pub(super) xlsx_href: String,
 }
 
 pub(super) async fn takings(
@@ -121,30 +122,56 @@ pub(super) async fn takings(
         u8::from(day.month()),
         day.year()
     );
-    if q.dinh_dang.as_deref() == Some("csv") {
-        // UTF-8 with a byte-order mark, fields quoted as needed (as the index's CSV).
-        let field = motcua_domain::text::csv_field;
-        let mut csv =
-            String::from("\u{feff}bien_lai,ho_so,so_tien,thoi_diem,nguoi_thu,da_huy,da_hoan_tra\n");
-        for p in &paid {
-            let cells = [
-                p.payment.receipt.clone(),
-                p.dossier_code.clone(),
-                p.payment.total_vnd.to_string(),
-                format_vn(p.payment.paid_at),
-                p.payment.paid_by.clone(),
-                p.payment.voided_at.map(format_vn).unwrap_or_default(),
-                p.payment.refunded_at.map(format_vn).unwrap_or_default(),
-            ];
-            let line: Vec<String> = cells.iter().map(|c| field(c)).collect();
-            csv.push_str(&line.join(","));
-            csv.push('\n');
-        }
-        return Ok(crate::documents::file_response(
-            csv.into_bytes(),
-            "text/csv; charset=utf-8",
-            &format!("thu-phi-{unit}-{}.csv", day_text.replace('/', "-")),
-        ));
+    if let Some(format) = q.dinh_dang.as_deref() {
+        // One table for both files: amounts as numbers, instants as printed.
+        use crate::pages::index::{Cell, Num, Table};
+        let text = |t: String| Cell {
+            text: t,
+            href: None,
+            num: None,
+        };
+        let table = Table {
+            id: "thu-phi",
+            title: format!("Thu phí, lệ phí {unit} {day_text}"),
+            headers: [
+                "bien_lai",
+                "ho_so",
+                "so_tien",
+                "thoi_diem",
+                "nguoi_thu",
+                "da_huy",
+                "da_hoan_tra",
+            ]
+            .map(str::to_string)
+            .to_vec(),
+            rows: paid
+                .iter()
+                .map(|p| {
+                    vec![
+                        text(p.payment.receipt.clone()),
+                        text(p.dossier_code.clone()),
+                        Cell {
+                            text: p.payment.total_vnd.to_string(),
+                            href: None,
+                            num: Some(Num::Whole(
+                                i64::try_from(p.payment.total_vnd).unwrap_or(i64::MAX),
+                            )),
+                        },
+                        text(format_vn(p.payment.paid_at)),
+                        text(p.payment.paid_by.clone()),
+                        text(p.payment.voided_at.map(format_vn).unwrap_or_default()),
+                        text(p.payment.refunded_at.map(format_vn).unwrap_or_default()),
+                    ]
+                })
+                .collect(),
+            sort_base: None,
+            sorted: None,
+        };
+        return crate::pages::index::export(
+            &table,
+            format,
+            &format!("thu-phi-{unit}-{}", day_text.replace('/', "-")),
+        );
     }
     let unit_name = unit_name(&s, &unit).await.map_err(store_err(lang))?;
     render(&TakingsPage {
@@ -190,6 +217,11 @@ pub(super) async fn takings(
         net: vnd(total.saturating_sub(refunded)),
         csv_href: format!(
             "/can-bo/thu-phi?don_vi={}&ngay={}&dinh_dang=csv",
+            url_encode(&unit),
+            url_encode(&day_text)
+        ),
+        xlsx_href: format!(
+            "/can-bo/thu-phi?don_vi={}&ngay={}&dinh_dang=xlsx",
             url_encode(&unit),
             url_encode(&day_text)
         ),
