@@ -701,6 +701,34 @@ async fn a_pay_first_dossier_waits_for_payment_its_clock_starts_when_paid_unpaid
             Err("no_receipt".into()),
             "refunded once"
         );
+        // The accountant's day starts from the takings.
+        let login = http
+            .post(format!("{base}/dang-nhap"))
+            .form(&[
+                ("username", "ketoan.myhiep"),
+                ("password", PASSWORD),
+                ("next", "/can-bo"),
+            ])
+            .send()
+            .await
+            .expect("login");
+        let books = login
+            .headers()
+            .get("set-cookie")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .expect("cookie")
+            .to_string();
+        let home = http
+            .get(format!("{base}/can-bo"))
+            .header("cookie", &books)
+            .send()
+            .await
+            .expect("home");
+        assert_eq!(
+            home.headers().get("location").and_then(|v| v.to_str().ok()),
+            Some("/can-bo/thu-phi")
+        );
         let owed_again = offered(&http, &base, &cookie, &code).await;
         assert!(
             owed_again.contains(&"record_payment".to_string()),

@@ -267,6 +267,15 @@ pub(super) async fn queues(
     {
         return Ok(axum::response::Redirect::to("/giam-sat/chi-so").into_response());
     }
+    // An accountant's day starts from the day's takings.
+    if q.q.is_none()
+        && user.has_role(Role::Accountant)
+        && ![Role::Receptionist, Role::Specialist, Role::Leader]
+            .into_iter()
+            .any(|r| user.has_role(r))
+    {
+        return Ok(axum::response::Redirect::to("/can-bo/thu-phi").into_response());
+    }
     let unit = q.unit.as_deref().unwrap_or("").trim().to_string();
     let scope = scope_for(lang, &user, &unit)?;
     let current =
