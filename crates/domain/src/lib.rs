@@ -19,6 +19,7 @@ pub mod index;
 pub mod integrations;
 pub mod lifecycle;
 pub mod payload;
+pub mod payment;
 pub mod permissions;
 pub mod problem;
 pub mod queue;

@@ -46,19 +46,25 @@ pub fn printable_text(raw: &str) -> Result<String, char> {
     }
 }
 
+/// Vietnamese without its diacritics, case kept (đ → d, Đ → D): what
+/// unaccented channels carry (VNPay's order text, SMS).
+pub fn unaccent(s: &str) -> String {
+    s.nfd()
+        .filter(|c| !is_combining_mark(*c))
+        .map(|c| match c {
+            'đ' => 'd',
+            'Đ' => 'D',
+            c => c,
+        })
+        .collect()
+}
+
 /// Fold for search: strip diacritics, map đ/Đ to d, lowercase, collapse spaces.
 /// "Đăng ký khai sinh" and "dang ky khai sinh" fold to the same string.
 pub fn fold(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut space = false;
-    for c in s.nfd() {
-        if is_combining_mark(c) {
-            continue;
-        }
-        let c = match c {
-            'đ' | 'Đ' => 'd',
-            c => c,
-        };
+    for c in unaccent(s).chars() {
         if c.is_whitespace() {
             space = !out.is_empty();
             continue;
