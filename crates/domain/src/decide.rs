@@ -94,9 +94,11 @@ pub enum Command {
         to_unit: String,
     },
     /// Cash taken at the counter: the dossier's fee lines, or the amount
-    /// the officer enters (with a reason) where the province sets it.
+    /// the officer enters (with a reason) where the province sets it; or a
+    /// payment an online channel confirmed (`method`, motcua only).
     RecordPayment {
         amount_vnd: Option<u64>,
+        method: String,
     },
     /// Void a receipt issued in error (a reason is required).
     VoidReceipt {
@@ -133,7 +135,13 @@ pub struct RawCommand<'a> {
     pub amount_vnd: Option<u64>,
     /// For voiding: the receipt's number.
     pub receipt: Option<&'a str>,
+    /// For a payment confirmed online (motcua only): the channel, one of
+    /// [`ONLINE_METHODS`].
+    pub method: Option<&'a str>,
 }
+
+/// The channels through which a fee is paid online.
+pub const ONLINE_METHODS: &[&str] = &["vnpay", "vietqr", "paygov"];
 
 /// The action a request names, if it is one taken on an existing dossier
 /// and the asker holds a role that may take it.
@@ -232,6 +240,17 @@ impl Command {
             },
             Action::RecordPayment => Command::RecordPayment {
                 amount_vnd: raw.amount_vnd,
+                method: match raw.method {
+                    None => "cash".to_string(),
+                    Some(m) if ONLINE_METHODS.contains(&m) => m.to_string(),
+                    Some(m) => {
+                        return Err(Problem::invalid(
+                            "bad_method",
+                            "method",
+                            format!("Không có kênh thanh toán \"{m}\""),
+                        ));
+                    }
+                },
             },
             Action::VoidReceipt => Command::VoidReceipt {
                 receipt: raw
@@ -626,6 +645,7 @@ fn payment_facts(
         receipt: String::new(),
         series: None,
         template_symbol: None,
+        order: None,
     })
 }
 
@@ -635,7 +655,7 @@ pub fn decide(
     asker: &Asker<'_>,
     req: &Request<'_>,
 ) -> Result<Decision, Problem> {
-    let (action, principal) = admit(asker, req.raw.action)?;
+    let (action, _) = admit(asker, req.raw.action)?;
     let note = checked_note(action, req.raw.note)?;
     let command = Command::parse(action, &req.raw)?;
     let mut payload = Payload::default();
@@ -789,11 +809,19 @@ pub fn decide(
         .with_field("version"));
     }
     let owes = owes(facts.procedure, facts.answers, facts.channel);
-    let (_, mut to) = may(facts.state, asker, action, owes)?;
+    let (principal, mut to) = may(facts.state, asker, action, owes)?;
     let mut note = note;
     match &command {
-        Command::RecordPayment { amount_vnd } => {
-            payload.payment = Some(payment_facts(facts, *amount_vnd, note.is_some())?);
+        Command::RecordPayment { amount_vnd, method } => {
+            // Cash is taken by people at the counter; an online channel's
+            // payment is recorded by motcua when the channel confirms it.
+            let online = method != "cash";
+            if online != (principal == Principal::System) {
+                return Err(forbidden(action));
+            }
+            let mut facts = payment_facts(facts, *amount_vnd, note.is_some())?;
+            facts.method = method.clone();
+            payload.payment = Some(facts);
         }
         Command::Receive => {
             let (status, clock) =
@@ -970,30 +998,36 @@ received                  | receptionist        | assign request_supplement with
 received                  | specialist          | request_supplement
 received                  | leader              | assign apologize
 received                  | accountant          | record_payment
+received                  | system              | record_payment
 processing                | citizen             | withdraw
 processing                | receptionist        | assign request_supplement withdraw apologize reissue_key correct_applicant record_payment
 processing                | specialist          | request_supplement propose
 processing                | leader              | assign reject apologize
 processing                | accountant          | record_payment
+processing                | system              | record_payment
 awaiting_supplement       | citizen             | supplement withdraw
 awaiting_supplement       | receptionist        | supplement withdraw apologize reissue_key correct_applicant record_payment
 awaiting_supplement       | leader              | apologize
 awaiting_supplement       | accountant          | record_payment
+awaiting_supplement       | system              | record_payment
 awaiting_approval         | receptionist        | apologize reissue_key correct_applicant record_payment
 awaiting_approval         | leader              | approve send_back reject apologize
 awaiting_approval         | accountant          | record_payment
+awaiting_approval         | system              | record_payment
 result_ready              | receptionist        | return_result apologize reissue_key correct_applicant record_payment
 result_ready              | leader              | apologize
 result_ready              | accountant          | record_payment
+result_ready              | system              | record_payment
 returned                  | receptionist        | reissue_key correct_applicant record_payment
 returned                  | accountant          | record_payment
+returned                  | system              | record_payment
 refused                   | receptionist        | reissue_key correct_applicant
 rejected                  | receptionist        | reissue_key correct_applicant
 withdrawn                 | receptionist        | reissue_key correct_applicant
 awaiting_payment          | citizen             | withdraw
 awaiting_payment          | receptionist        | withdraw reissue_key correct_applicant record_payment
 awaiting_payment          | accountant          | record_payment
-awaiting_payment          | system              | expire_unpaid
+awaiting_payment          | system              | record_payment expire_unpaid
 stopped                   | receptionist        | reissue_key correct_applicant
 submitted+paid            | citizen             | withdraw
 submitted+paid            | receptionist        | receive refuse_intake withdraw reissue_key correct_applicant
@@ -1149,6 +1183,8 @@ stopped+paid              | accountant          | void_receipt refund_payment
                         applicant: Some(&fixed),
                         to_unit: Some("30115"),
                         receipt: Some("2026-000001"),
+                        // motcua records what an online channel confirmed.
+                        method: (name == "system").then_some("vnpay"),
                         ..RawCommand::default()
                     };
                     let req = Request {

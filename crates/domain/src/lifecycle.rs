@@ -284,9 +284,10 @@ pub fn citizen_may(action: Action) -> bool {
     )
 }
 
-/// Whether motcua itself takes this action (on a rule of time).
+/// Whether motcua itself takes this action: stopping an unpaid dossier (a
+/// rule of time), and recording a payment a gateway or the bank confirmed.
 pub fn system_may(action: Action) -> bool {
-    action == Action::ExpireUnpaid
+    matches!(action, Action::ExpireUnpaid | Action::RecordPayment)
 }
 
 pub fn may_act(principal: Principal, action: Action) -> bool {

@@ -89,6 +89,9 @@ pub struct PaymentFacts {
     pub series: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub template_symbol: Option<String>,
+    /// The online payment order the channel confirmed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order: Option<String>,
 }
 
 impl Payload {

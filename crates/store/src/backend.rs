@@ -837,8 +837,8 @@ macro_rules! backend_sql {
                     pay.template_symbol = symbol("template_symbol");
                     sqlx::query(
                         "INSERT INTO payments (dossier_id, unit_code, method, total_vnd, lines, receipt_year, receipt_no, \
-                         receipt, paid_at, paid_by, event_seq, payer_name, payer_address, series, template_symbol) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+                         receipt, paid_at, paid_by, event_seq, payer_name, payer_address, series, template_symbol, order_ref) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
                     )
                     .bind(row.id)
                     .bind(&row.unit_code)
@@ -857,6 +857,7 @@ macro_rules! backend_sql {
                     .bind(&row.applicant_address)
                     .bind(&pay.series)
                     .bind(&pay.template_symbol)
+                    .bind(&pay.order)
                     .execute(&mut *tx)
                     .await?;
                 }

@@ -34,6 +34,7 @@ pub mod index;
 pub mod integrations;
 pub mod model;
 pub mod notices;
+pub mod orders;
 pub mod outbox;
 pub mod payments;
 pub mod queue;
@@ -956,6 +957,7 @@ impl Store {
             answers: req.answers.as_ref(),
             amount_vnd: req.amount_vnd,
             receipt: req.receipt.as_deref(),
+            method: req.method.as_deref(),
         };
         let request = decide::Request {
             raw,
@@ -990,8 +992,12 @@ impl Store {
                 &asker,
                 &request,
             )?;
+            let mut event = d.event;
+            if let Some(pay) = event.payload.payment.as_mut() {
+                pay.order = req.order_ref.clone();
+            }
             Ok(Decision {
-                event: d.event,
+                event,
                 projection: d.projection,
                 documents,
                 index: d.index,

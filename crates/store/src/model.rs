@@ -224,6 +224,12 @@ pub struct ActionRequest {
     /// Through which door the request came (set by the server, recorded in the event).
     #[serde(skip)]
     pub via: motcua_domain::lifecycle::Via,
+    /// A payment an online channel confirmed: the channel and its order's
+    /// reference (set by motcua only, never read from a request).
+    #[serde(skip)]
+    pub method: Option<String>,
+    #[serde(skip)]
+    pub order_ref: Option<String>,
 }
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

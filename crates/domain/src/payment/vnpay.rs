@@ -206,9 +206,13 @@ pub fn check_ipn(
     Ok(())
 }
 
-/// The QueryDR request's `vnp_SecureHash`: HMAC-SHA512 over its fields
-/// joined by `|` in the specified order.
-pub fn querydr_hash(secret: &str, fields: &[&str; 9]) -> String {
+/// QueryDR's `vnp_SecureHash`s: HMAC-SHA512 over fields joined by `|` in
+/// the specified order — the request's `RequestId|Version|querydr|TmnCode|
+/// TxnRef|TransactionDate|CreateDate|IpAddr|OrderInfo`, the answer's
+/// `ResponseId|Command|ResponseCode|Message|TmnCode|TxnRef|Amount|BankCode|
+/// PayDate|TransactionNo|TransactionType|TransactionStatus|OrderInfo|
+/// PromotionCode|PromotionAmount`.
+pub fn pipe_hash(secret: &str, fields: &[&str]) -> String {
     hmac_sha512_hex(secret, &fields.join("|"))
 }
 

@@ -55,6 +55,10 @@ pub struct OwingView {
     pub days: u32,
     /// The clock starts at the payment (else it resumes, paused since reception).
     pub starts: bool,
+    /// Processing waits for the payment (awaiting_payment).
+    pub before: bool,
+    /// Online channels the unit offers: (channel, label).
+    pub channels: Vec<(&'static str, String)>,
 }
 
 #[derive(Template)]
@@ -167,8 +171,29 @@ pub(crate) async fn lookup_view(
         None
     };
     let waits = proj.status == Status::AwaitingPayment;
-    let owing = if waits {
-        let q = motcua_domain::fees::quote(&procedure, &r.answers(), r.channel == "online");
+    let answers = r.answers();
+    let owes = motcua_domain::decide::owes(&procedure, &answers, &r.channel);
+    // What motcua could record now is what may be paid online.
+    let payable =
+        motcua_domain::decide::offered(&proj, &motcua_domain::decide::Asker::System, owes)
+            .contains(&Action::RecordPayment);
+    let owing = if payable {
+        let q = motcua_domain::fees::quote(&procedure, &answers, r.channel == "online");
+        let mut channels = Vec::new();
+        if q.set_by_province.is_none()
+            && motcua_app::vnpay::merchant(&s.store, &r.unit_code)
+                .await?
+                .is_some()
+        {
+            channels.push((
+                "vnpay",
+                c.tr(
+                    "Thẻ ATM, thẻ quốc tế hoặc ví điện tử (qua VNPay)",
+                    "Bank card or e-wallet (through VNPay)",
+                )
+                .to_string(),
+            ));
+        }
         let vnd = motcua_domain::text::format_vnd;
         Some(OwingView {
             lines: q
@@ -185,6 +210,8 @@ pub(crate) async fn lookup_view(
                 .unwrap_or_default(),
             days: procedure.pay_first.map_or(0, |f| f.expire_days),
             starts: proj.pause_remaining.is_none(),
+            before: waits,
+            channels,
         })
     } else {
         None

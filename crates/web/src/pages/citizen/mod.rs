@@ -33,6 +33,7 @@ mod declare;
 mod flow;
 mod lookup;
 mod papers;
+mod pay;
 
 use flow::*;
 use lookup::*;
@@ -62,6 +63,9 @@ pub fn routes() -> Router<AppState> {
         .route("/tra-cuu", get(lookup))
         .route("/tra-cuu/{code}/giay-to/{file}", get(paper))
         .route("/tra-cuu/{code}/bien-lai/{receipt}", get(fee_receipt))
+        .route("/tra-cuu/{code}/thanh-toan", post(pay::pay_online))
+        .route("/thanh-toan/vnpay/ipn", get(pay::vnpay_ipn))
+        .route("/thanh-toan/vnpay/ket-qua", get(pay::vnpay_return))
         .route(
             "/tra-cuu/bo-sung",
             post(supplement).layer(DefaultBodyLimit::max(UPLOAD_BODY_LIMIT)),

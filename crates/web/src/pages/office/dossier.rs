@@ -1140,6 +1140,8 @@ pub(super) async fn act(
             amount_vnd: typed_vnd(&typed.amount_vnd),
             receipt: Some(typed.receipt.clone()).filter(|r| !r.is_empty()),
             via: motcua_domain::lifecycle::Via::Page,
+            method: None,
+            order_ref: None,
         };
         // "Ký và phê duyệt": the leader's password again, then the signature
         // and the approval in one transaction.

@@ -1,0 +1,288 @@
+//! Paying a fee online through VNPay, on each database, against the VNPay
+//! simulator: the citizen is sent to the gateway with a signed redirect and
+//! comes back to a page that only displays; the IPN alone records the
+//! payment, once; replayed, forged, wrong-amount and unknown-order IPNs are
+//! answered as VNPay specifies and change nothing; a lost IPN is found by
+//! QueryDR; two confirmations at once record one payment.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test may stop at what it did not expect
+
+use motcua_app::sim::vnpay::{Switches, VnpaySimulator};
+use motcua_domain::dossier::ApplicantInput;
+use motcua_domain::lifecycle::{Channel, Role};
+use motcua_store::testing::{databases, open_seeded};
+use motcua_store::{Actor, DocumentRef, NewDossier, NewUser, Store};
+use motcua_web::AppState;
+use std::collections::BTreeMap;
+use time::OffsetDateTime;
+
+const UNIT: &str = "30112";
+const SECRET: &str = "bi-mat-vnpay-thu-nghiem";
+
+/// A certified copy filed at the counter (paid before processing): (code, key).
+async fn waiting(store: &Store) -> (String, String) {
+    let clerk = store
+        .user_by_username("tiepnhan")
+        .await
+        .expect("read")
+        .expect("user");
+    let rec = store
+        .create_dossier(
+            NewDossier {
+                unit_code: UNIT.into(),
+                procedure_code: "CT-BSBC".into(),
+                channel: Channel::Counter,
+                applicant: ApplicantInput {
+                    full_name: "Trần Thị Mai".into(),
+                    id_number: "087188001234".into(),
+                    date_of_birth: "1988-04-12".into(),
+                    phone: "0912345678".into(),
+                    email: None,
+                    address: "Ấp 2, xã Mỹ Hiệp".into(),
+                },
+                fields: serde_json::json!({}),
+                documents: vec![DocumentRef {
+                    code: "ban-chinh".into(),
+                    upload_id: None,
+                    paper: true,
+                }],
+            },
+            &Actor::Staff(clerk),
+            OffsetDateTime::now_utc(),
+        )
+        .await
+        .expect("filed");
+    assert_eq!(rec.row.status, "awaiting_payment");
+    (rec.row.code, rec.issued_key.expect("key"))
+}
+
+/// The citizen pays: lookup page → gateway → pay. Returns (reference, return URL).
+async fn pay(
+    http: &reqwest::Client,
+    base: &str,
+    sim: &VnpaySimulator,
+    code: &str,
+    key: &str,
+) -> (String, String) {
+    let lookup = http
+        .get(format!("{base}/tra-cuu?code={code}&key={key}"))
+        .send()
+        .await
+        .expect("lookup")
+        .text()
+        .await
+        .expect("body");
+    assert!(lookup.contains("id=\"pay-vnpay\""), "{lookup}");
+    let go = http
+        .post(format!("{base}/tra-cuu/{code}/thanh-toan"))
+        .form(&[("key", key), ("kenh", "vnpay")])
+        .send()
+        .await
+        .expect("start");
+    assert_eq!(go.status().as_u16(), 303);
+    let to = go
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .expect("location")
+        .to_string();
+    assert!(to.starts_with(&sim.payment_url()), "{to}");
+    assert!(to.contains("vnp_Amount=200000"), "2.000 đồng × 100: {to}");
+    let page = http
+        .get(&to)
+        .send()
+        .await
+        .expect("gateway")
+        .text()
+        .await
+        .expect("page");
+    let reference = page
+        .split("id=\"ref\">")
+        .nth(1)
+        .and_then(|t| t.split('<').next())
+        .expect("the simulator accepted the signature")
+        .to_string();
+    let back = http
+        .post(sim.pay_url())
+        .form(&[("ref", reference.as_str()), ("ket_qua", "thanh_cong")])
+        .send()
+        .await
+        .expect("pay");
+    let back = back
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .expect("back to the return URL")
+        .to_string();
+    (reference, back)
+}
+
+async fn ipn(http: &reqwest::Client, base: &str, params: &BTreeMap<String, String>) -> String {
+    let v: serde_json::Value = http
+        .get(format!("{base}/thanh-toan/vnpay/ipn"))
+        .query(params)
+        .send()
+        .await
+        .expect("ipn")
+        .json()
+        .await
+        .expect("json");
+    v["RspCode"].as_str().expect("RspCode").to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_citizen_pays_through_vnpay_and_only_the_ipn_records_it_once() {
+    let dir = tempfile::tempdir().expect("dir");
+    for db in databases(dir.path()).await.expect("dbs") {
+        let store = open_seeded(&db).await.expect("store");
+        store
+            .create_user(
+                &NewUser {
+                    username: "tiepnhan".into(),
+                    full_name: "Cán bộ tiếp nhận".into(),
+                    password_hash: "x".into(),
+                    roles: vec![Role::Receptionist],
+                    units: vec![UNIT.into()],
+                    province_code: None,
+                },
+                OffsetDateTime::now_utc(),
+            )
+            .await
+            .expect("user");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("addr"));
+        let (_stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(motcua_web::serve(
+            listener,
+            AppState::new(store.clone()),
+            async {
+                let _ = stopped.await;
+            },
+        ));
+        let sim =
+            VnpaySimulator::start("MYHIEP01", SECRET, &format!("{base}/thanh-toan/vnpay/ipn"))
+                .await
+                .expect("simulator");
+        let now = OffsetDateTime::now_utc();
+        for (key, value) in [
+            ("tmn_code", "MYHIEP01".to_string()),
+            ("payment_url", sim.payment_url()),
+            ("api_url", sim.api_url()),
+            ("hash_secret", SECRET.to_string()),
+        ] {
+            store
+                .set_integration(UNIT, "vnpay", key, &value, "quantri", now)
+                .await
+                .expect("setting");
+        }
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client");
+
+        // Paid: the IPN records it, with its receipt, as motcua itself.
+        let (code, key) = waiting(&store).await;
+        let (reference, back) = pay(&http, &base, &sim, &code, &key).await;
+        assert_eq!(
+            sim.ipn_replies(),
+            vec![(reference.clone(), "00".to_string())]
+        );
+        let rec = store.dossier(&code).await.expect("read").expect("dossier");
+        assert_eq!(rec.row.status, "received", "paid: the clock starts");
+        let paid = store.payments(&code).await.expect("payments");
+        assert_eq!(paid.len(), 1);
+        assert_eq!(
+            (paid[0].method.as_str(), paid[0].total_vnd),
+            ("vnpay", 2000)
+        );
+        let event = rec.events.last().expect("event");
+        assert_eq!(event.role, "system");
+        assert_eq!(
+            event
+                .payload
+                .payment
+                .as_ref()
+                .and_then(|p| p.order.as_deref()),
+            Some(reference.as_str())
+        );
+        // The return page shows; it records nothing.
+        let shown = http
+            .get(&back)
+            .send()
+            .await
+            .expect("return")
+            .text()
+            .await
+            .expect("body");
+        assert!(shown.contains("Đã nộp") && shown.contains(&code), "{shown}");
+
+        // A replay: 02, nothing changes.
+        let callback = sim.callback(&reference).expect("callback");
+        assert_eq!(ipn(&http, &base, &callback).await, "02");
+        // Wrong amount, signed by the gateway: 04.
+        let mut wrong = callback.clone();
+        wrong.insert("vnp_Amount".into(), "100".into());
+        sim.sign(&mut wrong);
+        assert_eq!(ipn(&http, &base, &wrong).await, "04");
+        // Unknown order: 01.
+        let mut unknown = callback.clone();
+        unknown.insert("vnp_TxnRef".into(), "MCKHONGCO0000".into());
+        sim.sign(&mut unknown);
+        assert_eq!(ipn(&http, &base, &unknown).await, "01");
+        // Forged (signed with another secret) on a pending order: 97.
+        let (second, second_key) = waiting(&store).await;
+        sim.set(Switches {
+            lose_ipn: true,
+            ..Switches::default()
+        });
+        let (lost, _) = pay(&http, &base, &sim, &second, &second_key).await;
+        sim.set(Switches {
+            wrong_secret: true,
+            ..Switches::default()
+        });
+        let forged = sim.callback(&lost).expect("callback");
+        assert_eq!(ipn(&http, &base, &forged).await, "97");
+        assert!(store.payments(&second).await.expect("payments").is_empty());
+        assert_eq!(store.payments(&code).await.expect("payments").len(), 1);
+
+        // The IPN was lost: QueryDR after 15 minutes finds the payment.
+        sim.set(Switches::default());
+        let early = motcua_app::vnpay::query_pending(
+            &store,
+            &http,
+            time::Duration::minutes(15),
+            OffsetDateTime::now_utc(),
+        )
+        .await
+        .expect("query");
+        assert_eq!(early, 0, "not before 15 minutes");
+        let later = OffsetDateTime::now_utc() + time::Duration::minutes(16);
+        let n = motcua_app::vnpay::query_pending(&store, &http, time::Duration::minutes(15), later)
+            .await
+            .expect("query");
+        assert_eq!(n, 1);
+        let found = store.payments(&second).await.expect("payments");
+        assert_eq!(found.len(), 1, "found by QueryDR");
+        // The IPN arriving after all: already confirmed.
+        let late = sim.callback(&lost).expect("callback");
+        assert_eq!(ipn(&http, &base, &late).await, "02");
+
+        // Two confirmations at once record one payment.
+        let (third, third_key) = waiting(&store).await;
+        sim.set(Switches {
+            lose_ipn: true,
+            ..Switches::default()
+        });
+        let (race, _) = pay(&http, &base, &sim, &third, &third_key).await;
+        let params = sim.callback(&race).expect("callback");
+        let (a, b) = tokio::join!(ipn(&http, &base, &params), ipn(&http, &base, &params));
+        let mut codes = vec![a, b];
+        codes.sort();
+        assert_eq!(codes, vec!["00".to_string(), "02".to_string()]);
+        assert_eq!(store.payments(&third).await.expect("payments").len(), 1);
+        let report = store.audit_verify().await.expect("verify");
+        assert!(report.ok(), "{report:?}");
+    }
+}
