@@ -9,6 +9,14 @@ use motcua_store::orders::{PaymentOrder, Settled, Settlement};
 use motcua_store::{Store, StoreError};
 use time::OffsetDateTime;
 
+/// The client QueryDR goes out with: a timeout always set.
+pub fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(20))
+        .build()
+        .unwrap_or_default()
+}
+
 /// A unit's VNPay settings.
 #[derive(Clone)]
 pub struct Merchant {

@@ -347,6 +347,7 @@ pub async fn seed(store: &Store, now: OffsetDateTime) -> Result<String> {
         // Only this answer carries the key: the store keeps its hash alone.
         let key = rec.issued_key.clone().unwrap_or_default();
         let mut version = rec.row.version;
+        let mut status = rec.row.status.clone();
         let mut at = filed;
         // Walk forward while the steps stay in the past; stop at a random depth.
         let depth = rng.below(9);
@@ -410,6 +411,21 @@ pub async fn seed(store: &Store, now: OffsetDateTime) -> Result<String> {
                 }
                 _ => {}
             }
+            // A procedure paid before processing: the fee is paid at the
+            // counter first, then the dossier is handed on.
+            if status == "awaiting_payment" {
+                let paid = store
+                    .act(
+                        &code,
+                        &req("record_payment", version),
+                        &Actor::Staff(st.receptionist.clone()),
+                        at,
+                    )
+                    .await?;
+                version = paid.row.version;
+                r.version = version;
+                at += Duration::minutes(1);
+            }
             let actor = if *action == "supplement" && online {
                 Actor::Citizen
             } else {
@@ -417,6 +433,7 @@ pub async fn seed(store: &Store, now: OffsetDateTime) -> Result<String> {
             };
             let rec = store.act(&code, &r, &actor, at).await?;
             version = rec.row.version;
+            status = rec.row.status.clone();
         }
         // A few end otherwise: refused, rejected, withdrawn, apologized.
         let row = store
@@ -668,6 +685,43 @@ async fn counter_dossier(
             now,
         )
         .await?)
+}
+
+/// The demo merchant of unit 30112 at the VNPay simulator.
+pub const VNPAY_TMN: &str = "MOTCUADEMO";
+/// Known only to the demo and its simulator.
+pub const VNPAY_SECRET: &str = "bi-mat-demo-vnpay";
+
+/// Unit 30112 connected to the VNPay simulator, and a certified copy whose
+/// fee the citizen can pay online from the lookup page.
+pub async fn seed_vnpay(
+    store: &Store,
+    sim: &motcua_app::sim::vnpay::VnpaySimulator,
+    now: OffsetDateTime,
+) -> Result<String> {
+    let (code, short) = UNITS[0];
+    for (key, value) in [
+        ("tmn_code", VNPAY_TMN.to_string()),
+        ("payment_url", sim.payment_url()),
+        ("api_url", sim.api_url()),
+        ("hash_secret", VNPAY_SECRET.to_string()),
+    ] {
+        store
+            .set_integration(code, "vnpay", key, &value, "demo", now)
+            .await?;
+    }
+    let receptionist = store
+        .user_by_username(&format!("tiepnhan.{short}"))
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("demo receptionist missing"))?;
+    let rec = counter_dossier(store, &receptionist, code, "CT-BSBC", now).await?;
+    Ok(format!(
+        "Thanh toán trực tuyến: hồ sơ {} chờ nộp phí; mở /tra-cuu?code={}&key={} và chọn VNPay (cổng VNPay là SIMULATOR tại {}).",
+        rec.row.code,
+        rec.row.code,
+        rec.issued_key.unwrap_or_default(),
+        sim.payment_url()
+    ))
 }
 
 /// A past year of history for every unit of the province, so the service

@@ -169,6 +169,20 @@ async fn serve_in(settings: Settings, args: ServeArgs) -> Result<()> {
     } else {
         None
     };
+    // The demo's payment gateway: a SIMULATOR of VNPay for unit 30112,
+    // calling this server's IPN. It lives as long as the server.
+    let _vnpay = if args.demo {
+        let sim = motcua_app::sim::vnpay::VnpaySimulator::start(
+            demo::VNPAY_TMN,
+            demo::VNPAY_SECRET,
+            &format!("http://{addr}/thanh-toan/vnpay/ipn"),
+        )
+        .await?;
+        println!("{}", demo::seed_vnpay(&store, &sim, clock.now()).await?);
+        Some(sim)
+    } else {
+        None
+    };
     println!(
         "motcua đang chạy tại http://{addr} (cơ sở dữ liệu: {}, thư mục: {})",
         store.backend_name(),
@@ -267,6 +281,22 @@ fn housekeeping(jobs: &mut Jobs, store: &Store, clock: &SharedClock) {
                     bytes = r.bytes,
                     "unattached uploads purged"
                 );
+            }
+            Ok(())
+        }
+    });
+    // VNPay orders whose IPN never came are asked for (QueryDR) 15 minutes on.
+    let (s, c) = (store.clone(), clock.clone());
+    let http = motcua_app::vnpay::http_client();
+    jobs.every("vnpay_querydr", Duration::from_secs(300), move || {
+        let (s, c, http) = (s.clone(), c.clone(), http.clone());
+        async move {
+            let n =
+                motcua_app::vnpay::query_pending(&s, &http, time::Duration::minutes(15), c.now())
+                    .await
+                    .map_err(|e| e.to_string())?;
+            if n > 0 {
+                tracing::info!(orders = n, "VNPay orders settled by querydr");
             }
             Ok(())
         }
