@@ -16,6 +16,7 @@ pub mod outbox;
 pub mod seal;
 pub mod signing;
 pub mod sim;
+pub mod vietqr;
 pub mod vnpay;
 pub mod webhooks;
 

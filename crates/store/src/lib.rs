@@ -29,6 +29,7 @@ macro_rules! on_db {
 mod backend;
 pub mod blobs;
 pub mod bulk;
+pub mod credits;
 mod error;
 pub mod index;
 pub mod integrations;

@@ -3,10 +3,13 @@
 //! comes back to a page that only displays; the IPN alone records the
 //! payment, once; replayed, forged, wrong-amount and unknown-order IPNs are
 //! answered as VNPay specifies and change nothing; a lost IPN is found by
-//! QueryDR; two confirmations at once record one payment.
+//! QueryDR; two confirmations at once record one payment. By VietQR, against
+//! the bank simulator: a transfer is matched on its code and amount, once
+//! however often the bank notifies; the rest waits for the accountant.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test may stop at what it did not expect
 
+use motcua_app::sim::bank::BankSimulator;
 use motcua_app::sim::vnpay::{Switches, VnpaySimulator};
 use motcua_domain::dossier::ApplicantInput;
 use motcua_domain::lifecycle::{Channel, Role};
@@ -130,37 +133,43 @@ async fn ipn(http: &reqwest::Client, base: &str, params: &BTreeMap<String, Strin
     v["RspCode"].as_str().expect("RspCode").to_string()
 }
 
+/// A store with a receptionist and a server on it: (base URL, stop).
+async fn serve(store: &Store) -> (String, tokio::sync::oneshot::Sender<()>) {
+    store
+        .create_user(
+            &NewUser {
+                username: "tiepnhan".into(),
+                full_name: "Cán bộ tiếp nhận".into(),
+                password_hash: "x".into(),
+                roles: vec![Role::Receptionist],
+                units: vec![UNIT.into()],
+                province_code: None,
+            },
+            OffsetDateTime::now_utc(),
+        )
+        .await
+        .expect("user");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(motcua_web::serve(
+        listener,
+        AppState::new(store.clone()),
+        async {
+            let _ = stopped.await;
+        },
+    ));
+    (base, stop)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_citizen_pays_through_vnpay_and_only_the_ipn_records_it_once() {
     let dir = tempfile::tempdir().expect("dir");
     for db in databases(dir.path()).await.expect("dbs") {
         let store = open_seeded(&db).await.expect("store");
-        store
-            .create_user(
-                &NewUser {
-                    username: "tiepnhan".into(),
-                    full_name: "Cán bộ tiếp nhận".into(),
-                    password_hash: "x".into(),
-                    roles: vec![Role::Receptionist],
-                    units: vec![UNIT.into()],
-                    province_code: None,
-                },
-                OffsetDateTime::now_utc(),
-            )
-            .await
-            .expect("user");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let base = format!("http://{}", listener.local_addr().expect("addr"));
-        let (_stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(motcua_web::serve(
-            listener,
-            AppState::new(store.clone()),
-            async {
-                let _ = stopped.await;
-            },
-        ));
+        let (base, _stop) = serve(&store).await;
         let sim =
             VnpaySimulator::start("MYHIEP01", SECRET, &format!("{base}/thanh-toan/vnpay/ipn"))
                 .await
@@ -282,6 +291,97 @@ async fn a_citizen_pays_through_vnpay_and_only_the_ipn_records_it_once() {
         codes.sort();
         assert_eq!(codes, vec!["00".to_string(), "02".to_string()]);
         assert_eq!(store.payments(&third).await.expect("payments").len(), 1);
+        let report = store.audit_verify().await.expect("verify");
+        assert!(report.ok(), "{report:?}");
+    }
+}
+
+/// The QR page of a dossier's transfer: its payload.
+async fn qr(http: &reqwest::Client, base: &str, code: &str, key: &str) -> String {
+    let page = http
+        .post(format!("{base}/tra-cuu/{code}/thanh-toan"))
+        .form(&[("key", key), ("kenh", "vietqr")])
+        .send()
+        .await
+        .expect("qr")
+        .text()
+        .await
+        .expect("page");
+    page.split("data-payload=\"")
+        .nth(1)
+        .and_then(|t| t.split('"').next())
+        .unwrap_or_else(|| panic!("no QR on the page: {page}"))
+        .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_vietqr_transfer_is_matched_on_code_and_amount_once_and_the_rest_waits_for_review() {
+    let dir = tempfile::tempdir().expect("dir");
+    for db in databases(dir.path()).await.expect("dbs") {
+        let store = open_seeded(&db).await.expect("store");
+        let (base, _stop) = serve(&store).await;
+        let now = OffsetDateTime::now_utc();
+        for (key, value) in [
+            ("bank_bin", "970415"),
+            ("account_no", "113366668888"),
+            (
+                "account_name",
+                "TRUNG TAM PHUC VU HANH CHINH CONG XA MY HIEP",
+            ),
+            ("webhook_key", "khoa-thong-bao-ngan-hang"),
+        ] {
+            store
+                .set_integration(UNIT, "vietqr", key, value, "quantri", now)
+                .await
+                .expect("setting");
+        }
+        let http = reqwest::Client::new();
+        let notify = format!("{base}/thanh-toan/vietqr/{UNIT}/thong-bao");
+        let bank = BankSimulator::new(&notify, "khoa-thong-bao-ngan-hang");
+
+        // Scanned and paid: recorded once, though the bank notifies twice.
+        let (code, key) = waiting(&store).await;
+        let payload = qr(&http, &base, &code, &key).await;
+        let scanned = motcua_app::sim::bank::scan(&payload).expect("a valid VietQR");
+        assert_eq!(
+            (scanned.bin.as_str(), scanned.amount),
+            ("970415", Some(2000))
+        );
+        bank.deliver_twice(true);
+        assert_eq!(bank.pay_qr(&payload).await.expect("paid"), vec![200, 200]);
+        bank.deliver_twice(false);
+        let paid = store.payments(&code).await.expect("payments");
+        assert_eq!(paid.len(), 1);
+        assert_eq!(paid[0].method, "vietqr");
+        let row = store.dossier_row(&code).await.expect("read").expect("row");
+        assert_eq!(row.status, "received");
+
+        // Without the unit's key: 401, nothing recorded.
+        let intruder = BankSimulator::new(&notify, "khong-phai-khoa");
+        let (other, other_key) = waiting(&store).await;
+        let payload = qr(&http, &base, &other, &other_key).await;
+        assert_eq!(intruder.pay_qr(&payload).await.expect("sent"), vec![401]);
+        assert!(store.payments(&other).await.expect("payments").is_empty());
+
+        // Short by 1.000 đồng, and a transfer naming no order: for the accountant.
+        let reference = motcua_app::sim::bank::scan(&payload)
+            .expect("scan")
+            .purpose
+            .expect("purpose");
+        assert_eq!(
+            bank.transfer("113366668888", 1000, &reference).await,
+            vec![200]
+        );
+        assert_eq!(
+            bank.transfer("113366668888", 50_000, "ung ho").await,
+            vec![200]
+        );
+        assert!(store.payments(&other).await.expect("payments").is_empty());
+        let review = store.credits_to_review(UNIT).await.expect("review");
+        assert_eq!(review.len(), 2, "{review:?}");
+        assert!(review[0].detail.contains("thiếu"), "{review:?}");
+        assert_eq!(review[0].order_ref.as_deref(), Some(reference.as_str()));
+        assert!(review[1].order_ref.is_none());
         let report = store.audit_verify().await.expect("verify");
         assert!(report.ok(), "{report:?}");
     }

@@ -3,5 +3,6 @@
 //! types) and has switches to misbehave. They are named as simulators
 //! wherever they appear; the adapters are the product.
 
+pub mod bank;
 pub mod vnpay;
 pub mod webhook_receiver;

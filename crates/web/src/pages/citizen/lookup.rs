@@ -194,6 +194,20 @@ pub(crate) async fn lookup_view(
                 .to_string(),
             ));
         }
+        if q.set_by_province.is_none()
+            && motcua_app::vietqr::account(&s.store, &r.unit_code)
+                .await?
+                .is_some()
+        {
+            channels.push((
+                "vietqr",
+                c.tr(
+                    "Chuyển khoản bằng mã QR (VietQR, mọi ngân hàng)",
+                    "Bank transfer by QR code (VietQR, any bank)",
+                )
+                .to_string(),
+            ));
+        }
         let vnd = motcua_domain::text::format_vnd;
         Some(OwingView {
             lines: q

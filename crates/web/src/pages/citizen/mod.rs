@@ -67,6 +67,10 @@ pub fn routes() -> Router<AppState> {
         .route("/thanh-toan/vnpay/ipn", get(pay::vnpay_ipn))
         .route("/thanh-toan/vnpay/ket-qua", get(pay::vnpay_return))
         .route(
+            "/thanh-toan/vietqr/{unit}/thong-bao",
+            post(pay::bank_notice),
+        )
+        .route(
             "/tra-cuu/bo-sung",
             post(supplement).layer(DefaultBodyLimit::max(UPLOAD_BODY_LIMIT)),
         )

@@ -58,11 +58,67 @@ pub(super) async fn pay_online(
             .map_err(|e| PageError::new(lang, e.into()))?;
             Ok(Redirect::to(&url).into_response())
         }
+        "vietqr" => {
+            let (order, payload, account) =
+                motcua_app::vietqr::start(&s.store, &rec.row.code, s.now())
+                    .await
+                    .map_err(|e| PageError::new(lang, e.into()))?;
+            render(&QrPage {
+                qr: qr_svg(&payload),
+                payload,
+                code: rec.row.code.clone(),
+                key: f.key.clone(),
+                amount: motcua_domain::text::format_vnd(order.amount_vnd),
+                reference: order.reference,
+                account_no: account.account_no,
+                account_name: account.account_name,
+                bank_bin: account.bank_bin,
+                until: motcua_domain::calendar::format_vn(order.expires_at),
+                c,
+            })
+        }
         _ => Err(PageError::new(
             lang,
             Problem::invalid("bad_method", "kenh", "Kênh thanh toán không hợp lệ").into(),
         )),
     }
+}
+
+/// A transfer to make by scanning the code in a banking app.
+#[derive(Template)]
+#[template(path = "payment_qr.html")]
+struct QrPage {
+    c: Ctx,
+    qr: String,
+    /// The code's text, for apps that paste instead of scanning.
+    payload: String,
+    code: String,
+    key: String,
+    amount: String,
+    reference: String,
+    account_no: String,
+    account_name: String,
+    bank_bin: String,
+    until: String,
+}
+
+/// The bank's notification of a credit on the unit's account.
+pub(crate) async fn bank_notice(
+    State(s): State<AppState>,
+    Path(unit): Path<String>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> axum::response::Response {
+    let auth = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    let (status, reply) = motcua_app::vietqr::notified(&s.store, &unit, auth, &body, s.now()).await;
+    (
+        StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        reply,
+    )
+        .into_response()
 }
 
 /// VNPay's IPN: answered with its `RspCode` JSON, whatever happens.

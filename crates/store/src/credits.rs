@@ -1,0 +1,260 @@
+//! Credits a bank reported on a unit's account (migration 0032): recorded
+//! once per bank id, matched to an online order when the transfer names
+//! its reference with the same amount; the rest wait for the accountant.
+
+use crate::orders::{Settled, Settlement};
+use crate::{Result, Store};
+use time::OffsetDateTime;
+
+/// One credit as the bank reported it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Credit {
+    pub provider_id: String,
+    pub account_no: String,
+    pub amount_vnd: u64,
+    pub content: String,
+    pub reference_code: String,
+    pub transferred_at: String,
+}
+
+/// What became of a credit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Matched {
+    /// Seen before (the bank retried): nothing changed.
+    Duplicate,
+    /// The order's payment is recorded.
+    Paid { order: String, receipt: String },
+    /// Kept for the accountant, saying why.
+    Review { detail: String },
+}
+
+/// A credit waiting for the accountant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreditToReview {
+    pub provider_id: String,
+    pub amount_vnd: u64,
+    pub content: String,
+    pub transferred_at: String,
+    pub order_ref: Option<String>,
+    pub detail: String,
+}
+
+type ReviewRow = (String, i64, String, String, Option<String>, Option<String>);
+
+macro_rules! credits_sql {
+    ($db:ty) => {
+        impl crate::Sql<$db> {
+            /// Record a credit; false when the bank's id was seen before.
+            pub(crate) async fn insert_credit(&self, unit: &str, c: &Credit, at: i64) -> Result<bool> {
+                let done = sqlx::query(
+                    "INSERT INTO bank_credits (unit_code, provider_id, account_no, amount_vnd, content, reference_code, \
+                     transferred_at, received_at, state) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'received') \
+                     ON CONFLICT (unit_code, provider_id) DO NOTHING",
+                )
+                .bind(unit)
+                .bind(&c.provider_id)
+                .bind(&c.account_no)
+                .bind(i64::try_from(c.amount_vnd).unwrap_or(i64::MAX))
+                .bind(&c.content)
+                .bind(&c.reference_code)
+                .bind(&c.transferred_at)
+                .bind(at)
+                .execute(&self.write)
+                .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            pub(crate) async fn mark_credit(
+                &self,
+                unit: &str,
+                provider_id: &str,
+                state: &str,
+                order: Option<&str>,
+                detail: Option<&str>,
+            ) -> Result<()> {
+                sqlx::query(
+                    "UPDATE bank_credits SET state = $1, order_ref = $2, detail = $3 WHERE unit_code = $4 AND provider_id = $5",
+                )
+                .bind(state)
+                .bind(order)
+                .bind(detail)
+                .bind(unit)
+                .bind(provider_id)
+                .execute(&self.write)
+                .await?;
+                Ok(())
+            }
+
+            pub(crate) async fn credits_in_review(&self, unit: &str) -> Result<Vec<ReviewRow>> {
+                Ok(sqlx::query_as(
+                    "SELECT provider_id, amount_vnd, content, transferred_at, order_ref, detail FROM bank_credits \
+                     WHERE unit_code = $1 AND state = 'needs_review' ORDER BY id",
+                )
+                .bind(unit)
+                .fetch_all(&self.read)
+                .await?)
+            }
+        }
+    };
+}
+
+credits_sql!(sqlx::Sqlite);
+credits_sql!(sqlx::Postgres);
+
+/// The order references a transfer's content may name ("MC" and ten
+/// capitals or digits), as banks pass it on: spaces and case may change,
+/// words may run together, so every place "MC" starts is a candidate.
+pub fn references_in(content: &str) -> Vec<String> {
+    let squeezed: String = content
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .map(|c| c.to_ascii_uppercase())
+        .collect();
+    (0..squeezed.len().saturating_sub(11))
+        .filter_map(|i| squeezed.get(i..i + 12))
+        .filter(|w| w.starts_with("MC"))
+        .map(str::to_string)
+        .collect()
+}
+
+impl Store {
+    /// Record a credit on `unit`'s account and settle the order it names
+    /// when the amount is the order's; otherwise keep it for the accountant.
+    pub async fn record_credit(
+        &self,
+        unit: &str,
+        c: &Credit,
+        now: OffsetDateTime,
+    ) -> Result<Matched> {
+        if !on_db!(self, insert_credit(unit, c, crate::model::to_ms(now)))? {
+            return Ok(Matched::Duplicate);
+        }
+        let review = |detail: String, order: Option<String>| async move {
+            on_db!(
+                self,
+                mark_credit(
+                    unit,
+                    &c.provider_id,
+                    "needs_review",
+                    order.as_deref(),
+                    Some(detail.as_str())
+                )
+            )?;
+            Ok::<_, crate::StoreError>(Matched::Review { detail })
+        };
+        let mut found = None;
+        for candidate in references_in(&c.content) {
+            if let Some(o) = self
+                .payment_order(&candidate)
+                .await?
+                .filter(|o| o.unit_code == unit && o.channel == "vietqr")
+            {
+                found = Some(o);
+                break;
+            }
+        }
+        let Some(order) = found else {
+            return review(
+                "Nội dung chuyển khoản không nêu mã giao dịch nào của đơn vị".into(),
+                None,
+            )
+            .await;
+        };
+        let reference = order.reference.clone();
+        if c.amount_vnd != order.amount_vnd {
+            let what = if c.amount_vnd < order.amount_vnd {
+                "thiếu"
+            } else {
+                "thừa"
+            };
+            return review(
+                format!(
+                    "Chuyển {what}: {} thay vì {}",
+                    motcua_domain::text::format_vnd(c.amount_vnd),
+                    motcua_domain::text::format_vnd(order.amount_vnd)
+                ),
+                Some(reference),
+            )
+            .await;
+        }
+        let settlement = Settlement::Paid {
+            provider_txn: if c.reference_code.is_empty() {
+                c.provider_id.clone()
+            } else {
+                c.reference_code.clone()
+            },
+        };
+        match self
+            .settle_payment_order(&reference, &settlement, now)
+            .await?
+        {
+            Settled::Recorded { receipt } => {
+                on_db!(
+                    self,
+                    mark_credit(
+                        unit,
+                        &c.provider_id,
+                        "matched",
+                        Some(reference.as_str()),
+                        None
+                    )
+                )?;
+                Ok(Matched::Paid {
+                    order: reference,
+                    receipt,
+                })
+            }
+            Settled::Already(state) => {
+                review(
+                    format!(
+                        "Giao dịch {reference} đã ở trạng thái \"{}\"",
+                        state.label_vi()
+                    ),
+                    Some(reference),
+                )
+                .await
+            }
+            Settled::Closed(_) | Settled::Review { .. } => {
+                review(
+                    format!("Giao dịch {reference} cần kế toán kiểm tra"),
+                    Some(reference),
+                )
+                .await
+            }
+        }
+    }
+
+    /// The credits of `unit` waiting for the accountant, oldest first.
+    pub async fn credits_to_review(&self, unit: &str) -> Result<Vec<CreditToReview>> {
+        Ok(on_db!(self, credits_in_review(unit))?
+            .into_iter()
+            .map(|r| CreditToReview {
+                provider_id: r.0,
+                amount_vnd: u64::try_from(r.1).unwrap_or(0),
+                content: r.2,
+                transferred_at: r.3,
+                order_ref: r.4,
+                detail: r.5.unwrap_or_default(),
+            })
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_reference_is_found_whatever_the_bank_did_to_the_content() {
+        for content in [
+            "MC274B9Q4YHN",
+            "CT DEN:0123 mc274b9q4yhn FT2634",
+            "MC274B9Q4 YHN chuyen tien",
+            "NHMCB chuyen MC274B9Q4YHN",
+        ] {
+            assert!(
+                super::references_in(content).contains(&"MC274B9Q4YHN".to_string()),
+                "{content}"
+            );
+        }
+        assert!(super::references_in("chuyen tien hoc phi").is_empty());
+    }
+}
