@@ -382,6 +382,62 @@ async fn a_vietqr_transfer_is_matched_on_code_and_amount_once_and_the_rest_waits
         assert!(review[0].detail.contains("thiếu"), "{review:?}");
         assert_eq!(review[0].order_ref.as_deref(), Some(reference.as_str()));
         assert!(review[1].order_ref.is_none());
+        // The accountant's day: online money by channel, what to review.
+        store
+            .create_user(
+                &NewUser {
+                    username: "ketoan".into(),
+                    full_name: "Kế toán".into(),
+                    password_hash: motcua_web::auth::hash_password("mat-khau-ke-toan")
+                        .expect("hash"),
+                    roles: vec![Role::Accountant],
+                    units: vec![UNIT.into()],
+                    province_code: None,
+                },
+                now,
+            )
+            .await
+            .expect("accountant");
+        let books = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client");
+        let login = books
+            .post(format!("{base}/dang-nhap"))
+            .form(&[
+                ("username", "ketoan"),
+                ("password", "mat-khau-ke-toan"),
+                ("next", "/can-bo"),
+            ])
+            .send()
+            .await
+            .expect("login");
+        let cookie = login
+            .headers()
+            .get("set-cookie")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .expect("cookie")
+            .to_string();
+        let day = books
+            .get(format!("{base}/can-bo/thu-phi"))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .expect("takings")
+            .text()
+            .await
+            .expect("body");
+        let review_table = day
+            .split("id=\"review\"")
+            .nth(1)
+            .and_then(|t| t.split("</table>").next())
+            .unwrap_or_default();
+        assert_eq!(review_table.matches("<tr>").count(), 1 + 2, "{day}");
+        assert!(
+            day.contains("id=\"by-channel\"") && day.contains("Chuyển khoản VietQR"),
+            "{day}"
+        );
         let report = store.audit_verify().await.expect("verify");
         assert!(report.ok(), "{report:?}");
     }

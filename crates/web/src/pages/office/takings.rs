@@ -39,6 +39,12 @@ pub(super) struct TakingsPage {
     pub(super) refunded: String,
     /// Cash collected less cash paid back.
     pub(super) net: String,
+    /// Paid online, by channel: (channel, payments, amount).
+    pub(super) by_channel: Vec<(String, usize, String)>,
+    /// For the accountant: (what, reference, amount, detail).
+    pub(super) review: Vec<(String, String, String, String)>,
+    /// Online orders still unconfirmed a day on: (reference, dossier, channel, amount, since).
+    pub(super) stale: Vec<(String, String, String, String, String)>,
     pub(super) csv_href: String,
     pub(super) xlsx_href: String,
 }
@@ -105,7 +111,24 @@ pub(super) async fn takings(
         .map_err(store_err(lang))?;
     let vnd = motcua_domain::text::format_vnd;
     let mut by_officer: Vec<(String, usize, u64)> = Vec::new();
-    for p in paid.iter().filter(|p| p.payment.voided_at.is_none()) {
+    let mut by_channel: Vec<(String, usize, u64)> = Vec::new();
+    for p in paid
+        .iter()
+        .filter(|p| p.payment.voided_at.is_none() && p.payment.method != "cash")
+    {
+        match by_channel.iter_mut().find(|o| o.0 == p.payment.method) {
+            Some(o) => {
+                o.1 += 1;
+                o.2 += p.payment.total_vnd;
+            }
+            None => by_channel.push((p.payment.method.clone(), 1, p.payment.total_vnd)),
+        }
+    }
+    // Cash is what officers hand over; online money is on the account.
+    for p in paid
+        .iter()
+        .filter(|p| p.payment.voided_at.is_none() && p.payment.method == "cash")
+    {
         match by_officer.iter_mut().find(|o| o.0 == p.payment.paid_by) {
             Some(o) => {
                 o.1 += 1;
@@ -116,6 +139,59 @@ pub(super) async fn takings(
     }
     let total: u64 = by_officer.iter().map(|o| o.2).sum();
     let refunded: u64 = refunds.iter().map(|p| p.payment.total_vnd).sum();
+    // What waits for the accountant: orders the money did not fit, credits
+    // no order claimed, and orders still unconfirmed a day on.
+    let now = s.now();
+    let mut review: Vec<(String, String, String, String)> = Vec::new();
+    for o in s
+        .store
+        .payment_orders_in(motcua_domain::fees::PaymentState::NeedsReview, 500)
+        .await
+        .map_err(store_err(lang))?
+        .into_iter()
+        .filter(|o| o.unit_code == unit)
+    {
+        review.push((
+            format!("{} {}", c.tr("Giao dịch", "Order"), o.dossier_code),
+            o.reference,
+            vnd(o.amount_vnd),
+            o.detail.unwrap_or_default(),
+        ));
+    }
+    for cr in s
+        .store
+        .credits_to_review(&unit)
+        .await
+        .map_err(store_err(lang))?
+    {
+        review.push((
+            format!(
+                "{} {}",
+                c.tr("Tiền về tài khoản", "Credit"),
+                cr.transferred_at
+            ),
+            cr.order_ref.unwrap_or_else(|| cr.content.clone()),
+            vnd(cr.amount_vnd),
+            cr.detail,
+        ));
+    }
+    let stale = s
+        .store
+        .payment_orders_in(motcua_domain::fees::PaymentState::Pending, 500)
+        .await
+        .map_err(store_err(lang))?
+        .into_iter()
+        .filter(|o| o.unit_code == unit && o.created_at + time::Duration::DAY <= now)
+        .map(|o| {
+            (
+                o.reference,
+                o.dossier_code,
+                o.channel,
+                vnd(o.amount_vnd),
+                format_vn(o.created_at),
+            )
+        })
+        .collect();
     let day_text = format!(
         "{:02}/{:02}/{}",
         day.day(),
@@ -215,6 +291,12 @@ pub(super) async fn takings(
             .collect(),
         refunded: vnd(refunded),
         net: vnd(total.saturating_sub(refunded)),
+        by_channel: by_channel
+            .into_iter()
+            .map(|(ch, n, t)| (channel_name(&c, &ch).to_string(), n, vnd(t)))
+            .collect(),
+        review,
+        stale,
         csv_href: format!(
             "/can-bo/thu-phi?don_vi={}&ngay={}&dinh_dang=csv",
             url_encode(&unit),
@@ -230,6 +312,16 @@ pub(super) async fn takings(
         day: day_text,
         c,
     })
+}
+
+/// A payment channel as people call it.
+fn channel_name<'a>(c: &Ctx, method: &'a str) -> &'a str {
+    match method {
+        "vnpay" => "VNPay",
+        "vietqr" => c.tr("Chuyển khoản VietQR", "VietQR transfer"),
+        "paygov" => c.tr("Nền tảng thanh toán quốc gia", "National payment platform"),
+        other => other,
+    }
 }
 
 /// The day asked for (the domain reads "dd/mm/yyyy" and "yyyy-mm-dd"); receipts
