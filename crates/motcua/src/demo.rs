@@ -724,6 +724,43 @@ pub async fn seed_vnpay(
     ))
 }
 
+/// The key the demo bank notifies unit 30112 with.
+pub const BANK_KEY: &str = "khoa-ngan-hang-demo";
+
+/// Unit 30112's account for VietQR transfers, a transfer that names no
+/// order (it waits for the accountant), and where the demo bank is.
+pub async fn seed_vietqr(
+    store: &Store,
+    bank: &std::sync::Arc<motcua_app::sim::bank::BankSimulator>,
+    bank_url: &str,
+    now: OffsetDateTime,
+) -> Result<String> {
+    let (code, _) = UNITS[0];
+    for (key, value) in [
+        ("bank_bin", "970405"),
+        ("account_no", "5500201012345"),
+        (
+            "account_name",
+            "TRUNG TAM PHUC VU HANH CHINH CONG XA MY HIEP",
+        ),
+        ("webhook_key", BANK_KEY),
+    ] {
+        store
+            .set_integration(code, "vietqr", key, value, "demo", now)
+            .await?;
+    }
+    // Sent once the server answers (it starts after the demo is seeded).
+    let bank = bank.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+        bank.transfer("5500201012345", 35_000, "NOP PHI CHUNG THUC")
+            .await
+    });
+    Ok(format!(
+        "Chuyển khoản VietQR: trên trang tra cứu chọn \"Chuyển khoản bằng mã QR\", dán nội dung mã vào ngân hàng SIMULATOR tại {bank_url}; một khoản 35.000 đồng không nêu mã giao dịch chờ kế toán ketoan.myhiep kiểm tra tại /can-bo/thu-phi."
+    ))
+}
+
 /// A past year of history for every unit of the province, so the service
 /// index ranks 102 units with real differences: the benchmark's generator
 /// (bulk load, counters included), then satisfaction ratings on returned

@@ -183,6 +183,22 @@ async fn serve_in(settings: Settings, args: ServeArgs) -> Result<()> {
     } else {
         None
     };
+    // The demo's banks: a SIMULATOR of a citizen's banking app (paste a
+    // VietQR code's text to transfer) notifying this server as a bank does.
+    let _bank = if args.demo {
+        let bank = std::sync::Arc::new(motcua_app::sim::bank::BankSimulator::new(
+            &format!("http://{addr}/thanh-toan/vietqr/30112/thong-bao"),
+            demo::BANK_KEY,
+        ));
+        let (bank_addr, task) = motcua_app::sim::bank::serve_app(bank.clone()).await?;
+        println!(
+            "{}",
+            demo::seed_vietqr(&store, &bank, &format!("http://{bank_addr}/"), clock.now()).await?
+        );
+        Some(task)
+    } else {
+        None
+    };
     println!(
         "motcua đang chạy tại http://{addr} (cơ sở dữ liệu: {}, thư mục: {})",
         store.backend_name(),

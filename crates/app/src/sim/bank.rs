@@ -161,6 +161,45 @@ impl BankSimulator {
     }
 }
 
+/// A banking app's page for the demo: paste a code's text, transfer.
+/// Serves until the returned task is aborted.
+pub async fn serve_app(
+    bank: std::sync::Arc<BankSimulator>,
+) -> std::io::Result<(std::net::SocketAddr, tokio::task::JoinHandle<()>)> {
+    use axum::extract::{Form, State};
+    use axum::response::Html;
+    use axum::routing::get;
+    #[derive(serde::Deserialize)]
+    struct Pasted {
+        ma_qr: String,
+    }
+    const PAGE: &str = "<!doctype html><html lang=\"vi\"><head><meta charset=\"utf-8\"><title>Ngân hàng (MÔ PHỎNG)</title></head><body>\
+        <h1>Ứng dụng ngân hàng — MÔ PHỎNG</h1><form method=\"post\"><label for=\"ma_qr\">Nội dung mã QR</label><br>\
+        <textarea id=\"ma_qr\" name=\"ma_qr\" rows=\"4\" cols=\"70\"></textarea><br><button>Chuyển khoản</button></form>";
+    async fn show() -> Html<String> {
+        Html(format!("{PAGE}</body></html>"))
+    }
+    async fn pay(
+        State(b): State<std::sync::Arc<BankSimulator>>,
+        Form(f): Form<Pasted>,
+    ) -> Html<String> {
+        let said = match b.pay_qr(f.ma_qr.trim()).await {
+            Ok(statuses) => format!("Đã chuyển khoản; hệ thống nhận trả lời {statuses:?}"),
+            Err(e) => format!("Không đọc được mã QR: {e}"),
+        };
+        Html(format!("{PAGE}<p id=\"ket-qua\">{said}</p></body></html>"))
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let app = axum::Router::new()
+        .route("/", get(show).post(pay))
+        .with_state(bank);
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    Ok((addr, task))
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
