@@ -163,6 +163,8 @@ struct Created {
     unit: usize,
     version: i64,
     online: bool,
+    /// Its status as filed (a counter dossier of a pay-first procedure waits for payment).
+    status: String,
 }
 
 /// Staff of one unit, signed in.
@@ -316,6 +318,7 @@ async fn intake_online(
         unit,
         version: v.get("version")?.as_i64()?,
         online: true,
+        status: v.get("status")?.as_str()?.to_string(),
     })
 }
 
@@ -349,6 +352,7 @@ async fn intake_counter(
         unit,
         version: v.get("version")?.as_i64()?,
         online: false,
+        status: v.get("status")?.as_str()?.to_string(),
     })
 }
 
@@ -387,9 +391,30 @@ async fn transitions(c: &mut Client, ctx: &Ctx, d: &Created, deadline: Instant, 
     steps.push(("approve", &u.leader, None));
     steps.push(("return_result", &u.receptionist, None));
     let mut version = d.version;
+    let mut status = d.status.clone();
     for (action, token, assignee) in steps {
         if Instant::now() >= deadline {
             return;
+        }
+        // A procedure paid before processing: the counter takes the fee first.
+        if status == "awaiting_payment" {
+            let t = Instant::now();
+            let r = c
+                .post_json(
+                    &format!("/api/v1/dossiers/{}/actions", d.code),
+                    Some(&u.receptionist),
+                    &json!({ "action": "record_payment", "version": version }),
+                )
+                .await;
+            let Some(v) = out.check(r, "record_payment") else {
+                return;
+            };
+            out.latencies.push(micros(t));
+            out.count += 1;
+            match v.get("version").and_then(Value::as_i64) {
+                Some(n) => version = n,
+                None => return,
+            }
         }
         let mut body = json!({ "action": action, "version": version });
         if let Some(a) = assignee {
@@ -412,6 +437,11 @@ async fn transitions(c: &mut Client, ctx: &Ctx, d: &Created, deadline: Instant, 
             Some(n) => version = n,
             None => return,
         }
+        status = v
+            .get("status")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
     }
 }
 
