@@ -285,6 +285,16 @@ async fn release_1_data_upgrades_and_answers_as_before() {
     .await
     .expect("paid");
     assert_eq!((paid, waiting), (0, 0));
+    // Online payment (migrations 0031–0033): no order, no credit, and no
+    // unit had an online channel, so none counts 3.5a–3.6 yet.
+    let (orders, credits, enabled): (i64, i64, i64) = sqlx::query_as(
+        "SELECT (SELECT COUNT(*) FROM payment_orders), (SELECT COUNT(*) FROM bank_credits), \
+         (SELECT COUNT(*) FROM payment_enabled)",
+    )
+    .fetch_one(&db)
+    .await
+    .expect("online payment");
+    assert_eq!((orders, credits, enabled), (0, 0, 0));
     let pay_first: Vec<(i64, i64)> = sqlx::query_as(
         "SELECT version_id, SUM(CASE WHEN spec LIKE '%\"pay_first\"%' THEN 1 ELSE 0 END) \
          FROM catalog_version_procedures GROUP BY version_id ORDER BY version_id",

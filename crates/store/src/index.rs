@@ -264,6 +264,44 @@ macro_rules! index_sql {
                 Ok(rows.into_iter().map(|r| (r.get(0), r.get(1))).collect())
             }
 
+            /// When each unit's online payment was enabled.
+            pub(crate) async fn payment_enabled_since(
+                &self,
+                province: Option<&str>,
+                unit: Option<&str>,
+            ) -> Result<Vec<(String, i64)>> {
+                let mut q = QueryBuilder::<Db>::new("SELECT unit_code, since FROM payment_enabled WHERE 1 = 1");
+                push_units(&mut q, "unit_code", province, unit);
+                let rows = q.build().fetch_all(&self.read).await?;
+                Ok(rows.into_iter().map(|r| (r.get(0), r.get(1))).collect())
+            }
+
+            /// Per unit and procedure, the dossiers received in [from, to):
+            /// (unit, procedure, dossiers, claiming an exemption, paid online).
+            pub(crate) async fn fee_dossiers(
+                &self,
+                province: Option<&str>,
+                unit: Option<&str>,
+                from: i64,
+                to: i64,
+            ) -> Result<Vec<(String, String, i64, i64, i64)>> {
+                let mut q = QueryBuilder::<Db>::new(
+                    "SELECT d.received_by, d.procedure_code, COUNT(*), \
+                     SUM(CASE WHEN d.fields LIKE '%\"mien_phi\":\"co\"%' THEN 1 ELSE 0 END), \
+                     SUM(CASE WHEN EXISTS (SELECT 1 FROM payments p WHERE p.dossier_id = d.id AND p.method <> 'cash' \
+                     AND p.voided_at IS NULL AND p.refunded_at IS NULL) THEN 1 ELSE 0 END) \
+                     FROM dossiers d WHERE d.received_at >= ",
+                );
+                q.push_bind(from).push(" AND d.received_at < ").push_bind(to);
+                push_units(&mut q, "d.received_by", province, unit);
+                q.push(" GROUP BY d.received_by, d.procedure_code");
+                let rows = q.build().fetch_all(&self.read).await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4)))
+                    .collect())
+            }
+
             pub(crate) async fn index_rebuild_pending(&self) -> Result<bool> {
                 let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM index_rebuild_pending").fetch_one(&self.write).await?;
                 Ok(n > 0)
@@ -765,6 +803,9 @@ impl Store {
             on_db!(self, feedback_overdue(province, unit, from, to))?
                 .into_iter()
                 .collect();
+        let mut payments = self
+            .payment_tallies(province, unit, &catalog, period)
+            .await?;
         let mut codes: std::collections::BTreeSet<String> = period_counts.keys().cloned().collect();
         codes.extend(through.keys().cloned());
         codes.extend(used.keys().cloned());
@@ -788,10 +829,57 @@ impl Store {
                         online_used: used.remove(&code).unwrap_or(0),
                     }),
                     feedback_overdue: overdue.remove(&code).unwrap_or(0),
+                    payments: payments.remove(&code),
                 };
                 (code, t)
             })
             .collect())
+    }
+
+    /// 3.5a, 3.5b and 3.6 per unit whose online payment was enabled by the
+    /// period's end, counting dossiers received from then. A dossier has a
+    /// financial obligation when its procedure charges a fee and it claims no
+    /// exemption (ASSUMPTION, shown with the indicator: the portal's
+    /// definition of "hồ sơ có nghĩa vụ tài chính" is not published).
+    async fn payment_tallies(
+        &self,
+        province: Option<&str>,
+        unit: Option<&str>,
+        catalog: &crate::Catalog,
+        period: Period,
+    ) -> Result<HashMap<String, idx::PaymentTally>> {
+        let (from, to) = period_ms(period);
+        let fee: std::collections::HashSet<&str> = catalog
+            .iter()
+            .filter(|(p, active)| {
+                *active && !matches!(p.fee, motcua_domain::catalog::Fee::Free { .. })
+            })
+            .map(|(p, _)| p.code.as_str())
+            .collect();
+        let fee_procedures = i64::try_from(fee.len()).unwrap_or(i64::MAX);
+        let mut out = HashMap::new();
+        for (code, since) in on_db!(self, payment_enabled_since(province, unit))? {
+            if since >= to {
+                continue;
+            }
+            let mut t = idx::PaymentTally {
+                fee_procedures,
+                ..Default::default()
+            };
+            for (_, procedure, n, exempt, online) in
+                on_db!(self, fee_dossiers(None, Some(&code), from.max(since), to))?
+            {
+                if !fee.contains(procedure.as_str()) {
+                    continue;
+                }
+                t.fee_procedures_used += i64::from(n > 0);
+                t.fee_procedures_paid_online += i64::from(online > 0);
+                t.owing += n - exempt;
+                t.paid_online += online;
+            }
+            out.insert(code, t);
+        }
+        Ok(out)
     }
 
     /// Every non-zero counter as stored.

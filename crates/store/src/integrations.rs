@@ -141,6 +141,18 @@ macro_rules! integrations_sql {
                 Ok(())
             }
 
+            /// Note when a unit's online payment was first set up (kept once).
+            pub(crate) async fn note_payment_enabled(&self, unit: &str, at: i64) -> Result<()> {
+                sqlx::query(
+                    "INSERT INTO payment_enabled (unit_code, since) VALUES ($1, $2) ON CONFLICT (unit_code) DO NOTHING",
+                )
+                .bind(unit)
+                .bind(at)
+                .execute(&self.write)
+                .await?;
+                Ok(())
+            }
+
             pub(crate) async fn integration_rows(&self, unit: Option<&str>) -> Result<Vec<Row>> {
                 Ok(sqlx::query_as(
                     "SELECT unit_code, system, key, value, secret, updated_by, updated_at FROM integration_settings \
@@ -204,7 +216,11 @@ impl Store {
         on_db!(
             self,
             put_integration((unit, system, key, &stored, secret, by, to_ms(now)))
-        )
+        )?;
+        if motcua_domain::decide::ONLINE_METHODS.contains(&system) {
+            on_db!(self, note_payment_enabled(unit, to_ms(now)))?;
+        }
+        Ok(())
     }
 
     /// The settings of one unit or all, secrets without their values.

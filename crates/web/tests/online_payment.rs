@@ -12,6 +12,7 @@
 use motcua_app::sim::bank::BankSimulator;
 use motcua_app::sim::vnpay::{Switches, VnpaySimulator};
 use motcua_domain::dossier::ApplicantInput;
+use motcua_domain::index::Period;
 use motcua_domain::lifecycle::{Channel, Role};
 use motcua_store::testing::{databases, open_seeded};
 use motcua_store::{Actor, DocumentRef, NewDossier, NewUser, Store};
@@ -291,6 +292,23 @@ async fn a_citizen_pays_through_vnpay_and_only_the_ipn_records_it_once() {
         codes.sort();
         assert_eq!(codes, vec!["00".to_string(), "02".to_string()]);
         assert_eq!(store.payments(&third).await.expect("payments").len(), 1);
+        // The index's online payment (3.5a, 3.6) counts them, from the day
+        // VNPay was set up for the unit.
+        let today = OffsetDateTime::now_utc()
+            .to_offset(motcua_domain::calendar::VN_OFFSET)
+            .date();
+        let year = Period::year(today.year()).expect("period");
+        let tallies = store
+            .index_tallies(None, Some(UNIT), year)
+            .await
+            .expect("tallies");
+        let pay = tallies[UNIT].payments.expect("online payment enabled");
+        assert_eq!((pay.owing, pay.paid_online), (3, 3), "{pay:?}");
+        assert_eq!(
+            (pay.fee_procedures_used, pay.fee_procedures_paid_online),
+            (1, 1)
+        );
+        assert!(pay.fee_procedures > 1);
         let report = store.audit_verify().await.expect("verify");
         assert!(report.ok(), "{report:?}");
     }

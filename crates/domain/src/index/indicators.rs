@@ -240,7 +240,9 @@ pub const DEFINITIONS: &[Definition] = &[
         "Hồ sơ thanh toán trực tuyến thành công / hồ sơ có nghĩa vụ tài chính",
         Proportional,
         Zero,
-        None
+        Some(
+            "Giả định: hồ sơ có nghĩa vụ tài chính là hồ sơ của thủ tục có thu phí, lệ phí mà người nộp không kê khai được miễn; 3.5a, 3.5b và 3.6 tính từ ngày đơn vị bắt đầu nhận thanh toán trực tuyến."
+        )
     ),
     def!(
         "4.1",

@@ -18,6 +18,22 @@ pub struct ProcedureTally {
     pub online_used: i64,
 }
 
+/// A unit's fee-charging procedures and dossiers for 3.5a, 3.5b and 3.6,
+/// counted from the day its online payment was enabled.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PaymentTally {
+    /// Procedures of the catalog that charge a fee.
+    pub fee_procedures: i64,
+    /// Of them, with at least one dossier received in the period.
+    pub fee_procedures_used: i64,
+    /// Of them, with at least one dossier paid online in the period.
+    pub fee_procedures_paid_online: i64,
+    /// Dossiers with a financial obligation received in the period.
+    pub owing: i64,
+    /// Of them, paid online successfully.
+    pub paid_online: i64,
+}
+
 /// What motcua knows of one unit for a period [from, to].
 #[derive(Debug, Clone, Default)]
 pub struct Tallies {
@@ -31,6 +47,8 @@ pub struct Tallies {
     /// Feedback received in the period, still unanswered and past its
     /// deadline at the period's end: handled late (5.3).
     pub feedback_overdue: i64,
+    /// None while the unit has no online payment (no data: 0 points).
+    pub payments: Option<PaymentTally>,
 }
 
 fn ratio(numerator: i64, denominator: i64) -> Value {
@@ -59,6 +77,14 @@ pub fn values(t: &Tallies) -> Values {
     if let Some(procs) = t.procedures {
         v.insert("3.1", ratio(procs.online, procs.total));
         v.insert("3.2", ratio(procs.online_used, procs.online));
+    }
+    if let Some(pay) = t.payments {
+        v.insert(
+            "3.5a",
+            ratio(pay.fee_procedures_paid_online, pay.fee_procedures),
+        );
+        v.insert("3.5b", ratio(pay.fee_procedures_used, pay.fee_procedures));
+        v.insert("3.6", ratio(pay.paid_online, pay.owing));
     }
     let received = p.received();
     v.insert("3.3", ratio(p.get(Metric::OnlineCounted), received));
@@ -126,6 +152,7 @@ mod tests {
                 online_used: 51,
             }),
             feedback_overdue: 0,
+            payments: None,
         };
         assert_eq!(progress(&t), (79, 90));
         let s = score(&values(&t));
@@ -158,10 +185,31 @@ mod tests {
         // 5.4: 90 − 11 late − (1 unsatisfied + 2 PAKN) = 76 of 90 = 84.4 %:
         // 6 × 76/(90 × 0.9) = 5.63.
         assert_eq!(p("5.4"), Some(563));
-        // Payment, sync, reuse, VNeID: no data yet.
+        // Payment (not enabled here), sync, reuse, VNeID: no data.
         for code in ["1.4", "3.5a", "3.6", "4.3", "4.5b"] {
             assert_eq!(p(code), Some(0), "{code}");
         }
+        // Online payment enabled: 3.5a full at 80 %, 3.5b 2.5 × ratio up to 2, 3.6 proportional.
+        let paying = Tallies {
+            payments: Some(PaymentTally {
+                fee_procedures: 10,
+                fee_procedures_used: 6,
+                fee_procedures_paid_online: 4,
+                owing: 40,
+                paid_online: 10,
+            }),
+            ..t.clone()
+        };
+        let s3 = score(&values(&paying));
+        let q = |code: &str| {
+            s3.indicators
+                .iter()
+                .find(|i| i.code == code)
+                .map(|i| i.points_x100)
+        };
+        assert_eq!(q("3.5a"), Some(100)); // 40 % of 80 %: 2 × 1/2
+        assert_eq!(q("3.5b"), Some(150)); // 2.5 × 6/10
+        assert_eq!(q("3.6"), Some(150)); // 6 × 10/40
     }
 
     #[test]
