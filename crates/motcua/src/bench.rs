@@ -2,6 +2,7 @@
 //! the real HTTP server over loopback (`run`). The figures go to
 //! BENCHMARKS.md; nothing here is a test, and nothing asserts on time.
 
+mod callbacks;
 mod client;
 mod generate;
 mod run;
@@ -21,12 +22,15 @@ pub enum BenchCmd {
     Generate(GenerateArgs),
     /// Start the server in-process and measure intake, transitions, lookups and work lists.
     Run(RunArgs),
+    /// Start the server in-process and measure VNPay payment confirmations (IPN) a second.
+    Callbacks(callbacks::CallbacksArgs),
 }
 
 pub async fn main(store: Store, cmd: BenchCmd) -> Result<()> {
     match cmd {
         BenchCmd::Generate(args) => generate::generate(&store, &args).await.map(|_| ()),
         BenchCmd::Run(args) => run::run(store, &args).await,
+        BenchCmd::Callbacks(args) => callbacks::run(store, &args).await,
     }
 }
 
