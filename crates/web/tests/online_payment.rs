@@ -292,6 +292,50 @@ async fn a_citizen_pays_through_vnpay_and_only_the_ipn_records_it_once() {
         codes.sort();
         assert_eq!(codes, vec!["00".to_string(), "02".to_string()]);
         assert_eq!(store.payments(&third).await.expect("payments").len(), 1);
+        // A crash after the payment was written and before its order was
+        // closed (what kill -9 inside the IPN leaves): VNPay's retry finds
+        // the payment and completes the order; nothing is written twice.
+        let (fourth, fourth_key) = waiting(&store).await;
+        let (crashed, _) = pay(&http, &base, &sim, &fourth, &fourth_key).await;
+        let row = store
+            .dossier_row(&fourth)
+            .await
+            .expect("read")
+            .expect("row");
+        store
+            .act(
+                &fourth,
+                &motcua_store::ActionRequest {
+                    action: "record_payment".into(),
+                    version: row.version,
+                    method: Some("vnpay".into()),
+                    order_ref: Some(crashed.clone()),
+                    ..Default::default()
+                },
+                &Actor::System,
+                OffsetDateTime::now_utc(),
+            )
+            .await
+            .expect("the payment as written before the crash");
+        let pending = store
+            .payment_order(&crashed)
+            .await
+            .expect("read")
+            .expect("order");
+        assert_eq!(pending.state, motcua_domain::fees::PaymentState::Pending);
+        let retry = sim.callback(&crashed).expect("callback");
+        assert_eq!(
+            ipn(&http, &base, &retry).await,
+            "00",
+            "the retry completes it"
+        );
+        let done = store
+            .payment_order(&crashed)
+            .await
+            .expect("read")
+            .expect("order");
+        assert_eq!(done.state, motcua_domain::fees::PaymentState::Paid);
+        assert_eq!(store.payments(&fourth).await.expect("payments").len(), 1);
         // The index's online payment (3.5a, 3.6) counts them, from the day
         // VNPay was set up for the unit.
         let today = OffsetDateTime::now_utc()
@@ -303,7 +347,7 @@ async fn a_citizen_pays_through_vnpay_and_only_the_ipn_records_it_once() {
             .await
             .expect("tallies");
         let pay = tallies[UNIT].payments.expect("online payment enabled");
-        assert_eq!((pay.owing, pay.paid_online), (3, 3), "{pay:?}");
+        assert_eq!((pay.owing, pay.paid_online), (4, 4), "{pay:?}");
         assert_eq!(
             (pay.fee_procedures_used, pay.fee_procedures_paid_online),
             (1, 1)
