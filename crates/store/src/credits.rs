@@ -28,6 +28,15 @@ pub enum Matched {
     Review { detail: String },
 }
 
+/// How the accountant settles a credit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resolution {
+    /// The fee of this dossier.
+    Fee { code: String, note: String },
+    /// Handled outside motcua (returned to the sender…).
+    Outside { note: String },
+}
+
 /// A credit waiting for the accountant.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CreditToReview {
@@ -83,6 +92,17 @@ macro_rules! credits_sql {
                 .execute(&self.write)
                 .await?;
                 Ok(())
+            }
+
+            /// A credit of `unit` still waiting for review: its amount.
+            pub(crate) async fn credit_in_review(&self, unit: &str, provider_id: &str) -> Result<Option<i64>> {
+                Ok(sqlx::query_scalar(
+                    "SELECT amount_vnd FROM bank_credits WHERE unit_code = $1 AND provider_id = $2 AND state = 'needs_review'",
+                )
+                .bind(unit)
+                .bind(provider_id)
+                .fetch_optional(&self.read)
+                .await?)
             }
 
             pub(crate) async fn credits_in_review(&self, unit: &str) -> Result<Vec<ReviewRow>> {
@@ -222,6 +242,107 @@ impl Store {
                 .await
             }
         }
+    }
+
+    /// The accountant settles a credit waiting for review: as the fee of the
+    /// dossier `code` (the amount must be what it owes), or as money handled
+    /// outside motcua (returned to the sender), always saying why.
+    pub async fn resolve_credit(
+        &self,
+        unit: &str,
+        provider_id: &str,
+        resolution: &Resolution,
+        accountant: &crate::User,
+        now: OffsetDateTime,
+    ) -> Result<()> {
+        use motcua_domain::Problem;
+        let said = match resolution {
+            Resolution::Fee { note, .. } | Resolution::Outside { note } => note.trim(),
+        };
+        if said.is_empty() {
+            return Err(Problem::invalid("note_required", "note", "Cần ghi rõ căn cứ").into());
+        }
+        let Some(amount) = on_db!(self, credit_in_review(unit, provider_id))? else {
+            return Err(Problem::not_found(
+                "no_such_credit",
+                "Không có khoản tiền này chờ kiểm tra",
+            )
+            .into());
+        };
+        if !accountant.has_role(motcua_domain::lifecycle::Role::Accountant)
+            || !accountant.sees_unit(unit)
+        {
+            return Err(Problem::forbidden(
+                "forbidden_action",
+                "Chỉ kế toán của đơn vị xử lý khoản tiền này",
+            )
+            .into());
+        }
+        match resolution {
+            Resolution::Fee { code, note } => {
+                let row = self
+                    .dossier_row(code)
+                    .await?
+                    .filter(|r| r.unit_code == unit)
+                    .ok_or_else(|| {
+                        Problem::invalid(
+                            "dossier_not_found",
+                            "code",
+                            "Không có hồ sơ này của đơn vị",
+                        )
+                    })?;
+                let procedure = self.procedure_of(&row).await?;
+                let quote =
+                    motcua_domain::fees::quote(&procedure, &row.answers(), row.channel == "online");
+                if i64::try_from(quote.total_vnd).ok() != Some(amount) {
+                    return Err(Problem::invalid(
+                        "amount_mismatch",
+                        "code",
+                        format!(
+                            "Khoản tiền {} khác số hồ sơ phải nộp ({})",
+                            motcua_domain::text::format_vnd(u64::try_from(amount).unwrap_or(0)),
+                            motcua_domain::text::format_vnd(quote.total_vnd)
+                        ),
+                    )
+                    .into());
+                }
+                let req = crate::ActionRequest {
+                    action: motcua_domain::lifecycle::Action::RecordPayment
+                        .as_str()
+                        .to_string(),
+                    version: row.version,
+                    note: Some(format!("Chuyển khoản mã {provider_id}: {note}")),
+                    via: motcua_domain::lifecycle::Via::Page,
+                    method: Some("vietqr".into()),
+                    ..crate::ActionRequest::default()
+                };
+                self.act(code, &req, &crate::Actor::Staff(accountant.clone()), now)
+                    .await?;
+                on_db!(
+                    self,
+                    mark_credit(
+                        unit,
+                        provider_id,
+                        "matched",
+                        None,
+                        Some(format!("{}: {note}", accountant.username).as_str())
+                    )
+                )?;
+            }
+            Resolution::Outside { note } => {
+                on_db!(
+                    self,
+                    mark_credit(
+                        unit,
+                        provider_id,
+                        "resolved",
+                        None,
+                        Some(format!("{}: {note}", accountant.username).as_str())
+                    )
+                )?;
+            }
+        }
+        Ok(())
     }
 
     /// The credits of `unit` waiting for the accountant, oldest first.

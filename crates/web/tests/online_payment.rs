@@ -500,6 +500,68 @@ async fn a_vietqr_transfer_is_matched_on_code_and_amount_once_and_the_rest_waits
             day.contains("id=\"by-channel\"") && day.contains("Chuyển khoản VietQR"),
             "{day}"
         );
+        // The accountant settles credits: one as the fee of the dossier it
+        // was for (the bank dropped the reference), one as handled outside.
+        assert_eq!(
+            bank.transfer("113366668888", 2000, "nop phi chung thuc")
+                .await,
+            vec![200]
+        );
+        let review = store.credits_to_review(UNIT).await.expect("review");
+        assert_eq!(review.len(), 3);
+        let settle = |credit: String, code: &str, why: &str| {
+            let (books, base, cookie) = (books.clone(), base.clone(), cookie.clone());
+            let (code, why) = (code.to_string(), why.to_string());
+            async move {
+                books
+                    .post(format!("{base}/can-bo/thu-phi/doi-soat"))
+                    .header("cookie", &cookie)
+                    .form(&[
+                        ("don_vi", UNIT),
+                        ("giao_dich", credit.as_str()),
+                        ("ma_ho_so", code.as_str()),
+                        ("ly_do", why.as_str()),
+                    ])
+                    .send()
+                    .await
+                    .expect("settle")
+                    .status()
+                    .as_u16()
+            }
+        };
+        // 1.000 đồng is not what the dossier owes: refused, nothing written.
+        assert_eq!(
+            settle(review[0].provider_id.clone(), &other, "sao kê").await,
+            422
+        );
+        assert_eq!(
+            settle(review[2].provider_id.clone(), &other, "").await,
+            422,
+            "a basis is required"
+        );
+        assert_eq!(
+            settle(
+                review[2].provider_id.clone(),
+                &other,
+                "Sao kê ngày 08/12, người nộp gọi điện xác nhận"
+            )
+            .await,
+            303
+        );
+        let settled = store.payments(&other).await.expect("payments");
+        assert_eq!(settled.len(), 1);
+        assert_eq!(
+            (settled[0].method.as_str(), settled[0].paid_by.as_str()),
+            ("vietqr", "ketoan")
+        );
+        assert_eq!(
+            settle(review[1].provider_id.clone(), "", "Đã hoàn trả người gửi").await,
+            303
+        );
+        assert_eq!(
+            store.credits_to_review(UNIT).await.expect("review").len(),
+            1
+        );
         let report = store.audit_verify().await.expect("verify");
         assert!(report.ok(), "{report:?}");
     }

@@ -88,6 +88,7 @@ pub fn routes() -> Router<AppState> {
             get(office_receipt),
         )
         .route("/can-bo/thu-phi", get(takings))
+        .route("/can-bo/thu-phi/doi-soat", post(takings::settle_credit))
         .route(
             "/can-bo/tiep-nhan",
             get(intake_form)

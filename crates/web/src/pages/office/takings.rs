@@ -41,8 +41,10 @@ pub(super) struct TakingsPage {
     pub(super) net: String,
     /// Paid online, by channel: (channel, payments, amount).
     pub(super) by_channel: Vec<(String, usize, String)>,
-    /// For the accountant: (what, reference, amount, detail).
-    pub(super) review: Vec<(String, String, String, String)>,
+    /// For the accountant: (what, reference, amount, detail, the bank's id of a credit).
+    pub(super) review: Vec<(String, String, String, String, String)>,
+    /// The accountant may settle credits here.
+    pub(super) settles: bool,
     /// Online orders still unconfirmed a day on: (reference, dossier, channel, amount, since).
     pub(super) stale: Vec<(String, String, String, String, String)>,
     pub(super) csv_href: String,
@@ -142,7 +144,7 @@ pub(super) async fn takings(
     // What waits for the accountant: orders the money did not fit, credits
     // no order claimed, and orders still unconfirmed a day on.
     let now = s.now();
-    let mut review: Vec<(String, String, String, String)> = Vec::new();
+    let mut review: Vec<(String, String, String, String, String)> = Vec::new();
     for o in s
         .store
         .payment_orders_in(motcua_domain::fees::PaymentState::NeedsReview, 500)
@@ -156,6 +158,7 @@ pub(super) async fn takings(
             o.reference,
             vnd(o.amount_vnd),
             o.detail.unwrap_or_default(),
+            String::new(),
         ));
     }
     for cr in s
@@ -173,6 +176,7 @@ pub(super) async fn takings(
             cr.order_ref.unwrap_or_else(|| cr.content.clone()),
             vnd(cr.amount_vnd),
             cr.detail,
+            cr.provider_id,
         ));
     }
     let stale = s
@@ -296,6 +300,7 @@ pub(super) async fn takings(
             .map(|(ch, n, t)| (channel_name(&c, &ch).to_string(), n, vnd(t)))
             .collect(),
         review,
+        settles: user.has_role(motcua_domain::lifecycle::Role::Accountant),
         stale,
         csv_href: format!(
             "/can-bo/thu-phi?don_vi={}&ngay={}&dinh_dang=csv",
@@ -312,6 +317,51 @@ pub(super) async fn takings(
         day: day_text,
         c,
     })
+}
+
+#[derive(Deserialize)]
+pub(super) struct SettleForm {
+    don_vi: String,
+    /// The bank's id of the credit.
+    giao_dich: String,
+    /// A dossier's code: the credit is its fee; empty: handled outside.
+    #[serde(default)]
+    ma_ho_so: String,
+    #[serde(default)]
+    ly_do: String,
+}
+
+/// The accountant settles a credit waiting for review.
+pub(super) async fn settle_credit(
+    c: Ctx,
+    State(s): State<AppState>,
+    axum::Form(f): axum::Form<SettleForm>,
+) -> PageResult {
+    let Some(user) = c.user.clone() else {
+        return Ok(sign_in(&c.path));
+    };
+    let code = f.ma_ho_so.trim().to_string();
+    let note = f.ly_do.trim().to_string();
+    let resolution = if code.is_empty() {
+        motcua_store::credits::Resolution::Outside { note }
+    } else {
+        motcua_store::credits::Resolution::Fee { code, note }
+    };
+    s.store
+        .resolve_credit(
+            f.don_vi.trim(),
+            f.giao_dich.trim(),
+            &resolution,
+            &user,
+            s.now(),
+        )
+        .await
+        .map_err(store_err(c.lang))?;
+    Ok(axum::response::Redirect::to(&format!(
+        "/can-bo/thu-phi?don_vi={}",
+        url_encode(f.don_vi.trim())
+    ))
+    .into_response())
 }
 
 /// A payment channel as people call it.
