@@ -333,10 +333,10 @@ pub async fn query_pending(
 ) -> Result<usize, StoreError> {
     let mut settled = 0;
     for o in store
-        .payment_orders_in(motcua_domain::fees::PaymentState::Pending, 500)
+        .pending_orders_of_channel("vnpay", 500)
         .await?
         .into_iter()
-        .filter(|o| o.channel == "vnpay" && o.created_at + after <= now)
+        .filter(|o| o.created_at + after <= now)
     {
         if query(store, http, &o, now).await?.is_some() {
             settled += 1;

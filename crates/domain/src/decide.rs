@@ -826,7 +826,20 @@ pub fn decide(
             if !allowed {
                 return Err(forbidden(action));
             }
-            let mut facts = payment_facts(facts, *amount_vnd, note.is_some())?;
+            // Money received online is what it is: the dossier's fee, read
+            // here in the payment's transaction, must be exactly that amount.
+            let mut facts = if online {
+                let paid = payment_facts(facts, None, note.is_some())?;
+                if *amount_vnd != Some(paid.total_vnd) {
+                    return Err(Problem::conflict(
+                        "amount_changed",
+                        "Số tiền đã nhận khác số tiền hồ sơ phải nộp",
+                    ));
+                }
+                paid
+            } else {
+                payment_facts(facts, *amount_vnd, note.is_some())?
+            };
             facts.method = method.clone();
             payload.payment = Some(facts);
         }
@@ -1192,6 +1205,9 @@ stopped+paid              | accountant          | void_receipt refund_payment
                         receipt: Some("2026-000001"),
                         // motcua records what an online channel confirmed.
                         method: (name == "system").then_some("vnpay"),
+                        // …for the amount received, the dossier's fee.
+                        amount_vnd: (name == "system")
+                            .then(|| crate::fees::quote(&procedure, &NO_ANSWERS, true).total_vnd),
                         ..RawCommand::default()
                     };
                     let req = Request {

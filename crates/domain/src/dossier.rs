@@ -627,6 +627,11 @@ impl Projection {
             | Action::RefuseIntake
             | Action::Withdraw
             | Action::ExpireUnpaid => {
+                // Stopped unpaid while the clock stood since reception: the
+                // wait was the citizen's, never the center's lateness.
+                if ev.action == Action::ExpireUnpaid && self.pause_remaining.is_some() {
+                    self.ended_waiting = true;
+                }
                 if ev.action == Action::Withdraw && self.pause_remaining.is_some() {
                     self.ended_waiting = matches!(
                         (self.paused_at, self.due_at),

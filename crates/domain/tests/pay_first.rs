@@ -194,3 +194,22 @@ fn an_unpaid_dossier_stops_when_its_days_are_over_and_only_motcua_stops_it() {
         act(&p, &waiting, &RECEPTIONIST, Action::ExpireUnpaid, after).expect_err("staff may not");
     assert_eq!(err.code, "forbidden_action");
 }
+
+#[test]
+fn a_dossier_stopped_unpaid_with_its_clock_paused_is_not_the_centers_lateness() {
+    let mut p = procedure(PayClock::Paused);
+    p.pay_first = Some(PayFirst {
+        clock: PayClock::Paused,
+        expire_days: 10,
+    });
+    let waiting = filed(&p, serde_json::json!({}));
+    // Past its appointment (given at reception) and its ten days.
+    let after = datetime!(2026-03-12 10:00 +7);
+    let d = act(&p, &waiting, &Asker::System, Action::ExpireUnpaid, after).expect("stopped");
+    assert!(d.projection.due_at.is_some_and(|due| due < after));
+    assert!(
+        !motcua_domain::index::ended_late(&d.projection),
+        "the wait was the citizen's"
+    );
+    assert!(d.projection.ended_waiting);
+}

@@ -314,6 +314,11 @@ fn housekeeping(jobs: &mut Jobs, store: &Store, clock: &SharedClock) {
             if n > 0 {
                 tracing::info!(orders = n, "VNPay orders settled by querydr");
             }
+            // Orders left pending a day past their expiry are closed.
+            let closed = s.expire_orders(c.now()).await.map_err(|e| e.to_string())?;
+            if closed > 0 {
+                tracing::info!(orders = closed, "expired payment orders cancelled");
+            }
             Ok(())
         }
     });

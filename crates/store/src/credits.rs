@@ -95,6 +95,44 @@ macro_rules! credits_sql {
             }
 
             /// A credit of `unit` still waiting for review: its amount.
+            /// Take a credit out of review for one settlement; false when
+            /// someone else took it (two accountants, a double click).
+            pub(crate) async fn claim_credit(&self, unit: &str, provider_id: &str) -> Result<bool> {
+                let done = sqlx::query(
+                    "UPDATE bank_credits SET state = 'settling' WHERE unit_code = $1 AND provider_id = $2 AND state = 'needs_review'",
+                )
+                .bind(unit)
+                .bind(provider_id)
+                .execute(&self.write)
+                .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            /// Put a claimed credit back in review (its settlement was refused).
+            pub(crate) async fn unclaim_credit(&self, unit: &str, provider_id: &str) -> Result<()> {
+                sqlx::query(
+                    "UPDATE bank_credits SET state = 'needs_review' WHERE unit_code = $1 AND provider_id = $2 AND state = 'settling'",
+                )
+                .bind(unit)
+                .bind(provider_id)
+                .execute(&self.write)
+                .await?;
+                Ok(())
+            }
+
+            /// Whether a credit was recorded and never matched nor reviewed
+            /// (the process stopped between the two).
+            pub(crate) async fn credit_unhandled(&self, unit: &str, provider_id: &str) -> Result<bool> {
+                let n: i64 = sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM bank_credits WHERE unit_code = $1 AND provider_id = $2 AND state = 'received'",
+                )
+                .bind(unit)
+                .bind(provider_id)
+                .fetch_one(&self.read)
+                .await?;
+                Ok(n > 0)
+            }
+
             pub(crate) async fn credit_in_review(&self, unit: &str, provider_id: &str) -> Result<Option<i64>> {
                 Ok(sqlx::query_scalar(
                     "SELECT amount_vnd FROM bank_credits WHERE unit_code = $1 AND provider_id = $2 AND state = 'needs_review'",
@@ -146,7 +184,11 @@ impl Store {
         c: &Credit,
         now: OffsetDateTime,
     ) -> Result<Matched> {
-        if !on_db!(self, insert_credit(unit, c, crate::model::to_ms(now)))? {
+        // A credit seen before is done, unless its matching never finished:
+        // the bank's retry then finishes it.
+        if !on_db!(self, insert_credit(unit, c, crate::model::to_ms(now)))?
+            && !on_db!(self, credit_unhandled(unit, &c.provider_id))?
+        {
             return Ok(Matched::Duplicate);
         }
         let review = |detail: String, order: Option<String>| async move {
@@ -278,6 +320,29 @@ impl Store {
             )
             .into());
         }
+        if !on_db!(self, claim_credit(unit, provider_id))? {
+            return Err(Problem::conflict("credit_taken", "Khoản tiền này vừa được xử lý").into());
+        }
+        let done = self
+            .settle_credit(unit, provider_id, amount, resolution, accountant, now)
+            .await;
+        if done.is_err() {
+            // Refused: the credit goes back to the list, as it was.
+            on_db!(self, unclaim_credit(unit, provider_id))?;
+        }
+        done
+    }
+
+    async fn settle_credit(
+        &self,
+        unit: &str,
+        provider_id: &str,
+        amount: i64,
+        resolution: &Resolution,
+        accountant: &crate::User,
+        now: OffsetDateTime,
+    ) -> Result<()> {
+        use motcua_domain::Problem;
         match resolution {
             Resolution::Fee { code, note } => {
                 let row = self
@@ -311,6 +376,7 @@ impl Store {
                         .as_str()
                         .to_string(),
                     version: row.version,
+                    amount_vnd: u64::try_from(amount).ok(),
                     note: Some(format!("Chuyển khoản mã {provider_id}: {note}")),
                     via: motcua_domain::lifecycle::Via::Page,
                     method: Some("vietqr".into()),

@@ -154,6 +154,18 @@ macro_rules! orders_sql {
                 Ok(done.rows_affected() == 1)
             }
 
+            pub(crate) async fn cancel_orders_expired(&self, before: i64, at: i64) -> Result<u64> {
+                Ok(sqlx::query(
+                    "UPDATE payment_orders SET state = 'cancelled', settled_at = $1, detail = 'Hết hạn, không được xác nhận' \
+                     WHERE state = 'pending' AND expires_at < $2",
+                )
+                .bind(at)
+                .bind(before)
+                .execute(&self.write)
+                .await?
+                .rows_affected())
+            }
+
             pub(crate) async fn receipt_of_order(&self, reference: &str) -> Result<Option<String>> {
                 Ok(sqlx::query_scalar("SELECT receipt FROM payments WHERE order_ref = $1")
                     .bind(reference)
@@ -237,7 +249,14 @@ impl Store {
             amount_vnd: quote.total_vnd,
             state: PaymentState::Pending,
             created_at: now,
-            expires_at: now + lifetime(channel),
+            // Never past the day an unpaid dossier stops.
+            expires_at: state
+                .received_at
+                .and_then(|r| decide::unpaid_expiry(&procedure, r))
+                .filter(|_| state.status == motcua_domain::lifecycle::Status::AwaitingPayment)
+                .map_or(now + lifetime(channel), |stop| {
+                    (now + lifetime(channel)).min(stop)
+                }),
             settled_at: None,
             provider_txn: None,
             detail: None,
@@ -260,6 +279,32 @@ impl Store {
             .into_iter()
             .map(order)
             .collect())
+    }
+
+    /// Pending orders of `channel`, oldest first.
+    pub async fn pending_orders_of_channel(
+        &self,
+        channel: &str,
+        limit: i64,
+    ) -> Result<Vec<PaymentOrder>> {
+        Ok(on_db!(
+            self,
+            order_rows("o.state = 'pending' AND o.channel = $1", channel, limit)
+        )?
+        .into_iter()
+        .map(order)
+        .collect())
+    }
+
+    /// Close as cancelled the orders left pending a day past their expiry
+    /// (abandoned on the gateway's page, a QR never scanned): they no longer
+    /// hold up anything. Money that still comes for one waits for the accountant.
+    pub async fn expire_orders(&self, now: OffsetDateTime) -> Result<u64> {
+        let before = crate::model::to_ms(now - time::Duration::DAY);
+        on_db!(
+            self,
+            cancel_orders_expired(before, crate::model::to_ms(now))
+        )
     }
 
     /// Orders in `state` ("pending", "needs_review"…), oldest first.
@@ -289,9 +334,10 @@ impl Store {
             return Err(Problem::not_found("order_not_found", "Không có giao dịch này").into());
         };
         if let Some(receipt) = on_db!(self, receipt_of_order(reference))? {
-            // Written before (a crash between the payment and the order, or a race).
-            on_db!(self, close_order(reference, "paid", at, None, None))?;
-            return Ok(if o.state == PaymentState::Pending {
+            // Written before (a crash between the payment and the order, or a
+            // race): the one confirmation that closes the order reports it.
+            let closed = on_db!(self, close_order(reference, "paid", at, None, None))?;
+            return Ok(if closed {
                 Settled::Recorded { receipt }
             } else {
                 Settled::Already(PaymentState::Paid)
@@ -335,6 +381,8 @@ impl Store {
             let req = ActionRequest {
                 action: Action::RecordPayment.as_str().to_string(),
                 version: row.version,
+                // The money received; the decision checks it against the fee it reads.
+                amount_vnd: Some(o.amount_vnd),
                 via: Via::Api,
                 method: Some(o.channel.clone()),
                 order_ref: Some(o.reference.clone()),
@@ -342,10 +390,14 @@ impl Store {
             };
             match self.act(&o.dossier_code, &req, &Actor::System, now).await {
                 Ok(_) => {
-                    on_db!(
+                    let closed = on_db!(
                         self,
                         close_order(reference, "paid", at, Some(txn.as_str()), None)
                     )?;
+                    if !closed {
+                        // A concurrent confirmation closed it first and said so.
+                        return Ok(Settled::Already(PaymentState::Paid));
+                    }
                     let receipt = on_db!(self, receipt_of_order(reference))?.unwrap_or_default();
                     return Ok(Settled::Recorded { receipt });
                 }

@@ -216,6 +216,15 @@ impl Store {
                 if due.is_none_or(|d| now < d) {
                     continue;
                 }
+                // A payment under way is awaited: an order pending until half
+                // an hour past its expiry, time for QueryDR to find a lost IPN.
+                let under_way = self.payment_orders_of(&row.code).await?.iter().any(|o| {
+                    o.state == motcua_domain::fees::PaymentState::Pending
+                        && o.expires_at + time::Duration::minutes(30) > now
+                });
+                if under_way {
+                    continue;
+                }
                 let req = ActionRequest {
                     action: Action::ExpireUnpaid.as_str().to_string(),
                     version: row.version,

@@ -310,6 +310,7 @@ async fn a_citizen_pays_through_vnpay_and_only_the_ipn_records_it_once() {
                     version: row.version,
                     method: Some("vnpay".into()),
                     order_ref: Some(crashed.clone()),
+                    amount_vnd: Some(2000),
                     ..Default::default()
                 },
                 &Actor::System,

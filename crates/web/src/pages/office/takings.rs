@@ -141,6 +141,12 @@ pub(super) async fn takings(
     }
     let total: u64 = by_officer.iter().map(|o| o.2).sum();
     let refunded: u64 = refunds.iter().map(|p| p.payment.total_vnd).sum();
+    // Only cash paid back comes out of the officers' cash.
+    let refunded_cash: u64 = refunds
+        .iter()
+        .filter(|p| p.payment.method == "cash")
+        .map(|p| p.payment.total_vnd)
+        .sum();
     // What waits for the accountant: orders the money did not fit, credits
     // no order claimed, and orders still unconfirmed a day on.
     let now = s.now();
@@ -294,7 +300,7 @@ pub(super) async fn takings(
             })
             .collect(),
         refunded: vnd(refunded),
-        net: vnd(total.saturating_sub(refunded)),
+        net: vnd(total.saturating_sub(refunded_cash)),
         by_channel: by_channel
             .into_iter()
             .map(|(ch, n, t)| (channel_name(&c, &ch).to_string(), n, vnd(t)))
