@@ -116,7 +116,7 @@ macro_rules! concat_due {
         concat!(
             $before,
             "(CASE WHEN status IN ('submitted', 'received', 'processing', 'awaiting_supplement', \
-             'awaiting_approval', 'awaiting_payment') THEN COALESCE(due_at, submitted_at) ELSE 9000000000000000 END)",
+             'awaiting_approval') THEN COALESCE(due_at, submitted_at) ELSE 9000000000000000 END)",
             $after
         )
     };

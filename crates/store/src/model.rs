@@ -486,12 +486,11 @@ pub struct ListFilter {
 pub fn due_key(row: &DossierRow) -> i64 {
     const CLOSED: i64 = 9_000_000_000_000_000;
     match row.status.as_str() {
-        "submitted"
-        | "received"
-        | "processing"
-        | "awaiting_supplement"
-        | "awaiting_approval"
-        | "awaiting_payment" => row.due_at.unwrap_or(row.submitted_at),
+        "submitted" | "received" | "processing" | "awaiting_supplement" | "awaiting_approval" => {
+            row.due_at.unwrap_or(row.submitted_at)
+        }
+        // Waiting for the citizen's payment is not urgent for the center: with
+        // the closed ones, after every dossier whose clock runs.
         _ => CLOSED,
     }
 }
