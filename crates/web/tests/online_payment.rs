@@ -563,6 +563,49 @@ async fn a_vietqr_transfer_is_matched_on_code_and_amount_once_and_the_rest_waits
             store.credits_to_review(UNIT).await.expect("review").len(),
             1
         );
+        // A day the bank did not notify: the accountant imports its statement.
+        let (fifth, fifth_key) = waiting(&store).await;
+        let lost = motcua_app::sim::bank::scan(&qr(&http, &base, &fifth, &fifth_key).await)
+            .expect("scan")
+            .purpose
+            .expect("purpose");
+        let import = |csv: String| {
+            let (books, base, cookie) = (books.clone(), base.clone(), cookie.clone());
+            async move {
+                let boundary = "----motcua-sao-ke";
+                let body = format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"don_vi\"\r\n\r\n{UNIT}\r\n\
+                     --{boundary}\r\nContent-Disposition: form-data; name=\"sao_ke\"; filename=\"sao-ke.csv\"\r\n\
+                     Content-Type: text/csv\r\n\r\n{csv}\r\n--{boundary}--\r\n"
+                );
+                let r = books
+                    .post(format!("{base}/can-bo/thu-phi/sao-ke"))
+                    .header("cookie", &cookie)
+                    .header(
+                        "content-type",
+                        format!("multipart/form-data; boundary={boundary}"),
+                    )
+                    .body(body)
+                    .send()
+                    .await
+                    .expect("import");
+                (r.status().as_u16(), r.text().await.expect("body"))
+            }
+        };
+        let bad = import("ma_giao_dich,ngay,so_tien,noi_dung\nFT9,08/12/2026,abc,x\n".into()).await;
+        assert_eq!(bad.0, 422, "{}", bad.1);
+        assert!(bad.1.contains("dòng 2, so_tien"), "{}", bad.1);
+        let csv = format!(
+            "ma_giao_dich,ngay,so_tien,noi_dung\nFT77001,08/12/2026,\"2.000\",\"CT DEN {lost} nop phi\"\n"
+        );
+        let (status, page) = import(csv.clone()).await;
+        assert_eq!(status, 200, "{page}");
+        assert!(page.contains("Khớp giao dịch"), "{page}");
+        assert_eq!(store.payments(&fifth).await.expect("payments").len(), 1);
+        // The same statement again: nothing twice.
+        let (_, again) = import(csv).await;
+        assert!(again.contains("Đã nhập trước đây"), "{again}");
+        assert_eq!(store.payments(&fifth).await.expect("payments").len(), 1);
         let report = store.audit_verify().await.expect("verify");
         assert!(report.ok(), "{report:?}");
     }

@@ -3,6 +3,7 @@
 //! (INTEGRATIONS.md, "Payment"). The adapters that send and receive them
 //! live in the application layer; the simulators have their own parsers.
 
+pub mod statement;
 pub mod vietqr;
 pub mod vnpay;
 

@@ -89,6 +89,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/can-bo/thu-phi", get(takings))
         .route("/can-bo/thu-phi/doi-soat", post(takings::settle_credit))
+        .route("/can-bo/thu-phi/sao-ke", post(takings::import_statement))
         .route(
             "/can-bo/tiep-nhan",
             get(intake_form)

@@ -370,6 +370,95 @@ pub(super) async fn settle_credit(
     .into_response())
 }
 
+#[derive(Template)]
+#[template(path = "office_statement.html")]
+pub(super) struct StatementPage {
+    pub(super) c: Ctx,
+    pub(super) unit: String,
+    /// (line's id, amount, what became of it).
+    pub(super) lines: Vec<(String, String, String)>,
+    pub(super) faults: Vec<String>,
+}
+
+/// The accountant imports a bank statement (CSV): each credit is recorded
+/// once and matched like a bank notification.
+pub(super) async fn import_statement(
+    c: Ctx,
+    State(s): State<AppState>,
+    req: axum::extract::Request,
+) -> PageResult {
+    let Some(user) = c.user.clone() else {
+        return Ok(sign_in(&c.path));
+    };
+    let lang = c.lang;
+    let posted = crate::pages::form::read_form(&s, lang, req).await?;
+    let unit = posted.trimmed("don_vi").to_string();
+    if !user.has_role(motcua_domain::lifecycle::Role::Accountant) || !user.sees_unit(&unit) {
+        return Err(PageError::new(
+            lang,
+            Problem::forbidden("forbidden_action", "Chỉ kế toán của đơn vị nhập sao kê").into(),
+        ));
+    }
+    let text = posted
+        .file("sao_ke")
+        .map(|(_, _, bytes)| String::from_utf8_lossy(bytes).into_owned())
+        .unwrap_or_default();
+    let (lines, faults) = match motcua_domain::payment::statement::parse(&text) {
+        Ok(lines) => (lines, Vec::new()),
+        Err(faults) => (
+            Vec::new(),
+            faults
+                .iter()
+                .map(|p| format!("{}: {}", p.field.clone().unwrap_or_default(), p.message))
+                .collect(),
+        ),
+    };
+    let mut done = Vec::new();
+    for l in lines {
+        let credit = motcua_store::credits::Credit {
+            provider_id: format!("sao-ke:{}", l.id),
+            account_no: String::new(),
+            amount_vnd: l.amount_vnd,
+            content: l.content.clone(),
+            reference_code: l.id.clone(),
+            transferred_at: l.day.clone(),
+        };
+        let said = match s
+            .store
+            .record_credit(&unit, &credit, s.now())
+            .await
+            .map_err(store_err(lang))?
+        {
+            motcua_store::credits::Matched::Paid { order, receipt } => format!(
+                "{} {order}, {} {receipt}",
+                c.tr("Khớp giao dịch", "Matched order"),
+                c.tr("biên lai", "receipt")
+            ),
+            motcua_store::credits::Matched::Review { detail } => {
+                format!("{}: {detail}", c.tr("Chờ kiểm tra", "For review"))
+            }
+            motcua_store::credits::Matched::Duplicate => {
+                c.tr("Đã nhập trước đây", "Imported before").to_string()
+            }
+        };
+        done.push((l.id, motcua_domain::text::format_vnd(l.amount_vnd), said));
+    }
+    let status = if faults.is_empty() {
+        axum::http::StatusCode::OK
+    } else {
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY
+    };
+    render_status(
+        status,
+        &StatementPage {
+            c,
+            unit,
+            lines: done,
+            faults,
+        },
+    )
+}
+
 /// A payment channel as people call it.
 fn channel_name<'a>(c: &Ctx, method: &'a str) -> &'a str {
     match method {
