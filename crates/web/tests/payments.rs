@@ -322,23 +322,7 @@ async fn cash_at_the_counter_gets_a_gapless_receipt_only_the_accountant_voids() 
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("client");
-        let login = http
-            .post(format!("{base}/dang-nhap"))
-            .form(&[
-                ("username", "tiepnhan.myhiep"),
-                ("password", PASSWORD),
-                ("next", "/can-bo"),
-            ])
-            .send()
-            .await
-            .expect("login");
-        let cookie = login
-            .headers()
-            .get("set-cookie")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(';').next())
-            .expect("cookie")
-            .to_string();
+        let cookie = login(&http, &base, "tiepnhan.myhiep").await;
         let page = http
             .get(format!("{base}/can-bo/ho-so/{code}"))
             .header("cookie", &cookie)
@@ -549,6 +533,12 @@ async fn served(
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("client");
+    let cookie = login(&http, &base, username).await;
+    (base, http, cookie, stop)
+}
+
+/// Sign `username` in; the session cookie.
+async fn login(http: &reqwest::Client, base: &str, username: &str) -> String {
     let login = http
         .post(format!("{base}/dang-nhap"))
         .form(&[
@@ -559,14 +549,13 @@ async fn served(
         .send()
         .await
         .expect("login");
-    let cookie = login
+    login
         .headers()
         .get("set-cookie")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(';').next())
         .expect("cookie")
-        .to_string();
-    (base, http, cookie, stop)
+        .to_string()
 }
 
 /// What the API offers this session on a dossier.
@@ -702,23 +691,7 @@ async fn a_pay_first_dossier_waits_for_payment_its_clock_starts_when_paid_unpaid
             "refunded once"
         );
         // The accountant's day starts from the takings.
-        let login = http
-            .post(format!("{base}/dang-nhap"))
-            .form(&[
-                ("username", "ketoan.myhiep"),
-                ("password", PASSWORD),
-                ("next", "/can-bo"),
-            ])
-            .send()
-            .await
-            .expect("login");
-        let books = login
-            .headers()
-            .get("set-cookie")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(';').next())
-            .expect("cookie")
-            .to_string();
+        let books = login(&http, &base, "ketoan.myhiep").await;
         let home = http
             .get(format!("{base}/can-bo"))
             .header("cookie", &books)
