@@ -9,6 +9,23 @@ use motcua_domain::integrations::{SYSTEMS, missing};
 use motcua_store::{Store, StoreError};
 use std::collections::BTreeMap;
 
+/// The online payment channels a unit has set up (every required field
+/// set), in the order the lookup page offers them; one read of its settings.
+pub async fn online_channels(store: &Store, unit: &str) -> Result<Vec<&'static str>, StoreError> {
+    let settings = store.integrations(Some(unit)).await?;
+    Ok(["vnpay", "vietqr"]
+        .into_iter()
+        .filter(|system| {
+            let keys: Vec<&str> = settings
+                .iter()
+                .filter(|s| s.system == *system)
+                .map(|s| s.key.as_str())
+                .collect();
+            !keys.is_empty() && missing(system, &keys).is_empty()
+        })
+        .collect())
+}
+
 /// One line of `motcua integrations check`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CheckLine {

@@ -831,9 +831,14 @@ pub fn decide(
             let mut facts = if online {
                 let paid = payment_facts(facts, None, note.is_some())?;
                 if *amount_vnd != Some(paid.total_vnd) {
+                    let fmt = crate::text::format_vnd;
                     return Err(Problem::conflict(
                         "amount_changed",
-                        "Số tiền đã nhận khác số tiền hồ sơ phải nộp",
+                        format!(
+                            "Số tiền đã nhận ({}) khác số tiền hồ sơ phải nộp ({})",
+                            amount_vnd.map_or_else(|| "không rõ".to_string(), fmt),
+                            fmt(paid.total_vnd)
+                        ),
                     ));
                 }
                 paid

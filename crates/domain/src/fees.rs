@@ -80,6 +80,12 @@ impl Quote {
     pub fn owes(&self) -> bool {
         self.exemption.is_none() && (self.set_by_province.is_some() || self.total_vnd > 0)
     }
+
+    /// Whether it can be paid online: an amount the catalog knows (one the
+    /// province sets is told at the counter).
+    pub fn payable_online(&self) -> bool {
+        self.owes() && self.set_by_province.is_none()
+    }
 }
 
 /// Where a payment stands. Cash at the counter is paid at once; the online

@@ -356,21 +356,7 @@ impl Store {
                             "Không có hồ sơ này của đơn vị",
                         )
                     })?;
-                let procedure = self.procedure_of(&row).await?;
-                let quote =
-                    motcua_domain::fees::quote(&procedure, &row.answers(), row.channel == "online");
-                if i64::try_from(quote.total_vnd).ok() != Some(amount) {
-                    return Err(Problem::invalid(
-                        "amount_mismatch",
-                        "code",
-                        format!(
-                            "Khoản tiền {} khác số hồ sơ phải nộp ({})",
-                            motcua_domain::text::format_vnd(u64::try_from(amount).unwrap_or(0)),
-                            motcua_domain::text::format_vnd(quote.total_vnd)
-                        ),
-                    )
-                    .into());
-                }
+                // The amount is the decision's to check against the fee it reads.
                 let req = crate::ActionRequest {
                     action: motcua_domain::lifecycle::Action::RecordPayment
                         .as_str()

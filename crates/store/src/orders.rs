@@ -221,14 +221,14 @@ impl Store {
         let procedure = self.procedure_of(&row).await?;
         let answers = row.answers();
         let quote = motcua_domain::fees::quote(&procedure, &answers, row.channel == "online");
-        if quote.set_by_province.is_some() {
+        if quote.owes() && !quote.payable_online() {
             return Err(Problem::conflict(
                 "pay_at_counter",
                 "Mức thu do tỉnh quy định: vui lòng nộp tại Bộ phận Một cửa",
             )
             .into());
         }
-        let owes = decide::owes(&procedure, &answers, &row.channel);
+        let owes = quote.owes();
         let state = row.projection()?;
         if !decide::offered(&state, &decide::Asker::System, owes).contains(&Action::RecordPayment) {
             return Err(Problem::conflict(
@@ -365,19 +365,6 @@ impl Store {
                 .dossier_row(&o.dossier_code)
                 .await?
                 .ok_or_else(|| Problem::not_found("dossier_not_found", "Không tìm thấy hồ sơ"))?;
-            let procedure = self.procedure_of(&row).await?;
-            let quote =
-                motcua_domain::fees::quote(&procedure, &row.answers(), row.channel == "online");
-            if quote.total_vnd != o.amount_vnd {
-                return self
-                    .review(
-                        &o,
-                        &txn,
-                        at,
-                        "Số tiền phải nộp đã thay đổi sau khi tạo giao dịch",
-                    )
-                    .await;
-            }
             let req = ActionRequest {
                 action: Action::RecordPayment.as_str().to_string(),
                 version: row.version,

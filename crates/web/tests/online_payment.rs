@@ -533,7 +533,7 @@ async fn a_vietqr_transfer_is_matched_on_code_and_amount_once_and_the_rest_waits
         // 1.000 đồng is not what the dossier owes: refused, nothing written.
         assert_eq!(
             settle(review[0].provider_id.clone(), &other, "sao kê").await,
-            422
+            409
         );
         assert_eq!(
             settle(review[2].provider_id.clone(), &other, "").await,

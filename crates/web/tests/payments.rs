@@ -306,23 +306,7 @@ async fn cash_at_the_counter_gets_a_gapless_receipt_only_the_accountant_voids() 
         assert_eq!(receipts, 15, "every receipt, the voided one too");
 
         // The receipt as PDF, for the officer and for the citizen with the key.
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let base = format!("http://{}", listener.local_addr().expect("addr"));
-        let (_stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(motcua_web::serve(
-            listener,
-            AppState::new(store.clone()),
-            async {
-                let _ = stopped.await;
-            },
-        ));
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("client");
-        let cookie = login(&http, &base, "tiepnhan.myhiep").await;
+        let (base, http, cookie, _stop) = served(&store, "tiepnhan.myhiep").await;
         let page = http
             .get(format!("{base}/can-bo/ho-so/{code}"))
             .header("cookie", &cookie)

@@ -179,35 +179,26 @@ pub(crate) async fn lookup_view(
             .contains(&Action::RecordPayment);
     let owing = if payable {
         let q = motcua_domain::fees::quote(&procedure, &answers, r.channel == "online");
-        let mut channels = Vec::new();
-        if q.set_by_province.is_none()
-            && motcua_app::vnpay::merchant(&s.store, &r.unit_code)
-                .await?
-                .is_some()
-        {
-            channels.push((
-                "vnpay",
-                c.tr(
+        let channels = if q.payable_online() {
+            motcua_app::integrations::online_channels(&s.store, &r.unit_code).await?
+        } else {
+            Vec::new()
+        }
+        .into_iter()
+        .map(|ch| {
+            let label = match ch {
+                "vnpay" => c.tr(
                     "Thẻ ATM, thẻ quốc tế hoặc ví điện tử (qua VNPay)",
                     "Bank card or e-wallet (through VNPay)",
-                )
-                .to_string(),
-            ));
-        }
-        if q.set_by_province.is_none()
-            && motcua_app::vietqr::account(&s.store, &r.unit_code)
-                .await?
-                .is_some()
-        {
-            channels.push((
-                "vietqr",
-                c.tr(
+                ),
+                _ => c.tr(
                     "Chuyển khoản bằng mã QR (VietQR, mọi ngân hàng)",
                     "Bank transfer by QR code (VietQR, any bank)",
-                )
-                .to_string(),
-            ));
-        }
+                ),
+            };
+            (ch, label.to_string())
+        })
+        .collect();
         let vnd = motcua_domain::text::format_vnd;
         Some(OwingView {
             lines: q
