@@ -593,13 +593,8 @@ fn payment_facts(
     amount_vnd: Option<u64>,
     noted: bool,
 ) -> Result<crate::payload::PaymentFacts, Problem> {
+    // Whether anything is owed was asked by `may`.
     let q = crate::fees::quote(facts.procedure, facts.answers, facts.channel == "online");
-    if !q.owes() {
-        return Err(Problem::conflict(
-            "nothing_to_pay",
-            "Hồ sơ này không phải nộp phí, lệ phí (miễn hoặc không thu)",
-        ));
-    }
     if amount_vnd.is_some_and(|v| v > crate::fees::MAX_VND) {
         return Err(Problem::invalid(
             "amount_too_large",
@@ -628,12 +623,6 @@ fn payment_facts(
                 "amount_required",
                 "amount_vnd",
                 "Tỉnh quy định mức thu của thủ tục này: nhập số tiền (đồng) và ghi căn cứ",
-            ));
-        }
-        (None, _) if q.total_vnd == 0 => {
-            return Err(Problem::conflict(
-                "nothing_to_pay",
-                "Hồ sơ này không phải nộp phí, lệ phí",
             ));
         }
         (None, _) => (q.lines, q.total_vnd),

@@ -112,33 +112,14 @@ pub(super) async fn takings(
         .await
         .map_err(store_err(lang))?;
     let vnd = motcua_domain::text::format_vnd;
-    let mut by_officer: Vec<(String, usize, u64)> = Vec::new();
-    let mut by_channel: Vec<(String, usize, u64)> = Vec::new();
-    for p in paid
-        .iter()
-        .filter(|p| p.payment.voided_at.is_none() && p.payment.method != "cash")
-    {
-        match by_channel.iter_mut().find(|o| o.0 == p.payment.method) {
-            Some(o) => {
-                o.1 += 1;
-                o.2 += p.payment.total_vnd;
-            }
-            None => by_channel.push((p.payment.method.clone(), 1, p.payment.total_vnd)),
-        }
-    }
     // Cash is what officers hand over; online money is on the account.
-    for p in paid
-        .iter()
-        .filter(|p| p.payment.voided_at.is_none() && p.payment.method == "cash")
-    {
-        match by_officer.iter_mut().find(|o| o.0 == p.payment.paid_by) {
-            Some(o) => {
-                o.1 += 1;
-                o.2 += p.payment.total_vnd;
-            }
-            None => by_officer.push((p.payment.paid_by.clone(), 1, p.payment.total_vnd)),
-        }
-    }
+    let kept = || paid.iter().filter(|p| p.payment.voided_at.is_none());
+    let by_officer = tally(kept().filter(|p| p.payment.method == "cash"), |p| {
+        &p.payment.paid_by
+    });
+    let by_channel = tally(kept().filter(|p| p.payment.method != "cash"), |p| {
+        &p.payment.method
+    });
     let total: u64 = by_officer.iter().map(|o| o.2).sum();
     let refunded: u64 = refunds.iter().map(|p| p.payment.total_vnd).sum();
     // Only cash paid back comes out of the officers' cash.
@@ -457,6 +438,25 @@ pub(super) async fn import_statement(
             faults,
         },
     )
+}
+
+/// (key, payments, amount) per key, in the order keys first appear.
+fn tally<'a>(
+    payments: impl Iterator<Item = &'a &'a motcua_store::payments::DayPayment>,
+    key: impl Fn(&motcua_store::payments::DayPayment) -> &String,
+) -> Vec<(String, usize, u64)> {
+    let mut out: Vec<(String, usize, u64)> = Vec::new();
+    for p in payments {
+        let k = key(p);
+        match out.iter_mut().find(|o| &o.0 == k) {
+            Some(o) => {
+                o.1 += 1;
+                o.2 += p.payment.total_vnd;
+            }
+            None => out.push((k.clone(), 1, p.payment.total_vnd)),
+        }
+    }
+    out
 }
 
 /// A payment channel as people call it.
